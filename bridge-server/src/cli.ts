@@ -1,0 +1,44 @@
+import { InputError } from '@impartial/shared/node';
+import { UsageError } from './cli/args.js';
+import { BENCH_HELP, benchCommand } from './commands/bench.js';
+import { DEMO_HELP, demoCommand } from './commands/demo.js';
+import { EVAL_HELP, evalCommand } from './commands/eval.js';
+import { INFER_HELP, inferCommand } from './commands/infer.js';
+import { TRAIN_HELP, trainCommand } from './commands/train.js';
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
+  eval: { run: evalCommand, help: EVAL_HELP },
+  train: { run: trainCommand, help: TRAIN_HELP },
+  infer: { run: inferCommand, help: INFER_HELP },
+  bench: { run: benchCommand, help: BENCH_HELP },
+  demo: { run: demoCommand, help: DEMO_HELP },
+};
+
+const USAGE = `impartial <command> [options]
+
+Commands:
+  demo    the whole loop on built-in synthetic data
+  eval    accuracy on images with ground truth (synthetic scribbles)
+  train   train a model from outlines or scribbles
+  infer   predict probability, entropy and instances, written as OME-Zarr, ROI zip and GeoJSON
+  bench   speed figures
+
+Environment: IMPARTIAL_BACKEND=webgpu|wasm|cpu forces a backend; IMPARTIAL_WASM_THREADS=N.
+Run 'impartial <command> --help' for a command's options.`;
+
+/** Runs the CLI; returns the exit code (0 ok, 1 bad input or failure, 2 usage). */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') { process.stdout.write(`${USAGE}\n`); return name ? 0 : 2; }
+  const command = COMMANDS[name];
+  if (!command) { process.stderr.write(`impartial: unknown command "${name}"\n\n${USAGE}\n`); return 2; }
+  if (rest.includes('--help') || rest.includes('-h')) { process.stdout.write(`${command.help}\n`); return 0; }
+  try {
+    return await command.run(rest);
+  } catch (e) {
+    if (e instanceof UsageError) { process.stderr.write(`impartial ${name}: ${e.message}\n\n${command.help}\n`); return 2; }
+    if (e instanceof InputError || (e as Error).name?.endsWith('FormatError')) { process.stderr.write(`impartial ${name}: ${(e as Error).message}\n`); return 1; }
+    process.stderr.write(`impartial ${name}: ${(e as Error).stack ?? e}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,52 @@
+import {
+  DEFAULT_UNET, initWeights, newModelId, PatchSampler, train, type ImpartialModel, type LabelImage, type MultiChannelImage,
+  type TrainResult, type UNetConfig,
+} from '@impartial/shared';
+import type { BackendInfo } from '@impartial/shared/node';
+import { progressBar } from './progress.js';
+
+export interface TrainSpec {
+  images: MultiChannelImage[];
+  scribbles: LabelImage[];
+  channelNames: string[];
+  steps?: number;
+  seconds?: number;
+  seed: number;
+  batchSize: number;
+  depth: number;
+  base: number;
+  backend: BackendInfo;
+  parent?: ImpartialModel;
+  checkpoints?: number[];
+  onCheckpoint?: (model: ImpartialModel, trainSeconds: number, step: number) => Promise<void>;
+}
+
+/** Trains a new model (or fine-tunes `parent`) with a progress bar on stderr. */
+export async function trainWithProgress(spec: TrainSpec): Promise<{ model: ImpartialModel; result: TrainResult }> {
+  const inChannels = spec.images[0]!.channels;
+  const config: UNetConfig = spec.parent?.config ?? { ...DEFAULT_UNET, inChannels, depth: spec.depth, base: spec.base };
+  const weights = spec.parent ? spec.parent.weights : initWeights(config, spec.seed);
+  const sampler = new PatchSampler(spec.images, spec.scribbles, { seed: spec.seed });
+  const model: ImpartialModel = {
+    config, weights,
+    lineage: {
+      id: newModelId(), parent: spec.parent?.lineage.id ?? null, created: new Date().toISOString(), author: process.env['USER'] ?? 'impartial',
+      channels: spec.channelNames, steps: 0, trainSeconds: 0, backend: spec.backend.description,
+    },
+  };
+  const bySteps = spec.steps !== undefined;
+  const bar = progressBar('training', bySteps ? spec.steps! : spec.seconds!, bySteps ? ' steps' : ' s');
+  const result = await train(config, weights, sampler, {
+    ...(spec.steps !== undefined ? { steps: spec.steps } : {}),
+    ...(spec.seconds !== undefined ? { seconds: spec.seconds } : {}),
+    batchSize: spec.batchSize,
+    onProgress: (p) => bar.update(bySteps ? p.step : p.elapsedSeconds,
+      `step ${p.step} loss ${p.loss.toFixed(3)} (fg ${p.lossForeground.toFixed(3)} bg ${p.lossBackground.toFixed(3)} rec ${p.lossReconstruction.toFixed(3)}) ${p.stepsPerSecond.toFixed(2)} steps/s ETA ${Math.ceil(p.etaSeconds)} s`),
+    ...(spec.checkpoints ? { checkpoints: spec.checkpoints } : {}),
+    ...(spec.onCheckpoint ? { onCheckpoint: (t: number, step: number) => spec.onCheckpoint!(model, t, step) } : {}),
+  });
+  bar.stop();
+  model.lineage.steps = (spec.parent?.lineage.steps ?? 0) + result.steps;
+  model.lineage.trainSeconds = (spec.parent?.lineage.trainSeconds ?? 0) + result.seconds;
+  return { model, result };
+}

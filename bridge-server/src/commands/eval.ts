@@ -1,0 +1,99 @@
+import {
+  chooseThreshold, keepLabels, predict, scoreThresholds, synthesizeScribbles, THRESHOLD_SWEEP,
+  type FloatImage, type ImpartialModel, type LabelImage,
+} from '@impartial/shared';
+import { initBackend } from '@impartial/shared/node';
+import { parseArgs, UsageError } from '../cli/args.js';
+import { checkPairs, loadImages, loadInstanceLabels } from '../cli/data.js';
+import { log, progressBar } from '../cli/progress.js';
+import { trainWithProgress } from '../cli/training.js';
+
+export const EVAL_HELP = `impartial eval --images FILE... --labels ZIP|TIFF... [options]
+
+Synthesises scribbles from ground truth for a fraction of the cells (seeded), trains one model on
+all images together, and scores instances on every cell (F1 at IoU >= 0.5, precision, recall,
+mean AP 0.5:0.95).
+
+  --scribble-fraction F  share of cells that get scribbles (default 0.2, the paper's protocol)
+  --seconds N | --steps N  training budget (default 120 s)
+  --checkpoints S...     also evaluate at these training times (s)
+  --seed N               scribble and sampling seed (default 0)
+  --batch N --depth N --base N   network and batch (default 4, 3, 16)
+  --passes T             Monte-Carlo dropout passes at inference (default 3)
+  --json                 last line: one JSON object with the results`;
+
+interface EvalRecord {
+  f1: number; precision: number; recall: number; ap: number; threshold: number;
+  f1_best: number; threshold_best: number; steps: number; seconds: number; backend: string;
+}
+
+async function evaluateModel(model: ImpartialModel, images: Awaited<ReturnType<typeof loadImages>>, truth: LabelImage[], outlined: LabelImage[], passes: number) {
+  const probs: FloatImage[] = [];
+  const bar = progressBar('inference', images.length, ' images');
+  for (const [k, img] of images.entries()) {
+    probs.push((await predict(model.config, model.weights, img.normalized, { passes })).probability);
+    bar.update(k + 1);
+  }
+  bar.stop();
+  const threshold = chooseThreshold(probs, outlined);
+  const sweep = [...new Set([...THRESHOLD_SWEEP, threshold])];
+  const scores = scoreThresholds(probs, truth, sweep);
+  const own = scores.get(threshold)!;
+  const [bestT, best] = [...scores].filter(([t]) => THRESHOLD_SWEEP.includes(t)).reduce((a, b) => (b[1].f1 > a[1].f1 ? b : a));
+  return { own, threshold, best, bestT };
+}
+
+export async function evalCommand(argv: string[]): Promise<number> {
+  const a = parseArgs(argv, {
+    images: { kind: 'list' }, labels: { kind: 'list' }, 'scribble-fraction': { kind: 'number', default: 0.2 },
+    seconds: { kind: 'number' }, steps: { kind: 'number' }, checkpoints: { kind: 'list' }, seed: { kind: 'number', default: 0 },
+    batch: { kind: 'number', default: 4 }, depth: { kind: 'number', default: 3 }, base: { kind: 'number', default: 16 },
+    passes: { kind: 'number', default: 3 }, json: { kind: 'boolean', default: false },
+  });
+  const { images: imageFiles, labels: labelFiles } = checkPairs(a['images'] as string[], a['labels'] as string[]);
+  const fraction = a['scribble-fraction'] as number;
+  if (!(fraction > 0 && fraction <= 1)) throw new UsageError('--scribble-fraction must be in (0, 1]');
+  if (a['seconds'] !== undefined && a['steps'] !== undefined) throw new UsageError('give --seconds or --steps, not both');
+  const seconds = a['steps'] === undefined ? ((a['seconds'] as number | undefined) ?? 120) : undefined;
+  const steps = a['steps'] as number | undefined;
+  const seed = a['seed'] as number;
+  const checkpoints = ((a['checkpoints'] as string[] | undefined) ?? []).map(Number);
+  if (checkpoints.some((c) => !(c > 0))) throw new UsageError('--checkpoints takes positive seconds');
+
+  const backend = await initBackend();
+  log(`backend: ${backend.description}`);
+  const images = await loadImages(imageFiles);
+  const truth: LabelImage[] = [], scribbles: LabelImage[] = [], outlined: LabelImage[] = [];
+  for (const [k, img] of images.entries()) {
+    const gt = await loadInstanceLabels(labelFiles[k]!, img.raw.width, img.raw.height);
+    const syn = synthesizeScribbles(gt, { fraction, seed: seed + k });
+    truth.push(gt); scribbles.push(syn.scribbles); outlined.push(keepLabels(gt, syn.chosenCells));
+    log(`${imageFiles[k]}: ${img.raw.width}x${img.raw.height}x${img.raw.channels}, ${new Set(gt.data).size - 1} cells, ${syn.chosenCells.length} scribbled`);
+  }
+  const passes = a['passes'] as number;
+  const records: Array<{ seconds: number; steps: number; f1: number; f1_best: number; threshold: number }> = [];
+  const { model, result } = await trainWithProgress({
+    images: images.map((i) => i.normalized), scribbles, channelNames: images[0]!.raw.channelNames?.slice() ?? [],
+    ...(steps !== undefined ? { steps } : { seconds: seconds! }), seed, batchSize: a['batch'] as number,
+    depth: a['depth'] as number, base: a['base'] as number, backend,
+    checkpoints: checkpoints.filter((c) => seconds === undefined || c < seconds),
+    onCheckpoint: async (m, t, step) => {
+      const r = await evaluateModel(m, images, truth, outlined, passes);
+      records.push({ seconds: t, steps: step, f1: r.own.f1, f1_best: r.best.f1, threshold: r.threshold });
+      log(`checkpoint ${t.toFixed(0)} s (${step} steps): F1 ${r.own.f1.toFixed(3)} at ${r.threshold}, oracle best ${r.best.f1.toFixed(3)} at ${r.bestT}`);
+    },
+  });
+  const r = await evaluateModel(model, images, truth, outlined, passes);
+  const out: EvalRecord & { checkpoints?: typeof records } = {
+    f1: r.own.f1, precision: r.own.precision, recall: r.own.recall, ap: r.own.meanAP, threshold: r.threshold,
+    f1_best: r.best.f1, threshold_best: r.bestT, steps: result.steps, seconds: Math.round(result.seconds * 10) / 10,
+    backend: backend.description,
+    ...(records.length ? { checkpoints: records } : {}),
+  };
+  const print = a['json'] ? log : (m: string) => process.stdout.write(`${m}\n`);
+  print(`F1 ${out.f1.toFixed(3)}  precision ${out.precision.toFixed(3)}  recall ${out.recall.toFixed(3)}  AP ${out.ap.toFixed(3)}  threshold ${out.threshold} (chosen from the outlined cells)`);
+  print(`oracle: best F1 ${out.f1_best.toFixed(3)} at threshold ${out.threshold_best} (uses the ground truth)`);
+  print(`backend ${out.backend}, ${out.steps} steps, ${out.seconds} s of training`);
+  if (a['json']) process.stdout.write(`${JSON.stringify(out)}\n`);
+  return 0;
+}

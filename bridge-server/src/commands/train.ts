@@ -1,0 +1,59 @@
+import { chooseThreshold, predict } from '@impartial/shared';
+import { initBackend, loadModelDir, saveModelDir } from '@impartial/shared/node';
+import { parseArgs, UsageError } from '../cli/args.js';
+import { checkPairs, loadImages, loadUserScribbles, type LabelKind } from '../cli/data.js';
+import { log } from '../cli/progress.js';
+import { trainWithProgress } from '../cli/training.js';
+
+export const TRAIN_HELP = `impartial train --images FILE... --labels ZIP|TIFF... --out MODEL_DIR [options]
+
+Trains from what a person drew: whole-cell outlines (an ImageJ ROI zip, or an instance label
+TIFF) become foreground skeleton + inner ring and background outline scribbles; a TIFF holding
+only 0/1/2 is read as a scribble raster (1 = cell, 2 = background).
+
+  --seconds N | --steps N   training budget (default 120 s)
+  --from MODEL_DIR          fine-tune an earlier model (its config is kept)
+  --labels-kind auto|outlines|scribbles
+  --seed N --batch N --depth N --base N`;
+
+export async function trainCommand(argv: string[]): Promise<number> {
+  const a = parseArgs(argv, {
+    images: { kind: 'list' }, labels: { kind: 'list' }, out: { kind: 'string' }, from: { kind: 'string' },
+    seconds: { kind: 'number' }, steps: { kind: 'number' }, seed: { kind: 'number', default: 0 },
+    batch: { kind: 'number', default: 4 }, depth: { kind: 'number', default: 3 }, base: { kind: 'number', default: 16 },
+    'labels-kind': { kind: 'string', default: 'auto' },
+  });
+  const { images: imageFiles, labels: labelFiles } = checkPairs(a['images'] as string[], a['labels'] as string[]);
+  const out = a['out'] as string | undefined;
+  if (!out) throw new UsageError('--out MODEL_DIR is required');
+  const kind = a['labels-kind'] as LabelKind;
+  if (!['auto', 'outlines', 'scribbles'].includes(kind)) throw new UsageError('--labels-kind must be auto, outlines or scribbles');
+  const steps = a['steps'] as number | undefined;
+  const seconds = steps === undefined ? ((a['seconds'] as number | undefined) ?? 120) : undefined;
+
+  const backend = await initBackend();
+  log(`backend: ${backend.description}`);
+  const parent = a['from'] ? await loadModelDir(a['from'] as string) : undefined;
+  const images = await loadImages(imageFiles);
+  if (parent && parent.config.inChannels !== images[0]!.raw.channels) {
+    throw new UsageError(`${a['from']} reads ${parent.config.inChannels} channels but the images have ${images[0]!.raw.channels}`);
+  }
+  const user = [];
+  for (const [k, img] of images.entries()) user.push(await loadUserScribbles(labelFiles[k]!, img.raw.width, img.raw.height, kind));
+  const { model, result } = await trainWithProgress({
+    images: images.map((i) => i.normalized), scribbles: user.map((u) => u.scribbles),
+    channelNames: images[0]!.raw.channelNames?.slice() ?? [], ...(steps !== undefined ? { steps } : { seconds: seconds! }),
+    seed: a['seed'] as number, batchSize: a['batch'] as number, depth: a['depth'] as number, base: a['base'] as number, backend,
+    ...(parent ? { parent } : {}),
+  });
+  // Pick the instance threshold that best reproduces the outlines the person drew.
+  const withOutlines = user.map((u, k) => ({ u, k })).filter(({ u }) => u.outlined);
+  if (withOutlines.length) {
+    const probs = [];
+    for (const { k } of withOutlines) probs.push((await predict(model.config, model.weights, images[k]!.normalized)).probability);
+    model.lineage.threshold = chooseThreshold(probs, withOutlines.map(({ u }) => u.outlined!));
+  }
+  await saveModelDir(model, out);
+  process.stdout.write(`saved model ${model.lineage.id} to ${out} (${result.steps} steps, ${result.seconds.toFixed(1)} s${model.lineage.threshold ? `, threshold ${model.lineage.threshold}` : ''})\n`);
+  return 0;
+}

@@ -1,0 +1,139 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { PatchBatch, PatchSampler } from '../image/patches.js';
+import { impartialLoss } from './losses.js';
+import { forward, type UNetConfig, type UNetWeights } from './unet.js';
+
+export interface TrainOptions {
+  /** Stop after this many steps ... */
+  steps?: number;
+  /** ... or once this much training time has passed (whichever comes first). */
+  seconds?: number;
+  batchSize: number;
+  learningRate: number;
+  /** L2 weight decay added to the gradients, as torch.optim.Adam(weight_decay) does. */
+  weightDecay: number;
+  signal?: AbortSignal;
+  onProgress?: (p: TrainProgress) => void;
+  /** Training times (s) at which to pause and call onCheckpoint; its time does not count as training. */
+  checkpoints?: number[];
+  onCheckpoint?: (trainSeconds: number, step: number) => Promise<void>;
+}
+
+export const DEFAULT_TRAIN: Omit<TrainOptions, 'steps' | 'seconds'> = { batchSize: 4, learningRate: 5e-4, weightDecay: 1e-4 };
+
+export interface TrainProgress {
+  step: number;
+  /** Planned steps when a step budget is set. */
+  totalSteps?: number;
+  loss: number;
+  lossForeground: number;
+  lossBackground: number;
+  lossReconstruction: number;
+  stepsPerSecond: number;
+  elapsedSeconds: number;
+  /** Seconds until the budget (steps or time) is spent. */
+  etaSeconds: number;
+}
+
+export interface TrainResult {
+  steps: number;
+  seconds: number;
+  /** Loss of every step, for loss curves. */
+  losses: number[];
+  cancelled: boolean;
+}
+
+function batchTensors(b: PatchBatch) {
+  const shape4: [number, number, number, number] = [b.size, b.patch, b.patch, b.channels];
+  const shape3: [number, number, number] = [b.size, b.patch, b.patch];
+  return {
+    input: tf.tensor4d(b.input, shape4),
+    target: tf.tensor4d(b.target, shape4),
+    blindMask: tf.tensor4d(b.blindMask, shape4),
+    foreground: tf.tensor3d(b.foreground, shape3),
+    background: tf.tensor3d(b.background, shape3),
+  };
+}
+
+export interface StepLosses { loss: number; foreground: number; background: number; reconstruction: number }
+
+/** One optimiser over a weight set: each step is forward + backward + Adam on one batch. */
+export class Trainer {
+  private readonly optimizer: tf.Optimizer;
+  private readonly vars: tf.Variable[];
+
+  constructor(private readonly config: UNetConfig, private readonly weights: UNetWeights, private readonly options: Pick<TrainOptions, 'learningRate' | 'weightDecay'> = DEFAULT_TRAIN) {
+    // tfjs-core's Node build ships no gradients; the environment set-up (initBackend in Node) registers them.
+    if (!tf.getGradient('AddN')) throw new Error('tfjs gradients are not registered: call initBackend() (Node) or import @tensorflow/tfjs first');
+    this.optimizer = tf.train.adam(options.learningRate);
+    this.vars = [...weights.values()];
+  }
+
+  async step(batch: PatchBatch): Promise<StepLosses> {
+    const { config, weights, vars, optimizer } = this;
+    const decay = this.options.weightDecay;
+    let kept: tf.Tensor[] = [];
+    const parts = tf.tidy(() => {
+      const t = batchTensors(batch);
+      const { value, grads } = tf.variableGrads(() => {
+        const terms = impartialLoss({ ...t, output: forward(config, weights, t.input, { dropout: true }), components: config.components });
+        kept = [terms.foreground, terms.background, terms.reconstruction].map((x) => tf.keep(x));
+        return terms.total;
+      }, vars);
+      const decayed: Record<string, tf.Tensor> = {};
+      for (const v of vars) decayed[v.name] = decay ? tf.add(grads[v.name]!, tf.mul(v, decay)) : grads[v.name]!;
+      optimizer.applyGradients(decayed as unknown as Parameters<typeof optimizer.applyGradients>[0]);
+      return tf.stack([value, ...kept]);
+    });
+    for (const k of kept) k.dispose();
+    const [loss, foreground, background, reconstruction] = (await parts.data()) as Float32Array;
+    parts.dispose();
+    return { loss: loss!, foreground: foreground!, background: background!, reconstruction: reconstruction! };
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}
+
+/**
+ * Trains (or fine-tunes: pass earlier weights) with the ImPartial losses and Adam, until the step
+ * or time budget is spent or the signal aborts. Weights are updated in place.
+ */
+export async function train(config: UNetConfig, weights: UNetWeights, sampler: PatchSampler, options: Partial<TrainOptions> = {}): Promise<TrainResult> {
+  const o = { ...DEFAULT_TRAIN, ...options };
+  if (o.steps === undefined && o.seconds === undefined) throw new Error('train needs a step or time budget');
+  if (!sampler.hasScribbles) throw new Error('no scribbles to train on: draw at least one foreground and one background stroke');
+  if (sampler.channels !== config.inChannels) throw new Error(`the model reads ${config.inChannels} channels but the images have ${sampler.channels}`);
+  const trainer = new Trainer(config, weights, o);
+  const losses: number[] = [];
+  const start = performance.now();
+  let step = 0, cancelled = false, paused = 0;
+  const elapsed = () => (performance.now() - start - paused) / 1000;
+  const checkpoints = [...(o.checkpoints ?? [])].sort((a, b) => a - b);
+  try {
+    while ((o.steps === undefined || step < o.steps) && (o.seconds === undefined || elapsed() < o.seconds)) {
+      if (o.signal?.aborted) { cancelled = true; break; }
+      const l = await trainer.step(sampler.batch(o.batchSize));
+      if (!Number.isFinite(l.loss)) throw new Error(`training diverged at step ${step + 1} (loss ${l.loss})`);
+      step++;
+      losses.push(l.loss);
+      if (o.onProgress) {
+        const t = elapsed(), rate = step / t;
+        const etaSteps = o.steps !== undefined ? (o.steps - step) / rate : Infinity;
+        const etaTime = o.seconds !== undefined ? Math.max(0, o.seconds - t) : Infinity;
+        o.onProgress({ step, ...(o.steps !== undefined ? { totalSteps: o.steps } : {}), loss: l.loss, lossForeground: l.foreground, lossBackground: l.background,
+          lossReconstruction: l.reconstruction, stepsPerSecond: rate, elapsedSeconds: t, etaSeconds: Math.min(etaSteps, etaTime) });
+      }
+      while (checkpoints.length && elapsed() >= checkpoints[0]!) {
+        checkpoints.shift();
+        const t = elapsed(), pauseStart = performance.now();
+        await o.onCheckpoint?.(t, step);
+        paused += performance.now() - pauseStart;
+      }
+    }
+  } finally {
+    trainer.dispose();
+  }
+  return { steps: step, seconds: elapsed(), losses, cancelled };
+}

@@ -1,0 +1,4 @@
+export * from './imagej-roi.js';
+export * from './tiff.js';
+export * from './ome-zarr.js';
+export * from './geojson.js';

@@ -1,0 +1,3 @@
+export * from './image/index.js';
+export * from './engine/index.js';
+export * from './formats/index.js';
