@@ -4,6 +4,7 @@ import { BENCH_HELP, benchCommand } from './commands/bench.js';
 import { DEMO_HELP, demoCommand } from './commands/demo.js';
 import { EVAL_HELP, evalCommand } from './commands/eval.js';
 import { INFER_HELP, inferCommand } from './commands/infer.js';
+import { PRETRAIN_HELP, pretrainCommand } from './commands/pretrain.js';
 import { TRAIN_HELP, trainCommand } from './commands/train.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
@@ -12,6 +13,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   infer: { run: inferCommand, help: INFER_HELP },
   bench: { run: benchCommand, help: BENCH_HELP },
   demo: { run: demoCommand, help: DEMO_HELP },
+  pretrain: { run: pretrainCommand, help: PRETRAIN_HELP },
 };
 
 const USAGE = `impartial <command> [options]
@@ -22,6 +24,7 @@ Commands:
   train   train a model from outlines or scribbles
   infer   predict probability, entropy and instances, written as OME-Zarr, ROI zip and GeoJSON
   bench   speed figures
+  pretrain  make the generic starting model from synthetic cells
 
 Environment: IMPARTIAL_BACKEND=webgpu|wasm|cpu forces a backend; IMPARTIAL_WASM_THREADS=N.
 Run 'impartial <command> --help' for a command's options.`;

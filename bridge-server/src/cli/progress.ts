@@ -1,8 +1,8 @@
 import cliProgress from 'cli-progress';
 
-/** A progress bar on stderr (stdout stays clean for --json), silent when stderr is not a terminal unless forced. */
+/** A progress bar on stderr (stdout stays clean for --json); a line every 10 s when stderr is not a terminal (logs, CI). */
 export function progressBar(label: string, total: number, unit = ''): { update(value: number, info?: string): void; stop(): void } {
-  if (!process.stderr.isTTY && !process.env['IMPARTIAL_PROGRESS']) {
+  if (!process.stderr.isTTY) {
     let lastLog = 0;
     return {
       update(value, info = '') {

@@ -2,8 +2,9 @@ import {
   DEFAULT_UNET, initWeights, newModelId, PatchSampler, train, type ImpartialModel, type LabelImage, type MultiChannelImage,
   type TrainResult, type UNetConfig,
 } from '@impartial/shared';
-import type { BackendInfo } from '@impartial/shared/node';
-import { progressBar } from './progress.js';
+import { loadGenericModel, type BackendInfo } from '@impartial/shared/node';
+import { UsageError } from './args.js';
+import { log, progressBar } from './progress.js';
 
 export interface TrainSpec {
   images: MultiChannelImage[];
@@ -49,4 +50,18 @@ export async function trainWithProgress(spec: TrainSpec): Promise<{ model: Impar
   model.lineage.steps = (spec.parent?.lineage.steps ?? 0) + result.steps;
   model.lineage.trainSeconds = (spec.parent?.lineage.trainSeconds ?? 0) + result.seconds;
   return { model, result };
+}
+
+/** `--init generic` (the shipped model for this channel count, when there is one) or `--init scratch`. */
+export async function startingModel(init: string, channels: number, shape: { depth: number; base: number }): Promise<ImpartialModel | undefined> {
+  if (init === 'scratch') return undefined;
+  if (init !== 'generic') throw new UsageError('--init must be generic or scratch');
+  const generic = await loadGenericModel(channels);
+  if (generic && (generic.config.depth !== shape.depth || generic.config.base !== shape.base)) {
+    log(`the generic model is depth ${generic.config.depth} / base ${generic.config.base}; depth ${shape.depth} / base ${shape.base} starts from random weights`);
+    return undefined;
+  }
+  if (generic) log(`starting from the generic model ${generic.lineage.id} (${generic.lineage.steps} steps on synthetic cells)`);
+  else log(`no generic model ships for ${channels} channels; starting from random weights`);
+  return generic ?? undefined;
 }

@@ -6,7 +6,7 @@ import { initBackend } from '@impartial/shared/node';
 import { parseArgs, UsageError } from '../cli/args.js';
 import { checkPairs, loadImages, loadInstanceLabels } from '../cli/data.js';
 import { log, progressBar } from '../cli/progress.js';
-import { trainWithProgress } from '../cli/training.js';
+import { startingModel, trainWithProgress } from '../cli/training.js';
 
 export const EVAL_HELP = `impartial eval --images FILE... --labels ZIP|TIFF... [options]
 
@@ -20,6 +20,8 @@ mean AP 0.5:0.95).
   --seed N               scribble and sampling seed (default 0)
   --batch N --depth N --base N   network and batch (default 4, 3, 16)
   --passes T             Monte-Carlo dropout passes at inference (default 3)
+  --init generic|scratch start from the shipped generic model (default, when one exists
+                         for the channel count) or from random weights
   --json                 last line: one JSON object with the results`;
 
 interface EvalRecord {
@@ -48,7 +50,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     images: { kind: 'list' }, labels: { kind: 'list' }, 'scribble-fraction': { kind: 'number', default: 0.2 },
     seconds: { kind: 'number' }, steps: { kind: 'number' }, checkpoints: { kind: 'list' }, seed: { kind: 'number', default: 0 },
     batch: { kind: 'number', default: 4 }, depth: { kind: 'number', default: 3 }, base: { kind: 'number', default: 16 },
-    passes: { kind: 'number', default: 3 }, json: { kind: 'boolean', default: false },
+    passes: { kind: 'number', default: 3 }, json: { kind: 'boolean', default: false }, init: { kind: 'string', default: 'generic' },
   });
   const { images: imageFiles, labels: labelFiles } = checkPairs(a['images'] as string[], a['labels'] as string[]);
   const fraction = a['scribble-fraction'] as number;
@@ -63,6 +65,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const backend = await initBackend();
   log(`backend: ${backend.description}`);
   const images = await loadImages(imageFiles);
+  const parent = await startingModel(a['init'] as string, images[0]!.raw.channels, { depth: a['depth'] as number, base: a['base'] as number });
   const truth: LabelImage[] = [], scribbles: LabelImage[] = [], outlined: LabelImage[] = [];
   for (const [k, img] of images.entries()) {
     const gt = await loadInstanceLabels(labelFiles[k]!, img.raw.width, img.raw.height);
@@ -75,7 +78,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const { model, result } = await trainWithProgress({
     images: images.map((i) => i.normalized), scribbles, channelNames: images[0]!.raw.channelNames?.slice() ?? [],
     ...(steps !== undefined ? { steps } : { seconds: seconds! }), seed, batchSize: a['batch'] as number,
-    depth: a['depth'] as number, base: a['base'] as number, backend,
+    depth: a['depth'] as number, base: a['base'] as number, backend, ...(parent ? { parent } : {}),
     checkpoints: checkpoints.filter((c) => seconds === undefined || c < seconds),
     onCheckpoint: async (m, t, step) => {
       const r = await evaluateModel(m, images, truth, outlined, passes);

@@ -3,7 +3,7 @@ import { initBackend, loadModelDir, saveModelDir } from '@impartial/shared/node'
 import { parseArgs, UsageError } from '../cli/args.js';
 import { checkPairs, loadImages, loadUserScribbles, type LabelKind } from '../cli/data.js';
 import { log } from '../cli/progress.js';
-import { trainWithProgress } from '../cli/training.js';
+import { startingModel, trainWithProgress } from '../cli/training.js';
 
 export const TRAIN_HELP = `impartial train --images FILE... --labels ZIP|TIFF... --out MODEL_DIR [options]
 
@@ -13,6 +13,8 @@ only 0/1/2 is read as a scribble raster (1 = cell, 2 = background).
 
   --seconds N | --steps N   training budget (default 120 s)
   --from MODEL_DIR          fine-tune an earlier model (its config is kept)
+  --init generic|scratch    without --from: start from the shipped generic model (default,
+                            when one exists for the channel count) or from random weights
   --labels-kind auto|outlines|scribbles
   --seed N --batch N --depth N --base N`;
 
@@ -21,7 +23,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     images: { kind: 'list' }, labels: { kind: 'list' }, out: { kind: 'string' }, from: { kind: 'string' },
     seconds: { kind: 'number' }, steps: { kind: 'number' }, seed: { kind: 'number', default: 0 },
     batch: { kind: 'number', default: 4 }, depth: { kind: 'number', default: 3 }, base: { kind: 'number', default: 16 },
-    'labels-kind': { kind: 'string', default: 'auto' },
+    'labels-kind': { kind: 'string', default: 'auto' }, init: { kind: 'string', default: 'generic' },
   });
   const { images: imageFiles, labels: labelFiles } = checkPairs(a['images'] as string[], a['labels'] as string[]);
   const out = a['out'] as string | undefined;
@@ -33,8 +35,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
 
   const backend = await initBackend();
   log(`backend: ${backend.description}`);
-  const parent = a['from'] ? await loadModelDir(a['from'] as string) : undefined;
   const images = await loadImages(imageFiles);
+  const parent = a['from'] ? await loadModelDir(a['from'] as string) : await startingModel(a['init'] as string, images[0]!.raw.channels, { depth: a['depth'] as number, base: a['base'] as number });
   if (parent && parent.config.inChannels !== images[0]!.raw.channels) {
     throw new UsageError(`${a['from']} reads ${parent.config.inChannels} channels but the images have ${images[0]!.raw.channels}`);
   }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { FloatImage, MultiChannelImage } from '../image/types.js';
+import { responsibilities } from './losses.js';
 import { forward, type UNetConfig, type UNetWeights } from './unet.js';
 
 export interface InferOptions {
@@ -77,8 +78,7 @@ export function predictTile(config: UNetConfig, weights: UNetWeights, tile: Floa
     const x = tf.tensor4d(tile, [1, h, w, config.inChannels]);
     const batch = passes > 1 ? tf.tile(x, [passes, 1, 1, 1]) : x;
     const out = forward(config, weights, batch, { dropout: passes > 1 });
-    const K = config.components[0] + config.components[1];
-    const pi = tf.softmax(tf.slice(out, [0, 0, 0, 0], [-1, -1, -1, K]));
+    const pi = responsibilities(out, config.components);
     const cell = tf.sum(tf.slice(pi, [0, 0, 0, 0], [-1, -1, -1, config.components[0]]), 3);
     return tf.mean(cell, 0) as tf.Tensor2D;
   });

@@ -3,7 +3,6 @@ import * as tf from '@tensorflow/tfjs-core';
 /** ImPartial's loss weights: foreground scribbles, background scribbles, reconstruction. */
 export const LOSS_WEIGHTS = { foreground: 0.45, background: 0.45, reconstruction: 0.1 } as const;
 
-const LOG_EPS = Math.log(1e-20);
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
 export interface LossInputs {
@@ -26,20 +25,27 @@ export interface LossTerms {
   reconstruction: tf.Scalar;
 }
 
-/** Log of the summed responsibilities of the first Kf components (cell) and of the rest (background). */
-export function logClassProbabilities(output: tf.Tensor4D, components: [number, number]): { logCell: tf.Tensor3D; logBackground: tf.Tensor3D } {
+/**
+ * Log of the summed responsibilities of the first Kf components (cell) and of the rest
+ * (background), clamped at log(1e-20) like the original. Computed from the softmax the
+ * reconstruction term needs anyway, which is cheaper than three log-sum-exps on wasm.
+ */
+export function logClassProbabilities(pi: tf.Tensor4D, components: [number, number]): { logCell: tf.Tensor3D; logBackground: tf.Tensor3D } {
   const [Kf, Kb] = components;
-  const logits = tf.slice(output, [0, 0, 0, 0], [-1, -1, -1, Kf + Kb]);
-  const lse = tf.logSumExp(logits, 3);
-  const logCell = tf.sub(tf.logSumExp(tf.slice(logits, [0, 0, 0, 0], [-1, -1, -1, Kf]), 3), lse) as tf.Tensor3D;
-  const logBackground = tf.sub(tf.logSumExp(tf.slice(logits, [0, 0, 0, Kf], [-1, -1, -1, Kb]), 3), lse) as tf.Tensor3D;
-  return { logCell, logBackground };
+  const cell = tf.sum(tf.slice(pi, [0, 0, 0, 0], [-1, -1, -1, Kf]), 3);
+  const background = tf.sum(tf.slice(pi, [0, 0, 0, Kf], [-1, -1, -1, Kb]), 3);
+  return { logCell: tf.log(tf.maximum(cell, 1e-20)) as tf.Tensor3D, logBackground: tf.log(tf.maximum(background, 1e-20)) as tf.Tensor3D };
+}
+
+/** Responsibilities pi_k: softmax over the K component logits. */
+export function responsibilities(output: tf.Tensor4D, components: [number, number]): tf.Tensor4D {
+  return tf.softmax(tf.slice(output, [0, 0, 0, 0], [-1, -1, -1, components[0] + components[1]]));
 }
 
 /** Cross-entropy over the scribbled pixels of each patch, averaged over the patches that have any. */
 export function scribbleLoss(logP: tf.Tensor3D, scribble: tf.Tensor3D): tf.Scalar {
   const n = tf.sum(scribble, [1, 2]);
-  const perPatch = tf.div(tf.sum(tf.mul(scribble, tf.neg(tf.maximum(logP, LOG_EPS))), [1, 2]), tf.maximum(n, 1));
+  const perPatch = tf.div(tf.sum(tf.mul(scribble, tf.neg(logP)), [1, 2]), tf.maximum(n, 1));
   const patches = tf.maximum(tf.sum(tf.cast(tf.greater(n, 0), 'float32')), 1);
   return tf.div(tf.sum(perPatch), patches) as tf.Scalar;
 }
@@ -49,10 +55,9 @@ export function scribbleLoss(logP: tf.Tensor3D, scribble: tf.Tensor3D): tf.Scala
  * weighted average of its mean map); each pixel is reconstructed as the responsibility-weighted
  * mix of those constants; Gaussian NLL (sigma 1) on blind-spot pixels, mean over patches and channels.
  */
-export function reconstructionLoss(output: tf.Tensor4D, target: tf.Tensor4D, blindMask: tf.Tensor4D, components: [number, number]): tf.Scalar {
+export function reconstructionLoss(output: tf.Tensor4D, pi: tf.Tensor4D, target: tf.Tensor4D, blindMask: tf.Tensor4D, components: [number, number]): tf.Scalar {
   const [N, H, W, C] = target.shape;
   const K = components[0] + components[1];
-  const pi = tf.softmax(tf.slice(output, [0, 0, 0, 0], [-1, -1, -1, K]));            // N H W K
   const means = tf.reshape(tf.slice(output, [0, 0, 0, K], [-1, -1, -1, K * C]), [N, H, W, C, K]);
   const pi5 = tf.reshape(pi, [N, H, W, 1, K]);
   const piSum = tf.add(tf.sum(pi, [1, 2]), 1e-8);                                  // N K
@@ -64,10 +69,11 @@ export function reconstructionLoss(output: tf.Tensor4D, target: tf.Tensor4D, bli
 }
 
 export function impartialLoss(inputs: LossInputs): LossTerms {
-  const { logCell, logBackground } = logClassProbabilities(inputs.output, inputs.components);
+  const pi = responsibilities(inputs.output, inputs.components);
+  const { logCell, logBackground } = logClassProbabilities(pi, inputs.components);
   const foreground = scribbleLoss(logCell, inputs.foreground);
   const background = scribbleLoss(logBackground, inputs.background);
-  const reconstruction = reconstructionLoss(inputs.output, inputs.target, inputs.blindMask, inputs.components);
+  const reconstruction = reconstructionLoss(inputs.output, pi, inputs.target, inputs.blindMask, inputs.components);
   const total = tf.addN([
     tf.mul(foreground, LOSS_WEIGHTS.foreground),
     tf.mul(background, LOSS_WEIGHTS.background),

@@ -1,2 +1,3 @@
 export * from './backend.js';
 export * from './files.js';
+export * from './generic-model.js';

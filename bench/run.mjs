@@ -1,0 +1,76 @@
+// npm run bench: our speed and accuracy next to the PyTorch reference (../shared/anchors), same machine, same run.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const anchors = path.resolve(repo, '..', 'shared', 'anchors');
+const vectra = path.resolve(repo, '..', 'shared', 'data', 'vectra-2ch');
+const cli = path.join(repo, 'bridge-server', 'bin', 'impartial.js');
+const seconds = Number(process.env.BENCH_SECONDS ?? 120);
+const checkpoint = Math.round(seconds / 2);
+
+function run(cmd, args, label) {
+  return new Promise((resolve, reject) => {
+    process.stderr.write(`\n$ ${[cmd, ...args].map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ')}\n`);
+    const child = spawn(cmd, args, { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; process.stderr.write(d); });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${label} exited with ${code}`))));
+  });
+}
+const lastJson = (text) => JSON.parse(text.trim().split('\n').filter((l) => l.startsWith('{')).pop());
+
+const results = { date: new Date().toISOString(), seconds };
+results.ours = lastJson(await run(process.execPath, [cli, 'bench', '--json'], 'impartial bench'));
+
+const haveVectra = existsSync(path.join(vectra, 'image0.tif'));
+const evalArgs = (init) => [cli, 'eval', '--images', path.join(vectra, 'image0.tif'), path.join(vectra, 'image4.tif'),
+  '--labels', path.join(vectra, 'labels', 'image0.zip'), path.join(vectra, 'labels', 'image4.zip'),
+  '--scribble-fraction', '0.2', '--seconds', String(seconds), '--checkpoints', String(checkpoint), '--seed', '0', '--init', init, '--json'];
+if (haveVectra) {
+  results.vectra = lastJson(await run(process.execPath, evalArgs('generic'), 'impartial eval'));
+  results.vectraScratch = lastJson(await run(process.execPath, evalArgs('scratch'), 'impartial eval --init scratch'));
+} else process.stderr.write(`\n(skipping Vectra F1: ${vectra} not found)\n`);
+
+const python = '/usr/bin/python3';
+const refScript = path.join(anchors, 'impartial_ref.py');
+let haveTorch = existsSync(refScript) && existsSync(python);
+if (haveTorch) haveTorch = await run(python, ['-c', 'import torch, scipy, skimage, tifffile'], 'python').then(() => true, () => false);
+if (haveTorch) {
+  results.reference = lastJson(await run(python, [refScript, 'bench'], 'reference bench')).bench;
+  if (haveVectra) results.referenceVectra = lastJson(await run(python, [refScript, 'vectra', '--seconds', String(seconds), '--checkpoints', String(checkpoint), String(seconds)], 'reference vectra')).log;
+} else process.stderr.write('\n(skipping the PyTorch reference: needs Debian\'s python3-torch python3-scipy python3-skimage python3-tifffile)\n');
+
+// ---- report
+const f = (x, d = 3) => (x === undefined || x === null || Number.isNaN(x) ? '-' : Number(x).toFixed(d));
+const rows = [];
+const row = (what, ours, ref, better) => rows.push([what, ours, ref, ours !== undefined && ref !== undefined ? (better === 'lower' ? ours / ref : ours / ref) : undefined]);
+const o = results.ours, r = results.reference;
+row('train step d3/b16, B4, 128x128x2 (s)', o.train_step_s_d3b16b4, r?.train_d3_b16_B4?.s_per_step_median, 'lower');
+row('  GFLOP/s', o.train_gflops_d3b16b4, r?.train_d3_b16_B4?.GFLOPs);
+row('train step d4/b32, B4, 128x128x2 (s)', o.train_step_s_d4b32b4, r?.train_d4_b32_B4?.s_per_step_median, 'lower');
+row('  GFLOP/s', o.train_gflops_d4b32b4, r?.train_d4_b32_B4?.GFLOPs);
+// The reference times one 512x512 pass in train mode (dropout on); T=3 passes over 2048x2048 is 48x that work.
+const refMpx = r?.infer512_d3_b16_train ? (512 * 512) / 1e6 / (3 * r.infer512_d3_b16_train.s_median) : undefined;
+row('inference T=3, d3/b16 (Mpx/s)', o.infer_mpx_per_s, refMpx);
+const cp = (v, s) => v?.checkpoints?.find((c) => Math.abs(c.seconds - s) < 15);
+const refAt = (s) => results.referenceVectra?.find((c) => Math.abs(c.train_s - s) < 15);
+if (results.vectra) {
+  row(`Vectra F1 @${checkpoint}s, own threshold`, cp(results.vectra, checkpoint)?.f1, undefined);
+  row(`Vectra F1 @${checkpoint}s, oracle threshold`, cp(results.vectra, checkpoint)?.f1_best, refAt(checkpoint)?.best?.f1);
+  row(`Vectra F1 @${seconds}s, own threshold`, results.vectra.f1, undefined);
+  row(`Vectra F1 @${seconds}s, oracle threshold`, results.vectra.f1_best, refAt(seconds)?.best?.f1);
+  row(`Vectra F1 @${seconds}s from scratch, own threshold`, results.vectraScratch?.f1, undefined);
+  row(`Vectra F1 @${seconds}s from scratch, oracle`, results.vectraScratch?.f1_best, refAt(seconds)?.best?.f1);
+}
+const width = Math.max(...rows.map((x) => x[0].length));
+console.log(`\nImPartial bench (${o.backend}) vs PyTorch reference, same machine, same run (${results.date})`);
+console.log(`${'measure'.padEnd(width)}  ${'ours'.padStart(8)}  ${'reference'.padStart(9)}  ${'ours/ref'.padStart(8)}`);
+for (const [what, ours, ref, ratio] of rows) console.log(`${what.padEnd(width)}  ${f(ours).padStart(8)}  ${f(ref).padStart(9)}  ${f(ratio, 2).padStart(8)}`);
+mkdirSync(path.join(repo, 'bench', 'results'), { recursive: true });
+const file = path.join(repo, 'bench', 'results', `bench-${results.date.replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, JSON.stringify(results, null, 1));
+console.log(`\nraw numbers: ${path.relative(repo, file)}`);
