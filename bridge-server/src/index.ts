@@ -1,1 +1,2 @@
 export { main } from './cli.js';
+export { parseArgs, UsageError } from './cli/args.js';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import test from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  DEFAULT_UNET, forward, forwardMacs, initWeights, loadModelFromUrl, newModelId, outputChannels, parameterCount, predict,
+  DEFAULT_UNET, dropout, forward, forwardMacs, initWeights, loadModelFromUrl, newModelId, outputChannels, parameterCount, predict,
   tileOrigins, type ImpartialModel, type MultiChannelImage, type UNetConfig,
 } from '@impartial/shared';
 import { initBackend, loadModelDir, saveModelDir } from '@impartial/shared/node';
@@ -43,6 +43,16 @@ test('dropout only acts when asked (MC passes differ, deterministic passes agree
   assert.deepEqual(a, b);
   const c = await forward(config, w, x, { dropout: true }).data();
   assert.notDeepEqual(a, c);
+});
+
+test('dropout zeroes the given share and keeps the mean', async () => {
+  for (const rate of [0.5, 0.2]) {
+    const y = await dropout(tf.ones([2, 64, 64, 8]) as tf.Tensor4D, rate).data();
+    let zeros = 0, sum = 0;
+    for (const v of y) { if (v === 0) zeros++; else assert.ok(Math.abs(v - 1 / (1 - rate)) < 1e-6); sum += v; }
+    assert.ok(Math.abs(zeros / y.length - rate) < 0.01, `zero share ${zeros / y.length} for rate ${rate}`);
+    assert.ok(Math.abs(sum / y.length - 1) < 0.02);
+  }
 });
 
 test('model save/load round trip is exact (files) and keeps config and lineage', async () => {

@@ -23,7 +23,12 @@ export function parseArgs(argv: readonly string[], spec: Record<string, FlagSpec
     const name = negated ? rawName.slice(3) : rawName;
     const s = spec[name];
     if (!s) throw new UsageError(`unknown option --${rawName}`);
-    if (s.kind === 'boolean') { out[name] = !negated; continue; }
+    if (s.kind === 'boolean') {
+      if (inline === undefined) { out[name] = !negated; continue; }
+      if (negated || !['true', 'false', '1', '0'].includes(inline)) throw new UsageError(`--${rawName} is a switch; give it alone (or =true / =false), not "${inline}"`);
+      out[name] = inline === 'true' || inline === '1';
+      continue;
+    }
     if (s.kind === 'list') {
       const values = inline !== undefined ? [inline] : [];
       while (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) values.push(argv[++i]!);
@@ -34,10 +39,16 @@ export function parseArgs(argv: readonly string[], spec: Record<string, FlagSpec
     const value = inline ?? argv[++i];
     if (value === undefined || (inline === undefined && value.startsWith('--'))) throw new UsageError(`--${name} needs a value`);
     if (s.kind === 'number') {
-      const n = Number(value);
+      const n = value.trim() === '' ? NaN : Number(value);
       if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${value}"`);
       out[name] = n;
     } else out[name] = value;
   }
   return out;
+}
+
+/** --separation components|seeded as instance options. */
+export function separationOption(value: string): { separation: 'components' | 'seeded' } {
+  if (value !== 'components' && value !== 'seeded') throw new UsageError('--separation must be components or seeded');
+  return { separation: value };
 }

@@ -1,9 +1,9 @@
 import {
   chooseThreshold, keepLabels, predict, scoreThresholds, synthesizeScribbles, THRESHOLD_SWEEP,
-  type FloatImage, type ImpartialModel, type LabelImage,
+  type FloatImage, type ImpartialModel, type InstanceOptions, type LabelImage,
 } from '@impartial/shared';
 import { initBackend } from '@impartial/shared/node';
-import { parseArgs, UsageError } from '../cli/args.js';
+import { parseArgs, separationOption, UsageError } from '../cli/args.js';
 import { checkPairs, loadImages, loadInstanceLabels } from '../cli/data.js';
 import { log, progressBar } from '../cli/progress.js';
 import { startingModel, trainWithProgress } from '../cli/training.js';
@@ -22,6 +22,8 @@ mean AP 0.5:0.95).
   --passes T             Monte-Carlo dropout passes at inference (default 3)
   --init generic|scratch start from the shipped generic model (default, when one exists
                          for the channel count) or from random weights
+  --separation components|seeded  instances from connected regions (ImPartial) or a
+                         watershed on the probability that splits touching cells (default seeded)
   --json                 last line: one JSON object with the results`;
 
 interface EvalRecord {
@@ -29,7 +31,7 @@ interface EvalRecord {
   f1_best: number; threshold_best: number; steps: number; seconds: number; backend: string;
 }
 
-async function evaluateModel(model: ImpartialModel, images: Awaited<ReturnType<typeof loadImages>>, truth: LabelImage[], outlined: LabelImage[], passes: number) {
+async function evaluateModel(model: ImpartialModel, images: Awaited<ReturnType<typeof loadImages>>, truth: LabelImage[], outlined: LabelImage[], passes: number, instance: Partial<InstanceOptions>) {
   const probs: FloatImage[] = [];
   const bar = progressBar('inference', images.length, ' images');
   for (const [k, img] of images.entries()) {
@@ -37,9 +39,9 @@ async function evaluateModel(model: ImpartialModel, images: Awaited<ReturnType<t
     bar.update(k + 1);
   }
   bar.stop();
-  const threshold = chooseThreshold(probs, outlined);
+  const threshold = chooseThreshold(probs, outlined, instance);
   const sweep = [...new Set([...THRESHOLD_SWEEP, threshold])];
-  const scores = scoreThresholds(probs, truth, sweep);
+  const scores = scoreThresholds(probs, truth, sweep, instance);
   const own = scores.get(threshold)!;
   const [bestT, best] = [...scores].filter(([t]) => THRESHOLD_SWEEP.includes(t)).reduce((a, b) => (b[1].f1 > a[1].f1 ? b : a));
   return { own, threshold, best, bestT };
@@ -51,7 +53,9 @@ export async function evalCommand(argv: string[]): Promise<number> {
     seconds: { kind: 'number' }, steps: { kind: 'number' }, checkpoints: { kind: 'list' }, seed: { kind: 'number', default: 0 },
     batch: { kind: 'number', default: 4 }, depth: { kind: 'number', default: 3 }, base: { kind: 'number', default: 16 },
     passes: { kind: 'number', default: 3 }, json: { kind: 'boolean', default: false }, init: { kind: 'string', default: 'generic' },
+    separation: { kind: 'string', default: 'seeded' },
   });
+  const instance = separationOption(a['separation'] as string);
   const { images: imageFiles, labels: labelFiles } = checkPairs(a['images'] as string[], a['labels'] as string[]);
   const fraction = a['scribble-fraction'] as number;
   if (!(fraction > 0 && fraction <= 1)) throw new UsageError('--scribble-fraction must be in (0, 1]');
@@ -81,12 +85,12 @@ export async function evalCommand(argv: string[]): Promise<number> {
     depth: a['depth'] as number, base: a['base'] as number, backend, ...(parent ? { parent } : {}),
     checkpoints: checkpoints.filter((c) => seconds === undefined || c < seconds),
     onCheckpoint: async (m, t, step) => {
-      const r = await evaluateModel(m, images, truth, outlined, passes);
+      const r = await evaluateModel(m, images, truth, outlined, passes, instance);
       records.push({ seconds: t, steps: step, f1: r.own.f1, f1_best: r.best.f1, threshold: r.threshold });
       log(`checkpoint ${t.toFixed(0)} s (${step} steps): F1 ${r.own.f1.toFixed(3)} at ${r.threshold}, oracle best ${r.best.f1.toFixed(3)} at ${r.bestT}`);
     },
   });
-  const r = await evaluateModel(model, images, truth, outlined, passes);
+  const r = await evaluateModel(model, images, truth, outlined, passes, instance);
   const out: EvalRecord & { checkpoints?: typeof records } = {
     f1: r.own.f1, precision: r.own.precision, recall: r.own.recall, ap: r.own.meanAP, threshold: r.threshold,
     f1_best: r.best.f1, threshold_best: r.bestT, steps: result.steps, seconds: Math.round(result.seconds * 10) / 10,

@@ -5,7 +5,7 @@ import {
   writeOmeZarrLabels, writeRoiZip, type FloatImage, type LabelImage, type MultiChannelImage,
 } from '@impartial/shared';
 import { FileSystemStore, imageBaseName, initBackend, loadModelDir } from '@impartial/shared/node';
-import { parseArgs, UsageError } from '../cli/args.js';
+import { parseArgs, separationOption, UsageError } from '../cli/args.js';
 import { loadImages } from '../cli/data.js';
 import { log, progressBar } from '../cli/progress.js';
 
@@ -17,7 +17,8 @@ cell) and NAME.geojson.
 
   --threshold T   instance threshold (default: the one saved with the model, else 0.5)
   --passes T      Monte-Carlo dropout passes (default 3)
-  --tile N        tile size in pixels (default 512)`;
+  --tile N        tile size in pixels (default 512)
+  --separation components|seeded  (default: the one saved with the model, else seeded)`;
 
 const PREDICTION_COLORS = [{ 'label-value': 0, rgba: [0, 0, 0, 0] as [number, number, number, number] }];
 
@@ -58,7 +59,7 @@ export async function writePredictionOutputs(outDir: string, name: string, image
 export async function inferCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, {
     model: { kind: 'string' }, out: { kind: 'string' }, threshold: { kind: 'number' },
-    passes: { kind: 'number', default: 3 }, tile: { kind: 'number', default: 512 },
+    passes: { kind: 'number', default: 3 }, tile: { kind: 'number', default: 512 }, separation: { kind: 'string' },
   });
   if (!a['model']) throw new UsageError('--model MODEL_DIR is required');
   if (!a['out']) throw new UsageError('--out OUT_DIR is required');
@@ -67,6 +68,7 @@ export async function inferCommand(argv: string[]): Promise<number> {
   log(`backend: ${backend.description}`);
   const model = await loadModelDir(a['model'] as string);
   const threshold = (a['threshold'] as number | undefined) ?? model.lineage.threshold ?? 0.5;
+  const instance = separationOption((a['separation'] as string | undefined) ?? model.lineage.separation ?? 'seeded');
   const images = await loadImages(a._);
   if (images[0]!.raw.channels !== model.config.inChannels) {
     throw new UsageError(`the model reads ${model.config.inChannels} channels but ${images[0]!.file} has ${images[0]!.raw.channels}`);
@@ -81,7 +83,7 @@ export async function inferCommand(argv: string[]): Promise<number> {
       onProgress: (done, total) => { bar ??= progressBar(name, total, ' tiles'); bar.update(done); },
     });
     bar?.stop();
-    const labels = probabilityToInstances(probability, { threshold });
+    const labels = probabilityToInstances(probability, { ...instance, threshold });
     const files = await writePredictionOutputs(outDir, name, img.raw, probability, entropy, labels);
     process.stdout.write(`${name}: ${labels.count} cells (threshold ${threshold}) -> ${files.map((f) => path.basename(f)).join(', ')}\n`);
   }

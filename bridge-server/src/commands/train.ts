@@ -1,6 +1,6 @@
 import { chooseThreshold, predict } from '@impartial/shared';
 import { initBackend, loadModelDir, saveModelDir } from '@impartial/shared/node';
-import { parseArgs, UsageError } from '../cli/args.js';
+import { parseArgs, separationOption, UsageError } from '../cli/args.js';
 import { checkPairs, loadImages, loadUserScribbles, type LabelKind } from '../cli/data.js';
 import { log } from '../cli/progress.js';
 import { startingModel, trainWithProgress } from '../cli/training.js';
@@ -16,6 +16,7 @@ only 0/1/2 is read as a scribble raster (1 = cell, 2 = background).
   --init generic|scratch    without --from: start from the shipped generic model (default,
                             when one exists for the channel count) or from random weights
   --labels-kind auto|outlines|scribbles
+  --separation components|seeded   how instances are cut (saved with the model)
   --seed N --batch N --depth N --base N`;
 
 export async function trainCommand(argv: string[]): Promise<number> {
@@ -24,7 +25,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
     seconds: { kind: 'number' }, steps: { kind: 'number' }, seed: { kind: 'number', default: 0 },
     batch: { kind: 'number', default: 4 }, depth: { kind: 'number', default: 3 }, base: { kind: 'number', default: 16 },
     'labels-kind': { kind: 'string', default: 'auto' }, init: { kind: 'string', default: 'generic' },
+    separation: { kind: 'string', default: 'seeded' },
   });
+  const instance = separationOption(a['separation'] as string);
   const { images: imageFiles, labels: labelFiles } = checkPairs(a['images'] as string[], a['labels'] as string[]);
   const out = a['out'] as string | undefined;
   if (!out) throw new UsageError('--out MODEL_DIR is required');
@@ -53,8 +56,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
   if (withOutlines.length) {
     const probs = [];
     for (const { k } of withOutlines) probs.push((await predict(model.config, model.weights, images[k]!.normalized)).probability);
-    model.lineage.threshold = chooseThreshold(probs, withOutlines.map(({ u }) => u.outlined!));
+    model.lineage.threshold = chooseThreshold(probs, withOutlines.map(({ u }) => u.outlined!), instance);
   }
+  model.lineage.separation = instance.separation;
   await saveModelDir(model, out);
   process.stdout.write(`saved model ${model.lineage.id} to ${out} (${result.steps} steps, ${result.seconds.toFixed(1)} s${model.lineage.threshold ? `, threshold ${model.lineage.threshold}` : ''})\n`);
   return 0;

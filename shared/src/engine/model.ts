@@ -15,6 +15,8 @@ export interface ModelLineage {
   backend?: string;
   /** Threshold the engine chose for instances (without ground truth). */
   threshold?: number;
+  /** How instances are cut from the probability ('components' or 'seeded'). */
+  separation?: 'components' | 'seeded';
   metrics?: Record<string, number>;
 }
 

@@ -69,6 +69,34 @@ export function initWeights(config: UNetConfig, seed = 0): UNetWeights {
   return weights;
 }
 
+/** xorshift32 state for dropout masks; dropout needs speed, not reproducibility. */
+let maskState = (Math.random() * 0xffffffff) >>> 0 || 1;
+
+/**
+ * Dropout as one multiply by a {0, 1/keep} mask drawn in JS: tf.dropout draws its uniforms with
+ * seedrandom and spends three more full passes (add, floor, divide), a large share of a CPU step.
+ */
+export function dropout(x: tf.Tensor4D, rate: number): tf.Tensor4D {
+  const n = x.size, keep = 1 - rate, scale = 1 / keep;
+  const mask = new Float32Array(n);
+  let s = maskState;
+  if (rate === 0.5) {
+    for (let i = 0; i < n; i += 32) {
+      s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+      const bits = s, end = Math.min(32, n - i);
+      for (let b = 0; b < end; b++) mask[i + b] = (bits >>> b) & 1 ? scale : 0;
+    }
+  } else {
+    const threshold = keep * 4294967296;
+    for (let i = 0; i < n; i++) {
+      s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+      mask[i] = (s >>> 0) < threshold ? scale : 0;
+    }
+  }
+  maskState = s;
+  return tf.mul(x, tf.tensor4d(mask, x.shape));
+}
+
 export interface ForwardOptions {
   /** Apply dropout (training, and Monte-Carlo inference). */
   dropout: boolean;
@@ -87,7 +115,7 @@ export function forward(config: UNetConfig, weights: UNetWeights, x: tf.Tensor4D
   };
   const conv = (name: string, input: tf.Tensor4D, relu = true) =>
     tf.fused.conv2d({ x: input, filter: w(`${name}.weight`) as tf.Tensor4D, strides: 1, pad: 'same', bias: w(`${name}.bias`), activation: relu ? 'relu' : 'linear' });
-  const drop = (t: tf.Tensor4D) => (options.dropout && config.dropout > 0 ? (tf.dropout(t, config.dropout) as tf.Tensor4D) : t);
+  const drop = (t: tf.Tensor4D) => (options.dropout && config.dropout > 0 ? dropout(t, config.dropout) : t);
   const block = (name: string, input: tf.Tensor4D, withDropout: boolean) => {
     const a = conv(`${name}.conv1`, input);
     const b = conv(`${name}.conv2`, withDropout ? drop(a) : a);

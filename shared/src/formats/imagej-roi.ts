@@ -104,8 +104,10 @@ export function decodeRoi(bytes: Uint8Array, fallbackName = 'roi', warn: (m: str
   return { ...base, points, closed: AREA_TYPES.has(type) };
 }
 
-/** Encodes one ROI (integer coordinates; polygon-like types, rect and oval by their vertices). */
+/** Encodes one ROI (integer coordinates; polygon-like types, rect and oval by their vertices, a line by its end points). */
 export function encodeRoi(roi: Roi): Uint8Array {
+  if (roi.type === 'noRoi') throw new RoiFormatError(`${roi.name}: cannot encode a 'noRoi'`);
+  if (roi.type === 'line' && roi.points.length !== 2) throw new RoiFormatError(`${roi.name}: a line ROI has exactly 2 points`);
   const type = roi.type === 'rect' || roi.type === 'oval' ? 'polygon' : roi.type;
   const pts = roi.points.map(([x, y]) => [Math.round(x), Math.round(y)] as [number, number]);
   const n = pts.length;
@@ -124,6 +126,7 @@ export function encodeRoi(roi: Roi): Uint8Array {
   view.setUint16(16, n);
   view.setInt32(60, hdr2);
   pts.forEach(([x, y], i) => { view.setInt16(HEADER_SIZE + 2 * i, x - left); view.setInt16(HEADER_SIZE + 2 * n + 2 * i, y - top); });
+  if (type === 'line') roi.points.flat().forEach((v, i) => view.setFloat32(18 + 4 * i, v));
   if (roi.position) { view.setInt32(hdr2 + 4, roi.position.c); view.setInt32(hdr2 + 8, roi.position.z); view.setInt32(hdr2 + 12, roi.position.t); }
   view.setInt32(hdr2 + 16, nameOffset);
   view.setInt32(hdr2 + 20, roi.name.length);
@@ -152,8 +155,9 @@ export function readRoiZip(zip: Uint8Array, warn: (m: string) => void = () => {}
 export function writeRoiZip(rois: readonly Roi[]): Uint8Array {
   const files: Record<string, Uint8Array> = {};
   for (const roi of rois) {
-    let name = roi.name || 'roi', k = 1;
-    while (files[`${name}.roi`]) name = `${roi.name}-${++k}`;
+    const base = roi.name || 'roi';
+    let name = base, k = 1;
+    while (files[`${name}.roi`]) name = `${base}-${++k}`;
     files[`${name}.roi`] = encodeRoi({ ...roi, name });
   }
   return zipSync(files, { level: 6 });

@@ -27,8 +27,24 @@ export function cellScribble(mask: Uint8Array, width: number, height: number): C
   } else {
     fg = skeletonize(mask, width, height); // too small to erode: its skeleton only
   }
+  if (!fg.some((v) => v)) markCentre(mask, width, fg); // thinning erases 2 px wide cells entirely
   const bg = innerOutline(mask, width, height);
+  for (let i = 0; i < fg.length; i++) if (fg[i]) bg[i] = 0;
   return { fg, bg };
+}
+
+/** Marks the mask pixel nearest the mask's centroid. */
+function markCentre(mask: Uint8Array, width: number, out: Uint8Array): void {
+  let sx = 0, sy = 0, n = 0;
+  for (let i = 0; i < mask.length; i++) if (mask[i]) { sx += i % width; sy += Math.floor(i / width); n++; }
+  if (n === 0) return;
+  let best = -1, bestD = Infinity;
+  for (let i = 0; i < mask.length; i++) {
+    if (!mask[i]) continue;
+    const d = (i % width - sx / n) ** 2 + (Math.floor(i / width) - sy / n) ** 2;
+    if (d < bestD) { bestD = d; best = i; }
+  }
+  out[best] = 1;
 }
 
 /** Accumulates per-cell scribbles into full-size fg/bg masks. */
