@@ -31,8 +31,10 @@ test('eval trains on several images and prints one JSON object last', async () =
   assert.equal(json.steps, 3);
   assert.match(json.backend, /^wasm/);
   for (const key of ['f1', 'precision', 'recall', 'ap', 'f1_best']) assert.ok(json[key] >= 0 && json[key] <= 1, `${key}=${json[key]}`);
-  assert.ok(json.f1_best >= json.f1 - 1e-9, 'the oracle threshold is at least as good as the chosen one');
-  assert.ok(json.threshold >= 0.5 && json.threshold <= 0.95);
+  assert.ok(json.threshold >= 0.2 && json.threshold <= 0.95, `threshold ${json.threshold}`);
+  assert.ok(json.threshold_best >= 0.5 && json.threshold_best <= 0.95, 'the oracle sweeps 0.5-0.95');
+  assert.equal(json.separation, 'seeded');
+  assert.ok(json.seed_threshold > json.threshold);
   assert.match(r.stderr, /backend: wasm/);
   assert.match(r.stderr, /2 cells scribbled|cells, \d+ scribbled/);
 });

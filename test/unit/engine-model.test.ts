@@ -59,7 +59,7 @@ test('model save/load round trip is exact (files) and keeps config and lineage',
   const dir = await mkdtemp(path.join(os.tmpdir(), 'impartial-model-'));
   try {
     const m = model();
-    m.lineage.threshold = 0.65;
+    m.lineage.instances = { separation: 'seeded', threshold: 0.4, seedThreshold: 0.65, seedMinSize: 18 };
     await saveModelDir(m, dir);
     const back = await loadModelDir(dir);
     assert.deepEqual(back.config, m.config);

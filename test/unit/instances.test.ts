@@ -24,7 +24,7 @@ test('connected components keep cells joined by a bridge above the threshold tog
 
 test('the seeded watershed splits them at the saddle and keeps every pixel above the threshold', () => {
   const p = touchingCells();
-  const r = probabilityToInstances(p, { threshold: 0.5, separation: 'seeded', minSize: 5, dilation: 0 });
+  const r = probabilityToInstances(p, { threshold: 0.5, separation: 'seeded', seedThreshold: 0.8, minSize: 5, dilation: 0 });
   assert.equal(r.count, 2);
   const left = r.data[10 * 40 + 11]!, right = r.data[10 * 40 + 27]!;
   assert.ok(left > 0 && right > 0 && left !== right);
@@ -40,12 +40,18 @@ test('the seeded watershed splits them at the saddle and keeps every pixel above
 
 test('dilation grows cells by one pixel into background only', () => {
   const p = touchingCells();
-  const plain = probabilityToInstances(p, { threshold: 0.5, separation: 'seeded', dilation: 0 });
-  const grown = probabilityToInstances(p, { threshold: 0.5, separation: 'seeded', dilation: 1 });
+  const plain = probabilityToInstances(p, { threshold: 0.5, separation: 'seeded', seedThreshold: 0.8, dilation: 0 });
+  const grown = probabilityToInstances(p, { threshold: 0.5, separation: 'seeded', seedThreshold: 0.8, dilation: 1 });
   let added = 0;
   for (let i = 0; i < p.data.length; i++) {
     if (plain.data[i]) assert.equal(grown.data[i], plain.data[i], 'existing pixels keep their cell');
     else if (grown.data[i]) added++;
   }
   assert.ok(added > 20, `${added} pixels added`);
+});
+
+test('seeds below the seed size floor do not make cells of their own', () => {
+  const p = touchingCells();
+  const r = probabilityToInstances(p, { threshold: 0.5, separation: 'seeded', seedThreshold: 0.8, seedMinSize: 200, minSize: 5, dilation: 0 });
+  assert.equal(r.count, 1, 'no seed is big enough: the region is one cell, as with connected components');
 });

@@ -1,10 +1,13 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  THRESHOLD_SWEEP, chooseThreshold, keepLabels, normalizeImage, outlineAgreement, percentileRange, percentiles, probabilityToInstances, scoreThresholds,
+  THRESHOLD_SWEEP, chooseInstanceParameters, seedMinSizeFor, keepLabels, normalizeImage, outlineAgreement, percentileRange, percentiles, probabilityToInstances, scoreThresholds,
   type FloatImage, type LabelImage, type MultiChannelImage,
 } from '@impartial/shared';
 import { fillRect, show } from '../helpers/grid.js';
+
+/** The threshold the engine picks with plain connected components. */
+const chooseThreshold = (p: FloatImage[], o: LabelImage[]) => chooseInstanceParameters(p, o, { separation: 'components' }).threshold;
 
 const near = (a: number, b: number, tol = 1e-6) => Math.abs(a - b) <= tol;
 
@@ -89,11 +92,10 @@ test('outlineAgreement: 1 for exact reproduction, mean best IoU otherwise', () =
   assert.equal(outlineAgreement(outlined, keepLabels(outlined, [1])), 0.5);
 });
 
-test('chooseThreshold picks the first threshold that separates the touching cells', () => {
+test('chooseInstanceParameters (components) picks the first threshold that separates the touching cells', () => {
   const { prob, outlined } = touchingCells();
   assert.deepEqual(THRESHOLD_SWEEP, [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95]);
   assert.equal(chooseThreshold([prob], [outlined]), 0.75);
-  assert.equal(chooseThreshold([prob], [outlined], {}, [0.6, 0.8, 0.9]), 0.8);
   // no outlines at all: the default 0.5
   assert.equal(chooseThreshold([prob], [{ width: W, height: H, data: new Int32Array(W * H) }]), 0.5);
   // brighter cells (0.97) with a seam at 0.86: only thresholds from 0.9 separate them
@@ -101,7 +103,7 @@ test('chooseThreshold picks the first threshold that separates the touching cell
   assert.equal(chooseThreshold([high], [outlined]), 0.9);
 });
 
-test('chooseThreshold sums the agreement over several images', () => {
+test('chooseInstanceParameters (components) sums the agreement over several images', () => {
   const { prob, outlined } = touchingCells();
   // image B: seam at 0.82, separated only at 0.85 (agreement 0.5 up to 0.8, 1 at 0.85, 0 from 0.9)
   const b: FloatImage = { width: W, height: H, data: prob.data.map((v) => (Math.abs(v - 0.72) < 1e-6 ? 0.82 : v)) };
@@ -135,4 +137,22 @@ test('scoreThresholds scores every threshold of the sweep against ground truth',
 test('keepLabels keeps only the listed ids', () => {
   const l: LabelImage = { width: 4, height: 1, data: Int32Array.from([1, 2, 3, 2]) };
   assert.deepEqual(Array.from(keepLabels(l, [2, 9]).data), [0, 2, 0, 2]);
+});
+
+test('chooseInstanceParameters (seeded) picks a seed level that splits touching cells at a low threshold', () => {
+  const { prob, outlined } = touchingCells();
+  const p = chooseInstanceParameters([prob], [outlined], { separation: 'seeded' });
+  assert.ok(p.seedThreshold > 0.72, `seeds above the seam (${p.seedThreshold})`);
+  assert.ok(p.threshold < p.seedThreshold);
+  const cells = probabilityToInstances(prob, { separation: 'seeded', ...p });
+  // exact but for the dilation's corner pixels where both cells meet (the larger id takes them)
+  assert.ok(outlineAgreement(outlined, cells) > 0.95, 'both outlined cells reproduced');
+});
+
+test('seed size floor is a tenth of the median outlined cell', () => {
+  const one = { width: 10, height: 10, data: new Int32Array(100) };
+  for (let i = 0; i < 60; i++) one.data[i] = 1;
+  for (let i = 60; i < 100; i++) one.data[i] = 2;
+  assert.equal(seedMinSizeFor([one]), 6);
+  assert.equal(seedMinSizeFor([{ width: 2, height: 1, data: new Int32Array([1, 0]) }]), 5);
 });

@@ -52,3 +52,11 @@ export function separationOption(value: string): { separation: 'components' | 's
   if (value !== 'components' && value !== 'seeded') throw new UsageError('--separation must be components or seeded');
   return { separation: value };
 }
+
+/** "seeded watershed, threshold 0.4, seeds above 0.65 (>= 18 px)" */
+export function describeInstances(o: { separation: string; threshold: number; seedThreshold: number; seedMinSize: number } | undefined): string {
+  if (!o) return 'defaults';
+  return o.separation === 'seeded'
+    ? `seeded watershed, threshold ${o.threshold}, seeds above ${o.seedThreshold} (>= ${o.seedMinSize} px)`
+    : `connected components, threshold ${o.threshold}`;
+}

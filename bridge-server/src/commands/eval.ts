@@ -1,9 +1,9 @@
 import {
-  chooseThreshold, keepLabels, predict, scoreThresholds, synthesizeScribbles, THRESHOLD_SWEEP,
+  chooseInstanceParameters, keepLabels, predict, scoreThresholds, synthesizeScribbles, THRESHOLD_SWEEP,
   type FloatImage, type ImpartialModel, type InstanceOptions, type LabelImage,
 } from '@impartial/shared';
 import { initBackend } from '@impartial/shared/node';
-import { parseArgs, separationOption, UsageError } from '../cli/args.js';
+import { describeInstances, parseArgs, separationOption, UsageError } from '../cli/args.js';
 import { checkPairs, loadImages, loadInstanceLabels } from '../cli/data.js';
 import { log, progressBar } from '../cli/progress.js';
 import { startingModel, trainWithProgress } from '../cli/training.js';
@@ -28,10 +28,11 @@ mean AP 0.5:0.95).
 
 interface EvalRecord {
   f1: number; precision: number; recall: number; ap: number; threshold: number;
+  separation: string; seed_threshold: number; seed_min_size: number;
   f1_best: number; threshold_best: number; steps: number; seconds: number; backend: string;
 }
 
-async function evaluateModel(model: ImpartialModel, images: Awaited<ReturnType<typeof loadImages>>, truth: LabelImage[], outlined: LabelImage[], passes: number, instance: Partial<InstanceOptions>) {
+async function evaluateModel(model: ImpartialModel, images: Awaited<ReturnType<typeof loadImages>>, truth: LabelImage[], outlined: LabelImage[], passes: number, instance: Pick<InstanceOptions, 'separation'>) {
   const probs: FloatImage[] = [];
   const bar = progressBar('inference', images.length, ' images');
   for (const [k, img] of images.entries()) {
@@ -39,12 +40,11 @@ async function evaluateModel(model: ImpartialModel, images: Awaited<ReturnType<t
     bar.update(k + 1);
   }
   bar.stop();
-  const threshold = chooseThreshold(probs, outlined, instance);
-  const sweep = [...new Set([...THRESHOLD_SWEEP, threshold])];
-  const scores = scoreThresholds(probs, truth, sweep, instance);
-  const own = scores.get(threshold)!;
-  const [bestT, best] = [...scores].filter(([t]) => THRESHOLD_SWEEP.includes(t)).reduce((a, b) => (b[1].f1 > a[1].f1 ? b : a));
-  return { own, threshold, best, bestT };
+  const chosen = { ...instance, ...chooseInstanceParameters(probs, outlined, instance) };
+  const own = scoreThresholds(probs, truth, [chosen.threshold], chosen).get(chosen.threshold)!;
+  // The oracle: the same cut, with the threshold swept over 0.5-0.95 against the ground truth.
+  const [bestT, best] = [...scoreThresholds(probs, truth, THRESHOLD_SWEEP, chosen)].reduce((a, b) => (b[1].f1 > a[1].f1 ? b : a));
+  return { own, chosen, threshold: chosen.threshold, best, bestT };
 }
 
 export async function evalCommand(argv: string[]): Promise<number> {
@@ -87,18 +87,20 @@ export async function evalCommand(argv: string[]): Promise<number> {
     onCheckpoint: async (m, t, step) => {
       const r = await evaluateModel(m, images, truth, outlined, passes, instance);
       records.push({ seconds: t, steps: step, f1: r.own.f1, f1_best: r.best.f1, threshold: r.threshold });
-      log(`checkpoint ${t.toFixed(0)} s (${step} steps): F1 ${r.own.f1.toFixed(3)} at ${r.threshold}, oracle best ${r.best.f1.toFixed(3)} at ${r.bestT}`);
+      log(`checkpoint ${t.toFixed(0)} s (${step} steps): F1 ${r.own.f1.toFixed(3)} (${describeInstances(r.chosen)}), oracle best ${r.best.f1.toFixed(3)} at ${r.bestT}`);
     },
   });
   const r = await evaluateModel(model, images, truth, outlined, passes, instance);
   const out: EvalRecord & { checkpoints?: typeof records } = {
     f1: r.own.f1, precision: r.own.precision, recall: r.own.recall, ap: r.own.meanAP, threshold: r.threshold,
+    separation: r.chosen.separation, seed_threshold: r.chosen.seedThreshold, seed_min_size: r.chosen.seedMinSize,
     f1_best: r.best.f1, threshold_best: r.bestT, steps: result.steps, seconds: Math.round(result.seconds * 10) / 10,
     backend: backend.description,
     ...(records.length ? { checkpoints: records } : {}),
   };
   const print = a['json'] ? log : (m: string) => process.stdout.write(`${m}\n`);
-  print(`F1 ${out.f1.toFixed(3)}  precision ${out.precision.toFixed(3)}  recall ${out.recall.toFixed(3)}  AP ${out.ap.toFixed(3)}  threshold ${out.threshold} (chosen from the outlined cells)`);
+  print(`F1 ${out.f1.toFixed(3)}  precision ${out.precision.toFixed(3)}  recall ${out.recall.toFixed(3)}  AP ${out.ap.toFixed(3)}`);
+  print(`instances: ${describeInstances(r.chosen)} (chosen from the outlined cells, not the ground truth)`);
   print(`oracle: best F1 ${out.f1_best.toFixed(3)} at threshold ${out.threshold_best} (uses the ground truth)`);
   print(`backend ${out.backend}, ${out.steps} steps, ${out.seconds} s of training`);
   if (a['json']) process.stdout.write(`${JSON.stringify(out)}\n`);

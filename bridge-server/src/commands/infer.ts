@@ -1,11 +1,11 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  labelOutlines, outlinesToGeoJson, planesOf, polygonsToRois, predict, probabilityToInstances, writeOmeZarrImage,
+  DEFAULT_INSTANCE_OPTIONS, labelOutlines, outlinesToGeoJson, planesOf, polygonsToRois, predict, probabilityToInstances, writeOmeZarrImage,
   writeOmeZarrLabels, writeRoiZip, type FloatImage, type LabelImage, type MultiChannelImage,
 } from '@impartial/shared';
 import { FileSystemStore, imageBaseName, initBackend, loadModelDir } from '@impartial/shared/node';
-import { parseArgs, separationOption, UsageError } from '../cli/args.js';
+import { describeInstances, parseArgs, separationOption, UsageError } from '../cli/args.js';
 import { loadImages } from '../cli/data.js';
 import { log, progressBar } from '../cli/progress.js';
 
@@ -15,10 +15,10 @@ For each image NAME writes OUT_DIR/NAME.ome.zarr (the image with labels/predicti
 NAME.probability.ome.zarr, NAME.entropy.ome.zarr, NAME.rois.zip (ImageJ ROI set, one polygon per
 cell) and NAME.geojson.
 
-  --threshold T   instance threshold (default: the one saved with the model, else 0.5)
+  --threshold T   instance threshold (default: the one chosen when the model was trained)
   --passes T      Monte-Carlo dropout passes (default 3)
   --tile N        tile size in pixels (default 512)
-  --separation components|seeded  (default: the one saved with the model, else seeded)`;
+  --separation components|seeded  (default: the one saved with the model)`;
 
 const PREDICTION_COLORS = [{ 'label-value': 0, rgba: [0, 0, 0, 0] as [number, number, number, number] }];
 
@@ -67,8 +67,12 @@ export async function inferCommand(argv: string[]): Promise<number> {
   const backend = await initBackend();
   log(`backend: ${backend.description}`);
   const model = await loadModelDir(a['model'] as string);
-  const threshold = (a['threshold'] as number | undefined) ?? model.lineage.threshold ?? 0.5;
-  const instance = separationOption((a['separation'] as string | undefined) ?? model.lineage.separation ?? 'seeded');
+  const saved = model.lineage.instances;
+  const instance = {
+    ...DEFAULT_INSTANCE_OPTIONS, ...saved,
+    ...(a['separation'] !== undefined ? separationOption(a['separation'] as string) : {}),
+    ...(a['threshold'] !== undefined ? { threshold: a['threshold'] as number } : {}),
+  };
   const images = await loadImages(a._);
   if (images[0]!.raw.channels !== model.config.inChannels) {
     throw new UsageError(`the model reads ${model.config.inChannels} channels but ${images[0]!.file} has ${images[0]!.raw.channels}`);
@@ -83,9 +87,9 @@ export async function inferCommand(argv: string[]): Promise<number> {
       onProgress: (done, total) => { bar ??= progressBar(name, total, ' tiles'); bar.update(done); },
     });
     bar?.stop();
-    const labels = probabilityToInstances(probability, { ...instance, threshold });
+    const labels = probabilityToInstances(probability, instance);
     const files = await writePredictionOutputs(outDir, name, img.raw, probability, entropy, labels);
-    process.stdout.write(`${name}: ${labels.count} cells (threshold ${threshold}) -> ${files.map((f) => path.basename(f)).join(', ')}\n`);
+    process.stdout.write(`${name}: ${labels.count} cells (${describeInstances(instance)}) -> ${files.map((f) => path.basename(f)).join(', ')}\n`);
   }
   return 0;
 }

@@ -1,6 +1,6 @@
-import { chooseThreshold, predict } from '@impartial/shared';
+import { chooseInstanceParameters, DEFAULT_INSTANCE_OPTIONS, predict } from '@impartial/shared';
 import { initBackend, loadModelDir, saveModelDir } from '@impartial/shared/node';
-import { parseArgs, separationOption, UsageError } from '../cli/args.js';
+import { describeInstances, parseArgs, separationOption, UsageError } from '../cli/args.js';
 import { checkPairs, loadImages, loadUserScribbles, type LabelKind } from '../cli/data.js';
 import { log } from '../cli/progress.js';
 import { startingModel, trainWithProgress } from '../cli/training.js';
@@ -56,10 +56,11 @@ export async function trainCommand(argv: string[]): Promise<number> {
   if (withOutlines.length) {
     const probs = [];
     for (const { k } of withOutlines) probs.push((await predict(model.config, model.weights, images[k]!.normalized)).probability);
-    model.lineage.threshold = chooseThreshold(probs, withOutlines.map(({ u }) => u.outlined!), instance);
+    model.lineage.instances = { ...instance, ...chooseInstanceParameters(probs, withOutlines.map(({ u }) => u.outlined!), instance) };
+  } else {
+    model.lineage.instances = { ...instance, threshold: DEFAULT_INSTANCE_OPTIONS.threshold, seedThreshold: DEFAULT_INSTANCE_OPTIONS.seedThreshold, seedMinSize: DEFAULT_INSTANCE_OPTIONS.seedMinSize };
   }
-  model.lineage.separation = instance.separation;
   await saveModelDir(model, out);
-  process.stdout.write(`saved model ${model.lineage.id} to ${out} (${result.steps} steps, ${result.seconds.toFixed(1)} s${model.lineage.threshold ? `, threshold ${model.lineage.threshold}` : ''})\n`);
+  process.stdout.write(`saved model ${model.lineage.id} to ${out} (${result.steps} steps, ${result.seconds.toFixed(1)} s, instances: ${describeInstances(model.lineage.instances)})\n`);
   return 0;
 }

@@ -21,7 +21,9 @@ const ModelFileSchema = z.object({
   lineage: z.object({
     id: z.string(), parent: z.string().nullable(), created: z.string(), author: z.string(),
     channels: z.array(z.string()), steps: z.number(), trainSeconds: z.number(),
-    strokesHash: z.string().optional(), backend: z.string().optional(), threshold: z.number().optional(), separation: z.enum(['components', 'seeded']).optional(),
+    strokesHash: z.string().optional(), backend: z.string().optional(), instances: z.object({
+      separation: z.enum(['components', 'seeded']), threshold: z.number(), seedThreshold: z.number(), seedMinSize: z.number(),
+    }).optional(),
     metrics: z.record(z.string(), z.number()).optional(),
   }),
   weightsManifest: z.array(z.object({

@@ -13,10 +13,8 @@ export interface ModelLineage {
   /** Hash of the strokes or labels trained on, so a model can be matched to its annotations. */
   strokesHash?: string;
   backend?: string;
-  /** Threshold the engine chose for instances (without ground truth). */
-  threshold?: number;
-  /** How instances are cut from the probability ('components' or 'seeded'). */
-  separation?: 'components' | 'seeded';
+  /** How instances are cut from the probability, as chosen from the person's outlines (no ground truth). */
+  instances?: { separation: 'components' | 'seeded'; threshold: number; seedThreshold: number; seedMinSize: number };
   metrics?: Record<string, number>;
 }
 

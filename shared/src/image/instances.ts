@@ -9,15 +9,17 @@ export interface InstanceOptions {
    * of decreasing probability (a watershed on p), which splits cells joined by a low saddle.
    */
   separation: 'components' | 'seeded';
-  /** Seed level for 'seeded', as a share of the way from the threshold to 1 (default 0.5). */
-  seedLevel: number;
+  /** 'seeded': probability a seed must exceed (used as max(seedThreshold, threshold)). */
+  seedThreshold: number;
+  /** 'seeded': seeds smaller than this many pixels are ignored (noise, not cells). */
+  seedMinSize: number;
   /** Objects smaller than this many pixels are dropped (ImPartial: 5). */
   minSize: number;
   /** 1 px dilations into background after labelling (ImPartial: 1). */
   dilation: number;
 }
 
-export const DEFAULT_INSTANCE_OPTIONS: InstanceOptions = { threshold: 0.5, separation: 'components', seedLevel: 0.5, minSize: 5, dilation: 1 };
+export const DEFAULT_INSTANCE_OPTIONS: InstanceOptions = { threshold: 0.5, separation: 'components', seedThreshold: 0.65, seedMinSize: 15, minSize: 5, dilation: 1 };
 
 /** Foreground probability -> instances: threshold, 4-connected components, small-object removal, dilation into background. */
 export function probabilityToInstances(probability: FloatImage, options: Partial<InstanceOptions> = {}): LabelImage & { count: number } {
@@ -25,7 +27,7 @@ export function probabilityToInstances(probability: FloatImage, options: Partial
   const { width, height, data } = probability;
   const mask = new Uint8Array(data.length);
   for (let i = 0; i < data.length; i++) mask[i] = data[i]! > o.threshold ? 1 : 0;
-  const components = o.separation === 'seeded' ? seededRegions(probability, mask, o.threshold + o.seedLevel * (1 - o.threshold), o.minSize) : connectedComponents(mask, width, height);
+  const components = o.separation === 'seeded' ? seededRegions(probability, mask, Math.max(o.seedThreshold, o.threshold), o.seedMinSize) : connectedComponents(mask, width, height);
   let { labels, count } = removeSmallObjects(components.labels, o.minSize);
   for (let k = 0; k < o.dilation; k++) labels = dilateIntoBackground(labels, width, height);
   return { width, height, data: labels, count };
@@ -39,12 +41,15 @@ function seededRegions(probability: FloatImage, mask: Uint8Array, seedThreshold:
   const seeds = removeSmallObjects(connectedComponents(seedMask, width, height).labels, minSize);
   const labels = seeds.labels;
   let count = seeds.count;
-  // Bucket queue over 256 probability levels, highest first.
+  // Priority flood: a bucket queue over 256 probability levels, highest first, first in first out
+  // within a level; a pixel joins the cell that reached it first, so fronts meet halfway on a plateau.
   const LEVELS = 256;
   const buckets: number[][] = Array.from({ length: LEVELS }, () => []);
   const level = (i: number) => Math.min(LEVELS - 1, Math.max(0, Math.floor(data[i]! * LEVELS)));
-  const queued = new Uint8Array(mask.length);
-  const push = (i: number) => { if (!queued[i] && mask[i] && !labels[i]) { queued[i] = 1; buckets[level(i)]!.push(i); } };
+  const claimedBy = new Int32Array(mask.length);
+  const claim = (j: number, label: number, maxLevel: number) => {
+    if (mask[j] && !labels[j] && !claimedBy[j]) { claimedBy[j] = label; buckets[Math.min(maxLevel, level(j))]!.push(j); }
+  };
   const neighbours = (i: number, visit: (j: number) => void) => {
     const x = i % width;
     if (x > 0) visit(i - 1);
@@ -52,17 +57,13 @@ function seededRegions(probability: FloatImage, mask: Uint8Array, seedThreshold:
     if (i >= width) visit(i - width);
     if (i + width < mask.length) visit(i + width);
   };
-  for (let i = 0; i < labels.length; i++) if (labels[i]) neighbours(i, push);
+  for (let i = 0; i < labels.length; i++) if (labels[i]) neighbours(i, (j) => claim(j, labels[i]!, LEVELS - 1));
   for (let b = LEVELS - 1; b >= 0; b--) {
     const bucket = buckets[b]!;
-    while (bucket.length) {
-      const i = bucket.pop()!;
-      let owner = 0;
-      neighbours(i, (j) => { if (labels[j] && !owner) owner = labels[j]!; });
-      labels[i] = owner;
-      neighbours(i, (j) => {
-        if (!queued[j] && mask[j] && !labels[j]) { queued[j] = 1; buckets[Math.min(b, level(j))]!.push(j); }
-      });
+    for (let head = 0; head < bucket.length; head++) {
+      const i = bucket[head]!;
+      labels[i] = claimedBy[i]!;
+      neighbours(i, (j) => claim(j, labels[i]!, b));
     }
   }
   // Regions above the threshold that hold no seed are cells of their own.
