@@ -13,8 +13,8 @@ model that already knows cells and their boundaries. This is how the shipped mod
 
 export async function pretrainCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, {
-    out: { kind: 'string' }, channels: { kind: 'number', default: 2 }, steps: { kind: 'number', default: 1500 },
-    images: { kind: 'number', default: 32 }, seed: { kind: 'number', default: 0 }, batch: { kind: 'number', default: 4 },
+    out: { kind: 'string' }, channels: { kind: 'number', default: 2 }, steps: { kind: 'number', default: 2400 },
+    images: { kind: 'number', default: 40 }, seed: { kind: 'number', default: 0 }, batch: { kind: 'number', default: 4 },
     depth: { kind: 'number', default: 3 }, base: { kind: 'number', default: 16 },
   });
   const out = a['out'] as string | undefined;
@@ -29,7 +29,8 @@ export async function pretrainCommand(argv: string[]): Promise<number> {
     // so the model does not learn which channel is nuclear.
     const sample = syntheticCells({
       width: 256, height: 256, channels: Math.max(channels, 3), seed: rng.fork(),
-      cellRadius: rng.uniform(5, 12), density: rng.uniform(0.35, 0.75), noise: rng.uniform(0.02, 0.12), illumination: rng.uniform(0, 0.5),
+      cellRadius: rng.uniform(6, 12), density: rng.uniform(0.35, 0.75), clustered: rng.uniform(0.3, 0.8),
+      noise: rng.uniform(0.02, 0.12), illumination: rng.uniform(0, 0.5),
     });
     const order = rng.permutation(Array.from({ length: sample.image.channels }, (_, c) => c)).slice(0, channels);
     images.push(normalizeImage(selectChannels(sample.image, order)));
