@@ -20,7 +20,7 @@ ground truth. Outputs land in DIR (default ./impartial-demo).`;
 export async function demoCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, {
     out: { kind: 'string', default: 'impartial-demo' }, seconds: { kind: 'number', default: 60 },
-    size: { kind: 'number', default: 512 }, channels: { kind: 'number', default: 3 }, seed: { kind: 'number', default: 0 },
+    size: { kind: 'number', default: 512 }, channels: { kind: 'number', default: 2 }, seed: { kind: 'number', default: 0 },
   });
   const dir = a['out'] as string;
   await mkdir(dir, { recursive: true });

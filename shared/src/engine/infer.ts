@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { reflectIndex } from '../image/borders.js';
 import type { FloatImage, MultiChannelImage } from '../image/types.js';
 import { responsibilities } from './losses.js';
 import { forward, type UNetConfig, type UNetWeights } from './unet.js';
@@ -35,23 +36,15 @@ export function tileOrigins(length: number, tile: number, overlap: number): numb
   return origins;
 }
 
-function reflect(i: number, n: number): number {
-  if (n === 1) return 0;
-  const period = 2 * (n - 1);
-  let m = ((i % period) + period) % period;
-  if (m >= n) m = period - m;
-  return m;
-}
-
 /** Channels-last tile of the planar image, reflected beyond the borders. */
 function readTile(image: MultiChannelImage, x0: number, y0: number, w: number, h: number): Float32Array {
   const { width, height, channels: C, data } = image;
   const n = width * height;
   const out = new Float32Array(w * h * C);
   for (let y = 0; y < h; y++) {
-    const sy = reflect(y0 + y, height);
+    const sy = reflectIndex(y0 + y, height);
     for (let x = 0; x < w; x++) {
-      const si = sy * width + reflect(x0 + x, width);
+      const si = sy * width + reflectIndex(x0 + x, width);
       const o = (y * w + x) * C;
       for (let c = 0; c < C; c++) out[o + c] = data[c * n + si]!;
     }

@@ -55,12 +55,16 @@ export function weightsFromTensors(tensors: ReadonlyMap<string, tf.Tensor>): UNe
   return weights;
 }
 
-/** He-normal weights, zero biases; deterministic for a seed. */
+/**
+ * He-normal weights for the ReLU convs, a small head (outputs start near 0: p(cell) near 0.5 and
+ * mean maps near 0, so early steps are not spent undoing huge initial losses), zero biases;
+ * deterministic for a seed.
+ */
 export function initWeights(config: UNetConfig, seed = 0): UNetWeights {
   const tensors = new Map<string, tf.Tensor>();
   convSpecs(config).forEach((s, i) => {
     const fanIn = s.inC * s.size * s.size;
-    const std = s.name === 'head' ? Math.sqrt(1 / fanIn) : Math.sqrt(2 / fanIn);
+    const std = s.name === 'head' ? 0.1 * Math.sqrt(1 / fanIn) : Math.sqrt(2 / fanIn);
     tensors.set(`${s.name}.weight`, tf.randomNormal([s.size, s.size, s.inC, s.outC], 0, std, 'float32', seed * 1000 + i));
     tensors.set(`${s.name}.bias`, tf.zeros([s.outC]));
   });

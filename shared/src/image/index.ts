@@ -10,3 +10,4 @@ export * from './metrics.js';
 export * from './contours.js';
 export * from './synthetic.js';
 export * from './calibration.js';
+export * from './borders.js';

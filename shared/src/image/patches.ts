@@ -1,4 +1,5 @@
 import { Random } from './random.js';
+import { reflectIndex } from './borders.js';
 import { SCRIBBLE_BACKGROUND, SCRIBBLE_FOREGROUND, type LabelImage, type MultiChannelImage } from './types.js';
 
 /** One training batch, channels-last (N, P, P, C) as the engine's tensors want it. */
@@ -33,15 +34,6 @@ export interface SamplerOptions {
 export const DEFAULT_SAMPLER: SamplerOptions = { patch: 128, scribbleShare: 0.5, jitter: 32, blindRatio: 0.05, blindWindow: 10, seed: 0 };
 
 interface Source { image: MultiChannelImage; scribbles: LabelImage; scribbled: Int32Array }
-
-/** Reflects an index into [0, n) (numpy 'reflect' mode), so images smaller than a patch still work. */
-function reflect(i: number, n: number): number {
-  if (n === 1) return 0;
-  const period = 2 * (n - 1);
-  let m = ((i % period) + period) % period;
-  if (m >= n) m = period - m;
-  return m;
-}
 
 /** Draws scribble-biased, augmented, blind-spot-masked patches from one or more normalised images. */
 export class PatchSampler {
@@ -115,7 +107,7 @@ export class PatchSampler {
         // (u, v) = patch coordinates before the flip and rotation
         let u = flip ? P - 1 - px : px, v = py;
         for (let k = 0; k < rotation; k++) [u, v] = [P - 1 - v, u];
-        const sx = reflect(x0 + u, width), sy = reflect(y0 + v, height);
+        const sx = reflectIndex(x0 + u, width), sy = reflectIndex(y0 + v, height);
         const si = sy * width + sx, o = base + py * P + px;
         for (let c = 0; c < C; c++) target[o * C + c] = data[c * n + si]!;
         const s = src.scribbles.data[si];
