@@ -1,4 +1,3 @@
-import path from 'node:path';
 import {
   instancesToScribbles, normalizeImage, outlinesToScribbles, polygonsToLabels, roisToPolygons,
   SCRIBBLE_BACKGROUND, type LabelImage, type MultiChannelImage,
@@ -60,5 +59,3 @@ export function checkPairs(images: readonly string[] | undefined, labels: readon
   if (images.length !== labels.length) throw new UsageError(`got ${images.length} images but ${labels.length} label files; give one label file per image, in the same order`);
   return { images: [...images], labels: [...labels] };
 }
-
-export const baseName = (file: string) => path.basename(file);

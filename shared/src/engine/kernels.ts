@@ -41,8 +41,9 @@ function backpropFilter({ inputs, attrs }: KernelArgs): TensorInfo {
   }
   const p = c.padInfo;
   return asOutput(tf.tidy(() => {
-    const X = tf.pad(borrow(x) as tf.Tensor4D, [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]]);
-    const y = tf.conv2d(tf.transpose(X, [3, 1, 2, 0]) as tf.Tensor4D, tf.transpose(borrow(dy), [1, 2, 0, 3]) as tf.Tensor4D, 1, 'valid');
+    // The conv pads X itself (explicit padding), which saves a full copy of X per layer.
+    const Xt = tf.transpose(borrow(x), [3, 1, 2, 0]) as tf.Tensor4D;
+    const y = tf.conv2d(Xt, tf.transpose(borrow(dy), [1, 2, 0, 3]) as tf.Tensor4D, 1, [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]]);
     return tf.transpose(y, [1, 2, 0, 3]); // [fh, fw, cin, cout]
   }));
 }
@@ -60,8 +61,8 @@ function makeBackpropInput(fallback: tf.KernelConfig | undefined) {
     const p = c.padInfo, fh = c.filterHeight, fw = c.filterWidth;
     return asOutput(tf.tidy(() => {
       const W = tf.transpose(tf.reverse(borrow(filter) as tf.Tensor4D, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
-      const D = tf.pad(borrow(dy) as tf.Tensor4D, [[0, 0], [fh - 1 - p.top, fh - 1 - p.bottom], [fw - 1 - p.left, fw - 1 - p.right], [0, 0]]);
-      return tf.conv2d(D, W, 1, 'valid');
+      const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [fh - 1 - p.top, fh - 1 - p.bottom], [fw - 1 - p.left, fw - 1 - p.right], [0, 0]];
+      return tf.conv2d(borrow(dy) as tf.Tensor4D, W, 1, pad);
     }));
   };
 }
