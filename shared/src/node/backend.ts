@@ -40,7 +40,7 @@ async function tryWebGpu(): Promise<BackendInfo | null> {
  * Writing the threaded glue and its worker script to files makes pthreads work (tfjs 4.22 exactly:
  * this depends on the bundle's `require$$N` names, which is why the version is pinned).
  */
-function enableWasmThreads(count: number): void {
+function enableWasmThreads(count: number): () => void {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'impartial-wasm-'));
   const mainFile = path.join(dir, 'main.cjs'), workerFile = path.join(dir, 'worker.cjs');
   const OriginalBlob = globalThis.Blob;
@@ -67,17 +67,22 @@ function enableWasmThreads(count: number): void {
   };
   const wasm = require('@tensorflow/tfjs-backend-wasm') as { setThreadsCount(n: number): void };
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
-  // Emscripten caps threads at cpus/2 (assumes SMT); report the real count twice to lift the cap.
+  // Emscripten caps threads at cpus/2 (assumes SMT); report the real count twice until the pool exists.
   const cpus = os.cpus;
   os.cpus = () => cpus().concat(cpus());
   wasm.setThreadsCount(count);
+  return () => { os.cpus = cpus; };
 }
 
 async function tryWasm(threads: number): Promise<BackendInfo | null> {
-  if (threads > 1) enableWasmThreads(threads);
+  const restoreCpus = threads > 1 ? enableWasmThreads(threads) : () => {};
   const wasm = require('@tensorflow/tfjs-backend-wasm') as { getThreadsCount(): number };
-  if (!(await tf.setBackend('wasm'))) return null;
-  await tf.ready();
+  try {
+    if (!(await tf.setBackend('wasm'))) return null;
+    await tf.ready();
+  } finally {
+    restoreCpus();
+  }
   registerConvGradients('wasm');
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const n = wasm.getThreadsCount();
