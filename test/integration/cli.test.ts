@@ -126,6 +126,13 @@ test('bad input gets a clear message and a non-zero exit', async () => {
     assert.match(wrong.stderr, /model reads 2 channels but .* has 3/);
   }
 
+  if (existsSync(model)) {
+    const clobber = await impartial(['infer', '--model', model, '--out', dir, a.image]);
+    assert.equal(clobber.code, 2);
+    assert.match(clobber.stderr, /would replace the input/);
+    assert.ok(existsSync(path.join(a.image, '.zattrs')), 'the input image is still there');
+  }
+
   const usage = await impartial(['eval', '--images', a.image, '--bogus']);
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /unknown option --bogus/);

@@ -78,6 +78,11 @@ export async function inferCommand(argv: string[]): Promise<number> {
     throw new UsageError(`the model reads ${model.config.inChannels} channels but ${images[0]!.file} has ${images[0]!.raw.channels}`);
   }
   const outDir = a['out'] as string;
+  for (const img of images) {
+    const name = imageBaseName(img.file);
+    const outputs = ['ome.zarr', 'probability.ome.zarr', 'entropy.ome.zarr'].map((ext) => path.resolve(outDir, `${name}.${ext}`));
+    if (outputs.includes(path.resolve(img.file))) throw new UsageError(`writing ${name}'s outputs to ${outDir} would replace the input ${img.file}; choose another --out`);
+  }
   await mkdir(outDir, { recursive: true });
   for (const img of images) {
     const name = imageBaseName(img.file);
