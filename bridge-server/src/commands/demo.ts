@@ -1,7 +1,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  keepLabels, labelOutlines, matchInstances, planesOf, polygonsToRois, readOmeZarrLabels, syntheticCells, synthesizeScribbles,
+  compositeRgb, drawOutlines, encodePng, heatRgb, keepLabels, labelOutlines, matchInstances, planesOf, polygonsToRois, readOmeZarrImage,
+  readOmeZarrLabels, sideBySide, syntheticCells, synthesizeScribbles,
   writeOmeZarrImage, writeOmeZarrLabels, writeRoiZip,
 } from '@impartial/shared';
 import { FileSystemStore } from '@impartial/shared/node';
@@ -40,7 +41,13 @@ export async function demoCommand(argv: string[]): Promise<number> {
   await inferCommand(['--model', modelDir, '--out', predDir, imageDir]);
   const predicted = await readOmeZarrLabels(new FileSystemStore(path.join(predDir, 'demo.ome.zarr')), 'prediction');
   const s = matchInstances(sample.labels, predicted);
+  const entropy = await readOmeZarrImage(new FileSystemStore(path.join(predDir, 'demo.entropy.ome.zarr')));
+  const withCells = compositeRgb(sample.image);
+  drawOutlines(withCells, predicted, [255, 255, 255]);
+  const panels = sideBySide(size, [{ width: size, rgb: compositeRgb(sample.image) }, { width: size, rgb: withCells }, { width: size, rgb: heatRgb({ width: size, height: size, data: entropy.data }, Math.LN2) }]);
+  const overlay = path.join(dir, 'overlay.png');
+  await writeFile(overlay, encodePng(panels.width, size, panels.rgb));
   const manifest = JSON.parse(await readFile(path.join(modelDir, 'model.json'), 'utf8')) as { lineage: { steps: number } };
-  process.stdout.write(`demo: F1 ${s.f1.toFixed(3)} (precision ${s.precision.toFixed(3)}, recall ${s.recall.toFixed(3)}, AP ${s.meanAP.toFixed(3)}) after ${manifest.lineage.steps} steps; outputs in ${predDir}\n`);
+  process.stdout.write(`demo: F1 ${s.f1.toFixed(3)} (precision ${s.precision.toFixed(3)}, recall ${s.recall.toFixed(3)}, AP ${s.meanAP.toFixed(3)}) after ${manifest.lineage.steps} steps; outputs in ${predDir}; look at ${overlay} (image | predicted cells | entropy) and ${path.join(modelDir, 'loss.svg')}\n`);
   return 0;
 }

@@ -1,7 +1,10 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { chooseInstanceParameters, DEFAULT_INSTANCE_OPTIONS, predict } from '@impartial/shared';
 import { initBackend, loadModelDir, saveModelDir } from '@impartial/shared/node';
 import { describeInstances, parseArgs, separationOption, UsageError } from '../cli/args.js';
 import { checkPairs, loadImages, loadUserScribbles, type LabelKind } from '../cli/data.js';
+import { lossCurveSvg } from '../cli/loss-plot.js';
 import { log } from '../cli/progress.js';
 import { startingModel, trainWithProgress } from '../cli/training.js';
 
@@ -61,6 +64,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     model.lineage.instances = { ...instance, threshold: DEFAULT_INSTANCE_OPTIONS.threshold, seedThreshold: DEFAULT_INSTANCE_OPTIONS.seedThreshold, seedMinSize: DEFAULT_INSTANCE_OPTIONS.seedMinSize };
   }
   await saveModelDir(model, out);
-  process.stdout.write(`saved model ${model.lineage.id} to ${out} (${result.steps} steps, ${result.seconds.toFixed(1)} s, instances: ${describeInstances(model.lineage.instances)})\n`);
+  await writeFile(path.join(out, 'loss.svg'), lossCurveSvg(result.losses, `training loss, ${result.steps} steps in ${result.seconds.toFixed(0)} s (${backend.description})`));
+  process.stdout.write(`saved model ${model.lineage.id} to ${out}, loss curve in ${path.join(out, 'loss.svg')} (${result.steps} steps, ${result.seconds.toFixed(1)} s, instances: ${describeInstances(model.lineage.instances)})\n`);
   return 0;
 }

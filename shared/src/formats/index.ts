@@ -2,3 +2,4 @@ export * from './imagej-roi.js';
 export * from './tiff.js';
 export * from './ome-zarr.js';
 export * from './geojson.js';
+export * from './png.js';

@@ -11,3 +11,4 @@ export * from './contours.js';
 export * from './synthetic.js';
 export * from './calibration.js';
 export * from './borders.js';
+export * from './render.js';
