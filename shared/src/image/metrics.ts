@@ -23,7 +23,10 @@ export function matchInstances(truth: LabelImage, pred: LabelImage): MatchScores
     throw new Error(`label images differ in size: ${truth.width}x${truth.height} vs ${pred.width}x${pred.height}`);
   }
   const areaT = new Map<number, number>(), areaP = new Map<number, number>(), overlap = new Map<number, number>();
-  const key = (t: number, p: number) => t * 4294967296 + p;
+  let maxP = 0;
+  for (const p of pred.data) if (p > maxP) maxP = p;
+  const stride = maxP + 1; // pair key t * stride + p stays exact for any realistic label count
+  const key = (t: number, p: number) => t * stride + p;
   for (let i = 0; i < truth.data.length; i++) {
     const t = truth.data[i]!, p = pred.data[i]!;
     if (t > 0) areaT.set(t, (areaT.get(t) ?? 0) + 1);
@@ -32,7 +35,7 @@ export function matchInstances(truth: LabelImage, pred: LabelImage): MatchScores
   }
   const pairs: { t: number; p: number; iou: number }[] = [];
   for (const [k, inter] of overlap) {
-    const t = Math.floor(k / 4294967296), p = k - t * 4294967296;
+    const t = Math.floor(k / stride), p = k - t * stride;
     const iou = inter / (areaT.get(t)! + areaP.get(p)! - inter);
     if (iou >= 0.5) pairs.push({ t, p, iou });
   }
