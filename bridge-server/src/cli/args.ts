@@ -54,8 +54,7 @@ export function separationOption(value: string): { separation: 'components' | 's
 }
 
 /** "seeded watershed, threshold 0.4, seeds above 0.65 (>= 18 px)" */
-export function describeInstances(o: { separation: string; threshold: number; seedThreshold: number; seedMinSize: number } | undefined): string {
-  if (!o) return 'defaults';
+export function describeInstances(o: { separation: string; threshold: number; seedThreshold: number; seedMinSize: number }): string {
   return o.separation === 'seeded'
     ? `seeded watershed, threshold ${o.threshold}, seeds above ${o.seedThreshold} (>= ${o.seedMinSize} px)`
     : `connected components, threshold ${o.threshold}`;

@@ -42,9 +42,10 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const predicted = await readOmeZarrLabels(new FileSystemStore(path.join(predDir, 'demo.ome.zarr')), 'prediction');
   const s = matchInstances(sample.labels, predicted);
   const entropy = await readOmeZarrImage(new FileSystemStore(path.join(predDir, 'demo.entropy.ome.zarr')));
-  const withCells = compositeRgb(sample.image);
+  const composite = compositeRgb(sample.image);
+  const withCells = composite.slice();
   drawOutlines(withCells, predicted, [255, 255, 255]);
-  const panels = sideBySide(size, [{ width: size, rgb: compositeRgb(sample.image) }, { width: size, rgb: withCells }, { width: size, rgb: heatRgb({ width: size, height: size, data: entropy.data }, Math.LN2) }]);
+  const panels = sideBySide(size, [{ width: size, rgb: composite }, { width: size, rgb: withCells }, { width: size, rgb: heatRgb({ width: size, height: size, data: entropy.data }, Math.LN2) }]);
   const overlay = path.join(dir, 'overlay.png');
   await writeFile(overlay, encodePng(panels.width, size, panels.rgb));
   const manifest = JSON.parse(await readFile(path.join(modelDir, 'model.json'), 'utf8')) as { lineage: { steps: number } };

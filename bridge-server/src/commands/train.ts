@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { chooseInstanceParameters, DEFAULT_INSTANCE_OPTIONS, predict } from '@impartial/shared';
+import { chooseInstanceParameters, predict } from '@impartial/shared';
 import { initBackend, loadModelDir, saveModelDir } from '@impartial/shared/node';
 import { describeInstances, parseArgs, separationOption, UsageError } from '../cli/args.js';
 import { checkPairs, loadImages, loadUserScribbles, type LabelKind } from '../cli/data.js';
@@ -54,17 +54,14 @@ export async function trainCommand(argv: string[]): Promise<number> {
     seed: a['seed'] as number, batchSize: a['batch'] as number, depth: a['depth'] as number, base: a['base'] as number, backend,
     ...(parent ? { parent } : {}),
   });
-  // Pick the instance threshold that best reproduces the outlines the person drew.
+  // Pick the instance cut that best reproduces the outlines the person drew (defaults without outlines).
   const withOutlines = user.map((u, k) => ({ u, k })).filter(({ u }) => u.outlined);
-  if (withOutlines.length) {
-    const probs = [];
-    for (const { k } of withOutlines) probs.push((await predict(model.config, model.weights, images[k]!.normalized)).probability);
-    model.lineage.instances = { ...instance, ...chooseInstanceParameters(probs, withOutlines.map(({ u }) => u.outlined!), instance) };
-  } else {
-    model.lineage.instances = { ...instance, threshold: DEFAULT_INSTANCE_OPTIONS.threshold, seedThreshold: DEFAULT_INSTANCE_OPTIONS.seedThreshold, seedMinSize: DEFAULT_INSTANCE_OPTIONS.seedMinSize };
-  }
+  const probs = [];
+  for (const { k } of withOutlines) probs.push((await predict(model.config, model.weights, images[k]!.normalized)).probability);
+  const instances = { ...instance, ...chooseInstanceParameters(probs, withOutlines.map(({ u }) => u.outlined!), instance) };
+  model.lineage.instances = instances;
   await saveModelDir(model, out);
   await writeFile(path.join(out, 'loss.svg'), lossCurveSvg(result.losses, `training loss, ${result.steps} steps in ${result.seconds.toFixed(0)} s (${backend.description})`));
-  process.stdout.write(`saved model ${model.lineage.id} to ${out}, loss curve in ${path.join(out, 'loss.svg')} (${result.steps} steps, ${result.seconds.toFixed(1)} s, instances: ${describeInstances(model.lineage.instances)})\n`);
+  process.stdout.write(`saved model ${model.lineage.id} to ${out}, loss curve in ${path.join(out, 'loss.svg')} (${result.steps} steps, ${result.seconds.toFixed(1)} s, instances: ${describeInstances(instances)})\n`);
   return 0;
 }
