@@ -5,6 +5,7 @@ import { DEMO_HELP, demoCommand } from './commands/demo.js';
 import { EVAL_HELP, evalCommand } from './commands/eval.js';
 import { INFER_HELP, inferCommand } from './commands/infer.js';
 import { PRETRAIN_HELP, pretrainCommand } from './commands/pretrain.js';
+import { SERVE_HELP, serveCommand } from './commands/serve.js';
 import { TRAIN_HELP, trainCommand } from './commands/train.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
@@ -14,11 +15,13 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   bench: { run: benchCommand, help: BENCH_HELP },
   demo: { run: demoCommand, help: DEMO_HELP },
   pretrain: { run: pretrainCommand, help: PRETRAIN_HELP },
+  serve: { run: serveCommand, help: SERVE_HELP },
 };
 
 const USAGE = `impartial <command> [options]
 
 Commands:
+  serve   the local bridge: datastore, training, live sync for web viewers and Fiji
   demo    the whole loop on built-in synthetic data
   eval    accuracy on images with ground truth (synthetic scribbles)
   train   train a model from outlines or scribbles

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { TiffFormatError, imagejChannelLayout, omeChannelLayout, readLabelTiff, readTiff } from '@impartial/shared';
 import { readImageFile } from '@impartial/shared/node';
 import { dataFile, skipUnlessExists } from '../helpers/paths.js';
-import { toArrayBuffer, writeTiff, type TiffPixels } from '../helpers/tiff-writer.js';
+import { toArrayBuffer, writeTiff, type TiffPixels } from '@impartial/shared';
 
 const W = 5, H = 4, N = W * H;
 

@@ -3,3 +3,5 @@ export * from './tiff.js';
 export * from './ome-zarr.js';
 export * from './geojson.js';
 export * from './png.js';
+export * from './tiff-write.js';
+export * from './ome-zarr-stream.js';

@@ -13,14 +13,14 @@ zarr.registry.set('numcodecs.zlib', () => import('numcodecs/zlib').then((m) => m
 export type WritableStore = zarr.AsyncMutable | zarr.Mutable;
 export type ReadableStore = zarr.Readable;
 
-type Dtype = '<f4' | '<u2' | '|u1' | '<i4' | '<u4';
-type PixelArray = Float32Array | Uint16Array | Uint8Array | Int32Array | Uint32Array;
+export type Dtype = '<f4' | '<u2' | '|u1' | '<i4' | '<u4';
+export type PixelArray = Float32Array | Uint16Array | Uint8Array | Int32Array | Uint32Array;
 
 const DTYPE_OF: Array<[new (n: number) => PixelArray, Dtype]> = [
   [Float32Array, '<f4'], [Uint16Array, '<u2'], [Uint8Array, '|u1'], [Int32Array, '<i4'], [Uint32Array, '<u4'],
 ];
 
-function dtypeOf(data: PixelArray): Dtype {
+export function dtypeOf(data: PixelArray): Dtype {
   const hit = DTYPE_OF.find(([ctor]) => data instanceof ctor);
   if (!hit) throw new Error('unsupported pixel type');
   return hit[1];
@@ -28,7 +28,7 @@ function dtypeOf(data: PixelArray): Dtype {
 
 const encode = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));
 
-async function putJson(store: WritableStore, key: string, value: unknown): Promise<void> {
+export async function putJson(store: WritableStore, key: string, value: unknown): Promise<void> {
   await store.set(key as `/${string}`, encode(value));
 }
 
@@ -51,10 +51,10 @@ export function pyramidLevels(width: number, height: number, chunk: number): num
 }
 
 type Axis = { name: string; type: string; unit?: string };
-const SPACE: Axis[] = [{ name: 'y', type: 'space', unit: 'micrometer' }, { name: 'x', type: 'space', unit: 'micrometer' }];
-const CYX: Axis[] = [{ name: 'c', type: 'channel' }, ...SPACE];
+export const SPACE: Axis[] = [{ name: 'y', type: 'space', unit: 'micrometer' }, { name: 'x', type: 'space', unit: 'micrometer' }];
+export const CYX: Axis[] = [{ name: 'c', type: 'channel' }, ...SPACE];
 
-function multiscales(name: string, axes: Axis[], levels: number, pixelSize: number) {
+export function multiscales(name: string, axes: Axis[], levels: number, pixelSize: number) {
   const lead = axes.length === 3 ? [1] : [];
   return [{
     version: '0.4', name, axes, type: 'mean',
@@ -64,7 +64,7 @@ function multiscales(name: string, axes: Axis[], levels: number, pixelSize: numb
   }];
 }
 
-async function createArray(store: WritableStore, path: string, shape: number[], chunks: number[], dtype: Dtype) {
+export async function createArray(store: WritableStore, path: string, shape: number[], chunks: number[], dtype: Dtype) {
   await putJson(store, `${path}/.zarray`, {
     zarr_format: 2, shape, chunks, dtype, compressor: { id: 'zlib', level: 5 },
     fill_value: 0, order: 'C', filters: null, dimension_separator: '/',
@@ -108,7 +108,7 @@ async function writePyramid(store: WritableStore, path: string, planes: PixelArr
 
 export interface ChannelDisplay { name: string; color?: string; window?: { min: number; max: number; start: number; end: number } }
 
-const PALETTE = ['0000FF', '00FF00', 'FF0000', 'FFFF00', 'FF00FF', '00FFFF', 'FFFFFF', 'FF8000'];
+export const PALETTE = ['0000FF', '00FF00', 'FF0000', 'FFFF00', 'FF00FF', '00FFFF', 'FFFFFF', 'FF8000'];
 
 function channelWindow(plane: ArrayLike<number>): { min: number; max: number; start: number; end: number } {
   let min = Infinity, max = -Infinity;
@@ -174,7 +174,7 @@ export async function writeOmeZarrLabels(store: WritableStore, name: string, lab
   await writePyramid(store, base, [data], labels.width, labels.height, levels, o.chunk, 'nearest', false);
 }
 
-async function readJson(store: ReadableStore, key: string): Promise<unknown> {
+export async function readJson(store: ReadableStore, key: string): Promise<unknown> {
   const bytes = await store.get(key as `/${string}`);
   return bytes ? JSON.parse(new TextDecoder().decode(bytes)) : null;
 }

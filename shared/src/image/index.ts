@@ -12,3 +12,5 @@ export * from './synthetic.js';
 export * from './calibration.js';
 export * from './borders.js';
 export * from './render.js';
+export * from './brush.js';
+export * from './sparse-raster.js';

@@ -1,8 +1,9 @@
 /**
- * A minimal baseline TIFF writer for tests: uncompressed, one strip per page, one sample per pixel,
- * either byte order, uint8 / uint16 / float32 pages, and an optional ImageDescription (page 0 or any page).
+ * A baseline TIFF writer: uncompressed, one strip per page, one sample per pixel, either byte order,
+ * uint8 / uint16 / uint32 / float32 pages, and an optional ImageDescription. Enough for ImageJ to
+ * open what the bridge serves it (labels, probability, entropy, hyperstacks) by URL.
  */
-export type TiffPixels = Uint8Array | Uint16Array | Float32Array;
+export type TiffPixels = Uint8Array | Uint16Array | Uint32Array | Float32Array;
 
 export interface TiffPage {
   width: number;
@@ -83,6 +84,7 @@ export function writeTiff(pages: readonly TiffPage[], littleEndian = true): Uint
       const o = pl.pixels + i * bytesPerSample, x = p.data[i]!;
       if (p.data instanceof Float32Array) v.setFloat32(o, x, littleEndian);
       else if (p.data instanceof Uint16Array) v.setUint16(o, x, littleEndian);
+      else if (p.data instanceof Uint32Array) v.setUint32(o, x, littleEndian);
       else v.setUint8(o, x);
     }
   });
@@ -92,4 +94,11 @@ export function writeTiff(pages: readonly TiffPage[], littleEndian = true): Uint
 /** The bytes as a standalone ArrayBuffer (what readTiff takes). */
 export function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
+/** Pages for an ImageJ hyperstack of `planes` channels (one z, one t), which ImageJ opens as a composite. */
+export function imagejHyperstack(planes: readonly TiffPixels[], width: number, height: number, extra: Record<string, string | number> = {}): TiffPage[] {
+  const header = [`ImageJ=1.53t`, `images=${planes.length}`, `channels=${planes.length}`, 'slices=1', 'frames=1', 'hyperstack=true', `mode=${planes.length > 1 ? 'composite' : 'grayscale'}`,
+    ...Object.entries(extra).map(([k, v]) => `${k}=${v}`)].join('\n') + '\n';
+  return planes.map((data, c) => ({ width, height, data, ...(c === 0 ? { description: header } : {}) }));
 }

@@ -1,0 +1,87 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
+import { hostname as machineName } from 'node:os';
+import { BridgeError } from '../store/errors.js';
+
+/*
+ * Who may talk to the bridge: a request must name the bound host in its Host header (a page
+ * that rebinds its own DNS name to 127.0.0.1 is refused), come from no browser origin or from
+ * the bridge's own or an allowed one, and carry the token (Bearer, raw Authorization, or ?token=).
+ */
+
+export interface SecurityOptions {
+  /** null under --no-auth. */
+  token: string | null;
+  /** The host the server was bound to, as given. */
+  host: string;
+  /** The port actually bound (after port 0 picked one). */
+  port: number;
+  /** Origins besides the bridge's own that browsers may call from (scheme://host[:port]). */
+  allowOrigins: readonly string[];
+}
+
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1']);
+
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return LOOPBACK_NAMES.has(h) || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+/** Splits a Host header into name and port ("[::1]:8000" -> ["::1", 8000]). */
+function parseHostHeader(header: string): { name: string; port: number | null } | null {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(header.trim());
+  if (!m) return null;
+  return { name: m[1]!.replace(/^\[|\]$/g, '').toLowerCase(), port: m[2] ? Number(m[2]) : null };
+}
+
+function hostAllowed(name: string, bound: string): boolean {
+  const b = bound.replace(/^\[|\]$/g, '').toLowerCase();
+  if (isLoopback(b)) return isLoopback(name);
+  if (b === '0.0.0.0' || b === '::') return isIP(name) !== 0 || name === 'localhost' || name === machineName().toLowerCase();
+  return name === b;
+}
+
+export function normalizeOrigin(origin: string): string {
+  try {
+    const u = new URL(origin);
+    return `${u.protocol}//${u.host}`.toLowerCase();
+  } catch {
+    throw new BridgeError('bad-request', `--allow-origin ${origin}: not an origin like http://host:port`);
+  }
+}
+
+/** The token a request carries, if any. */
+function presentedToken(req: IncomingMessage, url: URL): string | null {
+  const auth = req.headers.authorization;
+  if (auth) return auth.replace(/^Bearer\s+/i, '').trim();
+  return url.searchParams.get('token');
+}
+
+function sameToken(a: string, b: string): boolean {
+  const x = Buffer.from(a), y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Checks Host and Origin; returns the origin to echo in CORS headers (a foreign allowed one) or null. */
+export function checkHostAndOrigin(req: IncomingMessage, o: SecurityOptions): string | null {
+  const host = parseHostHeader(req.headers.host ?? '');
+  if (!host) throw new BridgeError('forbidden', 'missing or malformed Host header');
+  if (!hostAllowed(host.name, o.host) || (host.port ?? 80) !== o.port) {
+    throw new BridgeError('forbidden', `Host ${req.headers.host} is not this bridge (${o.host}:${o.port}); refused to guard against DNS rebinding`);
+  }
+  const origin = req.headers.origin;
+  if (origin === undefined) return null;
+  const own = `http://${req.headers.host}`.toLowerCase();
+  const normalized = origin === 'null' ? 'null' : (() => { try { return normalizeOrigin(origin); } catch { return 'invalid'; } })();
+  if (normalized === own) return null;
+  if (o.allowOrigins.map((a) => a.toLowerCase()).includes(normalized)) return normalized;
+  throw new BridgeError('forbidden', `requests from origin ${origin.slice(0, 200)} are not allowed (start the bridge with --allow-origin ${origin.slice(0, 200)} to allow it)`);
+}
+
+export function checkToken(req: IncomingMessage, url: URL, o: SecurityOptions): void {
+  if (o.token === null) return;
+  const t = presentedToken(req, url);
+  if (t === null) throw new BridgeError('unauthorized', 'this bridge needs its token: Authorization: Bearer TOKEN, or ?token=TOKEN (printed when the bridge started)');
+  if (!sameToken(t, o.token)) throw new BridgeError('unauthorized', 'wrong token');
+}

@@ -1,0 +1,48 @@
+import { createWriteStream } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
+import { BridgeError } from '../store/errors.js';
+import { newId } from '../store/store.js';
+
+/** What a file is by its first bytes (clients often declare the wrong content type). */
+export function sniffImageType(head: Uint8Array): 'tiff' | 'png' | null {
+  if (head.length >= 4 && ((head[0] === 0x49 && head[1] === 0x49 && head[2] === 42 && head[3] === 0) || (head[0] === 0x4d && head[1] === 0x4d && head[2] === 0 && head[3] === 42))) return 'tiff';
+  if (head.length >= 8 && head[0] === 0x89 && head[1] === 0x50 && head[2] === 0x4e && head[3] === 0x47) return 'png';
+  return null;
+}
+
+/**
+ * Streams a request body into a temporary file (never into memory), refused past `limit` bytes.
+ * Returns the file, named by what the bytes are; the caller removes it.
+ */
+export async function receiveUpload(req: IncomingMessage, tempDir: string, limit: number): Promise<{ file: string; type: 'tiff' | 'png' }> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (declared > limit) throw new BridgeError('too-large', `upload of ${declared} bytes is over the limit of ${limit} (start the bridge with a larger --max-upload-mb)`);
+  const raw = path.join(tempDir, `${newId('u')}.upload`);
+  let size = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      size += chunk.length;
+      done(size > limit ? new BridgeError('too-large', `upload is over the limit of ${limit} bytes`) : null, chunk);
+    },
+  });
+  try {
+    await pipeline(req, counter, createWriteStream(raw));
+    if (size === 0) throw new BridgeError('bad-request', 'the upload is empty');
+    const fh = await open(raw, 'r');
+    const head = new Uint8Array(8);
+    await fh.read(head, 0, 8, 0);
+    await fh.close();
+    const type = sniffImageType(head);
+    if (!type) throw new BridgeError('unsupported', 'the upload is neither a TIFF nor a PNG (by its first bytes); send a TIFF/OME-TIFF or PNG, or import an OME-Zarr by path or URL');
+    const file = `${raw}.${type === 'tiff' ? 'tif' : 'png'}`;
+    await rename(raw, file);
+    return { file, type };
+  } catch (e) {
+    await rm(raw, { force: true });
+    throw e;
+  }
+}

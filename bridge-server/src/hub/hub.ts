@@ -1,0 +1,109 @@
+import type { LogEntry, ServerMessage, ViewState } from '@impartial/shared';
+import type { Publisher } from '../jobs/manager.js';
+import type { Store } from '../store/store.js';
+
+/** One connected client of a room: a WebSocket viewer, or Fiji through the long-poll routes. */
+export interface Client {
+  readonly id: string;
+  readonly name: string;
+  readonly kind: string;
+  send(message: ServerMessage): void;
+}
+
+/** Events kept per room for clients that poll (Fiji) instead of holding a socket. */
+const EVENT_RING = 2000;
+
+interface RoomEvent { n: number; message: ServerMessage }
+
+class Room {
+  readonly clients = new Set<Client>();
+  readonly views = new Map<string, { name: string; view: ViewState }>();
+  readonly events: RoomEvent[] = [];
+  /** Number of the latest event (the cursor a poller sends back). */
+  n = 0;
+  private readonly pollers = new Set<() => void>();
+
+  record(message: ServerMessage): void {
+    this.events.push({ n: ++this.n, message });
+    if (this.events.length > EVENT_RING) this.events.splice(0, this.events.length - EVENT_RING);
+    for (const wake of this.pollers) wake();
+    this.pollers.clear();
+  }
+
+  /** The first event after cursor `since`; waits up to timeoutMs for one. */
+  next(since: number, timeoutMs: number, signal?: AbortSignal): Promise<RoomEvent | 'reset' | null> {
+    if (since > this.n) return Promise.resolve('reset');
+    const found = () => this.events.find((e) => e.n > since) ?? null;
+    const now = found();
+    if (now || timeoutMs <= 0) return Promise.resolve(now);
+    return new Promise((resolve) => {
+      const done = () => { clearTimeout(timer); this.pollers.delete(wake); resolve(found()); };
+      const wake = () => done();
+      const timer = setTimeout(done, timeoutMs);
+      this.pollers.add(wake);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+}
+
+/**
+ * Rooms per image: every message about an image goes to all its clients in one order (the
+ * order the bridge produced them in), and into a ring of recent events for polling clients.
+ */
+export class Hub implements Publisher {
+  private readonly rooms = new Map<string, Room>();
+
+  constructor(private readonly store: Store) {}
+
+  room(imageId: string): Room {
+    let r = this.rooms.get(imageId);
+    if (!r) { r = new Room(); this.rooms.set(imageId, r); }
+    return r;
+  }
+
+  join(imageId: string, client: Client): void { this.room(imageId).clients.add(client); }
+
+  leave(imageId: string, client: Client): void {
+    const r = this.rooms.get(imageId);
+    if (!r) return;
+    r.clients.delete(client);
+    r.views.delete(client.id);
+  }
+
+  clients(imageId: string): number { return this.rooms.get(imageId)?.clients.size ?? 0; }
+
+  toImage(imageId: string, message: ServerMessage): void {
+    const r = this.room(imageId);
+    r.record(message);
+    for (const c of r.clients) c.send(message);
+  }
+
+  toProject(projectId: string, message: ServerMessage): void {
+    for (const image of this.store.images(projectId)) this.toImage(image.id, message);
+  }
+
+  /** A new log entry: the sender's copy carries its ref (the acknowledgement). */
+  entry(imageId: string, entry: LogEntry, sender?: Client, ref?: string): void {
+    const r = this.room(imageId);
+    const message: ServerMessage = { type: 'entry', entry };
+    r.record(message);
+    for (const c of r.clients) c.send(c === sender && ref !== undefined ? { ...message, ref } : message);
+  }
+
+  /** A client's view, to everyone else in the room (follow mode). */
+  view(imageId: string, from: { id: string; name: string }, view: ViewState): void {
+    const r = this.room(imageId);
+    r.views.set(from.id, { name: from.name, view });
+    const message: ServerMessage = { type: 'view', clientId: from.id, name: from.name, view };
+    r.record(message);
+    for (const c of r.clients) if (c.id !== from.id) c.send(message);
+  }
+
+  views(imageId: string): Array<{ clientId: string; name: string; view: ViewState }> {
+    return [...(this.rooms.get(imageId)?.views ?? new Map<string, { name: string; view: ViewState }>())].map(([clientId, v]) => ({ clientId, ...v }));
+  }
+
+  cursor(imageId: string): number { return this.room(imageId).n; }
+
+  nextEvent(imageId: string, since: number, timeoutMs: number, signal?: AbortSignal) { return this.room(imageId).next(since, timeoutMs, signal); }
+}

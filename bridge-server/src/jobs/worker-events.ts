@@ -1,0 +1,11 @@
+import type { ModelLineage, TrainProgress } from '@impartial/shared';
+import type { TileResult } from './infer-task.js';
+
+/** What a job's worker thread tells the bridge. */
+export type WorkerEvent =
+  | { type: 'log'; line: string }
+  | { type: 'train-progress'; progress: TrainProgress }
+  | { type: 'train-done'; lineage: ModelLineage; steps: number; seconds: number; cancelled: boolean; saved: boolean }
+  | { type: 'tile'; tile: TileResult; done: number; total: number }
+  | { type: 'infer-done'; cells: number; meanEntropy: number; tiles: TileResult[]; cancelled: boolean }
+  | { type: 'error'; message: string };

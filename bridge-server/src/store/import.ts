@@ -1,0 +1,56 @@
+import { mkdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { openArray, percentiles, readRegion, writeOmeZarrFromSource, type RegionSource } from '@impartial/shared';
+import { FileSystemStore } from '@impartial/shared/node';
+import { newId, type ImageNorm, type StoredImage, type Store } from './store.js';
+import { createScribbleLabels } from './strokes.js';
+
+/** The normalisation range is estimated on the first pyramid level at most this wide and high. */
+const NORM_LEVEL_SIDE = 2048;
+
+/** p1/p98 over all channels of the finest level that fits NORM_LEVEL_SIDE (exact for images up to that size). */
+async function normalisationRange(dir: string, width: number, height: number, channels: number, levels: number): Promise<ImageNorm> {
+  const store = new FileSystemStore(dir);
+  let level = 0, w = width, h = height;
+  while (Math.max(w, h) > NORM_LEVEL_SIDE && level + 1 < levels) { level++; w = Math.ceil(w / 2); h = Math.ceil(h / 2); }
+  const arr = await openArray(store, `${level}`);
+  const values = new Float32Array(w * h * channels);
+  for (let c = 0; c < channels; c++) values.set(await readRegion(arr, 0, 0, w, h, c), c * w * h);
+  const [low, high] = percentiles(values, [1, 98]) as [number, number];
+  return { low, high };
+}
+
+export interface ImportOptions {
+  project: string;
+  name: string;
+  signal?: AbortSignal;
+  onProgress?: (rowsDone: number, rows: number) => void;
+}
+
+/**
+ * Writes a source as an OME-Zarr pyramid (band by band) with an empty labels/scribbles, into a
+ * temporary folder that is renamed into place only when complete, then indexes it.
+ */
+export async function importImage(store: Store, source: RegionSource, options: ImportOptions): Promise<StoredImage> {
+  store.project(options.project);
+  const id = newId('i');
+  const tmp = path.join(store.layout.temp, `${id}.ome.zarr`);
+  try {
+    const levels = await writeOmeZarrFromSource(new FileSystemStore(tmp), source, {
+      name: options.name, ...(options.signal ? { signal: options.signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    await createScribbleLabels(tmp, source.width, source.height);
+    const norm = await normalisationRange(tmp, source.width, source.height, source.channels, levels);
+    const dir = store.layout.image(id);
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(path.dirname(dir), { recursive: true });
+    await rename(tmp, dir);
+    return store.addImage({
+      id, project: options.project, name: options.name, width: source.width, height: source.height, channels: source.channels,
+      channelNames: Array.from({ length: source.channels }, (_, c) => source.channelNames?.[c] ?? `C${c}`), dtype: source.dtype, levels, norm,
+    });
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
