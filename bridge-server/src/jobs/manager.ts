@@ -20,6 +20,8 @@ const SUGGESTED_TILES = 10;
 /** A cancelled worker that has not stopped by then is terminated. */
 const CANCEL_GRACE_MS = 10_000;
 
+type Outcome = { status: 'done' | 'failed' | 'cancelled'; error?: string; result?: Record<string, unknown> };
+
 interface Running { worker: Worker; job: JobRecord; cancelFlag: Int32Array; cancelRequested?: boolean; cancelTimer?: NodeJS.Timeout }
 
 /**
@@ -158,30 +160,37 @@ export class JobManager {
   private launch(job: JobRecord, spec: TrainTaskSpec | InferTaskSpec): void {
     const cancelFlag = new SharedArrayBuffer(4);
     const worker = new Worker(this.workerUrl, { workerData: { spec, cancelFlag } });
-    let outcome: { status: 'done' | 'failed' | 'cancelled'; error?: string; result?: Record<string, unknown> } | null = null;
     const r: Running = { worker, job, cancelFlag: new Int32Array(cancelFlag) };
     this.running.set(job.id, r);
     const progress: Record<string, number> = {};
+    let settled = false;
+    // The job is settled by its final event (or by the worker's end, if it never sent one); the
+    // thread is then terminated, so the next job of the project can start at once.
+    const settle = (outcome: Outcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(r.cancelTimer);
+      this.running.delete(job.id);
+      const record = this.store.updateJob(job.id, {
+        status: outcome.status, progress, ...(outcome.error ? { error: outcome.error } : {}),
+        ...(outcome.result ? { result: { ...(this.store.job(job.id).result ?? {}), ...outcome.result } } : {}),
+      });
+      this.finish(record);
+      void worker.terminate();
+      if (job.kind === 'train') this.startNextQueued(job.project);
+    };
     worker.on('message', (e: WorkerEvent) => {
+      if (settled) return;
+      let outcome: Outcome | null;
       try {
-        outcome = this.onEvent(job, spec, e, progress) ?? outcome;
+        outcome = this.onEvent(job, spec, e, progress);
       } catch (err) {
         outcome = { status: 'failed', error: (err as Error).message };
       }
-      if (outcome) void worker.terminate();
+      if (outcome) settle(outcome);
     });
-    worker.on('error', (err) => { outcome ??= { status: 'failed', error: err.message }; });
-    worker.on('exit', (code) => {
-      clearTimeout(r.cancelTimer);
-      this.running.delete(job.id);
-      const final = outcome ?? (r.cancelRequested ? { status: 'cancelled' as const } : { status: 'failed' as const, error: `worker exited with code ${code}` });
-      const record = this.store.updateJob(job.id, {
-        status: final.status, progress, ...(final.error ? { error: final.error } : {}),
-        ...(final.result ? { result: { ...(this.store.job(job.id).result ?? {}), ...final.result } } : {}),
-      });
-      this.finish(record);
-      if (job.kind === 'train') this.startNextQueued(job.project);
-    });
+    worker.on('error', (err) => settle({ status: 'failed', error: err.message }));
+    worker.on('exit', (code) => settle(r.cancelRequested ? { status: 'cancelled' } : { status: 'failed', error: `worker exited with code ${code}` }));
   }
 
   private startNextQueued(project: string): void {
@@ -198,7 +207,7 @@ export class JobManager {
   }
 
   /** Handles one worker event; returns the job's outcome when the event settles it. */
-  private onEvent(job: JobRecord, spec: TrainTaskSpec | InferTaskSpec, e: WorkerEvent, progress: Record<string, number>): { status: 'done' | 'failed' | 'cancelled'; error?: string; result?: Record<string, unknown> } | null {
+  private onEvent(job: JobRecord, spec: TrainTaskSpec | InferTaskSpec, e: WorkerEvent, progress: Record<string, number>): Outcome | null {
     switch (e.type) {
       case 'log':
         this.store.updateJob(job.id, { log: `${e.line}\n` });
