@@ -23,10 +23,12 @@ function run(cmd, args, label) {
 }
 const lastJson = (text) => JSON.parse(text.trim().split('\n').filter((l) => l.startsWith('{')).pop());
 
+// `npm run bench -- bridge` runs only the bridge figures; `-- engine` only the engine's.
+const only = process.argv[2];
 const results = { date: new Date().toISOString(), seconds };
-results.ours = lastJson(await run(process.execPath, [cli, 'bench', '--json'], 'impartial bench'));
+if (only !== 'bridge') results.ours = lastJson(await run(process.execPath, [cli, 'bench', '--json'], 'impartial bench'));
 
-const haveVectra = existsSync(path.join(vectra, 'image0.tif'));
+const haveVectra = only !== 'bridge' && existsSync(path.join(vectra, 'image0.tif'));
 const evalArgs = (init) => [cli, 'eval', '--images', path.join(vectra, 'image0.tif'), path.join(vectra, 'image4.tif'),
   '--labels', path.join(vectra, 'labels', 'image0.zip'), path.join(vectra, 'labels', 'image4.zip'),
   '--scribble-fraction', '0.2', '--seconds', String(seconds), '--checkpoints', String(checkpoint), '--seed', '0', '--init', init, '--json'];
@@ -37,7 +39,7 @@ if (haveVectra) {
 
 const python = '/usr/bin/python3';
 const refScript = path.join(anchors, 'impartial_ref.py');
-let haveTorch = existsSync(refScript) && existsSync(python);
+let haveTorch = only !== 'bridge' && existsSync(refScript) && existsSync(python);
 if (haveTorch) haveTorch = await run(python, ['-c', 'import torch, scipy, skimage, tifffile'], 'python').then(() => true, () => false);
 if (haveTorch) {
   results.reference = lastJson(await run(python, [refScript, 'bench'], 'reference bench')).bench;
@@ -66,10 +68,25 @@ if (results.vectra) {
   row(`Vectra F1 @${seconds}s from scratch, own threshold`, results.vectraScratch?.f1, undefined);
   row(`Vectra F1 @${seconds}s from scratch, oracle`, results.vectraScratch?.f1_best, refAt(seconds)?.best?.f1);
 }
-const width = Math.max(...rows.map((x) => x[0].length));
-console.log(`\nImPartial bench (${o.backend}) vs PyTorch reference, same machine, same run (${results.date})`);
-console.log(`${'measure'.padEnd(width)}  ${'ours'.padStart(8)}  ${'reference'.padStart(9)}  ${'ours/ref'.padStart(8)}`);
-for (const [what, ours, ref, ratio] of rows) console.log(`${what.padEnd(width)}  ${f(ours).padStart(8)}  ${f(ref).padStart(9)}  ${f(ratio, 2).padStart(8)}`);
+if (o) {
+  const width = Math.max(...rows.map((x) => x[0].length));
+  console.log(`\nImPartial bench (${o.backend}) vs PyTorch reference, same machine, same run (${results.date})`);
+  console.log(`${'measure'.padEnd(width)}  ${'ours'.padStart(8)}  ${'reference'.padStart(9)}  ${'ours/ref'.padStart(8)}`);
+  for (const [what, ours, ref, ratio] of rows) console.log(`${what.padEnd(width)}  ${f(ours).padStart(8)}  ${f(ref).padStart(9)}  ${f(ratio, 2).padStart(8)}`);
+}
+
+if (only !== 'engine') {
+  const b = results.bridge = lastJson(await run(process.execPath, [path.join(repo, 'bench', 'bridge.mjs')], 'bridge bench'));
+  const ms = (s) => `p50 ${f(s.p50, 1)} ms  p99 ${f(s.p99, 1)} ms  (n=${s.n ?? '-'})`;
+  console.log(`\nBridge (impartial serve, 20 WebSocket clients, loopback)`);
+  console.log(`  stroke -> sender's ack                  ${ms(b.strokes.ack)}`);
+  console.log(`  stroke -> all 19 other clients          ${ms(b.strokes.fanout)}`);
+  console.log(`  same while training (d3/b16, B4, 128)   ack ${ms(b.strokesWhileTraining.ack)}; fan-out ${ms(b.strokesWhileTraining.fanout)}`);
+  console.log(`  WebSocket ping while training           ${ms(b.pingWhileTraining)}`);
+  console.log(`  event-loop lag while training           p50 ${f(b.eventLoopWhileTraining.p50, 1)} ms  p99 ${f(b.eventLoopWhileTraining.p99, 1)} ms  max ${f(b.eventLoopWhileTraining.max, 1)} ms`);
+  console.log(`  first viewport tile (2048^2, T=3)       ${f(b.viewport.firstTileSeconds, 2)} s; whole image ${f(b.viewport.wholeImageSeconds, 2)} s (ratio ${f(b.viewport.firstTileSeconds / b.viewport.wholeImageSeconds, 2)})`);
+  console.log(`  import ${b.slideImport.side}^2 x ${b.slideImport.channels} ch (uint8)       ${f(b.slideImport.seconds, 1)} s, peak RSS ${f(b.slideImport.peakRssMb, 0)} MB`);
+}
 mkdirSync(path.join(repo, 'bench', 'results'), { recursive: true });
 const file = path.join(repo, 'bench', 'results', `bench-${results.date.replace(/[:.]/g, '-')}.json`);
 writeFileSync(file, JSON.stringify(results, null, 1));

@@ -104,6 +104,11 @@ describe('bridge jobs: train -> progress -> model version -> infer -> OME-Zarr',
     const before = (await (await t.api('/api/projects/p1')).json()) as { currentModel: string; models: ModelRecord[] };
     c.send({ type: 'train-start', ref: 'ft', options: { steps: 100_000, batchSize: 2, patch: 32 } });
     await c.next((m) => m.type === 'train-progress', 60_000);
+    // Inference runs beside the training, with the current (saved) model.
+    c.send({ type: 'infer', ref: 'during', request: { tile: 128, passes: 1 } });
+    const during = await c.next((m) => m.type === 'tiles' && m.prediction.status === 'complete', 60_000, 'tiles');
+    assert.equal(during.prediction.model, before.currentModel);
+    assert.equal(c.of('model').length, 0, 'while the training was still running');
     c.send({ type: 'train-stop', ref: 'stop' });
     const model = await c.next((m) => m.type === 'model', 60_000, 'model');
     assert.equal(model.model.parent, before.currentModel, 'the new version names its parent');

@@ -1,5 +1,6 @@
 import { readFile, realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { z } from 'zod';
 import {
   DrawingSchema, IdSchema, InferRequestSchema, PROTOCOL_VERSION, TrainRequestSchema,
@@ -58,10 +59,23 @@ async function containedImportPath(requested: string, roots: readonly string[]):
 
 export function registerApi(router: Router, ctx: BridgeContext, o: ApiOptions): void {
   const { store, strokes, jobs } = ctx;
+  // How long callbacks wait to run: the figure that says whether training starves the bridge.
+  const LAG_RESOLUTION_MS = 10;
+  const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
+  lag.enable();
   const author = (c: RouteContext, given?: string) => given ?? c.url.searchParams.get('author') ?? 'web';
 
   router
     .on('GET', '/api/info', ({ res }) => sendJson(res, 200, { name: 'impartial-bridge', version: ctx.version, protocol: PROTOCOL_VERSION }))
+    .on('GET', '/api/health', ({ res, url }) => {
+      // The histogram holds timer intervals; the lag is what they overran the sampling period by.
+      const ms = (ns: number) => Math.max(0, Math.round(ns / 1e4) / 100 - LAG_RESOLUTION_MS);
+      sendJson(res, 200, {
+        uptimeSeconds: Math.round(process.uptime()), jobs: jobs.active().map((j) => ({ id: j.id, kind: j.kind })),
+        eventLoopLagMs: { p50: ms(lag.percentile(50)), p99: ms(lag.percentile(99)), max: ms(lag.max), samples: lag.count },
+      });
+      if (url.searchParams.get('reset')) lag.reset();
+    })
     .on('GET', '/api/projects', ({ res }) => sendJson(res, 200, store.projects()))
     .on('POST', '/api/projects', async ({ req, res }) => {
       const body = parse(ProjectBody, await readJson(req, o.maxJsonBytes), 'project');

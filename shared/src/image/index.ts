@@ -14,3 +14,4 @@ export * from './borders.js';
 export * from './render.js';
 export * from './brush.js';
 export * from './sparse-raster.js';
+export * from './synthetic-slide.js';

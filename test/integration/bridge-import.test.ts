@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { encodePng, readTiff, type ImageRecord } from '@impartial/shared';
+import { writeSyntheticFixture } from '../helpers/fixtures.js';
+import { startTestBridge, syntheticTiff, type TestBridge } from '../helpers/bridge.js';
+
+describe('bridge image import', () => {
+  let t: TestBridge;
+  const post = (body: BodyInit, type: string, name = 'x') => t.api(`/api/projects/imp/images?name=${name}`, { method: 'POST', headers: { 'Content-Type': type }, body });
+  before(async () => {
+    t = await startTestBridge();
+    await t.api('/api/projects', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'imports', id: 'imp' }) });
+  });
+  after(async () => { await t.stop(); });
+
+  /** Level 0 back over HTTP as a TIFF, to compare pixel values with what went in. */
+  const levelZero = async (id: string) => readTiff(await (await t.api(`/api/images/${id}/image.tif?level=0`)).arrayBuffer());
+
+  it('takes a TIFF upload and keeps channels, size and pixel values', async () => {
+    const { bytes } = syntheticTiff(300, 9);
+    const r = await post(Buffer.from(bytes), 'image/tiff', 'tiff');
+    assert.equal(r.status, 201);
+    const img = await r.json() as ImageRecord;
+    assert.deepEqual([img.width, img.height, img.channels, img.dtype, img.levels], [300, 300, 2, 'uint16', 2]);
+    const original = await readTiff(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+    const back = await levelZero(img.id);
+    assert.deepEqual(back.data, original.data);
+  });
+
+  it('takes a PNG whatever content type the client declares', async () => {
+    const rgb = new Uint8Array(40 * 30 * 3).map((_, i) => (i * 7) % 256);
+    const r = await post(Buffer.from(encodePng(40, 30, rgb)), 'image/tiff', 'png');
+    assert.equal(r.status, 201);
+    const img = await r.json() as ImageRecord;
+    assert.deepEqual([img.width, img.height, img.channels, img.channelNames], [40, 30, 3, ['red', 'green', 'blue']]);
+    const back = await levelZero(img.id);
+    assert.equal(back.data[30 * 40 + 5], rgb[5 * 3 + 1], 'green channel, pixel 5');
+  });
+
+  it('imports an OME-Zarr folder by path (inside the import roots) and by URL', async () => {
+    const { sample } = await writeSyntheticFixture(path.join(t.dir, 'in'), 'tissue', { size: 200, channels: 3, seed: 4 });
+    const r = await t.api('/api/projects/imp/images', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ path: path.join(t.dir, 'in', 'tissue.ome.zarr') }) });
+    assert.equal(r.status, 201, await r.clone().text());
+    const byPath = await r.json() as ImageRecord;
+    assert.deepEqual([byPath.name, byPath.width, byPath.channels, byPath.dtype], ['tissue', 200, 3, 'float32']);
+    const back = await levelZero(byPath.id);
+    assert.deepEqual(back.data, sample.image.data);
+    // By URL: the bridge's own copy, with the token in the path as ImageJ would send it.
+    const url = `${t.bridge.url}/t/${t.bridge.token}/zarr/images/${byPath.id}`;
+    const u = await t.api('/api/projects/imp/images', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ url, name: 'copy' }) });
+    assert.equal(u.status, 201, await u.clone().text());
+    const byUrl = await u.json() as ImageRecord;
+    assert.deepEqual((await levelZero(byUrl.id)).data, sample.image.data);
+    const missing = await t.api('/api/projects/imp/images', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ path: path.join(t.dir, 'in', 'nope.ome.zarr') }) });
+    assert.equal(missing.status, 404);
+    const both = await t.api('/api/projects/imp/images', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ path: 'a', url: 'http://b/' }) });
+    assert.equal(both.status, 400);
+    assert.match(await both.text(), /exactly one of path or url/);
+  });
+});
