@@ -159,6 +159,7 @@ export class JobManager {
 
   private launch(job: JobRecord, spec: TrainTaskSpec | InferTaskSpec): void {
     const cancelFlag = new SharedArrayBuffer(4);
+    // workerData must be an object even when empty: geotiff's web-worker dependency reads it on import.
     const worker = new Worker(this.workerUrl, { workerData: { spec, cancelFlag } });
     const r: Running = { worker, job, cancelFlag: new Int32Array(cancelFlag) };
     this.running.set(job.id, r);
@@ -166,9 +167,11 @@ export class JobManager {
     let settled = false;
     // The job is settled by its final event (or by the worker's end, if it never sent one); the
     // thread is then terminated, so the next job of the project can start at once.
-    const settle = (outcome: Outcome) => {
+    const settle = (given: Outcome) => {
       if (settled) return;
       settled = true;
+      // A job stopped on request may fail on its way out (a newer inference cleared its folder): it was cancelled.
+      const outcome: Outcome = r.cancelRequested && given.status === 'failed' ? { status: 'cancelled' } : given;
       clearTimeout(r.cancelTimer);
       this.running.delete(job.id);
       const record = this.store.updateJob(job.id, {
