@@ -1,9 +1,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import { decode as decodePng } from 'fast-png';
-import { fromFile, type GeoTIFF, type GeoTIFFImage } from 'geotiff';
+import { fromFile, type GeoTIFF } from 'geotiff';
 import * as zarr from 'zarrita';
 import FetchStore from '@zarrita/storage/fetch';
-import { imagejChannelLayout, omeChannelLayout, type PixelArray, type RegionSource, type SourceDtype } from '@impartial/shared';
+import { tiffChannelPages, type PixelArray, type RegionSource, type SourceDtype } from '@impartial/shared';
 import { FileSystemStore, InputError } from '@impartial/shared/node';
 
 /*
@@ -27,11 +27,6 @@ function asDtype(plane: ArrayLike<number>, dtype: SourceDtype): PixelArray {
   return Ctor.from(plane as ArrayLike<number>);
 }
 
-async function describe(image: GeoTIFFImage): Promise<string> {
-  const d = await image.getFileDirectory().loadValue('ImageDescription');
-  return typeof d === 'string' ? d : '';
-}
-
 export async function openTiffSource(file: string): Promise<OpenedSource> {
   let tiff: GeoTIFF;
   try {
@@ -40,23 +35,8 @@ export async function openTiffSource(file: string): Promise<OpenedSource> {
     throw new InputError(`${file}: not a readable TIFF (${(e as Error).message})`);
   }
   try {
-    const first = await tiff.getImage(0);
-    const width = first.getWidth(), height = first.getHeight();
-    const desc = await describe(first);
-    const count = await tiff.getImageCount();
-    let layout = omeChannelLayout(desc) ?? imagejChannelLayout(desc);
-    if (!layout) {
-      const pages: number[] = [];
-      for (let i = 0; i < count; i++) {
-        const img = i === 0 ? first : await tiff.getImage(i);
-        if (img.getWidth() === width && img.getHeight() === height) pages.push(i);
-      }
-      layout = { pages, source: 'pages' };
-    }
-    if (layout.pages.some((p) => p >= count)) throw new InputError(`${file}: metadata names ${layout.pages.length} channels but the file has ${count} pages`);
-    const images = await Promise.all(layout.pages.map((p) => tiff.getImage(p)));
-    const bad = images.find((im) => im.getWidth() !== width || im.getHeight() !== height);
-    if (bad) throw new InputError(`${file}: a channel page is ${bad.getWidth()}x${bad.getHeight()}, page 0 is ${width}x${height}`);
+    const { images, layout } = await tiffChannelPages(tiff, file);
+    const first = images[0]!, width = first.getWidth(), height = first.getHeight();
     const samples = images.reduce((s, im) => s + im.getSamplesPerPixel(), 0);
     const dtype = sourceDtype(first.getBitsPerSample(), Number(first.getSampleFormat() ?? 1));
     const names = layout.names && layout.names.length === samples ? layout.names : undefined;
@@ -74,7 +54,7 @@ export async function openTiffSource(file: string): Promise<OpenedSource> {
     };
   } catch (e) {
     tiff.close?.();
-    throw e instanceof InputError ? e : new InputError(`${file}: cannot decode TIFF data (${(e as Error).message})`);
+    throw e instanceof InputError ? e : new InputError(e instanceof Error && e.name === 'TiffFormatError' ? e.message : `${file}: cannot decode TIFF data (${(e as Error).message})`);
   }
 }
 

@@ -1,4 +1,4 @@
-import { fromArrayBuffer, type GeoTIFFImage } from 'geotiff';
+import { fromArrayBuffer, type GeoTIFF, type GeoTIFFImage } from 'geotiff';
 import type { MultiChannelImage } from '../image/types.js';
 
 export class TiffFormatError extends Error {
@@ -6,7 +6,7 @@ export class TiffFormatError extends Error {
 }
 
 /** Which TIFF pages hold the channels of the first z-slice / time point, and their names. */
-interface ChannelLayout { pages: number[]; names?: string[]; source: 'ome' | 'imagej' | 'pages' }
+export interface ChannelLayout { pages: number[]; names?: string[]; source: 'ome' | 'imagej' | 'pages' }
 
 /** The channel pages of an OME-TIFF from its OME-XML (first z and t). */
 export function omeChannelLayout(xml: string): ChannelLayout | null {
@@ -38,6 +38,28 @@ async function description(image: GeoTIFFImage): Promise<string> {
   return typeof d === 'string' ? d : '';
 }
 
+/** Which pages of an open TIFF hold the channels (first z, first t), checked against the page count and size. */
+export async function tiffChannelPages(tiff: GeoTIFF, name: string): Promise<{ images: GeoTIFFImage[]; layout: ChannelLayout; width: number; height: number; count: number }> {
+  const count = await tiff.getImageCount();
+  const first = await tiff.getImage(0);
+  const width = first.getWidth(), height = first.getHeight();
+  const desc = await description(first);
+  let layout = omeChannelLayout(desc) ?? imagejChannelLayout(desc);
+  if (!layout) {
+    const pages: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const img = i === 0 ? first : await tiff.getImage(i);
+      if (img.getWidth() === width && img.getHeight() === height) pages.push(i);
+    }
+    layout = { pages, source: 'pages' };
+  }
+  if (layout.pages.some((p) => p >= count)) throw new TiffFormatError(`${name}: metadata names ${layout.pages.length} channels but the file has ${count} pages`);
+  const images = await Promise.all(layout.pages.map((p) => (p === 0 ? first : tiff.getImage(p))));
+  const bad = images.findIndex((img) => img.getWidth() !== width || img.getHeight() !== height);
+  if (bad >= 0) throw new TiffFormatError(`${name}: page ${layout.pages[bad]} is ${images[bad]!.getWidth()}x${images[bad]!.getHeight()}, page 0 is ${width}x${height}`);
+  return { images, layout, width, height, count };
+}
+
 /**
  * Reads a TIFF as a multi-channel image: an OME-TIFF (channels from the OME-XML), an ImageJ
  * hyperstack (channels of the first slice/frame), an RGB/multi-sample page, or a plain multi-page
@@ -51,25 +73,10 @@ export async function readTiff(buffer: ArrayBuffer, name = 'image.tif', warn: (m
     throw new TiffFormatError(`${name}: not a readable TIFF (${(e as Error).message})`);
   }
   try {
-    const count = await tiff.getImageCount();
-    const first = await tiff.getImage(0);
-    const width = first.getWidth(), height = first.getHeight();
-    const desc = await description(first);
-    let layout = omeChannelLayout(desc) ?? imagejChannelLayout(desc);
-    if (!layout) {
-      const pages: number[] = [];
-      for (let i = 0; i < count; i++) {
-        const img = i === 0 ? first : await tiff.getImage(i);
-        if (img.getWidth() === width && img.getHeight() === height) pages.push(i);
-      }
-      layout = { pages, source: 'pages' };
-    }
-    if (layout.pages.some((p) => p >= count)) throw new TiffFormatError(`${name}: metadata names ${layout.pages.length} channels but the file has ${count} pages`);
+    const { images, layout, width, height, count } = await tiffChannelPages(tiff, name);
     if (layout.source === 'imagej' && count > layout.pages.length) warn(`${name}: hyperstack with slices or frames; using the first slice and frame`);
     const planes: ArrayLike<number>[] = [];
-    for (const p of layout.pages) {
-      const img = p === 0 ? first : await tiff.getImage(p);
-      if (img.getWidth() !== width || img.getHeight() !== height) throw new TiffFormatError(`${name}: page ${p} is ${img.getWidth()}x${img.getHeight()}, page 0 is ${width}x${height}`);
+    for (const img of images) {
       const rasters = (await img.readRasters({ interleave: false })) as unknown as ArrayLike<number>[];
       for (const r of rasters) planes.push(r);
     }
