@@ -35,7 +35,7 @@ const evalArgs = (init) => [cli, 'eval', '--images', path.join(vectra, 'image0.t
 if (haveVectra) {
   results.vectra = lastJson(await run(process.execPath, evalArgs('generic'), 'impartial eval'));
   results.vectraScratch = lastJson(await run(process.execPath, evalArgs('scratch'), 'impartial eval --init scratch'));
-} else process.stderr.write(`\n(skipping Vectra F1: ${vectra} not found)\n`);
+} else if (only !== 'bridge') process.stderr.write(`\n(skipping Vectra F1: ${vectra} not found)\n`);
 
 const python = '/usr/bin/python3';
 const refScript = path.join(anchors, 'impartial_ref.py');
@@ -44,29 +44,31 @@ if (haveTorch) haveTorch = await run(python, ['-c', 'import torch, scipy, skimag
 if (haveTorch) {
   results.reference = lastJson(await run(python, [refScript, 'bench'], 'reference bench')).bench;
   if (haveVectra) results.referenceVectra = lastJson(await run(python, [refScript, 'vectra', '--seconds', String(seconds), '--checkpoints', String(checkpoint), String(seconds)], 'reference vectra')).log;
-} else process.stderr.write('\n(skipping the PyTorch reference: needs Debian\'s python3-torch python3-scipy python3-skimage python3-tifffile)\n');
+} else if (only !== 'bridge') process.stderr.write('\n(skipping the PyTorch reference: needs Debian\'s python3-torch python3-scipy python3-skimage python3-tifffile)\n');
 
 // ---- report
 const f = (x, d = 3) => (x === undefined || x === null || Number.isNaN(x) ? '-' : Number(x).toFixed(d));
 const rows = [];
 const row = (what, ours, ref, better) => rows.push([what, ours, ref, ours !== undefined && ref !== undefined ? (better === 'lower' ? ours / ref : ours / ref) : undefined]);
 const o = results.ours, r = results.reference;
-row('train step d3/b16, B4, 128x128x2 (s)', o.train_step_s_d3b16b4, r?.train_d3_b16_B4?.s_per_step_median, 'lower');
-row('  GFLOP/s', o.train_gflops_d3b16b4, r?.train_d3_b16_B4?.GFLOPs);
-row('train step d4/b32, B4, 128x128x2 (s)', o.train_step_s_d4b32b4, r?.train_d4_b32_B4?.s_per_step_median, 'lower');
-row('  GFLOP/s', o.train_gflops_d4b32b4, r?.train_d4_b32_B4?.GFLOPs);
-// The reference times one 512x512 pass in train mode (dropout on); T=3 passes over 2048x2048 is 48x that work.
-const refMpx = r?.infer512_d3_b16_train ? (512 * 512) / 1e6 / (3 * r.infer512_d3_b16_train.s_median) : undefined;
-row('inference T=3, d3/b16 (Mpx/s)', o.infer_mpx_per_s, refMpx);
-const cp = (v, s) => v?.checkpoints?.find((c) => Math.abs(c.seconds - s) < 15);
-const refAt = (s) => results.referenceVectra?.find((c) => Math.abs(c.train_s - s) < 15);
-if (results.vectra) {
-  row(`Vectra F1 @${checkpoint}s, own threshold`, cp(results.vectra, checkpoint)?.f1, undefined);
-  row(`Vectra F1 @${checkpoint}s, oracle threshold`, cp(results.vectra, checkpoint)?.f1_best, refAt(checkpoint)?.best?.f1);
-  row(`Vectra F1 @${seconds}s, own threshold`, results.vectra.f1, undefined);
-  row(`Vectra F1 @${seconds}s, oracle threshold`, results.vectra.f1_best, refAt(seconds)?.best?.f1);
-  row(`Vectra F1 @${seconds}s from scratch, own threshold`, results.vectraScratch?.f1, undefined);
-  row(`Vectra F1 @${seconds}s from scratch, oracle`, results.vectraScratch?.f1_best, refAt(seconds)?.best?.f1);
+if (o) {
+  row('train step d3/b16, B4, 128x128x2 (s)', o.train_step_s_d3b16b4, r?.train_d3_b16_B4?.s_per_step_median, 'lower');
+  row('  GFLOP/s', o.train_gflops_d3b16b4, r?.train_d3_b16_B4?.GFLOPs);
+  row('train step d4/b32, B4, 128x128x2 (s)', o.train_step_s_d4b32b4, r?.train_d4_b32_B4?.s_per_step_median, 'lower');
+  row('  GFLOP/s', o.train_gflops_d4b32b4, r?.train_d4_b32_B4?.GFLOPs);
+  // The reference times one 512x512 pass in train mode (dropout on); T=3 passes over 2048x2048 is 48x that work.
+  const refMpx = r?.infer512_d3_b16_train ? (512 * 512) / 1e6 / (3 * r.infer512_d3_b16_train.s_median) : undefined;
+  row('inference T=3, d3/b16 (Mpx/s)', o.infer_mpx_per_s, refMpx);
+  const cp = (v, s) => v?.checkpoints?.find((c) => Math.abs(c.seconds - s) < 15);
+  const refAt = (s) => results.referenceVectra?.find((c) => Math.abs(c.train_s - s) < 15);
+  if (results.vectra) {
+    row(`Vectra F1 @${checkpoint}s, own threshold`, cp(results.vectra, checkpoint)?.f1, undefined);
+    row(`Vectra F1 @${checkpoint}s, oracle threshold`, cp(results.vectra, checkpoint)?.f1_best, refAt(checkpoint)?.best?.f1);
+    row(`Vectra F1 @${seconds}s, own threshold`, results.vectra.f1, undefined);
+    row(`Vectra F1 @${seconds}s, oracle threshold`, results.vectra.f1_best, refAt(seconds)?.best?.f1);
+    row(`Vectra F1 @${seconds}s from scratch, own threshold`, results.vectraScratch?.f1, undefined);
+    row(`Vectra F1 @${seconds}s from scratch, oracle`, results.vectraScratch?.f1_best, refAt(seconds)?.best?.f1);
+  }
 }
 if (o) {
   const width = Math.max(...rows.map((x) => x[0].length));

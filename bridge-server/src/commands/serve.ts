@@ -18,7 +18,13 @@ and keeps every web viewer and Fiji in sync. HTTP and WebSocket on one port.
   --allow-origin URL...   web pages on these origins may call the bridge (besides its own)
   --import-root DIR...    folders images may be imported from by path (default: the current folder)
   --max-upload-mb N       largest image upload (default 2048)
-  --demo                  add a demo project with synthetic multiplexed images if it is missing`;
+  --demo                  add a demo project with synthetic multiplexed images if it is missing
+  --monai-project P       the project MONAI Label clients (the ImPartial Fiji plugin, 3D Slicer,
+                          QuPath) see as their datastore (default monai)
+
+MONAI Label clients connect to the same URL. The ImPartial Fiji plugin's local mode sends no
+token: run it against 'impartial serve --no-auth' (loopback only); its cloud mode's raw
+Authorization header and /proxy prefix are accepted.`;
 
 const DEMO_PROJECT = 'demo';
 
@@ -41,7 +47,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, {
     data: { kind: 'string', default: 'impartial-data' }, host: { kind: 'string', default: '127.0.0.1' }, port: { kind: 'number', default: 8000 },
     token: { kind: 'string' }, auth: { kind: 'boolean', default: true }, 'allow-origin': { kind: 'list' }, 'import-root': { kind: 'list' },
-    'max-upload-mb': { kind: 'number', default: 2048 }, demo: { kind: 'boolean', default: false },
+    'max-upload-mb': { kind: 'number', default: 2048 }, demo: { kind: 'boolean', default: false }, 'monai-project': { kind: 'string', default: 'monai' },
   });
   if (a._.length) throw new UsageError(`unexpected argument ${a._[0]}`);
   const port = a['port'] as number;
@@ -53,7 +59,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       data: a['data'] as string, host: a['host'] as string, port,
       token: a['auth'] === false ? null : (a['token'] as string | undefined),
       allowOrigins: (a['allow-origin'] as string[] | undefined) ?? [], importRoots: (a['import-root'] as string[] | undefined) ?? [process.cwd()],
-      maxUploadMb: a['max-upload-mb'] as number,
+      maxUploadMb: a['max-upload-mb'] as number, monaiProject: a['monai-project'] as string,
     });
   } catch (e) {
     if (e instanceof BridgeError) throw new UsageError(e.message);

@@ -4,7 +4,7 @@ import { BridgeError } from '../store/errors.js';
 
 export const STATUS: Record<ErrorCode, number> = {
   'bad-request': 400, 'bad-message': 400, unauthorized: 401, forbidden: 403, 'not-found': 404, conflict: 409,
-  'too-large': 413, 'protocol-mismatch': 400, 'not-ready': 409, unsupported: 415, 'method-not-allowed': 405, internal: 500,
+  'too-large': 413, 'protocol-mismatch': 400, 'not-ready': 409, unsupported: 415, 'method-not-allowed': 405, busy: 429, internal: 500,
 };
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -12,6 +12,9 @@ import { StrokeLog } from '../store/strokes.js';
 import { registerApi } from './api.js';
 import { registerFiji, sendFijiError } from './fiji.js';
 import { landingPage } from './landing.js';
+import { MonaiApp } from '../monai/app.js';
+import { registerMonaiDatastore } from '../monai/datastore-routes.js';
+import { registerMonaiTasks } from '../monai/task-routes.js';
 import { sendBytes, sendError, STATUS } from './respond.js';
 import { Router } from './router.js';
 import { checkHostAndOrigin, checkToken, isLoopback, normalizeOrigin, type SecurityOptions } from './security.js';
@@ -27,6 +30,8 @@ export interface BridgeOptions {
   importRoots?: string[];
   maxUploadMb?: number;
   version?: string;
+  /** The project MONAI Label clients see as their datastore (made on first use). */
+  monaiProject?: string;
 }
 
 export interface Bridge extends BridgeContext {
@@ -73,6 +78,9 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   router.on('GET', '/', ({ res }) => sendBytes(res, landingPage(version), 'text/html; charset=utf-8'));
   registerApi(router, ctx, { importRoots: o.importRoots ?? [process.cwd()], maxUploadBytes: (o.maxUploadMb ?? 2048) * 1024 * 1024, maxJsonBytes: MAX_JSON_BYTES });
   registerFiji(router, ctx, token);
+  const monai = new MonaiApp(ctx, o.monaiProject ?? 'monai');
+  registerMonaiDatastore(router, monai, (o.maxUploadMb ?? 2048) * 1024 * 1024);
+  registerMonaiTasks(router, monai);
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     let url: URL | null = null;
@@ -80,6 +88,8 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
       url = new URL(req.url ?? '/', 'http://bridge');
       const fromPath = pathToken(url);
       if (fromPath !== null) req.headers.authorization = fromPath;
+      // The ImPartial Fiji plugin's cloud mode puts every MONAI Label call under /proxy.
+      if (url.pathname.startsWith('/proxy/')) url.pathname = url.pathname.slice('/proxy'.length);
       const corsOrigin = checkHostAndOrigin(req, security);
       if (corsOrigin) {
         res.setHeader('Access-Control-Allow-Origin', corsOrigin);

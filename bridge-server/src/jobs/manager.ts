@@ -34,8 +34,24 @@ export class JobManager {
   private readonly queued = new Map<string, Array<{ job: JobRecord; spec: () => TrainTaskSpec }>>();
   private readonly waiters = new Map<string, Array<(j: JobRecord) => void>>();
 
-  constructor(private readonly store: Store, private readonly strokes: StrokeLog, private readonly publish: Publisher,
-    private readonly workerUrl = new URL('./worker.js', import.meta.url)) {}
+  private readonly listeners = new Set<(message: ServerMessage) => void>();
+  private readonly publish: Publisher;
+
+  constructor(private readonly store: Store, private readonly strokes: StrokeLog, publisher: Publisher,
+    private readonly workerUrl = new URL('./worker.js', import.meta.url)) {
+    // Everything published about jobs also goes to in-process listeners (the MONAI Label task records).
+    const tell = (m: ServerMessage) => { for (const l of this.listeners) l(m); };
+    this.publish = {
+      toImage: (id, m) => { publisher.toImage(id, m); tell(m); },
+      toProject: (id, m) => { publisher.toProject(id, m); tell(m); },
+    };
+  }
+
+  /** Hears every job message (progress, job status, models, tiles); returns the unsubscribe. */
+  subscribe(listener: (message: ServerMessage) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
 
   /** Jobs left running by a process that died are failed; the last good model stays current. */
   recover(): number { return this.store.failInterruptedJobs(); }

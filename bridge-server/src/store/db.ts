@@ -21,6 +21,8 @@ CREATE TABLE IF NOT EXISTS jobs (
   options TEXT NOT NULL, progress TEXT NOT NULL, error TEXT, result TEXT, log TEXT NOT NULL DEFAULT '',
   created TEXT NOT NULL, updated TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS jobs_by_project ON jobs (project, status);
+CREATE TABLE IF NOT EXISTS labels (image TEXT NOT NULL, tag TEXT NOT NULL, ext TEXT NOT NULL, info TEXT NOT NULL, created TEXT NOT NULL, PRIMARY KEY (image, tag));
+CREATE TABLE IF NOT EXISTS image_info (image TEXT PRIMARY KEY, info TEXT NOT NULL);
 `;
 
 export type Db = Database.Database;

@@ -12,6 +12,9 @@ export interface DataLayout {
   image(imageId: string): string;
   model(modelId: string): string;
   prediction(imageId: string, modelId: string): string;
+  /** A label file attached to an image under a tag (MONAI Label's datastore labels). */
+  label(imageId: string, tag: string, ext: string): string;
+  predictions(imageId: string): string;
   temp: string;
 }
 
@@ -23,6 +26,8 @@ export function dataLayout(root: string): DataLayout {
     image: (id) => contained(abs, 'images', `${id}.ome.zarr`),
     model: (id) => contained(abs, 'models', id),
     prediction: (image, model) => contained(abs, 'predictions', image, `${model}.ome.zarr`),
+    label: (image, tag, ext) => contained(abs, 'labels', image, `${tag}${ext}`),
+    predictions: (image) => contained(abs, 'predictions', image),
     temp: path.join(abs, 'tmp'),
   };
 }

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import type { ImageRecord, JobRecord, JobStatus, ModelRecord, PredictionRecord, ProjectRecord } from '@impartial/shared';
 import { openDatabase, type Db } from './db.js';
 import { BridgeError, notFound } from './errors.js';
@@ -79,6 +81,46 @@ export class Store {
     const r = this.db.prepare('SELECT * FROM images WHERE id = ?').get(id) as ImageRow | undefined;
     if (!r) throw notFound(`image ${id}`);
     return this.imageOf(r);
+  }
+
+  imageByName(project: string, name: string): StoredImage | null {
+    const r = this.db.prepare('SELECT * FROM images WHERE project = ? AND name = ? ORDER BY created DESC LIMIT 1').get(project, name) as ImageRow | undefined;
+    return r ? this.imageOf(r) : null;
+  }
+
+  /** Forgets an image with its strokes, predictions and labels, then removes its files. */
+  async deleteImage(id: string): Promise<void> {
+    this.image(id);
+    this.db.transaction(() => {
+      for (const table of ['strokes', 'predictions', 'labels', 'image_info']) this.db.prepare(`DELETE FROM ${table} WHERE image = ?`).run(id);
+      this.db.prepare('DELETE FROM images WHERE id = ?').run(id);
+    })();
+    await Promise.all([this.layout.image(id), this.layout.predictions(id), path.join(this.layout.root, 'labels', id)].map((d) => rm(d, { recursive: true, force: true })));
+  }
+
+  // Labels attached under tags (files), and free-form info
+
+  putLabel(image: string, tag: string, ext: string, info: Record<string, unknown>): void {
+    this.db.prepare(`INSERT INTO labels (image, tag, ext, info, created) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (image, tag) DO UPDATE SET ext = excluded.ext, info = excluded.info, created = excluded.created`).run(image, tag, ext, JSON.stringify(info), now());
+  }
+
+  labels(image: string): Array<{ tag: string; ext: string; info: Record<string, unknown>; created: string }> {
+    return (this.db.prepare('SELECT tag, ext, info, created FROM labels WHERE image = ? ORDER BY tag').all(image) as Array<{ tag: string; ext: string; info: string; created: string }>)
+      .map((r) => ({ tag: r.tag, ext: r.ext, info: JSON.parse(r.info) as Record<string, unknown>, created: r.created }));
+  }
+
+  deleteLabel(image: string, tag: string): boolean {
+    return this.db.prepare('DELETE FROM labels WHERE image = ? AND tag = ?').run(image, tag).changes > 0;
+  }
+
+  imageInfo(image: string): Record<string, unknown> {
+    const r = this.db.prepare('SELECT info FROM image_info WHERE image = ?').get(image) as { info: string } | undefined;
+    return r ? JSON.parse(r.info) as Record<string, unknown> : {};
+  }
+
+  setImageInfo(image: string, info: Record<string, unknown>): void {
+    this.db.prepare('INSERT INTO image_info (image, info) VALUES (?, ?) ON CONFLICT (image) DO UPDATE SET info = excluded.info').run(image, JSON.stringify(info));
   }
 
   images(project: string): StoredImage[] {

@@ -55,17 +55,25 @@ export function parseModelFile(json: unknown): ModelFile {
   return r.data;
 }
 
-export function deserializeModel(manifestJson: unknown, weights: ArrayBuffer): ImpartialModel {
+/** Checks model.json against the size of weights.bin and the weights its config needs (no tensors made). */
+export function checkModelFiles(manifestJson: unknown, weightsBytes: number): ModelFile {
   const manifest = parseModelFile(manifestJson);
   const specs = manifest.weightsManifest.flatMap((g) => g.weights);
   const expected = specs.reduce((s, w) => s + 4 * w.shape.reduce((a, b) => a * b, 1), 0);
-  if (weights.byteLength !== expected) throw new Error(`weights.bin has ${weights.byteLength} bytes, model.json describes ${expected}`);
-  const named = tf.io.decodeWeights(weights, specs as tf.io.WeightsManifestEntry[]);
+  if (weightsBytes !== expected) throw new Error(`weights.bin has ${weightsBytes} bytes, model.json describes ${expected}`);
+  const names = new Set(specs.map((w) => w.name));
   for (const s of convSpecs(manifest.config)) {
     for (const suffix of ['weight', 'bias']) {
-      if (!named[`${s.name}.${suffix}`]) throw new Error(`model.json lacks weight ${s.name}.${suffix} for its config`);
+      if (!names.has(`${s.name}.${suffix}`)) throw new Error(`model.json lacks weight ${s.name}.${suffix} for its config`);
     }
   }
+  return manifest;
+}
+
+export function deserializeModel(manifestJson: unknown, weights: ArrayBuffer): ImpartialModel {
+  const manifest = checkModelFiles(manifestJson, weights.byteLength);
+  const specs = manifest.weightsManifest.flatMap((g) => g.weights);
+  const named = tf.io.decodeWeights(weights, specs as tf.io.WeightsManifestEntry[]);
   const weightsMap = weightsFromTensors(new Map(Object.entries(named)));
   for (const t of Object.values(named)) t.dispose();
   return { config: manifest.config, weights: weightsMap, lineage: manifest.lineage };

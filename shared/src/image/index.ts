@@ -15,3 +15,4 @@ export * from './render.js';
 export * from './brush.js';
 export * from './sparse-raster.js';
 export * from './synthetic-slide.js';
+export * from './outline-strokes.js';

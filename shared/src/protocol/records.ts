@@ -96,7 +96,7 @@ export type ViewState = z.infer<typeof ViewStateSchema>;
 
 export const ErrorCodeSchema = z.enum([
   'bad-request', 'bad-message', 'unauthorized', 'forbidden', 'not-found', 'conflict', 'too-large',
-  'protocol-mismatch', 'not-ready', 'unsupported', 'method-not-allowed', 'internal',
+  'protocol-mismatch', 'not-ready', 'unsupported', 'method-not-allowed', 'busy', 'internal',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
 
