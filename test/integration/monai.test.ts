@@ -197,6 +197,11 @@ describe('MONAI Label API: active learning, info routes, errors', () => {
     assert.match(logs, /infer impartial_2 on c/);
     const info = await (await call('GET', '/datastore/image/info?image=b')).json() as { width: number };
     assert.equal(info.width, 96);
+    assert.equal((await call('HEAD', '/datastore/label?image=a&tag=final')).status, 200);
+    assert.equal((await call('DELETE', '/datastore/label?id=a&tag=final')).status, 200);
+    assert.equal((await call('HEAD', '/datastore/label?image=a&tag=final')).status, 404, 'deleting the final label switches the strokes off');
+    const undone = await ws.next((m) => m.type === 'entry' && m.entry.op === 'undo' && m.entry.author === 'monai', 5000, 'entry');
+    assert.ok(undone, 'and the web viewer sees it');
     ws.close();
   });
 });

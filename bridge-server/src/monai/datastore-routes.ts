@@ -160,7 +160,8 @@ export function registerMonaiDatastore(router: Router, app: MonaiApp, maxUploadB
       const tag = tagOf(c);
       if (tag === 'final') {
         // The final label is the stroke log: deleting it switches off every stroke in effect.
-        for (const d of app.ctx.strokes.drawings(image.id)) app.ctx.hub.entry(image.id, app.ctx.strokes.undoRedo(image.id, d.author, 'undo', d.seq));
+        const active = app.ctx.strokes.drawings(image.id).map((d) => d.seq);
+        for (const e of app.ctx.strokes.appendMany(image.id, 'monai', active, [])) app.ctx.hub.entry(image.id, e);
       }
       const label = store.labels(image.id).find((l) => l.tag === tag);
       if (label) await rm(store.layout.label(image.id, tag, label.ext), { force: true });

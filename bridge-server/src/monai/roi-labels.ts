@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { outlinesToStrokes, readRoiZip, roisToPolygons, writeRoiZip, type LogEntry, type Roi } from '@impartial/shared';
+import { outlinesToStrokes, readRoiZip, roisToPolygons, writeRoiZip, type Roi } from '@impartial/shared';
 import { BridgeError } from '../store/errors.js';
 import { writeFileAtomic } from '@impartial/shared/node';
 import type { StoredImage } from '../store/store.js';
@@ -25,15 +25,13 @@ export function putFinalLabel(app: MonaiApp, image: StoredImage, zip: Uint8Array
   const lines = rois.filter((r) => !r.closed && r.points.length >= 1 && r.type !== 'point');
   if (outlines.length === 0 && lines.length === 0) throw new BridgeError('bad-request', 'the ROI set holds no outlines or lines');
   const { strokes, hub } = app.ctx;
-  const published: LogEntry[] = [];
-  // What the previous upload added is switched off first (an undo entry each), so re-submitting replaces it.
-  for (const d of strokes.drawings(image.id)) if (d.author === MONAI_AUTHOR) published.push(strokes.undoRedo(image.id, MONAI_AUTHOR, 'undo', d.seq));
   const drawings = [
     ...outlinesToStrokes(outlines, image.width, image.height),
     ...lines.map((r) => ({ op: 'add' as const, class: BACKGROUND_NAME.test(r.name) ? 2 : 1, width: 2, points: r.points })),
   ];
-  for (const d of drawings) published.push(strokes.append(image.id, MONAI_AUTHOR, d));
-  for (const e of published) hub.entry(image.id, e);
+  // What the previous upload added is switched off (an undo entry each), so re-submitting replaces it.
+  const previous = strokes.drawings(image.id).filter((d) => d.author === MONAI_AUTHOR).map((d) => d.seq);
+  for (const e of strokes.appendMany(image.id, MONAI_AUTHOR, previous, drawings)) hub.entry(image.id, e);
   return { strokes: drawings.length, rois: rois.length };
 }
 

@@ -63,6 +63,27 @@ export class StrokeLog {
     return entry;
   }
 
+  /**
+   * Many entries in one transaction (one disk sync): an ROI set of hundreds of cells arrives as
+   * thousands of strokes, and each its own sync would hold up the bridge for seconds.
+   */
+  appendMany(imageId: string, author: string, undo: readonly number[], drawings: readonly Drawing[]): LogEntry[] {
+    this.store.image(imageId);
+    const entries = this.store.db.transaction(() => {
+      const active = new Set(activeDrawings(this.entries(imageId)).map((d) => d.seq));
+      const out: LogEntry[] = [];
+      for (const target of undo) {
+        if (!active.has(target)) throw new BridgeError('conflict', `entry ${target} is not a drawing in effect`);
+        out.push(this.insert(imageId, (seq) => ({ seq, author, t: Date.now(), op: 'undo', target })));
+      }
+      for (const d of drawings) out.push(this.insert(imageId, (seq) => ({ seq, author, t: Date.now(), op: d.op, class: d.class, width: d.width, points: d.points })));
+      return out;
+    })();
+    this.rebuild(imageId);
+    this.scheduleFlush(imageId);
+    return entries;
+  }
+
   /** Undo (or redo) `target`, or the author's latest drawing (undo) or undo (redo). */
   undoRedo(imageId: string, author: string, op: 'undo' | 'redo', target?: number): LogEntry {
     this.store.image(imageId);
