@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import {
-  FijiStrokeChunkSchema, formatFijiPoints, IdSchema, keyValueLines, parseFijiStroke, PROTOCOL_VERSION, type ServerMessage,
+  FijiStrokeChunkSchema, formatFijiPoints, IdSchema, keyValueLines, outlinesToStrokes, parseFijiStroke, PROTOCOL_VERSION, type ServerMessage,
 } from '@impartial/shared';
 import { describeIssue, type BridgeContext } from '../hub/connection.js';
 import { BridgeError } from '../store/errors.js';
@@ -82,12 +82,14 @@ export function registerFiji(router: Router, ctx: BridgeContext, token: string |
   const fileUrl = (p: string) => `${prefix}${p}`;
 
   /** An event as key=value fields, or null for events macros do not use. */
-  const fields = (message: ServerMessage): Fields | null => {
+  const fields = (message: ServerMessage, imageId: string): Fields | null => {
     switch (message.type) {
       case 'entry': {
         const e = message.entry;
         if (e.op === 'add' || e.op === 'erase') return { type: 'stroke', entry: e.seq, op: e.op, class: e.class, width: e.width, author: e.author, points: formatFijiPoints(e.points) };
-        return { type: e.op, entry: e.seq, target: e.target, author: e.author };
+        const target = strokes.entries(imageId, e.target - 1).find((x) => x.seq === e.target);
+        const drawn = target && (target.op === 'add' || target.op === 'erase') ? { op: target.op, class: target.class, width: target.width, points: formatFijiPoints(target.points) } : {};
+        return { type: e.op, entry: e.seq, target: e.target, author: e.author, ...drawn };
       }
       case 'view': {
         const v = message.view;
@@ -156,7 +158,7 @@ export function registerFiji(router: Router, ctx: BridgeContext, token: string |
         // Nothing more: if only events this client does not use came, move its cursor past them.
         if (!ev) { if (since > start) reply = { seq: since, type: 'none' }; break; }
         since = ev.n;
-        const f = fields(ev.message);
+        const f = fields(ev.message, image.id);
         const mine = me !== null && ((ev.message.type === 'entry' && ev.message.entry.author === me) || (ev.message.type === 'view' && ev.message.name === me));
         if (f && !mine) { reply = { seq: ev.n, ...f }; break; }
       }
@@ -177,9 +179,11 @@ export function registerFiji(router: Router, ctx: BridgeContext, token: string |
         const text = Array.from({ length: c.n }, (_, i) => c!.parts.get(i)!).join('');
         let drawing;
         try { drawing = parseFijiStroke(text); } catch (e) { chunks.delete(key); throw new BridgeError('bad-request', (e as Error).message); }
-        const entry = strokes.append(image.id, nameOf(url), drawing);
-        hub.entry(image.id, entry);
-        c.reply = { ok: 1, complete: 1, seq: entry.seq };
+        const drawings = drawing.op === 'outline' ? outlinesToStrokes([drawing.points], image.width, image.height) : [{ ...drawing, op: drawing.op }];
+        if (drawings.length === 0) { chunks.delete(key); throw new BridgeError('bad-request', 'the outline encloses no pixel of the image'); }
+        const entries = strokes.appendMany(image.id, nameOf(url), [], drawings);
+        for (const e of entries) hub.entry(image.id, e);
+        c.reply = { ok: 1, complete: 1, seq: entries.at(-1)!.seq, strokes: entries.length };
       }
       kv(res, 200, c.reply ?? { ok: 1, complete: 0, received: c.parts.size, of: c.n });
     })

@@ -20,7 +20,9 @@ import { MAX_STROKE_POINTS, MAX_STROKE_WIDTH, type Drawing } from './strokes.js'
  *                                            (<= 30000 ms). `type=reset` when N is from before a restart.
  * GET /fiji/stroke?image=I&id=ID&i=K&n=N&d=CHUNK&name=AUTHOR
  *                                            one chunk (<= 4000 characters) of a stroke serialised as
- *                                            `op|class|width|x,y;x,y;...` (op add or erase). Chunks are kept
+ *                                            `op|class|width|x,y;x,y;...` (op add, erase, or outline: a closed
+ *                                            cell outline, stored as ImPartial reads it: skeleton and inner
+ *                                            ring as cell strokes, the outline as background). Chunks are kept
  *                                            by (id, K); the stroke is added once when all N are in.
  *                                            Answers complete=0|1 and seq (the log entry) once complete.
  * GET /fiji/undo?image=I&id=ID&name=AUTHOR, /fiji/redo?...   the author's latest drawing / undo
@@ -33,7 +35,8 @@ import { MAX_STROKE_POINTS, MAX_STROKE_WIDTH, type Drawing } from './strokes.js'
  *
  * Event fields by type:
  *   stroke   entry, op (add|erase), class, width, author, points (x,y;x,y;...)
- *   undo     entry, target, author          redo   entry, target, author
+ *   undo     entry, target, author          redo   entry, target, author, and the target's op, class,
+ *                                           width, points (so a client can draw it again)
  *   view     client, name, x, y, zoom, channel, slice
  *   job      job, kind, status, error       progress   job, step, steps, loss, eta
  *   prediction   model, level, labels_url, probability_url, entropy_url, cells
@@ -56,12 +59,15 @@ export const FijiStrokeChunkSchema = z.object({
   d: z.string().max(FIJI_CHUNK_CHARS),
 });
 
-/** `op|class|width|x,y;x,y;...` -> a drawing; throws a message that names what is wrong. */
-export function parseFijiStroke(text: string): Drawing {
+/** What a macro sends: a drawing, or a closed outline the bridge turns into ImPartial's strokes. */
+export type FijiStroke = Omit<Drawing, 'op'> & { op: Drawing['op'] | 'outline' };
+
+/** `op|class|width|x,y;x,y;...` -> a stroke; throws a message that names what is wrong. */
+export function parseFijiStroke(text: string): FijiStroke {
   const parts = text.split('|');
   if (parts.length !== 4) throw new Error(`a stroke is op|class|width|x,y;x,y;... (got ${parts.length} fields)`);
   const [op, cls, width, pts] = parts as [string, string, string, string];
-  if (op !== 'add' && op !== 'erase') throw new Error(`stroke op must be add or erase, got "${op.slice(0, 20)}"`);
+  if (op !== 'add' && op !== 'erase' && op !== 'outline') throw new Error(`stroke op must be add, erase or outline, got "${op.slice(0, 20)}"`);
   const c = Number(cls), w = Number(width);
   if (!Number.isInteger(c) || c < 1 || c > 255) throw new Error(`stroke class must be an integer 1-255, got "${cls.slice(0, 20)}"`);
   if (!(w > 0 && w <= MAX_STROKE_WIDTH)) throw new Error(`stroke width must be in (0, ${MAX_STROKE_WIDTH}], got "${width.slice(0, 20)}"`);
@@ -72,6 +78,7 @@ export function parseFijiStroke(text: string): Drawing {
   });
   if (points.length === 0) throw new Error('a stroke needs at least one point');
   if (points.length > MAX_STROKE_POINTS) throw new Error(`a stroke has at most ${MAX_STROKE_POINTS} points`);
+  if (op === 'outline' && points.length < 3) throw new Error('an outline needs at least 3 points');
   return { op, class: c, width: w, points };
 }
 
