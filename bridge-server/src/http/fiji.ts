@@ -166,6 +166,13 @@ export function registerFiji(router: Router, ctx: BridgeContext, token: string |
       if (res.headersSent) res.end(body);
       else { res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' }); res.end(body); }
     })
+    .on('GET', '/fiji/strokes', ({ res, url }) => {
+      const image = imageOf(url);
+      const active = strokes.drawings(image.id);
+      const f: Fields = { count: active.length, cursor: hub.cursor(image.id) };
+      active.forEach((d, k) => Object.assign(f, { [`entry${k}`]: d.seq, [`op${k}`]: d.op, [`class${k}`]: d.class, [`width${k}`]: d.width, [`author${k}`]: d.author, [`points${k}`]: formatFijiPoints(d.points) }));
+      kv(res, 200, f);
+    })
     .on('GET', '/fiji/stroke', ({ res, url }) => {
       const q = parse(FijiStrokeChunkSchema, query(url));
       if (q.i >= q.n) throw new BridgeError('bad-request', `chunk i=${q.i} but n=${q.n}`);

@@ -25,6 +25,8 @@ import { MAX_STROKE_POINTS, MAX_STROKE_WIDTH, type Drawing } from './strokes.js'
  *                                            ring as cell strokes, the outline as background). Chunks are kept
  *                                            by (id, K); the stroke is added once when all N are in.
  *                                            Answers complete=0|1 and seq (the log entry) once complete.
+ * GET /fiji/strokes?image=I                  the strokes in effect: count, cursor, then per stroke K: entryK, opK,
+ *                                            classK, widthK, authorK, pointsK (what a client draws on linking)
  * GET /fiji/undo?image=I&id=ID&name=AUTHOR, /fiji/redo?...   the author's latest drawing / undo
  * GET /fiji/view?image=I&x=&y=&zoom=&channel=&slice=[&ax=&ay=&aw=&ah=]   this client's view (level-0)
  * GET /fiji/train?image=I&id=ID[&steps=N|&seconds=S]   starts training the image's project once per id
