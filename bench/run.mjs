@@ -23,7 +23,7 @@ function run(cmd, args, label) {
 }
 const lastJson = (text) => JSON.parse(text.trim().split('\n').filter((l) => l.startsWith('{')).pop());
 
-// `npm run bench -- bridge` runs only the bridge figures; `-- engine` only the engine's.
+// `npm run bench -- bridge` runs only the bridge and Fiji figures; `-- engine` only the engine's.
 const only = process.argv[2];
 const results = { date: new Date().toISOString(), seconds };
 if (only !== 'bridge') results.ours = lastJson(await run(process.execPath, [cli, 'bench', '--json'], 'impartial bench'));
@@ -88,6 +88,14 @@ if (only !== 'engine') {
   console.log(`  event-loop lag while training           p50 ${f(b.eventLoopWhileTraining.p50, 1)} ms  p99 ${f(b.eventLoopWhileTraining.p99, 1)} ms  max ${f(b.eventLoopWhileTraining.max, 1)} ms`);
   console.log(`  first viewport tile (2048^2, T=3)       ${f(b.viewport.firstTileSeconds, 2)} s; whole image ${f(b.viewport.wholeImageSeconds, 2)} s (ratio ${f(b.viewport.firstTileSeconds / b.viewport.wholeImageSeconds, 2)})`);
   console.log(`  import ${b.slideImport.side}^2 x ${b.slideImport.channels} ch (uint8)       ${f(b.slideImport.seconds, 1)} s, peak RSS ${f(b.slideImport.peakRssMb, 0)} MB`);
+  const fj = results.fiji = lastJson(await run(process.execPath, [path.join(repo, 'bench', 'fiji.mjs')], 'fiji bench'));
+  const p90 = (s) => `p50 ${f(s.p50, 0)} ms  p90 ${f(s.p90, 0)} ms  (n=${s.n})`;
+  if (fj.skipped) console.log(`\nFiji bridge: skipped (${fj.skipped})`);
+  else {
+    console.log('\nFiji bridge (real ImageJ 1.53t, macro toolset, Xvfb)');
+    console.log(`  ROI drawn in ImageJ -> WebSocket client  ${p90(fj.roiToWeb)}`);
+    console.log(`  prediction -> ImageJ overlays            ${p90(fj.predictionToImageJ)}`);
+  }
 }
 mkdirSync(path.join(repo, 'bench', 'results'), { recursive: true });
 const file = path.join(repo, 'bench', 'results', `bench-${results.date.replace(/[:.]/g, '-')}.json`);
