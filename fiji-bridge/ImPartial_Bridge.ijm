@@ -14,7 +14,7 @@ var IP_CURSOR = 0;       // last bridge event seen
 var IP_SENT = "";        // signature of the last selection sent
 var IP_VIEW = "";        // last view sent
 var IP_OPACITY = 40;     // prediction overlay opacity (percent)
-var IP_ENTROPY_OPACITY = 50;
+var IP_ENTROPY_OPACITY = 35;
 var IP_FOLLOW = true;    // follow the views of web viewers
 var IP_STATUS = "";
 var IP_KEEP_PREDICTION = "";   // a folder to save the overlay images in (tests, debugging), or ""
@@ -219,10 +219,13 @@ function ipDrawStroke(seq) {
   n = pts.length; if (n == 1) n = 2;
   xs = newArray(n); ys = newArray(n);
   for (k = 0; k < n; k++) { p = split(pts[minOf(k, pts.length - 1)], ","); xs[k] = parseFloat(p[0]) / IP_SCALE; ys[k] = parseFloat(p[1]) / IP_SCALE; }
+  // A dab (one point) is drawn as a half-pixel line: ImageJ makes no selection of zero length.
+  if (pts.length == 1) xs[1] = xs[0] + 0.5;
   color = "#c000ff00"; if (List.get("class") == "2") color = "#c0ff00ff"; if (List.get("op") == "erase") color = "#a0000000";
   selectImage(IP_WINDOW);
   had = ipSignature();
   makeSelection("polyline", xs, ys);
+  if (selectionType() < 0) return 0;
   Roi.setName("ip-stroke-" + seq);
   Overlay.addSelection(color, maxOf(1, parseFloat(List.get("width")) / IP_SCALE));
   Overlay.setPosition(0);

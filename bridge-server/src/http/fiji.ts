@@ -137,7 +137,7 @@ export function registerFiji(router: Router, ctx: BridgeContext, token: string |
         protocol: PROTOCOL_VERSION, server: ctx.version, image: image.id, name: image.name, width: image.width, height: image.height,
         channels: image.channels, levels: image.levels, cursor: hub.cursor(image.id), seq: strokes.lastSeq(image.id),
         image_url: fileUrl(`/fiji/images/${image.id}/${level}/image.tif`), scale: 2 ** level,
-        ...(prediction?.status === 'complete' ? { model: prediction.model, labels_url: fileUrl(`/fiji/predictions/${image.id}/${prediction.model}/${level}/labels.tif`), entropy_url: fileUrl(`/fiji/predictions/${image.id}/${prediction.model}/${level}/entropy.tif`) } : {}),
+        ...(prediction?.status === 'complete' ? { model: prediction.model, cells: prediction.cells, labels_url: fileUrl(`/fiji/predictions/${image.id}/${prediction.model}/${level}/labels.tif`), entropy_url: fileUrl(`/fiji/predictions/${image.id}/${prediction.model}/${level}/entropy.tif`) } : {}),
       });
     })
     .on('GET', '/fiji/events', async ({ req, res, url }) => {
