@@ -68,6 +68,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   if (a['demo']) await ensureDemoProject(bridge);
   process.stdout.write(`ImPartial bridge listening on ${bridge.publicUrl}\n`);
+  log(`viewer: ${bridge.viewerUrl}`);
   log(`data: ${bridge.store.layout.root}`);
   // A bug in one request must not take the bridge down with every client's session.
   process.on('uncaughtException', (e) => log(`error (the bridge keeps running): ${e.stack ?? e}`));

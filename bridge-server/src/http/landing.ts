@@ -18,7 +18,7 @@ try {
   for (const p of projects) {
     const d = await get('/api/projects/' + p.id);
     parts.push('<h2>' + esc(p.name) + ' <small>' + esc(p.id) + '</small></h2><table><tr><th>image</th><th>size</th><th>channels</th><th>OME-Zarr</th></tr>' +
-      d.images.map((i) => '<tr><td>' + esc(i.name) + '</td><td>' + i.width + ' x ' + i.height + '</td><td>' + esc(i.channelNames.join(', ')) + '</td><td><code>' + esc(i.url) + '</code></td></tr>').join('') +
+      d.images.map((i) => '<tr><td><a href="' + (token ? '/t/' + encodeURIComponent(token) : '') + '/viewer/?image=' + i.id + '">' + esc(i.name) + '</a></td><td>' + i.width + ' x ' + i.height + '</td><td>' + esc(i.channelNames.join(', ')) + '</td><td><code>' + esc(i.url) + '</code></td></tr>').join('') +
       '</table><p>' + d.models.length + ' model version(s); current: ' + esc(p.currentModel ?? 'none') + '</p>');
   }
   document.getElementById('out').innerHTML = parts.join('') || 'No projects yet.';

@@ -12,6 +12,8 @@ import { StrokeLog } from '../store/strokes.js';
 import { registerApi } from './api.js';
 import { registerFiji, sendFijiError } from './fiji.js';
 import { landingPage } from './landing.js';
+import { serveFile } from './static-files.js';
+import { fileURLToPath } from 'node:url';
 import { MonaiApp } from '../monai/app.js';
 import { registerMonaiDatastore } from '../monai/datastore-routes.js';
 import { registerMonaiTasks } from '../monai/task-routes.js';
@@ -32,12 +34,16 @@ export interface BridgeOptions {
   version?: string;
   /** The project MONAI Label clients see as their datastore (made on first use). */
   monaiProject?: string;
+  /** The built viewer page (viewer-plugin/bundle), served at /viewer/ (reached as /t/TOKEN/viewer/). */
+  viewerDir?: string;
 }
 
 export interface Bridge extends BridgeContext {
   url: string;
   /** The URL with the token, as printed for people. */
   publicUrl: string;
+  /** The viewer page, with the token in its path. */
+  viewerUrl: string;
   port: number;
   token: string | null;
   close(): Promise<void>;
@@ -76,6 +82,9 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
 
   const router = new Router();
   router.on('GET', '/', ({ res }) => sendBytes(res, landingPage(version), 'text/html; charset=utf-8'));
+  // The viewer is files of the repository, not a code dependency (bridge-server never imports viewer-plugin).
+  const viewerDir = o.viewerDir ?? fileURLToPath(new URL('../../../viewer-plugin/bundle/', import.meta.url));
+  router.on('GET', '/viewer/*', async ({ req, res, rest }) => serveFile(req, res, viewerDir, rest || 'index.html'));
   registerApi(router, ctx, { importRoots: o.importRoots ?? [process.cwd()], maxUploadBytes: (o.maxUploadMb ?? 2048) * 1024 * 1024, maxJsonBytes: MAX_JSON_BYTES });
   registerFiji(router, ctx, token);
   const monai = new MonaiApp(ctx, o.monaiProject ?? 'monai');
@@ -143,6 +152,7 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   return {
     ...ctx, url, port, token,
     publicUrl: token ? `${url}/?token=${encodeURIComponent(token)}` : `${url}/`,
+    viewerUrl: token ? `${url}/t/${encodeURIComponent(token)}/viewer/` : `${url}/viewer/`,
     async close() {
       for (const ws of wss.clients) ws.terminate();
       wss.close();

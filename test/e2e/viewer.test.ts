@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { decode as decodePng } from 'fast-png';
+import type { Browser, Page } from 'playwright-core';
+import type { ImageRecord } from '@impartial/shared';
+import { line, projectWithImage, startTestBridge, TestClient, type TestBridge } from '../helpers/bridge.js';
+import { chromiumMissing, keepScreenshot, launchChromium } from '../helpers/browser.js';
+
+const missing = process.env['CI'] ? undefined : chromiumMissing();
+
+/** Share of pixels in the viewer's area (right of the 220-px side panel) that match. */
+function share(png: Buffer, match: (r: number, g: number, b: number) => boolean): number {
+  const img = decodePng(new Uint8Array(png));
+  let n = 0, hit = 0;
+  for (let y = 40; y < img.height - 40; y++) for (let x = 240; x < img.width; x++) {
+    const o = (y * img.width + x) * img.channels;
+    n++;
+    if (match(img.data[o]!, img.data[o + 1]!, img.data[o + 2]!)) hit++;
+  }
+  return hit / n;
+}
+
+const drawings = (page: Page) => page.evaluate(() => (document.querySelector('impartial-viewer') as unknown as { client: { drawings: unknown[] } | null }).client?.drawings.length ?? -1);
+const status = (page: Page) => page.evaluate(() => (document.querySelector('impartial-viewer') as HTMLElement).shadowRoot!.querySelector('.status')!.textContent ?? '');
+
+describe('<impartial-viewer> in headless Chromium', { skip: missing }, () => {
+  let t: TestBridge;
+  let browser: Browser;
+  let image: ImageRecord;
+  let a: Page, b: Page;
+  before(async () => {
+    const absent = chromiumMissing();
+    if (absent) throw new Error(`CI must run the browser tests: ${absent}`);
+    t = await startTestBridge();
+    image = await projectWithImage(t, 256, 5);
+    browser = await launchChromium();
+    const open = async (name: string) => {
+      const page = await browser.newPage({ viewport: { width: 900, height: 600 } });
+      await page.goto(`${t.bridge.viewerUrl}?image=${image.id}&name=${name}`);
+      await page.waitForFunction(() => /saved/.test((document.querySelector('impartial-viewer') as HTMLElement)?.shadowRoot?.querySelector('.status')?.textContent ?? ''), null, { timeout: 30_000 });
+      return page;
+    };
+    a = await open('alice');
+    b = await open('bob');
+  });
+  after(async () => { await browser?.close(); await t?.stop(); });
+
+  it('renders the image from the bridge (pixel check on a screenshot)', async () => {
+    await a.waitForTimeout(1500);
+    const png = await keepScreenshot(a, 'viewer-image');
+    const lit = share(png, (r, g, bl) => r + g + bl > 120);
+    assert.ok(lit > 0.5, `most of the view shows image content (${(lit * 100).toFixed(0)}% lit)`);
+  });
+
+  it('sends a stroke drawn with the mouse; a second viewer shows it; undo removes it everywhere', async () => {
+    await a.evaluate(() => (document.querySelector('impartial-viewer') as HTMLElement).focus());
+    await a.keyboard.press('1');
+    await a.mouse.move(450, 250);
+    await a.mouse.down();
+    for (let k = 1; k <= 10; k++) await a.mouse.move(450 + 15 * k, 250 + 8 * k);
+    await a.mouse.up();
+    await b.waitForFunction(() => ((document.querySelector('impartial-viewer') as unknown as { client: { drawings: unknown[] } }).client.drawings.length) === 1, null, { timeout: 10_000 });
+    const log = t.bridge.strokes.drawings(image.id);
+    assert.equal(log.length, 1);
+    assert.equal(log[0]!.author, 'alice');
+    assert.equal(log[0]!.op === 'add' && log[0]!.class, 1);
+    assert.ok(log[0]!.points.length >= 5, 'the path as drawn, in image pixels');
+    assert.match(await status(a), /saved · 1 stroke/);
+    await b.waitForTimeout(500);
+    const png = await keepScreenshot(b, 'viewer-second-page-stroke');
+    const green = share(png, (r, g, bl) => g > 180 && r < 90 && bl < 140);
+    assert.ok(green > 0.0005, `the second viewer draws the cell stroke in green (${(green * 100).toFixed(2)}% of pixels)`);
+    await a.keyboard.press('Control+z');
+    await b.waitForFunction(() => ((document.querySelector('impartial-viewer') as unknown as { client: { drawings: unknown[] } }).client.drawings.length) === 0, null, { timeout: 10_000 });
+    assert.equal(t.bridge.strokes.drawings(image.id).length, 0);
+    assert.equal(await drawings(a), 0);
+  });
+
+  it('trains from the UI with live progress, then shows prediction and entropy overlays', async () => {
+    const ws = await TestClient.join(t.bridge, image.id, 'annotator');
+    ws.send({ type: 'draw', ref: 'fg', drawing: line(60, 60, 120, 120, 1, 4) });
+    ws.send({ type: 'draw', ref: 'bg', drawing: line(150, 20, 240, 60, 2, 4) });
+    await ws.next((m) => m.type === 'entry' && m.ref === 'bg');
+    const before = await keepScreenshot(a, 'viewer-before-prediction');
+    await a.evaluate(() => { (document.querySelector('impartial-viewer') as unknown as { trainOptions: object }).trainOptions = { steps: 4, depth: 2, base: 4, batchSize: 2, patch: 32, init: 'scratch' }; });
+    const prediction = a.evaluate(() => new Promise((resolve) => document.querySelector('impartial-viewer')!.addEventListener('prediction', (e) => resolve((e as CustomEvent).detail), { once: true })));
+    const progress = a.evaluate(() => new Promise((resolve) => document.querySelector('impartial-viewer')!.addEventListener('training-progress', (e) => resolve((e as CustomEvent).detail), { once: true })));
+    await a.getByRole('button', { name: 'Train' }).click();
+    const p = await progress as { step: number };
+    assert.ok(p.step >= 1, 'progress reached the page');
+    const record = await prediction as { status: string; model: string };
+    assert.equal(record.status, 'complete');
+    await a.waitForTimeout(2000);
+    const after = await keepScreenshot(a, 'viewer-prediction-entropy');
+    const x = decodePng(new Uint8Array(before)), y = decodePng(new Uint8Array(after));
+    let changed = 0, n = 0;
+    for (let i = 0; i < x.data.length; i += x.channels) { n++; if (Math.abs(x.data[i]! - y.data[i]!) + Math.abs(x.data[i + 1]! - y.data[i + 1]!) + Math.abs(x.data[i + 2]! - y.data[i + 2]!) > 60) changed++; }
+    assert.ok(changed / n > 0.05, `the prediction and entropy overlays changed the view (${((changed / n) * 100).toFixed(1)}% of pixels)`);
+    assert.match(await status(a), /saved/);
+    ws.close();
+  });
+
+  it('shows a static OME-Zarr view-only, without a bridge', async () => {
+    const page = await browser.newPage({ viewport: { width: 900, height: 600 } });
+    await page.goto(`${t.bridge.viewerUrl}?image=${image.id}`);
+    await page.waitForFunction(() => !!customElements.get('impartial-viewer'));
+    const src = `${t.bridge.url}/t/${t.bridge.token}/zarr/images/${image.id}/`;
+    await page.evaluate((url) => {
+      document.body.innerHTML = '<impartial-viewer style="position:fixed;inset:0"></impartial-viewer>';
+      (document.querySelector('impartial-viewer') as unknown as { src: string }).src = url;
+    }, src);
+    await page.waitForFunction(() => /view only/.test((document.querySelector('impartial-viewer') as HTMLElement).shadowRoot?.querySelector('.status')?.textContent ?? ''), null, { timeout: 20_000 });
+    await page.waitForTimeout(1500);
+    const png = await keepScreenshot(page, 'viewer-view-only');
+    assert.ok(share(png, (r, g, bl) => r + g + bl > 120) > 0.4, 'the image renders with no bridge connection');
+    assert.equal(await page.getByRole('button', { name: 'Train' }).count(), 0, 'no training controls without a bridge');
+  });
+});

@@ -1,0 +1,81 @@
+import {
+  activeDrawings, PROTOCOL_VERSION, ServerMessageSchema, type Drawing, type InferRequest, type LogEntry, type ServerMessage,
+  type TrainRequest, type ViewState,
+} from '@impartial/shared/protocol';
+
+/**
+ * The viewer's side of the bridge: one WebSocket per image, the stroke log kept in order, and
+ * reconnection that asks for what was missed. Every server message is re-dispatched as an event
+ * named by its type ('entry', 'train-progress', 'tiles', ...).
+ */
+export class BridgeClient extends EventTarget {
+  readonly log: LogEntry[] = [];
+  /** Strokes sent and not yet acknowledged (the "unsaved" state). */
+  readonly pending = new Map<string, Drawing>();
+  welcome: Extract<ServerMessage, { type: 'welcome' }> | null = null;
+  private ws: WebSocket | null = null;
+  private refs = 0;
+  private closed = false;
+  private retry = 250;
+
+  constructor(readonly bridge: string, readonly token: string | null, readonly image: string, readonly name: string) { super(); }
+
+  get seq(): number { return this.log.at(-1)?.seq ?? 0; }
+  get drawings() { return activeDrawings(this.log); }
+
+  connect(): void {
+    const u = new URL('/ws', this.bridge);
+    u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+    if (this.token) u.searchParams.set('token', this.token);
+    const ws = new WebSocket(u);
+    this.ws = ws;
+    ws.onopen = () => {
+      this.retry = 250;
+      ws.send(JSON.stringify({ type: 'hello', protocol: PROTOCOL_VERSION, client: 'viewer', image: this.image, name: this.name, since: this.seq }));
+    };
+    ws.onmessage = (ev) => this.receive(String(ev.data));
+    ws.onclose = () => {
+      this.dispatchEvent(new CustomEvent('connection', { detail: { connected: false } }));
+      if (!this.closed) setTimeout(() => this.connect(), this.retry = Math.min(this.retry * 2, 8000));
+    };
+  }
+
+  close(): void { this.closed = true; this.ws?.close(); }
+
+  private receive(text: string): void {
+    const parsed = ServerMessageSchema.safeParse(JSON.parse(text));
+    if (!parsed.success) return;
+    const m = parsed.data;
+    if (m.type === 'welcome') {
+      this.welcome = m;
+      for (const e of m.entries) if (e.seq > this.seq) this.log.push(e);
+      this.dispatchEvent(new CustomEvent('connection', { detail: { connected: true } }));
+      // Strokes sent while disconnected go out again (each carries its own ref).
+      for (const [ref, d] of this.pending) this.send({ type: 'draw', ref, drawing: d });
+    } else if (m.type === 'entry') {
+      if (m.entry.seq > this.seq) this.log.push(m.entry);
+      if (m.ref) this.pending.delete(m.ref);
+    }
+    this.dispatchEvent(new CustomEvent(m.type, { detail: m }));
+  }
+
+  private send(m: object): boolean {
+    if (this.ws?.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(JSON.stringify(m));
+    return true;
+  }
+
+  draw(drawing: Drawing): string {
+    const ref = `${this.name}-${Date.now().toString(36)}-${this.refs++}`;
+    this.pending.set(ref, drawing);
+    this.send({ type: 'draw', ref, drawing });
+    return ref;
+  }
+
+  undo(): void { this.send({ type: 'undo' }); }
+  redo(): void { this.send({ type: 'redo' }); }
+  view(view: ViewState): void { this.send({ type: 'view', view }); }
+  train(options: TrainRequest = {}): void { this.send({ type: 'train-start', options }); }
+  stopTraining(): void { this.send({ type: 'train-stop' }); }
+  infer(request: Omit<InferRequest, 'image'> = {}): void { this.send({ type: 'infer', request }); }
+}

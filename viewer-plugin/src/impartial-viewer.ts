@@ -1,0 +1,262 @@
+import { css, html, LitElement, type PropertyValues } from 'lit';
+import { Deck, OrthographicView } from '@deck.gl/core';
+import { getImageSize, loadOmeZarrFromStore } from '@vivjs/loaders';
+import FetchStore from '@zarrita/storage/fetch';
+import type { Drawing, PredictionRecord, Rect } from '@impartial/shared/protocol';
+import { BridgeClient } from './bridge-client.js';
+import { channelSettings, entropyLayer, imageLayer, type ChannelSetting, type LoadedZarr } from './layers/image.js';
+import { labelsLayer } from './layers/labels.js';
+import { strokeLayer, type ShownStroke } from './layers/strokes.js';
+
+type Tool = 'pan' | 'brush' | 'erase';
+interface View { target: [number, number, number]; zoom: number }
+
+/** Opens an OME-Zarr (NGFF 0.4/0.5) with Viv's loader, sending the bridge token as a header. */
+async function openZarr(url: string, token: string | null): Promise<LoadedZarr> {
+  const store = new FetchStore(url, token ? { overrides: { headers: { Authorization: `Bearer ${token}` } } } : {});
+  return loadOmeZarrFromStore(store as never) as Promise<LoadedZarr>;
+}
+
+/**
+ * <impartial-viewer src bridge token image-id>: a multiplexed OME-Zarr on Viv/deck.gl with
+ * scribble, prediction and entropy layers, synced live with an ImPartial bridge. Works view-only
+ * on a static OME-Zarr when no bridge is given.
+ */
+export class ImpartialViewer extends LitElement {
+  static override properties = {
+    src: { type: String }, bridge: { type: String }, token: { type: String }, imageId: { type: String, attribute: 'image-id' },
+    name: { type: String }, tool: { type: String, reflect: true }, strokeClass: { type: Number }, brushWidth: { type: Number },
+    status: { state: true }, training: { state: true },
+  };
+
+  static override styles = css`
+    :host { display: block; position: relative; min-height: 300px; background: #111; color: #eee; font: 13px system-ui, sans-serif; outline: none }
+    .stage { position: absolute; inset: 0 }
+    :host([tool=brush]) .stage, :host([tool=erase]) .stage { cursor: crosshair; touch-action: none }
+    .bar { position: absolute; top: 6px; left: 6px; display: flex; gap: 4px; flex-wrap: wrap; z-index: 2 }
+    .bar button { background: #2a2a2a; color: #eee; border: 1px solid #555; border-radius: 4px; padding: 3px 8px; cursor: pointer }
+    .bar button[aria-pressed=true] { background: #3b6; color: #000 }
+    .status { position: absolute; bottom: 6px; left: 6px; z-index: 2; background: #000a; padding: 2px 6px; border-radius: 4px }`;
+
+  declare src: string; declare bridge: string; declare token: string; declare imageId: string; declare name: string;
+  declare tool: Tool; declare strokeClass: number; declare brushWidth: number; declare status: string; declare training: string;
+
+  client: BridgeClient | null = null;
+  image: LoadedZarr | null = null;
+  channels: ChannelSetting[] = [];
+  prediction: { record: PredictionRecord; image: LoadedZarr; labels: LoadedZarr } | null = null;
+  layers = { strokes: true, prediction: true, entropy: true, predictionOpacity: 0.45, entropyOpacity: 0.55 };
+  /** What the Train button asks for (budget, model size: see TrainRequest). */
+  trainOptions: Record<string, unknown> = { seconds: 60 };
+  private deck: Deck | null = null;
+  private view: View = { target: [0, 0, 0], zoom: 0 };
+  private current: Array<[number, number]> | null = null;
+  private version = 0;
+  private loaded = '';
+  private sourceKey(): string { return `${this.src}|${this.bridge}|${this.imageId}|${this.token}`; }
+
+  constructor() {
+    super();
+    this.src = ''; this.bridge = ''; this.token = ''; this.imageId = ''; this.name = 'viewer';
+    this.tool = 'pan'; this.strokeClass = 1; this.brushWidth = 4; this.status = ''; this.training = '';
+  }
+
+  override render() {
+    const b = (label: string, pressed: boolean, on: () => void, title: string) => html`<button aria-pressed=${pressed} title=${title} @click=${on}>${label}</button>`;
+    return html`<div class="stage" @pointerdown=${this.down} @pointermove=${this.move} @pointerup=${this.up}></div>
+      <div class="bar">
+        ${b('Pan', this.tool === 'pan', () => this.setTool('pan'), 'pan and zoom (H)')}
+        ${b('Cell', this.tool === 'brush' && this.strokeClass === 1, () => { this.strokeClass = 1; this.setTool('brush'); }, 'cell brush (B, 1)')}
+        ${b('Background', this.tool === 'brush' && this.strokeClass === 2, () => { this.strokeClass = 2; this.setTool('brush'); }, 'background brush (B, 2)')}
+        ${b('Eraser', this.tool === 'erase', () => this.setTool('erase'), 'eraser (E)')}
+        ${b('Undo', false, () => this.client?.undo(), 'Ctrl+Z')} ${b('Redo', false, () => this.client?.redo(), 'Ctrl+Shift+Z')}
+        ${this.client ? html`${b('Train', false, () => this.client?.train(this.trainOptions), 'train from the strokes')}
+          ${b('Stop', false, () => this.client?.stopTraining(), 'stop training (keeps what was learnt)')}
+          ${b('Predict', false, () => this.predict(), 'predict, visible area first')}` : ''}
+      </div>
+      <div class="status">${this.status}${this.training ? html` · ${this.training}` : ''}</div>`;
+  }
+
+  override firstUpdated(): void {
+    this.tabIndex = 0;
+    this.addEventListener('keydown', this.key);
+    this.deck = new Deck({
+      parent: this.renderRoot.querySelector('.stage') as HTMLDivElement,
+      views: new OrthographicView({ id: 'ortho', controller: true }), viewState: this.view as never,
+      onViewStateChange: ({ viewState }: { viewState: unknown }) => { this.view = viewState as unknown as View; this.redraw(); this.emitView(); },
+    } as never);
+    void this.load();
+  }
+
+  override updated(changed: PropertyValues<this>): void {
+    if (changed.has('tool')) this.deck?.setProps({ controller: this.tool === 'pan' ? true : { dragPan: false } } as never);
+    if (this.deck && this.loaded !== this.sourceKey()) void this.load();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.client?.close();
+    this.deck?.finalize();
+  }
+
+  /** Loads the image (and connects to the bridge when one is given). */
+  async load(): Promise<void> {
+    this.loaded = this.sourceKey();
+    const url = this.src || (this.bridge && this.imageId ? new URL(`/zarr/images/${this.imageId}/`, this.bridge).href : '');
+    if (!url) return;
+    this.status = 'loading image...';
+    try {
+      this.image = await openZarr(url, this.token || null);
+    } catch (e) {
+      this.status = `cannot open ${url}: ${(e as Error).message}`;
+      return;
+    }
+    this.channels = channelSettings(this.image);
+    this.fitView();
+    this.status = this.bridge ? 'connecting...' : 'view only';
+    if (this.bridge && this.imageId) this.connect();
+    this.redraw();
+    this.dispatchEvent(new CustomEvent('image-loaded', { detail: { channels: this.channels }, bubbles: true, composed: true }));
+  }
+
+  private connect(): void {
+    this.client?.close();
+    const c = new BridgeClient(this.bridge, this.token || null, this.imageId, this.name);
+    this.client = c;
+    const on = (type: string, f: (d: never) => void) => c.addEventListener(type, (e) => f((e as CustomEvent).detail as never));
+    on('connection', (d: { connected: boolean }) => { this.status = d.connected ? this.saveState() : 'reconnecting...'; });
+    on('welcome', (m: { prediction: PredictionRecord | null }) => { this.redraw(); if (m.prediction) void this.showPrediction(m.prediction); });
+    on('entry', (m: { entry: unknown }) => {
+      this.status = this.saveState();
+      this.redraw();
+      this.dispatchEvent(new CustomEvent('stroke', { detail: m.entry, bubbles: true, composed: true }));
+    });
+    on('train-progress', (m: { step: number; steps: number | null; loss: number; stepsPerSecond: number; etaSeconds: number }) => {
+      this.training = `training: step ${m.step}${m.steps ? `/${m.steps}` : ''}, loss ${m.loss.toFixed(3)}, ${m.stepsPerSecond.toFixed(1)} steps/s, ETA ${Math.max(0, Math.round(m.etaSeconds))} s`;
+      this.dispatchEvent(new CustomEvent('training-progress', { detail: m, bubbles: true, composed: true }));
+    });
+    on('model', (m: { model: { id: string; steps: number } }) => { this.training = `model ${m.model.id} (${m.model.steps} steps)`; this.predict(); });
+    on('tiles', (m: { prediction: PredictionRecord }) => void this.showPrediction(m.prediction));
+    on('error', (m: { message: string }) => { this.status = `bridge: ${m.message}`; });
+    c.connect();
+  }
+
+  private saveState(): string {
+    const n = this.client?.drawings.length ?? 0;
+    return this.client?.pending.size ? `saving ${this.client.pending.size} stroke(s)...` : `saved · ${n} stroke(s)`;
+  }
+
+  /** Asks for a prediction, the visible area first. */
+  predict(): void {
+    if (!this.client || !this.deck || !this.image) return;
+    const vp = this.deck.getViewports()[0];
+    const { width, height } = getImageSize(this.image.data[0]!);
+    let viewport: Rect | undefined;
+    if (vp) {
+      const [x0, y0] = vp.unproject([0, 0]) as [number, number], [x1, y1] = vp.unproject([vp.width, vp.height]) as [number, number];
+      const x = Math.max(0, Math.floor(x0)), y = Math.max(0, Math.floor(y0));
+      const w = Math.min(width, Math.ceil(x1)) - x, h = Math.min(height, Math.ceil(y1)) - y;
+      if (w > 0 && h > 0) viewport = { x, y, width: w, height: h };
+    }
+    this.client.infer(viewport ? { viewport } : {});
+  }
+
+  private async showPrediction(record: PredictionRecord): Promise<void> {
+    if (!this.prediction || this.prediction.record.model !== record.model) {
+      const base = new URL(record.url, this.bridge).href;
+      try {
+        const [image, labels] = await Promise.all([openZarr(base, this.token || null), openZarr(`${base}labels/instances/`, this.token || null)]);
+        this.prediction = { record, image, labels };
+      } catch {
+        return; // not written yet: the next tiles message tries again
+      }
+    }
+    this.prediction.record = record;
+    this.version++;
+    this.redraw();
+    if (record.status === 'complete') this.dispatchEvent(new CustomEvent('prediction', { detail: record, bubbles: true, composed: true }));
+  }
+
+  /** Fits the whole image into the element. */
+  fitView(): void {
+    if (!this.image) return;
+    const { width, height } = getImageSize(this.image.data[0]!);
+    const r = this.getBoundingClientRect();
+    this.view = { target: [width / 2, height / 2, 0], zoom: Math.log2(Math.min((r.width || 800) / width, (r.height || 600) / height)) };
+    this.redraw();
+  }
+
+  /** Shows or hides layers and sets their opacity. */
+  setLayers(settings: Partial<ImpartialViewer['layers']>): void {
+    this.layers = { ...this.layers, ...settings };
+    this.redraw();
+  }
+
+  setTool(tool: Tool): void { this.tool = tool; }
+
+  private emitView(): void {
+    this.client?.view({ x: this.view.target[0], y: this.view.target[1], zoom: this.view.zoom });
+    this.dispatchEvent(new CustomEvent('view-change', { detail: this.view, bubbles: true, composed: true }));
+  }
+
+  private toImage(ev: PointerEvent): [number, number] {
+    const r = (ev.currentTarget as HTMLElement).getBoundingClientRect();
+    const [x, y] = this.deck!.getViewports()[0]!.unproject([ev.clientX - r.left, ev.clientY - r.top]) as [number, number];
+    return [Math.round(x * 100) / 100, Math.round(y * 100) / 100];
+  }
+
+  private down = (e: PointerEvent) => {
+    if (this.tool === 'pan' || !this.deck) return;
+    (e.currentTarget as HTMLElement).setPointerCapture(e.pointerId);
+    this.current = [this.toImage(e)];
+    this.redraw();
+  };
+
+  private move = (e: PointerEvent) => {
+    if (!this.current) return;
+    const p = this.toImage(e), last = this.current.at(-1)!;
+    if (Math.hypot(p[0] - last[0], p[1] - last[1]) >= 0.5) { this.current.push(p); this.redraw(); }
+  };
+
+  private up = () => {
+    if (!this.current) return;
+    const drawing: Drawing = { op: this.tool === 'erase' ? 'erase' : 'add', class: this.strokeClass, width: this.brushWidth, points: this.current };
+    this.current = null;
+    this.client?.draw(drawing);
+    this.status = this.saveState();
+    this.redraw();
+  };
+
+  private key = (e: KeyboardEvent) => {
+    const k = e.key.toLowerCase();
+    if ((e.ctrlKey || e.metaKey) && k === 'z') { if (e.shiftKey) this.client?.redo(); else this.client?.undo(); e.preventDefault(); return; }
+    if ((e.ctrlKey || e.metaKey) && k === 'y') { this.client?.redo(); e.preventDefault(); return; }
+    if (k === 'b') this.setTool('brush'); else if (k === 'e') this.setTool('erase'); else if (k === 'h') this.setTool('pan');
+    else if (k === '1' || k === '2') { this.strokeClass = Number(k); this.setTool('brush'); }
+    else if (k === '[') this.brushWidth = Math.max(1, this.brushWidth - 1); else if (k === ']') this.brushWidth += 1;
+    else if (k === 's') this.setLayers({ strokes: !this.layers.strokes });
+    else if (k === 'p') this.setLayers({ prediction: !this.layers.prediction });
+    else if (k === 'u') this.setLayers({ entropy: !this.layers.entropy });
+    else if (k === 'f') this.fitView();
+  };
+
+  private redraw(): void {
+    if (!this.deck || !this.image) return;
+    const strokes: ShownStroke[] = this.client ? this.client.drawings : [];
+    const pending = [...(this.client?.pending.values() ?? [])];
+    const drawing = this.current ? [{ op: this.tool === 'erase' ? 'erase' as const : 'add' as const, class: this.strokeClass, width: this.brushWidth, points: this.current }] : [];
+    const p = this.prediction;
+    this.deck.setProps({
+      viewState: this.view as never,
+      layers: [
+        imageLayer(this.image, this.channels),
+        p && this.layers.entropy ? entropyLayer(p.image, this.layers.entropyOpacity, this.version) : null,
+        p && this.layers.prediction ? labelsLayer(p.labels, this.layers.predictionOpacity, this.version) : null,
+        this.layers.strokes ? strokeLayer('strokes', [...strokes, ...pending]) : null,
+        strokeLayer(`drawing-${this.current?.length ?? 0}`, drawing),
+      ],
+    });
+  }
+}
+
+if (!customElements.get('impartial-viewer')) customElements.define('impartial-viewer', ImpartialViewer);

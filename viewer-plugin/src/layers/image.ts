@@ -1,0 +1,39 @@
+import { MultiscaleImageLayer } from '@vivjs/layers';
+import { AdditiveColormapExtension } from '@vivjs/extensions';
+import type { loadOmeZarr } from '@vivjs/loaders';
+
+export type LoadedZarr = Awaited<ReturnType<typeof loadOmeZarr>>;
+
+export interface ChannelSetting { index: number; name: string; color: [number, number, number]; window: [number, number]; visible: boolean }
+
+const hexToRgb = (h: string): [number, number, number] => { const n = parseInt(h.replace('#', ''), 16); return [(n >> 16) & 255, (n >> 8) & 255, n & 255]; };
+
+/** Channel settings from the OME-Zarr's omero metadata (first 6 active channels shown). */
+export function channelSettings(image: LoadedZarr): ChannelSetting[] {
+  const meta = image.metadata as { omero?: { channels?: Array<{ label?: string; color?: string; active?: boolean; window?: { start: number; end: number } }> } };
+  const labels = image.data[0]!.labels as string[];
+  const count = labels.includes('c') ? image.data[0]!.shape[labels.indexOf('c')]! : 1;
+  return Array.from({ length: count }, (_, i) => {
+    const c = meta.omero?.channels?.[i];
+    return { index: i, name: c?.label ?? `C${i}`, color: c?.color ? hexToRgb(c.color) : [255, 255, 255], window: c?.window ? [c.window.start, c.window.end] : [0, 65535], visible: (c?.active ?? true) && i < 6 };
+  });
+}
+
+/** The multi-channel image as a Viv layer (at most 6 channels drawn at once). */
+export function imageLayer(image: LoadedZarr, channels: readonly ChannelSetting[]) {
+  const labels = image.data[0]!.labels as string[];
+  const shown = channels.filter((c) => c.visible).slice(0, 6);
+  return new MultiscaleImageLayer({
+    id: 'image', loader: image.data, pickable: false,
+    selections: shown.map((c) => (labels.includes('c') ? { c: c.index } : {})),
+    colors: shown.map((c) => c.color), contrastLimits: shown.map((c) => c.window), channelsVisible: shown.map(() => true),
+  } as never);
+}
+
+/** Entropy (channel 1 of a prediction) as an inferno heatmap; near-certain pixels stay transparent. */
+export function entropyLayer(prediction: LoadedZarr, opacity: number, version: number, low = 0.05) {
+  return new MultiscaleImageLayer({
+    id: `entropy-${version}`, loader: prediction.data, pickable: false, selections: [{ c: 1 }], contrastLimits: [[low, Math.LN2]],
+    channelsVisible: [true], extensions: [new AdditiveColormapExtension()], colormap: 'inferno', opacity, useTransparentColor: true,
+  } as never);
+}
