@@ -2,9 +2,11 @@ import { css, html, LitElement, type PropertyValues } from 'lit';
 import { Deck, OrthographicView } from '@deck.gl/core';
 import { getImageSize, loadOmeZarrFromStore } from '@vivjs/loaders';
 import FetchStore from '@zarrita/storage/fetch';
-import type { Drawing, PredictionRecord, Rect } from '@impartial/shared/protocol';
+import type { Drawing, ModelRecord, PredictionRecord, Rect, ViewState } from '@impartial/shared/protocol';
 import { BridgeClient } from './bridge-client.js';
-import { channelSettings, entropyLayer, imageLayer, type ChannelSetting, type LoadedZarr } from './layers/image.js';
+import { autoContrast, channelSettings, entropyLayer, imageLayer, type ChannelSetting, type LoadedZarr } from './layers/image.js';
+import { channelPanel } from './panels/channels.js';
+import { trainingPanel, type TrainingView } from './panels/training.js';
 import { labelsLayer } from './layers/labels.js';
 import { strokeLayer, type ShownStroke } from './layers/strokes.js';
 
@@ -26,7 +28,7 @@ export class ImpartialViewer extends LitElement {
   static override properties = {
     src: { type: String }, bridge: { type: String }, token: { type: String }, imageId: { type: String, attribute: 'image-id' },
     name: { type: String }, tool: { type: String, reflect: true }, strokeClass: { type: Number }, brushWidth: { type: Number },
-    status: { state: true }, training: { state: true },
+    status: { state: true }, training: { state: true }, panel: { state: true }, follow: { type: Boolean },
   };
 
   static override styles = css`
@@ -36,18 +38,23 @@ export class ImpartialViewer extends LitElement {
     .bar { position: absolute; top: 6px; left: 6px; display: flex; gap: 4px; flex-wrap: wrap; z-index: 2 }
     .bar button { background: #2a2a2a; color: #eee; border: 1px solid #555; border-radius: 4px; padding: 3px 8px; cursor: pointer }
     .bar button[aria-pressed=true] { background: #3b6; color: #000 }
-    .status { position: absolute; bottom: 6px; left: 6px; z-index: 2; background: #000a; padding: 2px 6px; border-radius: 4px }`;
+    .status { position: absolute; bottom: 6px; left: 6px; z-index: 2; background: #000a; padding: 2px 6px; border-radius: 4px }
+    .side { position: absolute; top: 6px; right: 6px; bottom: 6px; width: 230px; overflow: auto; z-index: 2; background: #000c; padding: 6px; border-radius: 6px }
+    .side .row { display: flex; gap: 4px; align-items: center; margin: 2px 0 } .side input[type=number] { width: 60px } .side input[type=range] { width: 80px }
+    .side button { background: #2a2a2a; color: #eee; border: 1px solid #555; border-radius: 4px; padding: 2px 6px; cursor: pointer; margin: 2px 0 }
+    .suggestion { display: block; width: 100% } .models { font-size: 11px; opacity: .85 }`;
 
   declare src: string; declare bridge: string; declare token: string; declare imageId: string; declare name: string;
   declare tool: Tool; declare strokeClass: number; declare brushWidth: number; declare status: string; declare training: string;
+  declare panel: TrainingView; declare follow: boolean;
 
   client: BridgeClient | null = null;
   image: LoadedZarr | null = null;
   channels: ChannelSetting[] = [];
   prediction: { record: PredictionRecord; image: LoadedZarr; labels: LoadedZarr } | null = null;
-  layers = { strokes: true, prediction: true, entropy: true, predictionOpacity: 0.45, entropyOpacity: 0.55 };
+  layers = { strokes: true, prediction: true, entropy: true, predictionOpacity: 0.45, entropyOpacity: 0.55, entropyLow: 0.05 };
   /** What the Train button asks for (budget, model size: see TrainRequest). */
-  trainOptions: Record<string, unknown> = { seconds: 60 };
+  trainOptions: Record<string, unknown> = {};
   private deck: Deck | null = null;
   private view: View = { target: [0, 0, 0], zoom: 0 };
   private current: Array<[number, number]> | null = null;
@@ -58,7 +65,8 @@ export class ImpartialViewer extends LitElement {
   constructor() {
     super();
     this.src = ''; this.bridge = ''; this.token = ''; this.imageId = ''; this.name = 'viewer';
-    this.tool = 'pan'; this.strokeClass = 1; this.brushWidth = 4; this.status = ''; this.training = '';
+    this.tool = 'pan'; this.strokeClass = 1; this.brushWidth = 4; this.status = ''; this.training = ''; this.follow = false;
+    this.panel = { running: false, text: '', losses: [], models: [], current: null, suggestions: [] };
   }
 
   override render() {
@@ -70,9 +78,23 @@ export class ImpartialViewer extends LitElement {
         ${b('Background', this.tool === 'brush' && this.strokeClass === 2, () => { this.strokeClass = 2; this.setTool('brush'); }, 'background brush (B, 2)')}
         ${b('Eraser', this.tool === 'erase', () => this.setTool('erase'), 'eraser (E)')}
         ${b('Undo', false, () => this.client?.undo(), 'Ctrl+Z')} ${b('Redo', false, () => this.client?.redo(), 'Ctrl+Shift+Z')}
-        ${this.client ? html`${b('Train', false, () => this.client?.train(this.trainOptions), 'train from the strokes')}
-          ${b('Stop', false, () => this.client?.stopTraining(), 'stop training (keeps what was learnt)')}
-          ${b('Predict', false, () => this.predict(), 'predict, visible area first')}` : ''}
+      </div>
+      <div class="side">
+        ${channelPanel(this.channels, (i, patch) => { this.channels = this.channels.map((c) => (c.index === i ? { ...c, ...patch } : c)); this.redraw(); this.requestUpdate(); },
+          () => void this.autoContrast())}
+        <details open><summary>Layers</summary>
+          ${(['strokes', 'prediction', 'entropy'] as const).map((k) => html`<div class="row"><label><input type="checkbox" .checked=${this.layers[k]} @change=${(e: Event) => this.setLayers({ [k]: (e.target as HTMLInputElement).checked })}> ${k}</label>
+            ${k === 'prediction' || k === 'entropy' ? html`<input type="range" min="0" max="1" step="0.05" .value=${String(k === 'prediction' ? this.layers.predictionOpacity : this.layers.entropyOpacity)} title="opacity"
+              @input=${(e: Event) => this.setLayers(k === 'prediction' ? { predictionOpacity: Number((e.target as HTMLInputElement).value) } : { entropyOpacity: Number((e.target as HTMLInputElement).value) })}>` : ''}</div>`)}
+          <div class="row"><label>entropy from <input type="range" min="0" max="0.6" step="0.01" .value=${String(this.layers.entropyLow)} @input=${(e: Event) => this.setLayers({ entropyLow: Number((e.target as HTMLInputElement).value) })}></label></div>
+          ${this.client ? html`<div class="row"><label><input type="checkbox" .checked=${this.follow} @change=${(e: Event) => { this.follow = (e.target as HTMLInputElement).checked; }}> follow other viewers (and Fiji)</label></div>` : ''}
+        </details>
+        ${this.client ? trainingPanel(this.panel, {
+          train: (o) => { this.panel = { ...this.panel, losses: [] }; this.client?.train({ ...o, ...this.trainOptions }); },
+          stop: () => this.client?.stopTraining(),
+          predict: (passes) => this.predict(passes),
+          flyTo: (r) => this.flyTo(r),
+        }) : ''}
       </div>
       <div class="status">${this.status}${this.training ? html` · ${this.training}` : ''}</div>`;
   }
@@ -112,6 +134,7 @@ export class ImpartialViewer extends LitElement {
       return;
     }
     this.channels = channelSettings(this.image);
+    try { this.channels = await autoContrast(this.image, this.channels); } catch { /* keep the file's windows */ }
     this.fitView();
     this.status = this.bridge ? 'connecting...' : 'view only';
     if (this.bridge && this.imageId) this.connect();
@@ -125,7 +148,20 @@ export class ImpartialViewer extends LitElement {
     this.client = c;
     const on = (type: string, f: (d: never) => void) => c.addEventListener(type, (e) => f((e as CustomEvent).detail as never));
     on('connection', (d: { connected: boolean }) => { this.status = d.connected ? this.saveState() : 'reconnecting...'; });
-    on('welcome', (m: { prediction: PredictionRecord | null }) => { this.redraw(); if (m.prediction) void this.showPrediction(m.prediction); });
+    on('welcome', (m: { prediction: PredictionRecord | null; models: ModelRecord[]; currentModel: string | null }) => {
+      this.panel = { ...this.panel, models: m.models, current: m.currentModel };
+      this.redraw();
+      if (m.prediction) void this.showPrediction(m.prediction);
+    });
+    on('view', (m: { view: ViewState }) => {
+      if (!this.follow) return;
+      this.view = { target: [m.view.x, m.view.y, 0], zoom: m.view.zoom };
+      this.redraw();
+    });
+    on('suggestions', (m: { tiles: TrainingView['suggestions'] }) => { this.panel = { ...this.panel, suggestions: m.tiles }; });
+    on('job', (m: { job: { kind: string; status: string } }) => {
+      if (m.job.kind === 'train') this.panel = { ...this.panel, running: m.job.status === 'running' || m.job.status === 'queued' };
+    });
     on('entry', (m: { entry: unknown }) => {
       this.status = this.saveState();
       this.redraw();
@@ -133,9 +169,14 @@ export class ImpartialViewer extends LitElement {
     });
     on('train-progress', (m: { step: number; steps: number | null; loss: number; stepsPerSecond: number; etaSeconds: number }) => {
       this.training = `training: step ${m.step}${m.steps ? `/${m.steps}` : ''}, loss ${m.loss.toFixed(3)}, ${m.stepsPerSecond.toFixed(1)} steps/s, ETA ${Math.max(0, Math.round(m.etaSeconds))} s`;
+      this.panel = { ...this.panel, running: true, text: this.training, losses: [...this.panel.losses, { step: m.step, loss: m.loss }].slice(-500) };
       this.dispatchEvent(new CustomEvent('training-progress', { detail: m, bubbles: true, composed: true }));
     });
-    on('model', (m: { model: { id: string; steps: number } }) => { this.training = `model ${m.model.id} (${m.model.steps} steps)`; this.predict(); });
+    on('model', (m: { model: ModelRecord; current: boolean }) => {
+      this.training = `model ${m.model.id} (${m.model.steps} steps)`;
+      this.panel = { ...this.panel, running: false, text: this.training, models: [...this.panel.models.filter((x) => x.id !== m.model.id), m.model], current: m.current ? m.model.id : this.panel.current };
+      this.predict();
+    });
     on('tiles', (m: { prediction: PredictionRecord }) => void this.showPrediction(m.prediction));
     on('error', (m: { message: string }) => { this.status = `bridge: ${m.message}`; });
     c.connect();
@@ -147,7 +188,7 @@ export class ImpartialViewer extends LitElement {
   }
 
   /** Asks for a prediction, the visible area first. */
-  predict(): void {
+  predict(passes?: number): void {
     if (!this.client || !this.deck || !this.image) return;
     const vp = this.deck.getViewports()[0];
     const { width, height } = getImageSize(this.image.data[0]!);
@@ -158,7 +199,7 @@ export class ImpartialViewer extends LitElement {
       const w = Math.min(width, Math.ceil(x1)) - x, h = Math.min(height, Math.ceil(y1)) - y;
       if (w > 0 && h > 0) viewport = { x, y, width: w, height: h };
     }
-    this.client.infer(viewport ? { viewport } : {});
+    this.client.infer({ ...(viewport ? { viewport } : {}), ...(passes ? { passes } : {}) });
   }
 
   private async showPrediction(record: PredictionRecord): Promise<void> {
@@ -175,6 +216,21 @@ export class ImpartialViewer extends LitElement {
     this.version++;
     this.redraw();
     if (record.status === 'complete') this.dispatchEvent(new CustomEvent('prediction', { detail: record, bubbles: true, composed: true }));
+  }
+
+  /** Centres the view on a rectangle of the image (a suggested tile) and zooms to fit it. */
+  flyTo(r: { x: number; y: number; width: number; height: number }): void {
+    const box = this.getBoundingClientRect();
+    this.view = { target: [r.x + r.width / 2, r.y + r.height / 2, 0], zoom: Math.log2(Math.min((box.width || 800) / r.width, (box.height || 600) / r.height)) - 0.3 };
+    this.redraw();
+    this.emitView();
+  }
+
+  async autoContrast(): Promise<void> {
+    if (!this.image) return;
+    this.channels = await autoContrast(this.image, this.channels);
+    this.redraw();
+    this.requestUpdate();
   }
 
   /** Fits the whole image into the element. */
@@ -250,7 +306,7 @@ export class ImpartialViewer extends LitElement {
       viewState: this.view as never,
       layers: [
         imageLayer(this.image, this.channels),
-        p && this.layers.entropy ? entropyLayer(p.image, this.layers.entropyOpacity, this.version) : null,
+        p && this.layers.entropy ? entropyLayer(p.image, this.layers.entropyOpacity, this.version, this.layers.entropyLow) : null,
         p && this.layers.prediction ? labelsLayer(p.labels, this.layers.predictionOpacity, this.version) : null,
         this.layers.strokes ? strokeLayer('strokes', [...strokes, ...pending]) : null,
         strokeLayer(`drawing-${this.current?.length ?? 0}`, drawing),

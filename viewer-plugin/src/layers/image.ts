@@ -1,21 +1,22 @@
 import { MultiscaleImageLayer } from '@vivjs/layers';
 import { AdditiveColormapExtension } from '@vivjs/extensions';
-import type { loadOmeZarr } from '@vivjs/loaders';
+import { getChannelStats, type loadOmeZarr } from '@vivjs/loaders';
 
 export type LoadedZarr = Awaited<ReturnType<typeof loadOmeZarr>>;
 
-export interface ChannelSetting { index: number; name: string; color: [number, number, number]; window: [number, number]; visible: boolean }
+export interface ChannelSetting { index: number; name: string; color: [number, number, number]; window: [number, number]; domain: [number, number]; visible: boolean }
 
 const hexToRgb = (h: string): [number, number, number] => { const n = parseInt(h.replace('#', ''), 16); return [(n >> 16) & 255, (n >> 8) & 255, n & 255]; };
 
 /** Channel settings from the OME-Zarr's omero metadata (first 6 active channels shown). */
 export function channelSettings(image: LoadedZarr): ChannelSetting[] {
-  const meta = image.metadata as { omero?: { channels?: Array<{ label?: string; color?: string; active?: boolean; window?: { start: number; end: number } }> } };
+  const meta = image.metadata as { omero?: { channels?: Array<{ label?: string; color?: string; active?: boolean; window?: { start: number; end: number; min: number; max: number } }> } };
   const labels = image.data[0]!.labels as string[];
   const count = labels.includes('c') ? image.data[0]!.shape[labels.indexOf('c')]! : 1;
   return Array.from({ length: count }, (_, i) => {
     const c = meta.omero?.channels?.[i];
-    return { index: i, name: c?.label ?? `C${i}`, color: c?.color ? hexToRgb(c.color) : [255, 255, 255], window: c?.window ? [c.window.start, c.window.end] : [0, 65535], visible: (c?.active ?? true) && i < 6 };
+    const window: [number, number] = c?.window ? [c.window.start, c.window.end] : [0, 65535];
+    return { index: i, name: c?.label ?? `C${i}`, color: c?.color ? hexToRgb(c.color) : [255, 255, 255], window, domain: c?.window ? [c.window.min, c.window.max] : window, visible: (c?.active ?? true) && i < 6 };
   });
 }
 
@@ -36,4 +37,15 @@ export function entropyLayer(prediction: LoadedZarr, opacity: number, version: n
     id: `entropy-${version}`, loader: prediction.data, pickable: false, selections: [{ c: 1 }], contrastLimits: [[low, Math.LN2]],
     channelsVisible: [true], extensions: [new AdditiveColormapExtension()], colormap: 'inferno', opacity, useTransparentColor: true,
   } as never);
+}
+
+/** Contrast limits from the statistics of the coarsest level (cheap, and what the eye sees first). */
+export async function autoContrast(image: LoadedZarr, channels: readonly ChannelSetting[]): Promise<ChannelSetting[]> {
+  const coarsest = image.data.at(-1)!;
+  const labels = coarsest.labels as string[];
+  return Promise.all(channels.map(async (c) => {
+    const raster = await coarsest.getRaster({ selection: labels.includes('c') ? { c: c.index } : {} } as never) as { data: ArrayLike<number> };
+    const stats = getChannelStats(raster.data as never);
+    return { ...c, window: [stats.contrastLimits[0]!, stats.contrastLimits[1]!] as [number, number], domain: [stats.domain[0]!, stats.domain[1]!] as [number, number] };
+  }));
 }
