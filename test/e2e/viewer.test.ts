@@ -73,7 +73,8 @@ describe('<impartial-viewer> in headless Chromium', { skip: missing }, () => {
     await a.keyboard.press('Control+z');
     await b.waitForFunction(() => ((document.querySelector('impartial-viewer') as unknown as { client: { drawings: unknown[] } }).client.drawings.length) === 0, null, { timeout: 10_000 });
     assert.equal(t.bridge.strokes.drawings(image.id).length, 0);
-    assert.equal(await drawings(a), 0);
+    await a.waitForFunction(() => ((document.querySelector('impartial-viewer') as unknown as { client: { drawings: unknown[] } }).client.drawings.length) === 0, null, { timeout: 10_000 });
+    assert.equal(await drawings(a), 0, 'and on the page that drew it');
   });
 
   it('trains from the UI with live progress, then shows prediction and entropy overlays', async () => {

@@ -1,10 +1,14 @@
-import { syntheticCells } from '@impartial/shared';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { syntheticCells, type ProjectRecord } from '@impartial/shared';
 import { parseArgs, UsageError } from '../cli/args.js';
 import { log } from '../cli/progress.js';
 import { startBridge, type Bridge } from '../http/server.js';
 import { BridgeError } from '../store/errors.js';
-import { importImage } from '../store/import.js';
-import { memorySource } from '../store/sources.js';
+import { importImage, importTarget, registerImport, type WrittenImport } from '../store/import.js';
+import { memorySource, openTiffSource } from '../store/sources.js';
 
 export const SERVE_HELP = `impartial serve [--data DIR] [--host 127.0.0.1] [--port 8000] [--token T | --no-auth] [options]
 
@@ -18,7 +22,9 @@ and keeps every web viewer and Fiji in sync. HTTP and WebSocket on one port.
   --allow-origin URL...   web pages on these origins may call the bridge (besides its own)
   --import-root DIR...    folders images may be imported from by path (default: the current folder)
   --max-upload-mb N       largest image upload (default 2048)
-  --demo                  add a demo project with synthetic multiplexed images if it is missing
+  --demo                  add the demo project: synthetic tissue, the Vectra dev images (when
+                          ../shared/data has them) and a procedural 20000 x 20000 x 8 slide
+                          written in the background (IMPARTIAL_DEMO_SLIDE=N sets its side, 0 = none)
   --monai-project P       the project MONAI Label clients (the ImPartial Fiji plugin, 3D Slicer,
                           QuPath) see as their datastore (default monai)
 
@@ -27,20 +33,56 @@ token: run it against 'impartial serve --no-auth' (loopback only); its cloud mod
 Authorization header and /proxy prefix are accepted.`;
 
 const DEMO_PROJECT = 'demo';
+const SLIDE_NAME = 'synthetic-slide';
 
-/** The demo project: two synthetic 2-channel tissue images, made once. */
+/** The Vectra dev images next to the repository (../shared/data/vectra-2ch), when that folder exists. */
+function vectraDir(): string | null {
+  const dir = fileURLToPath(new URL('../../../../shared/data/vectra-2ch/', import.meta.url));
+  return existsSync(dir) ? dir : null;
+}
+
+/**
+ * The demo project: two synthetic 2-channel tissue images and the Vectra dev images (when present)
+ * at once, and a procedural whole-slide multiplexed image (IMPARTIAL_DEMO_SLIDE px square, default
+ * 20000, 8 channels; 0 = none) written in a worker thread in the background and cached.
+ */
 export async function ensureDemoProject(bridge: Bridge): Promise<void> {
+  let project: ProjectRecord;
   try {
-    bridge.store.project(DEMO_PROJECT);
-    return;
+    project = bridge.store.project(DEMO_PROJECT);
   } catch (e) {
     if (!(e instanceof BridgeError) || e.code !== 'not-found') throw e;
+    project = bridge.store.createProject('Demo: synthetic multiplexed tissue', DEMO_PROJECT);
   }
-  bridge.store.createProject('Demo: synthetic multiplexed tissue', DEMO_PROJECT);
+  const have = (name: string) => bridge.store.imageByName(project.id, name) !== null;
   for (const seed of [1, 2]) {
+    if (have(`synthetic-${seed}`)) continue;
     const { image } = syntheticCells({ width: 512, height: 512, channels: 2, seed });
-    await importImage(bridge.store, memorySource(image), { project: DEMO_PROJECT, name: `synthetic-${seed}` });
+    await importImage(bridge.store, memorySource(image), { project: project.id, name: `synthetic-${seed}` });
   }
+  const vectra = vectraDir();
+  for (const file of vectra ? readdirSync(vectra).filter((f) => /^image\d+\.tif$/.test(f)).sort() : []) {
+    const name = `vectra-${file.replace(/\.tif$/, '')}`;
+    if (have(name)) continue;
+    const source = await openTiffSource(path.join(vectra!, file));
+    try { await importImage(bridge.store, source, { project: project.id, name }); } finally { await source.close(); }
+  }
+  const side = Number(process.env['IMPARTIAL_DEMO_SLIDE'] ?? 20000);
+  if (side > 0 && !have(SLIDE_NAME)) importSlideInBackground(bridge, project.id, side);
+}
+
+function importSlideInBackground(bridge: Bridge, project: string, side: number): void {
+  const { id, tmp } = importTarget(bridge.store);
+  log(`demo: writing a ${side} x ${side} x 8 procedural slide in the background (a few minutes; cached in the data folder)`);
+  const worker = new Worker(new URL('../store/slide-worker.js', import.meta.url), { workerData: { dir: tmp, side, channels: 8, name: SLIDE_NAME } });
+  worker.on('message', (m: { type: string; done?: number; total?: number; written?: WrittenImport; message?: string }) => {
+    if (m.type === 'progress') log(`demo slide: ${Math.round((100 * m.done!) / m.total!)}%`);
+    else if (m.type === 'done') {
+      void registerImport(bridge.store, id, tmp, project, SLIDE_NAME, m.written!).then(() => log(`demo slide ready: ${SLIDE_NAME}`), (e: Error) => log(`demo slide failed: ${e.message}`));
+      void worker.terminate();
+    } else if (m.type === 'error') { log(`demo slide failed: ${m.message}`); void worker.terminate(); }
+  });
+  worker.on('error', (e) => log(`demo slide failed: ${e.message}`));
 }
 
 export async function serveCommand(argv: string[]): Promise<number> {

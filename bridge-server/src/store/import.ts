@@ -27,28 +27,47 @@ export interface ImportOptions {
   onProgress?: (rowsDone: number, rows: number) => void;
 }
 
+/** What an import wrote into its temporary folder. */
+export interface WrittenImport { width: number; height: number; channels: number; channelNames: string[]; dtype: string; levels: number; norm: ImageNorm }
+
+/** Writes a source as an OME-Zarr pyramid (band by band) with an empty labels/scribbles into `dir`. */
+export async function writeImport(dir: string, source: RegionSource, options: Omit<ImportOptions, 'project'>): Promise<WrittenImport> {
+  const levels = await writeOmeZarrFromSource(new FileSystemStore(dir), source, {
+    name: options.name, ...(options.signal ? { signal: options.signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  await createScribbleLabels(dir, source.width, source.height);
+  const norm = await normalisationRange(dir, source.width, source.height, source.channels, levels);
+  return {
+    width: source.width, height: source.height, channels: source.channels, dtype: source.dtype, levels, norm,
+    channelNames: Array.from({ length: source.channels }, (_, c) => source.channelNames?.[c] ?? `C${c}`),
+  };
+}
+
+/** Moves a written import into place and indexes it. */
+export async function registerImport(store: Store, id: string, tmp: string, project: string, name: string, written: WrittenImport): Promise<StoredImage> {
+  const dir = store.layout.image(id);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(path.dirname(dir), { recursive: true });
+  await rename(tmp, dir);
+  return store.addImage({ id, project, name, ...written });
+}
+
+/** A fresh image id and the temporary folder its import is written into. */
+export function importTarget(store: Store): { id: string; tmp: string } {
+  const id = newId('i');
+  return { id, tmp: path.join(store.layout.temp, `${id}.ome.zarr`) };
+}
+
 /**
- * Writes a source as an OME-Zarr pyramid (band by band) with an empty labels/scribbles, into a
- * temporary folder that is renamed into place only when complete, then indexes it.
+ * Writes a source as an OME-Zarr pyramid into a temporary folder that is renamed into place only
+ * when complete, then indexes it.
  */
 export async function importImage(store: Store, source: RegionSource, options: ImportOptions): Promise<StoredImage> {
   store.project(options.project);
-  const id = newId('i');
-  const tmp = path.join(store.layout.temp, `${id}.ome.zarr`);
+  const { id, tmp } = importTarget(store);
   try {
-    const levels = await writeOmeZarrFromSource(new FileSystemStore(tmp), source, {
-      name: options.name, ...(options.signal ? { signal: options.signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    });
-    await createScribbleLabels(tmp, source.width, source.height);
-    const norm = await normalisationRange(tmp, source.width, source.height, source.channels, levels);
-    const dir = store.layout.image(id);
-    await rm(dir, { recursive: true, force: true });
-    await mkdir(path.dirname(dir), { recursive: true });
-    await rename(tmp, dir);
-    return store.addImage({
-      id, project: options.project, name: options.name, width: source.width, height: source.height, channels: source.channels,
-      channelNames: Array.from({ length: source.channels }, (_, c) => source.channelNames?.[c] ?? `C${c}`), dtype: source.dtype, levels, norm,
-    });
+    const written = await writeImport(tmp, source, options);
+    return await registerImport(store, id, tmp, options.project, options.name, written);
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
     throw e;
