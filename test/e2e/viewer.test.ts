@@ -23,7 +23,7 @@ function share(png: Buffer, match: (r: number, g: number, b: number) => boolean)
 const drawings = (page: Page) => page.evaluate(() => (document.querySelector('impartial-viewer') as unknown as { client: { drawings: unknown[] } | null }).client?.drawings.length ?? -1);
 const status = (page: Page) => page.evaluate(() => (document.querySelector('impartial-viewer') as HTMLElement).shadowRoot!.querySelector('.status')!.textContent ?? '');
 
-describe('<impartial-viewer> in headless Chromium', { skip: missing }, () => {
+describe('<impartial-viewer> in headless Chromium', { skip: missing, timeout: 300_000 }, () => {
   let t: TestBridge;
   let browser: Browser;
   let image: ImageRecord;
@@ -84,8 +84,13 @@ describe('<impartial-viewer> in headless Chromium', { skip: missing }, () => {
     await ws.next((m) => m.type === 'entry' && m.ref === 'bg');
     const before = await keepScreenshot(a, 'viewer-before-prediction');
     await a.evaluate(() => { (document.querySelector('impartial-viewer') as unknown as { trainOptions: object }).trainOptions = { steps: 4, depth: 2, base: 4, batchSize: 2, patch: 32, init: 'scratch' }; });
-    const prediction = a.evaluate(() => new Promise((resolve) => document.querySelector('impartial-viewer')!.addEventListener('prediction', (e) => resolve((e as CustomEvent).detail), { once: true })));
-    const progress = a.evaluate(() => new Promise((resolve) => document.querySelector('impartial-viewer')!.addEventListener('training-progress', (e) => resolve((e as CustomEvent).detail), { once: true })));
+    // Each wait has its own deadline, so a missing event fails the test instead of hanging it.
+    const event = (name: string, ms: number) => a.evaluate(([n, t]) => new Promise((resolve, reject) => {
+      setTimeout(() => reject(new Error(`no ${n} event within ${t} ms`)), t);
+      document.querySelector('impartial-viewer')!.addEventListener(n, (e) => resolve((e as CustomEvent).detail), { once: true });
+    }), [name, ms] as const);
+    const prediction = event('prediction', 120_000);
+    const progress = event('training-progress', 60_000);
     await a.getByRole('button', { name: 'Train' }).click();
     const p = await progress as { step: number };
     assert.ok(p.step >= 1, 'progress reached the page');

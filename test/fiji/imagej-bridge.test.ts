@@ -13,7 +13,7 @@ import { imagejMissing, printed, runImageJ, startDisplay, type Display } from '.
 // Skipped with the reason where ImageJ is absent, but never in CI: there a missing ImageJ fails.
 const missing = process.env['CI'] ? undefined : imagejMissing();
 
-describe('fiji-bridge macro in real ImageJ 1.53t', { skip: missing }, () => {
+describe('fiji-bridge macro in real ImageJ 1.53t', { skip: missing, timeout: 600_000 }, () => {
   let t: TestBridge;
   let display: Display;
   let image: ImageRecord;

@@ -1,0 +1,96 @@
+// Viewer figures (npm run bench, or alone: node bench/viewer.mjs), headless Debian Chromium with
+// WebGL on SwiftShader: time to the first image frame, frame time while panning with every layer
+// on versus the image layer alone, stroke-to-visible latency on a second viewer, bundle size.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { decode } from 'fast-png';
+import { startTestBridge, projectWithImage, TestClient, line } from '../test/dist/helpers/bridge.js';
+import { chromiumMissing, launchChromium } from '../test/dist/helpers/browser.js';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const missing = chromiumMissing();
+if (missing) { console.log(JSON.stringify({ skipped: missing })); process.exit(0); }
+const quantile = (xs, q) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))]; };
+const log = (m) => process.stderr.write(`${m}\n`);
+const lit = (png) => { const img = decode(new Uint8Array(png)); let n = 0, hit = 0; for (let y = 40; y < img.height - 40; y += 4) for (let x = 240; x < img.width - 240; x += 4) { const o = (y * img.width + x) * img.channels; n++; if (img.data[o] + img.data[o + 1] + img.data[o + 2] > 120) hit++; } return hit / n; };
+
+const results = {};
+const bundle = path.join(repo, 'viewer-plugin', 'bundle');
+const js = readdirSync(bundle).filter((f) => f.endsWith('.js'));
+const main = readFileSync(path.join(bundle, 'main.js'));
+const staticChunks = [...main.toString().matchAll(/from"\.\/(chunk-[\w-]+\.js)"/g)].map((m) => m[1]);
+const gz = (f) => gzipSync(readFileSync(path.join(bundle, f))).length;
+results.bundle = { initialGzipKb: (gzipSync(main).length + staticChunks.reduce((s, f) => s + gz(f), 0)) / 1024, allGzipKb: js.reduce((s, f) => s + gz(f), 0) / 1024, files: js.length };
+
+const t = await startTestBridge();
+const browser = await launchChromium();
+try {
+  const image = await projectWithImage(t, 1024, 3);
+  const url = `${t.bridge.viewerUrl}?image=${image.id}`;
+  log('time to the first image frame');
+  const firstFrame = [];
+  for (let k = 0; k < 5; k++) {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    const t0 = Date.now();
+    await page.goto(`${url}&name=first${k}`);
+    while (Date.now() - t0 < 30_000) { if (lit(await page.screenshot()) > 0.5) break; await page.waitForTimeout(50); }
+    firstFrame.push(Date.now() - t0);
+    await page.close();
+  }
+  results.firstFrameMs = { p50: quantile(firstFrame, 0.5), all: firstFrame };
+
+  log('a prediction to show (tiny model)');
+  const ws = await TestClient.join(t.bridge, image.id, 'bench');
+  ws.send({ type: 'draw', ref: 'a', drawing: line(100, 100, 300, 300, 1, 4) });
+  ws.send({ type: 'draw', ref: 'b', drawing: line(600, 50, 900, 200, 2, 4) });
+  ws.send({ type: 'train-start', ref: 't', options: { steps: 3, depth: 2, base: 4, batchSize: 2, patch: 32, init: 'scratch' } });
+  await ws.next((m) => m.type === 'model', 120_000);
+  ws.send({ type: 'infer', ref: 'i', request: { passes: 1 } });
+  await ws.next((m) => m.type === 'tiles' && m.prediction.status === 'complete', 300_000);
+
+  const a = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+  const b = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+  await a.goto(`${url}&name=alice`); await b.goto(`${url}&name=bob`);
+  for (const p of [a, b]) await p.waitForFunction(() => /saved/.test(document.querySelector('impartial-viewer').shadowRoot.querySelector('.status').textContent), null, { timeout: 30_000 });
+  await a.waitForTimeout(3000);
+  log('frame time while panning');
+  const pan = (page) => page.evaluate(() => new Promise((resolve) => {
+    const v = document.querySelector('impartial-viewer');
+    const times = []; let last = 0; const start = performance.now(); const base = v.view.target.slice();
+    const step = (now) => {
+      if (last) times.push(now - last);
+      last = now;
+      const k = (now - start) / 1000;
+      v.view = { ...v.view, target: [base[0] + 200 * Math.sin(k * 2), base[1] + 120 * Math.cos(k * 2), 0] };
+      v.redraw();
+      if (now - start < 4000) requestAnimationFrame(step); else resolve(times.slice(5));
+    };
+    requestAnimationFrame(step);
+  }));
+  const allOn = await pan(a);
+  await a.evaluate(() => document.querySelector('impartial-viewer').setLayers({ strokes: false, prediction: false, entropy: false }));
+  await a.waitForTimeout(1000);
+  const imageOnly = await pan(a);
+  await a.evaluate(() => document.querySelector('impartial-viewer').setLayers({ strokes: true, prediction: true, entropy: true }));
+  results.panFrameMs = { allLayers: quantile(allOn, 0.5), imageOnly: quantile(imageOnly, 0.5), ratio: quantile(allOn, 0.5) / quantile(imageOnly, 0.5), frames: [allOn.length, imageOnly.length] };
+
+  log('stroke -> visible on a second viewer');
+  await b.evaluate(() => { window.__seen = []; document.querySelector('impartial-viewer').addEventListener('stroke', (e) => requestAnimationFrame(() => window.__seen.push({ seq: e.detail.seq, t: Date.now() }))); });
+  const sent = [];
+  for (let k = 0; k < 30; k++) {
+    const t0 = await a.evaluate((k) => { const v = document.querySelector('impartial-viewer'); const t = Date.now(); v.client.draw({ op: 'add', class: 1 + (k % 2), width: 3, points: [[50 + k * 10, 400], [60 + k * 10, 450]] }); return t; }, k);
+    sent.push(t0);
+    await a.waitForTimeout(150);
+  }
+  await b.waitForTimeout(500);
+  const seen = await b.evaluate(() => window.__seen);
+  const lat = seen.slice(-30).map((s, k) => s.t - sent[k]);
+  results.strokeToSecondViewerMs = { p50: quantile(lat, 0.5), p90: quantile(lat, 0.9), n: lat.length };
+  ws.close();
+} finally {
+  await browser.close();
+  await t.stop();
+}
+console.log(JSON.stringify(results));
