@@ -122,3 +122,35 @@ describe('<impartial-viewer> in headless Chromium', { skip: missing, timeout: 30
     assert.equal(await page.getByRole('button', { name: 'Train' }).count(), 0, 'no training controls without a bridge');
   });
 });
+
+describe('<impartial-viewer> embedded in other pages', { skip: missing, timeout: 300_000 }, () => {
+  let t: TestBridge;
+  let browser: Browser;
+  let image: ImageRecord;
+  before(async () => {
+    if (chromiumMissing()) throw new Error(`CI must run the browser tests: ${chromiumMissing()}`);
+    t = await startTestBridge();
+    image = await projectWithImage(t, 128, 8);
+    browser = await launchChromium();
+  });
+  after(async () => { await browser?.close(); await t?.stop(); });
+
+  it('works in a plain HTML page that loads only the element module', async () => {
+    const page = await browser.newPage({ viewport: { width: 900, height: 600 } });
+    await page.goto(`${t.bridge.viewerUrl}examples/plain.html?image=${image.id}`);
+    await page.waitForFunction(() => /saved/.test((document.querySelector('impartial-viewer') as HTMLElement)?.shadowRoot?.querySelector('.status')?.textContent ?? ''), null, { timeout: 30_000 });
+    await page.waitForTimeout(1000);
+    const png = await keepScreenshot(page, 'viewer-embedded-plain');
+    assert.ok(share(png, (r, g, bl) => r + g + bl > 120) > 0.3, 'the image renders');
+  });
+
+  it('works inside a frame of a host page (how Vitessce hosts it)', async () => {
+    const page = await browser.newPage({ viewport: { width: 900, height: 600 } });
+    await page.goto(`${t.bridge.viewerUrl}examples/iframe-host.html?image=${image.id}`);
+    const frame = page.frameLocator('#frame');
+    await frame.locator('impartial-viewer .status').filter({ hasText: 'saved' }).waitFor({ timeout: 30_000 });
+    await page.waitForTimeout(1000);
+    const png = await keepScreenshot(page, 'viewer-embedded-iframe');
+    assert.ok(share(png, (r, g, bl) => r + g + bl > 120) > 0.3, 'the framed viewer renders');
+  });
+});
