@@ -77,6 +77,16 @@ describe('<impartial-viewer> in headless Chromium', { skip: missing, timeout: 30
     assert.equal(await drawings(a), 0, 'and on the page that drew it');
   });
 
+  it('follows another viewer\'s view and layer state when follow mode is on', async () => {
+    await b.evaluate(() => { (document.querySelector('impartial-viewer') as unknown as { follow: boolean }).follow = true; });
+    await a.evaluate(() => { (document.querySelector('impartial-viewer') as unknown as { flyTo(r: object): void }).flyTo({ x: 200, y: 40, width: 40, height: 40 }); });
+    await b.waitForFunction(() => Math.abs((document.querySelector('impartial-viewer') as unknown as { view: { target: number[] } }).view.target[0]! - 220) < 0.5, null, { timeout: 10_000 });
+    await a.evaluate(() => { (document.querySelector('impartial-viewer') as unknown as { setLayers(l: object): void }).setLayers({ entropy: false, predictionOpacity: 0.8 }); });
+    await b.waitForFunction(() => { const l = (document.querySelector('impartial-viewer') as unknown as { layers: { entropy: boolean; predictionOpacity: number } }).layers; return !l.entropy && l.predictionOpacity === 0.8; }, null, { timeout: 10_000 });
+    await b.evaluate(() => { const v = document.querySelector('impartial-viewer') as unknown as { follow: boolean; setLayers(l: object): void; fitView(): void }; v.follow = false; v.setLayers({ entropy: true, predictionOpacity: 0.45 }); v.fitView(); });
+    await a.evaluate(() => { const v = document.querySelector('impartial-viewer') as unknown as { setLayers(l: object): void; fitView(): void }; v.setLayers({ entropy: true, predictionOpacity: 0.45 }); v.fitView(); });
+  });
+
   it('trains from the UI with live progress, then shows prediction and entropy overlays', async () => {
     const ws = await TestClient.join(t.bridge, image.id, 'annotator');
     ws.send({ type: 'draw', ref: 'fg', drawing: line(60, 60, 120, 120, 1, 4) });

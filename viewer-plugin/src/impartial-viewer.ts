@@ -156,6 +156,17 @@ export class ImpartialViewer extends LitElement {
     on('view', (m: { view: ViewState }) => {
       if (!this.follow) return;
       this.view = { target: [m.view.x, m.view.y, 0], zoom: m.view.zoom };
+      // Shared layer state: what the followed viewer shows, this one shows.
+      const l = m.view.layers;
+      if (l) {
+        this.layers = {
+          ...this.layers,
+          ...(l['strokes'] ? { strokes: l['strokes'].visible } : {}),
+          ...(l['prediction'] ? { prediction: l['prediction'].visible, predictionOpacity: l['prediction'].opacity } : {}),
+          ...(l['entropy'] ? { entropy: l['entropy'].visible, entropyOpacity: l['entropy'].opacity } : {}),
+        };
+        this.requestUpdate();
+      }
       this.redraw();
     });
     on('suggestions', (m: { tiles: TrainingView['suggestions'] }) => { this.panel = { ...this.panel, suggestions: m.tiles }; });
@@ -246,12 +257,18 @@ export class ImpartialViewer extends LitElement {
   setLayers(settings: Partial<ImpartialViewer['layers']>): void {
     this.layers = { ...this.layers, ...settings };
     this.redraw();
+    this.requestUpdate();
+    this.emitView();
   }
 
   setTool(tool: Tool): void { this.tool = tool; }
 
   private emitView(): void {
-    this.client?.view({ x: this.view.target[0], y: this.view.target[1], zoom: this.view.zoom });
+    const l = this.layers;
+    this.client?.view({
+      x: this.view.target[0], y: this.view.target[1], zoom: this.view.zoom,
+      layers: { strokes: { visible: l.strokes, opacity: 1 }, prediction: { visible: l.prediction, opacity: l.predictionOpacity }, entropy: { visible: l.entropy, opacity: l.entropyOpacity } },
+    });
     this.dispatchEvent(new CustomEvent('view-change', { detail: this.view, bubbles: true, composed: true }));
   }
 
