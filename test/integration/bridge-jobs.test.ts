@@ -99,6 +99,23 @@ describe('bridge jobs: train -> progress -> model version -> infer -> OME-Zarr',
     a.close(); watcher.close();
   });
 
+  it('trains on a chosen subset of channels and predicts with the same ones', async () => {
+    const c = await TestClient.join(t.bridge, image, 'subset');
+    c.send({ type: 'train-start', ref: 'sub', options: { ...TINY, channels: [1], queue: true } });
+    const model = await c.next((m) => m.type === 'model' && m.model.channels.length === 1, 120_000, 'model');
+    assert.deepEqual(model.model.channels, [t.bridge.store.image(image).channelNames[1]]);
+    c.send({ type: 'infer', ref: 'sub-i', request: { model: model.model.id, tile: 128, passes: 1 } });
+    const done = await c.next((m) => m.type === 'tiles' && m.prediction.model === model.model.id && m.prediction.status === 'complete', 60_000, 'tiles');
+    assert.ok((done.prediction.cells ?? 0) >= 0);
+    const bad = await t.api('/api/projects/p1/train', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ ...TINY, channels: [5] }) });
+    assert.equal(bad.status, 400);
+    assert.match(await bad.text(), /channel 5 does not exist/);
+    // Back to a model on all channels, which the next test fine-tunes.
+    c.send({ type: 'train-start', ref: 'all', options: { ...TINY, queue: true } });
+    await c.next((m) => m.type === 'model' && m.model.channels.length === 2 && m.model.id !== model.model.id, 120_000);
+    c.close();
+  });
+
   it('fine-tunes the current model into a new version with lineage, and stop keeps what was trained', async () => {
     const c = await TestClient.join(t.bridge, image, 'cal');
     const before = (await (await t.api('/api/projects/p1')).json()) as { currentModel: string; models: ModelRecord[] };

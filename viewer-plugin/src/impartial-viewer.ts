@@ -53,6 +53,8 @@ export class ImpartialViewer extends LitElement {
   channels: ChannelSetting[] = [];
   prediction: { record: PredictionRecord; image: LoadedZarr; labels: LoadedZarr } | null = null;
   layers = { strokes: true, prediction: true, entropy: true, predictionOpacity: 0.45, entropyOpacity: 0.55, entropyLow: 0.05 };
+  /** The channels the model reads (chosen apart from those shown); all by default. */
+  trainChannels = new Set<number>();
   /** What the Train button asks for (budget, model size: see TrainRequest). */
   trainOptions: Record<string, unknown> = {};
   private deck: Deck | null = null;
@@ -81,7 +83,12 @@ export class ImpartialViewer extends LitElement {
       </div>
       <div class="side">
         ${channelPanel(this.channels, (i, patch) => { this.channels = this.channels.map((c) => (c.index === i ? { ...c, ...patch } : c)); this.redraw(); this.requestUpdate(); },
-          () => void this.autoContrast())}
+          () => void this.autoContrast(), this.trainChannels, (i) => {
+            const next = new Set(this.trainChannels);
+            if (next.has(i)) { if (next.size > 1) next.delete(i); } else next.add(i);
+            this.trainChannels = next;
+            this.requestUpdate();
+          })}
         <details open><summary>Layers</summary>
           ${(['strokes', 'prediction', 'entropy'] as const).map((k) => html`<div class="row"><label><input type="checkbox" .checked=${this.layers[k]} @change=${(e: Event) => this.setLayers({ [k]: (e.target as HTMLInputElement).checked })}> ${k}</label>
             ${k === 'prediction' || k === 'entropy' ? html`<input type="range" min="0" max="1" step="0.05" .value=${String(k === 'prediction' ? this.layers.predictionOpacity : this.layers.entropyOpacity)} title="opacity"
@@ -90,7 +97,11 @@ export class ImpartialViewer extends LitElement {
           ${this.client ? html`<div class="row"><label><input type="checkbox" .checked=${this.follow} @change=${(e: Event) => { this.follow = (e.target as HTMLInputElement).checked; }}> follow other viewers (and Fiji)</label></div>` : ''}
         </details>
         ${this.client ? trainingPanel(this.panel, {
-          train: (o) => { this.panel = { ...this.panel, losses: [] }; this.client?.train({ ...o, ...this.trainOptions }); },
+          train: (o) => {
+            this.panel = { ...this.panel, losses: [] };
+            const all = this.trainChannels.size === this.channels.length;
+            this.client?.train({ ...o, ...(all ? {} : { channels: [...this.trainChannels].sort((a, b) => a - b) }), ...this.trainOptions });
+          },
           stop: () => this.client?.stopTraining(),
           predict: (passes) => this.predict(passes),
           flyTo: (r) => this.flyTo(r),
@@ -134,6 +145,7 @@ export class ImpartialViewer extends LitElement {
       return;
     }
     this.channels = channelSettings(this.image);
+    this.trainChannels = new Set(this.channels.map((c) => c.index));
     try { this.channels = await autoContrast(this.image, this.channels); } catch { /* keep the file's windows */ }
     this.fitView();
     this.status = this.bridge ? 'connecting...' : 'view only';

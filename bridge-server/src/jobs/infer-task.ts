@@ -4,7 +4,7 @@ import {
   readRegion, writeRegion, type InstanceOptions, type PixelArray, type Rect,
 } from '@impartial/shared';
 import { FileSystemStore, initBackend, loadModelDir } from '@impartial/shared/node';
-import { readNormalizedRegion, type ImageRef } from './region.js';
+import { modelChannels, readNormalizedRegion, type ImageRef } from './region.js';
 import type { TaskHooks } from './train-task.js';
 
 export interface InferTaskSpec {
@@ -81,7 +81,8 @@ export async function runInferTask(spec: InferTaskSpec, hooks: InferHooks): Prom
   hooks.log(`backend: ${backend.description}`);
   const model = await loadModelDir(spec.modelDir);
   const { image } = spec;
-  if (model.config.inChannels !== image.channels) throw new Error(`model ${model.lineage.id} reads ${model.config.inChannels} channels but image ${image.id} has ${image.channels}`);
+  const channels = modelChannels(image);
+  if (model.config.inChannels !== channels) throw new Error(`model ${model.lineage.id} reads ${model.config.inChannels} channels but ${channels} of image ${image.id} were given`);
   const instance: InstanceOptions = { ...DEFAULT_INSTANCE_OPTIONS, ...model.lineage.instances, ...(spec.threshold !== undefined ? { threshold: spec.threshold } : {}) };
   await rm(spec.outDir, { recursive: true, force: true });
   const store = new FileSystemStore(spec.outDir);
@@ -100,7 +101,7 @@ export async function runInferTask(spec: InferTaskSpec, hooks: InferHooks): Prom
     const x1 = Math.min(image.width, t.x + t.width + MARGIN), y1 = Math.min(image.height, t.y + t.height + MARGIN);
     const sw = x1 - x0, sh = y1 - y0;
     const data = await readNormalizedRegion(image, x0, y0, sw, sh);
-    const { probability, entropy } = await predict(model.config, model.weights, { width: sw, height: sh, channels: image.channels, data }, { tile: Math.max(sw, sh), overlap: 0, passes: spec.passes });
+    const { probability, entropy } = await predict(model.config, model.weights, { width: sw, height: sh, channels, data }, { tile: Math.max(sw, sh), overlap: 0, passes: spec.passes });
     const labels = probabilityToInstances(probability, instance);
     const ox = t.x - x0, oy = t.y - y0;
     const p = crop(probability.data, sw, ox, oy, t.width, t.height, Float32Array);

@@ -71,10 +71,17 @@ export class JobManager {
     if (!counts.get(1) || !counts.get(2)) {
       throw new BridgeError('bad-request', `nothing to train on: draw at least one cell stroke (class 1) and one background stroke (class 2)${request.images ? ' on the images named' : ''}`);
     }
-    const channels = images[0]!.channels;
-    const mixed = images.find((i) => i.channels !== channels);
-    if (mixed) throw new BridgeError('bad-request', `image ${mixed.id} has ${mixed.channels} channels but ${images[0]!.id} has ${channels}; train images with the same channels`);
-    const init = request.init ?? (project.currentModel ? 'current' : 'generic');
+    const fileChannels = images[0]!.channels;
+    const mixed = images.find((i) => i.channels !== fileChannels);
+    if (mixed) throw new BridgeError('bad-request', `image ${mixed.id} has ${mixed.channels} channels but ${images[0]!.id} has ${fileChannels}; train images with the same channels`);
+    const select = request.channels;
+    const outside = select?.find((c) => c >= fileChannels);
+    if (outside !== undefined) throw new BridgeError('bad-request', `channel ${outside} does not exist (the images have ${fileChannels})`);
+    const channels = select?.length ?? fileChannels;
+    const channelNames = select ? select.map((c) => images[0]!.channelNames[c]!) : images[0]!.channelNames;
+    // By default fine-tune the current model, unless it reads other channels than asked for now.
+    const currentFits = project.currentModel !== null && this.store.model(project.currentModel).channels.join('\u0000') === channelNames.join('\u0000');
+    const init = request.init ?? (currentFits ? 'current' : 'generic');
     if (init === 'current' && !project.currentModel) throw new BridgeError('bad-request', 'init "current": the project has no model yet');
     const parent = init === 'current' ? this.store.model(project.currentModel!) : null;
     if (parent && parent.channels.length !== channels) throw new BridgeError('bad-request', `the current model reads ${parent.channels.length} channels but the images have ${channels}; use init "generic" or "scratch"`);
@@ -87,9 +94,9 @@ export class JobManager {
       const budget = request.steps !== undefined ? { steps: request.steps, ...(request.seconds !== undefined ? { seconds: request.seconds } : {}) } : { seconds: o.seconds };
       return {
         kind: 'train', modelId, modelDir: this.store.layout.model(modelId), tempDir: this.store.layout.temp, author,
-        strokesHash: this.strokes.hash(images.map((i) => i.id)), channelNames: images[0]!.channelNames,
+        strokesHash: this.strokes.hash(images.map((i) => i.id)), channelNames,
         parentDir: parent ? this.store.layout.model(parent.id) : null, init: init === 'scratch' ? 'scratch' : 'generic',
-        images: images.map((i) => ({ id: i.id, dir: i.dir, width: i.width, height: i.height, channels: i.channels, norm: i.norm, drawings: this.strokes.drawings(i.id) })),
+        images: images.map((i) => ({ id: i.id, dir: i.dir, width: i.width, height: i.height, channels: i.channels, norm: i.norm, ...(select ? { select } : {}), drawings: this.strokes.drawings(i.id) })),
         ...budget, ...(o.learningRate !== undefined ? { learningRate: o.learningRate } : {}),
         batchSize: o.batchSize, patch: o.patch, depth: o.depth, base: o.base, seed: o.seed,
       };
@@ -107,7 +114,8 @@ export class JobManager {
     if (!modelId) throw new BridgeError('not-ready', `project ${project.id} has no model yet: train first`);
     const model = this.store.model(modelId);
     if (model.project !== project.id) throw new BridgeError('bad-request', `model ${modelId} belongs to project ${model.project}, not ${project.id}`);
-    if (model.channels.length !== image.channels) throw new BridgeError('bad-request', `model ${modelId} reads ${model.channels.length} channels but image ${image.id} has ${image.channels}`);
+    const select = modelChannelsOf(model.channels, image.channelNames);
+    if (!select) throw new BridgeError('bad-request', `model ${modelId} reads channels ${model.channels.join(', ')}; image ${image.id} has ${image.channelNames.join(', ')}`);
     if (request.viewport) {
       const v = request.viewport;
       if (v.x >= image.width || v.y >= image.height) throw new BridgeError('bad-request', `viewport starts outside the ${image.width}x${image.height} image`);
@@ -119,7 +127,7 @@ export class JobManager {
     const job = this.store.addJob({ id: newId('j'), project: project.id, kind: 'infer', status: 'running', image: image.id, options: request });
     const withModel = this.store.updateJob(job.id, { result: { model: modelId } });
     const spec: InferTaskSpec = {
-      kind: 'infer', image: { id: image.id, dir: image.dir, width: image.width, height: image.height, channels: image.channels, norm: image.norm, name: image.name, levels: image.levels },
+      kind: 'infer', image: { id: image.id, dir: image.dir, width: image.width, height: image.height, channels: image.channels, norm: image.norm, name: image.name, levels: image.levels, ...(select.length !== image.channels || select.some((c, i) => c !== i) ? { select } : {}) },
       modelDir: this.store.layout.model(modelId), outDir: this.store.layout.prediction(image.id, modelId),
       tile: request.tile ?? INFER_DEFAULTS.tile, passes: request.passes ?? INFER_DEFAULTS.passes,
       ...(request.viewport ? { viewport: clampRect(request.viewport, image.width, image.height) } : {}),
@@ -289,6 +297,16 @@ export class JobManager {
       .filter((i) => Number.isFinite(i.entropy))
       .sort((a, b) => b.entropy - a.entropy);
   }
+}
+
+/**
+ * Which image channels a model reads, by name; a model trained on all channels of images with the
+ * same count but other names reads them in file order. Null when they cannot be matched.
+ */
+export function modelChannelsOf(modelChannels: readonly string[], imageChannels: readonly string[]): number[] | null {
+  const byName = modelChannels.map((n) => imageChannels.indexOf(n));
+  if (byName.every((i) => i >= 0) && new Set(byName).size === byName.length) return byName;
+  return modelChannels.length === imageChannels.length ? imageChannels.map((_, i) => i) : null;
 }
 
 function rankTiles(tiles: readonly TileResult[]): Array<{ x: number; y: number; width: number; height: number; entropy: number }> {

@@ -2,16 +2,24 @@ import { openArray, readRegion, type ReadableStore } from '@impartial/shared';
 import { FileSystemStore } from '@impartial/shared/node';
 
 /** Where a stored image is and how it is normalised (what a worker needs to read it). */
-export interface ImageRef { id: string; dir: string; width: number; height: number; channels: number; norm: { low: number; high: number } }
+export interface ImageRef {
+  id: string; dir: string; width: number; height: number; channels: number; norm: { low: number; high: number };
+  /** The channels a model reads, in its order (all, in file order, when absent). */
+  select?: number[];
+}
+
+/** How many channels a model sees of this image. */
+export const modelChannels = (image: ImageRef) => image.select?.length ?? image.channels;
 
 /** Level-0 region of a stored image, normalised, planar (c, y, x), clipped to the image by the caller. */
 export async function readNormalizedRegion(image: ImageRef, x: number, y: number, width: number, height: number, store: ReadableStore = new FileSystemStore(image.dir)): Promise<Float32Array> {
   const arr = await openArray(store, '0');
   const n = width * height;
-  const out = new Float32Array(image.channels * n);
+  const select = image.select ?? Array.from({ length: image.channels }, (_, c) => c);
+  const out = new Float32Array(select.length * n);
   const scale = 1 / Math.max(image.norm.high - image.norm.low, 1e-8);
-  for (let c = 0; c < image.channels; c++) {
-    const plane = await readRegion(arr, x, y, width, height, c);
+  for (const [c, source] of select.entries()) {
+    const plane = await readRegion(arr, x, y, width, height, source);
     for (let i = 0; i < n; i++) out[c * n + i] = (plane[i]! - image.norm.low) * scale;
   }
   return out;

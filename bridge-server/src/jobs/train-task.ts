@@ -6,7 +6,7 @@ import {
 } from '@impartial/shared';
 import { initBackend, loadGenericModel, loadModelDir, saveModelDir } from '@impartial/shared/node';
 import { lossCurveSvg } from '../cli/loss-plot.js';
-import { readNormalizedRegion, type ImageRef } from './region.js';
+import { modelChannels, readNormalizedRegion, type ImageRef } from './region.js';
 
 export interface TrainTaskSpec {
   kind: 'train';
@@ -65,7 +65,7 @@ async function cropsOf(image: TrainTaskSpec['images'][number]): Promise<Array<{ 
   const crops = [];
   for (const [x, y, w, h] of rects) {
     const data = await readNormalizedRegion(image, x, y, w, h);
-    crops.push({ image: { width: w, height: h, channels: image.channels, data }, scribbles: engineScribbles(raster.region(x, y, w, h)) });
+    crops.push({ image: { width: w, height: h, channels: modelChannels(image), data }, scribbles: engineScribbles(raster.region(x, y, w, h)) });
   }
   return crops;
 }
@@ -83,7 +83,7 @@ async function startingModel(spec: TrainTaskSpec, channels: number, hooks: TaskH
 export async function runTrainTask(spec: TrainTaskSpec, hooks: TaskHooks): Promise<{ model: ImpartialModel; steps: number; seconds: number; cancelled: boolean; losses: number[] }> {
   const backend = await initBackend();
   hooks.log(`backend: ${backend.description}`);
-  const channels = spec.images[0]!.channels;
+  const channels = modelChannels(spec.images[0]!);
   const crops = (await Promise.all(spec.images.map(cropsOf))).flat();
   hooks.log(`training on ${crops.length} region(s) of ${spec.images.length} image(s)`);
   const parent = await startingModel(spec, channels, hooks);

@@ -64,6 +64,8 @@ export const TrainRequestSchema = z.object({
   seed: z.number().int().optional(),
   /** Wait behind a running training instead of being refused with 409. */
   queue: z.boolean().optional(),
+  /** Indices of the image channels the model reads (default: all, in file order); chosen apart from those shown. */
+  channels: z.array(z.number().int().min(0).max(255)).min(1).max(64).refine((c) => new Set(c).size === c.length, 'channels must not repeat').optional(),
   /** Images to train on (default: every image of the project with strokes). */
   images: z.array(IdSchema).max(1000).optional(),
 }).strict();

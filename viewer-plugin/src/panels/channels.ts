@@ -5,11 +5,13 @@ const toHex = (c: readonly number[]) => `#${c.map((v) => v.toString(16).padStart
 const fromHex = (h: string): [number, number, number] => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16)) as [number, number, number];
 
 /** Channel list: visibility (at most 6 shown), colour and contrast limits, and auto-contrast. */
-export function channelPanel(channels: readonly ChannelSetting[], change: (index: number, patch: Partial<ChannelSetting>) => void, auto: () => void) {
+export function channelPanel(channels: readonly ChannelSetting[], change: (index: number, patch: Partial<ChannelSetting>) => void, auto: () => void,
+  training: ReadonlySet<number>, toggleTraining: (index: number) => void) {
   const shown = channels.filter((c) => c.visible).length;
-  return html`<details open><summary>Channels (${shown} of ${channels.length} shown, 6 at most)</summary>
+  return html`<details open><summary>Channels (${shown} of ${channels.length} shown, 6 at most; T = trained on)</summary>
     ${channels.map((c) => html`<div class="row">
       <label><input type="checkbox" .checked=${c.visible} ?disabled=${!c.visible && shown >= 6} @change=${(e: Event) => change(c.index, { visible: (e.target as HTMLInputElement).checked })}> ${c.name}</label>
+      <label title="the model reads this channel"><input type="checkbox" .checked=${training.has(c.index)} @change=${() => toggleTraining(c.index)}>T</label>
       <input type="color" .value=${toHex(c.color)} @input=${(e: Event) => change(c.index, { color: fromHex((e.target as HTMLInputElement).value) })}>
       <input type="range" min=${c.domain[0]} max=${c.domain[1]} step=${(c.domain[1] - c.domain[0]) / 200 || 1} .value=${String(c.window[1])} title="upper contrast limit"
         @input=${(e: Event) => change(c.index, { window: [c.window[0], Number((e.target as HTMLInputElement).value)] })}>
