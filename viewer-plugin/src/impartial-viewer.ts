@@ -325,19 +325,32 @@ export class ImpartialViewer extends LitElement {
     else if (k === 'f') this.fitView();
   };
 
+  /** Layers are rebuilt only when what they show changes: a new Viv or tile layer instance would refetch tiles and recompile shaders. */
+  private readonly memo = new Map<string, { key: string; layer: unknown }>();
+  private cached<T>(name: string, key: string, make: () => T): T {
+    const hit = this.memo.get(name);
+    if (hit && hit.key === key) return hit.layer as T;
+    const layer = make();
+    this.memo.set(name, { key, layer });
+    return layer;
+  }
+
   private redraw(): void {
     if (!this.deck || !this.image) return;
+    const image = this.image;
     const strokes: ShownStroke[] = this.client ? this.client.drawings : [];
     const pending = [...(this.client?.pending.values() ?? [])];
     const drawing = this.current ? [{ op: this.tool === 'erase' ? 'erase' as const : 'add' as const, class: this.strokeClass, width: this.brushWidth, points: this.current }] : [];
     const p = this.prediction;
+    const l = this.layers;
+    const shownStrokes = [...strokes, ...pending];
     this.deck.setProps({
       viewState: this.view as never,
       layers: [
-        imageLayer(this.image, this.channels),
-        p && this.layers.entropy ? entropyLayer(p.image, this.layers.entropyOpacity, this.version, this.layers.entropyLow) : null,
-        p && this.layers.prediction ? labelsLayer(p.labels, this.layers.predictionOpacity, this.version) : null,
-        this.layers.strokes ? strokeLayer('strokes', [...strokes, ...pending]) : null,
+        this.cached('image', JSON.stringify(this.channels), () => imageLayer(image, this.channels)),
+        p && l.entropy ? this.cached('entropy', `${this.version}|${l.entropyOpacity}|${l.entropyLow}`, () => entropyLayer(p.image, l.entropyOpacity, this.version, l.entropyLow)) : null,
+        p && l.prediction ? this.cached('labels', `${this.version}|${l.predictionOpacity}`, () => labelsLayer(p.labels, l.predictionOpacity, this.version)) : null,
+        l.strokes ? this.cached('strokes', `${this.client?.seq ?? 0}|${pending.length}`, () => strokeLayer('strokes', shownStrokes)) : null,
         strokeLayer(`drawing-${this.current?.length ?? 0}`, drawing),
       ],
     });
