@@ -65,7 +65,8 @@ describe('<impartial-viewer> in headless Chromium', { skip: missing, timeout: 30
     assert.equal(log[0]!.author, 'alice');
     assert.equal(log[0]!.op === 'add' && log[0]!.class, 1);
     assert.ok(log[0]!.points.length >= 5, 'the path as drawn, in image pixels');
-    assert.match(await status(a), /saved · 1 stroke/);
+    await a.waitForFunction(() => /saved · 1 stroke/.test((document.querySelector('impartial-viewer') as HTMLElement).shadowRoot!.querySelector('.status')!.textContent ?? ''), null, { timeout: 10_000 });
+    assert.match(await status(a), /saved · 1 stroke/, 'the drawing page shows it saved once acknowledged');
     await b.waitForTimeout(500);
     const png = await keepScreenshot(b, 'viewer-second-page-stroke');
     const green = share(png, (r, g, bl) => g > 180 && r < 90 && bl < 140);
