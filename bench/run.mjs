@@ -23,7 +23,7 @@ function run(cmd, args, label) {
 }
 const lastJson = (text) => JSON.parse(text.trim().split('\n').filter((l) => l.startsWith('{')).pop());
 
-// `npm run bench -- bridge` runs only the bridge and Fiji figures; `-- engine` only the engine's.
+// `npm run bench -- bridge` runs only the bridge, Fiji and viewer figures; `-- engine` only the engine's.
 const only = process.argv[2];
 const results = { date: new Date().toISOString(), seconds };
 if (only !== 'bridge') results.ours = lastJson(await run(process.execPath, [cli, 'bench', '--json'], 'impartial bench'));
@@ -95,6 +95,15 @@ if (only !== 'engine') {
     console.log('\nFiji bridge (real ImageJ 1.53t, macro toolset, Xvfb)');
     console.log(`  ROI drawn in ImageJ -> WebSocket client  ${p90(fj.roiToWeb)}`);
     console.log(`  prediction -> ImageJ overlays            ${p90(fj.predictionToImageJ)}`);
+  }
+  const v = results.viewer = lastJson(await run(process.execPath, [path.join(repo, 'bench', 'viewer.mjs')], 'viewer bench'));
+  if (v.skipped) console.log(`\nViewer: skipped (${v.skipped})`);
+  else {
+    console.log('\nViewer (<impartial-viewer>, headless Chromium, WebGL on SwiftShader: software rendering)');
+    console.log(`  first image frame after page load        p50 ${f(v.firstFrameMs.p50, 0)} ms`);
+    console.log(`  frame time panning, all layers / image   ${f(v.panFrameMs.allLayers, 1)} / ${f(v.panFrameMs.imageOnly, 1)} ms (ratio ${f(v.panFrameMs.ratio, 2)})`);
+    console.log(`  stroke -> second viewer, received / shown p50 ${f(v.strokeToSecondViewerMs.received.p50, 0)} / ${f(v.strokeToSecondViewerMs.shown.p50, 0)} ms  p90 ${f(v.strokeToSecondViewerMs.received.p90, 0)} / ${f(v.strokeToSecondViewerMs.shown.p90, 0)} ms`);
+    console.log(`  bundle (gzip): the element ${f(v.bundle.elementGzipKb, 0)} kB, everything incl. lazy codecs ${f(v.bundle.allGzipKb, 0)} kB`);
   }
 }
 mkdirSync(path.join(repo, 'bench', 'results'), { recursive: true });
