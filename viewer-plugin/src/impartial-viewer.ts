@@ -313,6 +313,8 @@ export class ImpartialViewer extends LitElement {
   };
 
   private key = (e: KeyboardEvent) => {
+    // Typing into a panel's fields is not a shortcut.
+    if (e.composedPath().some((el) => el instanceof HTMLInputElement || el instanceof HTMLSelectElement)) return;
     const k = e.key.toLowerCase();
     if ((e.ctrlKey || e.metaKey) && k === 'z') { if (e.shiftKey) this.client?.redo(); else this.client?.undo(); e.preventDefault(); return; }
     if ((e.ctrlKey || e.metaKey) && k === 'y') { this.client?.redo(); e.preventDefault(); return; }

@@ -1,4 +1,4 @@
-/** The bridge's own page until the viewer is served here: what is stored, and how to connect. */
+/** The bridge's own page: what is stored, with links that open each image in the viewer. */
 export function landingPage(version: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ImPartial bridge</title>
