@@ -7,7 +7,7 @@ import { BridgeClient } from './bridge-client.js';
 import { autoContrast, channelSettings, entropyLayer, imageLayer, type ChannelSetting, type LoadedZarr } from './layers/image.js';
 import { channelPanel } from './panels/channels.js';
 import { trainingPanel, type TrainingView } from './panels/training.js';
-import { labelsLayer } from './layers/labels.js';
+import { labelsLayer, type LabelStyle } from './layers/labels.js';
 import { strokeLayer, type ShownStroke } from './layers/strokes.js';
 
 type Tool = 'pan' | 'brush' | 'erase';
@@ -52,7 +52,7 @@ export class ImpartialViewer extends LitElement {
   image: LoadedZarr | null = null;
   channels: ChannelSetting[] = [];
   prediction: { record: PredictionRecord; image: LoadedZarr; labels: LoadedZarr } | null = null;
-  layers = { strokes: true, prediction: true, entropy: true, predictionOpacity: 0.45, entropyOpacity: 0.55, entropyLow: 0.05 };
+  layers = { strokes: true, prediction: true, entropy: true, predictionOpacity: 0.6, entropyOpacity: 0.55, entropyLow: 0.05, labelStyle: 'both' as LabelStyle };
   /** The channels the model reads (chosen apart from those shown); all by default. */
   trainChannels = new Set<number>();
   /** What the Train button asks for (budget, model size: see TrainRequest). */
@@ -93,6 +93,8 @@ export class ImpartialViewer extends LitElement {
           ${(['strokes', 'prediction', 'entropy'] as const).map((k) => html`<div class="row"><label><input type="checkbox" .checked=${this.layers[k]} @change=${(e: Event) => this.setLayers({ [k]: (e.target as HTMLInputElement).checked })}> ${k}</label>
             ${k === 'prediction' || k === 'entropy' ? html`<input type="range" min="0" max="1" step="0.05" .value=${String(k === 'prediction' ? this.layers.predictionOpacity : this.layers.entropyOpacity)} title="opacity"
               @input=${(e: Event) => this.setLayers(k === 'prediction' ? { predictionOpacity: Number((e.target as HTMLInputElement).value) } : { entropyOpacity: Number((e.target as HTMLInputElement).value) })}>` : ''}</div>`)}
+          <div class="row"><label>cells as <select @change=${(e: Event) => this.setLayers({ labelStyle: (e.target as HTMLSelectElement).value as LabelStyle })}>
+            ${(['both', 'fill', 'outline'] as const).map((v) => html`<option value=${v} ?selected=${this.layers.labelStyle === v}>${v === 'both' ? 'fill + outline' : v}</option>`)}</select></label></div>
           <div class="row"><label>entropy from <input type="range" min="0" max="0.6" step="0.01" .value=${String(this.layers.entropyLow)} @input=${(e: Event) => this.setLayers({ entropyLow: Number((e.target as HTMLInputElement).value) })}></label></div>
           ${this.client ? html`<div class="row"><label><input type="checkbox" .checked=${this.follow} @change=${(e: Event) => { this.follow = (e.target as HTMLInputElement).checked; }}> follow other viewers (and Fiji)</label></div>` : ''}
         </details>
@@ -351,7 +353,7 @@ export class ImpartialViewer extends LitElement {
       layers: [
         this.cached('image', JSON.stringify(this.channels), () => imageLayer(image, this.channels)),
         p && l.entropy ? this.cached('entropy', `${this.version}|${l.entropyOpacity}|${l.entropyLow}`, () => entropyLayer(p.image, l.entropyOpacity, this.version, l.entropyLow)) : null,
-        p && l.prediction ? this.cached('labels', `${this.version}|${l.predictionOpacity}`, () => labelsLayer(p.labels, l.predictionOpacity, this.version)) : null,
+        p && l.prediction ? this.cached('labels', `${this.version}|${l.predictionOpacity}|${l.labelStyle}`, () => labelsLayer(p.labels, l.predictionOpacity, this.version, l.labelStyle)) : null,
         l.strokes ? this.cached('strokes', `${this.client?.seq ?? 0}|${pending.length}`, () => strokeLayer('strokes', shownStrokes)) : null,
         strokeLayer(`drawing-${this.current?.length ?? 0}`, drawing),
       ],

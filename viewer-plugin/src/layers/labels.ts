@@ -10,8 +10,10 @@ function cellColor(id: number): [number, number, number] {
   return [f(0), f(0.333), f(0.667)];
 }
 
-/** Instance labels as translucent coloured cells, tile by tile; `version` changes refetch the tiles. */
-export function labelsLayer(labels: LoadedZarr, opacity: number, version: number) {
+export type LabelStyle = 'fill' | 'outline' | 'both';
+
+/** Instance labels as coloured cells (filled, outlined, or both), tile by tile; `version` changes refetch the tiles. */
+export function labelsLayer(labels: LoadedZarr, opacity: number, version: number, style: LabelStyle = 'both') {
   const source = labels.data;
   const { width, height } = getImageSize(source[0]!);
   return new TileLayer({
@@ -20,12 +22,19 @@ export function labelsLayer(labels: LoadedZarr, opacity: number, version: number
     getTileData: async ({ index: { x, y, z }, signal }: { index: { x: number; y: number; z: number }; signal?: AbortSignal }) => {
       try {
         const tile = await source[Math.round(-z)]!.getTile({ x, y, selection: {}, signal } as never) as { data: ArrayLike<number>; width: number; height: number };
-        const rgba = new Uint8ClampedArray(tile.width * tile.height * 4);
-        for (let i = 0; i < tile.data.length; i++) {
-          const v = tile.data[i]!;
+        const { width: w, height: h, data } = tile;
+        const rgba = new Uint8ClampedArray(w * h * 4);
+        // Fill translucent, the cell's border (a pixel with another label beside it) opaque.
+        const fillAlpha = style === 'outline' ? 0 : style === 'fill' ? 255 : 110;
+        for (let i = 0; i < data.length; i++) {
+          const v = data[i]!;
           if (!v) continue;
+          const x = i % w, y = (i - x) / w;
+          const edge = style !== 'fill' && ((x > 0 && data[i - 1] !== v) || (x < w - 1 && data[i + 1] !== v) || (y > 0 && data[i - w] !== v) || (y < h - 1 && data[i + w] !== v));
+          const alpha = edge ? 255 : fillAlpha;
+          if (!alpha) continue;
           const [r, g, b] = cellColor(v);
-          rgba[4 * i] = r; rgba[4 * i + 1] = g; rgba[4 * i + 2] = b; rgba[4 * i + 3] = 255;
+          rgba[4 * i] = r; rgba[4 * i + 1] = g; rgba[4 * i + 2] = b; rgba[4 * i + 3] = alpha;
         }
         return new ImageData(rgba, tile.width, tile.height);
       } catch {
