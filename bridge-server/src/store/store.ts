@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ImageRecord, JobRecord, JobStatus, ModelRecord, PredictionRecord, ProjectRecord } from '@impartial/shared';
@@ -30,6 +30,8 @@ export class Store {
   constructor(dataDir: string) {
     this.layout = dataLayout(dataDir);
     mkdirSync(this.layout.root, { recursive: true });
+    // What a killed process left half-written (imports, models, uploads) is never used: start clean.
+    rmSync(this.layout.temp, { recursive: true, force: true });
     mkdirSync(this.layout.temp, { recursive: true });
     this.db = openDatabase(this.layout.database);
   }
