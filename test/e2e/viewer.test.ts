@@ -165,3 +165,42 @@ describe('<impartial-viewer> embedded in other pages', { skip: missing, timeout:
     assert.ok(share(png, (r, g, bl) => r + g + bl > 120) > 0.3, 'the framed viewer renders');
   });
 });
+
+describe('the main job: impartial serve --demo (what npm start runs)', { skip: missing, timeout: 300_000 }, () => {
+  it('prints a viewer URL whose page loads the demo project and shows an image', async () => {
+    if (chromiumMissing()) throw new Error(`CI must run the browser tests: ${chromiumMissing()}`);
+    const { spawn } = await import('node:child_process');
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const pathMod = await import('node:path');
+    const { repo } = await import('../helpers/cli.js');
+    const dir = await mkdtemp(pathMod.join(tmpdir(), 'impartial-start-'));
+    const child = spawn(process.execPath, [pathMod.join(repo, 'bridge-server/bin/impartial.js'), 'serve', '--demo', '--port', '0', '--data', pathMod.join(dir, 'data')],
+      { env: { ...process.env, IMPARTIAL_DEMO_SLIDE: '1024' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const browser = await launchChromium();
+    try {
+      let err = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no viewer URL within 30 s: ${err}`)), 30_000);
+        child.stderr!.on('data', (d) => { err += d; const m = /viewer: (http\S+)/.exec(err); if (m) { clearTimeout(timer); resolve(m[1]!); } });
+      });
+      const page = await browser.newPage({ viewport: { width: 900, height: 600 } });
+      await page.goto(url);
+      await page.waitForFunction(() => /saved/.test((document.querySelector('impartial-viewer') as HTMLElement)?.shadowRoot?.querySelector('.status')?.textContent ?? ''), null, { timeout: 30_000 });
+      const names = await page.locator('nav a').allTextContents();
+      assert.ok(names.some((n) => n.startsWith('synthetic-1')), `the demo project's images are listed: ${names.join(', ')}`);
+      await page.waitForTimeout(1500);
+      const png = await keepScreenshot(page, 'main-job-demo-page');
+      // Tissue on a dark background: cells are bright green (membrane) or blue (nuclei).
+      const cells = share(png, (r, g, bl) => g > 120 || bl > 120);
+      assert.ok(cells > 0.1, `the image shows (${(cells * 100).toFixed(0)}% of the view is cell signal)`);
+      // The procedural slide is written in the background and joins the project when done.
+      for (let k = 0; k < 120 && !/demo slide ready/.test(err); k++) await new Promise((r) => setTimeout(r, 250));
+      assert.match(err, /demo slide ready/);
+    } finally {
+      await browser.close();
+      child.kill('SIGTERM');
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
