@@ -82,8 +82,12 @@ try {
   await b.bringToFront();
   await b.evaluate(() => {
     window.__seen = [];
-    // Received, then on screen: the frame after the entry arrived has drawn it (deck redraws on the next animation frame).
-    document.querySelector('impartial-viewer').addEventListener('stroke', (e) => { const got = Date.now(); requestAnimationFrame(() => requestAnimationFrame(() => window.__seen.push({ seq: e.detail.seq, got, shown: Date.now() }))); });
+    // Received, then on screen: the first frame deck finishes after the entry arrived has drawn it.
+    const v = document.querySelector('impartial-viewer');
+    v.addEventListener('stroke', (e) => {
+      const got = Date.now();
+      v.addEventListener('rendered', () => window.__seen.push({ seq: e.detail.seq, got, shown: Date.now() }), { once: true });
+    });
   });
   const sent = [];
   for (let k = 0; k < 30; k++) {

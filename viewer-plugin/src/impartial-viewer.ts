@@ -119,6 +119,8 @@ export class ImpartialViewer extends LitElement {
       parent: this.renderRoot.querySelector('.stage') as HTMLDivElement,
       views: new OrthographicView({ id: 'ortho', controller: true }), viewState: this.view as never,
       onViewStateChange: ({ viewState }: { viewState: unknown }) => { this.view = viewState as unknown as View; this.redraw(); this.emitView(); },
+      // A frame is on screen: what latency measurements (and hosts that sync to frames) listen for.
+      onAfterRender: () => this.dispatchEvent(new CustomEvent('rendered')),
     } as never);
     void this.load();
   }
