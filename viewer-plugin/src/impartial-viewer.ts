@@ -265,7 +265,11 @@ export class ImpartialViewer extends LitElement {
     if (!this.image) return;
     const { width, height } = getImageSize(this.image.data[0]!);
     const r = this.getBoundingClientRect();
-    this.view = { target: [width / 2, height / 2, 0], zoom: Math.log2(Math.min((r.width || 800) / width, (r.height || 600) / height)) };
+    // Fit into the part the side panel leaves free, centred there.
+    const side = (this.renderRoot.querySelector('.side') as HTMLElement | null)?.offsetWidth ?? 0;
+    const free = Math.max(100, (r.width || 800) - (side ? side + 12 : 0));
+    const zoom = Math.log2(Math.min(free / width, (r.height || 600) / height));
+    this.view = { target: [width / 2 + (side ? (side + 12) / 2 / 2 ** zoom : 0), height / 2, 0], zoom };
     this.redraw();
   }
 
