@@ -5,7 +5,8 @@ import { z } from 'zod';
 import {
   DrawingSchema, IdSchema, InferRequestSchema, PROTOCOL_VERSION, TrainRequestSchema,
 } from '@impartial/shared';
-import { describeIssue, type BridgeContext } from '../hub/connection.js';
+import type { BridgeContext } from '../hub/connection.js';
+import { nonNegativeInt as int, parseInput as parse } from './input.js';
 import { BridgeError } from '../store/errors.js';
 import { exportLevel, imageTiff, predictionOutlines, predictionTiff, scribblesTiff, type PredictionPart } from '../store/exports.js';
 import { importImage } from '../store/import.js';
@@ -23,11 +24,6 @@ export interface ApiOptions {
   maxJsonBytes: number;
 }
 
-function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const r = schema.safeParse(value);
-  if (!r.success) throw new BridgeError('bad-request', `${what}: ${describeIssue(r.error)}`);
-  return r.data;
-}
 
 const ProjectBody = z.object({ name: z.string().min(1).max(200), id: IdSchema.optional() }).strict();
 const ImportBody = z.object({ path: z.string().min(1).max(4096).optional(), url: z.string().url().max(4096).optional(), name: z.string().min(1).max(200).optional() }).strict()
@@ -36,12 +32,6 @@ const StrokeBody = z.object({ drawing: DrawingSchema, author: z.string().min(1).
 const UndoBody = z.object({ author: z.string().min(1).max(100).optional(), target: z.number().int().positive().optional() }).strict();
 const CurrentBody = z.object({ model: IdSchema }).strict();
 
-const int = (v: string | null, fallback: number, what: string) => {
-  if (v === null) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new BridgeError('bad-request', `${what} must be a non-negative integer, got "${v.slice(0, 40)}"`);
-  return n;
-};
 
 /** A server-side path a client asked to import: only inside the import roots, also after symlinks. */
 async function containedImportPath(requested: string, roots: readonly string[]): Promise<string> {

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import {
   FijiStrokeChunkSchema, formatFijiPoints, IdSchema, keyValueLines, outlinesToStrokes, parseFijiStroke, PROTOCOL_VERSION, type ServerMessage,
 } from '@impartial/shared';
-import { describeIssue, type BridgeContext } from '../hub/connection.js';
+import type { BridgeContext } from '../hub/connection.js';
+import { nonNegativeInt, parseInput as parse } from './input.js';
 import { BridgeError } from '../store/errors.js';
 import { exportLevel, imageTiff, predictionTiff } from '../store/exports.js';
 import type { StoredImage } from '../store/store.js';
@@ -43,11 +44,6 @@ function query(url: URL): Record<string, string> {
   return Object.fromEntries(url.searchParams.entries());
 }
 
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
-  const r = schema.safeParse(value);
-  if (!r.success) throw new BridgeError('bad-request', describeIssue(r.error));
-  return r.data;
-}
 
 export function registerFiji(router: Router, ctx: BridgeContext, token: string | null): void {
   const { store, strokes, hub, jobs } = ctx;
@@ -227,13 +223,13 @@ export function registerFiji(router: Router, ctx: BridgeContext, token: string |
     })))
     .on('GET', '/fiji/images/:image/:level/image.tif', async ({ res, params }) => {
       const image = store.image(params['image']!);
-      sendBytes(res, await imageTiff(image, levelParam(params['level']!)), 'image/tiff');
+      sendBytes(res, await imageTiff(image, nonNegativeInt(params['level']!, 0, 'level')), 'image/tiff');
     })
     .on('GET', '/fiji/predictions/:image/:model/:level/*', async ({ res, params, rest }) => {
       const part = /^(labels|probability|entropy)\.tif$/.exec(rest)?.[1] as 'labels' | 'probability' | 'entropy' | undefined;
       if (!part) throw new BridgeError('not-found', `${rest} (choose labels.tif, probability.tif or entropy.tif)`);
       const image = store.image(params['image']!);
-      sendBytes(res, await predictionTiff(store, image, params['model']!, levelParam(params['level']!), part), 'image/tiff');
+      sendBytes(res, await predictionTiff(store, image, params['model']!, nonNegativeInt(params['level']!, 0, 'level'), part), 'image/tiff');
     });
 
   function undoRedo(url: URL, op: 'undo' | 'redo'): Fields {
@@ -245,9 +241,4 @@ export function registerFiji(router: Router, ctx: BridgeContext, token: string |
   }
 }
 
-function levelParam(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new BridgeError('bad-request', `level must be a non-negative integer, got ${v.slice(0, 20)}`);
-  return n;
-}
 

@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws';
 import {
   ClientMessageSchema, PROTOCOL_VERSION, type ClientMessage, type ErrorCode, type ServerMessage,
 } from '@impartial/shared';
+import { describeIssue } from '../http/input.js';
 import type { JobManager } from '../jobs/manager.js';
 import { BridgeError } from '../store/errors.js';
 import { Store, type StoredImage } from '../store/store.js';
@@ -14,12 +15,6 @@ export interface BridgeContext { store: Store; strokes: StrokeLog; jobs: JobMana
 /** A client that reads slower than this many buffered bytes is dropped rather than letting memory grow. */
 const MAX_BUFFERED = 32 * 1024 * 1024;
 const HELLO_TIMEOUT_MS = 10_000;
-
-/** The first problem zod found, as one line a person can act on. */
-export function describeIssue(error: { issues: Array<{ path: PropertyKey[]; message: string }> }): string {
-  const i = error.issues[0]!;
-  return `${i.path.length ? i.path.map(String).join('.') : 'message'}: ${i.message}`;
-}
 
 /** One WebSocket: hello first, then messages of one image's room. Bad input gets an error, never a crash. */
 export function handleConnection(ws: WebSocket, ctx: BridgeContext): void {

@@ -7,7 +7,7 @@ import {
   DEFAULT_INSTANCE_OPTIONS, MODEL_JSON, MODEL_WEIGHTS, openArray, probabilityToInstances, readRegion, type JobRecord, type ServerMessage,
 } from '@impartial/shared';
 import { FileSystemStore } from '@impartial/shared/node';
-import { describeIssue } from '../hub/connection.js';
+import { parseInput as parse } from '../http/input.js';
 import { readBody, readJson, sendBytes, sendJson } from '../http/respond.js';
 import { readMultipart } from '../http/multipart.js';
 import type { RouteContext, Router } from '../http/router.js';
@@ -31,11 +31,6 @@ const TrainParams = z.object({
   base: z.number().int().min(2).max(128).optional(), learning_rate: z.number().positive().max(1).optional(), init: z.enum(['current', 'generic', 'scratch']).optional(),
 }).passthrough();
 
-function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const r = schema.safeParse(value);
-  if (!r.success) throw new BridgeError('bad-request', `${what}: ${describeIssue(r.error)}`);
-  return r.data;
-}
 
 /** The infer params: a multipart `params` field (MONAI's way), a JSON body, or none. */
 async function inferParams(c: RouteContext, tempDir: string): Promise<InferParams> {
