@@ -83,7 +83,7 @@ export function registerFiji(router: Router, ctx: BridgeContext, token: string |
       case 'entry': {
         const e = message.entry;
         if (e.op === 'add' || e.op === 'erase') return { type: 'stroke', entry: e.seq, op: e.op, class: e.class, width: e.width, author: e.author, points: formatFijiPoints(e.points) };
-        const target = strokes.entries(imageId, e.target - 1).find((x) => x.seq === e.target);
+        const target = strokes.entry(imageId, e.target);
         const drawn = target && (target.op === 'add' || target.op === 'erase') ? { op: target.op, class: target.class, width: target.width, points: formatFijiPoints(target.points) } : {};
         return { type: e.op, entry: e.seq, target: e.target, author: e.author, ...drawn };
       }

@@ -14,6 +14,18 @@ export function sniffImageType(head: Uint8Array): 'tiff' | 'png' | null {
   return null;
 }
 
+/** What a file on disk is by its first bytes. */
+export async function sniffImageFile(file: string): Promise<'tiff' | 'png' | null> {
+  const fh = await open(file, 'r');
+  try {
+    const head = new Uint8Array(8);
+    await fh.read(head, 0, 8, 0);
+    return sniffImageType(head);
+  } finally {
+    await fh.close();
+  }
+}
+
 /**
  * Streams a request body into a temporary file (never into memory), refused past `limit` bytes.
  * Returns the file, named by what the bytes are; the caller removes it.
@@ -32,11 +44,7 @@ export async function receiveUpload(req: IncomingMessage, tempDir: string, limit
   try {
     await pipeline(req, counter, createWriteStream(raw));
     if (size === 0) throw new BridgeError('bad-request', 'the upload is empty');
-    const fh = await open(raw, 'r');
-    const head = new Uint8Array(8);
-    await fh.read(head, 0, 8, 0);
-    await fh.close();
-    const type = sniffImageType(head);
+    const type = await sniffImageFile(raw);
     if (!type) throw new BridgeError('unsupported', 'the upload is neither a TIFF nor a PNG (by its first bytes); send a TIFF/OME-TIFF or PNG, or import an OME-Zarr by path or URL');
     const file = `${raw}.${type === 'tiff' ? 'tif' : 'png'}`;
     await rename(raw, file);

@@ -269,7 +269,8 @@ export class JobManager {
       }
       case 'tile': {
         const s = spec as InferTaskSpec;
-        const modelId = (this.store.job(job.id).result as { model: string }).model;
+        // The launched record names the model (startInfer set it), so no read per tile.
+        const modelId = (job.result as { model: string }).model;
         const prediction = this.store.putPrediction(s.image.id, modelId, { status: 'partial' });
         Object.assign(progress, { done: e.done, total: e.total });
         this.store.updateJob(job.id, { progress });
@@ -280,7 +281,7 @@ export class JobManager {
       }
       case 'infer-done': {
         const s = spec as InferTaskSpec;
-        const modelId = (this.store.job(job.id).result as { model: string }).model;
+        const modelId = (job.result as { model: string }).model;
         if (e.cancelled) return { status: 'cancelled' };
         const prediction = this.store.putPrediction(s.image.id, modelId, { status: 'complete', cells: e.cells, meanEntropy: e.meanEntropy });
         this.publish.toImage(s.image.id, { type: 'tiles', job: job.id, prediction, tiles: [] });

@@ -1,4 +1,4 @@
-import { open, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { IdSchema } from '@impartial/shared';
 import { BridgeError } from '../store/errors.js';
@@ -9,7 +9,7 @@ import type { StoredImage } from '../store/store.js';
 import { readMultipart } from '../http/multipart.js';
 import { sendBytes, sendJson } from '../http/respond.js';
 import type { RouteContext, Router } from '../http/router.js';
-import { sniffImageType } from '../http/uploads.js';
+import { sniffImageFile } from '../http/uploads.js';
 import type { MonaiApp } from './app.js';
 import { finalLabelZip, putFinalLabel, saveLabelFile } from './roi-labels.js';
 
@@ -57,12 +57,8 @@ export function registerMonaiDatastore(router: Router, app: MonaiApp, maxUploadB
     try {
       const part = form.files['file'];
       if (!part) throw new BridgeError('bad-request', 'the image goes in a multipart field named file');
-      const head = new Uint8Array(8);
-      const fh = await open(part.file, 'r');
-      await fh.read(head, 0, 8, 0);
-      await fh.close();
       // Clients declare image/png for TIFFs too (the ImPartial Fiji plugin does): the bytes decide.
-      const kind = sniffImageType(head);
+      const kind = await sniffImageFile(part.file);
       if (!kind) throw new BridgeError('unsupported', `${part.filename}: neither a TIFF nor a PNG (by its first bytes)`);
       const name = q(c, 'image') ?? path.basename(part.filename).replace(/\.(ome\.)?(tiff?|png)$/i, '');
       if (!name || name.length > 200) throw new BridgeError('bad-request', 'image id: 1-200 characters');

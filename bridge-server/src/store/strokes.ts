@@ -36,6 +36,12 @@ export class StrokeLog {
       .map((r) => JSON.parse(r.entry) as LogEntry);
   }
 
+  /** One entry of the log, or null. */
+  entry(imageId: string, seq: number): LogEntry | null {
+    const r = this.store.db.prepare('SELECT entry FROM strokes WHERE image = ? AND seq = ?').get(imageId, seq) as { entry: string } | undefined;
+    return r ? JSON.parse(r.entry) as LogEntry : null;
+  }
+
   lastSeq(imageId: string): number {
     return (this.store.db.prepare('SELECT MAX(seq) AS s FROM strokes WHERE image = ?').get(imageId) as { s: number | null }).s ?? 0;
   }
