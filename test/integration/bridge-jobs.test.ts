@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as zarr from 'zarrita';
 import FetchStore from '@zarrita/storage/fetch';
-import { readRoiZip, readTiff, type JobRecord, type ModelRecord } from '@impartial/shared';
+import { openArray, readRegion, readRoiZip, readTiff, type JobRecord, type ModelRecord } from '@impartial/shared';
+import { FileSystemStore } from '@impartial/shared/node';
 import { line, projectWithImage, startTestBridge, TestClient, type TestBridge } from '../helpers/bridge.js';
 
 /** A tiny net and a few steps: these tests check the plumbing, not accuracy (that is `npm run bench`). */
@@ -106,7 +107,12 @@ describe('bridge jobs: train -> progress -> model version -> infer -> OME-Zarr',
     assert.deepEqual(model.model.channels, [t.bridge.store.image(image).channelNames[1]]);
     c.send({ type: 'infer', ref: 'sub-i', request: { model: model.model.id, tile: 128, passes: 1 } });
     const done = await c.next((m) => m.type === 'tiles' && m.prediction.model === model.model.id && m.prediction.status === 'complete', 60_000, 'tiles');
-    assert.ok((done.prediction.cells ?? 0) >= 0);
+    // The one-channel model ran over the whole image: its prediction holds probabilities everywhere.
+    const zarr = new FileSystemStore(t.bridge.store.layout.prediction(image, model.model.id));
+    const p = await readRegion(await openArray(zarr, '0'), 0, 0, 160, 160, 0);
+    assert.equal(p.length, 160 * 160);
+    assert.ok(p.every((v) => v >= 0 && v <= 1) && p.some((v) => v > 0), 'probabilities in [0, 1], not all zero');
+    assert.equal(typeof done.prediction.cells, 'number');
     const bad = await t.api('/api/projects/p1/train', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ ...TINY, channels: [5] }) });
     assert.equal(bad.status, 400);
     assert.match(await bad.text(), /channel 5 does not exist/);

@@ -1,5 +1,5 @@
 import {
-  activeDrawings, PROTOCOL_VERSION, ServerMessageSchema, type Drawing, type InferRequest, type LogEntry, type ServerMessage,
+  activeDrawings, PROTOCOL_VERSION, ServerMessageSchema, type Drawing, type InferRequest, type LogEntry,
   type TrainRequest, type ViewState,
 } from '@impartial/shared/protocol';
 
@@ -12,7 +12,6 @@ export class BridgeClient extends EventTarget {
   readonly log: LogEntry[] = [];
   /** Strokes sent and not yet acknowledged (the "unsaved" state). */
   readonly pending = new Map<string, Drawing>();
-  welcome: Extract<ServerMessage, { type: 'welcome' }> | null = null;
   private ws: WebSocket | null = null;
   private refs = 0;
   private closed = false;
@@ -47,7 +46,6 @@ export class BridgeClient extends EventTarget {
     if (!parsed.success) return;
     const m = parsed.data;
     if (m.type === 'welcome') {
-      this.welcome = m;
       for (const e of m.entries) if (e.seq > this.seq) this.log.push(e);
       this.dispatchEvent(new CustomEvent('connection', { detail: { connected: true } }));
       // Strokes sent while disconnected go out again (each carries its own ref).

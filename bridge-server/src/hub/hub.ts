@@ -70,8 +70,6 @@ export class Hub implements Publisher {
     r.views.delete(client.id);
   }
 
-  clients(imageId: string): number { return this.rooms.get(imageId)?.clients.size ?? 0; }
-
   toImage(imageId: string, message: ServerMessage): void {
     const r = this.room(imageId);
     r.record(message);

@@ -221,10 +221,6 @@ export class Store {
     return (this.db.prepare('SELECT log FROM jobs WHERE id = ?').get(id) as { log: string } | undefined)?.log ?? '';
   }
 
-  jobOptions(id: string): unknown {
-    return JSON.parse((this.db.prepare('SELECT options FROM jobs WHERE id = ?').get(id) as { options: string }).options);
-  }
-
   jobs(project: string, limit = 50): JobRecord[] {
     return (this.db.prepare('SELECT * FROM jobs WHERE project = ? ORDER BY created DESC, id DESC LIMIT ?').all(project, limit) as JobRow[]).map((r) => this.jobOf(r));
   }
