@@ -113,6 +113,16 @@ describe('bridge jobs: train -> progress -> model version -> infer -> OME-Zarr',
     assert.equal(p.length, 160 * 160);
     assert.ok(p.every((v) => v >= 0 && v <= 1) && p.some((v) => v > 0), 'probabilities in [0, 1], not all zero');
     assert.equal(typeof done.prediction.cells, 'number');
+    // A second request for the same image and model supersedes the first, and starts once it has stopped.
+    c.send({ type: 'infer', ref: 'first', request: { model: model.model.id, tile: 64, passes: 1 } });
+    const first = await c.next((m) => m.type === 'job' && m.ref === 'first', 10_000, 'job');
+    c.send({ type: 'infer', ref: 'second', request: { model: model.model.id, tile: 64, passes: 1 } });
+    const second = await c.next((m) => m.type === 'job' && m.ref === 'second', 10_000, 'job');
+    assert.equal(second.job.status, 'queued', 'waits for the one it supersedes');
+    const ended = await c.next((m) => m.type === 'job' && m.job.id === first.job.id && m.job.status !== 'running', 60_000, 'job');
+    assert.equal(ended.job.status, 'cancelled');
+    const secondDone = await c.next((m) => m.type === 'job' && m.job.id === second.job.id && m.job.status === 'done', 60_000, 'job');
+    assert.equal(secondDone.job.result?.['model'], model.model.id);
     const bad = await t.api('/api/projects/p1/train', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ ...TINY, channels: [5] }) });
     assert.equal(bad.status, 400);
     assert.match(await bad.text(), /channel 5 does not exist/);

@@ -61,6 +61,7 @@ export class ImpartialViewer extends LitElement {
   private view: View = { target: [0, 0, 0], zoom: 0 };
   private current: Array<[number, number]> | null = null;
   private version = 0;
+  private trainingRequested = false;
   private loaded = '';
   private sourceKey(): string { return `${this.src}|${this.bridge}|${this.imageId}|${this.token}`; }
 
@@ -101,6 +102,7 @@ export class ImpartialViewer extends LitElement {
         ${this.client ? trainingPanel(this.panel, {
           train: (o) => {
             this.panel = { ...this.panel, losses: [] };
+            this.trainingRequested = true;
             const all = this.trainChannels.size === this.channels.length;
             this.client?.train({ ...o, ...(all ? {} : { channels: [...this.trainChannels].sort((a, b) => a - b) }), ...this.trainOptions });
           },
@@ -202,7 +204,8 @@ export class ImpartialViewer extends LitElement {
     on('model', (m: { model: ModelRecord; current: boolean }) => {
       this.training = `model ${m.model.id} (${m.model.steps} steps)`;
       this.panel = { ...this.panel, running: false, text: this.training, models: [...this.panel.models.filter((x) => x.id !== m.model.id), m.model], current: m.current ? m.model.id : this.panel.current };
-      this.predict();
+      // The viewer that asked for the training asks for the prediction; the others receive its tiles.
+      if (this.trainingRequested) { this.trainingRequested = false; this.predict(); }
     });
     on('tiles', (m: { prediction: PredictionRecord }) => void this.showPrediction(m.prediction));
     on('error', (m: { message: string }) => { this.status = `bridge: ${m.message}`; });

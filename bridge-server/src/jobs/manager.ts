@@ -33,6 +33,8 @@ export class JobManager {
   private readonly running = new Map<string, Running>();
   private readonly queued = new Map<string, Array<{ job: JobRecord; spec: () => TrainTaskSpec }>>();
   private readonly waiters = new Map<string, Array<(j: JobRecord) => void>>();
+  /** Inference jobs waiting for the one they supersede to stop, by "image|model". */
+  private readonly waitingInfer = new Map<string, string>();
 
   private readonly listeners = new Set<(message: ServerMessage) => void>();
   private readonly publish: Publisher;
@@ -120,11 +122,11 @@ export class JobManager {
       const v = request.viewport;
       if (v.x >= image.width || v.y >= image.height) throw new BridgeError('bad-request', `viewport starts outside the ${image.width}x${image.height} image`);
     }
-    // A newer request for the same image and model supersedes one still running.
-    for (const r of this.running.values()) {
-      if (r.job.kind === 'infer' && r.job.image === image.id && (r.job.result as { model?: string } | null)?.model === modelId) this.cancel(r.job.id);
-    }
-    const job = this.store.addJob({ id: newId('j'), project: project.id, kind: 'infer', status: 'running', image: image.id, options: request });
+    // A newer request for the same image and model supersedes one still running; it starts once that
+    // one has stopped, as both write the same prediction folder.
+    const key = `${image.id}|${modelId}`;
+    const previous = [...this.running.values()].find((r) => r.job.kind === 'infer' && r.job.image === image.id && (r.job.result as { model?: string } | null)?.model === modelId);
+    const job = this.store.addJob({ id: newId('j'), project: project.id, kind: 'infer', status: previous ? 'queued' : 'running', image: image.id, options: request });
     const withModel = this.store.updateJob(job.id, { result: { model: modelId } });
     const spec: InferTaskSpec = {
       kind: 'infer', image: { id: image.id, dir: image.dir, width: image.width, height: image.height, channels: image.channels, norm: image.norm, name: image.name, levels: image.levels, ...(select.length !== image.channels || select.some((c, i) => c !== i) ? { select } : {}) },
@@ -134,12 +136,31 @@ export class JobManager {
       ...(request.threshold !== undefined ? { threshold: request.threshold } : {}),
     };
     this.publish.toImage(image.id, { type: 'job', job: withModel });
-    this.launch(withModel, spec);
+    if (!previous) {
+      this.launch(withModel, spec);
+      return withModel;
+    }
+    this.cancel(previous.job.id);
+    const waiting = this.waitingInfer.get(key);
+    if (waiting) this.cancel(waiting);
+    this.waitingInfer.set(key, withModel.id);
+    void this.waitFor(previous.job.id).then(() => {
+      if (this.waitingInfer.get(key) !== withModel.id) return;
+      this.waitingInfer.delete(key);
+      const started = this.store.updateJob(withModel.id, { status: 'running' });
+      this.publish.toImage(image.id, { type: 'job', job: started });
+      this.launch(started, spec);
+    });
     return withModel;
   }
 
   cancel(jobId: string): JobRecord {
     const job = this.store.job(jobId);
+    for (const [key, id] of this.waitingInfer) {
+      if (id !== jobId) continue;
+      this.waitingInfer.delete(key);
+      return this.finish(this.store.updateJob(jobId, { status: 'cancelled' }));
+    }
     const queue = this.queued.get(job.project) ?? [];
     if (queue.some((q) => q.job.id === jobId)) {
       this.queued.set(job.project, queue.filter((q) => q.job.id !== jobId));
@@ -164,6 +185,8 @@ export class JobManager {
   active(): JobRecord[] { return [...this.running.values()].map((r) => r.job); }
 
   async shutdown(): Promise<void> {
+    for (const id of this.waitingInfer.values()) this.store.updateJob(id, { status: 'cancelled', error: 'the bridge shut down' });
+    this.waitingInfer.clear();
     for (const [, q] of this.queued) for (const { job } of q) this.store.updateJob(job.id, { status: 'cancelled', error: 'the bridge shut down' });
     this.queued.clear();
     await Promise.all([...this.running.values()].map(async (r) => {
