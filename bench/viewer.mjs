@@ -57,8 +57,9 @@ try {
   await a.goto(`${url}&name=alice`); await b.goto(`${url}&name=bob`);
   for (const p of [a, b]) await p.waitForFunction(() => /saved/.test(document.querySelector('impartial-viewer').shadowRoot.querySelector('.status').textContent), null, { timeout: 30_000 });
   await a.waitForTimeout(3000);
-  log('frame time while panning');
-  const pan = (page) => page.evaluate(() => new Promise((resolve) => {
+  // One pan first, untimed, loads the tiles on the path; then all layers and the image alone in
+  // alternating rounds, side by side (the same path; the view returns to where it started).
+  const pan = (page, ms) => page.evaluate((ms) => new Promise((resolve) => {
     const v = document.querySelector('impartial-viewer');
     const times = []; let last = 0; const start = performance.now(); const base = v.view.target.slice();
     const step = (now) => {
@@ -67,19 +68,28 @@ try {
       const k = (now - start) / 1000;
       v.view = { ...v.view, target: [base[0] + 200 * Math.sin(k * 2), base[1] + 120 * Math.cos(k * 2), 0] };
       v.redraw();
-      if (now - start < 4000) requestAnimationFrame(step); else resolve(times.slice(5));
+      if (now - start < ms) requestAnimationFrame(step); else { v.view = { ...v.view, target: base }; v.redraw(); resolve(times.slice(3)); }
     };
     requestAnimationFrame(step);
-  }));
-  const allOn = await pan(a);
-  await a.evaluate(() => document.querySelector('impartial-viewer').setLayers({ strokes: false, prediction: false, entropy: false }));
-  await a.waitForTimeout(1000);
-  const imageOnly = await pan(a);
-  await a.evaluate(() => document.querySelector('impartial-viewer').setLayers({ strokes: true, prediction: true, entropy: true }));
-  results.panFrameMs = { allLayers: quantile(allOn, 0.5), imageOnly: quantile(imageOnly, 0.5), ratio: quantile(allOn, 0.5) / quantile(imageOnly, 0.5), frames: [allOn.length, imageOnly.length] };
+  }), ms);
+  const mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
+  const setAll = (page, on) => page.evaluate((on) => document.querySelector('impartial-viewer').setLayers({ strokes: on, prediction: on, entropy: on }), on);
+  await pan(a, 3000);
+  log('frame time while panning: all layers vs the image alone, alternating');
+  const allOn = [], imageOnly = [];
+  for (let round = 0; round < 4; round++) {
+    await setAll(a, true); await a.waitForTimeout(300); allOn.push(...await pan(a, 3000));
+    await setAll(a, false); await a.waitForTimeout(300); imageOnly.push(...await pan(a, 3000));
+  }
+  await setAll(a, true);
+  results.panFrameMs = {
+    allLayers: { p50: quantile(allOn, 0.5), mean: mean(allOn) }, imageOnly: { p50: quantile(imageOnly, 0.5), mean: mean(imageOnly) },
+    ratioMean: mean(allOn) / mean(imageOnly), ratioP50: quantile(allOn, 0.5) / quantile(imageOnly, 0.5), frames: [allOn.length, imageOnly.length],
+  };
 
   log('stroke -> visible on a second viewer');
   await b.bringToFront();
+  results.strokeToSecondViewerMs = {};
   await b.evaluate(() => {
     window.__seen = [];
     // Received, then on screen: the first frame deck finishes after the entry arrived has drawn it.
@@ -98,7 +108,7 @@ try {
   await b.waitForTimeout(500);
   const seen = await b.evaluate(() => window.__seen);
   const got = seen.slice(-30).map((s, k) => s.got - sent[k]), shown = seen.slice(-30).map((s, k) => s.shown - sent[k]);
-  results.strokeToSecondViewerMs = { received: { p50: quantile(got, 0.5), p90: quantile(got, 0.9) }, shown: { p50: quantile(shown, 0.5), p90: quantile(shown, 0.9) }, n: shown.length };
+  Object.assign(results.strokeToSecondViewerMs, { received: { p50: quantile(got, 0.5), p90: quantile(got, 0.9) }, shown: { p50: quantile(shown, 0.5), p90: quantile(shown, 0.9) }, n: shown.length });
   ws.close();
 } finally {
   await browser.close();

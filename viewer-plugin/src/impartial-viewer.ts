@@ -4,10 +4,11 @@ import { getImageSize, loadOmeZarrFromStore } from '@vivjs/loaders';
 import FetchStore from '@zarrita/storage/fetch';
 import type { Drawing, ModelRecord, PredictionRecord, Rect, ViewState } from '@impartial/shared/protocol';
 import { BridgeClient } from './bridge-client.js';
-import { autoContrast, channelSettings, entropyLayer, imageLayer, type ChannelSetting, type LoadedZarr } from './layers/image.js';
+import { autoContrast, channelSettings, imageLayer, type ChannelSetting, type LoadedZarr } from './layers/image.js';
 import { channelPanel } from './panels/channels.js';
 import { trainingPanel, type TrainingView } from './panels/training.js';
-import { labelsLayer, type LabelStyle } from './layers/labels.js';
+import { predictionLayer, type Refresh } from './layers/prediction.js';
+import type { LabelStyle, OverlayStyle } from './layers/overlay-pixels.js';
 import { strokeLayer, type ShownStroke } from './layers/strokes.js';
 
 type Tool = 'pan' | 'brush' | 'erase';
@@ -60,7 +61,8 @@ export class ImpartialViewer extends LitElement {
   private deck: Deck | null = null;
   private view: View = { target: [0, 0, 0], zoom: 0 };
   private current: Array<[number, number]> | null = null;
-  private version = 0;
+  /** Which prediction tiles to fetch again (what the bridge's `tiles` messages announced). */
+  private refresh: Refresh = { serial: 0, rects: 'all' };
   private trainingRequested = false;
   private loaded = '';
   private sourceKey(): string { return `${this.src}|${this.bridge}|${this.imageId}|${this.token}`; }
@@ -120,6 +122,9 @@ export class ImpartialViewer extends LitElement {
     this.deck = new Deck({
       parent: this.renderRoot.querySelector('.stage') as HTMLDivElement,
       views: new OrthographicView({ id: 'ortho', controller: true }), viewState: this.view as never,
+      // No multisampling: images and label tiles are pixels, not vector edges, and on machines
+      // without a GPU (software WebGL) it multiplies the cost of every layer's pass.
+      deviceProps: { webgl: { antialias: false } },
       onViewStateChange: ({ viewState }: { viewState: unknown }) => { this.view = viewState as unknown as View; this.redraw(); this.emitView(); },
       // A frame is on screen: what latency measurements (and hosts that sync to frames) listen for.
       onAfterRender: () => this.dispatchEvent(new CustomEvent('rendered')),
@@ -207,7 +212,7 @@ export class ImpartialViewer extends LitElement {
       // The viewer that asked for the training asks for the prediction; the others receive its tiles.
       if (this.trainingRequested) { this.trainingRequested = false; this.predict(); }
     });
-    on('tiles', (m: { prediction: PredictionRecord }) => void this.showPrediction(m.prediction));
+    on('tiles', (m: { prediction: PredictionRecord; tiles: Rect[] }) => void this.showPrediction(m.prediction, m.tiles));
     on('error', (m: { message: string }) => { this.status = `bridge: ${m.message}`; });
     c.connect();
   }
@@ -232,7 +237,8 @@ export class ImpartialViewer extends LitElement {
     this.client.infer({ ...(viewport ? { viewport } : {}), ...(passes ? { passes } : {}) });
   }
 
-  private async showPrediction(record: PredictionRecord): Promise<void> {
+  /** Shows a model's prediction; `tiles` (level-0 rectangles) are what changed since the last call, none: everything. */
+  async showPrediction(record: PredictionRecord, tiles: readonly Rect[] = []): Promise<void> {
     if (!this.prediction || this.prediction.record.model !== record.model) {
       const base = new URL(record.url, this.bridge).href;
       try {
@@ -242,8 +248,8 @@ export class ImpartialViewer extends LitElement {
         return; // not written yet: the next tiles message tries again
       }
     }
+    else this.refresh = { serial: this.refresh.serial + 1, rects: tiles.length ? tiles : 'all' };
     this.prediction.record = record;
-    this.version++;
     this.redraw();
     if (record.status === 'complete') this.dispatchEvent(new CustomEvent('prediction', { detail: record, bubbles: true, composed: true }));
   }
@@ -340,7 +346,9 @@ export class ImpartialViewer extends LitElement {
 
   /** Layers are rebuilt only when what they show changes: a new Viv or tile layer instance would refetch tiles and recompile shaders. */
   private readonly memo = new Map<string, { key: string; layer: unknown }>();
+  private readonly memoUsed = new Set<string>();
   private cached<T>(name: string, key: string, make: () => T): T {
+    this.memoUsed.add(name);
     const hit = this.memo.get(name);
     if (hit && hit.key === key) return hit.layer as T;
     const layer = make();
@@ -357,16 +365,18 @@ export class ImpartialViewer extends LitElement {
     const p = this.prediction;
     const l = this.layers;
     const shownStrokes = [...strokes, ...pending];
-    this.deck.setProps({
-      viewState: this.view as never,
-      layers: [
-        this.cached('image', JSON.stringify(this.channels), () => imageLayer(image, this.channels)),
-        p && l.entropy ? this.cached('entropy', `${this.version}|${l.entropyOpacity}|${l.entropyLow}`, () => entropyLayer(p.image, l.entropyOpacity, this.version, l.entropyLow)) : null,
-        p && l.prediction ? this.cached('labels', `${this.version}|${l.predictionOpacity}|${l.labelStyle}`, () => labelsLayer(p.labels, l.predictionOpacity, this.version, l.labelStyle)) : null,
-        l.strokes ? this.cached('strokes', `${this.client?.seq ?? 0}|${pending.length}`, () => strokeLayer('strokes', shownStrokes)) : null,
-        strokeLayer(`drawing-${this.current?.length ?? 0}`, drawing),
-      ],
-    });
+    const overlay: OverlayStyle = { cells: l.prediction, cellOpacity: l.predictionOpacity, cellStyle: l.labelStyle, entropy: l.entropy, entropyOpacity: l.entropyOpacity, entropyLow: l.entropyLow };
+    this.memoUsed.clear();
+    const layers = [
+      this.cached('image', JSON.stringify(this.channels), () => imageLayer(image, this.channels)),
+      p ? this.cached('prediction', `${p.record.model}|${this.refresh.serial}|${JSON.stringify(overlay)}`, () => predictionLayer(`prediction-${p.record.model}`, p.labels, p.image, overlay, this.refresh, overlay.cells || overlay.entropy)) : null,
+      this.cached('strokes', `${this.client?.seq ?? 0}|${pending.length}|${l.strokes}`, () => strokeLayer('strokes', shownStrokes, l.strokes)),
+      strokeLayer(`drawing-${this.current?.length ?? 0}`, drawing),
+    ];
+    // deck finalizes a layer it no longer draws: one that comes back must be a new instance. (Hidden
+    // layers stay, with `visible: false`, so that showing them again needs no refetch.)
+    for (const name of this.memo.keys()) if (!this.memoUsed.has(name)) this.memo.delete(name);
+    this.deck.setProps({ viewState: this.view as never, layers });
   }
 }
 

@@ -1,5 +1,5 @@
 import { MultiscaleImageLayer } from '@vivjs/layers';
-import { AdditiveColormapExtension } from '@vivjs/extensions';
+import { ColorPaletteExtension } from '@vivjs/extensions';
 import { getChannelStats, type loadOmeZarr } from '@vivjs/loaders';
 
 export type LoadedZarr = Awaited<ReturnType<typeof loadOmeZarr>>;
@@ -28,16 +28,8 @@ export function imageLayer(image: LoadedZarr, channels: readonly ChannelSetting[
     id: 'image', loader: image.data, pickable: false,
     selections: shown.map((c) => (labels.includes('c') ? { c: c.index } : {})),
     colors: shown.map((c) => c.color), contrastLimits: shown.map((c) => c.window), channelsVisible: shown.map(() => true),
-  } as never);
-}
-
-/** Entropy (channel 1 of a prediction) as an inferno heatmap; near-certain pixels stay transparent. */
-export function entropyLayer(prediction: LoadedZarr, opacity: number, version: number, low = 0.05) {
-  return new MultiscaleImageLayer({
-    id: `entropy-${version}`, loader: prediction.data, pickable: false, selections: [{ c: 1 }], contrastLimits: [[low, Math.LN2]],
-    channelsVisible: [true], extensions: [new AdditiveColormapExtension()], colormap: 'inferno', opacity, useTransparentColor: true,
-    // No low-resolution background pass under the tiles: one full-view pass less per frame.
-    excludeBackground: true,
+    // Additive colours, one per channel (Viv's default, named so the choice is visible here).
+    extensions: [new ColorPaletteExtension()],
   } as never);
 }
 

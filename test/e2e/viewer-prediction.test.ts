@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { decode as decodePng } from 'fast-png';
+import type { Browser, Page } from 'playwright-core';
+import type { ImageRecord } from '@impartial/shared';
+import type { PredictionRecord } from '@impartial/shared/protocol';
+import { line, projectWithImage, startTestBridge, TestClient, type TestBridge } from '../helpers/bridge.js';
+import { chromiumMissing, keepScreenshot, launchChromium } from '../helpers/browser.js';
+
+const missing = process.env['CI'] ? undefined : chromiumMissing();
+
+/** Share of pixels (right of the side panel) that differ clearly between two screenshots. */
+function changed(x: Buffer, y: Buffer): number {
+  const a = decodePng(new Uint8Array(x)), b = decodePng(new Uint8Array(y));
+  let n = 0, hit = 0;
+  for (let r = 40; r < a.height - 40; r++) for (let c = 0; c < a.width - 250; c++) {
+    const o = (r * a.width + c) * a.channels;
+    n++;
+    if (Math.abs(a.data[o]! - b.data[o]!) + Math.abs(a.data[o + 1]! - b.data[o + 1]!) + Math.abs(a.data[o + 2]! - b.data[o + 2]!) > 60) hit++;
+  }
+  return hit / n;
+}
+
+type Viewer = { setLayers(l: object): void; showPrediction(r: unknown, tiles?: unknown[]): Promise<void>; prediction: { record: PredictionRecord } | null };
+
+describe('<impartial-viewer> prediction overlay', { skip: missing, timeout: 300_000 }, () => {
+  let t: TestBridge;
+  let browser: Browser;
+  let image: ImageRecord;
+  let page: Page;
+  let record: PredictionRecord;
+  const chunkRequests: string[] = [];
+
+  before(async () => {
+    const absent = chromiumMissing();
+    if (absent) throw new Error(`CI must run the browser tests: ${absent}`);
+    t = await startTestBridge();
+    image = await projectWithImage(t, 768, 7);
+    const ws = await TestClient.join(t.bridge, image.id, 'annotator');
+    ws.send({ type: 'draw', ref: 'fg', drawing: line(100, 100, 400, 400, 1, 4) });
+    ws.send({ type: 'draw', ref: 'bg', drawing: line(500, 50, 700, 300, 2, 4) });
+    ws.send({ type: 'train-start', ref: 't', options: { steps: 3, depth: 2, base: 4, batchSize: 2, patch: 32, init: 'scratch' } });
+    await ws.next((m) => m.type === 'model', 120_000);
+    ws.send({ type: 'infer', ref: 'i', request: { passes: 1, tile: 256 } });
+    const done = await ws.next((m) => m.type === 'tiles' && m.prediction.status === 'complete', 120_000);
+    record = (done as { prediction: PredictionRecord }).prediction;
+    ws.close();
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1000, height: 700 } });
+    // Chunk reads of the prediction (not its metadata): what a refresh costs.
+    page.on('request', (r) => { const u = r.url(); if (u.includes(record.url) && !/\.z(attrs|array|group)$|zarr\.json$/.test(u)) chunkRequests.push(u); });
+    await page.goto(`${t.bridge.viewerUrl}?image=${image.id}&name=viewer`);
+    await page.waitForFunction(() => (document.querySelector('impartial-viewer') as unknown as Viewer).prediction?.record.status === 'complete', null, { timeout: 30_000 });
+    await page.waitForTimeout(1500);
+  });
+  after(async () => { await browser?.close(); await t?.stop(); });
+
+  it('hides and shows the overlay again (a hidden layer comes back without refetching)', async () => {
+    const shown = await keepScreenshot(page, 'overlay-shown');
+    await page.evaluate(() => (document.querySelector('impartial-viewer') as unknown as Viewer).setLayers({ prediction: false, entropy: false }));
+    await page.waitForTimeout(800);
+    const hidden = await keepScreenshot(page, 'overlay-hidden');
+    assert.ok(changed(shown, hidden) > 0.05, `hiding the overlay changed the view (${(changed(shown, hidden) * 100).toFixed(1)}%)`);
+    const before = chunkRequests.length;
+    await page.evaluate(() => (document.querySelector('impartial-viewer') as unknown as Viewer).setLayers({ prediction: true, entropy: true }));
+    await page.waitForTimeout(800);
+    const again = await keepScreenshot(page, 'overlay-shown-again');
+    assert.ok(changed(shown, again) < 0.01, `the overlay is back as it was (${(changed(shown, again) * 100).toFixed(2)}% differ)`);
+    assert.equal(chunkRequests.length, before, 'showing a hidden overlay fetched nothing');
+  });
+
+  it('refetches only the tiles a `tiles` message names, and every visible tile when the prediction completes', async () => {
+    const refresh = async (tiles: unknown[]) => {
+      const start = chunkRequests.length;
+      await page.evaluate(([r, tl]) => (document.querySelector('impartial-viewer') as unknown as Viewer).showPrediction(r, tl), [record, tiles] as const);
+      await page.waitForTimeout(1000);
+      return chunkRequests.slice(start);
+    };
+    const one = await refresh([{ x: 0, y: 0, width: 256, height: 256 }]);
+    // One tile of the shown level: its labels chunk and its entropy chunk.
+    assert.equal(one.length, 2, `one tile refetched: ${one.join(', ')}`);
+    const all = await refresh([]);
+    assert.ok(all.length >= 8, `a complete prediction refetches every visible tile (${all.length} chunks)`);
+  });
+});

@@ -1,0 +1,72 @@
+import { LayerExtension, type UpdateParameters } from '@deck.gl/core';
+import { TileLayer } from '@deck.gl/geo-layers';
+import { BitmapLayer } from '@deck.gl/layers';
+import { getImageSize } from '@vivjs/loaders';
+import type { Rect } from '@impartial/shared/protocol';
+import type { LoadedZarr } from './image.js';
+import { overlayPixels, type OverlayStyle } from './overlay-pixels.js';
+
+/** Tiles of the prediction that changed since the last refresh (level-0 pixels), or all of them. */
+export interface Refresh { serial: number; rects: readonly Rect[] | 'all' }
+
+interface TileData { labels: ArrayLike<number> | null; entropy: ArrayLike<number> | null; width: number; height: number; shown?: { key: string; image: ImageData | null } }
+interface TileHeader { bbox: { left: number; top: number; right: number; bottom: number }; index: { x: number; y: number; z: number }; content: TileData | null; setNeedsReload(): void }
+type Props = { refresh: Refresh; overlay: OverlayStyle; labels: LoadedZarr; prediction: LoadedZarr };
+
+const meets = (t: TileHeader['bbox'], r: Rect) => t.left < r.x + r.width && r.x < t.right && t.top < r.y + r.height && r.y < t.bottom;
+
+/**
+ * A prediction (instance labels and entropy) as one tiled overlay. A new `refresh` reloads only the
+ * tiles that meet its rectangles, showing the old pixels until the new ones arrive; a new `overlay`
+ * style recolours the tiles already fetched.
+ */
+class PredictionTileLayer extends TileLayer<TileData, Props> {
+  static override layerName = 'PredictionTileLayer';
+
+  override updateState(params: UpdateParameters<this>): void {
+    const tileset = this.state.tileset as unknown as { tiles: TileHeader[] } | null;
+    const refresh = (this.props as unknown as Props).refresh, before = (params.oldProps as Partial<Props>).refresh;
+    if (tileset && before && refresh.serial !== before.serial) {
+      for (const tile of tileset.tiles) if (refresh.rects === 'all' || refresh.rects.some((r) => meets(tile.bbox, r))) tile.setNeedsReload();
+    }
+    super.updateState(params);
+  }
+}
+
+/** Transparent overlay pixels are discarded, not blended: on a software rasteriser (no GPU) blending is what a pass costs. */
+class DiscardTransparent extends LayerExtension {
+  static override extensionName = 'DiscardTransparent';
+  override getShaders() { return { inject: { 'fs:DECKGL_FILTER_COLOR': 'if (color.a == 0.0) discard;' } }; }
+}
+const discardTransparent = new DiscardTransparent();
+
+async function fetchTile(labels: LoadedZarr, prediction: LoadedZarr, x: number, y: number, level: number, signal?: AbortSignal): Promise<TileData | null> {
+  const get = (source: LoadedZarr, selection: object) => source.data[level]!.getTile({ x, y, selection, signal } as never) as Promise<{ data: ArrayLike<number>; width: number; height: number }>;
+  const [l, e] = await Promise.allSettled([get(labels, {}), get(prediction, { c: 1 })]);
+  const some = l.status === 'fulfilled' ? l.value : e.status === 'fulfilled' ? e.value : null;
+  if (!some) return null;
+  return { labels: l.status === 'fulfilled' ? l.value.data : null, entropy: e.status === 'fulfilled' ? e.value.data : null, width: some.width, height: some.height };
+}
+
+export function predictionLayer(id: string, labels: LoadedZarr, prediction: LoadedZarr, overlay: OverlayStyle, refresh: Refresh, visible: boolean) {
+  const source = labels.data;
+  const { width, height } = getImageSize(source[0]!);
+  const styleKey = JSON.stringify(overlay);
+  return new PredictionTileLayer({
+    id, visible, refresh, overlay, labels, prediction,
+    tileSize: source[0]!.tileSize, extent: [0, 0, width, height], minZoom: -(source.length - 1), maxZoom: 0, refinementStrategy: 'no-overlap',
+    getTileData: ({ index: { x, y, z }, signal }: { index: { x: number; y: number; z: number }; signal?: AbortSignal }) =>
+      fetchTile(labels, prediction, x, y, Math.round(-z), signal).catch(() => null),
+    renderSubLayers: (p: { id: string; data: TileData | null; tile: TileHeader }) => {
+      const d = p.data;
+      if (!d) return null;
+      if (d.shown?.key !== styleKey) {
+        const rgba = overlayPixels(d.labels, d.entropy, d.width, d.height, overlay);
+        d.shown = { key: styleKey, image: rgba.some((v, i) => (i & 3) === 3 && v > 0) ? new ImageData(rgba, d.width, d.height) : null };
+      }
+      if (!d.shown.image) return null; // nothing to draw here
+      const { left, top } = p.tile.bbox, s = 2 ** Math.round(-p.tile.index.z);
+      return new BitmapLayer({ id: p.id, image: d.shown.image, bounds: [left, top + d.height * s, left + d.width * s, top], textureParameters: { minFilter: 'nearest', magFilter: 'nearest' }, extensions: [discardTransparent] } as never);
+    },
+  } as never);
+}
