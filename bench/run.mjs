@@ -101,7 +101,7 @@ if (only !== 'engine') {
   else {
     console.log('\nViewer (<impartial-viewer>, headless Chromium, WebGL on SwiftShader: software rendering)');
     console.log(`  first image frame after page load        p50 ${f(v.firstFrameMs.p50, 0)} ms`);
-    console.log(`  frame time panning, all layers / image   ${f(v.panFrameMs.allLayers, 1)} / ${f(v.panFrameMs.imageOnly, 1)} ms (ratio ${f(v.panFrameMs.ratio, 2)})`);
+    console.log(`  frame time panning, all layers / image   ${f(v.panFrameMs.allLayers, 1)} / ${f(v.panFrameMs.imageOnly, 1)} ms (ratio ${f(v.panFrameMs.ratio, 2)}; mean per 3-s round, median of ${v.panFrameMs.rounds.allLayers.length} alternating rounds)`);
     console.log(`  stroke -> second viewer, received / shown p50 ${f(v.strokeToSecondViewerMs.received.p50, 0)} / ${f(v.strokeToSecondViewerMs.shown.p50, 0)} ms  p90 ${f(v.strokeToSecondViewerMs.received.p90, 0)} / ${f(v.strokeToSecondViewerMs.shown.p90, 0)} ms`);
     console.log(`  bundle (gzip): the element ${f(v.bundle.elementGzipKb, 0)} kB, everything incl. lazy codecs ${f(v.bundle.allGzipKb, 0)} kB`);
   }

@@ -21,7 +21,7 @@ function changed(x: Buffer, y: Buffer): number {
   return hit / n;
 }
 
-type Viewer = { setLayers(l: object): void; showPrediction(r: unknown, tiles?: unknown[]): Promise<void>; prediction: { record: PredictionRecord } | null };
+type Viewer = { setLayers(l: object): void; showPrediction(r: unknown, tiles?: unknown[]): Promise<void>; prediction: { record: PredictionRecord; tiles: unknown } | null; overlayInImagePass: boolean };
 
 describe('<impartial-viewer> prediction overlay', { skip: missing, timeout: 300_000 }, () => {
   let t: TestBridge;
@@ -54,6 +54,20 @@ describe('<impartial-viewer> prediction overlay', { skip: missing, timeout: 300_
     await page.waitForTimeout(1500);
   });
   after(async () => { await browser?.close(); await t?.stop(); });
+
+  it('draws the overlay in the image layer\'s pass, or in its own: the same picture', async () => {
+    assert.ok(await page.evaluate(() => !!(document.querySelector('impartial-viewer') as unknown as Viewer).prediction?.tiles), 'same tile grid: drawn in the image pass');
+    const fused = await keepScreenshot(page, 'overlay-in-image-pass');
+    const other = await browser.newPage({ viewport: { width: 1000, height: 700 } });
+    await other.addInitScript(() => { customElements.whenDefined('impartial-viewer').then(() => { (document.querySelector('impartial-viewer') as unknown as Viewer).overlayInImagePass = false; }); });
+    await other.goto(`${t.bridge.viewerUrl}?image=${image.id}&name=other`);
+    await other.waitForFunction(() => (document.querySelector('impartial-viewer') as unknown as Viewer).prediction?.record.status === 'complete', null, { timeout: 30_000 });
+    await other.waitForTimeout(1500);
+    assert.equal(await other.evaluate(() => (document.querySelector('impartial-viewer') as unknown as Viewer).prediction?.tiles), null, 'drawn as its own layer');
+    const separate = await keepScreenshot(other, 'overlay-own-pass');
+    await other.close();
+    assert.ok(changed(fused, separate) < 0.02, `both ways draw the same overlay (${(changed(fused, separate) * 100).toFixed(2)}% differ)`);
+  });
 
   it('hides and shows the overlay again (a hidden layer comes back without refetching)', async () => {
     const shown = await keepScreenshot(page, 'overlay-shown');

@@ -4,11 +4,12 @@ import { getImageSize, loadOmeZarrFromStore } from '@vivjs/loaders';
 import FetchStore from '@zarrita/storage/fetch';
 import type { Drawing, ModelRecord, PredictionRecord, Rect, ViewState } from '@impartial/shared/protocol';
 import { BridgeClient } from './bridge-client.js';
-import { autoContrast, channelSettings, imageLayer, type ChannelSetting, type LoadedZarr } from './layers/image.js';
+import { autoContrast, channelSettings, imageLayer, sameTileGrid, type ChannelSetting, type LoadedZarr } from './layers/image.js';
 import { channelPanel } from './panels/channels.js';
 import { trainingPanel, type TrainingView } from './panels/training.js';
 import { predictionLayer, type Refresh } from './layers/prediction.js';
 import type { LabelStyle, OverlayStyle } from './layers/overlay-pixels.js';
+import { OverlayTiles } from './layers/overlay-extension.js';
 import { strokeLayer, type ShownStroke } from './layers/strokes.js';
 
 type Tool = 'pan' | 'brush' | 'erase';
@@ -52,10 +53,13 @@ export class ImpartialViewer extends LitElement {
   client: BridgeClient | null = null;
   image: LoadedZarr | null = null;
   channels: ChannelSetting[] = [];
-  prediction: { record: PredictionRecord; image: LoadedZarr; labels: LoadedZarr } | null = null;
+  /** The shown prediction; `tiles` is set when its overlay is drawn in the image's pass (same tile grid). */
+  prediction: { record: PredictionRecord; image: LoadedZarr; labels: LoadedZarr; tiles: OverlayTiles | null } | null = null;
   layers = { strokes: true, prediction: true, entropy: true, predictionOpacity: 0.6, entropyOpacity: 0.55, entropyLow: 0.05, labelStyle: 'both' as LabelStyle };
   /** The channels the model reads (chosen apart from those shown); all by default. */
   trainChannels = new Set<number>();
+  /** Draw the prediction overlay inside the image layer's pass when the tile grids match (off: its own pass). */
+  overlayInImagePass = true;
   /** What the Train button asks for (budget, model size: see TrainRequest). */
   trainOptions: Record<string, unknown> = {};
   private deck: Deck | null = null;
@@ -243,7 +247,7 @@ export class ImpartialViewer extends LitElement {
       const base = new URL(record.url, this.bridge).href;
       try {
         const [image, labels] = await Promise.all([openZarr(base, this.token || null), openZarr(`${base}labels/instances/`, this.token || null)]);
-        this.prediction = { record, image, labels };
+        this.prediction = { record, image, labels, tiles: this.overlayInImagePass && this.image && sameTileGrid(this.image, labels) ? new OverlayTiles() : null };
       } catch {
         return; // not written yet: the next tiles message tries again
       }
@@ -365,11 +369,12 @@ export class ImpartialViewer extends LitElement {
     const p = this.prediction;
     const l = this.layers;
     const shownStrokes = [...strokes, ...pending];
+    const overlayOn = l.prediction || l.entropy;
     const overlay: OverlayStyle = { cells: l.prediction, cellOpacity: l.predictionOpacity, cellStyle: l.labelStyle, entropy: l.entropy, entropyOpacity: l.entropyOpacity, entropyLow: l.entropyLow };
     this.memoUsed.clear();
     const layers = [
-      this.cached('image', JSON.stringify(this.channels), () => imageLayer(image, this.channels)),
-      p ? this.cached('prediction', `${p.record.model}|${this.refresh.serial}|${JSON.stringify(overlay)}`, () => predictionLayer(`prediction-${p.record.model}`, p.labels, p.image, overlay, this.refresh, overlay.cells || overlay.entropy)) : null,
+      this.cached('image', `${JSON.stringify(this.channels)}|${p?.record.model}|${overlayOn}`, () => imageLayer(image, this.channels, p?.tiles ?? null, overlayOn && !!p?.tiles)),
+      p ? this.cached('prediction', `${p.record.model}|${this.refresh.serial}|${JSON.stringify(overlay)}`, () => predictionLayer(`prediction-${p.record.model}`, p.labels, p.image, overlay, this.refresh, overlayOn, p.tiles)) : null,
       this.cached('strokes', `${this.client?.seq ?? 0}|${pending.length}|${l.strokes}`, () => strokeLayer('strokes', shownStrokes, l.strokes)),
       strokeLayer(`drawing-${this.current?.length ?? 0}`, drawing),
     ];

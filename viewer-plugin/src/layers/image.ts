@@ -1,6 +1,7 @@
 import { MultiscaleImageLayer } from '@vivjs/layers';
 import { ColorPaletteExtension } from '@vivjs/extensions';
-import { getChannelStats, type loadOmeZarr } from '@vivjs/loaders';
+import { getChannelStats, getImageSize, type loadOmeZarr } from '@vivjs/loaders';
+import { OverlayTileExtension, type OverlayTiles } from './overlay-extension.js';
 
 export type LoadedZarr = Awaited<ReturnType<typeof loadOmeZarr>>;
 
@@ -20,8 +21,18 @@ export function channelSettings(image: LoadedZarr): ChannelSetting[] {
   });
 }
 
-/** The multi-channel image as a Viv layer (at most 6 channels drawn at once). */
-export function imageLayer(image: LoadedZarr, channels: readonly ChannelSetting[]) {
+const overlayTileExtension = new OverlayTileExtension();
+
+/** Whether a prediction's pyramid tiles the image the same way (then its overlay can be drawn in the image's pass). */
+export function sameTileGrid(image: LoadedZarr, other: LoadedZarr): boolean {
+  const a = image.data, b = other.data;
+  const sa = getImageSize(a[0]!), sb = getImageSize(b[0]!);
+  // Signed integer images would need signed overlay textures: they keep the overlay's own pass.
+  return a.length === b.length && a[0]!.tileSize === b[0]!.tileSize && sa.width === sb.width && sa.height === sb.height && !/^Int/.test(a[0]!.dtype);
+}
+
+/** The multi-channel image as a Viv layer (at most 6 channels drawn at once), with the prediction overlay's tiles drawn in when given. */
+export function imageLayer(image: LoadedZarr, channels: readonly ChannelSetting[], overlayTiles: OverlayTiles | null = null, overlayEnabled = false) {
   const labels = image.data[0]!.labels as string[];
   const shown = channels.filter((c) => c.visible).slice(0, 6);
   return new MultiscaleImageLayer({
@@ -29,7 +40,7 @@ export function imageLayer(image: LoadedZarr, channels: readonly ChannelSetting[
     selections: shown.map((c) => (labels.includes('c') ? { c: c.index } : {})),
     colors: shown.map((c) => c.color), contrastLimits: shown.map((c) => c.window), channelsVisible: shown.map(() => true),
     // Additive colours, one per channel (Viv's default, named so the choice is visible here).
-    extensions: [new ColorPaletteExtension()],
+    extensions: [new ColorPaletteExtension(), overlayTileExtension], overlayTiles, overlayEnabled,
   } as never);
 }
 

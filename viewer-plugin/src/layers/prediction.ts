@@ -5,6 +5,7 @@ import { getImageSize } from '@vivjs/loaders';
 import type { Rect } from '@impartial/shared/protocol';
 import type { LoadedZarr } from './image.js';
 import { overlayPixels, type OverlayStyle } from './overlay-pixels.js';
+import type { OverlayTiles } from './overlay-extension.js';
 
 /** Tiles of the prediction that changed since the last refresh (level-0 pixels), or all of them. */
 export interface Refresh { serial: number; rects: readonly Rect[] | 'all' }
@@ -48,7 +49,11 @@ async function fetchTile(labels: LoadedZarr, prediction: LoadedZarr, x: number, 
   return { labels: l.status === 'fulfilled' ? l.value.data : null, entropy: e.status === 'fulfilled' ? e.value.data : null, width: some.width, height: some.height };
 }
 
-export function predictionLayer(id: string, labels: LoadedZarr, prediction: LoadedZarr, overlay: OverlayStyle, refresh: Refresh, visible: boolean) {
+/**
+ * The prediction overlay. With `into`, its coloured tiles go to the image layer, which draws them in
+ * its own pass (same tile grid); without, they are drawn here as bitmaps over the image.
+ */
+export function predictionLayer(id: string, labels: LoadedZarr, prediction: LoadedZarr, overlay: OverlayStyle, refresh: Refresh, visible: boolean, into: OverlayTiles | null = null) {
   const source = labels.data;
   const { width, height } = getImageSize(source[0]!);
   const styleKey = JSON.stringify(overlay);
@@ -59,11 +64,13 @@ export function predictionLayer(id: string, labels: LoadedZarr, prediction: Load
       fetchTile(labels, prediction, x, y, Math.round(-z), signal).catch(() => null),
     renderSubLayers: (p: { id: string; data: TileData | null; tile: TileHeader }) => {
       const d = p.data;
-      if (!d) return null;
+      if (!d) { into?.set(p.tile.index.x, p.tile.index.y, p.tile.index.z, null); return null; }
       if (d.shown?.key !== styleKey) {
         const rgba = overlayPixels(d.labels, d.entropy, d.width, d.height, overlay);
         d.shown = { key: styleKey, image: rgba.some((v, i) => (i & 3) === 3 && v > 0) ? new ImageData(rgba, d.width, d.height) : null };
       }
+      const { x, y, z } = p.tile.index;
+      if (into) { into.set(x, y, z, d.shown.image); return null; }
       if (!d.shown.image) return null; // nothing to draw here
       const { left, top } = p.tile.bbox, s = 2 ** Math.round(-p.tile.index.z);
       return new BitmapLayer({ id: p.id, image: d.shown.image, bounds: [left, top + d.height * s, left + d.width * s, top], textureParameters: { minFilter: 'nearest', magFilter: 'nearest' }, extensions: [discardTransparent] } as never);
