@@ -60,6 +60,30 @@ describe('bridge live sync over real WebSockets', () => {
     b.close(); again.close();
   });
 
+  it('a drawing sent again with the same ref (its acknowledgement was lost) is saved once', async () => {
+    const a = await TestClient.join(t.bridge, image, 'erin');
+    const b = await TestClient.join(t.bridge, image, 'frank');
+    a.send({ type: 'draw', ref: 'once', drawing: line(10, 60, 30, 60) });
+    const first = await a.next((m) => m.type === 'entry' && m.ref === 'once', 10_000, 'entry');
+    assert.equal(first.entry.ref, 'once', 'the entry keeps the sender\'s ref');
+    // The connection drops before the ack arrives: the client reconnects and sends it again.
+    const again = await TestClient.join(t.bridge, image, 'erin', first.entry.seq - 1);
+    assert.equal(again.of('welcome')[0]!.entries[0]!.ref, 'once', 'the welcome shows which refs are saved');
+    again.send({ type: 'draw', ref: 'once', drawing: line(10, 60, 30, 60) });
+    const second = await again.next((m) => m.type === 'entry' && m.ref === 'once', 10_000, 'entry');
+    assert.equal(second.entry.seq, first.entry.seq, 'acknowledged with the entry it already made');
+    // Another author may use the same ref: that is a new drawing.
+    b.send({ type: 'draw', ref: 'once', drawing: line(10, 70, 30, 70) });
+    const other = await b.next((m) => m.type === 'entry' && m.ref === 'once', 10_000, 'entry');
+    assert.equal(other.entry.seq, first.entry.seq + 1, 'nothing was appended in between');
+    // Over HTTP too: a retried POST with a ref returns the same entry (200, not 201).
+    const post = () => t.api(`/api/images/${image}/strokes`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ drawing: line(10, 80, 30, 80), author: 'script', ref: 'r-1' }) });
+    const p1 = await post(), p2 = await post();
+    assert.deepEqual([p1.status, p2.status], [201, 200]);
+    assert.equal((await p1.json() as LogEntry).seq, (await p2.json() as LogEntry).seq);
+    a.close(); b.close(); again.close();
+  });
+
   it('derives labels/scribbles from the log, readable as OME-Zarr over HTTP', async () => {
     const c = await TestClient.join(t.bridge, image, 'erin');
     c.send({ type: 'draw', ref: 'e1', drawing: { op: 'add', class: 2, width: 5, points: [[80, 80]] } });

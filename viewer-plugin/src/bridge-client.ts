@@ -46,9 +46,13 @@ export class BridgeClient extends EventTarget {
     if (!parsed.success) return;
     const m = parsed.data;
     if (m.type === 'welcome') {
-      for (const e of m.entries) if (e.seq > this.seq) this.log.push(e);
+      for (const e of m.entries) {
+        if (e.seq > this.seq) this.log.push(e);
+        // Saved before the connection dropped, acknowledgement lost: not to be sent again.
+        if (e.ref !== undefined) this.pending.delete(e.ref);
+      }
       this.dispatchEvent(new CustomEvent('connection', { detail: { connected: true } }));
-      // Strokes sent while disconnected go out again (each carries its own ref).
+      // Strokes sent while disconnected go out again (each carries its own ref; the bridge adds a ref once).
       for (const [ref, d] of this.pending) this.send({ type: 'draw', ref, drawing: d });
     } else if (m.type === 'entry') {
       if (m.entry.seq > this.seq) this.log.push(m.entry);

@@ -10,7 +10,7 @@ import { trainingPanel, type TrainingView } from './panels/training.js';
 import { predictionLayer, type Refresh } from './layers/prediction.js';
 import type { LabelStyle, OverlayStyle } from './layers/overlay-pixels.js';
 import { OverlayTiles } from './layers/overlay-extension.js';
-import { strokeLayer, type ShownStroke } from './layers/strokes.js';
+import { DEFAULT_CLASSES, strokeLayer, type ScribbleClass, type ShownStroke } from './layers/strokes.js';
 
 type Tool = 'pan' | 'brush' | 'erase';
 interface View { target: [number, number, number]; zoom: number }
@@ -30,7 +30,7 @@ export class ImpartialViewer extends LitElement {
   static override properties = {
     src: { type: String }, bridge: { type: String }, token: { type: String }, imageId: { type: String, attribute: 'image-id' },
     name: { type: String }, tool: { type: String, reflect: true }, strokeClass: { type: Number }, brushWidth: { type: Number },
-    status: { state: true }, training: { state: true }, panel: { state: true }, follow: { type: Boolean },
+    status: { state: true }, training: { state: true }, panel: { state: true }, follow: { type: Boolean }, classes: { attribute: false },
   };
 
   static override styles = css`
@@ -40,6 +40,7 @@ export class ImpartialViewer extends LitElement {
     .bar { position: absolute; top: 6px; left: 6px; display: flex; gap: 4px; flex-wrap: wrap; z-index: 2 }
     .bar button { background: #2a2a2a; color: #eee; border: 1px solid #555; border-radius: 4px; padding: 3px 8px; cursor: pointer }
     .bar button[aria-pressed=true] { background: #3b6; color: #000 }
+    .swatch { display: inline-block; width: 9px; height: 9px; border-radius: 50%; margin-right: 4px; border: 1px solid #0008 }
     .status { position: absolute; bottom: 6px; left: 6px; z-index: 2; background: #000a; padding: 2px 6px; border-radius: 4px }
     .side { position: absolute; top: 6px; right: 6px; bottom: 6px; width: 230px; overflow: auto; z-index: 2; background: #000c; padding: 6px; border-radius: 6px }
     .side .row { display: flex; gap: 4px; align-items: center; margin: 2px 0 } .side input[type=number] { width: 60px } .side input[type=range] { width: 80px }
@@ -49,6 +50,8 @@ export class ImpartialViewer extends LitElement {
   declare src: string; declare bridge: string; declare token: string; declare imageId: string; declare name: string;
   declare tool: Tool; declare strokeClass: number; declare brushWidth: number; declare status: string; declare training: string;
   declare panel: TrainingView; declare follow: boolean;
+  /** The scribble palette (keys 1-9 pick a class); set it to add classes. */
+  declare classes: ScribbleClass[];
 
   client: BridgeClient | null = null;
   image: LoadedZarr | null = null;
@@ -74,6 +77,7 @@ export class ImpartialViewer extends LitElement {
   constructor() {
     super();
     this.src = ''; this.bridge = ''; this.token = ''; this.imageId = ''; this.name = 'viewer';
+    this.classes = DEFAULT_CLASSES;
     this.tool = 'pan'; this.strokeClass = 1; this.brushWidth = 4; this.status = ''; this.training = ''; this.follow = false;
     this.panel = { running: false, text: '', losses: [], models: [], current: null, suggestions: [] };
   }
@@ -83,8 +87,8 @@ export class ImpartialViewer extends LitElement {
     return html`<div class="stage" @pointerdown=${this.down} @pointermove=${this.move} @pointerup=${this.up}></div>
       <div class="bar">
         ${b('Pan', this.tool === 'pan', () => this.setTool('pan'), 'pan and zoom (H)')}
-        ${b('Cell', this.tool === 'brush' && this.strokeClass === 1, () => { this.strokeClass = 1; this.setTool('brush'); }, 'cell brush (B, 1)')}
-        ${b('Background', this.tool === 'brush' && this.strokeClass === 2, () => { this.strokeClass = 2; this.setTool('brush'); }, 'background brush (B, 2)')}
+        ${this.classes.map((c, k) => html`<button aria-pressed=${this.tool === 'brush' && this.strokeClass === c.id} title=${`${c.name.toLowerCase()} brush (B, ${k + 1})`}
+          @click=${() => { this.strokeClass = c.id; this.setTool('brush'); }}><span class="swatch" style=${`background: rgb(${c.color.join(',')})`}></span>${c.name}</button>`)}
         ${b('Eraser', this.tool === 'erase', () => this.setTool('erase'), 'eraser (E)')}
         ${b('Undo', false, () => this.client?.undo(), 'Ctrl+Z')} ${b('Redo', false, () => this.client?.redo(), 'Ctrl+Shift+Z')}
       </div>
@@ -137,6 +141,7 @@ export class ImpartialViewer extends LitElement {
   }
 
   override updated(changed: PropertyValues<this>): void {
+    if (changed.has('classes')) this.redraw();
     if (changed.has('tool')) this.deck?.setProps({ controller: this.tool === 'pan' ? true : { dragPan: false } } as never);
     if (this.deck && this.loaded !== this.sourceKey()) void this.load();
   }
@@ -340,7 +345,7 @@ export class ImpartialViewer extends LitElement {
     if ((e.ctrlKey || e.metaKey) && k === 'z') { if (e.shiftKey) this.client?.redo(); else this.client?.undo(); e.preventDefault(); return; }
     if ((e.ctrlKey || e.metaKey) && k === 'y') { this.client?.redo(); e.preventDefault(); return; }
     if (k === 'b') this.setTool('brush'); else if (k === 'e') this.setTool('erase'); else if (k === 'h') this.setTool('pan');
-    else if (k === '1' || k === '2') { this.strokeClass = Number(k); this.setTool('brush'); }
+    else if (/^[1-9]$/.test(k) && this.classes[Number(k) - 1]) { this.strokeClass = this.classes[Number(k) - 1]!.id; this.setTool('brush'); }
     else if (k === '[') this.brushWidth = Math.max(1, this.brushWidth - 1); else if (k === ']') this.brushWidth += 1;
     else if (k === 's') this.setLayers({ strokes: !this.layers.strokes });
     else if (k === 'p') this.setLayers({ prediction: !this.layers.prediction });
@@ -375,8 +380,8 @@ export class ImpartialViewer extends LitElement {
     const layers = [
       this.cached('image', `${JSON.stringify(this.channels)}|${p?.record.model}|${overlayOn}`, () => imageLayer(image, this.channels, p?.tiles ?? null, overlayOn && !!p?.tiles)),
       p ? this.cached('prediction', `${p.record.model}|${this.refresh.serial}|${JSON.stringify(overlay)}`, () => predictionLayer(`prediction-${p.record.model}`, p.labels, p.image, overlay, this.refresh, overlayOn, p.tiles)) : null,
-      this.cached('strokes', `${this.client?.seq ?? 0}|${pending.length}|${l.strokes}`, () => strokeLayer('strokes', shownStrokes, l.strokes)),
-      strokeLayer(`drawing-${this.current?.length ?? 0}`, drawing),
+      this.cached('strokes', `${this.client?.seq ?? 0}|${pending.length}|${l.strokes}|${JSON.stringify(this.classes)}`, () => strokeLayer('strokes', shownStrokes, this.classes, l.strokes)),
+      strokeLayer(`drawing-${this.current?.length ?? 0}`, drawing, this.classes),
     ];
     // deck finalizes a layer it no longer draws: one that comes back must be a new instance. (Hidden
     // layers stay, with `visible: false`, so that showing them again needs no refetch.)

@@ -28,7 +28,7 @@ export interface ApiOptions {
 const ProjectBody = z.object({ name: z.string().min(1).max(200), id: IdSchema.optional() }).strict();
 const ImportBody = z.object({ path: z.string().min(1).max(4096).optional(), url: z.string().url().max(4096).optional(), name: z.string().min(1).max(200).optional() }).strict()
   .refine((b) => (b.path === undefined) !== (b.url === undefined), 'give exactly one of path or url');
-const StrokeBody = z.object({ drawing: DrawingSchema, author: z.string().min(1).max(100).optional() }).strict();
+const StrokeBody = z.object({ drawing: DrawingSchema, author: z.string().min(1).max(100).optional(), ref: z.string().min(1).max(100).optional() }).strict();
 const UndoBody = z.object({ author: z.string().min(1).max(100).optional(), target: z.number().int().positive().optional() }).strict();
 const CurrentBody = z.object({ model: IdSchema }).strict();
 
@@ -116,9 +116,10 @@ export function registerApi(router: Router, ctx: BridgeContext, o: ApiOptions): 
     .on('POST', '/api/images/:image/strokes', async (c) => {
       const body = parse(StrokeBody, await readJson(c.req, o.maxJsonBytes), 'stroke');
       const image = store.image(c.params['image']!);
-      const entry = strokes.append(image.id, author(c, body.author), body.drawing);
-      ctx.hub.entry(image.id, entry);
-      sendJson(c.res, 201, entry);
+      // With a `ref`, a retried POST (the response was lost) returns the entry it made: 200, not 201.
+      const { entry, fresh } = strokes.appendOnce(image.id, author(c, body.author), body.drawing, body.ref);
+      if (fresh) ctx.hub.entry(image.id, entry);
+      sendJson(c.res, fresh ? 201 : 200, entry);
     })
     .on('POST', '/api/images/:image/undo', async (c) => undoRedo(c, 'undo'))
     .on('POST', '/api/images/:image/redo', async (c) => undoRedo(c, 'redo'))

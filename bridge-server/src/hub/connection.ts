@@ -56,9 +56,12 @@ export function handleConnection(ws: WebSocket, ctx: BridgeContext): void {
     if (!image || !client) throw new BridgeError('bad-message', `send hello before ${m.type}`);
     const img = image, me = client;
     switch (m.type) {
-      case 'draw':
-        ctx.hub.entry(img.id, ctx.strokes.append(img.id, me.name, m.drawing), me, m.ref);
+      case 'draw': {
+        const { entry, fresh } = ctx.strokes.appendOnce(img.id, me.name, m.drawing, m.ref);
+        // A resent drawing is acknowledged again, to its sender only: everyone has it already.
+        if (fresh) ctx.hub.entry(img.id, entry, me, m.ref); else send({ type: 'entry', entry, ...(m.ref !== undefined ? { ref: m.ref } : {}) });
         return;
+      }
       case 'undo':
       case 'redo':
         ctx.hub.entry(img.id, ctx.strokes.undoRedo(img.id, me.name, m.type, m.target), me, m.ref);

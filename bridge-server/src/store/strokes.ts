@@ -24,10 +24,14 @@ interface CachedRaster { raster: SparseRaster; seq: number }
  * returns only after the entry is committed to disk; the raster and its OME-Zarr copy
  * (labels/scribbles) follow, written tile by tile shortly after.
  */
+const refKey = (author: string, ref: string) => `${author}\u0000${ref}`;
+
 export class StrokeLog {
   private readonly rasters = new Map<string, CachedRaster>();
   private readonly flushes = new Map<string, Promise<void>>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Per image, the entry each (author, drawing ref) became (built from the log on first use). */
+  private readonly refs = new Map<string, Map<string, number>>();
 
   constructor(private readonly store: Store, private readonly flushDelayMs = 150) {}
 
@@ -54,10 +58,34 @@ export class StrokeLog {
     })();
   }
 
+  /**
+   * Adds a drawing once per author and `ref`: the same again (a client resending after it lost
+   * the acknowledgement) returns the entry it already made, with `fresh` false.
+   */
+  appendOnce(imageId: string, author: string, drawing: Drawing, ref?: string): { entry: LogEntry; fresh: boolean } {
+    if (ref !== undefined) {
+      const seq = this.refsOf(imageId).get(refKey(author, ref));
+      const known = seq === undefined ? undefined : this.entry(imageId, seq);
+      if (known) return { entry: known, fresh: false };
+    }
+    return { entry: this.append(imageId, author, drawing, ref), fresh: true };
+  }
+
+  private refsOf(imageId: string): Map<string, number> {
+    let refs = this.refs.get(imageId);
+    if (!refs) {
+      refs = new Map();
+      for (const e of this.entries(imageId)) if (e.ref !== undefined) refs.set(refKey(e.author, e.ref), e.seq);
+      this.refs.set(imageId, refs);
+    }
+    return refs;
+  }
+
   /** Adds a drawing; on disk when this returns. */
-  append(imageId: string, author: string, drawing: Drawing): LogEntry {
+  append(imageId: string, author: string, drawing: Drawing, ref?: string): LogEntry {
     this.store.image(imageId);
-    const entry = this.insert(imageId, (seq) => ({ seq, author, t: Date.now(), op: drawing.op, class: drawing.class, width: drawing.width, points: drawing.points }));
+    const entry = this.insert(imageId, (seq) => ({ seq, author, t: Date.now(), op: drawing.op, class: drawing.class, width: drawing.width, points: drawing.points, ...(ref !== undefined ? { ref } : {}) }));
+    if (ref !== undefined) this.refs.get(imageId)?.set(refKey(author, ref), entry.seq);
     const cached = this.rasters.get(imageId);
     if (cached && cached.seq === entry.seq - 1) {
       cached.raster.paint(drawing.points, drawing.width, drawing.op === 'add' ? drawing.class : 0);

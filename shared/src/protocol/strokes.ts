@@ -36,6 +36,8 @@ const EntryBase = {
   author: z.string().max(200),
   /** Server time (ms since the epoch). */
   t: z.number(),
+  /** The sender's reference for a drawing: a draw sent again (after a lost acknowledgement) is recognised by it. */
+  ref: z.string().max(100).optional(),
 };
 
 export const LogEntrySchema = z.discriminatedUnion('op', [
