@@ -83,6 +83,31 @@ describe('<impartial-viewer> prediction overlay', { skip: missing, timeout: 300_
     assert.equal(chunkRequests.length, before, 'showing a hidden overlay fetched nothing');
   });
 
+  it('takes more scribble classes from its palette: a button and key each, drawn in their colour', async () => {
+    await page.evaluate(() => {
+      const v = document.querySelector('impartial-viewer') as unknown as { classes: unknown[]; setLayers(l: object): void; focus(): void };
+      v.classes = [...v.classes, { id: 3, name: 'Mitosis', color: [255, 170, 0] }];
+      v.setLayers({ prediction: false, entropy: false });
+      v.focus();
+    });
+    await page.getByRole('button', { name: 'Mitosis' }).waitFor({ timeout: 5000 });
+    await page.keyboard.press('3');
+    await page.mouse.move(400, 300);
+    await page.mouse.down();
+    for (let k = 1; k <= 10; k++) await page.mouse.move(400 + 15 * k, 300 + 5 * k);
+    await page.mouse.up();
+    await page.waitForFunction(() => /saved · 3 stroke/.test((document.querySelector('impartial-viewer') as HTMLElement).shadowRoot!.querySelector('.status')!.textContent ?? ''), null, { timeout: 10_000 });
+    const last = t.bridge.strokes.drawings(image.id).at(-1)!;
+    assert.equal(last.op === 'add' && last.class, 3, 'the stroke carries the third class');
+    await page.waitForTimeout(500);
+    const png = decodePng(new Uint8Array(await keepScreenshot(page, 'palette-third-class')));
+    let orange = 0;
+    for (let i = 0; i < png.data.length; i += png.channels) if (png.data[i]! > 220 && png.data[i + 1]! > 120 && png.data[i + 1]! < 200 && png.data[i + 2]! < 60) orange++;
+    assert.ok(orange > 50, `drawn in the class colour (${orange} orange pixels)`);
+    await page.evaluate(() => { const v = document.querySelector('impartial-viewer') as unknown as { setLayers(l: object): void; setTool(t: string): void }; v.setLayers({ prediction: true, entropy: true }); v.setTool('pan'); });
+    await page.waitForTimeout(500);
+  });
+
   it('refetches only the tiles a `tiles` message names, and every visible tile when the prediction completes', async () => {
     const refresh = async (tiles: unknown[]) => {
       const start = chunkRequests.length;
