@@ -197,6 +197,9 @@ describe('the main job: impartial serve --demo (what npm start runs)', { skip: m
       // The procedural slide is written in the background and joins the project when done.
       for (let k = 0; k < 120 && !/demo slide ready/.test(err); k++) await new Promise((r) => setTimeout(r, 250));
       assert.match(err, /demo slide ready/);
+      // The page lists imports in progress and looks again until they are done: the slide's link appears.
+      await page.waitForFunction(() => Array.from(document.querySelectorAll('nav a'), (a) => a.textContent ?? '').some((n) => n.startsWith('synthetic-slide (1024x1024)')), null, { timeout: 10_000 });
+      assert.equal(await page.locator('nav .importing').count(), 0, 'no import left in progress');
     } finally {
       await browser.close();
       child.kill('SIGTERM');

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { encodePng, readTiff, type ImageRecord } from '@impartial/shared';
+import { encodePng, readTiff, syntheticCells, type ImageRecord } from '@impartial/shared';
+import type { ImportRecord } from '@impartial/shared/protocol';
+import { importImage, memorySource } from '@impartial/bridge-server';
 import { writeSyntheticFixture } from '../helpers/fixtures.js';
 import { startTestBridge, syntheticTiff, type TestBridge } from '../helpers/bridge.js';
 
@@ -26,6 +28,28 @@ describe('bridge image import', () => {
     const original = await readTiff(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
     const back = await levelZero(img.id);
     assert.deepEqual(back.data, original.data);
+  });
+
+  it('lists an import while it runs (GET /api/imports: rows done of rows), then as done', async () => {
+    const { image } = syntheticCells({ width: 300, height: 300, channels: 2, seed: 4 });
+    const source = memorySource(image);
+    // The source answers only when let go, so the import is caught half way.
+    let letGo!: () => void;
+    const gate = new Promise<void>((r) => { letGo = r; });
+    let reads = 0;
+    const gated = { ...source, readRows: async (y: number, rows: number) => { if (reads++ > 0) await gate; return source.readRows(y, rows); } };
+    const done = importImage(t.bridge.store, gated, { project: 'imp', name: 'gated' });
+    const listed = async () => ((await (await t.api('/api/imports?project=imp')).json()) as ImportRecord[]).find((i) => i.name === 'gated');
+    for (let k = 0; k < 100 && !(await listed())?.rowsDone; k++) await new Promise((r) => setTimeout(r, 20));
+    const running = (await listed())!;
+    assert.equal(running.status, 'running');
+    assert.deepEqual([running.width, running.height, running.channels, running.rows], [300, 300, 2, 300]);
+    assert.ok(running.rowsDone > 0 && running.rowsDone < 300, `part done: ${running.rowsDone} of 300 rows`);
+    letGo();
+    const img = await done;
+    const finished = (await listed())!;
+    assert.deepEqual([finished.id, finished.status, finished.rowsDone, finished.error], [img.id, 'done', 300, null]);
+    assert.equal(((await (await t.api('/api/imports?project=other')).json()) as ImportRecord[]).length, 0, 'filtered by project');
   });
 
   it('takes a PNG whatever content type the client declares', async () => {

@@ -1,5 +1,6 @@
 import '../src/impartial-viewer.js';
 import type { ImpartialViewer } from '../src/impartial-viewer.js';
+import type { ImportRecord } from '@impartial/shared/protocol';
 
 /*
  * The demo page the bridge serves at /t/TOKEN/viewer/: the bridge's images on the left, the
@@ -9,9 +10,14 @@ const token = /\/t\/([^/]+)\//.exec(location.pathname)?.[1] ?? new URLSearchPara
 const params = new URLSearchParams(location.search);
 const viewer = document.getElementById('viewer') as ImpartialViewer;
 
-async function main(): Promise<void> {
-  const headers = token ? { Authorization: `Bearer ${decodeURIComponent(token)}` } : undefined;
-  const projects = await (await fetch('/api/projects', { headers })).json() as Array<{ id: string; name: string }>;
+const headers = token ? { Authorization: `Bearer ${decodeURIComponent(token)}` } : undefined;
+
+/** The bridge's projects and images as links; imports still being written with their progress. Returns the first image. */
+async function listImages(): Promise<string> {
+  const [projects, imports] = await Promise.all([
+    fetch('/api/projects', { headers }).then((r) => r.json()) as Promise<Array<{ id: string; name: string }>>,
+    fetch('/api/imports', { headers }).then((r) => r.json()) as Promise<ImportRecord[]>,
+  ]);
   const list = document.getElementById('images')!;
   list.textContent = '';
   let first = '';
@@ -28,7 +34,23 @@ async function main(): Promise<void> {
       if (img.id === params.get('image')) a.setAttribute('aria-current', 'true');
       list.append(a);
     }
+    for (const i of imports.filter((i) => i.project === p.id && i.status !== 'done')) {
+      const line = document.createElement('div');
+      line.className = 'importing';
+      line.textContent = i.status === 'running'
+        ? `${i.name} (${i.width}x${i.height}x${i.channels}): importing ${Math.floor((100 * i.rowsDone) / i.rows)}%`
+        : `${i.name}: import failed (${i.error})`;
+      list.append(line);
+    }
   }
+  // While something is being imported, look again: its progress, then its link.
+  if (imports.some((i) => i.status === 'running')) setTimeout(() => void listImages(), 2000);
+  return first;
+}
+
+async function main(): Promise<void> {
+  const first = await listImages();
+  const list = document.getElementById('images')!;
   const image = params.get('image') ?? first;
   if (!image) { list.append('No images yet: import one with POST /api/projects/P/images or impartial serve --demo.'); return; }
   viewer.name = params.get('name') ?? `web-${Math.random().toString(36).slice(2, 6)}`;

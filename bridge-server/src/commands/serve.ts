@@ -74,15 +74,18 @@ export async function ensureDemoProject(bridge: Bridge): Promise<void> {
 function importSlideInBackground(bridge: Bridge, project: string, side: number): void {
   const { id, tmp } = importTarget(bridge.store);
   log(`demo: writing a ${side} x ${side} x 8 procedural slide in the background (a few minutes; cached in the data folder)`);
+  const imports = bridge.store.imports;
+  imports.start(id, project, SLIDE_NAME, { width: side, height: side, channels: 8 });
+  const failed = (message: string) => { log(`demo slide failed: ${message}`); imports.finish(id, new Error(message)); };
   const worker = new Worker(new URL('../store/slide-worker.js', import.meta.url), { workerData: { dir: tmp, side, channels: 8, name: SLIDE_NAME } });
   worker.on('message', (m: { type: string; done?: number; total?: number; written?: WrittenImport; message?: string }) => {
-    if (m.type === 'progress') log(`demo slide: ${Math.round((100 * m.done!) / m.total!)}%`);
+    if (m.type === 'progress') { log(`demo slide: ${Math.round((100 * m.done!) / m.total!)}%`); imports.progress(id, m.done!); }
     else if (m.type === 'done') {
-      void registerImport(bridge.store, id, tmp, project, SLIDE_NAME, m.written!).then(() => log(`demo slide ready: ${SLIDE_NAME}`), (e: Error) => log(`demo slide failed: ${e.message}`));
+      void registerImport(bridge.store, id, tmp, project, SLIDE_NAME, m.written!).then(() => { imports.finish(id); log(`demo slide ready: ${SLIDE_NAME}`); }, (e: Error) => failed(e.message));
       void worker.terminate();
-    } else if (m.type === 'error') { log(`demo slide failed: ${m.message}`); void worker.terminate(); }
+    } else if (m.type === 'error') { failed(m.message ?? 'unknown error'); void worker.terminate(); }
   });
-  worker.on('error', (e) => log(`demo slide failed: ${e.message}`));
+  worker.on('error', (e) => failed(e.message));
 }
 
 export async function serveCommand(argv: string[]): Promise<number> {

@@ -75,6 +75,7 @@ export function registerApi(router: Router, ctx: BridgeContext, o: ApiOptions): 
       const p = store.project(params['project']!);
       sendJson(res, 200, { ...p, images: store.images(p.id).map(Store.publicImage), models: store.models(p.id), jobs: store.jobs(p.id) });
     })
+    .on('GET', '/api/imports', ({ res, url }) => sendJson(res, 200, store.imports.list(url.searchParams.get('project') ?? undefined)))
     .on('POST', '/api/projects/:project/images', async ({ req, res, params, url }) => {
       const project = store.project(params['project']!).id;
       let source: OpenedSource, name: string, cleanup = async () => {};

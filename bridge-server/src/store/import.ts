@@ -65,10 +65,14 @@ export function importTarget(store: Store): { id: string; tmp: string } {
 export async function importImage(store: Store, source: RegionSource, options: ImportOptions): Promise<StoredImage> {
   store.project(options.project);
   const { id, tmp } = importTarget(store);
+  store.imports.start(id, options.project, options.name, source);
   try {
-    const written = await writeImport(tmp, source, options);
-    return await registerImport(store, id, tmp, options.project, options.name, written);
+    const written = await writeImport(tmp, source, { ...options, onProgress: (done, rows) => { store.imports.progress(id, done); options.onProgress?.(done, rows); } });
+    const image = await registerImport(store, id, tmp, options.project, options.name, written);
+    store.imports.finish(id);
+    return image;
   } catch (e) {
+    store.imports.finish(id, e as Error);
     await rm(tmp, { recursive: true, force: true });
     throw e;
   }

@@ -4,6 +4,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ImageRecord, JobRecord, JobStatus, ModelRecord, PredictionRecord, ProjectRecord } from '@impartial/shared';
 import { openDatabase, type Db } from './db.js';
+import { ImportRegistry } from './import-progress.js';
 import { BridgeError, notFound } from './errors.js';
 import { dataLayout, type DataLayout } from './paths.js';
 
@@ -26,6 +27,7 @@ interface PredictionRow { image: string; model: string; status: 'partial' | 'com
 export class Store {
   readonly db: Db;
   readonly layout: DataLayout;
+  readonly imports = new ImportRegistry();
 
   constructor(dataDir: string) {
     this.layout = dataLayout(dataDir);

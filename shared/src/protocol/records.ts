@@ -43,6 +43,14 @@ export const JobRecordSchema = z.object({
 });
 export type JobRecord = z.infer<typeof JobRecordSchema>;
 
+/** An image being written into the datastore (an upload, a path or URL, the demo slide): rows of level 0 done. */
+export const ImportRecordSchema = z.object({
+  id: IdSchema, project: IdSchema, name: z.string(), width: z.number().int(), height: z.number().int(), channels: z.number().int(),
+  rowsDone: z.number().int(), rows: z.number().int(), status: z.enum(['running', 'done', 'failed']), error: z.string().nullable(),
+  started: z.string(), finished: z.string().nullable(),
+});
+export type ImportRecord = z.infer<typeof ImportRecordSchema>;
+
 export const PredictionRecordSchema = z.object({
   image: IdSchema, model: IdSchema, status: z.enum(['partial', 'complete']),
   /** OME-Zarr with channels probability and entropy, and labels/instances. */
