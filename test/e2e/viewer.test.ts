@@ -5,6 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { ImageRecord } from '@impartial/shared';
 import { line, projectWithImage, startTestBridge, TestClient, type TestBridge } from '../helpers/bridge.js';
 import { chromiumMissing, keepScreenshot, launchChromium } from '../helpers/browser.js';
+import { writeNgff05 } from '../helpers/ngff05.js';
 
 const missing = process.env['CI'] ? undefined : chromiumMissing();
 
@@ -131,6 +132,48 @@ describe('<impartial-viewer> in headless Chromium', { skip: missing, timeout: 30
     const png = await keepScreenshot(page, 'viewer-view-only');
     assert.ok(share(png, (r, g, bl) => r + g + bl > 120) > 0.4, 'the image renders with no bridge connection');
     assert.equal(await page.getByRole('button', { name: 'Train' }).count(), 0, 'no training controls without a bridge');
+  });
+});
+
+describe('<impartial-viewer> on a static NGFF 0.5 (Zarr v3) image', { skip: missing, timeout: 120_000 }, () => {
+  it('shows it view-only, channels and colours from the file\'s omero metadata', async () => {
+    if (chromiumMissing()) throw new Error(`CI must run the browser tests: ${chromiumMissing()}`);
+    const { mkdtemp, readFile, rm } = await import('node:fs/promises');
+    const { createServer } = await import('node:http');
+    const { tmpdir } = await import('node:os');
+    const pathMod = await import('node:path');
+    const dir = await mkdtemp(pathMod.join(tmpdir(), 'ngff05-'));
+    await writeNgff05(pathMod.join(dir, 'image.ome.zarr'));
+    // A plain static file server on another origin, as a data portal would be (CORS allowed).
+    const files = createServer((req, res) => {
+      const file = pathMod.join(dir, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
+      readFile(file).then((b) => { res.writeHead(200, { 'Access-Control-Allow-Origin': '*' }); res.end(b); }, () => { res.writeHead(404, { 'Access-Control-Allow-Origin': '*' }); res.end(); });
+    });
+    await new Promise<void>((r) => files.listen(0, '127.0.0.1', r));
+    const t = await startTestBridge();
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 900, height: 600 } });
+      await page.goto(`${t.bridge.viewerUrl}examples/plain.html`);
+      await page.waitForFunction(() => !!customElements.get('impartial-viewer'));
+      const src = `http://127.0.0.1:${(files.address() as { port: number }).port}/image.ome.zarr/`;
+      await page.evaluate((url) => {
+        document.body.innerHTML = '<impartial-viewer style="position:fixed;inset:0"></impartial-viewer>';
+        (document.querySelector('impartial-viewer') as unknown as { src: string }).src = url;
+      }, src);
+      await page.waitForFunction(() => /view only/.test((document.querySelector('impartial-viewer') as HTMLElement).shadowRoot?.querySelector('.status')?.textContent ?? ''), null, { timeout: 20_000 });
+      await page.waitForTimeout(1500);
+      const names = await page.evaluate(() => (document.querySelector('impartial-viewer') as unknown as { channels: Array<{ name: string }> }).channels.map((c) => c.name));
+      assert.deepEqual(names, ['square', 'gradient']);
+      assert.equal(await page.getByRole('button', { name: 'Eraser' }).count(), 0, 'view only: no scribble tools');
+      const png = await keepScreenshot(page, 'viewer-ngff-0.5');
+      // The square is magenta (channel 0 in FF00FF) over the green gradient: both colours appear.
+      assert.ok(share(png, (r, g, b) => r > 150 && b > 150) > 0.03, 'the magenta square shows');
+      assert.ok(share(png, (r, g, b) => g > 100 && r < 80 && b < 80) > 0.03, 'the green gradient shows');
+    } finally {
+      await browser.close(); await t.stop(); files.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

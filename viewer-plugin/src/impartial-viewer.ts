@@ -83,24 +83,26 @@ export class ImpartialViewer extends LitElement {
   }
 
   override render() {
+    // Without a bridge the element is a viewer only: no scribble tools, layers or training.
+    const live = !!(this.bridge && this.imageId);
     const b = (label: string, pressed: boolean, on: () => void, title: string) => html`<button aria-pressed=${pressed} title=${title} @click=${on}>${label}</button>`;
     return html`<div class="stage" @pointerdown=${this.down} @pointermove=${this.move} @pointerup=${this.up}></div>
       <div class="bar">
         ${b('Pan', this.tool === 'pan', () => this.setTool('pan'), 'pan and zoom (H)')}
-        ${this.classes.map((c, k) => html`<button aria-pressed=${this.tool === 'brush' && this.strokeClass === c.id} title=${`${c.name.toLowerCase()} brush (B, ${k + 1})`}
+        ${live ? html`        ${this.classes.map((c, k) => html`<button aria-pressed=${this.tool === 'brush' && this.strokeClass === c.id} title=${`${c.name.toLowerCase()} brush (B, ${k + 1})`}
           @click=${() => { this.strokeClass = c.id; this.setTool('brush'); }}><span class="swatch" style=${`background: rgb(${c.color.join(',')})`}></span>${c.name}</button>`)}
         ${b('Eraser', this.tool === 'erase', () => this.setTool('erase'), 'eraser (E)')}
-        ${b('Undo', false, () => this.client?.undo(), 'Ctrl+Z')} ${b('Redo', false, () => this.client?.redo(), 'Ctrl+Shift+Z')}
+        ${b('Undo', false, () => this.client?.undo(), 'Ctrl+Z')} ${b('Redo', false, () => this.client?.redo(), 'Ctrl+Shift+Z')}` : ''}
       </div>
       <div class="side">
         ${channelPanel(this.channels, (i, patch) => { this.channels = this.channels.map((c) => (c.index === i ? { ...c, ...patch } : c)); this.redraw(); this.requestUpdate(); },
-          () => void this.autoContrast(), this.trainChannels, (i) => {
+          () => void this.autoContrast(), live ? this.trainChannels : null, (i) => {
             const next = new Set(this.trainChannels);
             if (next.has(i)) { if (next.size > 1) next.delete(i); } else next.add(i);
             this.trainChannels = next;
             this.requestUpdate();
           })}
-        <details open><summary>Layers</summary>
+        ${live ? html`<details open><summary>Layers</summary>
           ${(['strokes', 'prediction', 'entropy'] as const).map((k) => html`<div class="row"><label><input type="checkbox" .checked=${this.layers[k]} @change=${(e: Event) => this.setLayers({ [k]: (e.target as HTMLInputElement).checked })}> ${k}</label>
             ${k === 'prediction' || k === 'entropy' ? html`<input type="range" min="0" max="1" step="0.05" .value=${String(k === 'prediction' ? this.layers.predictionOpacity : this.layers.entropyOpacity)} title="opacity"
               @input=${(e: Event) => this.setLayers(k === 'prediction' ? { predictionOpacity: Number((e.target as HTMLInputElement).value) } : { entropyOpacity: Number((e.target as HTMLInputElement).value) })}>` : ''}</div>`)}
@@ -108,7 +110,7 @@ export class ImpartialViewer extends LitElement {
             ${(['both', 'fill', 'outline'] as const).map((v) => html`<option value=${v} ?selected=${this.layers.labelStyle === v}>${v === 'both' ? 'fill + outline' : v}</option>`)}</select></label></div>
           <div class="row"><label>entropy from <input type="range" min="0" max="0.6" step="0.01" .value=${String(this.layers.entropyLow)} @input=${(e: Event) => this.setLayers({ entropyLow: Number((e.target as HTMLInputElement).value) })}></label></div>
           ${this.client ? html`<div class="row"><label><input type="checkbox" .checked=${this.follow} @change=${(e: Event) => { this.follow = (e.target as HTMLInputElement).checked; }}> follow other viewers (and Fiji)</label></div>` : ''}
-        </details>
+        </details>` : ''}
         ${this.client ? trainingPanel(this.panel, {
           train: (o) => {
             this.panel = { ...this.panel, losses: [] };
@@ -344,13 +346,14 @@ export class ImpartialViewer extends LitElement {
     const k = e.key.toLowerCase();
     if ((e.ctrlKey || e.metaKey) && k === 'z') { if (e.shiftKey) this.client?.redo(); else this.client?.undo(); e.preventDefault(); return; }
     if ((e.ctrlKey || e.metaKey) && k === 'y') { this.client?.redo(); e.preventDefault(); return; }
+    if (k === 'f') { this.fitView(); return; }
+    if (!this.client) return; // view only: no tools to pick, no layers to toggle
     if (k === 'b') this.setTool('brush'); else if (k === 'e') this.setTool('erase'); else if (k === 'h') this.setTool('pan');
     else if (/^[1-9]$/.test(k) && this.classes[Number(k) - 1]) { this.strokeClass = this.classes[Number(k) - 1]!.id; this.setTool('brush'); }
     else if (k === '[') this.brushWidth = Math.max(1, this.brushWidth - 1); else if (k === ']') this.brushWidth += 1;
     else if (k === 's') this.setLayers({ strokes: !this.layers.strokes });
     else if (k === 'p') this.setLayers({ prediction: !this.layers.prediction });
     else if (k === 'u') this.setLayers({ entropy: !this.layers.entropy });
-    else if (k === 'f') this.fitView();
   };
 
   /** Layers are rebuilt only when what they show changes: a new Viv or tile layer instance would refetch tiles and recompile shaders. */

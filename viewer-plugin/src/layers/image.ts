@@ -51,6 +51,11 @@ export async function autoContrast(image: LoadedZarr, channels: readonly Channel
   return Promise.all(channels.map(async (c) => {
     const raster = await coarsest.getRaster({ selection: labels.includes('c') ? { c: c.index } : {} } as never) as { data: ArrayLike<number> };
     const stats = getChannelStats(raster.data as never);
-    return { ...c, window: [stats.contrastLimits[0]!, stats.contrastLimits[1]!] as [number, number], domain: [stats.domain[0]!, stats.domain[1]!] as [number, number] };
+    const [min, max] = [stats.domain[0]!, stats.domain[1]!];
+    let [low, high] = [stats.contrastLimits[0]!, stats.contrastLimits[1]!];
+    // Viv's limits skip zeros: a two-valued channel (a mask, a stain in a few spots) comes out as
+    // one value, an empty window that draws nothing. Use the full range then.
+    if (!(high > low)) [low, high] = max > min ? [min, max] : [min, min + 1];
+    return { ...c, window: [low, high] as [number, number], domain: [min, Math.max(max, high)] as [number, number] };
   }));
 }
