@@ -127,6 +127,28 @@ describe('<impartial-viewer> prediction overlay', { skip: missing, timeout: 300_
     await page.waitForTimeout(500);
   });
 
+  it('trains for a number of steps from the panel, then goes back to the first model version', async () => {
+    const v = 'document.querySelector("impartial-viewer")';
+    await page.evaluate(() => { (document.querySelector('impartial-viewer') as unknown as { trainOptions: object }).trainOptions = { depth: 2, base: 4, batchSize: 2, patch: 32, init: 'scratch' }; });
+    const budget = page.locator('impartial-viewer [name=budget]');
+    await budget.fill('2');
+    await page.locator('impartial-viewer [name=unit]').selectOption('steps');
+    const models = () => page.evaluate(`${v}.panel.models.map((m) => m.id + ':' + m.steps)`) as Promise<string[]>;
+    const before = await models();
+    await page.getByRole('button', { name: 'Train' }).click();
+    await page.waitForFunction(`${v}.panel.models.length === ${before.length + 1} && ${v}.prediction?.record.status === 'complete' && ${v}.prediction.record.model === ${v}.panel.current`, null, { timeout: 120_000 });
+    const after = await models();
+    assert.match(after.at(-1)!, /:2$/, `the new version trained 2 steps (${after.join(', ')})`);
+    // Back to the first version: it becomes current on the bridge and its prediction is shown.
+    const first = record.model;
+    await page.locator('impartial-viewer .model', { hasText: first.slice(0, 12) }).click();
+    await page.waitForFunction(`${v}.panel.current === '${first}' && ${v}.prediction?.record.model === '${first}' && ${v}.prediction.record.status === 'complete'`, null, { timeout: 60_000 });
+    const project = (await (await t.api(`/api/images/${image.id}`)).json() as { project: string }).project;
+    const current = await (await t.api(`/api/projects/${project}`)).json() as { currentModel: string | null };
+    assert.equal(current.currentModel, first, 'the bridge\'s current model is the chosen one');
+    record = (await page.evaluate(`${v}.prediction.record`)) as PredictionRecord;
+  });
+
   it('refetches only the tiles a `tiles` message names, and every visible tile when the prediction completes', async () => {
     const refresh = async (tiles: unknown[]) => {
       const start = chunkRequests.length;

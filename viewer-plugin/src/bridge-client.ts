@@ -46,6 +46,7 @@ export class BridgeClient extends EventTarget {
     if (!parsed.success) return;
     const m = parsed.data;
     if (m.type === 'welcome') {
+      this.project = m.image.project;
       for (const e of m.entries) {
         if (e.seq > this.seq) this.log.push(e);
         // Saved before the connection dropped, acknowledgement lost: not to be sent again.
@@ -72,6 +73,18 @@ export class BridgeClient extends EventTarget {
     this.pending.set(ref, drawing);
     this.send({ type: 'draw', ref, drawing });
     return ref;
+  }
+
+  /** The image's project (from the welcome). */
+  project: string | null = null;
+
+  /** Makes a model version current for the project (REST: there is no socket message for it). */
+  async setCurrentModel(model: string): Promise<void> {
+    if (!this.project) throw new Error('not connected yet');
+    const r = await fetch(new URL(`/api/projects/${this.project}/current`, this.bridge), {
+      method: 'PUT', headers: { 'Content-Type': 'application/json', ...(this.token ? { Authorization: `Bearer ${this.token}` } : {}) }, body: JSON.stringify({ model }),
+    });
+    if (!r.ok) throw new Error(`cannot make ${model} current: ${r.status} ${await r.text()}`);
   }
 
   undo(): void { this.send({ type: 'undo' }); }

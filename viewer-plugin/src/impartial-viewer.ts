@@ -40,6 +40,8 @@ export class ImpartialViewer extends LitElement {
     .bar { position: absolute; top: 6px; left: 6px; display: flex; gap: 4px; flex-wrap: wrap; z-index: 2 }
     .bar button { background: #2a2a2a; color: #eee; border: 1px solid #555; border-radius: 4px; padding: 3px 8px; cursor: pointer }
     .bar button[aria-pressed=true] { background: #3b6; color: #000 }
+    .bar .size { background: #2a2a2a; border: 1px solid #555; border-radius: 4px; padding: 1px 6px } .bar .size input { width: 44px; background: #111; color: #eee; border: 0 }
+    .side .model { display: block; width: 100%; text-align: left; font-size: 11px } .side .model[aria-pressed=true] { border-color: #3b6 }
     .swatch { display: inline-block; width: 9px; height: 9px; border-radius: 50%; margin-right: 4px; border: 1px solid #0008 }
     .status { position: absolute; bottom: 6px; left: 6px; z-index: 2; background: #000a; padding: 2px 6px; border-radius: 4px }
     .side { position: absolute; top: 6px; right: 6px; bottom: 6px; width: 230px; overflow: auto; z-index: 2; background: #000c; padding: 6px; border-radius: 6px }
@@ -92,6 +94,8 @@ export class ImpartialViewer extends LitElement {
         ${live ? html`        ${this.classes.map((c, k) => html`<button aria-pressed=${this.tool === 'brush' && this.strokeClass === c.id} title=${`${c.name.toLowerCase()} brush (B, ${k + 1})`}
           @click=${() => { this.strokeClass = c.id; this.setTool('brush'); }}><span class="swatch" style=${`background: rgb(${c.color.join(',')})`}></span>${c.name}</button>`)}
         ${b('Eraser', this.tool === 'erase', () => this.setTool('erase'), 'eraser (E)')}
+        <label class="size" title="brush size in image pixels ([ and ])">size <input type="number" min="1" max="512" .value=${String(this.brushWidth)}
+          @change=${(e: Event) => { this.brushWidth = Math.max(1, Math.min(512, Number((e.target as HTMLInputElement).value) || 1)); }}></label>
         ${b('Undo', false, () => this.client?.undo(), 'Ctrl+Z')} ${b('Redo', false, () => this.client?.redo(), 'Ctrl+Shift+Z')}` : ''}
       </div>
       <div class="side">
@@ -119,6 +123,9 @@ export class ImpartialViewer extends LitElement {
             this.client?.train({ ...o, ...(all ? {} : { channels: [...this.trainChannels].sort((a, b) => a - b) }), ...this.trainOptions });
           },
           stop: () => this.client?.stopTraining(),
+          choose: (model) => {
+            this.client?.setCurrentModel(model).then(() => this.predict(), (e: Error) => { this.status = e.message; });
+          },
           predict: (passes) => this.predict(passes),
           flyTo: (r) => this.flyTo(r),
         }) : ''}
@@ -224,6 +231,9 @@ export class ImpartialViewer extends LitElement {
       if (this.trainingRequested) { this.trainingRequested = false; this.predict(); }
     });
     on('tiles', (m: { prediction: PredictionRecord; tiles: Rect[] }) => void this.showPrediction(m.prediction, m.tiles));
+    on('infer-progress', (m: { done: number; total: number }) => {
+      this.training = m.done < m.total ? `predicting: ${m.done}/${m.total} tiles` : `prediction done (${m.total} tiles)`;
+    });
     on('error', (m: { message: string }) => { this.status = `bridge: ${m.message}`; });
     c.connect();
   }
