@@ -150,7 +150,10 @@ describe('<impartial-viewer> prediction overlay', { skip: missing, timeout: 300_
   });
 
   it('refetches only the tiles a `tiles` message names, and every visible tile when the prediction completes', async () => {
+    // Whatever an earlier refresh still has in flight first lands, so that only this one is counted.
+    const settle = async () => { for (let n = -1; n !== chunkRequests.length;) { n = chunkRequests.length; await page.waitForTimeout(700); } };
     const refresh = async (tiles: unknown[]) => {
+      await settle();
       const start = chunkRequests.length;
       await page.evaluate(([r, tl]) => (document.querySelector('impartial-viewer') as unknown as Viewer).showPrediction(r, tl), [record, tiles] as const);
       await page.waitForTimeout(1000);

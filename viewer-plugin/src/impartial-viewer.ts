@@ -37,11 +37,13 @@ export class ImpartialViewer extends LitElement {
     :host { display: block; position: relative; min-height: 300px; background: #111; color: #eee; font: 13px system-ui, sans-serif; outline: none }
     .stage { position: absolute; inset: 0 }
     :host([tool=brush]) .stage, :host([tool=erase]) .stage { cursor: crosshair; touch-action: none }
-    .bar { position: absolute; top: 6px; left: 6px; display: flex; gap: 4px; flex-wrap: wrap; z-index: 2 }
+    .bar { position: absolute; top: 6px; left: 6px; right: 248px; display: flex; gap: 4px; flex-wrap: wrap; z-index: 2; pointer-events: none }
+    .bar > * { pointer-events: auto }
     .bar button { background: #2a2a2a; color: #eee; border: 1px solid #555; border-radius: 4px; padding: 3px 8px; cursor: pointer }
     .bar button[aria-pressed=true] { background: #3b6; color: #000 }
     .bar .size { background: #2a2a2a; border: 1px solid #555; border-radius: 4px; padding: 1px 6px } .bar .size input { width: 44px; background: #111; color: #eee; border: 0 }
     .side .model { display: block; width: 100%; text-align: left; font-size: 11px } .side .model[aria-pressed=true] { border-color: #3b6 }
+    .brush { position: absolute; pointer-events: none; border: 1.5px solid; border-radius: 50%; z-index: 1; box-shadow: 0 0 0 1px #0008 }
     .swatch { display: inline-block; width: 9px; height: 9px; border-radius: 50%; margin-right: 4px; border: 1px solid #0008 }
     .status { position: absolute; bottom: 6px; left: 6px; z-index: 2; background: #000a; padding: 2px 6px; border-radius: 4px }
     .side { position: absolute; top: 6px; right: 6px; bottom: 6px; width: 230px; overflow: auto; z-index: 2; background: #000c; padding: 6px; border-radius: 6px }
@@ -88,7 +90,8 @@ export class ImpartialViewer extends LitElement {
     // Without a bridge the element is a viewer only: no scribble tools, layers or training.
     const live = !!(this.bridge && this.imageId);
     const b = (label: string, pressed: boolean, on: () => void, title: string) => html`<button aria-pressed=${pressed} title=${title} @click=${on}>${label}</button>`;
-    return html`<div class="stage" @pointerdown=${this.down} @pointermove=${this.move} @pointerup=${this.up}></div>
+    return html`<div class="stage" @pointerdown=${this.down} @pointermove=${this.move} @pointerup=${this.up} @pointerleave=${this.leave}></div>
+      <div class="brush" hidden></div>
       <div class="bar">
         ${b('Pan', this.tool === 'pan', () => this.setTool('pan'), 'pan and zoom (H)')}
         ${live ? html`        ${this.classes.map((c, k) => html`<button aria-pressed=${this.tool === 'brush' && this.strokeClass === c.id} title=${`${c.name.toLowerCase()} brush (B, ${k + 1})`}
@@ -335,7 +338,21 @@ export class ImpartialViewer extends LitElement {
     this.redraw();
   };
 
+  /** The brush's footprint under the pointer (a DOM circle: no extra draw pass). */
+  private showBrush(e: PointerEvent): void {
+    const el = this.renderRoot.querySelector('.brush') as HTMLElement | null;
+    if (!el) return;
+    el.hidden = this.tool === 'pan';
+    if (el.hidden) return;
+    const r = (e.currentTarget as HTMLElement).getBoundingClientRect();
+    const d = Math.max(3, this.brushWidth * 2 ** this.view.zoom);
+    Object.assign(el.style, { width: `${d}px`, height: `${d}px`, left: `${e.clientX - r.left - d / 2}px`, top: `${e.clientY - r.top - d / 2}px`, borderColor: this.tool === 'erase' ? '#fff' : `rgb(${(this.classes.find((c) => c.id === this.strokeClass)?.color ?? [255, 255, 255]).join(',')})` });
+  }
+
+  private leave = () => { const el = this.renderRoot.querySelector('.brush') as HTMLElement | null; if (el) el.hidden = true; };
+
   private move = (e: PointerEvent) => {
+    this.showBrush(e);
     if (!this.current) return;
     const p = this.toImage(e), last = this.current.at(-1)!;
     if (Math.hypot(p[0] - last[0], p[1] - last[1]) >= 0.5) { this.current.push(p); this.redraw(); }
