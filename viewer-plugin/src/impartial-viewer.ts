@@ -62,7 +62,7 @@ export class ImpartialViewer extends LitElement {
   channels: ChannelSetting[] = [];
   /** The shown prediction; `tiles` is set when its overlay is drawn in the image's pass (same tile grid). */
   prediction: { record: PredictionRecord; image: LoadedZarr; labels: LoadedZarr; tiles: OverlayTiles | null } | null = null;
-  layers = { strokes: true, prediction: true, entropy: true, predictionOpacity: 0.6, entropyOpacity: 0.55, entropyLow: 0.05, labelStyle: 'both' as LabelStyle };
+  layers = { strokes: true, prediction: true, entropy: true, predictionOpacity: 0.6, entropyOpacity: 0.5, entropyLow: 0.2, labelStyle: 'both' as LabelStyle };
   /** The channels the model reads (chosen apart from those shown); all by default. */
   trainChannels = new Set<number>();
   /** Draw the prediction overlay inside the image layer's pass when the tile grids match (off: its own pass). */
