@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
  * Convolution gradients built from the forward conv, which runs fast (XNNPACK on wasm):
  * - wasm has no Conv2DBackpropFilter at all, so conv nets cannot train there without one;
  * - wasm's own Conv2DBackpropInput is a naive loop, ~10x slower than a forward conv.
- * Both are stride-1 rewrites (all a U-Net with 'same' 3x3 convs needs); other strides fall back.
+ * dW handles any stride; dX is a stride-1 rewrite (all a U-Net with 'same' 3x3 convs needs) and other
+ * strides fall back to wasm's own kernel.
  */
 
 type TensorInfo = { dataId: object; shape: number[]; dtype: tf.DataType };
@@ -32,19 +33,22 @@ function convInfo(xShape: number[], filterShape: number[], attrs: Record<string,
     attrs['dimRoundingMode'] as 'floor' | undefined, false, 'channelsLast');
 }
 
-/** dW = conv(X^T, dY^T): the batch becomes the contracted channel and the forward conv does the work. */
+/**
+ * dW = conv(X^T, dY^T): the batch becomes the contracted channel and the forward conv does the work.
+ * With stride s, dY's pixels sit s apart in X: dY becomes a filter dilated by s.
+ */
 function backpropFilter({ inputs, attrs }: KernelArgs): TensorInfo {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
   const c = convInfo(x.shape, attrs['filterShape'] as number[], attrs);
-  if (c.strideHeight !== 1 || c.strideWidth !== 1 || c.dilationHeight !== 1 || c.dilationWidth !== 1) {
-    throw new Error('Conv2DBackpropFilter: only stride 1, dilation 1 is implemented');
-  }
+  if (c.dilationHeight !== 1 || c.dilationWidth !== 1) throw new Error('Conv2DBackpropFilter: dilated convolutions are not implemented');
   const p = c.padInfo;
   return asOutput(tf.tidy(() => {
     // The conv pads X itself (explicit padding), which saves a full copy of X per layer.
     const Xt = tf.transpose(borrow(x), [3, 1, 2, 0]) as tf.Tensor4D;
-    const y = tf.conv2d(Xt, tf.transpose(borrow(dy), [1, 2, 0, 3]) as tf.Tensor4D, 1, [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]]);
-    return tf.transpose(y, [1, 2, 0, 3]); // [fh, fw, cin, cout]
+    const y = tf.conv2d(Xt, tf.transpose(borrow(dy), [1, 2, 0, 3]) as tf.Tensor4D, 1, [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]], 'NHWC', [c.strideHeight, c.strideWidth]);
+    // Padding rounded for the stride can leave rows and columns past the filter: they are not weights.
+    const w = y.shape[1] === c.filterHeight && y.shape[2] === c.filterWidth ? y : tf.slice(y, [0, 0, 0, 0], [-1, c.filterHeight, c.filterWidth, -1]);
+    return tf.transpose(w, [1, 2, 0, 3]); // [fh, fw, cin, cout]
   }));
 }
 

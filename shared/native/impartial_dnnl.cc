@@ -1,0 +1,159 @@
+// Convolutions for training on CPUs, through oneDNN (Debian's libdnnl): forward, gradient with
+// respect to the input and to the weights, on tfjs' own layouts (activations NHWC, filters HWIO),
+// reading and writing the caller's Float32Arrays in place (views on the wasm heap). Primitives are
+// built once per shape and kept, per thread (training and inference run in separate workers).
+#include <node_api.h>
+#include <oneapi/dnnl/dnnl.hpp>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+dnnl::engine& cpu() { static dnnl::engine e(dnnl::engine::kind::cpu, 0); return e; }
+dnnl::stream& queue() { thread_local dnnl::stream s(cpu()); return s; }
+
+// Shape of one convolution: x [n, h, w, ci], filter [fh, fw, ci, co], y [n, oh, ow, co].
+struct Shape {
+  int64_t n, h, w, ci, fh, fw, co, oh, ow, sh, sw, dh, dw, pt, pl, pb, pr;
+  std::string key() const {
+    std::string k;
+    for (int64_t v : {n, h, w, ci, fh, fw, co, oh, ow, sh, sw, dh, dw, pt, pl, pb, pr}) k += std::to_string(v) + ",";
+    return k;
+  }
+};
+
+struct Prims {
+  memory::desc x, f, y;
+  dnnl::convolution_forward forward;
+  dnnl::convolution_backward_data backwardData;
+  dnnl::convolution_backward_weights backwardWeights;
+};
+
+Prims& prims(const Shape& s) {
+  thread_local std::map<std::string, std::unique_ptr<Prims>> cache;
+  auto& slot = cache[s.key()];
+  if (slot) return *slot;
+  // oneDNN's logical dims are n,c,h,w and o,i,h,w; the format tags say how memory is laid out.
+  memory::desc x({s.n, s.ci, s.h, s.w}, dt::f32, tag::nhwc);
+  memory::desc f({s.co, s.ci, s.fh, s.fw}, dt::f32, tag::hwio);
+  memory::desc y({s.n, s.co, s.oh, s.ow}, dt::f32, tag::nhwc);
+  memory::dims strides = {s.sh, s.sw}, dilation = {s.dh - 1, s.dw - 1}, padL = {s.pt, s.pl}, padR = {s.pb, s.pr};
+  auto algo = dnnl::algorithm::convolution_direct;
+  dnnl::convolution_forward::primitive_desc fwd(
+      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, algo, x, f, y, strides, dilation, padL, padR), cpu());
+  dnnl::convolution_backward_data::primitive_desc bwdData(
+      dnnl::convolution_backward_data::desc(algo, x, f, y, strides, dilation, padL, padR), cpu(), fwd);
+  dnnl::convolution_backward_weights::primitive_desc bwdWeights(
+      dnnl::convolution_backward_weights::desc(algo, x, f, y, strides, dilation, padL, padR), cpu(), fwd);
+  slot.reset(new Prims{x, f, y, dnnl::convolution_forward(fwd), dnnl::convolution_backward_data(bwdData), dnnl::convolution_backward_weights(bwdWeights)});
+  return *slot;
+}
+
+// Forward with bias and, optionally, ReLU in the same pass (what inference runs: tfjs' FusedConv2D).
+struct Fused { memory::desc x, f, b, y; dnnl::convolution_forward forward; };
+
+Fused& fused(const Shape& s, bool relu) {
+  thread_local std::map<std::string, std::unique_ptr<Fused>> cache;
+  auto& slot = cache[s.key() + (relu ? "r" : "l")];
+  if (slot) return *slot;
+  memory::desc x({s.n, s.ci, s.h, s.w}, dt::f32, tag::nhwc);
+  memory::desc f({s.co, s.ci, s.fh, s.fw}, dt::f32, tag::hwio);
+  memory::desc b({s.co}, dt::f32, tag::x);
+  memory::desc y({s.n, s.co, s.oh, s.ow}, dt::f32, tag::nhwc);
+  dnnl::primitive_attr attr;
+  if (relu) {
+    dnnl::post_ops ops;
+    ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+    attr.set_post_ops(ops);
+  }
+  dnnl::convolution_forward::primitive_desc pd(
+      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, x, f, b, y,
+                                      {s.sh, s.sw}, {s.dh - 1, s.dw - 1}, {s.pt, s.pl}, {s.pb, s.pr}),
+      attr, cpu());
+  slot.reset(new Fused{x, f, b, y, dnnl::convolution_forward(pd)});
+  return *slot;
+}
+
+napi_value fail(napi_env env, const std::string& message) {
+  napi_throw_error(env, nullptr, message.c_str());
+  return nullptr;
+}
+
+bool floats(napi_env env, napi_value v, size_t want, float** out) {
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(env, v, &type, &length, &data, &buffer, &offset) != napi_ok) return false;
+  if (type != napi_float32_array || length != want) return false;
+  *out = static_cast<float*>(data);
+  return true;
+}
+
+// conv(op, a, b, out, dims[, bias]): op 0 forward (x, filter -> y), 1 input gradient (dy, filter
+// -> dx), 2 filter gradient (x, dy -> df), 3 forward + bias, 4 forward + bias + ReLU; dims = the
+// 17 numbers of Shape.
+napi_value conv(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value args[6];
+  napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
+  if (argc < 5) return fail(env, "conv(op, a, b, out, dims[, bias]) takes 5 or 6 arguments");
+  int32_t op;
+  if (napi_get_value_int32(env, args[0], &op) != napi_ok || op < 0 || op > 4) return fail(env, "op must be 0 to 4");
+  if (op >= 3 && argc != 6) return fail(env, "ops 3 and 4 take a bias");
+  int64_t d[17];
+  for (uint32_t i = 0; i < 17; i++) {
+    napi_value e;
+    if (napi_get_element(env, args[4], i, &e) != napi_ok || napi_get_value_int64(env, e, &d[i]) != napi_ok) return fail(env, "dims must be 17 integers");
+  }
+  Shape s{d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15], d[16]};
+  const size_t nx = s.n * s.h * s.w * s.ci, nf = s.fh * s.fw * s.ci * s.co, ny = s.n * s.oh * s.ow * s.co;
+  const size_t sizes[5][3] = {{nx, nf, ny}, {ny, nf, nx}, {nx, ny, nf}, {nx, nf, ny}, {nx, nf, ny}};
+  float *a, *b, *out, *bias = nullptr;
+  if (!floats(env, args[1], sizes[op][0], &a) || !floats(env, args[2], sizes[op][1], &b) || !floats(env, args[3], sizes[op][2], &out))
+    return fail(env, "a, b and out must be Float32Arrays of the sizes the dims give");
+  if (op >= 3 && !floats(env, args[5], s.co, &bias)) return fail(env, "bias must be a Float32Array of the output channels");
+  try {
+    auto& e = cpu();
+    if (op >= 3) {
+      Fused& p = fused(s, op == 4);
+      p.forward.execute(queue(), {{DNNL_ARG_SRC, memory(p.x, e, a)}, {DNNL_ARG_WEIGHTS, memory(p.f, e, b)}, {DNNL_ARG_BIAS, memory(p.b, e, bias)}, {DNNL_ARG_DST, memory(p.y, e, out)}});
+      queue().wait();
+      return nullptr;
+    }
+    Prims& p = prims(s);
+    if (op == 0) {
+      p.forward.execute(queue(), {{DNNL_ARG_SRC, memory(p.x, e, a)}, {DNNL_ARG_WEIGHTS, memory(p.f, e, b)}, {DNNL_ARG_DST, memory(p.y, e, out)}});
+    } else if (op == 1) {
+      p.backwardData.execute(queue(), {{DNNL_ARG_DIFF_DST, memory(p.y, e, a)}, {DNNL_ARG_WEIGHTS, memory(p.f, e, b)}, {DNNL_ARG_DIFF_SRC, memory(p.x, e, out)}});
+    } else {
+      p.backwardWeights.execute(queue(), {{DNNL_ARG_SRC, memory(p.x, e, a)}, {DNNL_ARG_DIFF_DST, memory(p.y, e, b)}, {DNNL_ARG_DIFF_WEIGHTS, memory(p.f, e, out)}});
+    }
+    queue().wait();
+  } catch (const dnnl::error& err) {
+    return fail(env, std::string("oneDNN: ") + err.what());
+  }
+  return nullptr;
+}
+
+napi_value init(napi_env env, napi_value exports) {
+  napi_value fn, version;
+  napi_create_function(env, "conv", NAPI_AUTO_LENGTH, conv, nullptr, &fn);
+  napi_set_named_property(env, exports, "conv", fn);
+  const dnnl_version_t* v = dnnl_version();
+  std::string text = std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
+  napi_create_string_utf8(env, text.c_str(), NAPI_AUTO_LENGTH, &version);
+  napi_set_named_property(env, exports, "onednnVersion", version);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
