@@ -55,31 +55,6 @@ Prims& prims(const Shape& s) {
   return *slot;
 }
 
-// Forward with bias and, optionally, ReLU in the same pass (what inference runs: tfjs' FusedConv2D).
-struct Fused { memory::desc x, f, b, y; dnnl::convolution_forward forward; };
-
-Fused& fused(const Shape& s, bool relu) {
-  thread_local std::map<std::string, std::unique_ptr<Fused>> cache;
-  auto& slot = cache[s.key() + (relu ? "r" : "l")];
-  if (slot) return *slot;
-  memory::desc x({s.n, s.ci, s.h, s.w}, dt::f32, tag::nhwc);
-  memory::desc f({s.co, s.ci, s.fh, s.fw}, dt::f32, tag::hwio);
-  memory::desc b({s.co}, dt::f32, tag::x);
-  memory::desc y({s.n, s.co, s.oh, s.ow}, dt::f32, tag::nhwc);
-  dnnl::primitive_attr attr;
-  if (relu) {
-    dnnl::post_ops ops;
-    ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
-    attr.set_post_ops(ops);
-  }
-  dnnl::convolution_forward::primitive_desc pd(
-      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, x, f, b, y,
-                                      {s.sh, s.sw}, {s.dh - 1, s.dw - 1}, {s.pt, s.pl}, {s.pb, s.pr}),
-      attr, cpu());
-  slot.reset(new Fused{x, f, b, y, dnnl::convolution_forward(pd)});
-  return *slot;
-}
-
 napi_value fail(napi_env env, const std::string& message) {
   napi_throw_error(env, nullptr, message.c_str());
   return nullptr;
@@ -97,17 +72,16 @@ bool floats(napi_env env, napi_value v, size_t want, float** out) {
   return true;
 }
 
-// conv(op, a, b, out, dims[, bias]): op 0 forward (x, filter -> y), 1 input gradient (dy, filter
-// -> dx), 2 filter gradient (x, dy -> df), 3 forward + bias, 4 forward + bias + ReLU; dims = the
-// 17 numbers of Shape.
+// conv(op, a, b, out, dims): op 0 forward (x, filter -> y), 1 input gradient (dy, filter -> dx),
+// 2 filter gradient (x, dy -> df); dims = the 17 numbers of Shape. (Inference's fused conv + bias
+// + ReLU is left to XNNPACK: measured here, it is as fast as oneDNN's.)
 napi_value conv(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value args[6];
+  size_t argc = 5;
+  napi_value args[5];
   napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
-  if (argc < 5) return fail(env, "conv(op, a, b, out, dims[, bias]) takes 5 or 6 arguments");
+  if (argc != 5) return fail(env, "conv(op, a, b, out, dims) takes 5 arguments");
   int32_t op;
-  if (napi_get_value_int32(env, args[0], &op) != napi_ok || op < 0 || op > 4) return fail(env, "op must be 0 to 4");
-  if (op >= 3 && argc != 6) return fail(env, "ops 3 and 4 take a bias");
+  if (napi_get_value_int32(env, args[0], &op) != napi_ok || op < 0 || op > 2) return fail(env, "op must be 0, 1 or 2");
   int64_t d[17];
   for (uint32_t i = 0; i < 17; i++) {
     napi_value e;
@@ -115,20 +89,13 @@ napi_value conv(napi_env env, napi_callback_info info) {
   }
   Shape s{d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15], d[16]};
   const size_t nx = s.n * s.h * s.w * s.ci, nf = s.fh * s.fw * s.ci * s.co, ny = s.n * s.oh * s.ow * s.co;
-  const size_t sizes[5][3] = {{nx, nf, ny}, {ny, nf, nx}, {nx, ny, nf}, {nx, nf, ny}, {nx, nf, ny}};
-  float *a, *b, *out, *bias = nullptr;
+  const size_t sizes[3][3] = {{nx, nf, ny}, {ny, nf, nx}, {nx, ny, nf}};
+  float *a, *b, *out;
   if (!floats(env, args[1], sizes[op][0], &a) || !floats(env, args[2], sizes[op][1], &b) || !floats(env, args[3], sizes[op][2], &out))
     return fail(env, "a, b and out must be Float32Arrays of the sizes the dims give");
-  if (op >= 3 && !floats(env, args[5], s.co, &bias)) return fail(env, "bias must be a Float32Array of the output channels");
   try {
-    auto& e = cpu();
-    if (op >= 3) {
-      Fused& p = fused(s, op == 4);
-      p.forward.execute(queue(), {{DNNL_ARG_SRC, memory(p.x, e, a)}, {DNNL_ARG_WEIGHTS, memory(p.f, e, b)}, {DNNL_ARG_BIAS, memory(p.b, e, bias)}, {DNNL_ARG_DST, memory(p.y, e, out)}});
-      queue().wait();
-      return nullptr;
-    }
     Prims& p = prims(s);
+    auto& e = cpu();
     if (op == 0) {
       p.forward.execute(queue(), {{DNNL_ARG_SRC, memory(p.x, e, a)}, {DNNL_ARG_WEIGHTS, memory(p.f, e, b)}, {DNNL_ARG_DST, memory(p.y, e, out)}});
     } else if (op == 1) {

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 /** The oneDNN addon (shared/native): conv(op, a, b, out, dims) on Float32Arrays, in place. */
 interface NativeAddon {
-  conv(op: 0 | 1 | 2 | 3 | 4, a: Float32Array, b: Float32Array, out: Float32Array, dims: number[], bias?: Float32Array): void;
+  conv(op: 0 | 1 | 2, a: Float32Array, b: Float32Array, out: Float32Array, dims: number[]): void;
   onednnVersion: string;
 }
 
@@ -37,11 +37,12 @@ function dims(xShape: number[], filterShape: number[], attrs: Record<string, unk
 const nhwc = (attrs: Record<string, unknown>) => (attrs['dataFormat'] ?? 'NHWC') === 'NHWC';
 
 /**
- * Replaces the wasm backend's Conv2D, FusedConv2D and the two gradients by oneDNN's (the addon runs on the wasm
- * heap in place: no copies). Other layouts and dtypes keep the kernels registered before.
+ * Replaces the wasm backend's Conv2D and its two gradients (what training runs) by oneDNN's; the
+ * addon works on the wasm heap in place, no copies. Other layouts and dtypes keep the kernels
+ * registered before. Inference's FusedConv2D stays with XNNPACK, which is as fast here.
  */
 export function registerNativeConvs(addon: NativeAddon, backendName = 'wasm'): void {
-  const previous = new Map(['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'FusedConv2D'].map((k) => [k, tf.getKernel(k, backendName)]));
+  const previous = new Map(['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'].map((k) => [k, tf.getKernel(k, backendName)]));
   const kernel = (name: string, run: (args: KernelArgs, heap: WasmHeap) => TensorInfo | null) => {
     const fallback = previous.get(name);
     if (fallback) tf.unregisterKernel(name, backendName);
@@ -61,17 +62,6 @@ export function registerNativeConvs(addon: NativeAddon, backendName = 'wasm'): v
     const d = dims(x!.shape, filter!.shape, attrs);
     const out = heap.makeOutput([d[0]!, d[7]!, d[8]!, d[6]!], 'float32');
     addon.conv(0, heap.typedArrayFromHeap(x!), heap.typedArrayFromHeap(filter!), heap.typedArrayFromHeap(out), d);
-    return out;
-  });
-  // Inference's conv + bias (+ ReLU) in one pass; other activations and PReLU stay with wasm.
-  kernel('FusedConv2D', ({ inputs: { x, filter, bias, preluActivationWeights }, attrs }, heap) => {
-    const activation = attrs['activation'] as string;
-    if (x!.dtype !== 'float32' || filter!.dtype !== 'float32' || !bias || bias.dtype !== 'float32' || preluActivationWeights) return null;
-    if (activation !== 'linear' && activation !== 'relu') return null;
-    const d = dims(x!.shape, filter!.shape, attrs);
-    if (bias.shape.length !== 1 || bias.shape[0] !== d[6]) return null; // a broadcast bias of another shape
-    const out = heap.makeOutput([d[0]!, d[7]!, d[8]!, d[6]!], 'float32');
-    addon.conv(activation === 'relu' ? 4 : 3, heap.typedArrayFromHeap(x!), heap.typedArrayFromHeap(filter!), heap.typedArrayFromHeap(out), d, heap.typedArrayFromHeap(bias));
     return out;
   });
   kernel('Conv2DBackpropInput', ({ inputs: { dy, filter }, attrs }, heap) => {
