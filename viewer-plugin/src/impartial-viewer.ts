@@ -94,7 +94,7 @@ export class ImpartialViewer extends LitElement {
       <div class="brush" hidden></div>
       <div class="bar">
         ${b('Pan', this.tool === 'pan', () => this.setTool('pan'), 'pan and zoom (H)')}
-        ${live ? html`        ${this.classes.map((c, k) => html`<button aria-pressed=${this.tool === 'brush' && this.strokeClass === c.id} title=${`${c.name.toLowerCase()} brush (B, ${k + 1})`}
+        ${live ? html`${this.classes.map((c, k) => html`<button aria-pressed=${this.tool === 'brush' && this.strokeClass === c.id} title=${`${c.name.toLowerCase()} brush (B, ${k + 1})`}
           @click=${() => { this.strokeClass = c.id; this.setTool('brush'); }}><span class="swatch" style=${`background: rgb(${c.color.join(',')})`}></span>${c.name}</button>`)}
         ${b('Eraser', this.tool === 'erase', () => this.setTool('erase'), 'eraser (E)')}
         <label class="size" title="brush size in image pixels ([ and ])">size <input type="number" min="1" max="512" .value=${String(this.brushWidth)}
@@ -263,19 +263,30 @@ export class ImpartialViewer extends LitElement {
 
   /** Shows a model's prediction; `tiles` (level-0 rectangles) are what changed since the last call, none: everything. */
   async showPrediction(record: PredictionRecord, tiles: readonly Rect[] = []): Promise<void> {
-    if (!this.prediction || this.prediction.record.model !== record.model) {
-      const base = new URL(record.url, this.bridge).href;
-      try {
-        const [image, labels] = await Promise.all([openZarr(base, this.token || null), openZarr(`${base}labels/instances/`, this.token || null)]);
-        this.prediction = { record, image, labels, tiles: this.overlayInImagePass && this.image && sameTileGrid(this.image, labels) ? new OverlayTiles() : null };
-      } catch {
-        return; // not written yet: the next tiles message tries again
-      }
+    if (this.prediction?.record.model !== record.model) {
+      // Tiles messages come in bursts: they all wait for one opening of the new prediction.
+      if (this.opening?.model !== record.model) this.opening = { model: record.model, done: this.openPrediction(record) };
+      const opened = await this.opening.done;
+      if (this.opening?.model === record.model) this.opening = null;
+      if (!opened || this.prediction?.record.model !== record.model) return; // not written yet (the next message retries), or superseded
     }
-    else this.refresh = { serial: this.refresh.serial + 1, rects: tiles.length ? tiles : 'all' };
+    this.refresh = { serial: this.refresh.serial + 1, rects: tiles.length ? tiles : 'all' };
     this.prediction.record = record;
     this.redraw();
     if (record.status === 'complete') this.dispatchEvent(new CustomEvent('prediction', { detail: record, bubbles: true, composed: true }));
+  }
+
+  private opening: { model: string; done: Promise<boolean> } | null = null;
+
+  private async openPrediction(record: PredictionRecord): Promise<boolean> {
+    const base = new URL(record.url, this.bridge).href;
+    try {
+      const [image, labels] = await Promise.all([openZarr(base, this.token || null), openZarr(`${base}labels/instances/`, this.token || null)]);
+      this.prediction = { record, image, labels, tiles: this.overlayInImagePass && this.image && sameTileGrid(this.image, labels) ? new OverlayTiles() : null };
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Centres the view on a rectangle of the image (a suggested tile) and zooms to fit it. */
@@ -408,8 +419,8 @@ export class ImpartialViewer extends LitElement {
     const overlay: OverlayStyle = { cells: l.prediction, cellOpacity: l.predictionOpacity, cellStyle: l.labelStyle, entropy: l.entropy, entropyOpacity: l.entropyOpacity, entropyLow: l.entropyLow };
     this.memoUsed.clear();
     const layers = [
-      this.cached('image', `${JSON.stringify(this.channels)}|${p?.record.model}|${overlayOn}`, () => imageLayer(image, this.channels, p?.tiles ?? null, overlayOn && !!p?.tiles)),
-      p ? this.cached('prediction', `${p.record.model}|${this.refresh.serial}|${JSON.stringify(overlay)}`, () => predictionLayer(`prediction-${p.record.model}`, p.labels, p.image, overlay, this.refresh, overlayOn, p.tiles)) : null,
+      this.cached('image', `${JSON.stringify(this.channels)}|${p?.tiles?.id}|${overlayOn}`, () => imageLayer(image, this.channels, p?.tiles ?? null, overlayOn && !!p?.tiles)),
+      p ? this.cached('prediction', `${p.record.model}|${p.tiles?.id}|${this.refresh.serial}|${JSON.stringify(overlay)}`, () => predictionLayer(`prediction-${p.record.model}`, p.labels, p.image, overlay, this.refresh, overlayOn, p.tiles)) : null,
       this.cached('strokes', `${this.client?.seq ?? 0}|${pending.length}|${l.strokes}|${JSON.stringify(this.classes)}`, () => strokeLayer('strokes', shownStrokes, this.classes, l.strokes)),
       strokeLayer(`drawing-${this.current?.length ?? 0}`, drawing, this.classes),
     ];

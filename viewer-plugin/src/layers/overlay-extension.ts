@@ -5,7 +5,11 @@ import type { Texture } from '@luma.gl/core';
  * The prediction overlay's RGBA tiles, by tile index, for drawing inside the image layer's own
  * pass. Filled by the prediction layer (which fetches and colours them); read at draw time.
  */
+let made = 0;
+
 export class OverlayTiles {
+  /** Which set this is: the image layer and the prediction layer must share one. */
+  readonly id = ++made;
   private readonly tiles = new Map<string, ImageData>();
   static key(x: number, y: number, z: number): string { return `${x},${y},${z}`; }
   set(x: number, y: number, z: number, image: ImageData | null): void {
