@@ -21,6 +21,18 @@ function share(png: Buffer, match: (r: number, g: number, b: number) => boolean)
   return hit / n;
 }
 
+/** Replaces a page's content with a bare element showing `src` (no bridge) and waits until it says so. */
+async function viewOnly(page: Page, pageUrl: string, src: string): Promise<void> {
+  await page.goto(pageUrl);
+  await page.waitForFunction(() => !!customElements.get('impartial-viewer'));
+  await page.evaluate((url) => {
+    document.body.innerHTML = '<impartial-viewer style="position:fixed;inset:0"></impartial-viewer>';
+    (document.querySelector('impartial-viewer') as unknown as { src: string }).src = url;
+  }, src);
+  await page.waitForFunction(() => /view only/.test((document.querySelector('impartial-viewer') as HTMLElement).shadowRoot?.querySelector('.status')?.textContent ?? ''), null, { timeout: 20_000 });
+  await page.waitForTimeout(1500);
+}
+
 const drawings = (page: Page) => page.evaluate(() => (document.querySelector('impartial-viewer') as unknown as { client: { drawings: unknown[] } | null }).client?.drawings.length ?? -1);
 const status = (page: Page) => page.evaluate(() => (document.querySelector('impartial-viewer') as HTMLElement).shadowRoot!.querySelector('.status')!.textContent ?? '');
 
@@ -120,15 +132,7 @@ describe('<impartial-viewer> in headless Chromium', { skip: missing, timeout: 30
 
   it('shows a static OME-Zarr view-only, without a bridge', async () => {
     const page = await browser.newPage({ viewport: { width: 900, height: 600 } });
-    await page.goto(`${t.bridge.viewerUrl}?image=${image.id}`);
-    await page.waitForFunction(() => !!customElements.get('impartial-viewer'));
-    const src = `${t.bridge.url}/t/${t.bridge.token}/zarr/images/${image.id}/`;
-    await page.evaluate((url) => {
-      document.body.innerHTML = '<impartial-viewer style="position:fixed;inset:0"></impartial-viewer>';
-      (document.querySelector('impartial-viewer') as unknown as { src: string }).src = url;
-    }, src);
-    await page.waitForFunction(() => /view only/.test((document.querySelector('impartial-viewer') as HTMLElement).shadowRoot?.querySelector('.status')?.textContent ?? ''), null, { timeout: 20_000 });
-    await page.waitForTimeout(1500);
+    await viewOnly(page, `${t.bridge.viewerUrl}?image=${image.id}`, `${t.bridge.url}/t/${t.bridge.token}/zarr/images/${image.id}/`);
     const png = await keepScreenshot(page, 'viewer-view-only');
     assert.ok(share(png, (r, g, bl) => r + g + bl > 120) > 0.4, 'the image renders with no bridge connection');
     assert.equal(await page.getByRole('button', { name: 'Train' }).count(), 0, 'no training controls without a bridge');
@@ -154,15 +158,7 @@ describe('<impartial-viewer> on a static NGFF 0.5 (Zarr v3) image', { skip: miss
     const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 900, height: 600 } });
-      await page.goto(`${t.bridge.viewerUrl}examples/plain.html`);
-      await page.waitForFunction(() => !!customElements.get('impartial-viewer'));
-      const src = `http://127.0.0.1:${(files.address() as { port: number }).port}/image.ome.zarr/`;
-      await page.evaluate((url) => {
-        document.body.innerHTML = '<impartial-viewer style="position:fixed;inset:0"></impartial-viewer>';
-        (document.querySelector('impartial-viewer') as unknown as { src: string }).src = url;
-      }, src);
-      await page.waitForFunction(() => /view only/.test((document.querySelector('impartial-viewer') as HTMLElement).shadowRoot?.querySelector('.status')?.textContent ?? ''), null, { timeout: 20_000 });
-      await page.waitForTimeout(1500);
+      await viewOnly(page, `${t.bridge.viewerUrl}examples/plain.html`, `http://127.0.0.1:${(files.address() as { port: number }).port}/image.ome.zarr/`);
       const names = await page.evaluate(() => (document.querySelector('impartial-viewer') as unknown as { channels: Array<{ name: string }> }).channels.map((c) => c.name));
       assert.deepEqual(names, ['square', 'gradient']);
       assert.equal(await page.getByRole('button', { name: 'Eraser' }).count(), 0, 'view only: no scribble tools');
