@@ -19,13 +19,13 @@ export async function createScribbleLabels(dir: string, width: number, height: n
 
 interface CachedRaster { raster: SparseRaster; seq: number }
 
+const refKey = (author: string, ref: string) => `${author}\u0000${ref}`;
+
 /**
  * The append-only stroke log of every image, and the scribble raster derived from it. `append`
  * returns only after the entry is committed to disk; the raster and its OME-Zarr copy
  * (labels/scribbles) follow, written tile by tile shortly after.
  */
-const refKey = (author: string, ref: string) => `${author}\u0000${ref}`;
-
 export class StrokeLog {
   private readonly rasters = new Map<string, CachedRaster>();
   private readonly flushes = new Map<string, Promise<void>>();

@@ -1,12 +1,13 @@
 import { LayerExtension, type Layer } from '@deck.gl/core';
 import type { Texture } from '@luma.gl/core';
 
-/**
- * The prediction overlay's RGBA tiles, by tile index, for drawing inside the image layer's own
- * pass. Filled by the prediction layer (which fetches and colours them); read at draw time.
- */
 let made = 0;
 
+/**
+ * The prediction overlay's RGBA tiles, by tile index, for drawing inside the image layer's own
+ * pass. Filled by the prediction layer (which fetches and colours them, and drops those its tile
+ * cache evicts); read at draw time.
+ */
 export class OverlayTiles {
   /** Which set this is: the image layer and the prediction layer must share one. */
   readonly id = ++made;

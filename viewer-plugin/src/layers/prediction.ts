@@ -1,4 +1,4 @@
-import { LayerExtension, type UpdateParameters } from '@deck.gl/core';
+import type { UpdateParameters } from '@deck.gl/core';
 import { TileLayer } from '@deck.gl/geo-layers';
 import { BitmapLayer } from '@deck.gl/layers';
 import { getImageSize } from '@vivjs/loaders';
@@ -34,13 +34,6 @@ class PredictionTileLayer extends TileLayer<TileData, Props> {
   }
 }
 
-/** Transparent overlay pixels are discarded, not blended: on a software rasteriser (no GPU) blending is what a pass costs. */
-class DiscardTransparent extends LayerExtension {
-  static override extensionName = 'DiscardTransparent';
-  override getShaders() { return { inject: { 'fs:DECKGL_FILTER_COLOR': 'if (color.a == 0.0) discard;' } }; }
-}
-const discardTransparent = new DiscardTransparent();
-
 async function fetchTile(labels: LoadedZarr, prediction: LoadedZarr, x: number, y: number, level: number, signal?: AbortSignal): Promise<TileData | null> {
   const get = (source: LoadedZarr, selection: object) => source.data[level]!.getTile({ x, y, selection, signal } as never) as Promise<{ data: ArrayLike<number>; width: number; height: number }>;
   const [l, e] = await Promise.allSettled([get(labels, {}), get(prediction, { c: 1 })]);
@@ -62,6 +55,8 @@ export function predictionLayer(id: string, labels: LoadedZarr, prediction: Load
     tileSize: source[0]!.tileSize, extent: [0, 0, width, height], minZoom: -(source.length - 1), maxZoom: 0, refinementStrategy: 'no-overlap',
     getTileData: ({ index: { x, y, z }, signal }: { index: { x: number; y: number; z: number }; signal?: AbortSignal }) =>
       fetchTile(labels, prediction, x, y, Math.round(-z), signal).catch(() => null),
+    // Evicted from the tile cache: its coloured copy goes too (a whole slide would not fit).
+    onTileUnload: (tile: TileHeader) => into?.set(tile.index.x, tile.index.y, tile.index.z, null),
     renderSubLayers: (p: { id: string; data: TileData | null; tile: TileHeader }) => {
       const d = p.data;
       if (!d) { into?.set(p.tile.index.x, p.tile.index.y, p.tile.index.z, null); return null; }
@@ -73,7 +68,7 @@ export function predictionLayer(id: string, labels: LoadedZarr, prediction: Load
       if (into) { into.set(x, y, z, d.shown.image); return null; }
       if (!d.shown.image) return null; // nothing to draw here
       const { left, top } = p.tile.bbox, s = 2 ** Math.round(-p.tile.index.z);
-      return new BitmapLayer({ id: p.id, image: d.shown.image, bounds: [left, top + d.height * s, left + d.width * s, top], textureParameters: { minFilter: 'nearest', magFilter: 'nearest' }, extensions: [discardTransparent] } as never);
+      return new BitmapLayer({ id: p.id, image: d.shown.image, bounds: [left, top + d.height * s, left + d.width * s, top], textureParameters: { minFilter: 'nearest', magFilter: 'nearest' } } as never);
     },
   } as never);
 }
