@@ -21,6 +21,8 @@ export function channelSettings(image: LoadedZarr): ChannelSetting[] {
   });
 }
 
+// One instance each: a new extension object on every channel change would recompile the shaders.
+const colorPalette = new ColorPaletteExtension();
 const overlayTileExtension = new OverlayTileExtension();
 
 /** Whether a prediction's pyramid tiles the image the same way (then its overlay can be drawn in the image's pass). */
@@ -40,7 +42,7 @@ export function imageLayer(image: LoadedZarr, channels: readonly ChannelSetting[
     selections: shown.map((c) => (labels.includes('c') ? { c: c.index } : {})),
     colors: shown.map((c) => c.color), contrastLimits: shown.map((c) => c.window), channelsVisible: shown.map(() => true),
     // Additive colours, one per channel (Viv's default, named so the choice is visible here).
-    extensions: [new ColorPaletteExtension(), overlayTileExtension], overlayTiles, overlayEnabled,
+    extensions: [colorPalette, overlayTileExtension], overlayTiles, overlayEnabled,
   } as never);
 }
 
