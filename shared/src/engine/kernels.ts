@@ -26,7 +26,8 @@ function asOutput(t: tf.Tensor): TensorInfo {
   return info;
 }
 
-function convInfo(xShape: number[], filterShape: number[], attrs: Record<string, unknown>) {
+/** tfjs' own shape arithmetic for a channels-last conv from a kernel's attributes. */
+export function convInfo(xShape: number[], filterShape: number[], attrs: Record<string, unknown>) {
   return tf.backend_util.computeConv2DInfo(
     xShape as [number, number, number, number], filterShape as [number, number, number, number],
     attrs['strides'] as number, (attrs['dilations'] as number) ?? 1, attrs['pad'] as 'same',

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
+import { convInfo } from '../engine/kernels.js';
 
 /** The oneDNN addon (shared/native): conv(op, a, b, out, dims) on Float32Arrays, in place. */
 interface NativeAddon {
@@ -23,12 +24,9 @@ export function loadNativeConvs(): NativeAddon | string {
   }
 }
 
-/** The 17 numbers the addon takes for one convolution, from tfjs' own shape arithmetic. */
+/** The 17 numbers the addon takes for one convolution. */
 function dims(xShape: number[], filterShape: number[], attrs: Record<string, unknown>): number[] {
-  const c = tf.backend_util.computeConv2DInfo(
-    xShape as [number, number, number, number], filterShape as [number, number, number, number],
-    attrs['strides'] as number, (attrs['dilations'] as number) ?? 1, attrs['pad'] as 'same',
-    attrs['dimRoundingMode'] as 'floor' | undefined, false, 'channelsLast');
+  const c = convInfo(xShape, filterShape, attrs);
   const p = c.padInfo;
   return [c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.filterHeight, c.filterWidth, c.outChannels, c.outHeight, c.outWidth,
     c.strideHeight, c.strideWidth, c.dilationHeight, c.dilationWidth, p.top, p.left, p.bottom, p.right];

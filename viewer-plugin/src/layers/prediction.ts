@@ -12,7 +12,8 @@ export interface Refresh { serial: number; rects: readonly Rect[] | 'all' }
 
 interface TileData { labels: ArrayLike<number> | null; entropy: ArrayLike<number> | null; width: number; height: number; shown?: { key: string; image: ImageData | null } }
 interface TileHeader { bbox: { left: number; top: number; right: number; bottom: number }; index: { x: number; y: number; z: number }; content: TileData | null; setNeedsReload(): void }
-type Props = { refresh: Refresh; overlay: OverlayStyle; labels: LoadedZarr; prediction: LoadedZarr };
+// `overlay` is a prop so that a new style re-renders the tiles (their sub-layers are cached otherwise).
+type Props = { refresh: Refresh; overlay: OverlayStyle };
 
 const meets = (t: TileHeader['bbox'], r: Rect) => t.left < r.x + r.width && r.x < t.right && t.top < r.y + r.height && r.y < t.bottom;
 
@@ -51,7 +52,7 @@ export function predictionLayer(id: string, labels: LoadedZarr, prediction: Load
   const { width, height } = getImageSize(source[0]!);
   const styleKey = JSON.stringify(overlay);
   return new PredictionTileLayer({
-    id, visible, refresh, overlay, labels, prediction,
+    id, visible, refresh, overlay,
     tileSize: source[0]!.tileSize, extent: [0, 0, width, height], minZoom: -(source.length - 1), maxZoom: 0, refinementStrategy: 'no-overlap',
     getTileData: ({ index: { x, y, z }, signal }: { index: { x: number; y: number; z: number }; signal?: AbortSignal }) =>
       fetchTile(labels, prediction, x, y, Math.round(-z), signal).catch(() => null),
