@@ -1,13 +1,15 @@
 // Convolutions for training on CPUs, through oneDNN (Debian's libdnnl): forward, gradient with
 // respect to the input and to the weights, on tfjs' own layouts (activations NHWC, filters HWIO),
-// reading and writing the caller's Float32Arrays in place (views on the wasm heap). Primitives are
-// built once per shape and kept, per thread (training and inference run in separate workers).
+// reading and writing the caller's Float32Arrays in place (views on the wasm heap). Primitives and
+// the reorders to and from the layouts they choose are built once per shape and kept, per thread
+// (training and inference run in separate workers).
 #include <node_api.h>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
+#include <unordered_map>
 
 namespace {
 
@@ -28,12 +30,37 @@ struct Shape {
   }
 };
 
-struct Prims {
-  memory::desc x, f, y;
-  dnnl::convolution_forward forward;
-  dnnl::convolution_backward_data backwardData;
-  dnnl::convolution_backward_weights backwardWeights;
+// A primitive with the reorders between tfjs' plain layouts and the blocked layouts oneDNN
+// chooses for it (its direct AVX-512/AVX2 kernels are several times faster than its gemm path on
+// plain NHWC). Each argument: plain desc, chosen desc, and a scratch buffer when they differ.
+struct Arg {
+  memory::desc plain, chosen;
+  std::unique_ptr<memory> scratch;
+  dnnl::reorder reorder;  // plain -> chosen for inputs, chosen -> plain for the output
+  bool direct() const { return plain == chosen; }
 };
+
+struct Step {
+  dnnl::primitive run;
+  // arguments in order: two inputs, one output, each with its oneDNN argument id
+  int ids[3];
+  Arg args[3];
+};
+
+struct Prims { Step forward, backwardData, backwardWeights; };
+
+Step step(dnnl::primitive run, const int ids[3], const memory::desc plain[3], const memory::desc chosen[3]) {
+  Step s{run, {ids[0], ids[1], ids[2]}, {}};
+  for (int i = 0; i < 3; i++) {
+    s.args[i].plain = plain[i];
+    s.args[i].chosen = chosen[i];
+    if (s.args[i].direct()) continue;
+    s.args[i].scratch.reset(new memory(chosen[i], cpu()));
+    memory plainMemory(plain[i], cpu(), DNNL_MEMORY_NONE);
+    s.args[i].reorder = i < 2 ? dnnl::reorder(plainMemory, *s.args[i].scratch) : dnnl::reorder(*s.args[i].scratch, plainMemory);
+  }
+  return s;
+}
 
 Prims& prims(const Shape& s) {
   thread_local std::map<std::string, std::unique_ptr<Prims>> cache;
@@ -43,16 +70,48 @@ Prims& prims(const Shape& s) {
   memory::desc x({s.n, s.ci, s.h, s.w}, dt::f32, tag::nhwc);
   memory::desc f({s.co, s.ci, s.fh, s.fw}, dt::f32, tag::hwio);
   memory::desc y({s.n, s.co, s.oh, s.ow}, dt::f32, tag::nhwc);
+  memory::desc xa({s.n, s.ci, s.h, s.w}, dt::f32, tag::any);
+  memory::desc fa({s.co, s.ci, s.fh, s.fw}, dt::f32, tag::any);
+  memory::desc ya({s.n, s.co, s.oh, s.ow}, dt::f32, tag::any);
   memory::dims strides = {s.sh, s.sw}, dilation = {s.dh - 1, s.dw - 1}, padL = {s.pt, s.pl}, padR = {s.pb, s.pr};
   auto algo = dnnl::algorithm::convolution_direct;
   dnnl::convolution_forward::primitive_desc fwd(
-      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, algo, x, f, y, strides, dilation, padL, padR), cpu());
+      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, algo, xa, fa, ya, strides, dilation, padL, padR), cpu());
   dnnl::convolution_backward_data::primitive_desc bwdData(
-      dnnl::convolution_backward_data::desc(algo, x, f, y, strides, dilation, padL, padR), cpu(), fwd);
+      dnnl::convolution_backward_data::desc(algo, xa, fa, ya, strides, dilation, padL, padR), cpu(), fwd);
   dnnl::convolution_backward_weights::primitive_desc bwdWeights(
-      dnnl::convolution_backward_weights::desc(algo, x, f, y, strides, dilation, padL, padR), cpu(), fwd);
-  slot.reset(new Prims{x, f, y, dnnl::convolution_forward(fwd), dnnl::convolution_backward_data(bwdData), dnnl::convolution_backward_weights(bwdWeights)});
+      dnnl::convolution_backward_weights::desc(algo, xa, fa, ya, strides, dilation, padL, padR), cpu(), fwd);
+  const int fIds[3] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST};
+  const int dIds[3] = {DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC};
+  const int wIds[3] = {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS};
+  const memory::desc fPlain[3] = {x, f, y}, dPlain[3] = {y, f, x}, wPlain[3] = {x, y, f};
+  const memory::desc fChosen[3] = {fwd.src_desc(), fwd.weights_desc(), fwd.dst_desc()};
+  const memory::desc dChosen[3] = {bwdData.diff_dst_desc(), bwdData.weights_desc(), bwdData.diff_src_desc()};
+  const memory::desc wChosen[3] = {bwdWeights.src_desc(), bwdWeights.diff_dst_desc(), bwdWeights.diff_weights_desc()};
+  slot.reset(new Prims{step(dnnl::convolution_forward(fwd), fIds, fPlain, fChosen),
+                       step(dnnl::convolution_backward_data(bwdData), dIds, dPlain, dChosen),
+                       step(dnnl::convolution_backward_weights(bwdWeights), wIds, wPlain, wChosen)});
   return *slot;
+}
+
+// Runs one step on plain buffers: inputs reordered into the chosen layouts where they differ,
+// the output reordered back.
+void execute(Step& st, float* a, float* b, float* out) {
+  auto& e = cpu();
+  float* plain[3] = {a, b, out};
+  std::unordered_map<int, memory> args;
+  for (int i = 0; i < 3; i++) {
+    Arg& arg = st.args[i];
+    memory user(arg.plain, e, plain[i]);
+    if (arg.direct()) { args.insert({st.ids[i], user}); continue; }
+    if (i < 2) arg.reorder.execute(queue(), user, *arg.scratch);
+    args.insert({st.ids[i], *arg.scratch});
+  }
+  st.run.execute(queue(), args);
+  if (!st.args[2].direct()) {
+    memory user(st.args[2].plain, e, out);
+    st.args[2].reorder.execute(queue(), *st.args[2].scratch, user);
+  }
 }
 
 napi_value fail(napi_env env, const std::string& message) {
@@ -95,14 +154,7 @@ napi_value conv(napi_env env, napi_callback_info info) {
     return fail(env, "a, b and out must be Float32Arrays of the sizes the dims give");
   try {
     Prims& p = prims(s);
-    auto& e = cpu();
-    if (op == 0) {
-      p.forward.execute(queue(), {{DNNL_ARG_SRC, memory(p.x, e, a)}, {DNNL_ARG_WEIGHTS, memory(p.f, e, b)}, {DNNL_ARG_DST, memory(p.y, e, out)}});
-    } else if (op == 1) {
-      p.backwardData.execute(queue(), {{DNNL_ARG_DIFF_DST, memory(p.y, e, a)}, {DNNL_ARG_WEIGHTS, memory(p.f, e, b)}, {DNNL_ARG_DIFF_SRC, memory(p.x, e, out)}});
-    } else {
-      p.backwardWeights.execute(queue(), {{DNNL_ARG_SRC, memory(p.x, e, a)}, {DNNL_ARG_DIFF_DST, memory(p.y, e, b)}, {DNNL_ARG_DIFF_WEIGHTS, memory(p.f, e, out)}});
-    }
+    execute(op == 0 ? p.forward : op == 1 ? p.backwardData : p.backwardWeights, a, b, out);
     queue().wait();
   } catch (const dnnl::error& err) {
     return fail(env, std::string("oneDNN: ") + err.what());
