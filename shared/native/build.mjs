@@ -19,6 +19,6 @@ if (!existsSync(path.join(headers, 'node_api.h'))) skip(`no Node headers at ${he
 if (!existsSync('/usr/include/oneapi/dnnl/dnnl.hpp')) skip('apt-get install -y libdnnl-dev');
 if (spawnSync('g++', ['--version']).status !== 0) skip('apt-get install -y g++');
 mkdirSync(path.dirname(out), { recursive: true });
-const r = spawnSync('g++', ['-O2', '-std=c++17', '-shared', '-fPIC', '-DNODE_GYP_MODULE_NAME=impartial_dnnl', '-I', headers, source, '-o', out, '-ldnnl'], { stdio: 'inherit' });
+const r = spawnSync('g++', ['-O2', '-std=c++17', '-fopenmp', '-shared', '-fPIC', '-DNODE_GYP_MODULE_NAME=impartial_dnnl', '-I', headers, source, '-o', out, '-ldnnl'], { stdio: 'inherit' });
 if (r.status !== 0) skip('g++ failed');
 console.error(`native convolutions built: ${path.relative(process.cwd(), out)}`);

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <vector>
+#include <algorithm>
 #include <unordered_map>
 
 namespace {
@@ -40,78 +41,123 @@ struct Arg {
   bool direct() const { return plain == chosen; }
 };
 
+// One primitive and its arguments; the last argument is the output.
 struct Step {
   dnnl::primitive run;
-  // arguments in order: two inputs, one output, each with its oneDNN argument id
-  int ids[3];
-  Arg args[3];
+  std::vector<int> ids;
+  std::vector<Arg> args;
 };
 
-struct Prims { Step forward, backwardData, backwardWeights; };
-
-Step step(dnnl::primitive run, const int ids[3], const memory::desc plain[3], const memory::desc chosen[3]) {
-  Step s{run, {ids[0], ids[1], ids[2]}, {}};
-  for (int i = 0; i < 3; i++) {
-    s.args[i].plain = plain[i];
-    s.args[i].chosen = chosen[i];
-    if (s.args[i].direct()) continue;
-    s.args[i].scratch.reset(new memory(chosen[i], cpu()));
+Step step(dnnl::primitive run, std::vector<int> ids, const std::vector<memory::desc>& plain, const std::vector<memory::desc>& chosen) {
+  Step s{run, ids, std::vector<Arg>(ids.size())};
+  for (size_t i = 0; i < ids.size(); i++) {
+    Arg& a = s.args[i];
+    a.plain = plain[i];
+    a.chosen = chosen[i];
+    if (a.direct()) continue;
+    a.scratch.reset(new memory(chosen[i], cpu()));
     memory plainMemory(plain[i], cpu(), DNNL_MEMORY_NONE);
-    s.args[i].reorder = i < 2 ? dnnl::reorder(plainMemory, *s.args[i].scratch) : dnnl::reorder(*s.args[i].scratch, plainMemory);
+    a.reorder = i + 1 < ids.size() ? dnnl::reorder(plainMemory, *a.scratch) : dnnl::reorder(*a.scratch, plainMemory);
   }
   return s;
 }
 
-Prims& prims(const Shape& s) {
+// Runs one step on plain buffers: inputs reordered into the chosen layouts where they differ,
+// the output reordered back.
+void execute(Step& st, const std::vector<float*>& plain) {
+  std::unordered_map<int, memory> args;
+  const size_t last = st.args.size() - 1;
+  for (size_t i = 0; i <= last; i++) {
+    Arg& a = st.args[i];
+    memory user(a.plain, cpu(), plain[i]);
+    if (a.direct()) { args.insert({st.ids[i], user}); continue; }
+    if (i < last) a.reorder.execute(queue(), user, *a.scratch);
+    args.insert({st.ids[i], *a.scratch});
+  }
+  st.run.execute(queue(), args);
+  Arg& out = st.args[last];
+  if (!out.direct()) {
+    memory user(out.plain, cpu(), plain[last]);
+    out.reorder.execute(queue(), *out.scratch, user);
+  }
+  queue().wait();
+}
+
+// The three passes of one convolution. `layer`: the forward also adds a bias and, with `relu`,
+// applies ReLU (one kernel, oneDNN post-op); the gradients are those of the bare convolution.
+struct Prims { Step forward, backwardData, backwardWeights; };
+
+Prims& prims(const Shape& s, bool layer = false, bool relu = false) {
   thread_local std::map<std::string, std::unique_ptr<Prims>> cache;
-  auto& slot = cache[s.key()];
+  auto& slot = cache[s.key() + (layer ? "L" : "") + (relu ? "R" : "")];
   if (slot) return *slot;
   // oneDNN's logical dims are n,c,h,w and o,i,h,w; the format tags say how memory is laid out.
   memory::desc x({s.n, s.ci, s.h, s.w}, dt::f32, tag::nhwc);
   memory::desc f({s.co, s.ci, s.fh, s.fw}, dt::f32, tag::hwio);
   memory::desc y({s.n, s.co, s.oh, s.ow}, dt::f32, tag::nhwc);
+  memory::desc b({s.co}, dt::f32, tag::x);
   memory::desc xa({s.n, s.ci, s.h, s.w}, dt::f32, tag::any);
   memory::desc fa({s.co, s.ci, s.fh, s.fw}, dt::f32, tag::any);
   memory::desc ya({s.n, s.co, s.oh, s.ow}, dt::f32, tag::any);
   memory::dims strides = {s.sh, s.sw}, dilation = {s.dh - 1, s.dw - 1}, padL = {s.pt, s.pl}, padR = {s.pb, s.pr};
   auto algo = dnnl::algorithm::convolution_direct;
-  dnnl::convolution_forward::primitive_desc fwd(
-      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, algo, xa, fa, ya, strides, dilation, padL, padR), cpu());
+  auto training = dnnl::prop_kind::forward_training;
+  dnnl::convolution_forward::primitive_desc bare(dnnl::convolution_forward::desc(training, algo, xa, fa, ya, strides, dilation, padL, padR), cpu());
+  dnnl::primitive_attr attr;
+  if (relu) {
+    dnnl::post_ops ops;
+    ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+    attr.set_post_ops(ops);
+  }
+  dnnl::convolution_forward::primitive_desc fwd = layer
+      ? dnnl::convolution_forward::primitive_desc(dnnl::convolution_forward::desc(training, algo, xa, fa, b, ya, strides, dilation, padL, padR), attr, cpu())
+      : bare;
   dnnl::convolution_backward_data::primitive_desc bwdData(
-      dnnl::convolution_backward_data::desc(algo, xa, fa, ya, strides, dilation, padL, padR), cpu(), fwd);
+      dnnl::convolution_backward_data::desc(algo, xa, fa, ya, strides, dilation, padL, padR), cpu(), bare);
   dnnl::convolution_backward_weights::primitive_desc bwdWeights(
-      dnnl::convolution_backward_weights::desc(algo, xa, fa, ya, strides, dilation, padL, padR), cpu(), fwd);
-  const int fIds[3] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST};
-  const int dIds[3] = {DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC};
-  const int wIds[3] = {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS};
-  const memory::desc fPlain[3] = {x, f, y}, dPlain[3] = {y, f, x}, wPlain[3] = {x, y, f};
-  const memory::desc fChosen[3] = {fwd.src_desc(), fwd.weights_desc(), fwd.dst_desc()};
-  const memory::desc dChosen[3] = {bwdData.diff_dst_desc(), bwdData.weights_desc(), bwdData.diff_src_desc()};
-  const memory::desc wChosen[3] = {bwdWeights.src_desc(), bwdWeights.diff_dst_desc(), bwdWeights.diff_weights_desc()};
-  slot.reset(new Prims{step(dnnl::convolution_forward(fwd), fIds, fPlain, fChosen),
-                       step(dnnl::convolution_backward_data(bwdData), dIds, dPlain, dChosen),
-                       step(dnnl::convolution_backward_weights(bwdWeights), wIds, wPlain, wChosen)});
+      dnnl::convolution_backward_weights::desc(algo, xa, fa, ya, strides, dilation, padL, padR), cpu(), bare);
+  Step forward = layer
+      ? step(dnnl::convolution_forward(fwd), {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST}, {x, f, b, y}, {fwd.src_desc(), fwd.weights_desc(), b, fwd.dst_desc()})
+      : step(dnnl::convolution_forward(fwd), {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST}, {x, f, y}, {fwd.src_desc(), fwd.weights_desc(), fwd.dst_desc()});
+  slot.reset(new Prims{std::move(forward),
+      step(dnnl::convolution_backward_data(bwdData), {DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC}, {y, f, x},
+           {bwdData.diff_dst_desc(), bwdData.weights_desc(), bwdData.diff_src_desc()}),
+      step(dnnl::convolution_backward_weights(bwdWeights), {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS}, {x, y, f},
+           {bwdWeights.src_desc(), bwdWeights.diff_dst_desc(), bwdWeights.diff_weights_desc()})});
   return *slot;
 }
 
-// Runs one step on plain buffers: inputs reordered into the chosen layouts where they differ,
-// the output reordered back.
-void execute(Step& st, float* a, float* b, float* out) {
-  auto& e = cpu();
-  float* plain[3] = {a, b, out};
-  std::unordered_map<int, memory> args;
-  for (int i = 0; i < 3; i++) {
-    Arg& arg = st.args[i];
-    memory user(arg.plain, e, plain[i]);
-    if (arg.direct()) { args.insert({st.ids[i], user}); continue; }
-    if (i < 2) arg.reorder.execute(queue(), user, *arg.scratch);
-    args.insert({st.ids[i], *arg.scratch});
+// Dropout's keep/drop decision for element i of the call with this seed: a hash, not a stored
+// mask, so the backward pass (and a test) can draw the same mask again.
+inline bool kept(uint32_t seed, uint64_t i, uint64_t threshold) {
+  uint64_t z = ((static_cast<uint64_t>(seed) << 32) | (i & 0xffffffffu)) + 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return ((z ^ (z >> 31)) >> 32) < threshold;
+}
+
+uint64_t keepThreshold(double rate) { return static_cast<uint64_t>((1.0 - rate) * 4294967296.0); }
+
+// Channel concatenation of two NHWC tensors (pixels x c0, pixels x c1) into pixels x (c0 + c1), and back.
+void concatChannels(const float* a, const float* b, float* out, int64_t pixels, int64_t c0, int64_t c1) {
+#pragma omp parallel for
+  for (int64_t p = 0; p < pixels; p++) {
+    std::copy(a + p * c0, a + (p + 1) * c0, out + p * (c0 + c1));
+    std::copy(b + p * c1, b + (p + 1) * c1, out + p * (c0 + c1) + c0);
   }
-  st.run.execute(queue(), args);
-  if (!st.args[2].direct()) {
-    memory user(st.args[2].plain, e, out);
-    st.args[2].reorder.execute(queue(), *st.args[2].scratch, user);
+}
+
+void splitChannels(const float* in, float* a, float* b, int64_t pixels, int64_t c0, int64_t c1) {
+#pragma omp parallel for
+  for (int64_t p = 0; p < pixels; p++) {
+    std::copy(in + p * (c0 + c1), in + p * (c0 + c1) + c0, a + p * c0);
+    std::copy(in + p * (c0 + c1) + c0, in + (p + 1) * (c0 + c1), b + p * c1);
   }
+}
+
+float* scratch(std::vector<float>& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+  return v.data();
 }
 
 napi_value fail(napi_env env, const std::string& message) {
@@ -131,22 +177,41 @@ bool floats(napi_env env, napi_value v, size_t want, float** out) {
   return true;
 }
 
-// conv(op, a, b, out, dims): op 0 forward (x, filter -> y), 1 input gradient (dy, filter -> dx),
-// 2 filter gradient (x, dy -> df); dims = the 17 numbers of Shape. (Inference's fused conv + bias
-// + ReLU is left to XNNPACK: measured here, it is as fast as oneDNN's.)
-napi_value conv(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value args[5];
-  napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
-  if (argc != 5) return fail(env, "conv(op, a, b, out, dims) takes 5 arguments");
-  int32_t op;
-  if (napi_get_value_int32(env, args[0], &op) != napi_ok || op < 0 || op > 2) return fail(env, "op must be 0, 1 or 2");
+bool readShape(napi_env env, napi_value v, Shape* s) {
   int64_t d[17];
   for (uint32_t i = 0; i < 17; i++) {
     napi_value e;
-    if (napi_get_element(env, args[4], i, &e) != napi_ok || napi_get_value_int64(env, e, &d[i]) != napi_ok) return fail(env, "dims must be 17 integers");
+    if (napi_get_element(env, v, i, &e) != napi_ok || napi_get_value_int64(env, e, &d[i]) != napi_ok) return false;
   }
-  Shape s{d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15], d[16]};
+  *s = Shape{d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15], d[16]};
+  return true;
+}
+
+// An optional Float32Array: null or undefined gives nullptr.
+bool maybeFloats(napi_env env, napi_value v, size_t want, float** out) {
+  napi_valuetype type;
+  napi_typeof(env, v, &type);
+  if (type == napi_null || type == napi_undefined) { *out = nullptr; return true; }
+  return floats(env, v, want, out);
+}
+
+std::vector<napi_value> arguments(napi_env env, napi_callback_info info, size_t count) {
+  std::vector<napi_value> args(count);
+  size_t argc = count;
+  napi_get_cb_info(env, info, &argc, args.data(), nullptr, nullptr);
+  if (argc != count) args.clear();
+  return args;
+}
+
+// conv(op, a, b, out, dims): op 0 forward (x, filter -> y), 1 input gradient (dy, filter -> dx),
+// 2 filter gradient (x, dy -> df); dims = the 17 numbers of Shape.
+napi_value conv(napi_env env, napi_callback_info info) {
+  auto args = arguments(env, info, 5);
+  if (args.empty()) return fail(env, "conv(op, a, b, out, dims) takes 5 arguments");
+  int32_t op;
+  if (napi_get_value_int32(env, args[0], &op) != napi_ok || op < 0 || op > 2) return fail(env, "op must be 0, 1 or 2");
+  Shape s;
+  if (!readShape(env, args[4], &s)) return fail(env, "dims must be 17 integers");
   const size_t nx = s.n * s.h * s.w * s.ci, nf = s.fh * s.fw * s.ci * s.co, ny = s.n * s.oh * s.ow * s.co;
   const size_t sizes[3][3] = {{nx, nf, ny}, {ny, nf, nx}, {nx, ny, nf}};
   float *a, *b, *out;
@@ -154,18 +219,142 @@ napi_value conv(napi_env env, napi_callback_info info) {
     return fail(env, "a, b and out must be Float32Arrays of the sizes the dims give");
   try {
     Prims& p = prims(s);
-    execute(op == 0 ? p.forward : op == 1 ? p.backwardData : p.backwardWeights, a, b, out);
-    queue().wait();
+    execute(op == 0 ? p.forward : op == 1 ? p.backwardData : p.backwardWeights, {a, b, out});
   } catch (const dnnl::error& err) {
     return fail(env, std::string("oneDNN: ") + err.what());
   }
   return nullptr;
 }
 
+// What a U-Net layer call passes: the convolution's shape, where its input channels split
+// between the two inputs (skip connection, upsampled path), ReLU or not, the dropout rate and seed.
+struct Layer {
+  Shape s;
+  int64_t c0;  // channels of the first input; the second has s.ci - c0 (0: one input)
+  bool relu;
+  double rate;
+  uint32_t seed;
+};
+
+bool readLayer(napi_env env, napi_value dims, napi_value c0, napi_value relu, napi_value rate, napi_value seed, Layer* l) {
+  if (!readShape(env, dims, &l->s)) return false;
+  if (napi_get_value_int64(env, c0, &l->c0) != napi_ok || l->c0 < 1 || l->c0 > l->s.ci) return false;
+  if (napi_get_value_bool(env, relu, &l->relu) != napi_ok) return false;
+  if (napi_get_value_double(env, rate, &l->rate) != napi_ok || l->rate < 0 || l->rate >= 1) return false;
+  return napi_get_value_uint32(env, seed, &l->seed) == napi_ok;
+}
+
+// layerForward(x0, x1 | null, filter, bias, out, dims, c0, relu, rate, seed):
+// out = dropout(relu(conv(concat(x0, x1), filter) + bias)), one call for what tfjs runs as five
+// kernels (concat, conv, add, relu, multiply), without storing a dropout mask.
+napi_value layerForward(napi_env env, napi_callback_info info) {
+  auto args = arguments(env, info, 10);
+  if (args.empty()) return fail(env, "layerForward takes 10 arguments");
+  Layer l;
+  if (!readLayer(env, args[5], args[6], args[7], args[8], args[9], &l)) return fail(env, "layerForward: bad dims, c0, relu, rate or seed");
+  const Shape& s = l.s;
+  const int64_t pixels = s.n * s.h * s.w, c1 = s.ci - l.c0, ny = s.n * s.oh * s.ow * s.co;
+  float *x0, *x1, *f, *b, *out;
+  if (!floats(env, args[0], pixels * l.c0, &x0) || !maybeFloats(env, args[1], pixels * c1, &x1) || (c1 > 0) != (x1 != nullptr) ||
+      !floats(env, args[2], s.fh * s.fw * s.ci * s.co, &f) || !floats(env, args[3], s.co, &b) || !floats(env, args[4], ny, &out))
+    return fail(env, "layerForward: x0, x1, filter, bias and out must be Float32Arrays of the sizes the dims give");
+  thread_local std::vector<float> catBuffer;
+  try {
+    float* x = x0;
+    if (x1) concatChannels(x0, x1, x = scratch(catBuffer, pixels * s.ci), pixels, l.c0, c1);
+    execute(prims(s, true, l.relu).forward, {x, f, b, out});
+  } catch (const dnnl::error& err) {
+    return fail(env, std::string("oneDNN: ") + err.what());
+  }
+  if (l.rate > 0) {
+    const uint64_t threshold = keepThreshold(l.rate);
+    const float scale = static_cast<float>(1.0 / (1.0 - l.rate));
+#pragma omp parallel for
+    for (int64_t i = 0; i < ny; i++) out[i] = kept(l.seed, i, threshold) ? out[i] * scale : 0.f;
+  }
+  return nullptr;
+}
+
+// layerBackward(x0, x1 | null, filter, out, dOut, dx0, dx1 | null, dFilter, dBias, dims, c0, relu, rate, seed):
+// the gradients of layerForward from its output and the output's gradient (ReLU and dropout
+// are read back from the output: with ReLU, out > 0 exactly where both let the gradient through).
+napi_value layerBackward(napi_env env, napi_callback_info info) {
+  auto args = arguments(env, info, 14);
+  if (args.empty()) return fail(env, "layerBackward takes 14 arguments");
+  Layer l;
+  if (!readLayer(env, args[9], args[10], args[11], args[12], args[13], &l)) return fail(env, "layerBackward: bad dims, c0, relu, rate or seed");
+  const Shape& s = l.s;
+  const int64_t pixels = s.n * s.h * s.w, c1 = s.ci - l.c0, co = s.co, outPixels = s.n * s.oh * s.ow, nf = s.fh * s.fw * s.ci * s.co;
+  float *x0, *x1, *f, *z, *dz, *dx0, *dx1, *df, *db;
+  if (!floats(env, args[0], pixels * l.c0, &x0) || !maybeFloats(env, args[1], pixels * c1, &x1) || (c1 > 0) != (x1 != nullptr) ||
+      !floats(env, args[2], nf, &f) || !floats(env, args[3], outPixels * co, &z) || !floats(env, args[4], outPixels * co, &dz) ||
+      !floats(env, args[5], pixels * l.c0, &dx0) || !maybeFloats(env, args[6], pixels * c1, &dx1) || (x1 != nullptr) != (dx1 != nullptr) ||
+      !floats(env, args[7], nf, &df) || !floats(env, args[8], co, &db))
+    return fail(env, "layerBackward: the arrays must be Float32Arrays of the sizes the dims give");
+  thread_local std::vector<float> gradBuffer, catBuffer;
+  float* g = scratch(gradBuffer, outPixels * co);
+  const uint64_t threshold = keepThreshold(l.rate);
+  const float scale = static_cast<float>(1.0 / (1.0 - l.rate));
+  std::vector<double> biasSum(co, 0.0);
+#pragma omp parallel
+  {
+    std::vector<double> part(co, 0.0);
+#pragma omp for
+    for (int64_t p = 0; p < outPixels; p++) {
+      for (int64_t c = 0; c < co; c++) {
+        const int64_t i = p * co + c;
+        // With ReLU, out > 0 means the unit was active and kept: the gradient is dOut * scale.
+        float v = l.relu ? (z[i] > 0.f ? dz[i] * (l.rate > 0 ? scale : 1.f) : 0.f)
+                         : (l.rate > 0 ? (kept(l.seed, i, threshold) ? dz[i] * scale : 0.f) : dz[i]);
+        g[i] = v;
+        part[c] += v;
+      }
+    }
+#pragma omp critical
+    for (int64_t c = 0; c < co; c++) biasSum[c] += part[c];
+  }
+  for (int64_t c = 0; c < co; c++) db[c] = static_cast<float>(biasSum[c]);
+  try {
+    Prims& p = prims(s, true, l.relu);
+    float* x = x0;
+    if (x1) concatChannels(x0, x1, x = scratch(catBuffer, pixels * s.ci), pixels, l.c0, c1);
+    execute(p.backwardWeights, {x, g, df});
+    // the concatenated input is no longer needed: its buffer takes the concatenated input gradient
+    execute(p.backwardData, {g, f, x1 ? x : dx0});
+    if (x1) splitChannels(x, dx0, dx1, pixels, l.c0, c1);
+  } catch (const dnnl::error& err) {
+    return fail(env, std::string("oneDNN: ") + err.what());
+  }
+  return nullptr;
+}
+
+// dropoutMask(seed, rate, out): the factors layerForward multiplied by (0 or 1 / (1 - rate)), for tests.
+napi_value dropoutMask(napi_env env, napi_callback_info info) {
+  auto args = arguments(env, info, 3);
+  uint32_t seed;
+  double rate;
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  if (args.empty() || napi_get_value_uint32(env, args[0], &seed) != napi_ok || napi_get_value_double(env, args[1], &rate) != napi_ok ||
+      rate < 0 || rate >= 1 || napi_get_typedarray_info(env, args[2], &type, &length, &data, nullptr, nullptr) != napi_ok || type != napi_float32_array)
+    return fail(env, "dropoutMask(seed, rate in [0, 1), out: Float32Array)");
+  float* out = static_cast<float*>(data);
+  const uint64_t threshold = keepThreshold(rate);
+  const float scale = static_cast<float>(1.0 / (1.0 - rate));
+  for (size_t i = 0; i < length; i++) out[i] = kept(seed, i, threshold) ? scale : 0.f;
+  return nullptr;
+}
+
 napi_value init(napi_env env, napi_value exports) {
-  napi_value fn, version;
-  napi_create_function(env, "conv", NAPI_AUTO_LENGTH, conv, nullptr, &fn);
-  napi_set_named_property(env, exports, "conv", fn);
+  napi_value version;
+  const std::pair<const char*, napi_callback> functions[] = {
+      {"conv", conv}, {"layerForward", layerForward}, {"layerBackward", layerBackward}, {"dropoutMask", dropoutMask}};
+  for (const auto& [name, callback] : functions) {
+    napi_value fn;
+    napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, nullptr, &fn);
+    napi_set_named_property(env, exports, name, fn);
+  }
   const dnnl_version_t* v = dnnl_version();
   std::string text = std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
   napi_create_string_utf8(env, text.c_str(), NAPI_AUTO_LENGTH, &version);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { PatchBatch, PatchSampler } from '../image/patches.js';
+import { adamForBackend, type WeightUpdate } from './adam.js';
 import { impartialLoss } from './losses.js';
 import { forward, type UNetConfig, type UNetWeights } from './unet.js';
 
@@ -59,19 +60,18 @@ export interface StepLosses { loss: number; foreground: number; background: numb
 
 /** One optimiser over a weight set: each step is forward + backward + Adam on one batch. */
 export class Trainer {
-  private readonly optimizer: tf.Optimizer;
+  private readonly optimizer: WeightUpdate;
   private readonly vars: tf.Variable[];
 
   constructor(private readonly config: UNetConfig, private readonly weights: UNetWeights, private readonly options: Pick<TrainOptions, 'learningRate' | 'weightDecay'> = DEFAULT_TRAIN) {
     // tfjs-core's Node build ships no gradients; the environment set-up (initBackend in Node) registers them.
     if (!tf.getGradient('AddN')) throw new Error('tfjs gradients are not registered: call initBackend() (Node) or import @tensorflow/tfjs first');
-    this.optimizer = tf.train.adam(options.learningRate);
+    this.optimizer = adamForBackend(options);
     this.vars = [...weights.values()];
   }
 
   async step(batch: PatchBatch): Promise<StepLosses> {
     const { config, weights, vars, optimizer } = this;
-    const decay = this.options.weightDecay;
     let kept: tf.Tensor[] = [];
     const parts = tf.tidy(() => {
       const t = batchTensors(batch);
@@ -80,9 +80,7 @@ export class Trainer {
         kept = [terms.foreground, terms.background, terms.reconstruction].map((x) => tf.keep(x));
         return terms.total;
       }, vars);
-      const decayed: Record<string, tf.Tensor> = {};
-      for (const v of vars) decayed[v.name] = decay ? tf.add(grads[v.name]!, tf.mul(v, decay)) : grads[v.name]!;
-      optimizer.applyGradients(decayed as unknown as Parameters<typeof optimizer.applyGradients>[0]);
+      optimizer.apply(vars, grads);
       return tf.stack([value, ...kept]);
     });
     for (const k of kept) k.dispose();

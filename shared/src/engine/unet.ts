@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { convLayerKernel, hasConvLayerKernel } from './conv-layer.js';
 
 /** Network configuration; stored with every model version. */
 export interface UNetConfig {
@@ -117,23 +118,28 @@ export function forward(config: UNetConfig, weights: UNetWeights, x: tf.Tensor4D
     if (!v) throw new Error(`missing weight ${name}`);
     return v;
   };
-  const conv = (name: string, input: tf.Tensor4D, relu = true) =>
-    tf.fused.conv2d({ x: input, filter: w(`${name}.weight`) as tf.Tensor4D, strides: 1, pad: 'same', bias: w(`${name}.bias`), activation: relu ? 'relu' : 'linear' });
-  const drop = (t: tf.Tensor4D) => (options.dropout && config.dropout > 0 ? dropout(t, config.dropout) : t);
-  const block = (name: string, input: tf.Tensor4D, withDropout: boolean) => {
-    const a = conv(`${name}.conv1`, input);
-    const b = conv(`${name}.conv2`, withDropout ? drop(a) : a);
-    return withDropout ? drop(b) : b;
+  // One kernel per layer where the backend has it (conv-layer.ts), else tfjs ops.
+  const oneKernel = hasConvLayerKernel();
+  const layer = (name: string, inputs: tf.Tensor4D[], relu: boolean, rate: number) => {
+    const filter = w(`${name}.weight`) as tf.Tensor4D, bias = w(`${name}.bias`) as tf.Tensor1D;
+    if (oneKernel) return convLayerKernel(inputs, filter, bias, { relu, dropout: rate });
+    const x = inputs.length === 1 ? inputs[0]! : tf.concat(inputs, 3);
+    const y = tf.fused.conv2d({ x, filter, strides: 1, pad: 'same', bias, activation: relu ? 'relu' : 'linear' });
+    return rate > 0 ? dropout(y, rate) : y;
   };
-  const skips: tf.Tensor4D[] = [block('inc', x, false)];
-  for (let i = 0; i < config.depth; i++) skips.push(block(`down${i}`, tf.maxPool(skips[skips.length - 1]!, 2, 2, 'valid'), true));
+  const block = (name: string, inputs: tf.Tensor4D[], withDropout: boolean) => {
+    const rate = withDropout && options.dropout ? config.dropout : 0;
+    return layer(`${name}.conv2`, [layer(`${name}.conv1`, inputs, true, rate)], true, rate);
+  };
+  const skips: tf.Tensor4D[] = [block('inc', [x], false)];
+  for (let i = 0; i < config.depth; i++) skips.push(block(`down${i}`, [tf.maxPool(skips[skips.length - 1]!, 2, 2, 'valid')], true));
   let y = skips.pop()!;
   for (let i = config.depth - 1; i >= 0; i--) {
     const skip = skips.pop()!;
     const up = tf.image.resizeBilinear(y, [skip.shape[1], skip.shape[2]], true);
-    y = block(`up${i}`, tf.concat([skip, up], 3), true);
+    y = block(`up${i}`, [skip, up], true);
   }
-  return conv('head', y, false);
+  return layer('head', [y], false, 0);
 }
 
 export function parameterCount(weights: UNetWeights): number {

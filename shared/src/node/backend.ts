@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { registerConvGradients } from '../engine/kernels.js';
-import { loadNativeConvs, registerNativeConvs } from './native-convs.js';
+import { loadNativeKernels, registerNativeConvLayer, registerNativeConvs } from './native-kernels.js';
 
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
 
@@ -89,8 +89,11 @@ async function tryWasm(threads: number): Promise<BackendInfo | null> {
   registerConvGradients('wasm');
   // Convolutions are most of a training step: oneDNN's are ~2x faster than XNNPACK's here and
   // cover the gradients too (shared/native; built at install when g++ and libdnnl-dev exist).
-  const addon = loadNativeConvs();
-  if (typeof addon !== 'string') registerNativeConvs(addon, 'wasm');
+  const addon = loadNativeKernels();
+  if (typeof addon !== 'string') {
+    registerNativeConvs(addon, 'wasm');
+    registerNativeConvLayer(addon, 'wasm');
+  }
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const n = wasm.getThreadsCount();
   return {

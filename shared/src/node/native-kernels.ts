@@ -1,10 +1,18 @@
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
+import { CONV_LAYER, CONV_LAYER_GRAD } from '../engine/conv-layer.js';
 import { convInfo } from '../engine/kernels.js';
 
-/** The oneDNN addon (shared/native): conv(op, a, b, out, dims) on Float32Arrays, in place. */
-interface NativeAddon {
+/** The oneDNN addon (shared/native), on Float32Arrays in place. */
+export interface NativeAddon {
   conv(op: 0 | 1 | 2, a: Float32Array, b: Float32Array, out: Float32Array, dims: number[]): void;
+  layerForward(x0: Float32Array, x1: Float32Array | null, filter: Float32Array, bias: Float32Array, out: Float32Array,
+    dims: number[], c0: number, relu: boolean, rate: number, seed: number): void;
+  layerBackward(x0: Float32Array, x1: Float32Array | null, filter: Float32Array, out: Float32Array, dOut: Float32Array,
+    dx0: Float32Array, dx1: Float32Array | null, dFilter: Float32Array, dBias: Float32Array,
+    dims: number[], c0: number, relu: boolean, rate: number, seed: number): void;
+  /** The factors (0 or 1 / (1 - rate)) layerForward's dropout multiplies by, for tests. */
+  dropoutMask(seed: number, rate: number, out: Float32Array): void;
   onednnVersion: string;
 }
 
@@ -15,7 +23,7 @@ interface WasmHeap { makeOutput(shape: number[], dtype: tf.DataType): TensorInfo
 const ADDON = '../../native/build/impartial_dnnl.node';
 
 /** Loads the addon, or says why not (not built: no g++/libdnnl-dev at install; IMPARTIAL_NATIVE=0). */
-export function loadNativeConvs(): NativeAddon | string {
+export function loadNativeKernels(): NativeAddon | string {
   if (process.env['IMPARTIAL_NATIVE'] === '0') return 'IMPARTIAL_NATIVE=0';
   try {
     return createRequire(import.meta.url)(ADDON) as NativeAddon;
@@ -75,5 +83,47 @@ export function registerNativeConvs(addon: NativeAddon, backendName = 'wasm'): v
     const out = heap.makeOutput(filterShape.slice(), 'float32');
     addon.conv(2, heap.typedArrayFromHeap(x!), heap.typedArrayFromHeap(dy!), heap.typedArrayFromHeap(out), dims(x!.shape, filterShape, attrs));
     return out;
+  });
+}
+
+/**
+ * The U-Net layer as one forward and one backward kernel (engine/conv-layer.ts) on oneDNN: what
+ * tfjs ran as about a dozen full passes over memory a layer becomes a convolution with its bias and
+ * ReLU fused, dropout by a hashed mask, and one loop for the ReLU/dropout/bias gradients.
+ */
+export function registerNativeConvLayer(addon: NativeAddon, backendName = 'wasm'): void {
+  const layerDims = (x0: TensorInfo, x1: TensorInfo | undefined, filter: TensorInfo) => {
+    const [n, h, w] = x0.shape, ci = x0.shape[3]! + (x1?.shape[3] ?? 0);
+    return dims([n!, h!, w!, ci], filter.shape, { strides: 1, pad: 'same' });
+  };
+  const check = (name: string, tensors: (TensorInfo | undefined)[]) => {
+    for (const t of tensors) if (t && t.dtype !== 'float32') throw new Error(`${name}: float32 only, got ${t.dtype}`);
+  };
+  tf.registerKernel({
+    kernelName: CONV_LAYER, backendName,
+    kernelFunc: (({ inputs: { x0, x1, filter, bias }, attrs, backend }: KernelArgs) => {
+      check(CONV_LAYER, [x0, x1, filter, bias]);
+      const heap = backend as WasmHeap, d = layerDims(x0!, x1, filter!);
+      const out = heap.makeOutput([d[0]!, d[7]!, d[8]!, d[6]!], 'float32');
+      const view = (t: TensorInfo | undefined) => (t ? heap.typedArrayFromHeap(t) : null);
+      addon.layerForward(view(x0)!, view(x1), view(filter)!, view(bias)!, view(out)!, d, x0!.shape[3]!,
+        attrs['relu'] as boolean, attrs['dropout'] as number, attrs['seed'] as number);
+      return out;
+    }) as never,
+  });
+  tf.registerKernel({
+    kernelName: CONV_LAYER_GRAD, backendName,
+    kernelFunc: (({ inputs: { x0, x1, filter, bias, out, dOut }, attrs, backend }: KernelArgs) => {
+      check(CONV_LAYER_GRAD, [x0, x1, filter, out, dOut]);
+      const heap = backend as WasmHeap, d = layerDims(x0!, x1, filter!);
+      // Allocate every output before taking views: an allocation may grow (and detach) the heap.
+      const grads = [x0!, ...(x1 ? [x1] : []), filter!, bias!].map((t) => heap.makeOutput(t.shape.slice(), 'float32'));
+      const view = (t: TensorInfo | undefined) => (t ? heap.typedArrayFromHeap(t) : null);
+      const [dx0, dx1] = x1 ? [grads[0], grads[1]] : [grads[0], undefined];
+      addon.layerBackward(view(x0)!, view(x1), view(filter)!, view(out)!, view(dOut)!, view(dx0)!, view(dx1),
+        view(grads[grads.length - 2])!, view(grads[grads.length - 1])!, d, x0!.shape[3]!,
+        attrs['relu'] as boolean, attrs['dropout'] as number, attrs['seed'] as number);
+      return grads;
+    }) as never,
   });
 }
