@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 #include <algorithm>
+#include <limits>
 #include <unordered_map>
 
 namespace {
@@ -346,10 +347,82 @@ napi_value dropoutMask(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+bool readInts(napi_env env, napi_value v, int64_t* out, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value e;
+    if (napi_get_element(env, v, i, &e) != napi_ok || napi_get_value_int64(env, e, &out[i]) != napi_ok) return false;
+  }
+  return true;
+}
+
+// maxPoolGrad(x, dy, dx, dims): the gradient of a max pool (NHWC), each output's gradient going to
+// the first largest input of its window in row-major order, as tfjs' cpu backend does.
+// dims = [n, h, w, c, oh, ow, fh, fw, sh, sw, padTop, padLeft].
+napi_value maxPoolGrad(napi_env env, napi_callback_info info) {
+  auto args = arguments(env, info, 4);
+  int64_t d[12];
+  if (args.empty() || !readInts(env, args[3], d, 12)) return fail(env, "maxPoolGrad(x, dy, dx, dims: 12 integers)");
+  const int64_t n = d[0], h = d[1], w = d[2], c = d[3], oh = d[4], ow = d[5], fh = d[6], fw = d[7], sh = d[8], sw = d[9], pt = d[10], pl = d[11];
+  float *x, *dy, *dx;
+  if (!floats(env, args[0], n * h * w * c, &x) || !floats(env, args[1], n * oh * ow * c, &dy) || !floats(env, args[2], n * h * w * c, &dx))
+    return fail(env, "maxPoolGrad: x, dy and dx must be Float32Arrays of the sizes the dims give");
+  std::fill(dx, dx + n * h * w * c, 0.f);
+  // Parallel over images and output rows whose windows do not overlap (stride >= window), else over images.
+  const bool rowsApart = sh >= fh;
+#pragma omp parallel for collapse(2) if (rowsApart)
+  for (int64_t b = 0; b < n; b++) {
+    for (int64_t r = 0; r < oh; r++) {
+      for (int64_t q = 0; q < ow; q++) {
+        for (int64_t ch = 0; ch < c; ch++) {
+          float best = -std::numeric_limits<float>::infinity();
+          int64_t at = -1;
+          for (int64_t i = 0; i < fh; i++) {
+            const int64_t y = r * sh - pt + i;
+            if (y < 0 || y >= h) continue;
+            for (int64_t j = 0; j < fw; j++) {
+              const int64_t xx = q * sw - pl + j;
+              if (xx < 0 || xx >= w) continue;
+              const int64_t k = ((b * h + y) * w + xx) * c + ch;
+              if (x[k] > best || at < 0) { best = x[k]; at = k; }
+            }
+          }
+          if (at >= 0) dx[at] += dy[((b * oh + r) * ow + q) * c + ch];
+        }
+      }
+    }
+  }
+  return nullptr;
+}
+
+// slice4(x, out, dims): out = x[b0 : b0 + s0, ..., b3 : b3 + s3] of a 4-D tensor;
+// dims = [x0, x1, x2, x3, b0, b1, b2, b3, s0, s1, s2, s3].
+napi_value slice4(napi_env env, napi_callback_info info) {
+  auto args = arguments(env, info, 3);
+  int64_t d[12];
+  if (args.empty() || !readInts(env, args[2], d, 12)) return fail(env, "slice4(x, out, dims: 12 integers)");
+  const int64_t *shape = d, *begin = d + 4, *size = d + 8;
+  for (int i = 0; i < 4; i++)
+    if (begin[i] < 0 || size[i] < 0 || begin[i] + size[i] > shape[i]) return fail(env, "slice4: the slice is outside the tensor");
+  float *x, *out;
+  if (!floats(env, args[0], shape[0] * shape[1] * shape[2] * shape[3], &x) || !floats(env, args[1], size[0] * size[1] * size[2] * size[3], &out))
+    return fail(env, "slice4: x and out must be Float32Arrays of the sizes the dims give");
+#pragma omp parallel for collapse(2)
+  for (int64_t a = 0; a < size[0]; a++) {
+    for (int64_t b = 0; b < size[1]; b++) {
+      for (int64_t c = 0; c < size[2]; c++) {
+        const float* from = x + (((a + begin[0]) * shape[1] + b + begin[1]) * shape[2] + c + begin[2]) * shape[3] + begin[3];
+        std::copy(from, from + size[3], out + ((a * size[1] + b) * size[2] + c) * size[3]);
+      }
+    }
+  }
+  return nullptr;
+}
+
 napi_value init(napi_env env, napi_value exports) {
   napi_value version;
   const std::pair<const char*, napi_callback> functions[] = {
-      {"conv", conv}, {"layerForward", layerForward}, {"layerBackward", layerBackward}, {"dropoutMask", dropoutMask}};
+      {"conv", conv}, {"layerForward", layerForward}, {"layerBackward", layerBackward}, {"dropoutMask", dropoutMask},
+      {"maxPoolGrad", maxPoolGrad}, {"slice4", slice4}};
   for (const auto& [name, callback] : functions) {
     napi_value fn;
     napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, nullptr, &fn);

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { registerConvGradients } from '../engine/kernels.js';
-import { loadNativeKernels, registerNativeConvLayer, registerNativeConvs } from './native-kernels.js';
+import { loadNativeKernels, registerNativeConvLayer, registerNativeConvs, registerNativeMemoryKernels } from './native-kernels.js';
 
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
 
@@ -93,6 +93,7 @@ async function tryWasm(threads: number): Promise<BackendInfo | null> {
   if (typeof addon !== 'string') {
     registerNativeConvs(addon, 'wasm');
     registerNativeConvLayer(addon, 'wasm');
+    registerNativeMemoryKernels(addon, 'wasm');
   }
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const n = wasm.getThreadsCount();

@@ -11,6 +11,8 @@ export interface NativeAddon {
   layerBackward(x0: Float32Array, x1: Float32Array | null, filter: Float32Array, out: Float32Array, dOut: Float32Array,
     dx0: Float32Array, dx1: Float32Array | null, dFilter: Float32Array, dBias: Float32Array,
     dims: number[], c0: number, relu: boolean, rate: number, seed: number): void;
+  maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, dims: number[]): void;
+  slice4(x: Float32Array, out: Float32Array, dims: number[]): void;
   /** The factors (0 or 1 / (1 - rate)) layerForward's dropout multiplies by, for tests. */
   dropoutMask(seed: number, rate: number, out: Float32Array): void;
   onednnVersion: string;
@@ -43,25 +45,31 @@ function dims(xShape: number[], filterShape: number[], attrs: Record<string, unk
 const nhwc = (attrs: Record<string, unknown>) => (attrs['dataFormat'] ?? 'NHWC') === 'NHWC';
 
 /**
+ * Puts `run` in place of a backend's kernel; where it returns null (a case it does not cover) the
+ * kernel registered before runs.
+ */
+function overrideKernel(name: string, backendName: string, run: (args: KernelArgs, heap: WasmHeap) => TensorInfo | null): void {
+  const fallback = tf.getKernel(name, backendName);
+  if (fallback) tf.unregisterKernel(name, backendName);
+  tf.registerKernel({
+    kernelName: name, backendName,
+    kernelFunc: ((args: KernelArgs) => {
+      const out = run(args, args.backend as WasmHeap);
+      if (out) return out;
+      if (!fallback) throw new Error(`${name}: this case is not implemented natively and ${backendName} has no kernel of its own`);
+      return fallback.kernelFunc(args as never);
+    }) as never,
+  });
+}
+
+/**
  * Replaces the wasm backend's Conv2D and its two gradients (what training runs) by oneDNN's; the
  * addon works on the wasm heap in place, no copies. Other layouts and dtypes keep the kernels
  * registered before. Inference's FusedConv2D stays with XNNPACK, which is as fast here.
  */
 export function registerNativeConvs(addon: NativeAddon, backendName = 'wasm'): void {
-  const previous = new Map(['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'].map((k) => [k, tf.getKernel(k, backendName)]));
-  const kernel = (name: string, run: (args: KernelArgs, heap: WasmHeap) => TensorInfo | null) => {
-    const fallback = previous.get(name);
-    if (fallback) tf.unregisterKernel(name, backendName);
-    tf.registerKernel({
-      kernelName: name, backendName,
-      kernelFunc: ((args: KernelArgs) => {
-        const out = nhwc(args.attrs) ? run(args, args.backend as WasmHeap) : null;
-        if (out) return out;
-        if (!fallback) throw new Error(`${name}: only NHWC float32 is implemented natively`);
-        return fallback.kernelFunc(args as never);
-      }) as never,
-    });
-  };
+  const kernel = (name: string, run: (args: KernelArgs, heap: WasmHeap) => TensorInfo | null) =>
+    overrideKernel(name, backendName, (args, heap) => (nhwc(args.attrs) ? run(args, heap) : null));
   // The output is allocated first: allocation may grow the wasm memory, which would detach views taken before.
   kernel('Conv2D', ({ inputs: { x, filter }, attrs }, heap) => {
     if (x!.dtype !== 'float32' || filter!.dtype !== 'float32') return null;
@@ -125,5 +133,30 @@ export function registerNativeConvLayer(addon: NativeAddon, backendName = 'wasm'
         attrs['relu'] as boolean, attrs['dropout'] as number, attrs['seed'] as number);
       return grads;
     }) as never,
+  });
+}
+
+/**
+ * Two memory-bound kernels that tfjs-wasm runs as scalar loops, a tenth of a training step between
+ * them: max-pool gradient (NHWC, float32) and slicing of float32 tensors up to rank 4 (the loss
+ * slices the network's output by channel).
+ */
+export function registerNativeMemoryKernels(addon: NativeAddon, backendName = 'wasm'): void {
+  overrideKernel('MaxPoolGrad', backendName, ({ inputs: { dy, input }, attrs }, heap) => {
+    if (input!.dtype !== 'float32' || dy!.dtype !== 'float32' || input!.shape.length !== 4) return null;
+    const c = tf.backend_util.computePool2DInfo(input!.shape as [number, number, number, number], attrs['filterSize'] as number,
+      attrs['strides'] as number, 1, attrs['pad'] as 'valid', attrs['dimRoundingMode'] as 'floor' | undefined);
+    const out = heap.makeOutput(input!.shape.slice(), 'float32');
+    addon.maxPoolGrad(heap.typedArrayFromHeap(input!), heap.typedArrayFromHeap(dy!), heap.typedArrayFromHeap(out), [c.batchSize, c.inHeight, c.inWidth,
+      c.inChannels, c.outHeight, c.outWidth, c.filterHeight, c.filterWidth, c.strideHeight, c.strideWidth, c.padInfo.top, c.padInfo.left]);
+    return out;
+  });
+  overrideKernel('Slice', backendName, ({ inputs: { x }, attrs }, heap) => {
+    if (x!.dtype !== 'float32' || x!.shape.length < 1 || x!.shape.length > 4) return null;
+    const [begin, size] = tf.slice_util.parseSliceParams(x as unknown as tf.TensorInfo, attrs['begin'] as number[], attrs['size'] as number[]) as [number[], number[]];
+    const lead = 4 - x!.shape.length, pad = (a: number[], v: number) => [...Array<number>(lead).fill(v), ...a];
+    const out = heap.makeOutput(size.slice(), 'float32');
+    addon.slice4(heap.typedArrayFromHeap(x!), heap.typedArrayFromHeap(out), [...pad(x!.shape, 1), ...pad(begin, 0), ...pad(size, 1)]);
+    return out;
   });
 }

@@ -4,8 +4,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { convLayerKernel, hasConvLayerKernel } from '@impartial/shared';
 import { initBackend, loadNativeKernels } from '@impartial/shared/node';
 
-// The one-kernel U-Net layer (oneDNN) against the same layer in tfjs ops on the cpu backend:
-// output and every gradient, with ReLU or not, one or two inputs, with dropout (same mask).
+// The native kernels besides plain convolutions (engine-kernels.test.ts) against tfjs' cpu
+// backend: the one-kernel U-Net layer (output and every gradient, ReLU or not, one or two inputs,
+// dropout with the same mask), the max-pool gradient and Slice.
 const info = await initBackend();
 const addon = loadNativeKernels();
 
@@ -82,5 +83,43 @@ if (typeof addon === 'string') {
     const a = convLayerKernel([x], f, b, { relu: true, dropout: 0.5 }).dataSync(), bb = convLayerKernel([x], f, b, { relu: true, dropout: 0.5 }).dataSync();
     assert.ok(a.some((v, i) => v !== bb[i]), 'two calls dropped the same units');
     assert.ok(a.every((v) => v === 0 || Math.abs(v - 8) < 1e-6), 'kept units are scaled by 1 / (1 - rate)');
+  });
+
+  /** Runs f on the wasm backend (native kernels) and on cpu, and compares every output to 1e-6. */
+  const sameOnCpu = async (what: string, f: () => tf.Tensor[]) => {
+    const ours = await Promise.all(tf.tidy(f).map((t) => t.data()));
+    await tf.setBackend('cpu');
+    try {
+      const reference = await Promise.all(tf.tidy(f).map((t) => t.data()));
+      ours.forEach((o, i) => {
+        assert.equal(o.length, reference[i]!.length, `${what}: output ${i} size`);
+        assert.ok(relativeError(o, reference[i]!) < 1e-6, `${what}: output ${i} relative error ${relativeError(o, reference[i]!)}`);
+      });
+    } finally {
+      await tf.setBackend(info.name);
+    }
+  };
+
+  test('native max-pool gradient matches the cpu backend, ties included (first maximum of a window, row-major)', async () => {
+    // ReLU-like data: many zeros, so windows with ties are common.
+    const data = Float32Array.from(rand(2 * 9 * 8 * 3, 7), (v) => Math.max(0, Math.round(v * 4) / 4));
+    for (const [size, stride, pad] of [[2, 2, 'valid'], [3, 2, 'same'], [3, 1, 'same']] as const) {
+      await sameOnCpu(`maxPool ${size}x${size} stride ${stride} ${pad}`, () => {
+        const x = tf.tensor4d(data, [2, 9, 8, 3]);
+        const dy = (t: tf.Tensor) => tf.tensor(rand(t.size, 8), t.shape);
+        const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(v as tf.Tensor4D, size, stride, pad), dy(tf.maxPool(x, size, stride, pad)))))(x);
+        return [g];
+      });
+    }
+  });
+
+  test('native Slice matches the cpu backend for ranks 1 to 4 (-1 sizes included)', async () => {
+    await sameOnCpu('slice', () => {
+      const x4 = tf.tensor4d(rand(2 * 5 * 6 * 12, 9), [2, 5, 6, 12]);
+      return [
+        tf.slice(x4, [0, 0, 0, 4], [-1, -1, -1, 8]), tf.slice(x4, [1, 2, 1, 0], [1, 3, 4, 5]),
+        tf.slice(tf.reshape(x4, [10, 6, 12]), [3, 0, 2], [5, -1, 7]), tf.slice(tf.reshape(x4, [720]), [100], [-1]),
+      ];
+    });
   });
 }
