@@ -6,7 +6,7 @@ import { initBackend, loadNativeKernels } from '@impartial/shared/node';
 
 // The native kernels besides plain convolutions (engine-kernels.test.ts) against tfjs' cpu
 // backend: the one-kernel U-Net layer (output and every gradient, ReLU or not, one or two inputs,
-// dropout with the same mask), the max-pool gradient and Slice.
+// dropout with the same mask), the max-pool gradient and Slice, and a sharing Identity.
 const info = await initBackend();
 const addon = loadNativeKernels();
 
@@ -121,5 +121,17 @@ if (typeof addon === 'string') {
         tf.slice(tf.reshape(x4, [10, 6, 12]), [3, 0, 2], [5, -1, 7]), tf.slice(tf.reshape(x4, [720]), [100], [-1]),
       ];
     });
+  });
+
+  test('Identity (clone; tfjs clones every tensor a gradient keeps) shares the data instead of copying it, and the clone outlives its source', () => {
+    const x = tf.tensor4d(rand(4 * 8 * 8 * 2, 11), [4, 8, 8, 2]);
+    const before = tf.memory().numDataBuffers;
+    const y = tf.clone(x);
+    assert.equal(tf.memory().numDataBuffers, before, 'no new buffer for the clone');
+    const values = x.dataSync().slice();
+    x.dispose();
+    assert.deepEqual(y.dataSync(), values);
+    y.dispose();
+    assert.equal(tf.memory().numDataBuffers, before - 1, 'the buffer is freed with its last tensor');
   });
 }

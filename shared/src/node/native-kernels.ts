@@ -20,7 +20,7 @@ export interface NativeAddon {
 
 type TensorInfo = { dataId: object; shape: number[]; dtype: tf.DataType };
 type KernelArgs = { inputs: Record<string, TensorInfo>; attrs: Record<string, unknown>; backend: unknown };
-interface WasmHeap { makeOutput(shape: number[], dtype: tf.DataType): TensorInfo; typedArrayFromHeap(t: TensorInfo): Float32Array }
+interface WasmHeap { makeOutput(shape: number[], dtype: tf.DataType): TensorInfo; typedArrayFromHeap(t: TensorInfo): Float32Array; incRef(dataId: object): void }
 
 const ADDON = '../../native/build/impartial_dnnl.node';
 
@@ -137,11 +137,17 @@ export function registerNativeConvLayer(addon: NativeAddon, backendName = 'wasm'
 }
 
 /**
- * Two memory-bound kernels that tfjs-wasm runs as scalar loops, a tenth of a training step between
- * them: max-pool gradient (NHWC, float32) and slicing of float32 tensors up to rank 4 (the loss
- * slices the network's output by channel).
+ * Memory-bound kernels, together a fifth of a training step on tfjs-wasm: Identity, which tfjs
+ * runs on every tensor a gradient keeps and wasm answers with a copy (tfjs' cpu backend shares the
+ * buffer, as here: tensors are immutable); max-pool gradient (NHWC, float32) and slicing of
+ * float32 tensors up to rank 4 (the loss slices the network's output by channel), scalar loops in
+ * tfjs-wasm.
  */
 export function registerNativeMemoryKernels(addon: NativeAddon, backendName = 'wasm'): void {
+  overrideKernel('Identity', backendName, ({ inputs: { x } }, heap) => {
+    heap.incRef(x!.dataId);
+    return { dataId: x!.dataId, shape: x!.shape.slice(), dtype: x!.dtype };
+  });
   overrideKernel('MaxPoolGrad', backendName, ({ inputs: { dy, input }, attrs }, heap) => {
     if (input!.dtype !== 'float32' || dy!.dtype !== 'float32' || input!.shape.length !== 4) return null;
     const c = tf.backend_util.computePool2DInfo(input!.shape as [number, number, number, number], attrs['filterSize'] as number,
