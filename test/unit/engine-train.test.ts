@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { DEFAULT_UNET, initWeights, normalizeImage, PatchSampler, synthesizeScribbles, syntheticCells, train, type TrainProgress, type UNetConfig } from '@impartial/shared';
+import { CpuAdam, DEFAULT_UNET, initWeights, normalizeImage, PatchSampler, synthesizeScribbles, syntheticCells, TfjsAdam, train, type TrainProgress, type UNetConfig, type WeightUpdate } from '@impartial/shared';
 import { initBackend } from '@impartial/shared/node';
 
 await initBackend();
@@ -60,4 +60,27 @@ test('training refuses what it cannot use', async () => {
   await assert.rejects(train(config, initWeights(config, 0), new PatchSampler([image], [empty]), { steps: 1 }), /no scribbles/);
   await assert.rejects(train({ ...config, inChannels: 3 }, initWeights({ ...config, inChannels: 3 }, 0), sampler(), { steps: 1 }), /reads 3 channels but the images have 2/);
   await assert.rejects(train(config, initWeights(config, 0), sampler(), {}), /step or time budget/);
+});
+
+test('Adam as one loop per weight array (wasm, cpu) takes the same steps as tfjs\' optimiser, weight decay included', async () => {
+  const shapes: [number, number][] = [[3, 4], [5, 1]];
+  const run = (make: (o: { learningRate: number; weightDecay: number }) => WeightUpdate) => tf.tidy(() => {
+    const vars = shapes.map((s, i) => tf.variable(tf.tensor2d(Array.from({ length: s[0] * s[1] }, (_, k) => Math.sin(i * 31 + k)), s), true, `adam-check-${i}-${Math.random()}`));
+    const optimiser = make({ learningRate: 0.01, weightDecay: 0.1 });
+    for (let step = 0; step < 5; step++) {
+      const grads: Record<string, tf.Tensor> = {};
+      vars.forEach((v, i) => { grads[v.name] = tf.tensor2d(Array.from({ length: v.size }, (_, k) => Math.cos(step * 7 + i * 13 + k) * (step + 1)), v.shape as [number, number]); });
+      optimiser.apply(vars, grads);
+    }
+    optimiser.dispose();
+    const values = vars.map((v) => Array.from(v.dataSync()));
+    vars.forEach((v) => v.dispose());
+    return values;
+  });
+  const loop = run((o) => new CpuAdam(o)), reference = run((o) => new TfjsAdam(o));
+  const start = shapes.map((s, i) => Array.from({ length: s[0] * s[1] }, (_, k) => Math.sin(i * 31 + k)));
+  loop.forEach((values, i) => values.forEach((v, k) => {
+    assert.ok(Math.abs(v - reference[i]![k]!) < 1e-6, `weight ${i}[${k}]: ${v} vs ${reference[i]![k]}`);
+    assert.ok(Math.abs(v - start[i]![k]!) > 1e-3, 'the weights moved');
+  }));
 });
