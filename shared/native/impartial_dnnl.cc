@@ -1,8 +1,9 @@
-// Convolutions for training on CPUs, through oneDNN (Debian's libdnnl): forward, gradient with
-// respect to the input and to the weights, on tfjs' own layouts (activations NHWC, filters HWIO),
-// reading and writing the caller's Float32Arrays in place (views on the wasm heap). Primitives and
-// the reorders to and from the layouts they choose are built once per shape and kept, per thread
-// (training and inference run in separate workers).
+// Native kernels for the tfjs wasm backend on CPUs, through oneDNN (Debian's libdnnl) and OpenMP:
+// convolutions (forward, gradient with respect to the input and to the weights), one call per
+// U-Net layer forward and backward, max-pool gradient and slicing. They work on tfjs' own layouts
+// (activations NHWC, filters HWIO), reading and writing the caller's Float32Arrays in place (views
+// on the wasm heap). Primitives and the reorders to and from the layouts they choose are built
+// once per shape and kept, per thread (training and inference run in separate workers).
 #include <node_api.h>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <map>

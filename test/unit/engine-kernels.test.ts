@@ -5,13 +5,13 @@ import { convKernelTests } from '../helpers/conv-check.js';
 
 // As installed: oneDNN's convolutions when the addon was built (CI installs g++ and libdnnl-dev).
 const info = await initBackend();
-const native = info.nativeConvs && 'version' in info.nativeConvs;
+const native = info.nativeKernels && 'version' in info.nativeKernels;
 
-test('initBackend picks wasm on a machine without a GPU and says so, with oneDNN convolutions when built', () => {
+test('initBackend picks wasm on a machine without a GPU and says so, with the oneDNN kernels when built', () => {
   assert.equal(info.name, 'wasm');
-  assert.match(info.description, /^wasm \((SIMD|no SIMD), \d+ threads?\)( \+ oneDNN \d+\.\d+\.\d+ convolutions)?$/);
-  if (process.env['CI']) assert.ok(native, `CI builds the oneDNN addon: ${JSON.stringify(info.nativeConvs)}`);
+  assert.match(info.description, /^wasm \((SIMD|no SIMD), \d+ threads?\)( \+ oneDNN \d+\.\d+\.\d+ kernels)?$/);
+  if (process.env['CI']) assert.ok(native, `CI builds the oneDNN addon: ${JSON.stringify(info.nativeKernels)}`);
 });
 
 if (native) convKernelTests(info, 'oneDNN kernels');
-else test('oneDNN kernels', { skip: `addon not built here: ${JSON.stringify(info.nativeConvs)}` }, () => {});
+else test('oneDNN kernels', { skip: `addon not built here: ${JSON.stringify(info.nativeKernels)}` }, () => {});
