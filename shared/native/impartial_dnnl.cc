@@ -179,12 +179,17 @@ bool floats(napi_env env, napi_value v, size_t want, float** out) {
   return true;
 }
 
+bool readInts(napi_env env, napi_value v, int64_t* out, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value e;
+    if (napi_get_element(env, v, i, &e) != napi_ok || napi_get_value_int64(env, e, &out[i]) != napi_ok) return false;
+  }
+  return true;
+}
+
 bool readShape(napi_env env, napi_value v, Shape* s) {
   int64_t d[17];
-  for (uint32_t i = 0; i < 17; i++) {
-    napi_value e;
-    if (napi_get_element(env, v, i, &e) != napi_ok || napi_get_value_int64(env, e, &d[i]) != napi_ok) return false;
-  }
+  if (!readInts(env, v, d, 17)) return false;
   *s = Shape{d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15], d[16]};
   return true;
 }
@@ -346,14 +351,6 @@ napi_value dropoutMask(napi_env env, napi_callback_info info) {
   const float scale = static_cast<float>(1.0 / (1.0 - rate));
   for (size_t i = 0; i < length; i++) out[i] = kept(seed, i, threshold) ? scale : 0.f;
   return nullptr;
-}
-
-bool readInts(napi_env env, napi_value v, int64_t* out, uint32_t n) {
-  for (uint32_t i = 0; i < n; i++) {
-    napi_value e;
-    if (napi_get_element(env, v, i, &e) != napi_ok || napi_get_value_int64(env, e, &out[i]) != napi_ok) return false;
-  }
-  return true;
 }
 
 // maxPoolGrad(x, dy, dx, dims): the gradient of a max pool (NHWC), each output's gradient going to
