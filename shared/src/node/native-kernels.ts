@@ -63,9 +63,9 @@ function overrideKernel(name: string, backendName: string, run: (args: KernelArg
 }
 
 /**
- * Replaces the wasm backend's Conv2D and its two gradients (what training runs) by oneDNN's; the
- * addon works on the wasm heap in place, no copies. Other layouts and dtypes keep the kernels
- * registered before. Inference's FusedConv2D stays with XNNPACK, which is as fast here.
+ * Replaces the wasm backend's Conv2D and its two gradients by oneDNN's (for convolutions outside
+ * the U-Net layer kernels below); the addon works on the wasm heap in place, no copies. Other
+ * layouts and dtypes keep the kernels registered before. FusedConv2D stays with XNNPACK.
  */
 export function registerNativeConvs(addon: NativeAddon, backendName = 'wasm'): void {
   const kernel = (name: string, run: (args: KernelArgs, heap: WasmHeap) => TensorInfo | null) =>
