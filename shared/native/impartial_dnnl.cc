@@ -91,7 +91,10 @@ struct Prims { Step forward, backwardData, backwardWeights; };
 
 Prims& prims(const Shape& s, bool layer = false, bool relu = false) {
   thread_local std::map<std::string, std::unique_ptr<Prims>> cache;
-  auto& slot = cache[s.key() + (layer ? "L" : "") + (relu ? "R" : "")];
+  const std::string key = s.key() + (layer ? "L" : "") + (relu ? "R" : "");
+  // Each entry keeps scratch buffers; a long-lived worker that sees many image sizes starts over.
+  if (cache.size() >= 64 && !cache.count(key)) cache.clear();
+  auto& slot = cache[key];
   if (slot) return *slot;
   // oneDNN's logical dims are n,c,h,w and o,i,h,w; the format tags say how memory is laid out.
   memory::desc x({s.n, s.ci, s.h, s.w}, dt::f32, tag::nhwc);
