@@ -240,7 +240,7 @@ napi_value conv(napi_env env, napi_callback_info info) {
 // between the two inputs (skip connection, upsampled path), ReLU or not, the dropout rate and seed.
 struct Layer {
   Shape s;
-  int64_t c0;  // channels of the first input; the second has s.ci - c0 (0: one input)
+  int64_t c0;  // channels of the first input; a second input has s.ci - c0 (none when c0 == s.ci)
   bool relu;
   double rate;
   uint32_t seed;
@@ -286,8 +286,8 @@ napi_value layerForward(napi_env env, napi_callback_info info) {
 }
 
 // layerBackward(x0, x1 | null, filter, out, dOut, dx0, dx1 | null, dFilter, dBias, dims, c0, relu, rate, seed):
-// the gradients of layerForward from its output and the output's gradient (ReLU and dropout
-// are read back from the output: with ReLU, out > 0 exactly where both let the gradient through).
+// the gradients of layerForward from its output and the output's gradient. With ReLU, out > 0
+// exactly where both ReLU and dropout let the gradient through; without, the mask is drawn again.
 napi_value layerBackward(napi_env env, napi_callback_info info) {
   auto args = arguments(env, info, 14);
   if (args.empty()) return fail(env, "layerBackward takes 14 arguments");
@@ -368,7 +368,7 @@ napi_value maxPoolGrad(napi_env env, napi_callback_info info) {
   if (!floats(env, args[0], n * h * w * c, &x) || !floats(env, args[1], n * oh * ow * c, &dy) || !floats(env, args[2], n * h * w * c, &dx))
     return fail(env, "maxPoolGrad: x, dy and dx must be Float32Arrays of the sizes the dims give");
   std::fill(dx, dx + n * h * w * c, 0.f);
-  // Parallel over images and output rows whose windows do not overlap (stride >= window), else over images.
+  // Parallel over images and output rows when row windows do not overlap (stride >= window), else serial.
   const bool rowsApart = sh >= fh;
 #pragma omp parallel for collapse(2) if (rowsApart)
   for (int64_t b = 0; b < n; b++) {
