@@ -17,13 +17,15 @@ async function convAndGrads(c: Case, x: number[], w: number[], dySeed: number) {
   return { y: await y.data(), dx: await gx!.data(), dw: await gw!.data() };
 }
 
-function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+/** Largest absolute difference over the largest reference magnitude. */
+export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let num = 0, den = 0;
   for (let i = 0; i < a.length; i++) { num = Math.max(num, Math.abs(a[i]! - b[i]!)); den = Math.max(den, Math.abs(b[i]!)); }
   return num / Math.max(den, 1e-12);
 }
 
-const rand = (n: number, seed: number) => Array.from({ length: n }, (_, i) => Math.sin(seed * 1000 + i * 12.9898) * 0.5);
+/** Deterministic values in [-0.5, 0.5] for kernel checks. */
+export const rand = (n: number, seed: number) => Array.from({ length: n }, (_, i) => Math.sin(seed * 1000 + i * 12.9898) * 0.5);
 
 const CASES: Case[] = [
   { x: [2, 9, 7, 3], k: 3, cout: 5, pad: 'same' }, { x: [1, 8, 8, 16], k: 3, cout: 4, pad: 'same' },

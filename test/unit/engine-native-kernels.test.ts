@@ -3,6 +3,7 @@ import test from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { convLayerKernel, hasConvLayerKernel } from '@impartial/shared';
 import { initBackend, loadNativeKernels } from '@impartial/shared/node';
+import { rand, relativeError } from '../helpers/conv-check.js';
 
 // The native kernels besides plain convolutions (engine-kernels.test.ts) against tfjs' cpu
 // backend: the one-kernel U-Net layer (output and every gradient, ReLU or not, one or two inputs,
@@ -13,14 +14,7 @@ const addon = loadNativeKernels();
 type Shape4 = [number, number, number, number];
 interface Case { inputs: Shape4[]; k: number; cout: number; relu: boolean; dropout: number }
 
-const rand = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 1000 + i * 12.9898) * 0.5);
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
-
-function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0, den = 0;
-  for (let i = 0; i < a.length; i++) { num = Math.max(num, Math.abs(a[i]! - b[i]!)); den = Math.max(den, Math.abs(b[i]!)); }
-  return num / Math.max(den, 1e-12);
-}
 
 /** The layer's output and the gradients of sum(out * dOut) for every input, filter and bias. */
 async function run(c: Case, layer: (xs: tf.Tensor4D[], f: tf.Tensor4D, b: tf.Tensor1D) => tf.Tensor4D) {
