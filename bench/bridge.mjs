@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import WebSocket from 'ws';
 import { imagejHyperstack, syntheticCells, writeTiff } from '@impartial/shared';
+import WebSocket from 'ws';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(repo, 'bridge-server', 'bin', 'impartial.js');
@@ -15,46 +15,82 @@ const TOKEN = 'bench';
 const CLIENTS = 20;
 const slideSide = Number(process.env.BENCH_SLIDE ?? 20000);
 const log = (m) => process.stderr.write(`${m}\n`);
-const quantile = (xs, q) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))]; };
+const quantile = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+};
 const stats = (xs) => ({ p50: quantile(xs, 0.5), p99: quantile(xs, 0.99), max: Math.max(...xs), n: xs.length });
 
 function serve(data) {
-  const child = spawn(process.execPath, [cli, 'serve', '--data', data, '--port', '0', '--token', TOKEN], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [cli, 'serve', '--data', data, '--port', '0', '--token', TOKEN], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     let out = '';
-    child.stdout.on('data', (d) => { out += d; const m = /listening on (http:\/\/[^/\s]+)\//.exec(out); if (m) resolve({ child, url: m[1] }); });
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on (http:\/\/[^/\s]+)\//.exec(out);
+      if (m) resolve({ child, url: m[1] });
+    });
     child.on('exit', (c) => reject(new Error(`serve exited ${c}`)));
   });
 }
 
-const api = (url, p, init = {}) => fetch(`${url}${p}`, { ...init, headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json', ...init.headers } }).then(async (r) => {
-  if (!r.ok) throw new Error(`${p}: ${r.status} ${await r.text()}`);
-  return r.json();
-});
+const api = (url, p, init = {}) =>
+  fetch(`${url}${p}`, {
+    ...init,
+    headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json', ...init.headers },
+  }).then(async (r) => {
+    if (!r.ok) throw new Error(`${p}: ${r.status} ${await r.text()}`);
+    return r.json();
+  });
 
 function tiff(size, seed) {
   const { image } = syntheticCells({ width: size, height: size, channels: 2, seed });
   const n = size * size;
-  const planes = [0, 1].map((c) => Uint16Array.from(image.data.subarray(c * n, (c + 1) * n), (v) => Math.round(Math.max(0, Math.min(1, v)) * 60000)));
+  const planes = [0, 1].map((c) =>
+    Uint16Array.from(image.data.subarray(c * n, (c + 1) * n), (v) => Math.round(Math.max(0, Math.min(1, v)) * 60000)),
+  );
   return Buffer.from(writeTiff(imagejHyperstack(planes, size, size)));
 }
 
 class Client {
-  constructor(ws) { this.ws = ws; this.handlers = new Set(); ws.on('message', (d) => { const m = JSON.parse(d.toString()); for (const h of this.handlers) h(m); }); }
+  constructor(ws) {
+    this.ws = ws;
+    this.handlers = new Set();
+    ws.on('message', (d) => {
+      const m = JSON.parse(d.toString());
+      for (const h of this.handlers) h(m);
+    });
+  }
   static async join(url, image, name) {
     const ws = new WebSocket(`${url.replace('http', 'ws')}/ws?token=${TOKEN}`);
-    await new Promise((r, j) => { ws.once('open', r); ws.once('error', j); });
+    await new Promise((r, j) => {
+      ws.once('open', r);
+      ws.once('error', j);
+    });
     const c = new Client(ws);
     const welcome = c.wait((m) => m.type === 'welcome');
     c.send({ type: 'hello', protocol: 1, client: 'script', image, name });
     await welcome;
     return c;
   }
-  send(m) { this.ws.send(JSON.stringify(m)); }
+  send(m) {
+    this.ws.send(JSON.stringify(m));
+  }
   wait(pred, ms = 600_000) {
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => { this.handlers.delete(h); reject(new Error('timeout')); }, ms);
-      const h = (m) => { if (pred(m)) { clearTimeout(t); this.handlers.delete(h); resolve(m); } };
+      const t = setTimeout(() => {
+        this.handlers.delete(h);
+        reject(new Error('timeout'));
+      }, ms);
+      const h = (m) => {
+        if (pred(m)) {
+          clearTimeout(t);
+          this.handlers.delete(h);
+          resolve(m);
+        }
+      };
       this.handlers.add(h);
     });
   }
@@ -62,13 +98,26 @@ class Client {
 
 /** Strokes from client 0: time to its acknowledgement and until all other clients have the entry. */
 async function strokeRoundTrips(clients, count, offset) {
-  const ack = [], fanout = [];
+  const ack = [],
+    fanout = [];
   for (let k = 0; k < count; k++) {
     const ref = `r${offset + k}`;
     const points = Array.from({ length: 30 }, (_, i) => [10 + i * 3, 10 + ((k * 7) % 200)]);
     const t0 = performance.now();
-    const acked = clients[0].wait((m) => m.type === 'entry' && m.ref === ref).then(() => ack.push(performance.now() - t0));
-    const seen = clients.slice(1).map((c) => c.wait((m) => m.type === 'entry' && m.entry.points?.[0]?.[1] === points[0][1] && m.entry.author === 'c0' && m.ref === undefined));
+    const acked = clients[0]
+      .wait((m) => m.type === 'entry' && m.ref === ref)
+      .then(() => ack.push(performance.now() - t0));
+    const seen = clients
+      .slice(1)
+      .map((c) =>
+        c.wait(
+          (m) =>
+            m.type === 'entry' &&
+            m.entry.points?.[0]?.[1] === points[0][1] &&
+            m.entry.author === 'c0' &&
+            m.ref === undefined,
+        ),
+      );
     clients[0].send({ type: 'draw', ref, drawing: { op: 'add', class: 1 + (k % 2), width: 3, points } });
     await Promise.all([acked, ...seen]);
     fanout.push(performance.now() - t0);
@@ -81,7 +130,11 @@ const results = {};
 const { child, url } = await serve(path.join(dir, 'data'));
 try {
   await api(url, '/api/projects', { method: 'POST', body: JSON.stringify({ name: 'bench', id: 'b' }) });
-  const small = await api(url, '/api/projects/b/images?name=small', { method: 'POST', headers: { 'Content-Type': 'image/tiff' }, body: tiff(512, 1) });
+  const small = await api(url, '/api/projects/b/images?name=small', {
+    method: 'POST',
+    headers: { 'Content-Type': 'image/tiff' },
+    body: tiff(512, 1),
+  });
   const clients = [];
   for (let i = 0; i < CLIENTS; i++) clients.push(await Client.join(url, small.id, `c${i}`));
   await strokeRoundTrips(clients, 20, 0); // warm-up
@@ -111,16 +164,32 @@ try {
   for (const c of clients) c.ws.close();
 
   log('time to the first viewport tile, 2048 x 2048 image, T=3');
-  const big = await api(url, '/api/projects/b/images?name=big', { method: 'POST', headers: { 'Content-Type': 'image/tiff' }, body: tiff(2048, 2) });
+  const big = await api(url, '/api/projects/b/images?name=big', {
+    method: 'POST',
+    headers: { 'Content-Type': 'image/tiff' },
+    body: tiff(2048, 2),
+  });
   const watcher = await Client.join(url, big.id, 'watcher');
   const t0 = performance.now();
   const firstTile = watcher.wait((m) => m.type === 'tiles' && m.tiles.length > 0);
   const complete = watcher.wait((m) => m.type === 'tiles' && m.prediction.status === 'complete');
-  await api(url, '/api/infer', { method: 'POST', body: JSON.stringify({ image: big.id, viewport: { x: 768, y: 768, width: 512, height: 512 }, passes: 3, tile: 512 }) });
+  await api(url, '/api/infer', {
+    method: 'POST',
+    body: JSON.stringify({
+      image: big.id,
+      viewport: { x: 768, y: 768, width: 512, height: 512 },
+      passes: 3,
+      tile: 512,
+    }),
+  });
   const first = await firstTile;
   const tFirst = performance.now() - t0;
   await complete;
-  results.viewport = { firstTileSeconds: tFirst / 1000, wholeImageSeconds: (performance.now() - t0) / 1000, firstTile: first.tiles[0] };
+  results.viewport = {
+    firstTileSeconds: tFirst / 1000,
+    wholeImageSeconds: (performance.now() - t0) / 1000,
+    firstTile: first.tiles[0],
+  };
   watcher.ws.close();
 } finally {
   child.kill('SIGTERM');
@@ -140,10 +209,17 @@ const importer = `
   console.log(JSON.stringify({ seconds: (performance.now() - t0) / 1000, peakRssMb: process.resourceUsage().maxRSS / 1024, levels: img.levels }));
 `;
 results.slideImport = await new Promise((resolve, reject) => {
-  const c = spawn(process.execPath, ['--input-type=module', '-e', importer], { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] });
+  const c = spawn(process.execPath, ['--input-type=module', '-e', importer], {
+    cwd: repo,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   c.stdout.on('data', (d) => (out += d));
-  c.on('close', (code) => (code === 0 ? resolve({ side: slideSide, channels: 8, ...JSON.parse(out.trim().split('\n').pop()) }) : reject(new Error(`import exited ${code}`))));
+  c.on('close', (code) =>
+    code === 0
+      ? resolve({ side: slideSide, channels: 8, ...JSON.parse(out.trim().split('\n').pop()) })
+      : reject(new Error(`import exited ${code}`)),
+  );
 });
 rmSync(dir, { recursive: true, force: true });
 console.log(JSON.stringify(results));

@@ -16,22 +16,51 @@ function run(cmd, args, label) {
     process.stderr.write(`\n$ ${[cmd, ...args].map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ')}\n`);
     const child = spawn(cmd, args, { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
-    child.stdout.on('data', (d) => { out += d; process.stderr.write(d); });
+    child.stdout.on('data', (d) => {
+      out += d;
+      process.stderr.write(d);
+    });
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${label} exited with ${code}`))));
   });
 }
-const lastJson = (text) => JSON.parse(text.trim().split('\n').filter((l) => l.startsWith('{')).pop());
+const lastJson = (text) =>
+  JSON.parse(
+    text
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .pop(),
+  );
 
 // `npm run bench -- bridge` runs only the bridge, Fiji and viewer figures; `-- engine` only the engine's.
 const only = process.argv[2];
 const results = { date: new Date().toISOString(), seconds };
-if (only !== 'bridge') results.ours = lastJson(await run(process.execPath, [cli, 'bench', '--json'], 'impartial bench'));
+if (only !== 'bridge')
+  results.ours = lastJson(await run(process.execPath, [cli, 'bench', '--json'], 'impartial bench'));
 
 const haveVectra = only !== 'bridge' && existsSync(path.join(vectra, 'image0.tif'));
-const evalArgs = (init) => [cli, 'eval', '--images', path.join(vectra, 'image0.tif'), path.join(vectra, 'image4.tif'),
-  '--labels', path.join(vectra, 'labels', 'image0.zip'), path.join(vectra, 'labels', 'image4.zip'),
-  '--scribble-fraction', '0.2', '--seconds', String(seconds), '--checkpoints', String(checkpoint), '--seed', '0', '--init', init, '--json'];
+const evalArgs = (init) => [
+  cli,
+  'eval',
+  '--images',
+  path.join(vectra, 'image0.tif'),
+  path.join(vectra, 'image4.tif'),
+  '--labels',
+  path.join(vectra, 'labels', 'image0.zip'),
+  path.join(vectra, 'labels', 'image4.zip'),
+  '--scribble-fraction',
+  '0.2',
+  '--seconds',
+  String(seconds),
+  '--checkpoints',
+  String(checkpoint),
+  '--seed',
+  '0',
+  '--init',
+  init,
+  '--json',
+];
 if (haveVectra) {
   results.vectra = lastJson(await run(process.execPath, evalArgs('generic'), 'impartial eval'));
   results.vectraScratch = lastJson(await run(process.execPath, evalArgs('scratch'), 'impartial eval --init scratch'));
@@ -40,17 +69,38 @@ if (haveVectra) {
 const python = '/usr/bin/python3';
 const refScript = path.join(anchors, 'impartial_ref.py');
 let haveTorch = only !== 'bridge' && existsSync(refScript) && existsSync(python);
-if (haveTorch) haveTorch = await run(python, ['-c', 'import torch, scipy, skimage, tifffile'], 'python').then(() => true, () => false);
+if (haveTorch)
+  haveTorch = await run(python, ['-c', 'import torch, scipy, skimage, tifffile'], 'python').then(
+    () => true,
+    () => false,
+  );
 if (haveTorch) {
   results.reference = lastJson(await run(python, [refScript, 'bench'], 'reference bench')).bench;
-  if (haveVectra) results.referenceVectra = lastJson(await run(python, [refScript, 'vectra', '--seconds', String(seconds), '--checkpoints', String(checkpoint), String(seconds)], 'reference vectra')).log;
-} else if (only !== 'bridge') process.stderr.write('\n(skipping the PyTorch reference: needs Debian\'s python3-torch python3-scipy python3-skimage python3-tifffile)\n');
+  if (haveVectra)
+    results.referenceVectra = lastJson(
+      await run(
+        python,
+        [refScript, 'vectra', '--seconds', String(seconds), '--checkpoints', String(checkpoint), String(seconds)],
+        'reference vectra',
+      ),
+    ).log;
+} else if (only !== 'bridge')
+  process.stderr.write(
+    "\n(skipping the PyTorch reference: needs Debian's python3-torch python3-scipy python3-skimage python3-tifffile)\n",
+  );
 
 // ---- report
 const f = (x, d = 3) => (x === undefined || x === null || Number.isNaN(x) ? '-' : Number(x).toFixed(d));
 const rows = [];
-const row = (what, ours, ref, better) => rows.push([what, ours, ref, ours !== undefined && ref !== undefined ? (better === 'lower' ? ours / ref : ours / ref) : undefined]);
-const o = results.ours, r = results.reference;
+const row = (what, ours, ref, better) =>
+  rows.push([
+    what,
+    ours,
+    ref,
+    ours !== undefined && ref !== undefined ? (better === 'lower' ? ours / ref : ours / ref) : undefined,
+  ]);
+const o = results.ours,
+  r = results.reference;
 if (o) {
   row('train step d3/b16, B4, 128x128x2 (s)', o.train_step_s_d3b16b4, r?.train_d3_b16_B4?.s_per_step_median, 'lower');
   row('  GFLOP/s', o.train_gflops_d3b16b4, r?.train_d3_b16_B4?.GFLOPs);
@@ -63,7 +113,11 @@ if (o) {
   const refAt = (s) => results.referenceVectra?.find((c) => Math.abs(c.train_s - s) < 15);
   if (results.vectra) {
     row(`Vectra F1 @${checkpoint}s, own threshold`, cp(results.vectra, checkpoint)?.f1, undefined);
-    row(`Vectra F1 @${checkpoint}s, oracle threshold`, cp(results.vectra, checkpoint)?.f1_best, refAt(checkpoint)?.best?.f1);
+    row(
+      `Vectra F1 @${checkpoint}s, oracle threshold`,
+      cp(results.vectra, checkpoint)?.f1_best,
+      refAt(checkpoint)?.best?.f1,
+    );
     row(`Vectra F1 @${seconds}s, own threshold`, results.vectra.f1, undefined);
     row(`Vectra F1 @${seconds}s, oracle threshold`, results.vectra.f1_best, refAt(seconds)?.best?.f1);
     row(`Vectra F1 @${seconds}s from scratch, own threshold`, results.vectraScratch?.f1, undefined);
@@ -73,22 +127,37 @@ if (o) {
 if (o) {
   const width = Math.max(...rows.map((x) => x[0].length));
   console.log(`\nImPartial bench (${o.backend}) vs PyTorch reference, same machine, same run (${results.date})`);
-  console.log(`${'measure'.padEnd(width)}  ${'ours'.padStart(8)}  ${'reference'.padStart(9)}  ${'ours/ref'.padStart(8)}`);
-  for (const [what, ours, ref, ratio] of rows) console.log(`${what.padEnd(width)}  ${f(ours).padStart(8)}  ${f(ref).padStart(9)}  ${f(ratio, 2).padStart(8)}`);
+  console.log(
+    `${'measure'.padEnd(width)}  ${'ours'.padStart(8)}  ${'reference'.padStart(9)}  ${'ours/ref'.padStart(8)}`,
+  );
+  for (const [what, ours, ref, ratio] of rows)
+    console.log(`${what.padEnd(width)}  ${f(ours).padStart(8)}  ${f(ref).padStart(9)}  ${f(ratio, 2).padStart(8)}`);
 }
 
 if (only !== 'engine') {
-  const b = results.bridge = lastJson(await run(process.execPath, [path.join(repo, 'bench', 'bridge.mjs')], 'bridge bench'));
+  const b = (results.bridge = lastJson(
+    await run(process.execPath, [path.join(repo, 'bench', 'bridge.mjs')], 'bridge bench'),
+  ));
   const ms = (s) => `p50 ${f(s.p50, 1)} ms  p99 ${f(s.p99, 1)} ms  (n=${s.n ?? '-'})`;
   console.log(`\nBridge (impartial serve, 20 WebSocket clients, loopback)`);
   console.log(`  stroke -> sender's ack                  ${ms(b.strokes.ack)}`);
   console.log(`  stroke -> all 19 other clients          ${ms(b.strokes.fanout)}`);
-  console.log(`  same while training (d3/b16, B4, 128)   ack ${ms(b.strokesWhileTraining.ack)}; fan-out ${ms(b.strokesWhileTraining.fanout)}`);
+  console.log(
+    `  same while training (d3/b16, B4, 128)   ack ${ms(b.strokesWhileTraining.ack)}; fan-out ${ms(b.strokesWhileTraining.fanout)}`,
+  );
   console.log(`  WebSocket ping while training           ${ms(b.pingWhileTraining)}`);
-  console.log(`  event-loop lag while training           p50 ${f(b.eventLoopWhileTraining.p50, 1)} ms  p99 ${f(b.eventLoopWhileTraining.p99, 1)} ms  max ${f(b.eventLoopWhileTraining.max, 1)} ms`);
-  console.log(`  first viewport tile (2048^2, T=3)       ${f(b.viewport.firstTileSeconds, 2)} s; whole image ${f(b.viewport.wholeImageSeconds, 2)} s (ratio ${f(b.viewport.firstTileSeconds / b.viewport.wholeImageSeconds, 2)})`);
-  console.log(`  import ${b.slideImport.side}^2 x ${b.slideImport.channels} ch (uint8)       ${f(b.slideImport.seconds, 1)} s, peak RSS ${f(b.slideImport.peakRssMb, 0)} MB`);
-  const fj = results.fiji = lastJson(await run(process.execPath, [path.join(repo, 'bench', 'fiji.mjs')], 'fiji bench'));
+  console.log(
+    `  event-loop lag while training           p50 ${f(b.eventLoopWhileTraining.p50, 1)} ms  p99 ${f(b.eventLoopWhileTraining.p99, 1)} ms  max ${f(b.eventLoopWhileTraining.max, 1)} ms`,
+  );
+  console.log(
+    `  first viewport tile (2048^2, T=3)       ${f(b.viewport.firstTileSeconds, 2)} s; whole image ${f(b.viewport.wholeImageSeconds, 2)} s (ratio ${f(b.viewport.firstTileSeconds / b.viewport.wholeImageSeconds, 2)})`,
+  );
+  console.log(
+    `  import ${b.slideImport.side}^2 x ${b.slideImport.channels} ch (uint8)       ${f(b.slideImport.seconds, 1)} s, peak RSS ${f(b.slideImport.peakRssMb, 0)} MB`,
+  );
+  const fj = (results.fiji = lastJson(
+    await run(process.execPath, [path.join(repo, 'bench', 'fiji.mjs')], 'fiji bench'),
+  ));
   const p90 = (s) => `p50 ${f(s.p50, 0)} ms  p90 ${f(s.p90, 0)} ms  (n=${s.n})`;
   if (fj.skipped) console.log(`\nFiji bridge: skipped (${fj.skipped})`);
   else {
@@ -96,14 +165,22 @@ if (only !== 'engine') {
     console.log(`  ROI drawn in ImageJ -> WebSocket client  ${p90(fj.roiToWeb)}`);
     console.log(`  prediction -> ImageJ overlays            ${p90(fj.predictionToImageJ)}`);
   }
-  const v = results.viewer = lastJson(await run(process.execPath, [path.join(repo, 'bench', 'viewer.mjs')], 'viewer bench'));
+  const v = (results.viewer = lastJson(
+    await run(process.execPath, [path.join(repo, 'bench', 'viewer.mjs')], 'viewer bench'),
+  ));
   if (v.skipped) console.log(`\nViewer: skipped (${v.skipped})`);
   else {
     console.log('\nViewer (<impartial-viewer>, headless Chromium, WebGL on SwiftShader: software rendering)');
     console.log(`  first image frame after page load        p50 ${f(v.firstFrameMs.p50, 0)} ms`);
-    console.log(`  frame time panning, all layers / image   ${f(v.panFrameMs.allLayers, 1)} / ${f(v.panFrameMs.imageOnly, 1)} ms (ratio ${f(v.panFrameMs.ratio, 2)}; mean per 3-s round, median of ${v.panFrameMs.rounds.allLayers.length} alternating rounds)`);
-    console.log(`  stroke -> second viewer, received / shown p50 ${f(v.strokeToSecondViewerMs.received.p50, 0)} / ${f(v.strokeToSecondViewerMs.shown.p50, 0)} ms  p90 ${f(v.strokeToSecondViewerMs.received.p90, 0)} / ${f(v.strokeToSecondViewerMs.shown.p90, 0)} ms`);
-    console.log(`  bundle (gzip): the element ${f(v.bundle.elementGzipKb, 0)} kB, everything incl. lazy codecs ${f(v.bundle.allGzipKb, 0)} kB`);
+    console.log(
+      `  frame time panning, all layers / image   ${f(v.panFrameMs.allLayers, 1)} / ${f(v.panFrameMs.imageOnly, 1)} ms (ratio ${f(v.panFrameMs.ratio, 2)}; mean per 3-s round, median of ${v.panFrameMs.rounds.allLayers.length} alternating rounds)`,
+    );
+    console.log(
+      `  stroke -> second viewer, received / shown p50 ${f(v.strokeToSecondViewerMs.received.p50, 0)} / ${f(v.strokeToSecondViewerMs.shown.p50, 0)} ms  p90 ${f(v.strokeToSecondViewerMs.received.p90, 0)} / ${f(v.strokeToSecondViewerMs.shown.p90, 0)} ms`,
+    );
+    console.log(
+      `  bundle (gzip): the element ${f(v.bundle.elementGzipKb, 0)} kB, everything incl. lazy codecs ${f(v.bundle.allGzipKb, 0)} kB`,
+    );
   }
 }
 mkdirSync(path.join(repo, 'bench', 'results'), { recursive: true });

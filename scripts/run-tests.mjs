@@ -21,5 +21,8 @@ if (selected.length === 0) {
 }
 // One wasm thread in tests: pthread workers would keep each test process alive after it is done.
 const env = { ...process.env, IMPARTIAL_WASM_THREADS: process.env.IMPARTIAL_WASM_THREADS ?? '1' };
-const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', '--test-timeout=600000', ...selected], { stdio: 'inherit', env });
+const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', '--test-timeout=600000', ...selected], {
+  stdio: 'inherit',
+  env,
+});
 process.exit(r.status ?? 1);

@@ -35,15 +35,30 @@ Run 'impartial <command> --help' for a command's options.`;
 /** Runs the CLI; returns the exit code (0 ok, 1 bad input or failure, 2 usage). */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') { process.stdout.write(`${USAGE}\n`); return name ? 0 : 2; }
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return name ? 0 : 2;
+  }
   const command = COMMANDS[name];
-  if (!command) { process.stderr.write(`impartial: unknown command "${name}"\n\n${USAGE}\n`); return 2; }
-  if (rest.includes('--help') || rest.includes('-h')) { process.stdout.write(`${command.help}\n`); return 0; }
+  if (!command) {
+    process.stderr.write(`impartial: unknown command "${name}"\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${command.help}\n`);
+    return 0;
+  }
   try {
     return await command.run(rest);
   } catch (e) {
-    if (e instanceof UsageError) { process.stderr.write(`impartial ${name}: ${e.message}\n\n${command.help}\n`); return 2; }
-    if (e instanceof InputError || (e as Error).name?.endsWith('FormatError')) { process.stderr.write(`impartial ${name}: ${(e as Error).message}\n`); return 1; }
+    if (e instanceof UsageError) {
+      process.stderr.write(`impartial ${name}: ${e.message}\n\n${command.help}\n`);
+      return 2;
+    }
+    if (e instanceof InputError || (e as Error).name?.endsWith('FormatError')) {
+      process.stderr.write(`impartial ${name}: ${(e as Error).message}\n`);
+      return 1;
+    }
     process.stderr.write(`impartial ${name}: ${(e as Error).stack ?? e}\n`);
     return 1;
   }

@@ -10,15 +10,35 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const source = path.join(here, 'impartial_dnnl.cc');
 const out = path.join(here, 'build', 'impartial_dnnl.node');
 const headers = path.join(path.dirname(process.execPath), '..', 'include', 'node');
-const skip = (why) => { console.error(`native kernels (oneDNN) not built (${why}); training uses the wasm kernels`); process.exit(0); };
+const skip = (why) => {
+  console.error(`native kernels (oneDNN) not built (${why}); training uses the wasm kernels`);
+  process.exit(0);
+};
 
-if (process.env['IMPARTIAL_NATIVE'] === '0') skip('IMPARTIAL_NATIVE=0');
+if (process.env.IMPARTIAL_NATIVE === '0') skip('IMPARTIAL_NATIVE=0');
 if (process.platform !== 'linux') skip(`${process.platform} is not supported yet`);
 if (existsSync(out) && statSync(out).mtimeMs > statSync(source).mtimeMs) process.exit(0);
 if (!existsSync(path.join(headers, 'node_api.h'))) skip(`no Node headers at ${headers}`);
 if (!existsSync('/usr/include/oneapi/dnnl/dnnl.hpp')) skip('apt-get install -y libdnnl-dev');
 if (spawnSync('g++', ['--version']).status !== 0) skip('apt-get install -y g++');
 mkdirSync(path.dirname(out), { recursive: true });
-const r = spawnSync('g++', ['-O2', '-std=c++17', '-fopenmp', '-shared', '-fPIC', '-DNODE_GYP_MODULE_NAME=impartial_dnnl', '-I', headers, source, '-o', out, '-ldnnl'], { stdio: 'inherit' });
+const r = spawnSync(
+  'g++',
+  [
+    '-O2',
+    '-std=c++17',
+    '-fopenmp',
+    '-shared',
+    '-fPIC',
+    '-DNODE_GYP_MODULE_NAME=impartial_dnnl',
+    '-I',
+    headers,
+    source,
+    '-o',
+    out,
+    '-ldnnl',
+  ],
+  { stdio: 'inherit' },
+);
 if (r.status !== 0) skip('g++ failed');
 console.error(`native kernels (oneDNN) built: ${path.relative(process.cwd(), out)}`);

@@ -1,4 +1,4 @@
-export * from './image/index.js';
 export * from './engine/index.js';
 export * from './formats/index.js';
+export * from './image/index.js';
 export * from './protocol/index.js';

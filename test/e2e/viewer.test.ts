@@ -1,23 +1,25 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { ImageRecord } from '@impartial/shared';
 import { decode as decodePng } from 'fast-png';
 import type { Browser, Page } from 'playwright-core';
-import type { ImageRecord } from '@impartial/shared';
-import { line, projectWithImage, startTestBridge, TestClient, type TestBridge } from '../helpers/bridge.js';
+import { line, projectWithImage, startTestBridge, type TestBridge, TestClient } from '../helpers/bridge.js';
 import { chromiumMissing, keepScreenshot, launchChromium } from '../helpers/browser.js';
 import { writeNgff05 } from '../helpers/ngff05.js';
 
-const missing = process.env['CI'] ? undefined : chromiumMissing();
+const missing = process.env.CI ? undefined : chromiumMissing();
 
 /** Share of pixels in the viewer's area (right of the 220-px side panel) that match. */
 function share(png: Buffer, match: (r: number, g: number, b: number) => boolean): number {
   const img = decodePng(new Uint8Array(png));
-  let n = 0, hit = 0;
-  for (let y = 40; y < img.height - 40; y++) for (let x = 240; x < img.width; x++) {
-    const o = (y * img.width + x) * img.channels;
-    n++;
-    if (match(img.data[o]!, img.data[o + 1]!, img.data[o + 2]!)) hit++;
-  }
+  let n = 0,
+    hit = 0;
+  for (let y = 40; y < img.height - 40; y++)
+    for (let x = 240; x < img.width; x++) {
+      const o = (y * img.width + x) * img.channels;
+      n++;
+      if (match(img.data[o]!, img.data[o + 1]!, img.data[o + 2]!)) hit++;
+    }
   return hit / n;
 }
 
@@ -29,12 +31,30 @@ async function viewOnly(page: Page, pageUrl: string, src: string): Promise<void>
     document.body.innerHTML = '<impartial-viewer style="position:fixed;inset:0"></impartial-viewer>';
     (document.querySelector('impartial-viewer') as unknown as { src: string }).src = url;
   }, src);
-  await page.waitForFunction(() => /view only/.test((document.querySelector('impartial-viewer') as HTMLElement).shadowRoot?.querySelector('.status')?.textContent ?? ''), null, { timeout: 20_000 });
+  await page.waitForFunction(
+    () =>
+      /view only/.test(
+        (document.querySelector('impartial-viewer') as HTMLElement).shadowRoot?.querySelector('.status')?.textContent ??
+          '',
+      ),
+    null,
+    { timeout: 20_000 },
+  );
   await page.waitForTimeout(1500);
 }
 
-const drawings = (page: Page) => page.evaluate(() => (document.querySelector('impartial-viewer') as unknown as { client: { drawings: unknown[] } | null }).client?.drawings.length ?? -1);
-const status = (page: Page) => page.evaluate(() => (document.querySelector('impartial-viewer') as HTMLElement).shadowRoot!.querySelector('.status')!.textContent ?? '');
+const drawings = (page: Page) =>
+  page.evaluate(
+    () =>
+      (document.querySelector('impartial-viewer') as unknown as { client: { drawings: unknown[] } | null }).client
+        ?.drawings.length ?? -1,
+  );
+const status = (page: Page) =>
+  page.evaluate(
+    () =>
+      (document.querySelector('impartial-viewer') as HTMLElement).shadowRoot!.querySelector('.status')!.textContent ??
+      '',
+  );
 
 describe('<impartial-viewer> in headless Chromium', { skip: missing, timeout: 300_000 }, () => {
   let t: TestBridge;
@@ -50,13 +70,24 @@ describe('<impartial-viewer> in headless Chromium', { skip: missing, timeout: 30
     const open = async (name: string) => {
       const page = await browser.newPage({ viewport: { width: 900, height: 600 } });
       await page.goto(`${t.bridge.viewerUrl}?image=${image.id}&name=${name}`);
-      await page.waitForFunction(() => /saved/.test((document.querySelector('impartial-viewer') as HTMLElement)?.shadowRoot?.querySelector('.status')?.textContent ?? ''), null, { timeout: 30_000 });
+      await page.waitForFunction(
+        () =>
+          /saved/.test(
+            (document.querySelector('impartial-viewer') as HTMLElement)?.shadowRoot?.querySelector('.status')
+              ?.textContent ?? '',
+          ),
+        null,
+        { timeout: 30_000 },
+      );
       return page;
     };
     a = await open('alice');
     b = await open('bob');
   });
-  after(async () => { await browser?.close(); await t?.stop(); });
+  after(async () => {
+    await browser?.close();
+    await t?.stop();
+  });
 
   it('renders the image from the bridge (pixel check on a screenshot)', async () => {
     await a.waitForTimeout(1500);
@@ -72,33 +103,111 @@ describe('<impartial-viewer> in headless Chromium', { skip: missing, timeout: 30
     await a.mouse.down();
     for (let k = 1; k <= 10; k++) await a.mouse.move(450 + 15 * k, 250 + 8 * k);
     await a.mouse.up();
-    await b.waitForFunction(() => ((document.querySelector('impartial-viewer') as unknown as { client: { drawings: unknown[] } }).client.drawings.length) === 1, null, { timeout: 10_000 });
+    await b.waitForFunction(
+      () =>
+        (document.querySelector('impartial-viewer') as unknown as { client: { drawings: unknown[] } }).client.drawings
+          .length === 1,
+      null,
+      { timeout: 10_000 },
+    );
     const log = t.bridge.strokes.drawings(image.id);
     assert.equal(log.length, 1);
     assert.equal(log[0]!.author, 'alice');
     assert.equal(log[0]!.op === 'add' && log[0]!.class, 1);
     assert.ok(log[0]!.points.length >= 5, 'the path as drawn, in image pixels');
-    await a.waitForFunction(() => /saved · 1 stroke/.test((document.querySelector('impartial-viewer') as HTMLElement).shadowRoot!.querySelector('.status')!.textContent ?? ''), null, { timeout: 10_000 });
+    await a.waitForFunction(
+      () =>
+        /saved · 1 stroke/.test(
+          (document.querySelector('impartial-viewer') as HTMLElement).shadowRoot!.querySelector('.status')!
+            .textContent ?? '',
+        ),
+      null,
+      { timeout: 10_000 },
+    );
     assert.match(await status(a), /saved · 1 stroke/, 'the drawing page shows it saved once acknowledged');
     await b.waitForTimeout(500);
     const png = await keepScreenshot(b, 'viewer-second-page-stroke');
     const green = share(png, (r, g, bl) => g > 180 && r < 90 && bl < 140);
-    assert.ok(green > 0.0005, `the second viewer draws the cell stroke in green (${(green * 100).toFixed(2)}% of pixels)`);
+    assert.ok(
+      green > 0.0005,
+      `the second viewer draws the cell stroke in green (${(green * 100).toFixed(2)}% of pixels)`,
+    );
     await a.keyboard.press('Control+z');
-    await b.waitForFunction(() => ((document.querySelector('impartial-viewer') as unknown as { client: { drawings: unknown[] } }).client.drawings.length) === 0, null, { timeout: 10_000 });
+    await b.waitForFunction(
+      () =>
+        (document.querySelector('impartial-viewer') as unknown as { client: { drawings: unknown[] } }).client.drawings
+          .length === 0,
+      null,
+      { timeout: 10_000 },
+    );
     assert.equal(t.bridge.strokes.drawings(image.id).length, 0);
-    await a.waitForFunction(() => ((document.querySelector('impartial-viewer') as unknown as { client: { drawings: unknown[] } }).client.drawings.length) === 0, null, { timeout: 10_000 });
+    await a.waitForFunction(
+      () =>
+        (document.querySelector('impartial-viewer') as unknown as { client: { drawings: unknown[] } }).client.drawings
+          .length === 0,
+      null,
+      { timeout: 10_000 },
+    );
     assert.equal(await drawings(a), 0, 'and on the page that drew it');
   });
 
-  it('follows another viewer\'s view and layer state when follow mode is on', async () => {
-    await b.evaluate(() => { (document.querySelector('impartial-viewer') as unknown as { follow: boolean }).follow = true; });
-    await a.evaluate(() => { (document.querySelector('impartial-viewer') as unknown as { flyTo(r: object): void }).flyTo({ x: 200, y: 40, width: 40, height: 40 }); });
-    await b.waitForFunction(() => Math.abs((document.querySelector('impartial-viewer') as unknown as { view: { target: number[] } }).view.target[0]! - 220) < 0.5, null, { timeout: 10_000 });
-    await a.evaluate(() => { (document.querySelector('impartial-viewer') as unknown as { setLayers(l: object): void }).setLayers({ entropy: false, predictionOpacity: 0.8 }); });
-    await b.waitForFunction(() => { const l = (document.querySelector('impartial-viewer') as unknown as { layers: { entropy: boolean; predictionOpacity: number } }).layers; return !l.entropy && l.predictionOpacity === 0.8; }, null, { timeout: 10_000 });
-    await b.evaluate(() => { const v = document.querySelector('impartial-viewer') as unknown as { follow: boolean; setLayers(l: object): void; fitView(): void }; v.follow = false; v.setLayers({ entropy: true, predictionOpacity: 0.45 }); v.fitView(); });
-    await a.evaluate(() => { const v = document.querySelector('impartial-viewer') as unknown as { setLayers(l: object): void; fitView(): void }; v.setLayers({ entropy: true, predictionOpacity: 0.45 }); v.fitView(); });
+  it("follows another viewer's view and layer state when follow mode is on", async () => {
+    await b.evaluate(() => {
+      (document.querySelector('impartial-viewer') as unknown as { follow: boolean }).follow = true;
+    });
+    await a.evaluate(() => {
+      (document.querySelector('impartial-viewer') as unknown as { flyTo(r: object): void }).flyTo({
+        x: 200,
+        y: 40,
+        width: 40,
+        height: 40,
+      });
+    });
+    await b.waitForFunction(
+      () =>
+        Math.abs(
+          (document.querySelector('impartial-viewer') as unknown as { view: { target: number[] } }).view.target[0]! -
+            220,
+        ) < 0.5,
+      null,
+      { timeout: 10_000 },
+    );
+    await a.evaluate(() => {
+      (document.querySelector('impartial-viewer') as unknown as { setLayers(l: object): void }).setLayers({
+        entropy: false,
+        predictionOpacity: 0.8,
+      });
+    });
+    await b.waitForFunction(
+      () => {
+        const l = (
+          document.querySelector('impartial-viewer') as unknown as {
+            layers: { entropy: boolean; predictionOpacity: number };
+          }
+        ).layers;
+        return !l.entropy && l.predictionOpacity === 0.8;
+      },
+      null,
+      { timeout: 10_000 },
+    );
+    await b.evaluate(() => {
+      const v = document.querySelector('impartial-viewer') as unknown as {
+        follow: boolean;
+        setLayers(l: object): void;
+        fitView(): void;
+      };
+      v.follow = false;
+      v.setLayers({ entropy: true, predictionOpacity: 0.45 });
+      v.fitView();
+    });
+    await a.evaluate(() => {
+      const v = document.querySelector('impartial-viewer') as unknown as {
+        setLayers(l: object): void;
+        fitView(): void;
+      };
+      v.setLayers({ entropy: true, predictionOpacity: 0.45 });
+      v.fitView();
+    });
   });
 
   it('trains from the UI with live progress, then shows prediction and entropy overlays', async () => {
@@ -107,32 +216,66 @@ describe('<impartial-viewer> in headless Chromium', { skip: missing, timeout: 30
     ws.send({ type: 'draw', ref: 'bg', drawing: line(150, 20, 240, 60, 2, 4) });
     await ws.next((m) => m.type === 'entry' && m.ref === 'bg');
     const before = await keepScreenshot(a, 'viewer-before-prediction');
-    await a.evaluate(() => { (document.querySelector('impartial-viewer') as unknown as { trainOptions: object }).trainOptions = { steps: 4, depth: 2, base: 4, batchSize: 2, patch: 32, init: 'scratch' }; });
+    await a.evaluate(() => {
+      (document.querySelector('impartial-viewer') as unknown as { trainOptions: object }).trainOptions = {
+        steps: 4,
+        depth: 2,
+        base: 4,
+        batchSize: 2,
+        patch: 32,
+        init: 'scratch',
+      };
+    });
     // Each wait has its own deadline, so a missing event fails the test instead of hanging it.
-    const event = (name: string, ms: number) => a.evaluate(([n, t]) => new Promise((resolve, reject) => {
-      setTimeout(() => reject(new Error(`no ${n} event within ${t} ms`)), t);
-      document.querySelector('impartial-viewer')!.addEventListener(n, (e) => resolve((e as CustomEvent).detail), { once: true });
-    }), [name, ms] as const);
+    const event = (name: string, ms: number) =>
+      a.evaluate(
+        ([n, t]) =>
+          new Promise((resolve, reject) => {
+            setTimeout(() => reject(new Error(`no ${n} event within ${t} ms`)), t);
+            document
+              .querySelector('impartial-viewer')!
+              .addEventListener(n, (e) => resolve((e as CustomEvent).detail), { once: true });
+          }),
+        [name, ms] as const,
+      );
     const prediction = event('prediction', 120_000);
     const progress = event('training-progress', 60_000);
     await a.getByRole('button', { name: 'Train' }).click();
-    const p = await progress as { step: number };
+    const p = (await progress) as { step: number };
     assert.ok(p.step >= 1, 'progress reached the page');
-    const record = await prediction as { status: string; model: string };
+    const record = (await prediction) as { status: string; model: string };
     assert.equal(record.status, 'complete');
     await a.waitForTimeout(2000);
     const after = await keepScreenshot(a, 'viewer-prediction-entropy');
-    const x = decodePng(new Uint8Array(before)), y = decodePng(new Uint8Array(after));
-    let changed = 0, n = 0;
-    for (let i = 0; i < x.data.length; i += x.channels) { n++; if (Math.abs(x.data[i]! - y.data[i]!) + Math.abs(x.data[i + 1]! - y.data[i + 1]!) + Math.abs(x.data[i + 2]! - y.data[i + 2]!) > 60) changed++; }
-    assert.ok(changed / n > 0.05, `the prediction and entropy overlays changed the view (${((changed / n) * 100).toFixed(1)}% of pixels)`);
+    const x = decodePng(new Uint8Array(before)),
+      y = decodePng(new Uint8Array(after));
+    let changed = 0,
+      n = 0;
+    for (let i = 0; i < x.data.length; i += x.channels) {
+      n++;
+      if (
+        Math.abs(x.data[i]! - y.data[i]!) +
+          Math.abs(x.data[i + 1]! - y.data[i + 1]!) +
+          Math.abs(x.data[i + 2]! - y.data[i + 2]!) >
+        60
+      )
+        changed++;
+    }
+    assert.ok(
+      changed / n > 0.05,
+      `the prediction and entropy overlays changed the view (${((changed / n) * 100).toFixed(1)}% of pixels)`,
+    );
     assert.match(await status(a), /saved/);
     ws.close();
   });
 
   it('shows a static OME-Zarr view-only, without a bridge', async () => {
     const page = await browser.newPage({ viewport: { width: 900, height: 600 } });
-    await viewOnly(page, `${t.bridge.viewerUrl}?image=${image.id}`, `${t.bridge.url}/t/${t.bridge.token}/zarr/images/${image.id}/`);
+    await viewOnly(
+      page,
+      `${t.bridge.viewerUrl}?image=${image.id}`,
+      `${t.bridge.url}/t/${t.bridge.token}/zarr/images/${image.id}/`,
+    );
     const png = await keepScreenshot(page, 'viewer-view-only');
     assert.ok(share(png, (r, g, bl) => r + g + bl > 120) > 0.4, 'the image renders with no bridge connection');
     assert.equal(await page.getByRole('button', { name: 'Train' }).count(), 0, 'no training controls without a bridge');
@@ -140,7 +283,7 @@ describe('<impartial-viewer> in headless Chromium', { skip: missing, timeout: 30
 });
 
 describe('<impartial-viewer> on a static NGFF 0.5 (Zarr v3) image', { skip: missing, timeout: 120_000 }, () => {
-  it('shows it view-only, channels and colours from the file\'s omero metadata', async () => {
+  it("shows it view-only, channels and colours from the file's omero metadata", async () => {
     if (chromiumMissing()) throw new Error(`CI must run the browser tests: ${chromiumMissing()}`);
     const { mkdtemp, readFile, rm } = await import('node:fs/promises');
     const { createServer } = await import('node:http');
@@ -151,15 +294,32 @@ describe('<impartial-viewer> on a static NGFF 0.5 (Zarr v3) image', { skip: miss
     // A plain static file server on another origin, as a data portal would be (CORS allowed).
     const files = createServer((req, res) => {
       const file = pathMod.join(dir, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
-      readFile(file).then((b) => { res.writeHead(200, { 'Access-Control-Allow-Origin': '*' }); res.end(b); }, () => { res.writeHead(404, { 'Access-Control-Allow-Origin': '*' }); res.end(); });
+      readFile(file).then(
+        (b) => {
+          res.writeHead(200, { 'Access-Control-Allow-Origin': '*' });
+          res.end(b);
+        },
+        () => {
+          res.writeHead(404, { 'Access-Control-Allow-Origin': '*' });
+          res.end();
+        },
+      );
     });
     await new Promise<void>((r) => files.listen(0, '127.0.0.1', r));
     const t = await startTestBridge();
     const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 900, height: 600 } });
-      await viewOnly(page, `${t.bridge.viewerUrl}examples/plain.html`, `http://127.0.0.1:${(files.address() as { port: number }).port}/image.ome.zarr/`);
-      const names = await page.evaluate(() => (document.querySelector('impartial-viewer') as unknown as { channels: Array<{ name: string }> }).channels.map((c) => c.name));
+      await viewOnly(
+        page,
+        `${t.bridge.viewerUrl}examples/plain.html`,
+        `http://127.0.0.1:${(files.address() as { port: number }).port}/image.ome.zarr/`,
+      );
+      const names = await page.evaluate(() =>
+        (document.querySelector('impartial-viewer') as unknown as { channels: Array<{ name: string }> }).channels.map(
+          (c) => c.name,
+        ),
+      );
       assert.deepEqual(names, ['square', 'gradient']);
       assert.equal(await page.getByRole('button', { name: 'Eraser' }).count(), 0, 'view only: no scribble tools');
       const png = await keepScreenshot(page, 'viewer-ngff-0.5');
@@ -167,7 +327,9 @@ describe('<impartial-viewer> on a static NGFF 0.5 (Zarr v3) image', { skip: miss
       assert.ok(share(png, (r, g, b) => r > 150 && b > 150) > 0.03, 'the magenta square shows');
       assert.ok(share(png, (r, g, b) => g > 100 && r < 80 && b < 80) > 0.03, 'the green gradient shows');
     } finally {
-      await browser.close(); await t.stop(); files.close();
+      await browser.close();
+      await t.stop();
+      files.close();
       await rm(dir, { recursive: true, force: true });
     }
   });
@@ -183,12 +345,23 @@ describe('<impartial-viewer> embedded in other pages', { skip: missing, timeout:
     image = await projectWithImage(t, 128, 8);
     browser = await launchChromium();
   });
-  after(async () => { await browser?.close(); await t?.stop(); });
+  after(async () => {
+    await browser?.close();
+    await t?.stop();
+  });
 
   it('works in a plain HTML page that loads only the element module', async () => {
     const page = await browser.newPage({ viewport: { width: 900, height: 600 } });
     await page.goto(`${t.bridge.viewerUrl}examples/plain.html?image=${image.id}`);
-    await page.waitForFunction(() => /saved/.test((document.querySelector('impartial-viewer') as HTMLElement)?.shadowRoot?.querySelector('.status')?.textContent ?? ''), null, { timeout: 30_000 });
+    await page.waitForFunction(
+      () =>
+        /saved/.test(
+          (document.querySelector('impartial-viewer') as HTMLElement)?.shadowRoot?.querySelector('.status')
+            ?.textContent ?? '',
+        ),
+      null,
+      { timeout: 30_000 },
+    );
     await page.waitForTimeout(1000);
     const png = await keepScreenshot(page, 'viewer-embedded-plain');
     assert.ok(share(png, (r, g, bl) => r + g + bl > 120) > 0.3, 'the image renders');
@@ -214,20 +387,49 @@ describe('the main job: impartial serve --demo (what npm start runs)', { skip: m
     const pathMod = await import('node:path');
     const { repo } = await import('../helpers/cli.js');
     const dir = await mkdtemp(pathMod.join(tmpdir(), 'impartial-start-'));
-    const child = spawn(process.execPath, [pathMod.join(repo, 'bridge-server/bin/impartial.js'), 'serve', '--demo', '--port', '0', '--data', pathMod.join(dir, 'data')],
-      { env: { ...process.env, IMPARTIAL_DEMO_SLIDE: '1024' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        pathMod.join(repo, 'bridge-server/bin/impartial.js'),
+        'serve',
+        '--demo',
+        '--port',
+        '0',
+        '--data',
+        pathMod.join(dir, 'data'),
+      ],
+      { env: { ...process.env, IMPARTIAL_DEMO_SLIDE: '1024' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     const browser = await launchChromium();
     try {
       let err = '';
       const url = await new Promise<string>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no viewer URL within 30 s: ${err}`)), 30_000);
-        child.stderr!.on('data', (d) => { err += d; const m = /viewer: (http\S+)/.exec(err); if (m) { clearTimeout(timer); resolve(m[1]!); } });
+        child.stderr!.on('data', (d) => {
+          err += d;
+          const m = /viewer: (http\S+)/.exec(err);
+          if (m) {
+            clearTimeout(timer);
+            resolve(m[1]!);
+          }
+        });
       });
       const page = await browser.newPage({ viewport: { width: 900, height: 600 } });
       await page.goto(url);
-      await page.waitForFunction(() => /saved/.test((document.querySelector('impartial-viewer') as HTMLElement)?.shadowRoot?.querySelector('.status')?.textContent ?? ''), null, { timeout: 30_000 });
+      await page.waitForFunction(
+        () =>
+          /saved/.test(
+            (document.querySelector('impartial-viewer') as HTMLElement)?.shadowRoot?.querySelector('.status')
+              ?.textContent ?? '',
+          ),
+        null,
+        { timeout: 30_000 },
+      );
       const names = await page.locator('nav a').allTextContents();
-      assert.ok(names.some((n) => n.startsWith('synthetic-1')), `the demo project's images are listed: ${names.join(', ')}`);
+      assert.ok(
+        names.some((n) => n.startsWith('synthetic-1')),
+        `the demo project's images are listed: ${names.join(', ')}`,
+      );
       await page.waitForTimeout(1500);
       const png = await keepScreenshot(page, 'main-job-demo-page');
       // Tissue on a dark background: cells are bright green (membrane) or blue (nuclei).
@@ -237,7 +439,14 @@ describe('the main job: impartial serve --demo (what npm start runs)', { skip: m
       for (let k = 0; k < 120 && !/demo slide ready/.test(err); k++) await new Promise((r) => setTimeout(r, 250));
       assert.match(err, /demo slide ready/);
       // The page lists imports in progress and looks again until they are done: the slide's link appears.
-      await page.waitForFunction(() => Array.from(document.querySelectorAll('nav a'), (a) => a.textContent ?? '').some((n) => n.startsWith('synthetic-slide (1024x1024)')), null, { timeout: 10_000 });
+      await page.waitForFunction(
+        () =>
+          Array.from(document.querySelectorAll('nav a'), (a) => a.textContent ?? '').some((n) =>
+            n.startsWith('synthetic-slide (1024x1024)'),
+          ),
+        null,
+        { timeout: 10_000 },
+      );
       assert.equal(await page.locator('nav .importing').count(), 0, 'no import left in progress');
     } finally {
       await browser.close();

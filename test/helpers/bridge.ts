@@ -1,39 +1,83 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import WebSocket from 'ws';
+import { type Bridge, type BridgeOptions, startBridge } from '@impartial/bridge-server';
 import {
-  PROTOCOL_VERSION, ServerMessageSchema, syntheticCells, writeTiff, imagejHyperstack, type ClientMessage, type ImageRecord, type ServerMessage,
+  type ClientMessage,
+  type ImageRecord,
+  imagejHyperstack,
+  PROTOCOL_VERSION,
+  type ServerMessage,
+  ServerMessageSchema,
+  syntheticCells,
+  writeTiff,
 } from '@impartial/shared';
-import { startBridge, type Bridge, type BridgeOptions } from '@impartial/bridge-server';
+import WebSocket from 'ws';
 
-export interface TestBridge { bridge: Bridge; dir: string; api(p: string, init?: RequestInit): Promise<Response>; stop(): Promise<void> }
+export interface TestBridge {
+  bridge: Bridge;
+  dir: string;
+  api(p: string, init?: RequestInit): Promise<Response>;
+  stop(): Promise<void>;
+}
 
 /** A real bridge on a free loopback port with its own data folder. */
 export async function startTestBridge(options: Partial<BridgeOptions> = {}): Promise<TestBridge> {
   const dir = await mkdtemp(path.join(tmpdir(), 'impartial-bridge-'));
-  const bridge = await startBridge({ data: path.join(dir, 'data'), host: '127.0.0.1', port: 0, importRoots: [dir], ...options });
-  const api = (p: string, init: RequestInit = {}) => fetch(`${bridge.url}${p}`, {
-    ...init, headers: { ...(bridge.token ? { Authorization: `Bearer ${bridge.token}` } : {}), ...(init.headers as Record<string, string> | undefined) },
+  const bridge = await startBridge({
+    data: path.join(dir, 'data'),
+    host: '127.0.0.1',
+    port: 0,
+    importRoots: [dir],
+    ...options,
   });
-  return { bridge, dir, api, async stop() { await bridge.close(); await rm(dir, { recursive: true, force: true }); } };
+  const api = (p: string, init: RequestInit = {}) =>
+    fetch(`${bridge.url}${p}`, {
+      ...init,
+      headers: {
+        ...(bridge.token ? { Authorization: `Bearer ${bridge.token}` } : {}),
+        ...(init.headers as Record<string, string> | undefined),
+      },
+    });
+  return {
+    bridge,
+    dir,
+    api,
+    async stop() {
+      await bridge.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** A synthetic 2-channel image as an ImageJ hyperstack TIFF (what a person would upload). */
-export function syntheticTiff(size: number, seed: number): { bytes: Uint8Array; labels: ReturnType<typeof syntheticCells>['labels'] } {
+export function syntheticTiff(
+  size: number,
+  seed: number,
+): { bytes: Uint8Array; labels: ReturnType<typeof syntheticCells>['labels'] } {
   const { image, labels } = syntheticCells({ width: size, height: size, channels: 2, seed });
   const n = size * size;
-  const planes = [0, 1].map((c) => Uint16Array.from(image.data.subarray(c * n, (c + 1) * n), (v) => Math.round(Math.max(0, Math.min(1, v)) * 60000)));
+  const planes = [0, 1].map((c) =>
+    Uint16Array.from(image.data.subarray(c * n, (c + 1) * n), (v) => Math.round(Math.max(0, Math.min(1, v)) * 60000)),
+  );
   return { bytes: writeTiff(imagejHyperstack(planes, size, size)), labels };
 }
 
 /** Creates a project and uploads one synthetic image over HTTP. */
 export async function projectWithImage(t: TestBridge, size = 128, seed = 1, project = 'p1'): Promise<ImageRecord> {
-  let r = await t.api('/api/projects', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'test', id: project }) });
+  let r = await t.api('/api/projects', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ name: 'test', id: project }),
+  });
   if (r.status !== 201 && r.status !== 409) throw new Error(`project: ${r.status} ${await r.text()}`);
-  r = await t.api(`/api/projects/${project}/images?name=img${seed}`, { method: 'POST', headers: { 'Content-Type': 'image/tiff' }, body: Buffer.from(syntheticTiff(size, seed).bytes) });
+  r = await t.api(`/api/projects/${project}/images?name=img${seed}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'image/tiff' },
+    body: Buffer.from(syntheticTiff(size, seed).bytes),
+  });
   if (r.status !== 201) throw new Error(`upload: ${r.status} ${await r.text()}`);
-  return await r.json() as ImageRecord;
+  return (await r.json()) as ImageRecord;
 }
 
 /** A real WebSocket client that records every message and can wait for one. */
@@ -48,32 +92,67 @@ export class TestClient {
       this.messages.push(m);
       this.waiters = this.waiters.filter((w) => (w.pred(m) ? (w.resolve(m), false) : true));
     });
-    ws.on('close', (code, reason) => { this.closed = { code, reason: reason.toString() }; });
+    ws.on('close', (code, reason) => {
+      this.closed = { code, reason: reason.toString() };
+    });
   }
 
   static async open(bridge: Bridge, headers: Record<string, string> = {}): Promise<TestClient> {
-    const ws = new WebSocket(`${bridge.url.replace('http', 'ws')}/ws`, { headers: { ...(bridge.token ? { Authorization: `Bearer ${bridge.token}` } : {}), ...headers } });
-    await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`))); });
+    const ws = new WebSocket(`${bridge.url.replace('http', 'ws')}/ws`, {
+      headers: { ...(bridge.token ? { Authorization: `Bearer ${bridge.token}` } : {}), ...headers },
+    });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+    });
     return new TestClient(ws);
   }
 
   /** Opens, says hello and waits for the welcome. */
   static async join(bridge: Bridge, image: string, name: string, since?: number): Promise<TestClient> {
     const c = await TestClient.open(bridge);
-    c.send({ type: 'hello', protocol: PROTOCOL_VERSION, client: 'script', image, name, ...(since !== undefined ? { since } : {}) });
+    c.send({
+      type: 'hello',
+      protocol: PROTOCOL_VERSION,
+      client: 'script',
+      image,
+      name,
+      ...(since !== undefined ? { since } : {}),
+    });
     await c.next((m) => m.type === 'welcome');
     return c;
   }
 
-  send(m: ClientMessage | Record<string, unknown>): void { this.ws.send(JSON.stringify(m)); }
+  send(m: ClientMessage | Record<string, unknown>): void {
+    this.ws.send(JSON.stringify(m));
+  }
 
   /** The first message (already received or coming) that matches. */
-  next<T extends ServerMessage['type']>(pred: (m: ServerMessage) => boolean, timeoutMs = 30_000, type?: T): Promise<Extract<ServerMessage, { type: T }>> {
+  next<T extends ServerMessage['type']>(
+    pred: (m: ServerMessage) => boolean,
+    timeoutMs = 30_000,
+    type?: T,
+  ): Promise<Extract<ServerMessage, { type: T }>> {
     const seen = this.messages.find(pred);
     if (seen) return Promise.resolve(seen as never);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching message within ${timeoutMs} ms${type ? ` (${type})` : ''}; got ${this.messages.map((m) => m.type).join(', ')}`)), timeoutMs);
-      this.waiters.push({ pred, resolve: (m) => { clearTimeout(timer); resolve(m as never); } });
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `no matching message within ${timeoutMs} ms${type ? ` (${type})` : ''}; got ${this.messages.map((m) => m.type).join(', ')}`,
+            ),
+          ),
+        timeoutMs,
+      );
+      this.waiters.push({
+        pred,
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m as never);
+        },
+      });
     });
   }
 
@@ -81,7 +160,13 @@ export class TestClient {
   upcoming(pred: (m: ServerMessage) => boolean, timeoutMs = 30_000): Promise<ServerMessage> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no matching message within ${timeoutMs} ms`)), timeoutMs);
-      this.waiters.push({ pred, resolve: (m) => { clearTimeout(timer); resolve(m); } });
+      this.waiters.push({
+        pred,
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+      });
     });
   }
 
@@ -89,10 +174,20 @@ export class TestClient {
     return this.messages.filter((m) => m.type === type) as never;
   }
 
-  close(): void { this.ws.close(); }
+  close(): void {
+    this.ws.close();
+  }
 }
 
 /** A stroke across the image: class 1 (cell) or 2 (background). */
 export function line(x0: number, y0: number, x1: number, y1: number, cls = 1, width = 3) {
-  return { op: 'add' as const, class: cls, width, points: [[x0, y0], [x1, y1]] as Array<[number, number]> };
+  return {
+    op: 'add' as const,
+    class: cls,
+    width,
+    points: [
+      [x0, y0],
+      [x1, y1],
+    ] as Array<[number, number]>,
+  };
 }

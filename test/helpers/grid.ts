@@ -9,7 +9,10 @@ export interface Grid {
 }
 
 export function grid(text: string): Grid {
-  const rows = text.split('\n').map((r) => r.trim()).filter((r) => r.length > 0);
+  const rows = text
+    .split('\n')
+    .map((r) => r.trim())
+    .filter((r) => r.length > 0);
   const height = rows.length;
   const width = rows[0]?.length ?? 0;
   const data = new Int32Array(width * height);
@@ -57,6 +60,14 @@ export function indicesOf(data: ArrayLike<number>, value?: number): number[] {
 }
 
 /** A filled axis-aligned rectangle [x0, x1) x [y0, y1) of value `v` drawn into `data`. */
-export function fillRect(data: Int32Array | Uint8Array, width: number, x0: number, y0: number, x1: number, y1: number, v = 1): void {
+export function fillRect(
+  data: Int32Array | Uint8Array,
+  width: number,
+  x0: number,
+  y0: number,
+  x1: number,
+  y1: number,
+  v = 1,
+): void {
   for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) data[y * width + x] = v;
 }

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,25 +18,41 @@ export const artifacts = path.join(repo, 'test', 'artifacts');
 export function imagejMissing(): string | undefined {
   if (!existsSync(IJ_JAR)) return `ImageJ is not installed (${IJ_JAR}; apt-get install -y imagej xvfb)`;
   if (spawnSync('which', ['Xvfb']).status !== 0) return 'Xvfb is not installed (apt-get install -y xvfb)';
-  if (spawnSync('which', ['javac']).status !== 0) return 'javac is not installed (needed for the timeout screenshot helper)';
+  if (spawnSync('which', ['javac']).status !== 0)
+    return 'javac is not installed (needed for the timeout screenshot helper)';
   return undefined;
 }
 
-export interface Display { name: string; stop(): void; shotClasses: string }
+export interface Display {
+  name: string;
+  stop(): void;
+  shotClasses: string;
+}
 
 /** A private X display for ImageJ windows, and the compiled screenshot helper. */
 export async function startDisplay(): Promise<Display> {
   let n = 90;
   while (existsSync(`/tmp/.X${n}-lock`) || existsSync(`/tmp/.X11-unix/X${n}`)) n++;
-  const xvfb: ChildProcess = spawn('Xvfb', [`:${n}`, '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'], { stdio: 'ignore' });
+  const xvfb: ChildProcess = spawn('Xvfb', [`:${n}`, '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'], {
+    stdio: 'ignore',
+  });
   for (let k = 0; k < 100 && !existsSync(`/tmp/.X11-unix/X${n}`); k++) await new Promise((r) => setTimeout(r, 50));
   const shotClasses = await mkdtemp(path.join(tmpdir(), 'ij-shot-'));
-  await writeFile(path.join(shotClasses, 'Shot.java'), `import java.awt.*; import java.io.*; import javax.imageio.*;
+  await writeFile(
+    path.join(shotClasses, 'Shot.java'),
+    `import java.awt.*; import java.io.*; import javax.imageio.*;
 public class Shot { public static void main(String[] a) throws Exception {
   ImageIO.write(new Robot().createScreenCapture(new Rectangle(Toolkit.getDefaultToolkit().getScreenSize())), "png", new File(a[0])); } }
-`);
+`,
+  );
   spawnSync('javac', ['-d', shotClasses, path.join(shotClasses, 'Shot.java')]);
-  return { name: `:${n}`, shotClasses, stop: () => { xvfb.kill('SIGKILL'); } };
+  return {
+    name: `:${n}`,
+    shotClasses,
+    stop: () => {
+      xvfb.kill('SIGKILL');
+    },
+  };
 }
 
 /** The toolset's variables and functions (everything before its menu section). */
@@ -47,7 +63,11 @@ export async function toolsetFunctions(): Promise<string> {
   return text.slice(0, cut);
 }
 
-export interface MacroRun { log: string; code: number; ms: number }
+export interface MacroRun {
+  log: string;
+  code: number;
+  ms: number;
+}
 
 /**
  * Runs `body` after the toolset's functions in ImageJ on `display`. The body's print() lines come
@@ -64,21 +84,43 @@ d = call("java.lang.System.exit", "0");
   const file = path.join(dir, `${name}.ijm`);
   await writeFile(file, macro);
   const t0 = performance.now();
-  const child = spawn('java', ['-Xmx1g', '-Dsun.net.client.defaultReadTimeout=40000', '-cp', IJ_JAR, 'ij.ImageJ', '-ijpath', path.join(dir, 'home'), '-port0', '-macro', file],
-    { env: { ...process.env, DISPLAY: display.name }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    'java',
+    [
+      '-Xmx1g',
+      '-Dsun.net.client.defaultReadTimeout=40000',
+      '-cp',
+      IJ_JAR,
+      'ij.ImageJ',
+      '-ijpath',
+      path.join(dir, 'home'),
+      '-port0',
+      '-macro',
+      file,
+    ],
+    { env: { ...process.env, DISPLAY: display.name }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const code = await new Promise<number | 'timeout'>((resolve) => {
     const timer = setTimeout(() => resolve('timeout'), timeoutMs);
-    child.on('exit', (c) => { clearTimeout(timer); resolve(c ?? -1); });
+    child.on('exit', (c) => {
+      clearTimeout(timer);
+      resolve(c ?? -1);
+    });
   });
   if (code === 'timeout') {
     await mkdir(artifacts, { recursive: true });
     const shot = path.join(artifacts, `${name}-timeout.png`);
-    spawnSync('java', ['-cp', display.shotClasses, 'Shot', shot], { env: { ...process.env, DISPLAY: display.name }, timeout: 20_000 });
+    spawnSync('java', ['-cp', display.shotClasses, 'Shot', shot], {
+      env: { ...process.env, DISPLAY: display.name },
+      timeout: 20_000,
+    });
     child.kill('SIGKILL');
-    throw new Error(`ImageJ macro ${name} timed out after ${timeoutMs} ms (a dialog is probably open: see ${shot})\n${output}`);
+    throw new Error(
+      `ImageJ macro ${name} timed out after ${timeoutMs} ms (a dialog is probably open: see ${shot})\n${output}`,
+    );
   }
   const log = existsSync(logFile) ? await readFile(logFile, 'utf8') : '';
   return { log, code, ms: performance.now() - t0 };
@@ -86,5 +128,10 @@ d = call("java.lang.System.exit", "0");
 
 /** key=value lines a test macro printed. */
 export function printed(log: string): Record<string, string> {
-  return Object.fromEntries(log.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    log
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 }

@@ -1,19 +1,23 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Bridge } from '@impartial/bridge-server';
 import type { JobRecord, LogEntry, ProjectRecord } from '@impartial/shared';
-import { repo } from '../helpers/cli.js';
 import { line, syntheticTiff, TestClient } from '../helpers/bridge.js';
+import { repo } from '../helpers/cli.js';
 
 const TOKEN = 'crash-test-token';
 
 /** `impartial serve` as its own process (so it can be killed with SIGKILL). */
 async function serve(data: string): Promise<{ child: ChildProcess; url: string; bridge: Bridge }> {
-  const child = spawn(process.execPath, [path.join(repo, 'bridge-server/bin/impartial.js'), 'serve', '--data', data, '--port', '0', '--token', TOKEN], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [path.join(repo, 'bridge-server/bin/impartial.js'), 'serve', '--data', data, '--port', '0', '--token', TOKEN],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   const url = await new Promise<string>((resolve, reject) => {
@@ -22,7 +26,10 @@ async function serve(data: string): Promise<{ child: ChildProcess; url: string; 
     child.stdout!.on('data', (d) => {
       out += d;
       const m = /listening on (http:\/\/[^/\s]+)\//.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1]!); }
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
     });
     child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
   });
@@ -31,10 +38,21 @@ async function serve(data: string): Promise<{ child: ChildProcess; url: string; 
 }
 
 function killHard(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => { child.once('exit', () => resolve()); child.kill('SIGKILL'); });
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
 }
 
-const api = (url: string, p: string, init: RequestInit = {}) => fetch(`${url}${p}`, { ...init, headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json', ...(init.headers as Record<string, string> | undefined) } });
+const api = (url: string, p: string, init: RequestInit = {}) =>
+  fetch(`${url}${p}`, {
+    ...init,
+    headers: {
+      Authorization: `Bearer ${TOKEN}`,
+      'Content-Type': 'application/json',
+      ...(init.headers as Record<string, string> | undefined),
+    },
+  });
 
 describe('bridge after kill -9', () => {
   let dir: string;
@@ -42,15 +60,22 @@ describe('bridge after kill -9', () => {
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'impartial-crash-'));
   });
-  after(async () => { await rm(dir, { recursive: true, force: true }); });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
 
   it('loses no acknowledged stroke when killed during a burst', async () => {
     const s = await serve(path.join(dir, 'data'));
     await api(s.url, '/api/projects', { method: 'POST', body: JSON.stringify({ name: 'crash', id: 'c' }) });
-    const up = await api(s.url, '/api/projects/c/images?name=a', { method: 'POST', headers: { 'Content-Type': 'image/tiff' }, body: Buffer.from(syntheticTiff(96, 4).bytes) });
+    const up = await api(s.url, '/api/projects/c/images?name=a', {
+      method: 'POST',
+      headers: { 'Content-Type': 'image/tiff' },
+      body: Buffer.from(syntheticTiff(96, 4).bytes),
+    });
     image = ((await up.json()) as { id: string }).id;
     const c = await TestClient.join(s.bridge, image, 'burst');
-    for (let k = 0; k < 2000; k++) c.send({ type: 'draw', ref: `k${k}`, drawing: line(k % 90, 5, (k * 7) % 90, 80, 1 + (k % 2), 2) });
+    for (let k = 0; k < 2000; k++)
+      c.send({ type: 'draw', ref: `k${k}`, drawing: line(k % 90, 5, (k * 7) % 90, 80, 1 + (k % 2), 2) });
     const ackedNow = () => c.of('entry').filter((m) => m.ref !== undefined);
     await c.next(() => ackedNow().length >= 60, 30_000);
     await killHard(s.child);
@@ -62,14 +87,22 @@ describe('bridge after kill -9', () => {
     const stored = ((await r.json()) as { entries: LogEntry[] }).entries;
     const bySeq = new Map(stored.map((e) => [e.seq, e]));
     for (const [seq, e] of acked) assert.deepEqual(bySeq.get(seq), e, `acknowledged stroke ${seq} survived as it was`);
-    assert.deepEqual(stored.map((e) => e.seq), stored.map((_, i) => i + 1), 'the log has no holes');
+    assert.deepEqual(
+      stored.map((e) => e.seq),
+      stored.map((_, i) => i + 1),
+      'the log has no holes',
+    );
     await killHard(again.child);
   });
 
   it('keeps the last good model and marks the running training failed', async () => {
     let s = await serve(path.join(dir, 'data'));
     const c = await TestClient.join(s.bridge, image, 'trainer');
-    c.send({ type: 'train-start', ref: 'a', options: { steps: 3, depth: 2, base: 4, batchSize: 2, patch: 32, init: 'scratch' } });
+    c.send({
+      type: 'train-start',
+      ref: 'a',
+      options: { steps: 3, depth: 2, base: 4, batchSize: 2, patch: 32, init: 'scratch' },
+    });
     const first = await c.next((m) => m.type === 'model', 120_000, 'model');
     c.send({ type: 'train-start', ref: 'b', options: { steps: 1_000_000, batchSize: 2, patch: 32 } });
     const long = await c.next((m) => m.type === 'job' && m.ref === 'b', 10_000, 'job');

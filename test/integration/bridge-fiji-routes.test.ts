@@ -1,14 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FIJI_CHUNK_CHARS, readTiff } from '@impartial/shared';
-import { line, projectWithImage, startTestBridge, TestClient, type TestBridge } from '../helpers/bridge.js';
+import { line, projectWithImage, startTestBridge, type TestBridge, TestClient } from '../helpers/bridge.js';
 
 /** key=value lines as the macro's List.setList reads them. */
 function kv(text: string): Record<string, string> {
-  return Object.fromEntries(text.split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 }
 
-describe('bridge Fiji routes (GET only, key=value, idempotent under ImageJ\'s doubled GETs)', () => {
+describe("bridge Fiji routes (GET only, key=value, idempotent under ImageJ's doubled GETs)", () => {
   let t: TestBridge;
   let image: string;
   /** Every call is sent twice, as File.openUrlAsString does; the second answer is returned. */
@@ -22,19 +27,25 @@ describe('bridge Fiji routes (GET only, key=value, idempotent under ImageJ\'s do
     t = await startTestBridge();
     image = (await projectWithImage(t, 128, 5)).id;
   });
-  after(async () => { await t.stop(); });
+  after(async () => {
+    await t.stop();
+  });
 
   it('lists projects and images and says hello with a .tif URL of the image', async () => {
-    assert.equal((await get('/fiji/projects')).fields['project0'], 'p1');
+    assert.equal((await get('/fiji/projects')).fields.project0, 'p1');
     const images = await get('/fiji/images?project=p1');
-    assert.equal(images.fields['count'], '1');
-    assert.equal(images.fields['id0'], image);
+    assert.equal(images.fields.count, '1');
+    assert.equal(images.fields.id0, image);
     const hello = await get(`/fiji/hello?image=${image}`);
-    assert.equal(hello.fields['width'], '128');
-    assert.match(hello.fields['image_url']!, /\.tif$/);
-    const tif = await fetch(`${t.bridge.url}${hello.fields['image_url']}`);
+    assert.equal(hello.fields.width, '128');
+    assert.match(hello.fields.image_url!, /\.tif$/);
+    const tif = await fetch(`${t.bridge.url}${hello.fields.image_url}`);
     const img = await readTiff(await tif.arrayBuffer());
-    assert.deepEqual([img.width, img.height, img.channels], [128, 128, 2], 'the URL itself carries the token and opens as a 2-channel stack');
+    assert.deepEqual(
+      [img.width, img.height, img.channels],
+      [128, 128, 2],
+      'the URL itself carries the token and opens as a 2-channel stack',
+    );
   });
 
   it('reassembles a chunked stroke once, and a WebSocket client sees it', async () => {
@@ -45,61 +56,69 @@ describe('bridge Fiji routes (GET only, key=value, idempotent under ImageJ\'s do
     assert.ok(n >= 2, 'the stroke needs several chunks');
     let last: Record<string, string> = {};
     for (let i = 0; i < n; i++) {
-      const r = await get(`/fiji/stroke?image=${image}&id=roi1&i=${i}&n=${n}&name=fiji-user&d=${encodeURIComponent(text.slice(i * FIJI_CHUNK_CHARS, (i + 1) * FIJI_CHUNK_CHARS))}`);
+      const r = await get(
+        `/fiji/stroke?image=${image}&id=roi1&i=${i}&n=${n}&name=fiji-user&d=${encodeURIComponent(text.slice(i * FIJI_CHUNK_CHARS, (i + 1) * FIJI_CHUNK_CHARS))}`,
+      );
       assert.equal(r.status, 200);
       last = r.fields;
     }
-    assert.equal(last['complete'], '1');
+    assert.equal(last.complete, '1');
     const seen = await ws.next((m) => m.type === 'entry' && m.entry.author === 'fiji-user', 5000, 'entry');
     assert.equal(seen.entry.op === 'add' && seen.entry.points.length, 900);
-    assert.equal(seen.entry.seq, Number(last['seq']));
-    const log = await (await t.api(`/api/images/${image}/strokes`)).json() as { entries: unknown[] };
+    assert.equal(seen.entry.seq, Number(last.seq));
+    const log = (await (await t.api(`/api/images/${image}/strokes`)).json()) as { entries: unknown[] };
     assert.equal(log.entries.length, 1, 'added once although every chunk came twice');
     const bad = await get(`/fiji/stroke?image=${image}&id=roi2&i=0&n=1&d=${encodeURIComponent('add|1|2|nonsense')}`);
     assert.equal(bad.status, 400);
-    assert.match(bad.fields['error']!, /not x,y/);
+    assert.match(bad.fields.error!, /not x,y/);
     ws.close();
   });
 
-  it('long-polls events as key=value with a cursor, skipping the caller\'s own strokes', async () => {
+  it("long-polls events as key=value with a cursor, skipping the caller's own strokes", async () => {
     const hello = await get(`/fiji/hello?image=${image}`);
-    const cursor = Number(hello.fields['cursor']);
+    const cursor = Number(hello.fields.cursor);
     const ws = await TestClient.join(t.bridge, image, 'painter');
-    const poll = fetch(`${t.bridge.url}/fiji/events?image=${image}&since=${cursor}&timeout=5000&flush=1&me=fiji-user&token=${t.bridge.token}`).then((r) => r.text());
+    const poll = fetch(
+      `${t.bridge.url}/fiji/events?image=${image}&since=${cursor}&timeout=5000&flush=1&me=fiji-user&token=${t.bridge.token}`,
+    ).then((r) => r.text());
     await new Promise((r) => setTimeout(r, 100));
     ws.send({ type: 'draw', ref: 'w', drawing: line(1, 2, 30, 40, 2, 3) });
     const ev = kv(await poll);
-    assert.equal(ev['type'], 'stroke');
-    assert.equal(ev['author'], 'painter');
-    assert.equal(ev['class'], '2');
-    assert.equal(ev['points'], '1,2;30,40');
-    assert.equal(Number(ev['seq']), cursor + 1);
+    assert.equal(ev.type, 'stroke');
+    assert.equal(ev.author, 'painter');
+    assert.equal(ev.class, '2');
+    assert.equal(ev.points, '1,2;30,40');
+    assert.equal(Number(ev.seq), cursor + 1);
     const again = await get(`/fiji/events?image=${image}&since=${cursor}&timeout=0`);
-    assert.equal(again.fields['seq'], ev['seq'], 'the same cursor gives the same event (doubled GETs are harmless)');
-    const empty = await fetch(`${t.bridge.url}/fiji/events?image=${image}&since=${ev['seq']}&timeout=200&token=${t.bridge.token}`);
+    assert.equal(again.fields.seq, ev.seq, 'the same cursor gives the same event (doubled GETs are harmless)');
+    const empty = await fetch(
+      `${t.bridge.url}/fiji/events?image=${image}&since=${ev.seq}&timeout=200&token=${t.bridge.token}`,
+    );
     assert.equal(await empty.text(), '', 'nothing new: an empty body after the timeout');
     const reset = await get(`/fiji/events?image=${image}&since=999999&timeout=0`);
-    assert.equal(reset.fields['type'], 'reset', 'a cursor from before a restart');
+    assert.equal(reset.fields.type, 'reset', 'a cursor from before a restart');
     ws.close();
   });
 
   it('syncs the view both ways and undoes once per id', async () => {
     const ws = await TestClient.join(t.bridge, image, 'viewer');
-    const r = await get(`/fiji/view?image=${image}&name=fiji-user&x=64&y=32&zoom=2&channel=1&slice=0&ax=0&ay=0&aw=128&ah=64`);
-    assert.equal(r.fields['ok'], '1');
+    const r = await get(
+      `/fiji/view?image=${image}&name=fiji-user&x=64&y=32&zoom=2&channel=1&slice=0&ax=0&ay=0&aw=128&ah=64`,
+    );
+    assert.equal(r.fields.ok, '1');
     const v = await ws.next((m) => m.type === 'view', 5000, 'view');
     assert.deepEqual([v.view.x, v.view.y, v.view.zoom, v.view.channel, v.view.area?.height], [64, 32, 2, 1, 64]);
-    const cursor = Number((await get(`/fiji/hello?image=${image}`)).fields['cursor']);
+    const cursor = Number((await get(`/fiji/hello?image=${image}`)).fields.cursor);
     ws.send({ type: 'view', view: { x: 5, y: 6, zoom: -1 } });
     const ev = await get(`/fiji/events?image=${image}&since=${cursor}&timeout=3000`);
-    assert.deepEqual([ev.fields['type'], ev.fields['x'], ev.fields['zoom']], ['view', '5', '-1']);
+    assert.deepEqual([ev.fields.type, ev.fields.x, ev.fields.zoom], ['view', '5', '-1']);
     const undo = await get(`/fiji/undo?image=${image}&id=u1&name=fiji-user`);
-    assert.equal(undo.fields['ok'], '1');
-    const log = await (await t.api(`/api/images/${image}/strokes`)).json() as { entries: Array<{ op: string }> };
+    assert.equal(undo.fields.ok, '1');
+    const log = (await (await t.api(`/api/images/${image}/strokes`)).json()) as { entries: Array<{ op: string }> };
     assert.equal(log.entries.filter((e) => e.op === 'undo').length, 1, 'one undo although the GET came twice');
     const missing = await get(`/fiji/undo?image=${image}&name=fiji-user`);
     assert.equal(missing.status, 400);
-    assert.match(missing.fields['error']!, /id=ID/);
+    assert.match(missing.fields.error!, /id=ID/);
     ws.close();
   });
 
@@ -107,22 +126,27 @@ describe('bridge Fiji routes (GET only, key=value, idempotent under ImageJ\'s do
     const ws = await TestClient.join(t.bridge, image, 'w2');
     ws.send({ type: 'draw', ref: 'fg', drawing: line(30, 30, 60, 60, 1, 4) });
     await ws.next((m) => m.type === 'entry' && m.ref === 'fg');
-    const cursor = Number((await get(`/fiji/hello?image=${image}`)).fields['cursor']);
-    ws.send({ type: 'train-start', ref: 't', options: { steps: 2, depth: 2, base: 4, batchSize: 2, patch: 32, init: 'scratch' } });
+    const cursor = Number((await get(`/fiji/hello?image=${image}`)).fields.cursor);
+    ws.send({
+      type: 'train-start',
+      ref: 't',
+      options: { steps: 2, depth: 2, base: 4, batchSize: 2, patch: 32, init: 'scratch' },
+    });
     await ws.next((m) => m.type === 'model', 120_000);
     const infer = await get(`/fiji/infer?image=${image}&id=inf1`);
-    assert.equal(infer.fields['ok'], '1');
+    assert.equal(infer.fields.ok, '1');
     await ws.next((m) => m.type === 'tiles' && m.prediction.status === 'complete', 120_000);
-    let since = cursor, prediction: Record<string, string> | null = null;
+    let since = cursor,
+      prediction: Record<string, string> | null = null;
     for (let k = 0; k < 50 && !prediction; k++) {
       const ev = await get(`/fiji/events?image=${image}&since=${since}&timeout=1000`);
-      if (!ev.fields['seq']) break;
-      since = Number(ev.fields['seq']);
-      if (ev.fields['type'] === 'prediction') prediction = ev.fields;
+      if (!ev.fields.seq) break;
+      since = Number(ev.fields.seq);
+      if (ev.fields.type === 'prediction') prediction = ev.fields;
     }
     assert.ok(prediction, 'a prediction event');
     for (const key of ['labels_url', 'entropy_url', 'probability_url']) {
-      assert.match(prediction[key]!, new RegExp(`/${prediction['model']}/0/\\w+\\.tif$`));
+      assert.match(prediction[key]!, new RegExp(`/${prediction.model}/0/\\w+\\.tif$`));
       const tif = await readTiff(await (await fetch(`${t.bridge.url}${prediction[key]}`)).arrayBuffer());
       assert.equal(tif.width, 128);
       if (key === 'entropy_url') assert.ok(tif.data.every((v) => v >= 0 && v <= Math.LN2 + 1e-6));

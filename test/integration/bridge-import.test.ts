@@ -1,31 +1,41 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { encodePng, readTiff, syntheticCells, type ImageRecord } from '@impartial/shared';
-import type { ImportRecord } from '@impartial/shared/protocol';
 import { importImage, memorySource } from '@impartial/bridge-server';
-import { writeSyntheticFixture } from '../helpers/fixtures.js';
+import { encodePng, type ImageRecord, readTiff, syntheticCells } from '@impartial/shared';
+import type { ImportRecord } from '@impartial/shared/protocol';
 import { startTestBridge, syntheticTiff, type TestBridge } from '../helpers/bridge.js';
+import { writeSyntheticFixture } from '../helpers/fixtures.js';
 
 describe('bridge image import', () => {
   let t: TestBridge;
-  const post = (body: BodyInit, type: string, name = 'x') => t.api(`/api/projects/imp/images?name=${name}`, { method: 'POST', headers: { 'Content-Type': type }, body });
+  const post = (body: BodyInit, type: string, name = 'x') =>
+    t.api(`/api/projects/imp/images?name=${name}`, { method: 'POST', headers: { 'Content-Type': type }, body });
   before(async () => {
     t = await startTestBridge();
-    await t.api('/api/projects', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'imports', id: 'imp' }) });
+    await t.api('/api/projects', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'imports', id: 'imp' }),
+    });
   });
-  after(async () => { await t.stop(); });
+  after(async () => {
+    await t.stop();
+  });
 
   /** Level 0 back over HTTP as a TIFF, to compare pixel values with what went in. */
-  const levelZero = async (id: string) => readTiff(await (await t.api(`/api/images/${id}/image.tif?level=0`)).arrayBuffer());
+  const levelZero = async (id: string) =>
+    readTiff(await (await t.api(`/api/images/${id}/image.tif?level=0`)).arrayBuffer());
 
   it('takes a TIFF upload and keeps channels, size and pixel values', async () => {
     const { bytes } = syntheticTiff(300, 9);
     const r = await post(Buffer.from(bytes), 'image/tiff', 'tiff');
     assert.equal(r.status, 201);
-    const img = await r.json() as ImageRecord;
+    const img = (await r.json()) as ImageRecord;
     assert.deepEqual([img.width, img.height, img.channels, img.dtype, img.levels], [300, 300, 2, 'uint16', 2]);
-    const original = await readTiff(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+    const original = await readTiff(
+      bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+    );
     const back = await levelZero(img.id);
     assert.deepEqual(back.data, original.data);
   });
@@ -35,11 +45,20 @@ describe('bridge image import', () => {
     const source = memorySource(image);
     // The source answers only when let go, so the import is caught half way.
     let letGo!: () => void;
-    const gate = new Promise<void>((r) => { letGo = r; });
+    const gate = new Promise<void>((r) => {
+      letGo = r;
+    });
     let reads = 0;
-    const gated = { ...source, readRows: async (y: number, rows: number) => { if (reads++ > 0) await gate; return source.readRows(y, rows); } };
+    const gated = {
+      ...source,
+      readRows: async (y: number, rows: number) => {
+        if (reads++ > 0) await gate;
+        return source.readRows(y, rows);
+      },
+    };
     const done = importImage(t.bridge.store, gated, { project: 'imp', name: 'gated' });
-    const listed = async () => ((await (await t.api('/api/imports?project=imp')).json()) as ImportRecord[]).find((i) => i.name === 'gated');
+    const listed = async () =>
+      ((await (await t.api('/api/imports?project=imp')).json()) as ImportRecord[]).find((i) => i.name === 'gated');
     for (let k = 0; k < 100 && !(await listed())?.rowsDone; k++) await new Promise((r) => setTimeout(r, 20));
     const running = (await listed())!;
     assert.equal(running.status, 'running');
@@ -49,36 +68,60 @@ describe('bridge image import', () => {
     const img = await done;
     const finished = (await listed())!;
     assert.deepEqual([finished.id, finished.status, finished.rowsDone, finished.error], [img.id, 'done', 300, null]);
-    assert.equal(((await (await t.api('/api/imports?project=other')).json()) as ImportRecord[]).length, 0, 'filtered by project');
+    assert.equal(
+      ((await (await t.api('/api/imports?project=other')).json()) as ImportRecord[]).length,
+      0,
+      'filtered by project',
+    );
   });
 
   it('takes a PNG whatever content type the client declares', async () => {
     const rgb = new Uint8Array(40 * 30 * 3).map((_, i) => (i * 7) % 256);
     const r = await post(Buffer.from(encodePng(40, 30, rgb)), 'image/tiff', 'png');
     assert.equal(r.status, 201);
-    const img = await r.json() as ImageRecord;
+    const img = (await r.json()) as ImageRecord;
     assert.deepEqual([img.width, img.height, img.channels, img.channelNames], [40, 30, 3, ['red', 'green', 'blue']]);
     const back = await levelZero(img.id);
     assert.equal(back.data[30 * 40 + 5], rgb[5 * 3 + 1], 'green channel, pixel 5');
   });
 
   it('imports an OME-Zarr folder by path (inside the import roots) and by URL', async () => {
-    const { sample } = await writeSyntheticFixture(path.join(t.dir, 'in'), 'tissue', { size: 200, channels: 3, seed: 4 });
-    const r = await t.api('/api/projects/imp/images', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ path: path.join(t.dir, 'in', 'tissue.ome.zarr') }) });
+    const { sample } = await writeSyntheticFixture(path.join(t.dir, 'in'), 'tissue', {
+      size: 200,
+      channels: 3,
+      seed: 4,
+    });
+    const r = await t.api('/api/projects/imp/images', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ path: path.join(t.dir, 'in', 'tissue.ome.zarr') }),
+    });
     assert.equal(r.status, 201, await r.clone().text());
-    const byPath = await r.json() as ImageRecord;
+    const byPath = (await r.json()) as ImageRecord;
     assert.deepEqual([byPath.name, byPath.width, byPath.channels, byPath.dtype], ['tissue', 200, 3, 'float32']);
     const back = await levelZero(byPath.id);
     assert.deepEqual(back.data, sample.image.data);
     // By URL: the bridge's own copy, with the token in the path as ImageJ would send it.
     const url = `${t.bridge.url}/t/${t.bridge.token}/zarr/images/${byPath.id}`;
-    const u = await t.api('/api/projects/imp/images', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ url, name: 'copy' }) });
+    const u = await t.api('/api/projects/imp/images', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ url, name: 'copy' }),
+    });
     assert.equal(u.status, 201, await u.clone().text());
-    const byUrl = await u.json() as ImageRecord;
+    const byUrl = (await u.json()) as ImageRecord;
     assert.deepEqual((await levelZero(byUrl.id)).data, sample.image.data);
-    const missing = await t.api('/api/projects/imp/images', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ path: path.join(t.dir, 'in', 'nope.ome.zarr') }) });
+    const missing = await t.api('/api/projects/imp/images', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ path: path.join(t.dir, 'in', 'nope.ome.zarr') }),
+    });
     assert.equal(missing.status, 404);
-    const both = await t.api('/api/projects/imp/images', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ path: 'a', url: 'http://b/' }) });
+    const both = await t.api('/api/projects/imp/images', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ path: 'a', url: 'http://b/' }),
+    });
     assert.equal(both.status, 400);
     assert.match(await both.text(), /exactly one of path or url/);
   });

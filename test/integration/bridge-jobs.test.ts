@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import * as zarr from 'zarrita';
-import FetchStore from '@zarrita/storage/fetch';
-import { openArray, readRegion, readRoiZip, readTiff, type JobRecord, type ModelRecord } from '@impartial/shared';
+import { type JobRecord, type ModelRecord, openArray, readRegion, readRoiZip, readTiff } from '@impartial/shared';
 import { FileSystemStore } from '@impartial/shared/node';
-import { line, projectWithImage, startTestBridge, TestClient, type TestBridge } from '../helpers/bridge.js';
+import FetchStore from '@zarrita/storage/fetch';
+import * as zarr from 'zarrita';
+import { line, projectWithImage, startTestBridge, type TestBridge, TestClient } from '../helpers/bridge.js';
 
 /** A tiny net and a few steps: these tests check the plumbing, not accuracy (that is `npm run bench`). */
 const TINY = { steps: 4, depth: 2, base: 4, batchSize: 2, patch: 32, init: 'scratch' as const };
@@ -16,12 +16,21 @@ describe('bridge jobs: train -> progress -> model version -> infer -> OME-Zarr',
     t = await startTestBridge();
     image = (await projectWithImage(t, 160, 3)).id;
   });
-  after(async () => { await t.stop(); });
+  after(async () => {
+    await t.stop();
+  });
 
   it('refuses to train without cell and background strokes, naming what is missing', async () => {
-    const r = await t.api('/api/projects/p1/train', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(TINY) });
+    const r = await t.api('/api/projects/p1/train', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(TINY),
+    });
     assert.equal(r.status, 400);
-    assert.match(((await r.json()) as { error: { message: string } }).error.message, /cell stroke \(class 1\) and one background stroke/);
+    assert.match(
+      ((await r.json()) as { error: { message: string } }).error.message,
+      /cell stroke \(class 1\) and one background stroke/,
+    );
   });
 
   it('trains in a worker with progress to every client, then predicts the viewport first', async () => {
@@ -34,11 +43,19 @@ describe('bridge jobs: train -> progress -> model version -> infer -> OME-Zarr',
     const started = await a.next((m) => m.type === 'job' && m.ref === 't1', 10_000, 'job');
     assert.equal(started.job.status, 'running');
 
-    const again = await t.api('/api/projects/p1/train', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(TINY) });
+    const again = await t.api('/api/projects/p1/train', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(TINY),
+    });
     assert.equal(again.status, 409, 'one training per project');
-    const queued = await t.api('/api/projects/p1/train', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ ...TINY, queue: true }) });
+    const queued = await t.api('/api/projects/p1/train', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ ...TINY, queue: true }),
+    });
     assert.equal(queued.status, 202);
-    const queuedJob = await queued.json() as JobRecord;
+    const queuedJob = (await queued.json()) as JobRecord;
     assert.equal(queuedJob.status, 'queued', 'or waits its turn when asked to');
     const cancelled = await t.api(`/api/jobs/${queuedJob.id}`, { method: 'DELETE' });
     assert.equal(cancelled.status, 202);
@@ -52,9 +69,13 @@ describe('bridge jobs: train -> progress -> model version -> infer -> OME-Zarr',
     assert.equal(model.model.steps, TINY.steps);
     assert.equal(model.model.parent, null);
     assert.match(model.model.strokesHash, /^[0-9a-f]{16}$/);
-    const done = await watcher.next((m) => m.type === 'job' && m.job.id === started.job.id && m.job.status === 'done', 10_000, 'job');
-    assert.equal(done.job.result?.['model'], model.model.id);
-    const q = await (await t.api(`/api/jobs/${queuedJob.id}`)).json() as JobRecord;
+    const done = await watcher.next(
+      (m) => m.type === 'job' && m.job.id === started.job.id && m.job.status === 'done',
+      10_000,
+      'job',
+    );
+    assert.equal(done.job.result?.model, model.model.id);
+    const q = (await (await t.api(`/api/jobs/${queuedJob.id}`)).json()) as JobRecord;
     assert.equal(q.status, 'cancelled', 'the queued job stayed cancelled');
 
     const files = await t.api(`/api/models/${model.model.id}/files/model.json`);
@@ -65,27 +86,54 @@ describe('bridge jobs: train -> progress -> model version -> infer -> OME-Zarr',
     const viewport = { x: 100, y: 100, width: 40, height: 40 };
     a.send({ type: 'infer', ref: 'i1', request: { viewport, tile: 64, passes: 2 } });
     const inferJob = await a.next((m) => m.type === 'job' && m.ref === 'i1', 10_000, 'job');
-    const complete = await watcher.next((m) => m.type === 'tiles' && m.job === inferJob.job.id && m.prediction.status === 'complete', 120_000, 'tiles');
-    const tiles = watcher.of('tiles').filter((m) => m.job === inferJob.job.id).flatMap((m) => m.tiles);
+    const complete = await watcher.next(
+      (m) => m.type === 'tiles' && m.job === inferJob.job.id && m.prediction.status === 'complete',
+      120_000,
+      'tiles',
+    );
+    const tiles = watcher
+      .of('tiles')
+      .filter((m) => m.job === inferJob.job.id)
+      .flatMap((m) => m.tiles);
     const first = tiles[0]!;
-    assert.ok(first.x < viewport.x + viewport.width && first.x + first.width > viewport.x && first.y < viewport.y + viewport.height && first.y + first.height > viewport.y,
-      `the first tile ${JSON.stringify(first)} meets the viewport`);
+    assert.ok(
+      first.x < viewport.x + viewport.width &&
+        first.x + first.width > viewport.x &&
+        first.y < viewport.y + viewport.height &&
+        first.y + first.height > viewport.y,
+      `the first tile ${JSON.stringify(first)} meets the viewport`,
+    );
     assert.ok(tiles.length >= 9, 'then the rest of the 160x160 image in 64-px tiles');
     const suggestions = await watcher.next((m) => m.type === 'suggestions', 10_000, 'suggestions');
-    assert.ok(suggestions.tiles.length > 0 && suggestions.tiles.every((s, i, all) => i === 0 || all[i - 1]!.entropy >= s.entropy), 'tiles ranked by entropy');
+    assert.ok(
+      suggestions.tiles.length > 0 &&
+        suggestions.tiles.every((s, i, all) => i === 0 || all[i - 1]!.entropy >= s.entropy),
+      'tiles ranked by entropy',
+    );
     assert.equal(suggestions.images[0]?.image, image);
 
     // The prediction is an OME-Zarr the viewer streams: probability and entropy channels + labels/instances.
-    const store = new FetchStore(`${t.bridge.url}${complete.prediction.url}`, { overrides: { headers: { Authorization: `Bearer ${t.bridge.token}` } } });
+    const store = new FetchStore(`${t.bridge.url}${complete.prediction.url}`, {
+      overrides: { headers: { Authorization: `Bearer ${t.bridge.token}` } },
+    });
     const root = await zarr.open.v2(zarr.root(store), { kind: 'group' });
     assert.equal((root.attrs as { multiscales: Array<{ version: string }> }).multiscales[0]!.version, '0.4');
     const level0 = await zarr.open.v2(root.resolve('0'), { kind: 'array' });
     assert.deepEqual(level0.shape, [2, 160, 160]);
-    const p = await zarr.get(level0, [0, null, null]) as { data: Float32Array };
-    const e = await zarr.get(level0, [1, null, null]) as { data: Float32Array };
-    assert.ok(p.data.every((v) => v >= 0 && v <= 1), 'probability in [0, 1]');
-    assert.ok(e.data.every((v) => v >= 0 && v <= Math.LN2 + 1e-6), 'entropy in [0, ln 2]');
-    assert.ok(e.data.some((v) => v > 0), 'entropy is not all zero');
+    const p = (await zarr.get(level0, [0, null, null])) as { data: Float32Array };
+    const e = (await zarr.get(level0, [1, null, null])) as { data: Float32Array };
+    assert.ok(
+      p.data.every((v) => v >= 0 && v <= 1),
+      'probability in [0, 1]',
+    );
+    assert.ok(
+      e.data.every((v) => v >= 0 && v <= Math.LN2 + 1e-6),
+      'entropy in [0, ln 2]',
+    );
+    assert.ok(
+      e.data.some((v) => v > 0),
+      'entropy is not all zero',
+    );
     const level1 = await zarr.open.v2(root.resolve('labels/instances/0'), { kind: 'array' });
     assert.deepEqual(level1.shape, [160, 160]);
 
@@ -97,7 +145,8 @@ describe('bridge jobs: train -> progress -> model version -> infer -> OME-Zarr',
     const tif = await t.api(`/api/predictions/${image}/${model.model.id}/entropy`);
     const entropyTiff = await readTiff(await tif.arrayBuffer());
     assert.equal(entropyTiff.width, 160);
-    a.close(); watcher.close();
+    a.close();
+    watcher.close();
   });
 
   it('trains on a chosen subset of channels and predicts with the same ones', async () => {
@@ -106,7 +155,11 @@ describe('bridge jobs: train -> progress -> model version -> infer -> OME-Zarr',
     const model = await c.next((m) => m.type === 'model' && m.model.channels.length === 1, 120_000, 'model');
     assert.deepEqual(model.model.channels, [t.bridge.store.image(image).channelNames[1]]);
     c.send({ type: 'infer', ref: 'sub-i', request: { model: model.model.id, tile: 128, passes: 1 } });
-    const done = await c.next((m) => m.type === 'tiles' && m.prediction.model === model.model.id && m.prediction.status === 'complete', 60_000, 'tiles');
+    const done = await c.next(
+      (m) => m.type === 'tiles' && m.prediction.model === model.model.id && m.prediction.status === 'complete',
+      60_000,
+      'tiles',
+    );
     // The one-channel model ran over the whole image: its prediction holds probabilities everywhere.
     const zarr = new FileSystemStore(t.bridge.store.layout.prediction(image, model.model.id));
     const p = await readRegion(await openArray(zarr, '0'), 0, 0, 160, 160, 0);
@@ -119,11 +172,23 @@ describe('bridge jobs: train -> progress -> model version -> infer -> OME-Zarr',
     c.send({ type: 'infer', ref: 'second', request: { model: model.model.id, tile: 64, passes: 1 } });
     const second = await c.next((m) => m.type === 'job' && m.ref === 'second', 10_000, 'job');
     assert.equal(second.job.status, 'queued', 'waits for the one it supersedes');
-    const ended = await c.next((m) => m.type === 'job' && m.job.id === first.job.id && m.job.status !== 'running', 60_000, 'job');
+    const ended = await c.next(
+      (m) => m.type === 'job' && m.job.id === first.job.id && m.job.status !== 'running',
+      60_000,
+      'job',
+    );
     assert.equal(ended.job.status, 'cancelled');
-    const secondDone = await c.next((m) => m.type === 'job' && m.job.id === second.job.id && m.job.status === 'done', 60_000, 'job');
-    assert.equal(secondDone.job.result?.['model'], model.model.id);
-    const bad = await t.api('/api/projects/p1/train', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ ...TINY, channels: [5] }) });
+    const secondDone = await c.next(
+      (m) => m.type === 'job' && m.job.id === second.job.id && m.job.status === 'done',
+      60_000,
+      'job',
+    );
+    assert.equal(secondDone.job.result?.model, model.model.id);
+    const bad = await t.api('/api/projects/p1/train', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ ...TINY, channels: [5] }),
+    });
     assert.equal(bad.status, 400);
     assert.match(await bad.text(), /channel 5 does not exist/);
     // Back to a model on all channels, which the next test fine-tunes.
@@ -146,8 +211,12 @@ describe('bridge jobs: train -> progress -> model version -> infer -> OME-Zarr',
     const model = await c.next((m) => m.type === 'model', 60_000, 'model');
     assert.equal(model.model.parent, before.currentModel, 'the new version names its parent');
     assert.ok(model.model.steps > before.models[0]!.steps && model.model.steps < before.models[0]!.steps + 100_000);
-    const job = await c.next((m) => m.type === 'job' && m.job.kind === 'train' && m.job.status === 'cancelled', 30_000, 'job');
-    assert.equal(job.job.result?.['model'], model.model.id);
+    const job = await c.next(
+      (m) => m.type === 'job' && m.job.kind === 'train' && m.job.status === 'cancelled',
+      30_000,
+      'job',
+    );
+    assert.equal(job.job.result?.model, model.model.id);
     const after = (await (await t.api('/api/projects/p1')).json()) as { currentModel: string; models: ModelRecord[] };
     assert.equal(after.models.length, before.models.length + 1, 'versions are kept, never overwritten');
     assert.equal(after.currentModel, model.model.id);

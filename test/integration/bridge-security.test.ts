@@ -1,22 +1,35 @@
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { symlink, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import WebSocket from 'ws';
-import { PROTOCOL_VERSION, Random } from '@impartial/shared';
 import { startBridge } from '@impartial/bridge-server';
-import { projectWithImage, startTestBridge, TestClient, type TestBridge } from '../helpers/bridge.js';
+import { PROTOCOL_VERSION, Random } from '@impartial/shared';
+import WebSocket from 'ws';
+import { projectWithImage, startTestBridge, type TestBridge, TestClient } from '../helpers/bridge.js';
 
 /** A raw HTTP request with exactly these headers (fetch would set Host and Origin itself). */
-function raw(url: string, options: { method?: string; headers?: Record<string, string>; body?: string | Buffer; path?: string }): Promise<{ status: number; body: string }> {
+function raw(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string | Buffer; path?: string },
+): Promise<{ status: number; body: string }> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
-    const req = request({ host: u.hostname, port: u.port, method: options.method ?? 'GET', path: options.path ?? `${u.pathname}${u.search}`, headers: options.headers ?? {}, setHost: !(options.headers && 'Host' in options.headers) }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      {
+        host: u.hostname,
+        port: u.port,
+        method: options.method ?? 'GET',
+        path: options.path ?? `${u.pathname}${u.search}`,
+        headers: options.headers ?? {},
+        setHost: !(options.headers && 'Host' in options.headers),
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', reject);
     req.end(options.body);
   });
@@ -26,7 +39,10 @@ function raw(url: string, options: { method?: string; headers?: Record<string, s
 function upgradeStatus(url: string, headers: Record<string, string>): Promise<number> {
   return new Promise((resolve) => {
     const ws = new WebSocket(url, { headers });
-    ws.on('open', () => { ws.close(); resolve(101); });
+    ws.on('open', () => {
+      ws.close();
+      resolve(101);
+    });
     ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
     ws.on('error', () => {});
   });
@@ -41,7 +57,9 @@ describe('bridge security', () => {
     image = (await projectWithImage(t, 64, 2)).id;
     base = t.bridge.url;
   });
-  after(async () => { await t.stop(); });
+  after(async () => {
+    await t.stop();
+  });
 
   const alive = async () => {
     const r = await t.api('/api/info');
@@ -75,18 +93,45 @@ describe('bridge security', () => {
     assert.match(evil.body, /origin http:\/\/evil\.example/);
     assert.equal((await raw(`${base}/api/projects?token=${token}`, { headers: { Origin: 'null' } })).status, 403);
     const own = await raw(`${base}/api/projects?token=${token}`, { headers: { Origin: base } });
-    assert.equal(own.status, 200, 'the bridge\'s own origin');
+    assert.equal(own.status, 200, "the bridge's own origin");
     const allowed = await new Promise<{ status: number; cors: string | undefined }>((resolve) => {
       const u = new URL(base);
-      request({ host: u.hostname, port: u.port, path: `/api/projects?token=${token}`, headers: { Origin: 'http://viewer.example:3000' } }, (res) => { res.resume(); resolve({ status: res.statusCode!, cors: res.headers['access-control-allow-origin'] as string | undefined }); }).end();
+      request(
+        {
+          host: u.hostname,
+          port: u.port,
+          path: `/api/projects?token=${token}`,
+          headers: { Origin: 'http://viewer.example:3000' },
+        },
+        (res) => {
+          res.resume();
+          resolve({ status: res.statusCode!, cors: res.headers['access-control-allow-origin'] as string | undefined });
+        },
+      ).end();
     });
-    assert.deepEqual(allowed, { status: 200, cors: 'http://viewer.example:3000' }, 'an --allow-origin origin gets CORS');
-    const rebound = await raw(`${base}/api/projects?token=${token}`, { headers: { Host: `attacker.example:${t.bridge.port}` } });
+    assert.deepEqual(
+      allowed,
+      { status: 200, cors: 'http://viewer.example:3000' },
+      'an --allow-origin origin gets CORS',
+    );
+    const rebound = await raw(`${base}/api/projects?token=${token}`, {
+      headers: { Host: `attacker.example:${t.bridge.port}` },
+    });
     assert.equal(rebound.status, 403);
     assert.match(rebound.body, /DNS rebinding/);
-    assert.equal((await raw(`${base}/api/projects?token=${token}`, { headers: { Host: '127.0.0.1:1' } })).status, 403, 'wrong port in Host');
-    assert.equal(await upgradeStatus(`${base.replace('http', 'ws')}/ws?token=${token}`, { Origin: 'http://evil.example' }), 403);
-    assert.equal(await upgradeStatus(`${base.replace('http', 'ws')}/ws?token=${token}`, { Host: `evil.example:${t.bridge.port}` }), 403);
+    assert.equal(
+      (await raw(`${base}/api/projects?token=${token}`, { headers: { Host: '127.0.0.1:1' } })).status,
+      403,
+      'wrong port in Host',
+    );
+    assert.equal(
+      await upgradeStatus(`${base.replace('http', 'ws')}/ws?token=${token}`, { Origin: 'http://evil.example' }),
+      403,
+    );
+    assert.equal(
+      await upgradeStatus(`${base.replace('http', 'ws')}/ws?token=${token}`, { Host: `evil.example:${t.bridge.port}` }),
+      403,
+    );
     await alive();
   });
 
@@ -96,9 +141,16 @@ describe('bridge security', () => {
     await writeFile(path.join(t.dir, 'secret.txt'), 'SECRET');
     await symlink(path.join(t.dir, 'secret.txt'), path.join(dir, 'link.txt'));
     const attempts = [
-      `/zarr/images/${image}/../../impartial.sqlite`, `/zarr/images/${image}/..%2F..%2Fimpartial.sqlite`, `/zarr/images/${image}/%2e%2e/%2e%2e/impartial.sqlite`,
-      `/zarr/images/${image}/..%252F..%252Fimpartial.sqlite`, `/zarr/images/${image}/%2Fetc%2Fpasswd`, `/zarr/images/${image}/link.txt`,
-      `/zarr/images/..%2F..%2F/x`, `/zarr/images/${image}/%00`, `/zarr/predictions/${image}/..%2Fx/.zattrs`, `/api/models/..%2F..%2Fimpartial/files/model.json`,
+      `/zarr/images/${image}/../../impartial.sqlite`,
+      `/zarr/images/${image}/..%2F..%2Fimpartial.sqlite`,
+      `/zarr/images/${image}/%2e%2e/%2e%2e/impartial.sqlite`,
+      `/zarr/images/${image}/..%252F..%252Fimpartial.sqlite`,
+      `/zarr/images/${image}/%2Fetc%2Fpasswd`,
+      `/zarr/images/${image}/link.txt`,
+      `/zarr/images/..%2F..%2F/x`,
+      `/zarr/images/${image}/%00`,
+      `/zarr/predictions/${image}/..%2Fx/.zattrs`,
+      `/api/models/..%2F..%2Fimpartial/files/model.json`,
       `/zarr/images/${image}/..\\..\\impartial.sqlite`,
     ];
     for (const p of attempts) {
@@ -107,18 +159,26 @@ describe('bridge security', () => {
       assert.doesNotMatch(r.body, /SECRET|SQLite format|root:/, `${p} leaked a file`);
       assert.match(r.body, /"error"/);
     }
-    const imp = await t.api('/api/projects/p1/images', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ path: '/etc/passwd' }) });
+    const imp = await t.api('/api/projects/p1/images', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ path: '/etc/passwd' }),
+    });
     assert.equal(imp.status, 403, 'imports only from the import roots');
     assert.match(await imp.text(), /outside the folders/);
     await alive();
   });
 
   it('answers bad input with a 4xx JSON error that names the problem, and keeps serving', async () => {
-    const json = (p: string, body: string, method = 'POST') => t.api(p, { method, headers: { 'Content-Type': 'application/json' }, body });
+    const json = (p: string, body: string, method = 'POST') =>
+      t.api(p, { method, headers: { 'Content-Type': 'application/json' }, body });
     let r = await json(`/api/images/${image}/strokes`, '{"drawing": ');
     assert.equal(r.status, 400);
     assert.match(((await r.json()) as { error: { message: string } }).error.message, /not valid JSON/);
-    r = await json(`/api/images/${image}/strokes`, JSON.stringify({ drawing: { op: 'add', class: 1, width: -3, points: [[1, 2]] } }));
+    r = await json(
+      `/api/images/${image}/strokes`,
+      JSON.stringify({ drawing: { op: 'add', class: 1, width: -3, points: [[1, 2]] } }),
+    );
     assert.equal(r.status, 400);
     assert.match(((await r.json()) as { error: { message: string } }).error.message, /width/);
     r = await json('/api/infer', JSON.stringify({ image, passes: 'many' }));
@@ -132,7 +192,11 @@ describe('bridge security', () => {
     assert.equal(r.status, 400);
     r = await t.api('/api/projects', { method: 'DELETE' });
     assert.equal(r.status, 405);
-    r = await t.api('/api/projects/p1/images', { method: 'POST', headers: { 'Content-Type': 'image/png' }, body: 'definitely not an image' });
+    r = await t.api('/api/projects/p1/images', {
+      method: 'POST',
+      headers: { 'Content-Type': 'image/png' },
+      body: 'definitely not an image',
+    });
     assert.equal(r.status, 415);
     assert.match(await r.text(), /neither a TIFF nor a PNG/);
     await alive();
@@ -141,8 +205,16 @@ describe('bridge security', () => {
   it('limits upload sizes', async () => {
     const small = await startTestBridge({ maxUploadMb: 1 });
     try {
-      await small.api('/api/projects', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'x', id: 'x' }) });
-      const r = await small.api('/api/projects/x/images', { method: 'POST', headers: { 'Content-Type': 'image/tiff' }, body: Buffer.alloc(2 * 1024 * 1024, 1) });
+      await small.api('/api/projects', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name: 'x', id: 'x' }),
+      });
+      const r = await small.api('/api/projects/x/images', {
+        method: 'POST',
+        headers: { 'Content-Type': 'image/tiff' },
+        body: Buffer.alloc(2 * 1024 * 1024, 1),
+      });
       assert.equal(r.status, 413);
       assert.match(await r.text(), /limit/);
       assert.equal((await small.api('/api/info')).status, 200);
@@ -152,7 +224,10 @@ describe('bridge security', () => {
   });
 
   it('refuses --no-auth unless the host is loopback', async () => {
-    await assert.rejects(startBridge({ data: path.join(t.dir, 'other'), host: '0.0.0.0', port: 0, token: null }), /--no-auth is refused unless/);
+    await assert.rejects(
+      startBridge({ data: path.join(t.dir, 'other'), host: '0.0.0.0', port: 0, token: null }),
+      /--no-auth is refused unless/,
+    );
     const open = await startBridge({ data: path.join(t.dir, 'noauth'), host: '127.0.0.1', port: 0, token: null });
     try {
       assert.equal((await fetch(`${open.url}/api/projects`)).status, 200, 'loopback without a token is allowed');
@@ -170,26 +245,45 @@ describe('bridge security', () => {
     const c = await TestClient.join(t.bridge, image, 'fuzzer');
     for (let k = 0; k < 300; k++) {
       const m: Record<string, unknown> = { type: pick(types) };
-      for (const key of ['drawing', 'ref', 'target', 'view', 'options', 'request', 'protocol', 'image', 'points']) if (rng.next() < 0.4) m[key] = pick(values);
-      if (rng.next() < 0.3) m['drawing'] = { op: pick(['add', 'erase', 'x']), class: pick([1, 2, 0, 300, 'a']), width: pick([1, 0, -5, 1e9]), points: pick([[], [[1, 2]], [[NaN, 1]], [['a', 'b']], [[1e12, 1]]]) };
+      for (const key of ['drawing', 'ref', 'target', 'view', 'options', 'request', 'protocol', 'image', 'points'])
+        if (rng.next() < 0.4) m[key] = pick(values);
+      if (rng.next() < 0.3)
+        m.drawing = {
+          op: pick(['add', 'erase', 'x']),
+          class: pick([1, 2, 0, 300, 'a']),
+          width: pick([1, 0, -5, 1e9]),
+          points: pick([[], [[1, 2]], [[NaN, 1]], [['a', 'b']], [[1e12, 1]]]),
+        };
       c.ws.send(rng.next() < 0.1 ? '{not json' : JSON.stringify(m));
     }
     c.ws.send(Buffer.from([1, 2, 3]), { binary: true });
     c.ws.send(JSON.stringify({ type: 'ping', t: 1 }));
     await c.next((m) => m.type === 'pong', 10_000);
     assert.ok(c.of('error').length > 200, 'each bad message got an error');
-    assert.ok(c.of('error').every((e) => e.code !== 'internal'), `no internal errors: ${c.of('error').filter((e) => e.code === 'internal').map((e) => e.message).join('; ')}`);
+    assert.ok(
+      c.of('error').every((e) => e.code !== 'internal'),
+      `no internal errors: ${c
+        .of('error')
+        .filter((e) => e.code === 'internal')
+        .map((e) => e.message)
+        .join('; ')}`,
+    );
     const big = await TestClient.join(t.bridge, image, 'huge');
-    big.ws.send(JSON.stringify({ type: 'draw', drawing: { op: 'add', class: 1, width: 1, points: [[0, 0]] }, pad: 'x'.repeat(5 * 1024 * 1024) }));
+    big.ws.send(
+      JSON.stringify({
+        type: 'draw',
+        drawing: { op: 'add', class: 1, width: 1, points: [[0, 0]] },
+        pad: 'x'.repeat(5 * 1024 * 1024),
+      }),
+    );
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(big.closed?.code, 1009, 'a frame over the limit closes that connection (message too big)');
     const ok = await TestClient.join(t.bridge, image, 'after');
     ok.send({ type: 'hello', protocol: PROTOCOL_VERSION, client: 'viewer', image });
     const err = await ok.next((m) => m.type === 'error', 5000, 'error');
     assert.match(err.message, /already sent/);
-    c.close(); ok.close();
+    c.close();
+    ok.close();
     await alive();
   });
 });
-
-

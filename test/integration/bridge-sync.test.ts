@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import * as zarr from 'zarrita';
+import { type LogEntry, PROTOCOL_VERSION } from '@impartial/shared';
 import FetchStore from '@zarrita/storage/fetch';
-import { PROTOCOL_VERSION, type LogEntry } from '@impartial/shared';
-import { line, projectWithImage, startTestBridge, TestClient, type TestBridge } from '../helpers/bridge.js';
+import * as zarr from 'zarrita';
+import { line, projectWithImage, startTestBridge, type TestBridge, TestClient } from '../helpers/bridge.js';
 
 describe('bridge live sync over real WebSockets', () => {
   let t: TestBridge;
@@ -12,9 +12,11 @@ describe('bridge live sync over real WebSockets', () => {
     t = await startTestBridge();
     image = (await projectWithImage(t, 96, 1)).id;
   });
-  after(async () => { await t.stop(); });
+  after(async () => {
+    await t.stop();
+  });
 
-  it('two clients see each other\'s strokes in the same order, each acknowledged with its ref', async () => {
+  it("two clients see each other's strokes in the same order, each acknowledged with its ref", async () => {
     const a = await TestClient.join(t.bridge, image, 'alice');
     const b = await TestClient.join(t.bridge, image, 'bob');
     for (let k = 0; k < 20; k++) {
@@ -24,14 +26,27 @@ describe('bridge live sync over real WebSockets', () => {
     const entries = (c: TestClient) => c.of('entry').map((m) => m.entry);
     await a.next(() => entries(a).length >= 40);
     await b.next(() => entries(b).length >= 40);
-    const seqA = entries(a).map((e) => e.seq), seqB = entries(b).map((e) => e.seq);
+    const seqA = entries(a).map((e) => e.seq),
+      seqB = entries(b).map((e) => e.seq);
     assert.deepEqual(seqA, seqB, 'both clients saw the log in one order');
-    assert.deepEqual(seqA, [...seqA].sort((x, y) => x - y), 'in sequence order');
-    assert.deepEqual(entries(a).map((e) => e.author), entries(b).map((e) => e.author));
-    assert.equal(a.of('entry').filter((m) => m.ref?.startsWith('a')).length, 20, 'alice got an ack for each of her strokes');
-    assert.equal(a.of('entry').filter((m) => m.ref?.startsWith('b')).length, 0, 'and never bob\'s refs');
+    assert.deepEqual(
+      seqA,
+      [...seqA].sort((x, y) => x - y),
+      'in sequence order',
+    );
+    assert.deepEqual(
+      entries(a).map((e) => e.author),
+      entries(b).map((e) => e.author),
+    );
+    assert.equal(
+      a.of('entry').filter((m) => m.ref?.startsWith('a')).length,
+      20,
+      'alice got an ack for each of her strokes',
+    );
+    assert.equal(a.of('entry').filter((m) => m.ref?.startsWith('b')).length, 0, "and never bob's refs");
     assert.equal(b.of('entry').filter((m) => m.ref?.startsWith('b')).length, 20);
-    a.close(); b.close();
+    a.close();
+    b.close();
   });
 
   it('a reconnecting client gets what it missed, and undo/redo reach everyone', async () => {
@@ -47,17 +62,22 @@ describe('bridge live sync over real WebSockets', () => {
     assert.equal(undo.entry.op, 'undo');
     const again = await TestClient.join(t.bridge, image, 'carol', seen);
     const missed = again.of('welcome')[0]!.entries;
-    assert.deepEqual(missed.map((e: LogEntry) => e.op), ['add', 'add', 'undo'], 'exactly the three entries after its last seq');
+    assert.deepEqual(
+      missed.map((e: LogEntry) => e.op),
+      ['add', 'add', 'undo'],
+      'exactly the three entries after its last seq',
+    );
     assert.equal(missed[0]!.seq, seen + 1);
     const undone = missed[2]! as Extract<LogEntry, { op: 'undo' }>;
-    assert.equal(undone.target, missed[1]!.seq, 'undo switched off dave\'s latest drawing');
+    assert.equal(undone.target, missed[1]!.seq, "undo switched off dave's latest drawing");
     b.send({ type: 'redo', ref: 'r1' });
     const redo = await again.next((m) => m.type === 'entry' && m.entry.op === 'redo', 10_000, 'entry');
     assert.equal((redo.entry as Extract<LogEntry, { op: 'redo' }>).target, missed[1]!.seq);
     again.send({ type: 'undo', ref: 'nothing' });
     const err = await again.next((m) => m.type === 'error' && m.ref === 'nothing', 10_000, 'error');
     assert.equal(err.code, 'conflict', 'carol has nothing of her own to undo');
-    b.close(); again.close();
+    b.close();
+    again.close();
   });
 
   it('a drawing sent again with the same ref (its acknowledgement was lost) is saved once', async () => {
@@ -65,7 +85,7 @@ describe('bridge live sync over real WebSockets', () => {
     const b = await TestClient.join(t.bridge, image, 'frank');
     a.send({ type: 'draw', ref: 'once', drawing: line(10, 60, 30, 60) });
     const first = await a.next((m) => m.type === 'entry' && m.ref === 'once', 10_000, 'entry');
-    assert.equal(first.entry.ref, 'once', 'the entry keeps the sender\'s ref');
+    assert.equal(first.entry.ref, 'once', "the entry keeps the sender's ref");
     // The connection drops before the ack arrives: the client reconnects and sends it again.
     const again = await TestClient.join(t.bridge, image, 'erin', first.entry.seq - 1);
     assert.equal(again.of('welcome')[0]!.entries[0]!.ref, 'once', 'the welcome shows which refs are saved');
@@ -77,11 +97,19 @@ describe('bridge live sync over real WebSockets', () => {
     const other = await b.next((m) => m.type === 'entry' && m.ref === 'once', 10_000, 'entry');
     assert.equal(other.entry.seq, first.entry.seq + 1, 'nothing was appended in between');
     // Over HTTP too: a retried POST with a ref returns the same entry (200, not 201).
-    const post = () => t.api(`/api/images/${image}/strokes`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ drawing: line(10, 80, 30, 80), author: 'script', ref: 'r-1' }) });
-    const p1 = await post(), p2 = await post();
+    const post = () =>
+      t.api(`/api/images/${image}/strokes`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ drawing: line(10, 80, 30, 80), author: 'script', ref: 'r-1' }),
+      });
+    const p1 = await post(),
+      p2 = await post();
     assert.deepEqual([p1.status, p2.status], [201, 200]);
-    assert.equal((await p1.json() as LogEntry).seq, (await p2.json() as LogEntry).seq);
-    a.close(); b.close(); again.close();
+    assert.equal(((await p1.json()) as LogEntry).seq, ((await p2.json()) as LogEntry).seq);
+    a.close();
+    b.close();
+    again.close();
   });
 
   it('derives labels/scribbles from the log, readable as OME-Zarr over HTTP', async () => {
@@ -91,9 +119,11 @@ describe('bridge live sync over real WebSockets', () => {
     c.send({ type: 'draw', ref: 'e2', drawing: { op: 'erase', class: 1, width: 3, points: [[80, 80]] } });
     await c.next((m) => m.type === 'entry' && m.ref === 'e2');
     await t.bridge.strokes.flush(image);
-    const store = new FetchStore(`${t.bridge.url}/zarr/images/${image}`, { overrides: { headers: { Authorization: `Bearer ${t.bridge.token}` } } });
+    const store = new FetchStore(`${t.bridge.url}/zarr/images/${image}`, {
+      overrides: { headers: { Authorization: `Bearer ${t.bridge.token}` } },
+    });
     const arr = await zarr.open.v2(zarr.root(store).resolve('labels/scribbles/0'), { kind: 'array' });
-    const got = await zarr.get(arr, [zarr.slice(76, 85), zarr.slice(76, 85)]) as { data: Uint8Array };
+    const got = (await zarr.get(arr, [zarr.slice(76, 85), zarr.slice(76, 85)])) as { data: Uint8Array };
     const at = (x: number, y: number) => got.data[(y - 76) * 9 + (x - 76)];
     assert.equal(at(80, 80), 0, 'the eraser (radius 1.5) cleared the centre');
     assert.equal(at(79, 79), 0);
@@ -106,14 +136,23 @@ describe('bridge live sync over real WebSockets', () => {
   it('forwards view state to the other clients (follow mode)', async () => {
     const a = await TestClient.join(t.bridge, image, 'frank');
     const b = await TestClient.join(t.bridge, image, 'gina');
-    a.send({ type: 'view', view: { x: 40, y: 50, zoom: 1.5, channel: 1, layers: { entropy: { visible: true, opacity: 0.4 } } } });
+    a.send({
+      type: 'view',
+      view: { x: 40, y: 50, zoom: 1.5, channel: 1, layers: { entropy: { visible: true, opacity: 0.4 } } },
+    });
     const v = await b.next((m) => m.type === 'view', 10_000, 'view');
     assert.equal(v.name, 'frank');
     assert.deepEqual([v.view.x, v.view.y, v.view.zoom], [40, 50, 1.5]);
     assert.equal(a.of('view').length, 0, 'the sender does not get its own view back');
     const c = await TestClient.join(t.bridge, image, 'hal');
-    assert.equal(c.of('welcome')[0]!.views.find((x) => x.name === 'frank')?.view.x, 40, 'a new client learns the current views');
-    a.close(); b.close(); c.close();
+    assert.equal(
+      c.of('welcome')[0]!.views.find((x) => x.name === 'frank')?.view.x,
+      40,
+      'a new client learns the current views',
+    );
+    a.close();
+    b.close();
+    c.close();
   });
 
   it('refuses a protocol mismatch with a clear error, and messages before hello', async () => {

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import test, { after, before } from 'node:test';
 import { readOmeZarrInfo, readOmeZarrLabels, readRoiZip } from '@impartial/shared';
 import { FileSystemStore } from '@impartial/shared/node';
-import { readFile } from 'node:fs/promises';
 import { impartial, run } from '../helpers/cli.js';
 import { writeSyntheticFixture } from '../helpers/fixtures.js';
 
@@ -20,17 +19,46 @@ before(async () => {
   a = await writeSyntheticFixture(dir, 'a', { size: 96, channels: 2, seed: 1 });
   b = await writeSyntheticFixture(dir, 'b', { size: 80, channels: 2, seed: 2 });
 });
-after(async () => { await rm(dir, { recursive: true, force: true }); });
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
 test('eval trains on several images and prints one JSON object last', async () => {
-  const r = await impartial(['eval', '--images', a.image, b.image, '--labels', a.labels, b.labels, '--steps', '3', '--passes', '2', ...TINY, '--json']);
+  const r = await impartial([
+    'eval',
+    '--images',
+    a.image,
+    b.image,
+    '--labels',
+    a.labels,
+    b.labels,
+    '--steps',
+    '3',
+    '--passes',
+    '2',
+    ...TINY,
+    '--json',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
   const json = JSON.parse(lines[lines.length - 1]!);
-  for (const key of ['f1', 'precision', 'recall', 'ap', 'threshold', 'f1_best', 'threshold_best', 'steps', 'seconds', 'backend']) assert.ok(key in json, `missing ${key}`);
+  for (const key of [
+    'f1',
+    'precision',
+    'recall',
+    'ap',
+    'threshold',
+    'f1_best',
+    'threshold_best',
+    'steps',
+    'seconds',
+    'backend',
+  ])
+    assert.ok(key in json, `missing ${key}`);
   assert.equal(json.steps, 3);
   assert.match(json.backend, /^wasm/);
-  for (const key of ['f1', 'precision', 'recall', 'ap', 'f1_best']) assert.ok(json[key] >= 0 && json[key] <= 1, `${key}=${json[key]}`);
+  for (const key of ['f1', 'precision', 'recall', 'ap', 'f1_best'])
+    assert.ok(json[key] >= 0 && json[key] <= 1, `${key}=${json[key]}`);
   assert.ok(json.threshold >= 0.2 && json.threshold <= 0.95, `threshold ${json.threshold}`);
   assert.ok(json.threshold_best >= 0.5 && json.threshold_best <= 0.95, 'the oracle sweeps 0.5-0.95');
   assert.equal(json.separation, 'seeded');
@@ -41,7 +69,18 @@ test('eval trains on several images and prints one JSON object last', async () =
 
 test('train from outlines, then infer writes OME-Zarr, ROI zip and GeoJSON that read back', async () => {
   const model = path.join(dir, 'model');
-  const t = await impartial(['train', '--images', a.image, '--labels', a.labels, '--steps', '4', ...TINY, '--out', model]);
+  const t = await impartial([
+    'train',
+    '--images',
+    a.image,
+    '--labels',
+    a.labels,
+    '--steps',
+    '4',
+    ...TINY,
+    '--out',
+    model,
+  ]);
   assert.equal(t.code, 0, t.stderr);
   assert.match(t.stdout, /saved model m\d+/);
   const out = path.join(dir, 'out');
@@ -53,7 +92,8 @@ test('train from outlines, then infer writes OME-Zarr, ROI zip and GeoJSON that 
   const info = await readOmeZarrInfo(store);
   assert.deepEqual(info.labels, ['prediction']);
   const labels = await readOmeZarrLabels(store, 'prediction');
-  const cells = new Set(labels.data); cells.delete(0);
+  const cells = new Set(labels.data);
+  cells.delete(0);
   const rois = readRoiZip(new Uint8Array(await readFile(path.join(out, 'a.rois.zip'))));
   const geo = JSON.parse(await readFile(path.join(out, 'a.geojson'), 'utf8'));
   assert.equal(rois.length, cells.size, 'one ROI per predicted cell');
@@ -88,7 +128,9 @@ print(json.dumps({'levels': len(shapes), 'cells': int(len(np.unique(l0)) - 1)}))
 `;
 const hasZarr = existsSync(python) && (await run(python, ['-c', 'import zarr']).catch(() => ({ code: 1 }))).code === 0;
 
-test('infer outputs open in an independent reader (zarr-python)', { skip: hasZarr ? false : 'python3-zarr is not installed (apt-get install python3-zarr)' }, async () => {
+test('infer outputs open in an independent reader (zarr-python)', {
+  skip: hasZarr ? false : 'python3-zarr is not installed (apt-get install python3-zarr)',
+}, async () => {
   const out = path.join(dir, 'out');
   if (!existsSync(out)) assert.fail('run after the infer test');
   const r = await run(python, ['-c', zarrCheck, out]);
@@ -98,7 +140,15 @@ test('infer outputs open in an independent reader (zarr-python)', { skip: hasZar
 });
 
 test('bad input gets a clear message and a non-zero exit', async () => {
-  const missing = await impartial(['eval', '--images', path.join(dir, 'nope.tif'), '--labels', a.labels, '--steps', '1']);
+  const missing = await impartial([
+    'eval',
+    '--images',
+    path.join(dir, 'nope.tif'),
+    '--labels',
+    a.labels,
+    '--steps',
+    '1',
+  ]);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /nope\.tif: no such file/);
 
@@ -115,7 +165,17 @@ test('bad input gets a clear message and a non-zero exit', async () => {
   assert.match(badZip.stderr, /corrupt\.zip: not a readable zip/);
 
   const three = await writeSyntheticFixture(dir, 'three', { size: 64, channels: 3, seed: 3 });
-  const mixed = await impartial(['eval', '--images', a.image, three.image, '--labels', a.labels, three.labels, '--steps', '1']);
+  const mixed = await impartial([
+    'eval',
+    '--images',
+    a.image,
+    three.image,
+    '--labels',
+    a.labels,
+    three.labels,
+    '--steps',
+    '1',
+  ]);
   assert.equal(mixed.code, 1);
   assert.match(mixed.stderr, /has 3 channels but .*a\.ome\.zarr has 2/);
 

@@ -1,6 +1,6 @@
-import test from 'node:test';
 import assert from 'node:assert/strict';
-import { UsageError, parseArgs } from '@impartial/bridge-server';
+import test from 'node:test';
+import { parseArgs, UsageError } from '@impartial/bridge-server';
 
 const SPEC = {
   images: { kind: 'list' },
@@ -15,7 +15,11 @@ const SPEC = {
 const parse = (argv: string[]) => parseArgs(argv, SPEC);
 
 const usage = (argv: string[], message: RegExp) =>
-  assert.throws(() => parse(argv), (e: unknown) => e instanceof UsageError && e.name === 'UsageError' && message.test(e.message), `argv ${JSON.stringify(argv)}`);
+  assert.throws(
+    () => parse(argv),
+    (e: unknown) => e instanceof UsageError && e.name === 'UsageError' && message.test(e.message),
+    `argv ${JSON.stringify(argv)}`,
+  );
 
 test('defaults apply when a flag is absent', () => {
   assert.deepEqual(parse([]), { _: [], epochs: 10, verbose: false, cache: true, device: 'auto' });

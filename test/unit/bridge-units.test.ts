@@ -3,11 +3,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { tileOrder } from '@impartial/bridge-server';
 import {
-  openArray, planesOf, readOmeZarrImage, readRegion, syntheticCells, writeOmeZarrFromSource, writeOmeZarrImage,
+  openArray,
+  planesOf,
+  readOmeZarrImage,
+  readRegion,
+  syntheticCells,
+  writeOmeZarrFromSource,
+  writeOmeZarrImage,
 } from '@impartial/shared';
 import { FileSystemStore } from '@impartial/shared/node';
-import { tileOrder } from '@impartial/bridge-server';
 
 describe('bridge building blocks', () => {
   it('writes the same pyramid band by band as all at once', async () => {
@@ -19,14 +25,25 @@ describe('bridge building blocks', () => {
       const n = 300 * 517;
       let bands = 0;
       const streamed = new FileSystemStore(path.join(dir, 'streamed'));
-      const levels = await writeOmeZarrFromSource(streamed, {
-        width: 300, height: 517, channels: 3, dtype: 'float32',
-        async readRows(y, rows) { bands++; return [0, 1, 2].map((c) => image.data.slice(c * n + y * 300, c * n + (y + rows) * 300)); },
-      }, { name: 'x', chunk: 64 });
+      const levels = await writeOmeZarrFromSource(
+        streamed,
+        {
+          width: 300,
+          height: 517,
+          channels: 3,
+          dtype: 'float32',
+          async readRows(y, rows) {
+            bands++;
+            return [0, 1, 2].map((c) => image.data.slice(c * n + y * 300, c * n + (y + rows) * 300));
+          },
+        },
+        { name: 'x', chunk: 64 },
+      );
       assert.equal(levels, 5);
       assert.equal(bands, Math.ceil(517 / 64), 'level 0 was read in bands of one chunk row');
       for (let l = 0; l < levels; l++) {
-        const a = await readOmeZarrImage(whole, l), b = await readOmeZarrImage(streamed, l);
+        const a = await readOmeZarrImage(whole, l),
+          b = await readOmeZarrImage(streamed, l);
         assert.deepEqual([b.width, b.height, b.channels], [a.width, a.height, a.channels]);
         assert.deepEqual(b.data, a.data, `level ${l} is identical`);
       }
@@ -41,8 +58,14 @@ describe('bridge building blocks', () => {
   it('orders inference tiles: those meeting the viewport first, then outwards', () => {
     const tiles = tileOrder(1000, 600, 256, { x: 700, y: 300, width: 100, height: 100 });
     assert.equal(tiles.length, 4 * 3);
-    assert.deepEqual(tiles.slice(0, 2), [{ x: 512, y: 256, width: 256, height: 256 }, { x: 768, y: 256, width: 232, height: 256 }],
-      'the two tiles under the viewport, the one whose centre is nearer first');
+    assert.deepEqual(
+      tiles.slice(0, 2),
+      [
+        { x: 512, y: 256, width: 256, height: 256 },
+        { x: 768, y: 256, width: 232, height: 256 },
+      ],
+      'the two tiles under the viewport, the one whose centre is nearer first',
+    );
     const covered = new Set(tiles.map((t) => `${t.x},${t.y}`));
     assert.equal(covered.size, 12, 'every tile once');
     const far = tiles.at(-1)!;

@@ -10,7 +10,7 @@ const native = info.nativeKernels && 'version' in info.nativeKernels;
 test('initBackend picks wasm on a machine without a GPU and says so, with the oneDNN kernels when built', () => {
   assert.equal(info.name, 'wasm');
   assert.match(info.description, /^wasm \((SIMD|no SIMD), \d+ threads?\)( \+ oneDNN \d+\.\d+\.\d+ kernels)?$/);
-  if (process.env['CI']) assert.ok(native, `CI builds the oneDNN addon: ${JSON.stringify(info.nativeKernels)}`);
+  if (process.env.CI) assert.ok(native, `CI builds the oneDNN addon: ${JSON.stringify(info.nativeKernels)}`);
 });
 
 if (native) convKernelTests(info, 'oneDNN kernels');

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import * as tf from '@tensorflow/tfjs-core';
 import { impartialLoss, LOSS_WEIGHTS, scribbleLoss } from '@impartial/shared';
 import { initBackend } from '@impartial/shared/node';
+import * as tf from '@tensorflow/tfjs-core';
 
 await initBackend();
 
-const close = (actual: number, expected: number, tol = 1e-5) => assert.ok(Math.abs(actual - expected) <= tol * Math.max(1, Math.abs(expected)), `${actual} != ${expected}`);
+const close = (actual: number, expected: number, tol = 1e-5) =>
+  assert.ok(Math.abs(actual - expected) <= tol * Math.max(1, Math.abs(expected)), `${actual} != ${expected}`);
 
 // One patch, 1x2 pixels, components [1, 1], one channel: output channels = K + K*C = 4.
 // pixel a: logits (0, 0) -> pi = (0.5, 0.5); pixel b: logits (ln 3, 0) -> pi = (0.75, 0.25)
@@ -28,12 +29,17 @@ function tinyCase() {
 
 test('ImPartial loss terms match a hand computation', async () => {
   const terms = impartialLoss(tinyCase());
-  const [total, fg, bg, rec] = await Promise.all([terms.total, terms.foreground, terms.background, terms.reconstruction].map(async (t) => (await t.data())[0]!));
+  const [total, fg, bg, rec] = await Promise.all(
+    [terms.total, terms.foreground, terms.background, terms.reconstruction].map(async (t) => (await t.data())[0]!),
+  );
   close(fg!, Math.log(2));
   close(bg!, Math.log(4));
   const nll = 0.5 * 0.85 ** 2 + 0.5 * Math.log(2 * Math.PI);
   close(rec!, nll);
-  close(total!, LOSS_WEIGHTS.foreground * Math.log(2) + LOSS_WEIGHTS.background * Math.log(4) + LOSS_WEIGHTS.reconstruction * nll);
+  close(
+    total!,
+    LOSS_WEIGHTS.foreground * Math.log(2) + LOSS_WEIGHTS.background * Math.log(4) + LOSS_WEIGHTS.reconstruction * nll,
+  );
 });
 
 test('ImPartial weights are 0.45 / 0.45 / 0.1', () => {

@@ -1,22 +1,43 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'node:test';
-import * as tf from '@tensorflow/tfjs-core';
 import {
-  DEFAULT_UNET, dropout, forward, forwardMacs, initWeights, loadModelFromUrl, newModelId, outputChannels, parameterCount, predict,
-  tileOrigins, type ImpartialModel, type MultiChannelImage, type UNetConfig,
+  DEFAULT_UNET,
+  dropout,
+  forward,
+  forwardMacs,
+  type ImpartialModel,
+  initWeights,
+  loadModelFromUrl,
+  type MultiChannelImage,
+  newModelId,
+  outputChannels,
+  parameterCount,
+  predict,
+  tileOrigins,
+  type UNetConfig,
 } from '@impartial/shared';
 import { initBackend, loadModelDir, saveModelDir } from '@impartial/shared/node';
+import * as tf from '@tensorflow/tfjs-core';
 
 await initBackend();
 
 const config: UNetConfig = { ...DEFAULT_UNET, inChannels: 3, depth: 2, base: 4 };
 const model = (): ImpartialModel => ({
-  config, weights: initWeights(config, 7),
-  lineage: { id: newModelId(), parent: null, created: new Date().toISOString(), author: 'test', channels: ['a', 'b', 'c'], steps: 0, trainSeconds: 0 },
+  config,
+  weights: initWeights(config, 7),
+  lineage: {
+    id: newModelId(),
+    parent: null,
+    created: new Date().toISOString(),
+    author: 'test',
+    channels: ['a', 'b', 'c'],
+    steps: 0,
+    trainSeconds: 0,
+  },
 });
 
 function image(width: number, height: number, channels = 3): MultiChannelImage {
@@ -39,7 +60,8 @@ test('the U-Net has K + K*C outputs and the documented size', () => {
 test('dropout only acts when asked (MC passes differ, deterministic passes agree)', async () => {
   const w = initWeights(config, 3);
   const x = tf.tensor4d(image(16, 16).data, [1, 16, 16, 3]);
-  const a = await forward(config, w, x, { dropout: false }).data(), b = await forward(config, w, x, { dropout: false }).data();
+  const a = await forward(config, w, x, { dropout: false }).data(),
+    b = await forward(config, w, x, { dropout: false }).data();
   assert.deepEqual(a, b);
   const c = await forward(config, w, x, { dropout: true }).data();
   assert.notDeepEqual(a, c);
@@ -48,8 +70,13 @@ test('dropout only acts when asked (MC passes differ, deterministic passes agree
 test('dropout zeroes the given share and keeps the mean', async () => {
   for (const rate of [0.5, 0.2]) {
     const y = await dropout(tf.ones([2, 64, 64, 8]) as tf.Tensor4D, rate).data();
-    let zeros = 0, sum = 0;
-    for (const v of y) { if (v === 0) zeros++; else assert.ok(Math.abs(v - 1 / (1 - rate)) < 1e-6); sum += v; }
+    let zeros = 0,
+      sum = 0;
+    for (const v of y) {
+      if (v === 0) zeros++;
+      else assert.ok(Math.abs(v - 1 / (1 - rate)) < 1e-6);
+      sum += v;
+    }
     assert.ok(Math.abs(zeros / y.length - rate) < 0.01, `zero share ${zeros / y.length} for rate ${rate}`);
     assert.ok(Math.abs(sum / y.length - 1) < 0.02);
   }
@@ -76,7 +103,12 @@ test('model save/load round trip is exact (files) and keeps config and lineage',
 test('a saved model loads over HTTP with fetch, as a browser would', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'impartial-model-'));
   const server = createServer(async (req, res) => {
-    try { res.end(await readFile(path.join(dir, path.basename(req.url ?? '')))); } catch { res.statusCode = 404; res.end(); }
+    try {
+      res.end(await readFile(path.join(dir, path.basename(req.url ?? ''))));
+    } catch {
+      res.statusCode = 404;
+      res.end();
+    }
   });
   try {
     const m = model();
@@ -113,11 +145,16 @@ test('loading a damaged model names what is wrong', async () => {
 test('tile origins cover the axis and end flush', () => {
   assert.deepEqual(tileOrigins(100, 128, 16), [0]);
   assert.deepEqual(tileOrigins(300, 128, 32), [0, 96, 172]);
-  for (const [len, tile, ov] of [[1000, 256, 32], [513, 512, 64], [2048, 512, 32]] as const) {
+  for (const [len, tile, ov] of [
+    [1000, 256, 32],
+    [513, 512, 64],
+    [2048, 512, 32],
+  ] as const) {
     const o = tileOrigins(len, tile, ov);
     assert.equal(o[0], 0);
     assert.equal(o[o.length - 1]! + tile, len);
-    for (let i = 1; i < o.length; i++) assert.ok(o[i]! - o[i - 1]! <= tile - ov, 'neighbours overlap by at least the overlap');
+    for (let i = 1; i < o.length; i++)
+      assert.ok(o[i]! - o[i - 1]! <= tile - ov, 'neighbours overlap by at least the overlap');
   }
 });
 
@@ -126,14 +163,17 @@ test('tiled inference agrees with one big tile, and entropy is binary entropy in
   const img = image(100, 76);
   const whole = await predict(m.config, m.weights, img, { tile: 128, passes: 1 });
   const tiled = await predict(m.config, m.weights, img, { tile: 32, overlap: 12, passes: 1 });
-  let maxDiff = 0, meanDiff = 0;
+  let maxDiff = 0,
+    meanDiff = 0;
   for (let i = 0; i < whole.probability.data.length; i++) {
     const d = Math.abs(whole.probability.data[i]! - tiled.probability.data[i]!);
-    maxDiff = Math.max(maxDiff, d); meanDiff += d / whole.probability.data.length;
+    maxDiff = Math.max(maxDiff, d);
+    meanDiff += d / whole.probability.data.length;
   }
   assert.ok(meanDiff < 0.02, `mean difference ${meanDiff}`);
   for (let i = 0; i < tiled.entropy.data.length; i++) {
-    const p = tiled.probability.data[i]!, h = tiled.entropy.data[i]!;
+    const p = tiled.probability.data[i]!,
+      h = tiled.entropy.data[i]!;
     assert.ok(p >= 0 && p <= 1);
     assert.ok(h >= 0 && h <= Math.LN2 + 1e-6);
     assert.ok(Math.abs(h - (-p * Math.log(Math.max(p, 1e-5)) - (1 - p) * Math.log(Math.max(1 - p, 1e-5)))) < 1e-5);

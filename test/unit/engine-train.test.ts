@@ -1,8 +1,21 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import * as tf from '@tensorflow/tfjs-core';
-import { CpuAdam, DEFAULT_UNET, initWeights, normalizeImage, PatchSampler, synthesizeScribbles, syntheticCells, TfjsAdam, train, type TrainProgress, type UNetConfig, type WeightUpdate } from '@impartial/shared';
+import {
+  CpuAdam,
+  DEFAULT_UNET,
+  initWeights,
+  normalizeImage,
+  PatchSampler,
+  synthesizeScribbles,
+  syntheticCells,
+  TfjsAdam,
+  type TrainProgress,
+  train,
+  type UNetConfig,
+  type WeightUpdate,
+} from '@impartial/shared';
 import { initBackend } from '@impartial/shared/node';
+import * as tf from '@tensorflow/tfjs-core';
 
 await initBackend();
 
@@ -17,24 +30,37 @@ test('training lowers the loss, reports progress and leaks no tensors', async ()
   const weights = initWeights(config, 1);
   const before = tf.memory().numTensors;
   const progress: TrainProgress[] = [];
-  const r = await train(config, weights, sampler(), { steps: 60, batchSize: 4, learningRate: 2e-3, onProgress: (p) => progress.push(p) });
+  const r = await train(config, weights, sampler(), {
+    steps: 60,
+    batchSize: 4,
+    learningRate: 2e-3,
+    onProgress: (p) => progress.push(p),
+  });
   assert.equal(r.steps, 60);
   assert.equal(r.cancelled, false);
-  const head = r.losses.slice(0, 10).reduce((s, v) => s + v, 0) / 10, tail = r.losses.slice(-10).reduce((s, v) => s + v, 0) / 10;
+  const head = r.losses.slice(0, 10).reduce((s, v) => s + v, 0) / 10,
+    tail = r.losses.slice(-10).reduce((s, v) => s + v, 0) / 10;
   assert.ok(tail < head * 0.8, `loss ${head.toFixed(3)} -> ${tail.toFixed(3)}`);
   assert.equal(progress.length, 60);
   const last = progress[59]!;
   assert.equal(last.step, 60);
   assert.equal(last.totalSteps, 60);
   assert.ok(last.stepsPerSecond > 0 && Number.isFinite(last.etaSeconds));
-  for (const key of ['lossForeground', 'lossBackground', 'lossReconstruction'] as const) assert.ok(Number.isFinite(last[key]));
+  for (const key of ['lossForeground', 'lossBackground', 'lossReconstruction'] as const)
+    assert.ok(Number.isFinite(last[key]));
   assert.equal(tf.memory().numTensors, before, 'no tensors leak per step');
 });
 
 test('an AbortSignal stops training between steps', async () => {
   const weights = initWeights(config, 2);
   const ctrl = new AbortController();
-  const r = await train(config, weights, sampler(), { steps: 1000, onProgress: (p) => { if (p.step === 3) ctrl.abort(); }, signal: ctrl.signal });
+  const r = await train(config, weights, sampler(), {
+    steps: 1000,
+    onProgress: (p) => {
+      if (p.step === 3) ctrl.abort();
+    },
+    signal: ctrl.signal,
+  });
   assert.equal(r.cancelled, true);
   assert.equal(r.steps, 3);
 });
@@ -57,30 +83,57 @@ test('fine-tuning continues from earlier weights', async () => {
 
 test('training refuses what it cannot use', async () => {
   const empty = { width: 96, height: 96, data: new Int32Array(96 * 96) };
-  await assert.rejects(train(config, initWeights(config, 0), new PatchSampler([image], [empty]), { steps: 1 }), /no scribbles/);
-  await assert.rejects(train({ ...config, inChannels: 3 }, initWeights({ ...config, inChannels: 3 }, 0), sampler(), { steps: 1 }), /reads 3 channels but the images have 2/);
+  await assert.rejects(
+    train(config, initWeights(config, 0), new PatchSampler([image], [empty]), { steps: 1 }),
+    /no scribbles/,
+  );
+  await assert.rejects(
+    train({ ...config, inChannels: 3 }, initWeights({ ...config, inChannels: 3 }, 0), sampler(), { steps: 1 }),
+    /reads 3 channels but the images have 2/,
+  );
   await assert.rejects(train(config, initWeights(config, 0), sampler(), {}), /step or time budget/);
 });
 
-test('Adam as one loop per weight array (wasm, cpu) takes the same steps as tfjs\' optimiser, weight decay included', async () => {
-  const shapes: [number, number][] = [[3, 4], [5, 1]];
-  const run = (make: (o: { learningRate: number; weightDecay: number }) => WeightUpdate) => tf.tidy(() => {
-    const vars = shapes.map((s, i) => tf.variable(tf.tensor2d(Array.from({ length: s[0] * s[1] }, (_, k) => Math.sin(i * 31 + k)), s), true, `adam-check-${i}-${Math.random()}`));
-    const optimiser = make({ learningRate: 0.01, weightDecay: 0.1 });
-    for (let step = 0; step < 5; step++) {
-      const grads: Record<string, tf.Tensor> = {};
-      vars.forEach((v, i) => { grads[v.name] = tf.tensor2d(Array.from({ length: v.size }, (_, k) => Math.cos(step * 7 + i * 13 + k) * (step + 1)), v.shape as [number, number]); });
-      optimiser.apply(vars, grads);
-    }
-    optimiser.dispose();
-    const values = vars.map((v) => Array.from(v.dataSync()));
-    vars.forEach((v) => v.dispose());
-    return values;
-  });
-  const loop = run((o) => new CpuAdam(o)), reference = run((o) => new TfjsAdam(o));
+test("Adam as one loop per weight array (wasm, cpu) takes the same steps as tfjs' optimiser, weight decay included", async () => {
+  const shapes: [number, number][] = [
+    [3, 4],
+    [5, 1],
+  ];
+  const run = (make: (o: { learningRate: number; weightDecay: number }) => WeightUpdate) =>
+    tf.tidy(() => {
+      const vars = shapes.map((s, i) =>
+        tf.variable(
+          tf.tensor2d(
+            Array.from({ length: s[0] * s[1] }, (_, k) => Math.sin(i * 31 + k)),
+            s,
+          ),
+          true,
+          `adam-check-${i}-${Math.random()}`,
+        ),
+      );
+      const optimiser = make({ learningRate: 0.01, weightDecay: 0.1 });
+      for (let step = 0; step < 5; step++) {
+        const grads: Record<string, tf.Tensor> = {};
+        vars.forEach((v, i) => {
+          grads[v.name] = tf.tensor2d(
+            Array.from({ length: v.size }, (_, k) => Math.cos(step * 7 + i * 13 + k) * (step + 1)),
+            v.shape as [number, number],
+          );
+        });
+        optimiser.apply(vars, grads);
+      }
+      optimiser.dispose();
+      const values = vars.map((v) => Array.from(v.dataSync()));
+      vars.forEach((v) => v.dispose());
+      return values;
+    });
+  const loop = run((o) => new CpuAdam(o)),
+    reference = run((o) => new TfjsAdam(o));
   const start = shapes.map((s, i) => Array.from({ length: s[0] * s[1] }, (_, k) => Math.sin(i * 31 + k)));
-  loop.forEach((values, i) => values.forEach((v, k) => {
-    assert.ok(Math.abs(v - reference[i]![k]!) < 1e-6, `weight ${i}[${k}]: ${v} vs ${reference[i]![k]}`);
-    assert.ok(Math.abs(v - start[i]![k]!) > 1e-3, 'the weights moved');
-  }));
+  loop.forEach((values, i) =>
+    values.forEach((v, k) => {
+      assert.ok(Math.abs(v - reference[i]![k]!) < 1e-6, `weight ${i}[${k}]: ${v} vs ${reference[i]![k]}`);
+      assert.ok(Math.abs(v - start[i]![k]!) > 1e-3, 'the weights moved');
+    }),
+  );
 });

@@ -1,13 +1,25 @@
-import test from 'node:test';
 import assert from 'node:assert/strict';
+import test from 'node:test';
 import {
-  THRESHOLD_SWEEP, chooseInstanceParameters, seedMinSizeFor, keepLabels, normalizeImage, outlineAgreement, percentileRange, percentiles, probabilityToInstances, scoreThresholds,
-  type FloatImage, type LabelImage, type MultiChannelImage,
+  chooseInstanceParameters,
+  type FloatImage,
+  keepLabels,
+  type LabelImage,
+  type MultiChannelImage,
+  normalizeImage,
+  outlineAgreement,
+  percentileRange,
+  percentiles,
+  probabilityToInstances,
+  scoreThresholds,
+  seedMinSizeFor,
+  THRESHOLD_SWEEP,
 } from '@impartial/shared';
 import { fillRect, show } from '../helpers/grid.js';
 
 /** The threshold the engine picks with plain connected components. */
-const chooseThreshold = (p: FloatImage[], o: LabelImage[]) => chooseInstanceParameters(p, o, { separation: 'components' }).threshold;
+const chooseThreshold = (p: FloatImage[], o: LabelImage[]) =>
+  chooseInstanceParameters(p, o, { separation: 'components' }).threshold;
 
 const near = (a: number, b: number, tol = 1e-6) => Math.abs(a - b) <= tol;
 
@@ -16,7 +28,9 @@ test('percentiles match numpy (linear interpolation)', () => {
   // np.percentile(np.arange(1, 101), [0, 1, 25, 50, 98, 99.5, 100]) = [1, 1.99, 25.75, 50.5, 98.02, 99.505, 100]
   const got = percentiles(oneToHundred, [0, 1, 25, 50, 98, 99.5, 100]);
   const want = [1, 1.99, 25.75, 50.5, 98.02, 99.505, 100];
-  got.forEach((g, i) => assert.ok(near(g, want[i]!), `p${[0, 1, 25, 50, 98, 99.5, 100][i]}: got ${g}, want ${want[i]}`));
+  got.forEach((g, i) =>
+    assert.ok(near(g, want[i]!), `p${[0, 1, 25, 50, 98, 99.5, 100][i]}: got ${g}, want ${want[i]}`),
+  );
   // order of the input does not matter
   const shuffled = [...oneToHundred].sort((a, b) => ((a * 37) % 101) - ((b * 37) % 101));
   assert.deepEqual(percentiles(shuffled, [1, 98]), percentiles(oneToHundred, [1, 98]));
@@ -51,7 +65,8 @@ test('normalizeImage maps the joint p1 to 0 and p98 to 1, without clipping', () 
   assert.deepEqual(Array.from(flat.data), [0, 0, 0, 0]);
 });
 
-const W = 20, H = 12;
+const W = 20,
+  H = 12;
 
 /**
  * Two cells side by side: interiors p = 0.9 (x 2..6 and x 9..13, y 2..7), a 2 px seam between them
@@ -99,7 +114,10 @@ test('chooseInstanceParameters (components) picks the first threshold that separ
   // no outlines at all: the default 0.5
   assert.equal(chooseThreshold([prob], [{ width: W, height: H, data: new Int32Array(W * H) }]), 0.5);
   // brighter cells (0.97) with a seam at 0.86: only thresholds from 0.9 separate them
-  const high = { ...prob, data: prob.data.map((v) => (Math.abs(v - 0.72) < 1e-6 ? 0.86 : Math.abs(v - 0.9) < 1e-6 ? 0.97 : v)) };
+  const high = {
+    ...prob,
+    data: prob.data.map((v) => (Math.abs(v - 0.72) < 1e-6 ? 0.86 : Math.abs(v - 0.9) < 1e-6 ? 0.97 : v)),
+  };
   assert.equal(chooseThreshold([high], [outlined]), 0.9);
 });
 

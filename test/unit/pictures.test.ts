@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { unzlibSync } from 'fflate';
-import { compositeRgb, drawOutlines, encodePng, heatRgb, sideBySide } from '@impartial/shared';
 import { lossCurveSvg } from '@impartial/bridge-server';
+import { compositeRgb, drawOutlines, encodePng, heatRgb, sideBySide } from '@impartial/shared';
+import { unzlibSync } from 'fflate';
 
 test('encodePng writes a valid RGB PNG whose pixels decode back', () => {
-  const w = 3, h = 2, rgb = Uint8Array.from({ length: w * h * 3 }, (_, i) => (i * 37) % 256);
+  const w = 3,
+    h = 2,
+    rgb = Uint8Array.from({ length: w * h * 3 }, (_, i) => (i * 37) % 256);
   const png = encodePng(w, h, rgb);
   assert.deepEqual([...png.subarray(0, 8)], [137, 80, 78, 71, 13, 10, 26, 10]);
   const view = new DataView(png.buffer, png.byteOffset);
@@ -19,7 +21,10 @@ test('encodePng writes a valid RGB PNG whose pixels decode back', () => {
   const raw = unzlibSync(png.subarray(41, 41 + idatLength));
   for (let y = 0; y < h; y++) {
     assert.equal(raw[y * (w * 3 + 1)], 0, 'filter type 0');
-    assert.deepEqual([...raw.subarray(y * (w * 3 + 1) + 1, (y + 1) * (w * 3 + 1))], [...rgb.subarray(y * w * 3, (y + 1) * w * 3)]);
+    assert.deepEqual(
+      [...raw.subarray(y * (w * 3 + 1) + 1, (y + 1) * (w * 3 + 1))],
+      [...rgb.subarray(y * w * 3, (y + 1) * w * 3)],
+    );
   }
   assert.throws(() => encodePng(2, 2, new Uint8Array(5)), /5 bytes for 2x2/);
 });
@@ -33,7 +38,10 @@ test('composite, outlines, heat map and panels', () => {
   assert.deepEqual([...rgb.subarray(3, 6)], [255, 0, 255]);
   const heat = heatRgb({ width: 2, height: 1, data: Float32Array.from([0, 1]) }, 1);
   assert.deepEqual([...heat], [0, 0, 0, 255, 255, 255]);
-  const both = sideBySide(1, [{ width: 2, rgb: heat }, { width: 1, rgb: Uint8Array.from([1, 2, 3]) }]);
+  const both = sideBySide(1, [
+    { width: 2, rgb: heat },
+    { width: 1, rgb: Uint8Array.from([1, 2, 3]) },
+  ]);
   assert.equal(both.width, 3);
   assert.deepEqual([...both.rgb.subarray(6)], [1, 2, 3]);
 });

@@ -1,87 +1,254 @@
-import test from 'node:test';
 import assert from 'node:assert/strict';
-import { connectedComponents, fillPolygon, labelOutlines, polygonsToLabels, signedArea, syntheticCells, type LabelImage, type Polygon } from '@impartial/shared';
+import test from 'node:test';
+import {
+  connectedComponents,
+  fillPolygon,
+  type LabelImage,
+  labelOutlines,
+  type Polygon,
+  polygonsToLabels,
+  signedArea,
+  syntheticCells,
+} from '@impartial/shared';
 import { grid, normalizeGrid, show } from '../helpers/grid.js';
 
 function filled(polygon: Polygon, width: number, height: number): string {
   const data = new Uint8Array(width * height);
-  fillPolygon(polygon, width, height, (i) => { data[i]!++; });
+  fillPolygon(polygon, width, height, (i) => {
+    data[i]!++;
+  });
   return show(data, width);
 }
 
 test('fillPolygon: a pixel is inside when its centre is (integer rectangle covers exactly its pixels)', () => {
-  assert.equal(filled([[1, 1], [4, 1], [4, 3], [1, 3]], 6, 4), normalizeGrid(`
+  assert.equal(
+    filled(
+      [
+        [1, 1],
+        [4, 1],
+        [4, 3],
+        [1, 3],
+      ],
+      6,
+      4,
+    ),
+    normalizeGrid(`
     ......
     .111..
     .111..
-    ......`));
+    ......`),
+  );
 });
 
 test('fillPolygon: pixel-centre rule with fractional vertices', () => {
   // centres 0.5 / 1.5 / 2.5: only 1.5 lies in [0.6, 2.4]
-  assert.equal(filled([[0.6, 0.6], [2.4, 0.6], [2.4, 2.4], [0.6, 2.4]], 4, 4), normalizeGrid(`
+  assert.equal(
+    filled(
+      [
+        [0.6, 0.6],
+        [2.4, 0.6],
+        [2.4, 2.4],
+        [0.6, 2.4],
+      ],
+      4,
+      4,
+    ),
+    normalizeGrid(`
     ....
     .1..
     ....
-    ....`));
-  assert.equal(filled([[0.4, 0.4], [2.6, 0.4], [2.6, 2.6], [0.4, 2.6]], 4, 4), normalizeGrid(`
+    ....`),
+  );
+  assert.equal(
+    filled(
+      [
+        [0.4, 0.4],
+        [2.6, 0.4],
+        [2.6, 2.6],
+        [0.4, 2.6],
+      ],
+      4,
+      4,
+    ),
+    normalizeGrid(`
     111.
     111.
     111.
-    ....`));
+    ....`),
+  );
   // triangle x + y < 4.2: centres (x + 0.5) + (y + 0.5) < 4.2
-  assert.equal(filled([[0, 0], [4.2, 0], [0, 4.2]], 6, 5), normalizeGrid(`
+  assert.equal(
+    filled(
+      [
+        [0, 0],
+        [4.2, 0],
+        [0, 4.2],
+      ],
+      6,
+      5,
+    ),
+    normalizeGrid(`
     1111..
     111...
     11....
     1.....
-    ......`));
+    ......`),
+  );
   // counter-clockwise order fills the same pixels
-  assert.equal(filled([[0, 0], [0, 4.2], [4.2, 0]], 6, 5), filled([[0, 0], [4.2, 0], [0, 4.2]], 6, 5));
+  assert.equal(
+    filled(
+      [
+        [0, 0],
+        [0, 4.2],
+        [4.2, 0],
+      ],
+      6,
+      5,
+    ),
+    filled(
+      [
+        [0, 0],
+        [4.2, 0],
+        [0, 4.2],
+      ],
+      6,
+      5,
+    ),
+  );
 });
 
 test('fillPolygon clips to the raster and ignores degenerate polygons', () => {
-  assert.equal(filled([[-3, -2], [2, -2], [2, 2], [-3, 2]], 4, 3), normalizeGrid(`
+  assert.equal(
+    filled(
+      [
+        [-3, -2],
+        [2, -2],
+        [2, 2],
+        [-3, 2],
+      ],
+      4,
+      3,
+    ),
+    normalizeGrid(`
     11..
     11..
-    ....`));
-  assert.equal(filled([[2, 1], [9, 1], [9, 9], [2, 9]], 4, 3), normalizeGrid(`
+    ....`),
+  );
+  assert.equal(
+    filled(
+      [
+        [2, 1],
+        [9, 1],
+        [9, 9],
+        [2, 9],
+      ],
+      4,
+      3,
+    ),
+    normalizeGrid(`
     ....
     ..11
-    ..11`));
-  assert.equal(filled([[0, 0], [3, 3]], 4, 3), normalizeGrid(`
+    ..11`),
+  );
+  assert.equal(
+    filled(
+      [
+        [0, 0],
+        [3, 3],
+      ],
+      4,
+      3,
+    ),
+    normalizeGrid(`
     ....
     ....
-    ....`));
-  assert.equal(filled([[10, 10], [20, 10], [20, 20], [10, 20]], 4, 3), normalizeGrid(`
+    ....`),
+  );
+  assert.equal(
+    filled(
+      [
+        [10, 10],
+        [20, 10],
+        [20, 20],
+        [10, 20],
+      ],
+      4,
+      3,
+    ),
+    normalizeGrid(`
     ....
     ....
-    ....`));
+    ....`),
+  );
 });
 
 test('polygonsToLabels: ids from 1 in order, earlier polygons win overlaps, empty polygons get no id', () => {
-  const labels = polygonsToLabels([
-    [[0, 0], [3, 0], [3, 3], [0, 3]],
-    [[30, 30], [40, 30], [40, 40]], // outside: no id
-    [[2, 1], [6, 1], [6, 4], [2, 4]], // overlaps the first
-    [[0, 0], [1, 1]], // degenerate: no id
-    [[5, 0], [7, 0], [7, 1], [5, 1]],
-  ], 7, 5);
-  assert.equal(show(labels.data, 7), normalizeGrid(`
+  const labels = polygonsToLabels(
+    [
+      [
+        [0, 0],
+        [3, 0],
+        [3, 3],
+        [0, 3],
+      ],
+      [
+        [30, 30],
+        [40, 30],
+        [40, 40],
+      ], // outside: no id
+      [
+        [2, 1],
+        [6, 1],
+        [6, 4],
+        [2, 4],
+      ], // overlaps the first
+      [
+        [0, 0],
+        [1, 1],
+      ], // degenerate: no id
+      [
+        [5, 0],
+        [7, 0],
+        [7, 1],
+        [5, 1],
+      ],
+    ],
+    7,
+    5,
+  );
+  assert.equal(
+    show(labels.data, 7),
+    normalizeGrid(`
     111..33
     111222.
     111222.
     ..2222.
-    .......`));
+    .......`),
+  );
   assert.equal(labels.width, 7);
   assert.equal(labels.height, 5);
 });
 
 test('signedArea is positive for clockwise-on-screen loops (outer outlines) and negative reversed', () => {
-  const square: Polygon = [[0, 0], [2, 0], [2, 2], [0, 2]];
+  const square: Polygon = [
+    [0, 0],
+    [2, 0],
+    [2, 2],
+    [0, 2],
+  ];
   assert.equal(signedArea(square), 4);
   assert.equal(signedArea([...square].reverse()), -4);
-  assert.equal(signedArea([[1, 1], [4, 1], [4, 2], [2, 2], [2, 4], [1, 4]]), 5); // L shape: 3 + 2
+  assert.equal(
+    signedArea([
+      [1, 1],
+      [4, 1],
+      [4, 2],
+      [2, 2],
+      [2, 4],
+      [1, 4],
+    ]),
+    5,
+  ); // L shape: 3 + 2
 });
 
 /** Rasterises every outline together and checks each object comes back exactly (after relabelling). */
@@ -93,12 +260,20 @@ function roundTrip(labels: LabelImage, skip: ReadonlySet<number> = new Set()): {
   ids.forEach((id, k) => {
     const polygon = outlines.get(id)!;
     assert.ok(signedArea(polygon) > 0, `outline of ${id} has signed area ${signedArea(polygon)}`);
-    for (const [x, y] of polygon) assert.ok(Number.isInteger(x) && Number.isInteger(y), `outline of ${id} has vertex (${x},${y}) off the pixel corners`);
+    for (const [x, y] of polygon)
+      assert.ok(
+        Number.isInteger(x) && Number.isInteger(y),
+        `outline of ${id} has vertex (${x},${y}) off the pixel corners`,
+      );
     if (skip.has(id)) return;
     compared++;
     const differ: number[] = [];
-    for (let i = 0; i < labels.data.length; i++) if ((back.data[i] === k + 1) !== (labels.data[i] === id)) differ.push(i);
-    if (differ.length) assert.fail(`object ${id}: ${differ.length} pixels differ (first ${differ[0]})\n${show(labels.data, labels.width)}\n---\n${show(back.data, labels.width)}`);
+    for (let i = 0; i < labels.data.length; i++)
+      if ((back.data[i] === k + 1) !== (labels.data[i] === id)) differ.push(i);
+    if (differ.length)
+      assert.fail(
+        `object ${id}: ${differ.length} pixels differ (first ${differ[0]})\n${show(labels.data, labels.width)}\n---\n${show(back.data, labels.width)}`,
+      );
   });
   return { compared };
 }
@@ -147,14 +322,17 @@ test('an object with a hole gives its outer outline (the hole filled)', () => {
   const outer = outlines.get(1)!;
   assert.equal(signedArea(outer), 25);
   const back = polygonsToLabels([outer], 7, 7);
-  assert.equal(show(back.data, 7), normalizeGrid(`
+  assert.equal(
+    show(back.data, 7),
+    normalizeGrid(`
     .......
     .11111.
     .11111.
     .11111.
     .11111.
     .11111.
-    .......`));
+    .......`),
+  );
   assert.equal(signedArea(outlines.get(2)!), 1);
 });
 
@@ -182,9 +360,12 @@ test('an object in two diagonal pieces: the outline holds one piece, not a figur
   const h = grid(`
     1..111
     ...111`);
-  assert.equal(show(polygonsToLabels([labelOutlines(h).get(1)!], 6, 2).data, 6), normalizeGrid(`
+  assert.equal(
+    show(polygonsToLabels([labelOutlines(h).get(1)!], 6, 2).data, 6),
+    normalizeGrid(`
     ...111
-    ...111`));
+    ...111`),
+  );
 });
 
 test('a ring closed only by a diagonal corner contact keeps its inside out (4-connected object, 8-connected background)', () => {
@@ -221,13 +402,22 @@ function irregularObjects(labels: LabelImage): Set<number> {
   for (const v of data) if (v > 0) ids.add(v);
   for (const id of ids) {
     const mask = Uint8Array.from(data, (v) => (v === id ? 1 : 0));
-    if (connectedComponents(mask, width, height).count !== 1) { out.add(id); continue; }
+    if (connectedComponents(mask, width, height).count !== 1) {
+      out.add(id);
+      continue;
+    }
     // holes: pixels outside the object not 4-connected to the raster border
     const notMask = Uint8Array.from(mask, (v) => 1 - v);
     const { labels: parts } = connectedComponents(notMask, width, height);
     const touching = new Set<number>();
-    for (let x = 0; x < width; x++) { touching.add(parts[x]!); touching.add(parts[(height - 1) * width + x]!); }
-    for (let y = 0; y < height; y++) { touching.add(parts[y * width]!); touching.add(parts[y * width + width - 1]!); }
+    for (let x = 0; x < width; x++) {
+      touching.add(parts[x]!);
+      touching.add(parts[(height - 1) * width + x]!);
+    }
+    for (let y = 0; y < height; y++) {
+      touching.add(parts[y * width]!);
+      touching.add(parts[y * width + width - 1]!);
+    }
     if (parts.some((p) => p > 0 && !touching.has(p))) out.add(id);
   }
   return out;
@@ -253,6 +443,10 @@ test('synthetic cells (96 x 96, seed 1): every simple object round-trips through
     const back = polygonsToLabels([outlines.get(id)!], 96, 96);
     let n = 0;
     for (const v of back.data) n += v;
-    assert.equal(n, Math.max(...areas), `object ${id}: outline covers ${n} px, largest piece has ${Math.max(...areas)}`);
+    assert.equal(
+      n,
+      Math.max(...areas),
+      `object ${id}: outline covers ${n} px, largest piece has ${Math.max(...areas)}`,
+    );
   }
 });

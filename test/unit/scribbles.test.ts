@@ -1,12 +1,20 @@
-import test from 'node:test';
 import assert from 'node:assert/strict';
+import test from 'node:test';
 import {
-  SCRIBBLE_BACKGROUND, SCRIBBLE_FOREGROUND, connectedComponents, countScribbles, innerOutline, instancesToScribbles, outlinesToScribbles,
-  synthesizeScribbles, type LabelImage,
+  connectedComponents,
+  countScribbles,
+  innerOutline,
+  instancesToScribbles,
+  type LabelImage,
+  outlinesToScribbles,
+  SCRIBBLE_BACKGROUND,
+  SCRIBBLE_FOREGROUND,
+  synthesizeScribbles,
 } from '@impartial/shared';
 import { fillRect, show } from '../helpers/grid.js';
 
-const W = 48, H = 40;
+const W = 48,
+  H = 40;
 
 /** Five separate cells in the left part of a 48 x 40 image; the right 18 columns stay empty (room for background strokes). */
 function fiveCells(): LabelImage & { data: Int32Array } {
@@ -27,11 +35,13 @@ function cellMask(labels: LabelImage, id: number): Uint8Array {
 
 /** Brute-force Euclidean distance from pixel i to the nearest labelled pixel. */
 function distanceToCells(labels: LabelImage, i: number): number {
-  const x = i % labels.width, y = (i - x) / labels.width;
+  const x = i % labels.width,
+    y = (i - x) / labels.width;
   let best = Infinity;
   for (let j = 0; j < labels.data.length; j++) {
     if (!labels.data[j]) continue;
-    const xx = j % labels.width, yy = (j - xx) / labels.width;
+    const xx = j % labels.width,
+      yy = (j - xx) / labels.width;
     best = Math.min(best, (x - xx) ** 2 + (y - yy) ** 2);
   }
   return Math.sqrt(best);
@@ -53,14 +63,25 @@ test('synthesizeScribbles is deterministic for a seed and depends on it', () => 
 
 test('synthesizeScribbles chooses round(fraction * n) distinct cells, at least one', () => {
   const labels = fiveCells();
-  const cases: Array<[number, number]> = [[0.2, 1], [0.4, 2], [0.5, 3], [0.6, 3], [1, 5], [0.01, 1], [0, 1]];
+  const cases: Array<[number, number]> = [
+    [0.2, 1],
+    [0.4, 2],
+    [0.5, 3],
+    [0.6, 3],
+    [1, 5],
+    [0.01, 1],
+    [0, 1],
+  ];
   for (const [fraction, want] of cases) {
     const { chosenCells } = synthesizeScribbles(labels, { fraction, seed: 3 });
     assert.equal(chosenCells.length, want, `fraction ${fraction}`);
     assert.equal(new Set(chosenCells).size, want, `fraction ${fraction}: duplicates in ${chosenCells}`);
     for (const id of chosenCells) assert.ok(id >= 1 && id <= 5, `unknown cell ${id}`);
   }
-  const empty = synthesizeScribbles({ width: 10, height: 10, data: new Int32Array(100) }, { fraction: 0.5, seed: 1, backgroundStrokes: false });
+  const empty = synthesizeScribbles(
+    { width: 10, height: 10, data: new Int32Array(100) },
+    { fraction: 0.5, seed: 1, backgroundStrokes: false },
+  );
   assert.deepEqual(empty.chosenCells, []);
   assert.deepEqual(countScribbles(empty.scribbles), { foreground: 0, background: 0 });
 });
@@ -73,10 +94,14 @@ test('synthesizeScribbles: foreground only inside chosen cells; background on th
     assert.equal(scribbles.height, H);
     const chosen = new Set(chosenCells);
     const outline = new Uint8Array(W * H);
-    for (const id of chosenCells) innerOutline(cellMask(labels, id), W, H).forEach((v, i) => { if (v) outline[i] = 1; });
+    for (const id of chosenCells)
+      innerOutline(cellMask(labels, id), W, H).forEach((v, i) => {
+        if (v) outline[i] = 1;
+      });
     let strokes = 0;
     for (let i = 0; i < W * H; i++) {
-      const s = scribbles.data[i]!, id = labels.data[i]!;
+      const s = scribbles.data[i]!,
+        id = labels.data[i]!;
       assert.ok(s === 0 || s === SCRIBBLE_FOREGROUND || s === SCRIBBLE_BACKGROUND, `value ${s}`);
       if (s === SCRIBBLE_FOREGROUND) {
         assert.ok(chosen.has(id), `seed ${seed}: foreground at pixel ${i} in cell ${id}, chosen ${chosenCells}`);
@@ -84,7 +109,10 @@ test('synthesizeScribbles: foreground only inside chosen cells; background on th
       } else if (s === SCRIBBLE_BACKGROUND) {
         if (outline[i]) continue;
         assert.equal(id, 0, `seed ${seed}: background at pixel ${i} inside cell ${id} but not on a chosen outline`);
-        assert.ok(distanceToCells(labels, i) >= 3, `seed ${seed}: background stroke pixel ${i} is ${distanceToCells(labels, i)} px from a cell`);
+        assert.ok(
+          distanceToCells(labels, i) >= 3,
+          `seed ${seed}: background stroke pixel ${i} is ${distanceToCells(labels, i)} px from a cell`,
+        );
         strokes++;
       }
       // the whole inner outline of every chosen cell is background (background wins over foreground)
@@ -93,55 +121,93 @@ test('synthesizeScribbles: foreground only inside chosen cells; background on th
     assert.ok(strokes > 0, `seed ${seed}: no background strokes away from cells`);
     // every chosen cell got some foreground; unchosen cells got nothing
     for (let id = 1; id <= 5; id++) {
-      let fg = 0, any = 0;
-      for (let i = 0; i < W * H; i++) if (labels.data[i] === id) { if (scribbles.data[i] === SCRIBBLE_FOREGROUND) fg++; if (scribbles.data[i]) any++; }
+      let fg = 0,
+        any = 0;
+      for (let i = 0; i < W * H; i++)
+        if (labels.data[i] === id) {
+          if (scribbles.data[i] === SCRIBBLE_FOREGROUND) fg++;
+          if (scribbles.data[i]) any++;
+        }
       if (chosen.has(id)) assert.ok(fg > 0, `chosen cell ${id} has no foreground`);
       else assert.equal(any, 0, `unchosen cell ${id} has scribbles`);
     }
   }
 });
 
-test('synthesizeScribbles without background strokes: background is exactly the chosen cells\' inner outlines', () => {
+test("synthesizeScribbles without background strokes: background is exactly the chosen cells' inner outlines", () => {
   const labels = fiveCells();
   const { scribbles, chosenCells } = synthesizeScribbles(labels, { fraction: 0.6, seed: 11, backgroundStrokes: false });
   const outline = new Uint8Array(W * H);
-  for (const id of chosenCells) innerOutline(cellMask(labels, id), W, H).forEach((v, i) => { if (v) outline[i] = 1; });
-  for (let i = 0; i < W * H; i++) assert.equal(scribbles.data[i] === SCRIBBLE_BACKGROUND ? 1 : 0, outline[i], `pixel ${i}`);
+  for (const id of chosenCells)
+    innerOutline(cellMask(labels, id), W, H).forEach((v, i) => {
+      if (v) outline[i] = 1;
+    });
+  for (let i = 0; i < W * H; i++)
+    assert.equal(scribbles.data[i] === SCRIBBLE_BACKGROUND ? 1 : 0, outline[i], `pixel ${i}`);
 });
 
 test('foreground of a 10 x 10 cell: the ring 2 px inside (6 x 6 outline) plus a skeleton, at least 2 px from the edge', () => {
   const labels = { width: 16, height: 16, data: new Int32Array(256) };
   fillRect(labels.data, 16, 3, 3, 13, 13, 1); // x, y in 3..12
   const s = instancesToScribbles(labels);
-  for (let y = 0; y < 16; y++) for (let x = 0; x < 16; x++) {
-    const v = s.data[y * 16 + x]!;
-    const inCell = x >= 3 && x <= 12 && y >= 3 && y <= 12;
-    const onOutline = inCell && (x === 3 || x === 12 || y === 3 || y === 12);
-    const onRing = x >= 5 && x <= 10 && y >= 5 && y <= 10 && (x === 5 || x === 10 || y === 5 || y === 10);
-    const deep = x >= 6 && x <= 9 && y >= 6 && y <= 9;
-    if (onOutline) assert.equal(v, SCRIBBLE_BACKGROUND, `(${x},${y})`);
-    else if (onRing) assert.equal(v, SCRIBBLE_FOREGROUND, `(${x},${y})`);
-    else if (!deep) assert.equal(v, 0, `(${x},${y}) should be unannotated\n${show(s.data, 16)}`);
-    else assert.notEqual(v, SCRIBBLE_BACKGROUND, `(${x},${y})`);
-  }
+  for (let y = 0; y < 16; y++)
+    for (let x = 0; x < 16; x++) {
+      const v = s.data[y * 16 + x]!;
+      const inCell = x >= 3 && x <= 12 && y >= 3 && y <= 12;
+      const onOutline = inCell && (x === 3 || x === 12 || y === 3 || y === 12);
+      const onRing = x >= 5 && x <= 10 && y >= 5 && y <= 10 && (x === 5 || x === 10 || y === 5 || y === 10);
+      const deep = x >= 6 && x <= 9 && y >= 6 && y <= 9;
+      if (onOutline) assert.equal(v, SCRIBBLE_BACKGROUND, `(${x},${y})`);
+      else if (onRing) assert.equal(v, SCRIBBLE_FOREGROUND, `(${x},${y})`);
+      else if (!deep) assert.equal(v, 0, `(${x},${y}) should be unannotated\n${show(s.data, 16)}`);
+      else assert.notEqual(v, SCRIBBLE_BACKGROUND, `(${x},${y})`);
+    }
 });
 
 test('outlinesToScribbles of a square polygon: background on its 1 px outline, foreground strictly inside', () => {
-  const s = outlinesToScribbles([[[5, 5], [15, 5], [15, 15], [5, 15]]], 20, 20); // pixels 5..14
+  const s = outlinesToScribbles(
+    [
+      [
+        [5, 5],
+        [15, 5],
+        [15, 15],
+        [5, 15],
+      ],
+    ],
+    20,
+    20,
+  ); // pixels 5..14
   const counts = countScribbles(s);
   assert.equal(counts.background, 36);
-  for (let y = 0; y < 20; y++) for (let x = 0; x < 20; x++) {
-    const v = s.data[y * 20 + x]!;
-    const inside = x >= 5 && x <= 14 && y >= 5 && y <= 14;
-    const outline = inside && (x === 5 || x === 14 || y === 5 || y === 14);
-    const ring = x >= 7 && x <= 12 && y >= 7 && y <= 12 && (x === 7 || x === 12 || y === 7 || y === 12);
-    if (outline) assert.equal(v, SCRIBBLE_BACKGROUND, `(${x},${y})`);
-    else if (ring) assert.equal(v, SCRIBBLE_FOREGROUND, `(${x},${y})`);
-    else if (v === SCRIBBLE_FOREGROUND) assert.ok(x >= 8 && x <= 11 && y >= 8 && y <= 11, `foreground at (${x},${y})`);
-    else assert.equal(v, 0, `(${x},${y})\n${show(s.data, 20)}`);
-  }
+  for (let y = 0; y < 20; y++)
+    for (let x = 0; x < 20; x++) {
+      const v = s.data[y * 20 + x]!;
+      const inside = x >= 5 && x <= 14 && y >= 5 && y <= 14;
+      const outline = inside && (x === 5 || x === 14 || y === 5 || y === 14);
+      const ring = x >= 7 && x <= 12 && y >= 7 && y <= 12 && (x === 7 || x === 12 || y === 7 || y === 12);
+      if (outline) assert.equal(v, SCRIBBLE_BACKGROUND, `(${x},${y})`);
+      else if (ring) assert.equal(v, SCRIBBLE_FOREGROUND, `(${x},${y})`);
+      else if (v === SCRIBBLE_FOREGROUND)
+        assert.ok(x >= 8 && x <= 11 && y >= 8 && y <= 11, `foreground at (${x},${y})`);
+      else assert.equal(v, 0, `(${x},${y})\n${show(s.data, 20)}`);
+    }
   // polygons outside the image give nothing
-  assert.deepEqual(countScribbles(outlinesToScribbles([[[30, 30], [40, 30], [40, 40]]], 20, 20)), { foreground: 0, background: 0 });
+  assert.deepEqual(
+    countScribbles(
+      outlinesToScribbles(
+        [
+          [
+            [30, 30],
+            [40, 30],
+            [40, 40],
+          ],
+        ],
+        20,
+        20,
+      ),
+    ),
+    { foreground: 0, background: 0 },
+  );
 });
 
 test('instancesToScribbles equals synthesizeScribbles of every cell without background strokes', () => {
@@ -157,7 +223,8 @@ test('instancesToScribbles equals synthesizeScribbles of every cell without back
 });
 
 test('two touching cells: the shared boundary pixels are background, and their foregrounds do not touch', () => {
-  const w = 22, h = 14;
+  const w = 22,
+    h = 14;
   const labels = { width: w, height: h, data: new Int32Array(w * h) };
   fillRect(labels.data, w, 2, 2, 10, 12, 1); // x 2..9
   fillRect(labels.data, w, 10, 2, 18, 12, 2); // x 10..17
@@ -171,11 +238,30 @@ test('two touching cells: the shared boundary pixels are background, and their f
   assert.ok(count >= 2, `foreground has ${count} piece(s)\n${show(s.data, w)}`);
   for (let k = 1; k <= count; k++) {
     const cells = new Set<number>();
-    parts.forEach((p, i) => { if (p === k) cells.add(labels.data[i]!); });
+    parts.forEach((p, i) => {
+      if (p === k) cells.add(labels.data[i]!);
+    });
     assert.equal(cells.size, 1, `a foreground piece spans cells ${[...cells]}`);
     assert.ok(!cells.has(0), 'foreground outside the cells');
   }
   // the same holds through outlinesToScribbles with the two cells as polygons
-  const viaPolygons = outlinesToScribbles([[[2, 2], [10, 2], [10, 12], [2, 12]], [[10, 2], [18, 2], [18, 12], [10, 12]]], w, h);
+  const viaPolygons = outlinesToScribbles(
+    [
+      [
+        [2, 2],
+        [10, 2],
+        [10, 12],
+        [2, 12],
+      ],
+      [
+        [10, 2],
+        [18, 2],
+        [18, 12],
+        [10, 12],
+      ],
+    ],
+    w,
+    h,
+  );
   assert.deepEqual(viaPolygons.data, s.data);
 });

@@ -26,20 +26,38 @@ test('2 to 8 channels, any size, named channels; other counts are refused', () =
 
 test('ground truth: cells of two sizes, many touching, each one connected piece', () => {
   const { labels, image } = syntheticCells({ width: 256, height: 256, channels: 3, seed: 3 });
-  const areas = [...labelAreas(labels.data)].slice(1).filter((a) => a > 0).sort((x, y) => x - y);
+  const areas = [...labelAreas(labels.data)]
+    .slice(1)
+    .filter((a) => a > 0)
+    .sort((x, y) => x - y);
   assert.ok(areas.length > 100, `${areas.length} cells`);
-  assert.ok(areas[Math.floor(areas.length * 0.9)]! > 2.5 * areas[Math.floor(areas.length * 0.1)]!, 'small immune and large epithelial cells');
+  assert.ok(
+    areas[Math.floor(areas.length * 0.9)]! > 2.5 * areas[Math.floor(areas.length * 0.1)]!,
+    'small immune and large epithelial cells',
+  );
   let touching = 0;
   const w = labels.width;
   for (let i = 0; i < labels.data.length - 1; i++) {
-    const k = labels.data[i]!, r = labels.data[i + 1]!;
+    const k = labels.data[i]!,
+      r = labels.data[i + 1]!;
     if (k && r && k !== r && (i + 1) % w !== 0) touching++;
   }
   assert.ok(touching > 200, `${touching} pixel pairs where two cells touch`);
   // the nuclear channel is brighter inside cells than outside
   const n = w * labels.height;
-  let inside = 0, outside = 0, ni = 0, no = 0;
-  for (let i = 0; i < n; i++) { if (labels.data[i]) { inside += image.data[i]!; ni++; } else { outside += image.data[i]!; no++; } }
+  let inside = 0,
+    outside = 0,
+    ni = 0,
+    no = 0;
+  for (let i = 0; i < n; i++) {
+    if (labels.data[i]) {
+      inside += image.data[i]!;
+      ni++;
+    } else {
+      outside += image.data[i]!;
+      no++;
+    }
+  }
   assert.ok(inside / ni > 2 * (outside / no));
   // every cell is one 4-connected piece (crumbs cut off by neighbours are cleared)
   const ids = [...new Set(labels.data)].filter((v) => v > 0);

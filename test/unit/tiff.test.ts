@@ -1,14 +1,24 @@
-import test from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { TiffFormatError, imagejChannelLayout, omeChannelLayout, readLabelTiff, readTiff } from '@impartial/shared';
+import test from 'node:test';
+import {
+  imagejChannelLayout,
+  omeChannelLayout,
+  readLabelTiff,
+  readTiff,
+  TiffFormatError,
+  type TiffPixels,
+  toArrayBuffer,
+  writeTiff,
+} from '@impartial/shared';
 import { readImageFile } from '@impartial/shared/node';
 import { dataFile, skipUnlessExists } from '../helpers/paths.js';
-import { toArrayBuffer, writeTiff, type TiffPixels } from '@impartial/shared';
 
-const W = 5, H = 4, N = W * H;
+const W = 5,
+  H = 4,
+  N = W * H;
 
 function plane<T extends TiffPixels>(ctor: new (n: number) => T, f: (i: number) => number): T {
   const out = new ctor(N);
@@ -23,7 +33,15 @@ function channel(img: { data: Float32Array; width: number; height: number }, c: 
 
 test('ImageJ hyperstack, big-endian float32, 3 channels: exact values in page order', async () => {
   const pages = [0, 1, 2].map((c) => plane(Float32Array, (i) => (c + 1) * 0.1 + i * 1.337e-3 - (c === 1 ? 5.5 : 0)));
-  const bytes = writeTiff(pages.map((data, c) => ({ width: W, height: H, data, ...(c === 0 ? { description: 'ImageJ=1.53t\nimages=3\nchannels=3\nhyperstack=true\n' } : {}) })), false);
+  const bytes = writeTiff(
+    pages.map((data, c) => ({
+      width: W,
+      height: H,
+      data,
+      ...(c === 0 ? { description: 'ImageJ=1.53t\nimages=3\nchannels=3\nhyperstack=true\n' } : {}),
+    })),
+    false,
+  );
   assert.equal(String.fromCharCode(bytes[0]!, bytes[1]!), 'MM');
   const warnings: string[] = [];
   const img = await readTiff(toArrayBuffer(bytes), 'hs.tif', (m) => warnings.push(m));
@@ -36,7 +54,15 @@ test('ImageJ hyperstack, big-endian float32, 3 channels: exact values in page or
 
 test('ImageJ hyperstack with 2 slices: the channels of the first slice, with a warning', async () => {
   const pages = Array.from({ length: 6 }, (_, k) => plane(Float32Array, (i) => 100 * k + i));
-  const bytes = writeTiff(pages.map((data, k) => ({ width: W, height: H, data, ...(k === 0 ? { description: 'ImageJ=1.53t\nimages=6\nchannels=3\nslices=2\nhyperstack=true\n' } : {}) })), false);
+  const bytes = writeTiff(
+    pages.map((data, k) => ({
+      width: W,
+      height: H,
+      data,
+      ...(k === 0 ? { description: 'ImageJ=1.53t\nimages=6\nchannels=3\nslices=2\nhyperstack=true\n' } : {}),
+    })),
+    false,
+  );
   const warnings: string[] = [];
   const img = await readTiff(toArrayBuffer(bytes), 'z.tif', (m) => warnings.push(m));
   assert.equal(img.channels, 3);
@@ -53,7 +79,10 @@ const OME_XML = `<?xml version="1.0" encoding="UTF-8"?>
 
 test('OME-TIFF, little-endian uint16, XYZCT with SizeZ=2: channel 1 is page 2; channel names read back', async () => {
   const pages = Array.from({ length: 4 }, (_, k) => plane(Uint16Array, (i) => 1000 * k + 3 * i + 1));
-  const bytes = writeTiff(pages.map((data, k) => ({ width: W, height: H, data, ...(k === 0 ? { description: OME_XML } : {}) })), true);
+  const bytes = writeTiff(
+    pages.map((data, k) => ({ width: W, height: H, data, ...(k === 0 ? { description: OME_XML } : {}) })),
+    true,
+  );
   assert.equal(String.fromCharCode(bytes[0]!, bytes[1]!), 'II');
   const img = await readTiff(toArrayBuffer(bytes), 'ome.tif');
   assert.deepEqual([img.width, img.height, img.channels], [W, H, 2]);
@@ -80,7 +109,10 @@ test('omeChannelLayout / imagejChannelLayout: page of (c, z=0, t=0) for each dim
 
 test('plain 2-page uint8 TIFF: one channel per page', async () => {
   const pages = [plane(Uint8Array, (i) => i * 7), plane(Uint8Array, (i) => 255 - i)];
-  const img = await readTiff(toArrayBuffer(writeTiff(pages.map((data) => ({ width: W, height: H, data })))), 'plain.tif');
+  const img = await readTiff(
+    toArrayBuffer(writeTiff(pages.map((data) => ({ width: W, height: H, data })))),
+    'plain.tif',
+  );
   assert.deepEqual([img.width, img.height, img.channels], [W, H, 2]);
   assert.deepEqual(channel(img, 0), Array.from(pages[0]!));
   assert.deepEqual(channel(img, 1), Array.from(pages[1]!));
@@ -106,38 +138,71 @@ test('readLabelTiff: integer pages become labels; fractions and several channels
   const labels = plane(Uint16Array, (i) => (i % 3 === 0 ? 0 : 300 + (i % 4)));
   const got = await readLabelTiff(toArrayBuffer(writeTiff([{ width: W, height: H, data: labels }], false)), 'l.tif');
   assert.deepEqual(Array.from(got.data), Array.from(labels));
-  await assert.rejects(readLabelTiff(toArrayBuffer(writeTiff([{ width: W, height: H, data: plane(Float32Array, (i) => i / 2) }])), 'f.tif'),
-    (e: unknown) => e instanceof TiffFormatError && /f\.tif: label images hold non-negative integers; found 0\.5/.test(e.message));
-  await assert.rejects(readLabelTiff(toArrayBuffer(writeTiff([0, 1].map(() => ({ width: W, height: H, data: plane(Uint8Array, () => 1) })))), 'two.tif'),
-    (e: unknown) => e instanceof TiffFormatError && /two\.tif: a label image must have 1 channel, it has 2/.test(e.message));
+  await assert.rejects(
+    readLabelTiff(
+      toArrayBuffer(writeTiff([{ width: W, height: H, data: plane(Float32Array, (i) => i / 2) }])),
+      'f.tif',
+    ),
+    (e: unknown) =>
+      e instanceof TiffFormatError && /f\.tif: label images hold non-negative integers; found 0\.5/.test(e.message),
+  );
+  await assert.rejects(
+    readLabelTiff(
+      toArrayBuffer(writeTiff([0, 1].map(() => ({ width: W, height: H, data: plane(Uint8Array, () => 1) })))),
+      'two.tif',
+    ),
+    (e: unknown) =>
+      e instanceof TiffFormatError && /two\.tif: a label image must have 1 channel, it has 2/.test(e.message),
+  );
 });
 
 test('corrupt TIFFs give a TiffFormatError naming the file', async () => {
   const random = new Uint8Array(512).map((_, i) => (i * 131 + 7) & 255);
-  await assert.rejects(readTiff(toArrayBuffer(random), 'random.tif'), (e: unknown) => e instanceof TiffFormatError && /^random\.tif: /.test(e.message));
-  const good = writeTiff([0, 1].map((k) => ({ width: 16, height: 16, data: new Float32Array(256).fill(k + 1) })), true);
+  await assert.rejects(
+    readTiff(toArrayBuffer(random), 'random.tif'),
+    (e: unknown) => e instanceof TiffFormatError && /^random\.tif: /.test(e.message),
+  );
+  const good = writeTiff(
+    [0, 1].map((k) => ({ width: 16, height: 16, data: new Float32Array(256).fill(k + 1) })),
+    true,
+  );
   for (const cut of [4, 40, good.length - 600, good.length - 100]) {
-    await assert.rejects(readTiff(toArrayBuffer(good.subarray(0, cut)), 'cut.tif'),
-      (e: unknown) => e instanceof TiffFormatError && /^cut\.tif: /.test(e.message), `truncated to ${cut} of ${good.length} bytes`);
+    await assert.rejects(
+      readTiff(toArrayBuffer(good.subarray(0, cut)), 'cut.tif'),
+      (e: unknown) => e instanceof TiffFormatError && /^cut\.tif: /.test(e.message),
+      `truncated to ${cut} of ${good.length} bytes`,
+    );
   }
   // OME metadata naming more pages than the file has
   const lying = writeTiff([{ width: W, height: H, data: plane(Uint16Array, (i) => i), description: OME_XML }]);
-  await assert.rejects(readTiff(toArrayBuffer(lying), 'lying.ome.tif'), /lying\.ome\.tif: metadata names 2 channels but the file has 1 pages/);
+  await assert.rejects(
+    readTiff(toArrayBuffer(lying), 'lying.ome.tif'),
+    /lying\.ome\.tif: metadata names 2 channels but the file has 1 pages/,
+  );
 });
 
 test('readImageFile names the file when it is corrupt, missing or of an unknown type', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'impartial-tiff-'));
   try {
     const bad = path.join(dir, 'broken.tif');
-    writeFileSync(bad, new Uint8Array(300).map((_, i) => (i * 29 + 3) & 255));
-    await assert.rejects(readImageFile(bad), (e: unknown) => e instanceof Error && e.message.includes(bad) && /not a readable TIFF/.test(e.message));
+    writeFileSync(
+      bad,
+      new Uint8Array(300).map((_, i) => (i * 29 + 3) & 255),
+    );
+    await assert.rejects(
+      readImageFile(bad),
+      (e: unknown) => e instanceof Error && e.message.includes(bad) && /not a readable TIFF/.test(e.message),
+    );
     const png = path.join(dir, 'x.png');
     writeFileSync(png, 'x');
     await assert.rejects(readImageFile(png), /x\.png: unsupported image type/);
     await assert.rejects(readImageFile(path.join(dir, 'missing.tif')), /missing\.tif: no such file/);
     const ok = path.join(dir, 'ok.tif');
     writeFileSync(ok, writeTiff([{ width: W, height: H, data: plane(Uint8Array, (i) => i) }]));
-    assert.deepEqual(channel(await readImageFile(ok), 0), Array.from({ length: N }, (_, i) => i));
+    assert.deepEqual(
+      channel(await readImageFile(ok), 0),
+      Array.from({ length: N }, (_, i) => i),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -145,18 +210,24 @@ test('readImageFile names the file when it is corrupt, missing or of an unknown 
 
 const vectra = dataFile('vectra-2ch', 'image0.tif');
 
-test('the Vectra image0.tif: 400 x 400, 2 float channels with real, different content', { skip: skipUnlessExists(vectra) }, async () => {
+test('the Vectra image0.tif: 400 x 400, 2 float channels with real, different content', {
+  skip: skipUnlessExists(vectra),
+}, async () => {
   const img = await readImageFile(vectra);
   assert.deepEqual([img.width, img.height, img.channels], [400, 400, 2]);
   assert.ok(img.data instanceof Float32Array);
   assert.equal(img.data.length, 2 * 400 * 400);
   const n = 400 * 400;
   const stats = [0, 1].map((c) => {
-    let min = Infinity, max = -Infinity, sum = 0;
+    let min = Infinity,
+      max = -Infinity,
+      sum = 0;
     for (let i = c * n; i < (c + 1) * n; i++) {
       const v = img.data[i]!;
       assert.ok(Number.isFinite(v), `non-finite value at ${i}`);
-      min = Math.min(min, v); max = Math.max(max, v); sum += v;
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+      sum += v;
     }
     return { min, max, mean: sum / n };
   });

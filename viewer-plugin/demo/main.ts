@@ -1,6 +1,6 @@
 import '../src/impartial-viewer.js';
-import type { ImpartialViewer } from '../src/impartial-viewer.js';
 import type { ImportRecord } from '@impartial/shared/protocol';
+import type { ImpartialViewer } from '../src/impartial-viewer.js';
 
 /*
  * The demo page the bridge serves at /t/TOKEN/viewer/: the bridge's images on the left, the
@@ -22,7 +22,9 @@ async function listImages(): Promise<string> {
   list.textContent = '';
   let first = '';
   for (const p of projects) {
-    const detail = await (await fetch(`/api/projects/${p.id}`, { headers })).json() as { images: Array<{ id: string; name: string; width: number; height: number }> };
+    const detail = (await (await fetch(`/api/projects/${p.id}`, { headers })).json()) as {
+      images: Array<{ id: string; name: string; width: number; height: number }>;
+    };
     const h = document.createElement('h4');
     h.textContent = p.name;
     list.append(h);
@@ -37,9 +39,10 @@ async function listImages(): Promise<string> {
     for (const i of imports.filter((i) => i.project === p.id && i.status !== 'done')) {
       const line = document.createElement('div');
       line.className = 'importing';
-      line.textContent = i.status === 'running'
-        ? `${i.name} (${i.width}x${i.height}x${i.channels}): importing ${Math.floor((100 * i.rowsDone) / i.rows)}%`
-        : `${i.name}: import failed (${i.error})`;
+      line.textContent =
+        i.status === 'running'
+          ? `${i.name} (${i.width}x${i.height}x${i.channels}): importing ${Math.floor((100 * i.rowsDone) / i.rows)}%`
+          : `${i.name}: import failed (${i.error})`;
       list.append(line);
     }
   }
@@ -52,7 +55,10 @@ async function main(): Promise<void> {
   const first = await listImages();
   const list = document.getElementById('images')!;
   const image = params.get('image') ?? first;
-  if (!image) { list.append('No images yet: import one with POST /api/projects/P/images or impartial serve --demo.'); return; }
+  if (!image) {
+    list.append('No images yet: import one with POST /api/projects/P/images or impartial serve --demo.');
+    return;
+  }
   viewer.name = params.get('name') ?? `web-${Math.random().toString(36).slice(2, 6)}`;
   viewer.token = decodeURIComponent(token);
   viewer.bridge = location.origin;

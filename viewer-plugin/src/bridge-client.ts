@@ -1,6 +1,12 @@
 import {
-  activeDrawings, PROTOCOL_VERSION, ServerMessageSchema, type Drawing, type InferRequest, type LogEntry,
-  type TrainRequest, type ViewState,
+  activeDrawings,
+  type Drawing,
+  type InferRequest,
+  type LogEntry,
+  PROTOCOL_VERSION,
+  ServerMessageSchema,
+  type TrainRequest,
+  type ViewState,
 } from '@impartial/shared/protocol';
 
 /**
@@ -17,10 +23,21 @@ export class BridgeClient extends EventTarget {
   private closed = false;
   private retry = 250;
 
-  constructor(readonly bridge: string, readonly token: string | null, readonly image: string, readonly name: string) { super(); }
+  constructor(
+    readonly bridge: string,
+    readonly token: string | null,
+    readonly image: string,
+    readonly name: string,
+  ) {
+    super();
+  }
 
-  get seq(): number { return this.log.at(-1)?.seq ?? 0; }
-  get drawings() { return activeDrawings(this.log); }
+  get seq(): number {
+    return this.log.at(-1)?.seq ?? 0;
+  }
+  get drawings() {
+    return activeDrawings(this.log);
+  }
 
   connect(): void {
     const u = new URL('/ws', this.bridge);
@@ -30,16 +47,28 @@ export class BridgeClient extends EventTarget {
     this.ws = ws;
     ws.onopen = () => {
       this.retry = 250;
-      ws.send(JSON.stringify({ type: 'hello', protocol: PROTOCOL_VERSION, client: 'viewer', image: this.image, name: this.name, since: this.seq }));
+      ws.send(
+        JSON.stringify({
+          type: 'hello',
+          protocol: PROTOCOL_VERSION,
+          client: 'viewer',
+          image: this.image,
+          name: this.name,
+          since: this.seq,
+        }),
+      );
     };
     ws.onmessage = (ev) => this.receive(String(ev.data));
     ws.onclose = () => {
       this.dispatchEvent(new CustomEvent('connection', { detail: { connected: false } }));
-      if (!this.closed) setTimeout(() => this.connect(), this.retry = Math.min(this.retry * 2, 8000));
+      if (!this.closed) setTimeout(() => this.connect(), (this.retry = Math.min(this.retry * 2, 8000)));
     };
   }
 
-  close(): void { this.closed = true; this.ws?.close(); }
+  close(): void {
+    this.closed = true;
+    this.ws?.close();
+  }
 
   private receive(text: string): void {
     const parsed = ServerMessageSchema.safeParse(JSON.parse(text));
@@ -82,15 +111,29 @@ export class BridgeClient extends EventTarget {
   async setCurrentModel(model: string): Promise<void> {
     if (!this.project) throw new Error('not connected yet');
     const r = await fetch(new URL(`/api/projects/${this.project}/current`, this.bridge), {
-      method: 'PUT', headers: { 'Content-Type': 'application/json', ...(this.token ? { Authorization: `Bearer ${this.token}` } : {}) }, body: JSON.stringify({ model }),
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json', ...(this.token ? { Authorization: `Bearer ${this.token}` } : {}) },
+      body: JSON.stringify({ model }),
     });
     if (!r.ok) throw new Error(`cannot make ${model} current: ${r.status} ${await r.text()}`);
   }
 
-  undo(): void { this.send({ type: 'undo' }); }
-  redo(): void { this.send({ type: 'redo' }); }
-  view(view: ViewState): void { this.send({ type: 'view', view }); }
-  train(options: TrainRequest = {}): void { this.send({ type: 'train-start', options }); }
-  stopTraining(): void { this.send({ type: 'train-stop' }); }
-  infer(request: Omit<InferRequest, 'image'> = {}): void { this.send({ type: 'infer', request }); }
+  undo(): void {
+    this.send({ type: 'undo' });
+  }
+  redo(): void {
+    this.send({ type: 'redo' });
+  }
+  view(view: ViewState): void {
+    this.send({ type: 'view', view });
+  }
+  train(options: TrainRequest = {}): void {
+    this.send({ type: 'train-start', options });
+  }
+  stopTraining(): void {
+    this.send({ type: 'train-stop' });
+  }
+  infer(request: Omit<InferRequest, 'image'> = {}): void {
+    this.send({ type: 'infer', request });
+  }
 }

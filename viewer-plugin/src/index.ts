@@ -1,2 +1,2 @@
-export { ImpartialViewer } from './impartial-viewer.js';
 export { BridgeClient } from './bridge-client.js';
+export { ImpartialViewer } from './impartial-viewer.js';

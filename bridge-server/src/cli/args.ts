@@ -17,15 +17,22 @@ export function parseArgs(argv: readonly string[], spec: Record<string, FlagSpec
   for (const [name, s] of Object.entries(spec)) if (s.default !== undefined) out[name] = s.default;
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i]!;
-    if (!word.startsWith('--')) { out._.push(word); continue; }
+    if (!word.startsWith('--')) {
+      out._.push(word);
+      continue;
+    }
     const [rawName, inline] = word.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
     const negated = rawName.startsWith('no-') && spec[rawName.slice(3)]?.kind === 'boolean';
     const name = negated ? rawName.slice(3) : rawName;
     const s = spec[name];
     if (!s) throw new UsageError(`unknown option --${rawName}`);
     if (s.kind === 'boolean') {
-      if (inline === undefined) { out[name] = !negated; continue; }
-      if (negated || !['true', 'false', '1', '0'].includes(inline)) throw new UsageError(`--${rawName} is a switch; give it alone (or =true / =false), not "${inline}"`);
+      if (inline === undefined) {
+        out[name] = !negated;
+        continue;
+      }
+      if (negated || !['true', 'false', '1', '0'].includes(inline))
+        throw new UsageError(`--${rawName} is a switch; give it alone (or =true / =false), not "${inline}"`);
       out[name] = inline === 'true' || inline === '1';
       continue;
     }
@@ -37,7 +44,8 @@ export function parseArgs(argv: readonly string[], spec: Record<string, FlagSpec
       continue;
     }
     const value = inline ?? argv[++i];
-    if (value === undefined || (inline === undefined && value.startsWith('--'))) throw new UsageError(`--${name} needs a value`);
+    if (value === undefined || (inline === undefined && value.startsWith('--')))
+      throw new UsageError(`--${name} needs a value`);
     if (s.kind === 'number') {
       const n = value.trim() === '' ? NaN : Number(value);
       if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${value}"`);
@@ -54,7 +62,12 @@ export function separationOption(value: string): { separation: 'components' | 's
 }
 
 /** "seeded watershed, threshold 0.4, seeds above 0.65 (>= 18 px)" */
-export function describeInstances(o: { separation: string; threshold: number; seedThreshold: number; seedMinSize: number }): string {
+export function describeInstances(o: {
+  separation: string;
+  threshold: number;
+  seedThreshold: number;
+  seedMinSize: number;
+}): string {
   return o.separation === 'seeded'
     ? `seeded watershed, threshold ${o.threshold}, seeds above ${o.seedThreshold} (>= ${o.seedMinSize} px)`
     : `connected components, threshold ${o.threshold}`;

@@ -1,10 +1,17 @@
 /** A loss curve as a small self-contained SVG: every step faint, a moving average on top. */
 export function lossCurveSvg(losses: readonly number[], title: string): string {
-  const W = 640, H = 320, left = 56, right = 16, top = 32, bottom = 40;
+  const W = 640,
+    H = 320,
+    left = 56,
+    right = 16,
+    top = 32,
+    bottom = 40;
   const n = losses.length;
-  if (n === 0) return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><text x="20" y="40">no training steps</text></svg>\n`;
+  if (n === 0)
+    return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><text x="20" y="40">no training steps</text></svg>\n`;
   const sorted = [...losses].sort((a, b) => a - b);
-  const lo = Math.min(0, sorted[0]!), hi = sorted[Math.floor(0.98 * (n - 1))]! * 1.05 || 1; // clip the first spikes
+  const lo = Math.min(0, sorted[0]!),
+    hi = sorted[Math.floor(0.98 * (n - 1))]! * 1.05 || 1; // clip the first spikes
   const x = (i: number) => left + ((W - left - right) * i) / Math.max(1, n - 1);
   const y = (v: number) => top + (H - top - bottom) * (1 - (Math.min(v, hi) - lo) / (hi - lo));
   const window = Math.max(1, Math.round(n / 25));
@@ -12,7 +19,8 @@ export function lossCurveSvg(losses: readonly number[], title: string): string {
     const from = Math.max(0, i - window + 1);
     return losses.slice(from, i + 1).reduce((s, v) => s + v, 0) / (i + 1 - from);
   });
-  const path = (vs: readonly number[]) => vs.map((v, i) => `${i ? 'L' : 'M'}${x(i).toFixed(1)},${y(v).toFixed(1)}`).join('');
+  const path = (vs: readonly number[]) =>
+    vs.map((v, i) => `${i ? 'L' : 'M'}${x(i).toFixed(1)},${y(v).toFixed(1)}`).join('');
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => lo + f * (hi - lo));
   const escape = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">

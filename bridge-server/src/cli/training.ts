@@ -1,8 +1,16 @@
 import {
-  DEFAULT_UNET, initWeights, newModelId, PatchSampler, train, type ImpartialModel, type LabelImage, type MultiChannelImage,
-  type TrainResult, type UNetConfig,
+  DEFAULT_UNET,
+  type ImpartialModel,
+  initWeights,
+  type LabelImage,
+  type MultiChannelImage,
+  newModelId,
+  PatchSampler,
+  type TrainResult,
+  train,
+  type UNetConfig,
 } from '@impartial/shared';
-import { loadGenericModel, type BackendInfo } from '@impartial/shared/node';
+import { type BackendInfo, loadGenericModel } from '@impartial/shared/node';
 import { UsageError } from './args.js';
 import { log, progressBar } from './progress.js';
 
@@ -29,10 +37,17 @@ export async function trainWithProgress(spec: TrainSpec): Promise<{ model: Impar
   const weights = spec.parent ? spec.parent.weights : initWeights(config, spec.seed);
   const sampler = new PatchSampler(spec.images, spec.scribbles, { seed: spec.seed });
   const model: ImpartialModel = {
-    config, weights,
+    config,
+    weights,
     lineage: {
-      id: newModelId(), parent: spec.parent?.lineage.id ?? null, created: new Date().toISOString(), author: process.env['USER'] ?? 'impartial',
-      channels: spec.channelNames, steps: 0, trainSeconds: 0, backend: spec.backend.description,
+      id: newModelId(),
+      parent: spec.parent?.lineage.id ?? null,
+      created: new Date().toISOString(),
+      author: process.env.USER ?? 'impartial',
+      channels: spec.channelNames,
+      steps: 0,
+      trainSeconds: 0,
+      backend: spec.backend.description,
     },
   };
   const bySteps = spec.steps !== undefined;
@@ -41,8 +56,11 @@ export async function trainWithProgress(spec: TrainSpec): Promise<{ model: Impar
     ...(spec.steps !== undefined ? { steps: spec.steps } : {}),
     ...(spec.seconds !== undefined ? { seconds: spec.seconds } : {}),
     batchSize: spec.batchSize,
-    onProgress: (p) => bar.update(bySteps ? p.step : p.elapsedSeconds,
-      `step ${p.step} loss ${p.loss.toFixed(3)} (fg ${p.lossForeground.toFixed(3)} bg ${p.lossBackground.toFixed(3)} rec ${p.lossReconstruction.toFixed(3)}) ${p.stepsPerSecond.toFixed(2)} steps/s ETA ${Math.ceil(p.etaSeconds)} s`),
+    onProgress: (p) =>
+      bar.update(
+        bySteps ? p.step : p.elapsedSeconds,
+        `step ${p.step} loss ${p.loss.toFixed(3)} (fg ${p.lossForeground.toFixed(3)} bg ${p.lossBackground.toFixed(3)} rec ${p.lossReconstruction.toFixed(3)}) ${p.stepsPerSecond.toFixed(2)} steps/s ETA ${Math.ceil(p.etaSeconds)} s`,
+      ),
     ...(spec.checkpoints ? { checkpoints: spec.checkpoints } : {}),
     ...(spec.onCheckpoint ? { onCheckpoint: (t: number, step: number) => spec.onCheckpoint!(model, t, step) } : {}),
   });
@@ -53,15 +71,22 @@ export async function trainWithProgress(spec: TrainSpec): Promise<{ model: Impar
 }
 
 /** `--init generic` (the shipped model for this channel count, when there is one) or `--init scratch`. */
-export async function startingModel(init: string, channels: number, shape: { depth: number; base: number }): Promise<ImpartialModel | undefined> {
+export async function startingModel(
+  init: string,
+  channels: number,
+  shape: { depth: number; base: number },
+): Promise<ImpartialModel | undefined> {
   if (init === 'scratch') return undefined;
   if (init !== 'generic') throw new UsageError('--init must be generic or scratch');
   const generic = await loadGenericModel(channels);
   if (generic && (generic.config.depth !== shape.depth || generic.config.base !== shape.base)) {
-    log(`the generic model is depth ${generic.config.depth} / base ${generic.config.base}; depth ${shape.depth} / base ${shape.base} starts from random weights`);
+    log(
+      `the generic model is depth ${generic.config.depth} / base ${generic.config.base}; depth ${shape.depth} / base ${shape.base} starts from random weights`,
+    );
     return undefined;
   }
-  if (generic) log(`starting from the generic model ${generic.lineage.id} (${generic.lineage.steps} steps on synthetic cells)`);
+  if (generic)
+    log(`starting from the generic model ${generic.lineage.id} (${generic.lineage.steps} steps on synthetic cells)`);
   else log(`no generic model ships for ${channels} channels; starting from random weights`);
   return generic ?? undefined;
 }

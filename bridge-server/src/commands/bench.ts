@@ -1,4 +1,16 @@
-import { forwardMacs, initWeights, disposeWeights, PatchSampler, predict, syntheticCells, synthesizeScribbles, normalizeImage, Trainer, DEFAULT_UNET, type UNetConfig } from '@impartial/shared';
+import {
+  DEFAULT_UNET,
+  disposeWeights,
+  forwardMacs,
+  initWeights,
+  normalizeImage,
+  PatchSampler,
+  predict,
+  synthesizeScribbles,
+  syntheticCells,
+  Trainer,
+  type UNetConfig,
+} from '@impartial/shared';
 import { initBackend } from '@impartial/shared/node';
 import { parseArgs } from '../cli/args.js';
 import { log } from '../cli/progress.js';
@@ -9,12 +21,20 @@ Speed figures: seconds per training step (median) and GFLOP/s for the depth 3 / 
 depth 4 / base 32 U-Nets (batch 4, 128x128x2), and tiled inference throughput (megapixels/s,
 T=3 Monte-Carlo passes) on a 2048x2048 synthetic image.`;
 
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
 
 async function stepTime(depth: number, base: number, steps: number) {
   const config: UNetConfig = { ...DEFAULT_UNET, inChannels: 2, depth, base };
   const sample = syntheticCells({ width: 256, height: 256, channels: 2, seed: 1 });
-  const sampler = new PatchSampler([normalizeImage(sample.image)], [synthesizeScribbles(sample.labels, { fraction: 0.2, seed: 1 }).scribbles], { seed: 1 });
+  const sampler = new PatchSampler(
+    [normalizeImage(sample.image)],
+    [synthesizeScribbles(sample.labels, { fraction: 0.2, seed: 1 }).scribbles],
+    { seed: 1 },
+  );
   const weights = initWeights(config, 0);
   const trainer = new Trainer(config, weights);
   const batch = sampler.batch(4);
@@ -35,7 +55,12 @@ async function inferenceThroughput(size: number) {
   const config: UNetConfig = { ...DEFAULT_UNET, inChannels: 2 };
   const weights = initWeights(config, 0);
   const image = normalizeImage(syntheticCells({ width: size, height: size, channels: 2, seed: 2 }).image);
-  await predict(config, weights, normalizeImage(syntheticCells({ width: 256, height: 256, channels: 2, seed: 3 }).image), { passes: 3 }); // warm-up
+  await predict(
+    config,
+    weights,
+    normalizeImage(syntheticCells({ width: 256, height: 256, channels: 2, seed: 3 }).image),
+    { passes: 3 },
+  ); // warm-up
   const t0 = performance.now();
   await predict(config, weights, image, { passes: 3 });
   const s = (performance.now() - t0) / 1000;
@@ -44,12 +69,18 @@ async function inferenceThroughput(size: number) {
 }
 
 export async function benchCommand(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, { json: { kind: 'boolean', default: false }, steps: { kind: 'number', default: 8 }, 'infer-size': { kind: 'number', default: 2048 } });
+  const a = parseArgs(argv, {
+    json: { kind: 'boolean', default: false },
+    steps: { kind: 'number', default: 8 },
+    'infer-size': { kind: 'number', default: 2048 },
+  });
   const backend = await initBackend();
   log(`backend: ${backend.description}`);
-  const steps = a['steps'] as number;
+  const steps = a.steps as number;
   const small = await stepTime(3, 16, steps);
-  log(`train step d3/b16, batch 4, 128x128x2: ${small.s_per_step.toFixed(3)} s (median of ${steps}), ${small.gflops.toFixed(1)} GFLOP/s`);
+  log(
+    `train step d3/b16, batch 4, 128x128x2: ${small.s_per_step.toFixed(3)} s (median of ${steps}), ${small.gflops.toFixed(1)} GFLOP/s`,
+  );
   const large = await stepTime(4, 32, Math.max(3, Math.round(steps / 2)));
   log(`train step d4/b32, batch 4, 128x128x2: ${large.s_per_step.toFixed(3)} s, ${large.gflops.toFixed(1)} GFLOP/s`);
   const size = a['infer-size'] as number;
@@ -57,10 +88,14 @@ export async function benchCommand(argv: string[]): Promise<number> {
   log(`inference ${size}x${size}x2, T=3, d3/b16: ${inf.seconds.toFixed(1)} s, ${inf.mpx_per_s.toFixed(3)} Mpx/s`);
   const out = {
     backend: backend.description,
-    train_step_s_d3b16b4: small.s_per_step, train_gflops_d3b16b4: small.gflops,
-    train_step_s_d4b32b4: large.s_per_step, train_gflops_d4b32b4: large.gflops,
-    infer_mpx_per_s: inf.mpx_per_s, infer_seconds: inf.seconds, infer_size: size,
+    train_step_s_d3b16b4: small.s_per_step,
+    train_gflops_d3b16b4: small.gflops,
+    train_step_s_d4b32b4: large.s_per_step,
+    train_gflops_d4b32b4: large.gflops,
+    infer_mpx_per_s: inf.mpx_per_s,
+    infer_seconds: inf.seconds,
+    infer_size: size,
   };
-  if (a['json']) process.stdout.write(`${JSON.stringify(out)}\n`);
+  if (a.json) process.stdout.write(`${JSON.stringify(out)}\n`);
   return 0;
 }

@@ -1,8 +1,19 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  DEFAULT_INSTANCE_OPTIONS, labelOutlines, outlinesToGeoJson, planesOf, polygonsToRois, predict, probabilityToInstances, writeOmeZarrImage,
-  writeOmeZarrLabels, writeRoiZip, type FloatImage, type LabelImage, type MultiChannelImage,
+  DEFAULT_INSTANCE_OPTIONS,
+  type FloatImage,
+  type LabelImage,
+  labelOutlines,
+  type MultiChannelImage,
+  outlinesToGeoJson,
+  planesOf,
+  polygonsToRois,
+  predict,
+  probabilityToInstances,
+  writeOmeZarrImage,
+  writeOmeZarrLabels,
+  writeRoiZip,
 } from '@impartial/shared';
 import { FileSystemStore, imageBaseName, initBackend, loadModelDir } from '@impartial/shared/node';
 import { describeInstances, parseArgs, separationOption, UsageError } from '../cli/args.js';
@@ -29,21 +40,51 @@ async function freshStore(dir: string): Promise<FileSystemStore> {
   return new FileSystemStore(dir);
 }
 
-export async function writePredictionOutputs(outDir: string, name: string, image: MultiChannelImage, probability: FloatImage, entropy: FloatImage, labels: LabelImage): Promise<string[]> {
+export async function writePredictionOutputs(
+  outDir: string,
+  name: string,
+  image: MultiChannelImage,
+  probability: FloatImage,
+  entropy: FloatImage,
+  labels: LabelImage,
+): Promise<string[]> {
   const files: string[] = [];
   const imageDir = path.join(outDir, `${name}.ome.zarr`);
   const store = await freshStore(imageDir);
   const levels = await writeOmeZarrImage(store, {
-    width: image.width, height: image.height, planes: planesOf(image), name,
+    width: image.width,
+    height: image.height,
+    planes: planesOf(image),
+    name,
     ...(image.channelNames ? { channels: image.channelNames.map((n) => ({ name: n })) } : {}),
   });
-  await writeOmeZarrLabels(store, 'prediction', labels, levels, { colors: PREDICTION_COLORS, properties: [{ 'label-value': 0, class: 'background' }] });
+  await writeOmeZarrLabels(store, 'prediction', labels, levels, {
+    colors: PREDICTION_COLORS,
+    properties: [{ 'label-value': 0, class: 'background' }],
+  });
   files.push(imageDir);
-  for (const [suffix, map, color] of [['probability', probability, 'FF00FF'], ['entropy', entropy, 'FFAA00']] as const) {
+  for (const [suffix, map, color] of [
+    ['probability', probability, 'FF00FF'],
+    ['entropy', entropy, 'FFAA00'],
+  ] as const) {
     const dir = path.join(outDir, `${name}.${suffix}.ome.zarr`);
     await writeOmeZarrImage(await freshStore(dir), {
-      width: map.width, height: map.height, planes: [map.data], name: `${name} ${suffix}`,
-      channels: [{ name: suffix, color, window: { min: 0, max: suffix === 'entropy' ? Math.LN2 : 1, start: 0, end: suffix === 'entropy' ? Math.LN2 : 1 } }],
+      width: map.width,
+      height: map.height,
+      planes: [map.data],
+      name: `${name} ${suffix}`,
+      channels: [
+        {
+          name: suffix,
+          color,
+          window: {
+            min: 0,
+            max: suffix === 'entropy' ? Math.LN2 : 1,
+            start: 0,
+            end: suffix === 'entropy' ? Math.LN2 : 1,
+          },
+        },
+      ],
     });
     files.push(dir);
   }
@@ -58,43 +99,61 @@ export async function writePredictionOutputs(outDir: string, name: string, image
 
 export async function inferCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, {
-    model: { kind: 'string' }, out: { kind: 'string' }, threshold: { kind: 'number' },
-    passes: { kind: 'number', default: 3 }, tile: { kind: 'number', default: 512 }, separation: { kind: 'string' },
+    model: { kind: 'string' },
+    out: { kind: 'string' },
+    threshold: { kind: 'number' },
+    passes: { kind: 'number', default: 3 },
+    tile: { kind: 'number', default: 512 },
+    separation: { kind: 'string' },
   });
-  if (!a['model']) throw new UsageError('--model MODEL_DIR is required');
-  if (!a['out']) throw new UsageError('--out OUT_DIR is required');
+  if (!a.model) throw new UsageError('--model MODEL_DIR is required');
+  if (!a.out) throw new UsageError('--out OUT_DIR is required');
   if (a._.length === 0) throw new UsageError('give at least one IMAGE');
   const backend = await initBackend();
   log(`backend: ${backend.description}`);
-  const model = await loadModelDir(a['model'] as string);
+  const model = await loadModelDir(a.model as string);
   const saved = model.lineage.instances;
   const instance = {
-    ...DEFAULT_INSTANCE_OPTIONS, ...saved,
-    ...(a['separation'] !== undefined ? separationOption(a['separation'] as string) : {}),
-    ...(a['threshold'] !== undefined ? { threshold: a['threshold'] as number } : {}),
+    ...DEFAULT_INSTANCE_OPTIONS,
+    ...saved,
+    ...(a.separation !== undefined ? separationOption(a.separation as string) : {}),
+    ...(a.threshold !== undefined ? { threshold: a.threshold as number } : {}),
   };
   const images = await loadImages(a._);
   if (images[0]!.raw.channels !== model.config.inChannels) {
-    throw new UsageError(`the model reads ${model.config.inChannels} channels but ${images[0]!.file} has ${images[0]!.raw.channels}`);
+    throw new UsageError(
+      `the model reads ${model.config.inChannels} channels but ${images[0]!.file} has ${images[0]!.raw.channels}`,
+    );
   }
-  const outDir = a['out'] as string;
+  const outDir = a.out as string;
   for (const img of images) {
     const name = imageBaseName(img.file);
-    const outputs = ['ome.zarr', 'probability.ome.zarr', 'entropy.ome.zarr'].map((ext) => path.resolve(outDir, `${name}.${ext}`));
-    if (outputs.includes(path.resolve(img.file))) throw new UsageError(`writing ${name}'s outputs to ${outDir} would replace the input ${img.file}; choose another --out`);
+    const outputs = ['ome.zarr', 'probability.ome.zarr', 'entropy.ome.zarr'].map((ext) =>
+      path.resolve(outDir, `${name}.${ext}`),
+    );
+    if (outputs.includes(path.resolve(img.file)))
+      throw new UsageError(
+        `writing ${name}'s outputs to ${outDir} would replace the input ${img.file}; choose another --out`,
+      );
   }
   await mkdir(outDir, { recursive: true });
   for (const img of images) {
     const name = imageBaseName(img.file);
     let bar: ReturnType<typeof progressBar> | undefined;
     const { probability, entropy } = await predict(model.config, model.weights, img.normalized, {
-      passes: a['passes'] as number, tile: a['tile'] as number,
-      onProgress: (done, total) => { bar ??= progressBar(name, total, ' tiles'); bar.update(done); },
+      passes: a.passes as number,
+      tile: a.tile as number,
+      onProgress: (done, total) => {
+        bar ??= progressBar(name, total, ' tiles');
+        bar.update(done);
+      },
     });
     bar?.stop();
     const labels = probabilityToInstances(probability, instance);
     const files = await writePredictionOutputs(outDir, name, img.raw, probability, entropy, labels);
-    process.stdout.write(`${name}: ${labels.count} cells (${describeInstances(instance)}) -> ${files.map((f) => path.basename(f)).join(', ')}\n`);
+    process.stdout.write(
+      `${name}: ${labels.count} cells (${describeInstances(instance)}) -> ${files.map((f) => path.basename(f)).join(', ')}\n`,
+    );
   }
   return 0;
 }

@@ -1,5 +1,18 @@
 import path from 'node:path';
-import { DEFAULT_UNET, initWeights, newModelId, normalizeImage, PatchSampler, Random, selectChannels, syntheticCells, synthesizeScribbles, train, type ImpartialModel, type UNetConfig } from '@impartial/shared';
+import {
+  DEFAULT_UNET,
+  type ImpartialModel,
+  initWeights,
+  newModelId,
+  normalizeImage,
+  PatchSampler,
+  Random,
+  selectChannels,
+  synthesizeScribbles,
+  syntheticCells,
+  train,
+  type UNetConfig,
+} from '@impartial/shared';
 import { initBackend, saveModelDir } from '@impartial/shared/node';
 import { parseArgs, UsageError } from '../cli/args.js';
 import { log, progressBar } from '../cli/progress.js';
@@ -13,47 +26,78 @@ model that already knows cells and their boundaries. This is how the shipped mod
 
 export async function pretrainCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, {
-    out: { kind: 'string' }, channels: { kind: 'number', default: 2 }, steps: { kind: 'number', default: 2400 },
-    images: { kind: 'number', default: 40 }, seed: { kind: 'number', default: 0 }, batch: { kind: 'number', default: 4 },
-    depth: { kind: 'number', default: 3 }, base: { kind: 'number', default: 16 },
+    out: { kind: 'string' },
+    channels: { kind: 'number', default: 2 },
+    steps: { kind: 'number', default: 2400 },
+    images: { kind: 'number', default: 40 },
+    seed: { kind: 'number', default: 0 },
+    batch: { kind: 'number', default: 4 },
+    depth: { kind: 'number', default: 3 },
+    base: { kind: 'number', default: 16 },
   });
-  const out = a['out'] as string | undefined;
+  const out = a.out as string | undefined;
   if (!out) throw new UsageError('--out MODEL_DIR is required');
-  const channels = a['channels'] as number;
+  const channels = a.channels as number;
   const backend = await initBackend();
   log(`backend: ${backend.description}`);
-  const rng = new Random(a['seed'] as number);
-  const images = [], scribbles = [];
-  for (let i = 0; i < (a['images'] as number); i++) {
+  const rng = new Random(a.seed as number);
+  const images = [],
+    scribbles = [];
+  for (let i = 0; i < (a.images as number); i++) {
     // Synthetic images have 2-8 marker channels; draw more and keep a random subset in random order,
     // so the model does not learn which channel is nuclear.
     const sample = syntheticCells({
-      width: 256, height: 256, channels: Math.max(channels, 3), seed: rng.fork(),
-      cellRadius: rng.uniform(6, 12), density: rng.uniform(0.35, 0.75), clustered: rng.uniform(0.3, 0.8),
-      noise: rng.uniform(0.02, 0.12), illumination: rng.uniform(0, 0.5),
+      width: 256,
+      height: 256,
+      channels: Math.max(channels, 3),
+      seed: rng.fork(),
+      cellRadius: rng.uniform(6, 12),
+      density: rng.uniform(0.35, 0.75),
+      clustered: rng.uniform(0.3, 0.8),
+      noise: rng.uniform(0.02, 0.12),
+      illumination: rng.uniform(0, 0.5),
     });
     const order = rng.permutation(Array.from({ length: sample.image.channels }, (_, c) => c)).slice(0, channels);
     images.push(normalizeImage(selectChannels(sample.image, order)));
     scribbles.push(synthesizeScribbles(sample.labels, { fraction: rng.uniform(0.3, 0.8), seed: rng.fork() }).scribbles);
   }
-  const config: UNetConfig = { ...DEFAULT_UNET, inChannels: channels, depth: a['depth'] as number, base: a['base'] as number };
-  const weights = initWeights(config, a['seed'] as number);
-  const steps = a['steps'] as number;
+  const config: UNetConfig = {
+    ...DEFAULT_UNET,
+    inChannels: channels,
+    depth: a.depth as number,
+    base: a.base as number,
+  };
+  const weights = initWeights(config, a.seed as number);
+  const steps = a.steps as number;
   const bar = progressBar('pretraining', steps, ' steps');
-  const result = await train(config, weights, new PatchSampler(images, scribbles, { seed: a['seed'] as number }), {
-    steps, batchSize: a['batch'] as number,
-    onProgress: (p) => bar.update(p.step, `loss ${p.loss.toFixed(3)} ${p.stepsPerSecond.toFixed(2)} steps/s ETA ${Math.ceil(p.etaSeconds)} s`),
+  const result = await train(config, weights, new PatchSampler(images, scribbles, { seed: a.seed as number }), {
+    steps,
+    batchSize: a.batch as number,
+    onProgress: (p) =>
+      bar.update(
+        p.step,
+        `loss ${p.loss.toFixed(3)} ${p.stepsPerSecond.toFixed(2)} steps/s ETA ${Math.ceil(p.etaSeconds)} s`,
+      ),
   });
   bar.stop();
   const model: ImpartialModel = {
-    config, weights,
+    config,
+    weights,
     lineage: {
-      id: newModelId(), parent: null, created: new Date().toISOString(), author: 'impartial pretrain',
-      channels: Array.from({ length: channels }, (_, c) => `any${c}`), steps: result.steps, trainSeconds: result.seconds,
-      backend: backend.description, strokesHash: `synthetic:images=${a['images']},seed=${a['seed']}`,
+      id: newModelId(),
+      parent: null,
+      created: new Date().toISOString(),
+      author: 'impartial pretrain',
+      channels: Array.from({ length: channels }, (_, c) => `any${c}`),
+      steps: result.steps,
+      trainSeconds: result.seconds,
+      backend: backend.description,
+      strokesHash: `synthetic:images=${a.images},seed=${a.seed}`,
     },
   };
   await saveModelDir(model, out);
-  process.stdout.write(`saved generic model to ${path.resolve(out)} (${result.steps} steps, ${result.seconds.toFixed(0)} s)\n`);
+  process.stdout.write(
+    `saved generic model to ${path.resolve(out)} (${result.steps} steps, ${result.seconds.toFixed(0)} s)\n`,
+  );
   return 0;
 }

@@ -2,10 +2,10 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { syntheticCells, type ProjectRecord } from '@impartial/shared';
+import { type ProjectRecord, syntheticCells } from '@impartial/shared';
 import { parseArgs, UsageError } from '../cli/args.js';
 import { log } from '../cli/progress.js';
-import { startBridge, type Bridge } from '../http/server.js';
+import { type Bridge, startBridge } from '../http/server.js';
 import { BridgeError } from '../store/errors.js';
 import { importImage, importTarget, registerImport, type WrittenImport } from '../store/import.js';
 import { memorySource, openTiffSource } from '../store/sources.js';
@@ -61,57 +61,98 @@ export async function ensureDemoProject(bridge: Bridge): Promise<void> {
     await importImage(bridge.store, memorySource(image), { project: project.id, name: `synthetic-${seed}` });
   }
   const vectra = vectraDir();
-  for (const file of vectra ? readdirSync(vectra).filter((f) => /^image\d+\.tif$/.test(f)).sort() : []) {
+  for (const file of vectra
+    ? readdirSync(vectra)
+        .filter((f) => /^image\d+\.tif$/.test(f))
+        .sort()
+    : []) {
     const name = `vectra-${file.replace(/\.tif$/, '')}`;
     if (have(name)) continue;
     const source = await openTiffSource(path.join(vectra!, file));
-    try { await importImage(bridge.store, source, { project: project.id, name }); } finally { await source.close(); }
+    try {
+      await importImage(bridge.store, source, { project: project.id, name });
+    } finally {
+      await source.close();
+    }
   }
-  const side = Number(process.env['IMPARTIAL_DEMO_SLIDE'] ?? 20000);
+  const side = Number(process.env.IMPARTIAL_DEMO_SLIDE ?? 20000);
   if (side > 0 && !have(SLIDE_NAME)) importSlideInBackground(bridge, project.id, side);
 }
 
 function importSlideInBackground(bridge: Bridge, project: string, side: number): void {
   const { id, tmp } = importTarget(bridge.store);
-  log(`demo: writing a ${side} x ${side} x 8 procedural slide in the background (a few minutes; cached in the data folder)`);
+  log(
+    `demo: writing a ${side} x ${side} x 8 procedural slide in the background (a few minutes; cached in the data folder)`,
+  );
   const imports = bridge.store.imports;
   imports.start(id, project, SLIDE_NAME, { width: side, height: side, channels: 8 });
-  const failed = (message: string) => { log(`demo slide failed: ${message}`); imports.finish(id, new Error(message)); };
-  const worker = new Worker(new URL('../store/slide-worker.js', import.meta.url), { workerData: { dir: tmp, side, channels: 8, name: SLIDE_NAME } });
-  worker.on('message', (m: { type: string; done?: number; total?: number; written?: WrittenImport; message?: string }) => {
-    if (m.type === 'progress') { log(`demo slide: ${Math.round((100 * m.done!) / m.total!)}%`); imports.progress(id, m.done!); }
-    else if (m.type === 'done') {
-      void registerImport(bridge.store, id, tmp, project, SLIDE_NAME, m.written!).then(() => { imports.finish(id); log(`demo slide ready: ${SLIDE_NAME}`); }, (e: Error) => failed(e.message));
-      void worker.terminate();
-    } else if (m.type === 'error') { failed(m.message ?? 'unknown error'); void worker.terminate(); }
+  const failed = (message: string) => {
+    log(`demo slide failed: ${message}`);
+    imports.finish(id, new Error(message));
+  };
+  const worker = new Worker(new URL('../store/slide-worker.js', import.meta.url), {
+    workerData: { dir: tmp, side, channels: 8, name: SLIDE_NAME },
   });
+  worker.on(
+    'message',
+    (m: { type: string; done?: number; total?: number; written?: WrittenImport; message?: string }) => {
+      if (m.type === 'progress') {
+        log(`demo slide: ${Math.round((100 * m.done!) / m.total!)}%`);
+        imports.progress(id, m.done!);
+      } else if (m.type === 'done') {
+        void registerImport(bridge.store, id, tmp, project, SLIDE_NAME, m.written!).then(
+          () => {
+            imports.finish(id);
+            log(`demo slide ready: ${SLIDE_NAME}`);
+          },
+          (e: Error) => failed(e.message),
+        );
+        void worker.terminate();
+      } else if (m.type === 'error') {
+        failed(m.message ?? 'unknown error');
+        void worker.terminate();
+      }
+    },
+  );
   worker.on('error', (e) => failed(e.message));
 }
 
 export async function serveCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, {
-    data: { kind: 'string', default: 'impartial-data' }, host: { kind: 'string', default: '127.0.0.1' }, port: { kind: 'number', default: 8000 },
-    token: { kind: 'string' }, auth: { kind: 'boolean', default: true }, 'allow-origin': { kind: 'list' }, 'import-root': { kind: 'list' },
-    'max-upload-mb': { kind: 'number', default: 2048 }, demo: { kind: 'boolean', default: false }, 'monai-project': { kind: 'string', default: 'monai' },
+    data: { kind: 'string', default: 'impartial-data' },
+    host: { kind: 'string', default: '127.0.0.1' },
+    port: { kind: 'number', default: 8000 },
+    token: { kind: 'string' },
+    auth: { kind: 'boolean', default: true },
+    'allow-origin': { kind: 'list' },
+    'import-root': { kind: 'list' },
+    'max-upload-mb': { kind: 'number', default: 2048 },
+    demo: { kind: 'boolean', default: false },
+    'monai-project': { kind: 'string', default: 'monai' },
   });
   if (a._.length) throw new UsageError(`unexpected argument ${a._[0]}`);
-  const port = a['port'] as number;
+  const port = a.port as number;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0-65535');
-  if (a['auth'] === false && a['token'] !== undefined) throw new UsageError('give --token or --no-auth, not both');
+  if (a.auth === false && a.token !== undefined) throw new UsageError('give --token or --no-auth, not both');
   let bridge: Bridge;
   try {
     bridge = await startBridge({
-      data: a['data'] as string, host: a['host'] as string, port,
-      token: a['auth'] === false ? null : (a['token'] as string | undefined),
-      allowOrigins: (a['allow-origin'] as string[] | undefined) ?? [], importRoots: (a['import-root'] as string[] | undefined) ?? [process.cwd()],
-      maxUploadMb: a['max-upload-mb'] as number, monaiProject: a['monai-project'] as string,
+      data: a.data as string,
+      host: a.host as string,
+      port,
+      token: a.auth === false ? null : (a.token as string | undefined),
+      allowOrigins: (a['allow-origin'] as string[] | undefined) ?? [],
+      importRoots: (a['import-root'] as string[] | undefined) ?? [process.cwd()],
+      maxUploadMb: a['max-upload-mb'] as number,
+      monaiProject: a['monai-project'] as string,
     });
   } catch (e) {
     if (e instanceof BridgeError) throw new UsageError(e.message);
-    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UsageError(`port ${port} is in use; choose another with --port (0 picks a free one)`);
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new UsageError(`port ${port} is in use; choose another with --port (0 picks a free one)`);
     throw e;
   }
-  if (a['demo']) await ensureDemoProject(bridge);
+  if (a.demo) await ensureDemoProject(bridge);
   process.stdout.write(`ImPartial bridge listening on ${bridge.publicUrl}\n`);
   log(`viewer: ${bridge.viewerUrl}`);
   log(`data: ${bridge.store.layout.root}`);
@@ -119,7 +160,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
   process.on('uncaughtException', (e) => log(`error (the bridge keeps running): ${e.stack ?? e}`));
   process.on('unhandledRejection', (e) => log(`error (the bridge keeps running): ${(e as Error)?.stack ?? e}`));
   await new Promise<void>((resolve) => {
-    const stop = () => { log('stopping'); void bridge.close().then(resolve); };
+    const stop = () => {
+      log('stopping');
+      void bridge.close().then(resolve);
+    };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });

@@ -10,7 +10,8 @@ export function describeIssue(error: { issues: Array<{ path: PropertyKey[]; mess
 /** Validates request input, or a 400 naming what is wrong (prefixed with `what` when given). */
 export function parseInput<T>(schema: z.ZodType<T>, value: unknown, what?: string): T {
   const r = schema.safeParse(value);
-  if (!r.success) throw new BridgeError('bad-request', what ? `${what}: ${describeIssue(r.error)}` : describeIssue(r.error));
+  if (!r.success)
+    throw new BridgeError('bad-request', what ? `${what}: ${describeIssue(r.error)}` : describeIssue(r.error));
   return r.data;
 }
 
@@ -18,6 +19,7 @@ export function parseInput<T>(schema: z.ZodType<T>, value: unknown, what?: strin
 export function nonNegativeInt(v: string | null, fallback: number, what: string): number {
   if (v === null) return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new BridgeError('bad-request', `${what} must be a non-negative integer, got "${v.slice(0, 40)}"`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new BridgeError('bad-request', `${what} must be a non-negative integer, got "${v.slice(0, 40)}"`);
   return n;
 }

@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import path from 'node:path';
 import type { IncomingMessage } from 'node:http';
+import path from 'node:path';
 import busboy from 'busboy';
 import { BridgeError } from '../store/errors.js';
 import { newId } from '../store/store.js';
@@ -16,10 +16,13 @@ export interface MultipartResult {
 /** Parses multipart/form-data, streaming file parts to disk; refused past `limit` bytes a file. */
 export function readMultipart(req: IncomingMessage, tempDir: string, limit: number): Promise<MultipartResult> {
   const type = req.headers['content-type'] ?? '';
-  if (!type.startsWith('multipart/form-data')) throw new BridgeError('bad-request', `expected multipart/form-data, got ${type || 'no content type'}`);
+  if (!type.startsWith('multipart/form-data'))
+    throw new BridgeError('bad-request', `expected multipart/form-data, got ${type || 'no content type'}`);
   const fields: Record<string, string> = {};
   const files: MultipartResult['files'] = {};
-  const cleanup = async () => { await Promise.all(Object.values(files).map((f) => rm(f.file, { force: true }))); };
+  const cleanup = async () => {
+    await Promise.all(Object.values(files).map((f) => rm(f.file, { force: true })));
+  };
   return new Promise((resolve, reject) => {
     let bb: busboy.Busboy;
     try {
@@ -30,20 +33,35 @@ export function readMultipart(req: IncomingMessage, tempDir: string, limit: numb
     }
     const writes: Array<Promise<void>> = [];
     let failure: BridgeError | null = null;
-    bb.on('field', (name, value) => { fields[name] = value; });
+    bb.on('field', (name, value) => {
+      fields[name] = value;
+    });
     bb.on('file', (name, stream, info) => {
       const file = path.join(tempDir, `${newId('m')}.part`);
       const entry = { file, filename: info.filename ?? name, size: 0 };
       files[name] = entry;
-      stream.on('data', (d: Buffer) => { entry.size += d.length; });
-      stream.on('limit', () => { failure = new BridgeError('too-large', `file ${info.filename ?? name} is over the limit of ${limit} bytes`); });
+      stream.on('data', (d: Buffer) => {
+        entry.size += d.length;
+      });
+      stream.on('limit', () => {
+        failure = new BridgeError('too-large', `file ${info.filename ?? name} is over the limit of ${limit} bytes`);
+      });
       writes.push(new Promise((res, rej) => stream.pipe(createWriteStream(file)).on('finish', res).on('error', rej)));
     });
     bb.on('error', (e: Error) => reject(new BridgeError('bad-request', `malformed multipart request (${e.message})`)));
     bb.on('close', () => {
-      Promise.all(writes).then(async () => {
-        if (failure) { await cleanup(); reject(failure); } else resolve({ fields, files, cleanup });
-      }, async (e) => { await cleanup(); reject(e); });
+      Promise.all(writes).then(
+        async () => {
+          if (failure) {
+            await cleanup();
+            reject(failure);
+          } else resolve({ fields, files, cleanup });
+        },
+        async (e) => {
+          await cleanup();
+          reject(e);
+        },
+      );
     });
     req.pipe(bb);
   });

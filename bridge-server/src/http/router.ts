@@ -12,7 +12,12 @@ export interface RouteContext {
 }
 
 type Handler = (c: RouteContext) => Promise<void> | void;
-interface Route { method: string; regex: RegExp; names: string[]; handler: Handler }
+interface Route {
+  method: string;
+  regex: RegExp;
+  names: string[];
+  handler: Handler;
+}
 
 /** Routes like `/api/images/:image/strokes` and `/zarr/images/:image/*`; every `:param` must be an id. */
 export class Router {
@@ -20,11 +25,17 @@ export class Router {
 
   on(method: string, pattern: string, handler: Handler): this {
     const names: string[] = [];
-    const source = pattern.split('/').map((part) => {
-      if (part.startsWith(':')) { names.push(part.slice(1)); return '([^/]+)'; }
-      if (part === '*') return '(.*)';
-      return part.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
-    }).join('/');
+    const source = pattern
+      .split('/')
+      .map((part) => {
+        if (part.startsWith(':')) {
+          names.push(part.slice(1));
+          return '([^/]+)';
+        }
+        if (part === '*') return '(.*)';
+        return part.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+      })
+      .join('/');
     this.routes.push({ method, regex: new RegExp(`^${source}$`), names, handler });
     return this;
   }
@@ -40,14 +51,23 @@ export class Router {
       const params: Record<string, string> = {};
       r.names.forEach((name, i) => {
         let value: string;
-        try { value = decodeURIComponent(m[i + 1]!); } catch { throw new BridgeError('bad-request', `${name}: malformed percent-encoding`); }
+        try {
+          value = decodeURIComponent(m[i + 1]!);
+        } catch {
+          throw new BridgeError('bad-request', `${name}: malformed percent-encoding`);
+        }
         const ok = IdSchema.safeParse(value);
-        if (!ok.success) throw new BridgeError('bad-request', `${name} "${value.slice(0, 80)}": ids are 1-64 letters, digits, _ or -`);
+        if (!ok.success)
+          throw new BridgeError('bad-request', `${name} "${value.slice(0, 80)}": ids are 1-64 letters, digits, _ or -`);
         params[name] = value;
       });
       let rest = '';
       if (m.length > r.names.length + 1) {
-        try { rest = decodeURIComponent(m[r.names.length + 1]!); } catch { throw new BridgeError('bad-request', 'malformed percent-encoding in the path'); }
+        try {
+          rest = decodeURIComponent(m[r.names.length + 1]!);
+        } catch {
+          throw new BridgeError('bad-request', 'malformed percent-encoding in the path');
+        }
       }
       await r.handler({ req, res, url, params, rest });
       return true;

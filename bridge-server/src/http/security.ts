@@ -38,7 +38,8 @@ function parseHostHeader(header: string): { name: string; port: number | null } 
 function hostAllowed(name: string, bound: string): boolean {
   const b = bound.replace(/^\[|\]$/g, '').toLowerCase();
   if (isLoopback(b)) return isLoopback(name);
-  if (b === '0.0.0.0' || b === '::') return isIP(name) !== 0 || name === 'localhost' || name === machineName().toLowerCase();
+  if (b === '0.0.0.0' || b === '::')
+    return isIP(name) !== 0 || name === 'localhost' || name === machineName().toLowerCase();
   return name === b;
 }
 
@@ -59,7 +60,8 @@ function presentedToken(req: IncomingMessage, url: URL): string | null {
 }
 
 function sameToken(a: string, b: string): boolean {
-  const x = Buffer.from(a), y = Buffer.from(b);
+  const x = Buffer.from(a),
+    y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
@@ -68,20 +70,39 @@ export function checkHostAndOrigin(req: IncomingMessage, o: SecurityOptions): st
   const host = parseHostHeader(req.headers.host ?? '');
   if (!host) throw new BridgeError('forbidden', 'missing or malformed Host header');
   if (!hostAllowed(host.name, o.host) || (host.port ?? 80) !== o.port) {
-    throw new BridgeError('forbidden', `Host ${req.headers.host} is not this bridge (${o.host}:${o.port}); refused to guard against DNS rebinding`);
+    throw new BridgeError(
+      'forbidden',
+      `Host ${req.headers.host} is not this bridge (${o.host}:${o.port}); refused to guard against DNS rebinding`,
+    );
   }
   const origin = req.headers.origin;
   if (origin === undefined) return null;
   const own = `http://${req.headers.host}`.toLowerCase();
-  const normalized = origin === 'null' ? 'null' : (() => { try { return normalizeOrigin(origin); } catch { return 'invalid'; } })();
+  const normalized =
+    origin === 'null'
+      ? 'null'
+      : (() => {
+          try {
+            return normalizeOrigin(origin);
+          } catch {
+            return 'invalid';
+          }
+        })();
   if (normalized === own) return null;
   if (o.allowOrigins.map((a) => a.toLowerCase()).includes(normalized)) return normalized;
-  throw new BridgeError('forbidden', `requests from origin ${origin.slice(0, 200)} are not allowed (start the bridge with --allow-origin ${origin.slice(0, 200)} to allow it)`);
+  throw new BridgeError(
+    'forbidden',
+    `requests from origin ${origin.slice(0, 200)} are not allowed (start the bridge with --allow-origin ${origin.slice(0, 200)} to allow it)`,
+  );
 }
 
 export function checkToken(req: IncomingMessage, url: URL, o: SecurityOptions): void {
   if (o.token === null) return;
   const t = presentedToken(req, url);
-  if (t === null) throw new BridgeError('unauthorized', 'this bridge needs its token: Authorization: Bearer TOKEN, or ?token=TOKEN (printed when the bridge started)');
+  if (t === null)
+    throw new BridgeError(
+      'unauthorized',
+      'this bridge needs its token: Authorization: Bearer TOKEN, or ?token=TOKEN (printed when the bridge started)',
+    );
   if (!sameToken(t, o.token)) throw new BridgeError('unauthorized', 'wrong token');
 }

@@ -1,13 +1,20 @@
 import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
-import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import path from 'node:path';
 import { BridgeError } from '../store/errors.js';
 import { contained } from '../store/paths.js';
 
 const TYPES: Record<string, string> = {
-  '.zattrs': 'application/json', '.zarray': 'application/json', '.zgroup': 'application/json', '.json': 'application/json',
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png',
+  '.zattrs': 'application/json',
+  '.zarray': 'application/json',
+  '.zgroup': 'application/json',
+  '.json': 'application/json',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
 };
 
 /**
@@ -16,7 +23,8 @@ const TYPES: Record<string, string> = {
  * responses carry an ETag and clients revalidate (304 when unchanged).
  */
 export async function serveFile(req: IncomingMessage, res: ServerResponse, root: string, rest: string): Promise<void> {
-  if (rest.includes('\0') || rest.split(/[\\/]/).includes('..')) throw new BridgeError('forbidden', 'path leaves its folder');
+  if (rest.includes('\0') || rest.split(/[\\/]/).includes('..'))
+    throw new BridgeError('forbidden', 'path leaves its folder');
   const file = contained(root, rest || '.');
   const [realRoot, realFile] = await Promise.all([realpath(root).catch(() => null), realpath(file).catch(() => null)]);
   if (!realRoot || !realFile) throw new BridgeError('not-found', `${rest || '/'} does not exist`);
@@ -27,10 +35,21 @@ export async function serveFile(req: IncomingMessage, res: ServerResponse, root:
   const etag = `"${info.size.toString(36)}-${Math.floor(info.mtimeMs).toString(36)}"`;
   const headers = {
     'Content-Type': TYPES[path.extname(realFile)] ?? TYPES[path.basename(realFile)] ?? 'application/octet-stream',
-    'Content-Length': String(info.size), ETag: etag, 'Cache-Control': 'no-cache',
+    'Content-Length': String(info.size),
+    ETag: etag,
+    'Cache-Control': 'no-cache',
   };
-  if (req.headers['if-none-match'] === etag) { res.writeHead(304, { ETag: etag }); res.end(); return; }
+  if (req.headers['if-none-match'] === etag) {
+    res.writeHead(304, { ETag: etag });
+    res.end();
+    return;
+  }
   res.writeHead(200, headers);
-  if (req.method === 'HEAD') { res.end(); return; }
-  await new Promise<void>((resolve, reject) => createReadStream(realFile).on('error', reject).on('end', resolve).pipe(res));
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  await new Promise<void>((resolve, reject) =>
+    createReadStream(realFile).on('error', reject).on('end', resolve).pipe(res),
+  );
 }

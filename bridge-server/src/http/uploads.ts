@@ -1,15 +1,20 @@
 import { createWriteStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
-import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
+import path from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { BridgeError } from '../store/errors.js';
 import { newId } from '../store/store.js';
 
 /** What a file is by its first bytes (clients often declare the wrong content type). */
 export function sniffImageType(head: Uint8Array): 'tiff' | 'png' | null {
-  if (head.length >= 4 && ((head[0] === 0x49 && head[1] === 0x49 && head[2] === 42 && head[3] === 0) || (head[0] === 0x4d && head[1] === 0x4d && head[2] === 0 && head[3] === 42))) return 'tiff';
+  if (
+    head.length >= 4 &&
+    ((head[0] === 0x49 && head[1] === 0x49 && head[2] === 42 && head[3] === 0) ||
+      (head[0] === 0x4d && head[1] === 0x4d && head[2] === 0 && head[3] === 42))
+  )
+    return 'tiff';
   if (head.length >= 8 && head[0] === 0x89 && head[1] === 0x50 && head[2] === 0x4e && head[3] === 0x47) return 'png';
   return null;
 }
@@ -30,9 +35,17 @@ export async function sniffImageFile(file: string): Promise<'tiff' | 'png' | nul
  * Streams a request body into a temporary file (never into memory), refused past `limit` bytes.
  * Returns the file, named by what the bytes are; the caller removes it.
  */
-export async function receiveUpload(req: IncomingMessage, tempDir: string, limit: number): Promise<{ file: string; type: 'tiff' | 'png' }> {
+export async function receiveUpload(
+  req: IncomingMessage,
+  tempDir: string,
+  limit: number,
+): Promise<{ file: string; type: 'tiff' | 'png' }> {
   const declared = Number(req.headers['content-length'] ?? NaN);
-  if (declared > limit) throw new BridgeError('too-large', `upload of ${declared} bytes is over the limit of ${limit} (start the bridge with a larger --max-upload-mb)`);
+  if (declared > limit)
+    throw new BridgeError(
+      'too-large',
+      `upload of ${declared} bytes is over the limit of ${limit} (start the bridge with a larger --max-upload-mb)`,
+    );
   const raw = path.join(tempDir, `${newId('u')}.upload`);
   let size = 0;
   const counter = new Transform({
@@ -45,7 +58,11 @@ export async function receiveUpload(req: IncomingMessage, tempDir: string, limit
     await pipeline(req, counter, createWriteStream(raw));
     if (size === 0) throw new BridgeError('bad-request', 'the upload is empty');
     const type = await sniffImageFile(raw);
-    if (!type) throw new BridgeError('unsupported', 'the upload is neither a TIFF nor a PNG (by its first bytes); send a TIFF/OME-TIFF or PNG, or import an OME-Zarr by path or URL');
+    if (!type)
+      throw new BridgeError(
+        'unsupported',
+        'the upload is neither a TIFF nor a PNG (by its first bytes); send a TIFF/OME-TIFF or PNG, or import an OME-Zarr by path or URL',
+      );
     const file = `${raw}.${type === 'tiff' ? 'tif' : 'png'}`;
     await rename(raw, file);
     return { file, type };

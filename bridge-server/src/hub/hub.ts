@@ -13,7 +13,10 @@ export interface Client {
 /** Events kept per room for clients that poll (Fiji) instead of holding a socket. */
 const EVENT_RING = 2000;
 
-interface RoomEvent { n: number; message: ServerMessage }
+interface RoomEvent {
+  n: number;
+  message: ServerMessage;
+}
 
 class Room {
   readonly clients = new Set<Client>();
@@ -37,7 +40,11 @@ class Room {
     const now = found();
     if (now || timeoutMs <= 0) return Promise.resolve(now);
     return new Promise((resolve) => {
-      const done = () => { clearTimeout(timer); this.pollers.delete(wake); resolve(found()); };
+      const done = () => {
+        clearTimeout(timer);
+        this.pollers.delete(wake);
+        resolve(found());
+      };
       const wake = () => done();
       const timer = setTimeout(done, timeoutMs);
       this.pollers.add(wake);
@@ -57,11 +64,16 @@ export class Hub implements Publisher {
 
   room(imageId: string): Room {
     let r = this.rooms.get(imageId);
-    if (!r) { r = new Room(); this.rooms.set(imageId, r); }
+    if (!r) {
+      r = new Room();
+      this.rooms.set(imageId, r);
+    }
     return r;
   }
 
-  join(imageId: string, client: Client): void { this.room(imageId).clients.add(client); }
+  join(imageId: string, client: Client): void {
+    this.room(imageId).clients.add(client);
+  }
 
   leave(imageId: string, client: Client): void {
     const r = this.rooms.get(imageId);
@@ -98,10 +110,16 @@ export class Hub implements Publisher {
   }
 
   views(imageId: string): Array<{ clientId: string; name: string; view: ViewState }> {
-    return [...(this.rooms.get(imageId)?.views ?? new Map<string, { name: string; view: ViewState }>())].map(([clientId, v]) => ({ clientId, ...v }));
+    return [...(this.rooms.get(imageId)?.views ?? new Map<string, { name: string; view: ViewState }>())].map(
+      ([clientId, v]) => ({ clientId, ...v }),
+    );
   }
 
-  cursor(imageId: string): number { return this.room(imageId).n; }
+  cursor(imageId: string): number {
+    return this.room(imageId).n;
+  }
 
-  nextEvent(imageId: string, since: number, timeoutMs: number, signal?: AbortSignal) { return this.room(imageId).next(since, timeoutMs, signal); }
+  nextEvent(imageId: string, since: number, timeoutMs: number, signal?: AbortSignal) {
+    return this.room(imageId).next(since, timeoutMs, signal);
+  }
 }

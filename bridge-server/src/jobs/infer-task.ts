@@ -1,10 +1,20 @@
 import { rm } from 'node:fs/promises';
 import {
-  createOmeZarrImage, createOmeZarrLabels, DEFAULT_INSTANCE_OPTIONS, downsamplePlane, openArray, predict, probabilityToInstances,
-  readRegion, writeRegion, type InstanceOptions, type PixelArray, type Rect,
+  createOmeZarrImage,
+  createOmeZarrLabels,
+  DEFAULT_INSTANCE_OPTIONS,
+  downsamplePlane,
+  type InstanceOptions,
+  openArray,
+  type PixelArray,
+  predict,
+  probabilityToInstances,
+  type Rect,
+  readRegion,
+  writeRegion,
 } from '@impartial/shared';
 import { FileSystemStore, initBackend, loadModelDir } from '@impartial/shared/node';
-import { modelChannels, readNormalizedRegion, type ImageRef } from './region.js';
+import { type ImageRef, modelChannels, readNormalizedRegion } from './region.js';
 import type { TaskHooks } from './train-task.js';
 
 export interface InferTaskSpec {
@@ -18,7 +28,10 @@ export interface InferTaskSpec {
   threshold?: number;
 }
 
-export interface TileResult extends Rect { entropy: number; cells: number }
+export interface TileResult extends Rect {
+  entropy: number;
+  cells: number;
+}
 
 export interface InferHooks extends Omit<TaskHooks, 'progress'> {
   tile(t: TileResult, done: number, total: number): void;
@@ -32,31 +45,56 @@ const GLOBAL_INSTANCES_PIXELS = 4096 * 4096;
 /** Tiles of a grid aligned to `tile`, those meeting the viewport first, then outwards from its centre. */
 export function tileOrder(width: number, height: number, tile: number, viewport?: Rect): Rect[] {
   const tiles: Rect[] = [];
-  for (let y = 0; y < height; y += tile) for (let x = 0; x < width; x += tile) tiles.push({ x, y, width: Math.min(tile, width - x), height: Math.min(tile, height - y) });
+  for (let y = 0; y < height; y += tile)
+    for (let x = 0; x < width; x += tile)
+      tiles.push({ x, y, width: Math.min(tile, width - x), height: Math.min(tile, height - y) });
   const v = viewport ?? { x: 0, y: 0, width, height };
-  const cx = v.x + v.width / 2, cy = v.y + v.height / 2;
+  const cx = v.x + v.width / 2,
+    cy = v.y + v.height / 2;
   const meets = (t: Rect) => t.x < v.x + v.width && t.x + t.width > v.x && t.y < v.y + v.height && t.y + t.height > v.y;
   const dist = (t: Rect) => Math.hypot(t.x + t.width / 2 - cx, t.y + t.height / 2 - cy);
   return tiles.sort((a, b) => Number(meets(b)) - Number(meets(a)) || dist(a) - dist(b));
 }
 
 /** Writes a level-0 block and its halvings into every level the block still covers whole pixels of. */
-async function writeLevels(store: FileSystemStore, path: (level: number) => string, levels: number, rect: Rect, planes: PixelArray[], mode: 'mean' | 'nearest', tile: number, channelAxis: boolean): Promise<void> {
-  let current = planes, w = rect.width, h = rect.height;
+async function writeLevels(
+  store: FileSystemStore,
+  path: (level: number) => string,
+  levels: number,
+  rect: Rect,
+  planes: PixelArray[],
+  mode: 'mean' | 'nearest',
+  tile: number,
+  channelAxis: boolean,
+): Promise<void> {
+  let current = planes,
+    w = rect.width,
+    h = rect.height;
   for (let l = 0; l < levels && 2 ** l <= tile; l++) {
     const arr = await openArray(store, path(l));
-    for (let c = 0; c < current.length; c++) await writeRegion(arr as never, rect.x >> l, rect.y >> l, w, h, current[c]!, channelAxis ? c : undefined);
+    for (let c = 0; c < current.length; c++)
+      await writeRegion(arr as never, rect.x >> l, rect.y >> l, w, h, current[c]!, channelAxis ? c : undefined);
     const next = current.map((p) => downsamplePlane(p, w, h, mode));
     current = next.map((n) => n.data);
-    w = next[0]!.width; h = next[0]!.height;
+    w = next[0]!.width;
+    h = next[0]!.height;
   }
 }
 
 /** Levels coarser than one tile per pixel are rebuilt from the level above, once all tiles are in. */
-async function rebuildCoarseLevels(store: FileSystemStore, path: (level: number) => string, levels: number, tile: number, planes: number, mode: 'mean' | 'nearest', channelAxis: boolean): Promise<void> {
+async function rebuildCoarseLevels(
+  store: FileSystemStore,
+  path: (level: number) => string,
+  levels: number,
+  tile: number,
+  planes: number,
+  mode: 'mean' | 'nearest',
+  channelAxis: boolean,
+): Promise<void> {
   const first = Math.floor(Math.log2(tile)) + 1;
   for (let l = Math.max(1, first); l < levels; l++) {
-    const above = await openArray(store, path(l - 1)), arr = await openArray(store, path(l));
+    const above = await openArray(store, path(l - 1)),
+      arr = await openArray(store, path(l));
     const [H, W] = above.shape.slice(-2) as [number, number];
     for (let c = 0; c < planes; c++) {
       const half = downsamplePlane(await readRegion(above, 0, 0, W, H, channelAxis ? c : undefined), W, H, mode);
@@ -65,7 +103,15 @@ async function rebuildCoarseLevels(store: FileSystemStore, path: (level: number)
   }
 }
 
-function crop<T extends PixelArray | Int32Array>(data: T, width: number, x: number, y: number, w: number, h: number, Ctor: new (n: number) => T): T {
+function crop<T extends PixelArray | Int32Array>(
+  data: T,
+  width: number,
+  x: number,
+  y: number,
+  w: number,
+  h: number,
+  Ctor: new (n: number) => T,
+): T {
   const out = new Ctor(w * h);
   for (let r = 0; r < h; r++) out.set(data.subarray((y + r) * width + x, (y + r) * width + x + w) as never, r * w);
   return out;
@@ -76,34 +122,62 @@ function crop<T extends PixelArray | Int32Array>(data: T, width: number, x: numb
  * and entropy, and labels/instances, each tile written to every pyramid level it covers and
  * announced through hooks.tile as soon as it is on disk.
  */
-export async function runInferTask(spec: InferTaskSpec, hooks: InferHooks): Promise<{ cells: number; meanEntropy: number; tiles: TileResult[]; cancelled: boolean }> {
+export async function runInferTask(
+  spec: InferTaskSpec,
+  hooks: InferHooks,
+): Promise<{ cells: number; meanEntropy: number; tiles: TileResult[]; cancelled: boolean }> {
   const backend = await initBackend();
   hooks.log(`backend: ${backend.description}`);
   const model = await loadModelDir(spec.modelDir);
   const { image } = spec;
   const channels = modelChannels(image);
-  if (model.config.inChannels !== channels) throw new Error(`model ${model.lineage.id} reads ${model.config.inChannels} channels but ${channels} of image ${image.id} were given`);
-  const instance: InstanceOptions = { ...DEFAULT_INSTANCE_OPTIONS, ...model.lineage.instances, ...(spec.threshold !== undefined ? { threshold: spec.threshold } : {}) };
+  if (model.config.inChannels !== channels)
+    throw new Error(
+      `model ${model.lineage.id} reads ${model.config.inChannels} channels but ${channels} of image ${image.id} were given`,
+    );
+  const instance: InstanceOptions = {
+    ...DEFAULT_INSTANCE_OPTIONS,
+    ...model.lineage.instances,
+    ...(spec.threshold !== undefined ? { threshold: spec.threshold } : {}),
+  };
   await rm(spec.outDir, { recursive: true, force: true });
   const store = new FileSystemStore(spec.outDir);
-  await createOmeZarrImage(store, `${image.name} prediction ${model.lineage.id}`, image.width, image.height, [
-    { name: 'probability', color: 'FF00FF', window: { min: 0, max: 1, start: 0, end: 1 } },
-    { name: 'entropy', color: 'FFAA00', window: { min: 0, max: Math.LN2, start: 0, end: Math.LN2 } },
-  ], '<f4');
+  await createOmeZarrImage(
+    store,
+    `${image.name} prediction ${model.lineage.id}`,
+    image.width,
+    image.height,
+    [
+      { name: 'probability', color: 'FF00FF', window: { min: 0, max: 1, start: 0, end: 1 } },
+      { name: 'entropy', color: 'FFAA00', window: { min: 0, max: Math.LN2, start: 0, end: Math.LN2 } },
+    ],
+    '<f4',
+  );
   await createOmeZarrLabels(store, 'instances', image.width, image.height, '<u4');
-  const imagePath = (l: number) => `${l}`, labelPath = (l: number) => `labels/instances/${l}`;
+  const imagePath = (l: number) => `${l}`,
+    labelPath = (l: number) => `labels/instances/${l}`;
   const tiles = tileOrder(image.width, image.height, spec.tile, spec.viewport);
   const results: TileResult[] = [];
-  let nextLabel = 1, entropySum = 0;
+  let nextLabel = 1,
+    entropySum = 0;
   for (const t of tiles) {
     if (hooks.signal.aborted) return { cells: nextLabel - 1, meanEntropy: NaN, tiles: results, cancelled: true };
-    const x0 = Math.max(0, t.x - MARGIN), y0 = Math.max(0, t.y - MARGIN);
-    const x1 = Math.min(image.width, t.x + t.width + MARGIN), y1 = Math.min(image.height, t.y + t.height + MARGIN);
-    const sw = x1 - x0, sh = y1 - y0;
+    const x0 = Math.max(0, t.x - MARGIN),
+      y0 = Math.max(0, t.y - MARGIN);
+    const x1 = Math.min(image.width, t.x + t.width + MARGIN),
+      y1 = Math.min(image.height, t.y + t.height + MARGIN);
+    const sw = x1 - x0,
+      sh = y1 - y0;
     const data = await readNormalizedRegion(image, x0, y0, sw, sh);
-    const { probability, entropy } = await predict(model.config, model.weights, { width: sw, height: sh, channels, data }, { tile: Math.max(sw, sh), overlap: 0, passes: spec.passes });
+    const { probability, entropy } = await predict(
+      model.config,
+      model.weights,
+      { width: sw, height: sh, channels, data },
+      { tile: Math.max(sw, sh), overlap: 0, passes: spec.passes },
+    );
     const labels = probabilityToInstances(probability, instance);
-    const ox = t.x - x0, oy = t.y - y0;
+    const ox = t.x - x0,
+      oy = t.y - y0;
     const p = crop(probability.data, sw, ox, oy, t.width, t.height, Float32Array);
     const e = crop(entropy.data, sw, ox, oy, t.width, t.height, Float32Array);
     const raw = crop(labels.data, sw, ox, oy, t.width, t.height, Int32Array);
@@ -113,7 +187,10 @@ export async function runInferTask(spec: InferTaskSpec, hooks: InferHooks): Prom
       const v = raw[i]!;
       if (!v) continue;
       let id = relabel.get(v);
-      if (id === undefined) { id = nextLabel++; relabel.set(v, id); }
+      if (id === undefined) {
+        id = nextLabel++;
+        relabel.set(v, id);
+      }
       l[i] = id;
     }
     await writeLevels(store, imagePath, image.levels, t, [p, e], 'mean', spec.tile, true);
@@ -129,11 +206,31 @@ export async function runInferTask(spec: InferTaskSpec, hooks: InferHooks): Prom
   let cells = nextLabel - 1;
   if (image.width * image.height <= GLOBAL_INSTANCES_PIXELS && tiles.length > 1) {
     // Cells cut by tile borders are made whole again by one cut over the whole probability map.
-    const prob = await readRegion(await openArray(store, '0'), 0, 0, image.width, image.height, 0) as Float32Array;
+    const prob = (await readRegion(await openArray(store, '0'), 0, 0, image.width, image.height, 0)) as Float32Array;
     const labels = probabilityToInstances({ width: image.width, height: image.height, data: prob }, instance);
-    await writeLevels(store, labelPath, image.levels, { x: 0, y: 0, width: image.width, height: image.height }, [Uint32Array.from(labels.data)], 'nearest', Infinity, false);
+    await writeLevels(
+      store,
+      labelPath,
+      image.levels,
+      { x: 0, y: 0, width: image.width, height: image.height },
+      [Uint32Array.from(labels.data)],
+      'nearest',
+      Infinity,
+      false,
+    );
     cells = labels.count;
-    hooks.tile({ x: 0, y: 0, width: image.width, height: image.height, entropy: entropySum / (image.width * image.height), cells }, tiles.length, tiles.length);
+    hooks.tile(
+      {
+        x: 0,
+        y: 0,
+        width: image.width,
+        height: image.height,
+        entropy: entropySum / (image.width * image.height),
+        cells,
+      },
+      tiles.length,
+      tiles.length,
+    );
   } else {
     await rebuildCoarseLevels(store, labelPath, image.levels, spec.tile, 1, 'nearest', false);
   }

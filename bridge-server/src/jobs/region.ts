@@ -1,9 +1,14 @@
-import { openArray, readRegion, type ReadableStore } from '@impartial/shared';
+import { openArray, type ReadableStore, readRegion } from '@impartial/shared';
 import { FileSystemStore } from '@impartial/shared/node';
 
 /** Where a stored image is and how it is normalised (what a worker needs to read it). */
 export interface ImageRef {
-  id: string; dir: string; width: number; height: number; channels: number; norm: { low: number; high: number };
+  id: string;
+  dir: string;
+  width: number;
+  height: number;
+  channels: number;
+  norm: { low: number; high: number };
   /** The channels a model reads, in its order (all, in file order, when absent). */
   select?: number[];
 }
@@ -12,7 +17,14 @@ export interface ImageRef {
 export const modelChannels = (image: ImageRef) => image.select?.length ?? image.channels;
 
 /** Level-0 region of a stored image, normalised, planar (c, y, x), clipped to the image by the caller. */
-export async function readNormalizedRegion(image: ImageRef, x: number, y: number, width: number, height: number, store: ReadableStore = new FileSystemStore(image.dir)): Promise<Float32Array> {
+export async function readNormalizedRegion(
+  image: ImageRef,
+  x: number,
+  y: number,
+  width: number,
+  height: number,
+  store: ReadableStore = new FileSystemStore(image.dir),
+): Promise<Float32Array> {
   const arr = await openArray(store, '0');
   const n = width * height;
   const select = image.select ?? Array.from({ length: image.channels }, (_, c) => c);

@@ -1,12 +1,20 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  DEFAULT_UNET, initWeights, PatchSampler, rasterizeDrawings, train, type DrawEntry, type ImpartialModel, type LabelImage,
-  type MultiChannelImage, type TrainProgress,
+  DEFAULT_UNET,
+  type DrawEntry,
+  type ImpartialModel,
+  initWeights,
+  type LabelImage,
+  type MultiChannelImage,
+  PatchSampler,
+  rasterizeDrawings,
+  type TrainProgress,
+  train,
 } from '@impartial/shared';
 import { initBackend, loadGenericModel, loadModelDir, saveModelDir } from '@impartial/shared/node';
 import { lossCurveSvg } from '../cli/loss-plot.js';
-import { modelChannels, readNormalizedRegion, type ImageRef } from './region.js';
+import { type ImageRef, modelChannels, readNormalizedRegion } from './region.js';
 
 export interface TrainTaskSpec {
   kind: 'train';
@@ -49,23 +57,34 @@ function engineScribbles(raster: LabelImage): LabelImage {
 }
 
 /** Training crops of one image: the whole image, or a block (plus margin) around every 1024-block with strokes. */
-async function cropsOf(image: TrainTaskSpec['images'][number]): Promise<Array<{ image: MultiChannelImage; scribbles: LabelImage }>> {
+async function cropsOf(
+  image: TrainTaskSpec['images'][number],
+): Promise<Array<{ image: MultiChannelImage; scribbles: LabelImage }>> {
   const raster = rasterizeDrawings(image.drawings, image.width, image.height);
   const rects: Array<[number, number, number, number]> = [];
   if (image.width * image.height <= WHOLE_IMAGE_PIXELS) rects.push([0, 0, image.width, image.height]);
   else {
-    const blocks = new Set(raster.tileCoordinates().map(([tx, ty]) => `${Math.floor((tx * raster.tile) / BLOCK)},${Math.floor((ty * raster.tile) / BLOCK)}`));
+    const blocks = new Set(
+      raster
+        .tileCoordinates()
+        .map(([tx, ty]) => `${Math.floor((tx * raster.tile) / BLOCK)},${Math.floor((ty * raster.tile) / BLOCK)}`),
+    );
     for (const key of blocks) {
       const [bx, by] = key.split(',').map(Number) as [number, number];
-      const x0 = Math.max(0, bx * BLOCK - MARGIN), y0 = Math.max(0, by * BLOCK - MARGIN);
-      const x1 = Math.min(image.width, (bx + 1) * BLOCK + MARGIN), y1 = Math.min(image.height, (by + 1) * BLOCK + MARGIN);
+      const x0 = Math.max(0, bx * BLOCK - MARGIN),
+        y0 = Math.max(0, by * BLOCK - MARGIN);
+      const x1 = Math.min(image.width, (bx + 1) * BLOCK + MARGIN),
+        y1 = Math.min(image.height, (by + 1) * BLOCK + MARGIN);
       rects.push([x0, y0, x1 - x0, y1 - y0]);
     }
   }
   const crops = [];
   for (const [x, y, w, h] of rects) {
     const data = await readNormalizedRegion(image, x, y, w, h);
-    crops.push({ image: { width: w, height: h, channels: modelChannels(image), data }, scribbles: engineScribbles(raster.region(x, y, w, h)) });
+    crops.push({
+      image: { width: w, height: h, channels: modelChannels(image), data },
+      scribbles: engineScribbles(raster.region(x, y, w, h)),
+    });
   }
   return crops;
 }
@@ -75,12 +94,19 @@ async function startingModel(spec: TrainTaskSpec, channels: number, hooks: TaskH
   if (spec.init === 'scratch') return null;
   const generic = await loadGenericModel(channels);
   if (generic && generic.config.depth === spec.depth && generic.config.base === spec.base) return generic;
-  hooks.log(generic ? `the generic model is depth ${generic.config.depth} / base ${generic.config.base}; starting from random weights` : `no generic model for ${channels} channels; starting from random weights`);
+  hooks.log(
+    generic
+      ? `the generic model is depth ${generic.config.depth} / base ${generic.config.base}; starting from random weights`
+      : `no generic model for ${channels} channels; starting from random weights`,
+  );
   return null;
 }
 
 /** Trains (or fine-tunes) on the strokes of the given images and saves a new model version. */
-export async function runTrainTask(spec: TrainTaskSpec, hooks: TaskHooks): Promise<{ model: ImpartialModel; steps: number; seconds: number; cancelled: boolean; losses: number[] }> {
+export async function runTrainTask(
+  spec: TrainTaskSpec,
+  hooks: TaskHooks,
+): Promise<{ model: ImpartialModel; steps: number; seconds: number; cancelled: boolean; losses: number[] }> {
   const backend = await initBackend();
   hooks.log(`backend: ${backend.description}`);
   const channels = modelChannels(spec.images[0]!);
@@ -88,20 +114,35 @@ export async function runTrainTask(spec: TrainTaskSpec, hooks: TaskHooks): Promi
   hooks.log(`training on ${crops.length} region(s) of ${spec.images.length} image(s)`);
   const parent = await startingModel(spec, channels, hooks);
   const config = parent?.config ?? { ...DEFAULT_UNET, inChannels: channels, depth: spec.depth, base: spec.base };
-  if (config.inChannels !== channels) throw new Error(`the starting model reads ${config.inChannels} channels but the images have ${channels}`);
+  if (config.inChannels !== channels)
+    throw new Error(`the starting model reads ${config.inChannels} channels but the images have ${channels}`);
   const weights = parent ? parent.weights : initWeights(config, spec.seed);
-  const sampler = new PatchSampler(crops.map((c) => c.image), crops.map((c) => c.scribbles), { seed: spec.seed, patch: spec.patch });
+  const sampler = new PatchSampler(
+    crops.map((c) => c.image),
+    crops.map((c) => c.scribbles),
+    { seed: spec.seed, patch: spec.patch },
+  );
   const result = await train(config, weights, sampler, {
-    ...(spec.steps !== undefined ? { steps: spec.steps } : {}), ...(spec.seconds !== undefined ? { seconds: spec.seconds } : {}),
+    ...(spec.steps !== undefined ? { steps: spec.steps } : {}),
+    ...(spec.seconds !== undefined ? { seconds: spec.seconds } : {}),
     ...(spec.learningRate !== undefined ? { learningRate: spec.learningRate } : {}),
-    batchSize: spec.batchSize, signal: hooks.signal, onProgress: hooks.progress,
+    batchSize: spec.batchSize,
+    signal: hooks.signal,
+    onProgress: hooks.progress,
   });
   const model: ImpartialModel = {
-    config, weights,
+    config,
+    weights,
     lineage: {
-      id: spec.modelId, parent: parent?.lineage.id ?? null, created: new Date().toISOString(), author: spec.author,
-      channels: spec.channelNames, steps: (parent?.lineage.steps ?? 0) + result.steps, trainSeconds: (parent?.lineage.trainSeconds ?? 0) + result.seconds,
-      strokesHash: spec.strokesHash, backend: backend.description,
+      id: spec.modelId,
+      parent: parent?.lineage.id ?? null,
+      created: new Date().toISOString(),
+      author: spec.author,
+      channels: spec.channelNames,
+      steps: (parent?.lineage.steps ?? 0) + result.steps,
+      trainSeconds: (parent?.lineage.trainSeconds ?? 0) + result.seconds,
+      strokesHash: spec.strokesHash,
+      backend: backend.description,
       ...(parent?.lineage.instances ? { instances: parent.lineage.instances } : {}),
       metrics: { finalLoss: result.losses.at(-1) ?? NaN },
     },

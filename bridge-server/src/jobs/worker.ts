@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { runInferTask, type InferTaskSpec } from './infer-task.js';
+import { type InferTaskSpec, runInferTask } from './infer-task.js';
 import { runTrainTask, type TrainTaskSpec } from './train-task.js';
 import type { WorkerEvent } from './worker-events.js';
 
@@ -14,8 +14,12 @@ const { spec, cancelFlag } = workerData as { spec: TrainTaskSpec | InferTaskSpec
 // Training steps do not yield to this thread's event loop, so a cancel message could wait for
 // ever; the bridge also raises a shared flag, checked after every step and tile.
 const flag = new Int32Array(cancelFlag);
-const checkCancel = () => { if (Atomics.load(flag, 0) === 1 && !controller.signal.aborted) controller.abort(); };
-port.on('message', (m: { type: string }) => { if (m.type === 'cancel') controller.abort(); });
+const checkCancel = () => {
+  if (Atomics.load(flag, 0) === 1 && !controller.signal.aborted) controller.abort();
+};
+port.on('message', (m: { type: string }) => {
+  if (m.type === 'cancel') controller.abort();
+});
 const post = (e: WorkerEvent) => port.postMessage(e);
 
 async function main(): Promise<void> {
@@ -23,7 +27,8 @@ async function main(): Promise<void> {
   if (spec.kind === 'train') {
     let last = 0;
     const r = await runTrainTask(spec, {
-      signal: controller.signal, log,
+      signal: controller.signal,
+      log,
       progress: (p) => {
         checkCancel();
         // At most ~5 messages a second: every client sees them, and steps can be fast with tiny nets.
@@ -33,9 +38,23 @@ async function main(): Promise<void> {
         post({ type: 'train-progress', progress: p });
       },
     });
-    post({ type: 'train-done', lineage: r.model.lineage, steps: r.steps, seconds: r.seconds, cancelled: r.cancelled, saved: r.steps > 0 });
+    post({
+      type: 'train-done',
+      lineage: r.model.lineage,
+      steps: r.steps,
+      seconds: r.seconds,
+      cancelled: r.cancelled,
+      saved: r.steps > 0,
+    });
   } else {
-    const r = await runInferTask(spec, { signal: controller.signal, log, tile: (tile, done, total) => { checkCancel(); post({ type: 'tile', tile, done, total }); } });
+    const r = await runInferTask(spec, {
+      signal: controller.signal,
+      log,
+      tile: (tile, done, total) => {
+        checkCancel();
+        post({ type: 'tile', tile, done, total });
+      },
+    });
     post({ type: 'infer-done', cells: r.cells, meanEntropy: r.meanEntropy, tiles: r.tiles, cancelled: r.cancelled });
   }
 }

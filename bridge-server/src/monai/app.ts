@@ -34,7 +34,9 @@ export class LogRing {
     this.lines.push(`[${monaiTimestamp()}] ${line}`);
     if (this.lines.length > 1000) this.lines.splice(0, this.lines.length - 1000);
   }
-  tail(n: number): string[] { return this.lines.slice(-n); }
+  tail(n: number): string[] {
+    return this.lines.slice(-n);
+  }
 }
 
 export class MonaiApp {
@@ -44,7 +46,10 @@ export class MonaiApp {
   batch: TaskRecord | null = null;
   batchStop = false;
 
-  constructor(readonly ctx: BridgeContext, readonly projectId: string) {}
+  constructor(
+    readonly ctx: BridgeContext,
+    readonly projectId: string,
+  ) {}
 
   /** The datastore project, made on first use. */
   project(): string {
@@ -57,7 +62,9 @@ export class MonaiApp {
     return this.projectId;
   }
 
-  images(): StoredImage[] { return this.ctx.store.images(this.project()); }
+  images(): StoredImage[] {
+    return this.ctx.store.images(this.project());
+  }
 
   /** A MONAI image id: an image name in the datastore project, or one of our image ids. */
   image(id: string | null): StoredImage {
@@ -72,11 +79,14 @@ export class MonaiApp {
   }
 
   /** MONAI's image id for one of our images. */
-  monaiId(image: StoredImage): string { return image.project === this.projectId ? image.name : image.id; }
+  monaiId(image: StoredImage): string {
+    return image.project === this.projectId ? image.name : image.id;
+  }
 
   channelsOf(model: string): number {
     const m = /^impartial_(\d+)$/.exec(model);
-    if (!m || Number(m[1]) < 1 || Number(m[1]) > 64) throw new BridgeError('not-found', `model ${model} (models are impartial_N, N = the image channel count)`);
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > 64)
+      throw new BridgeError('not-found', `model ${model} (models are impartial_N, N = the image channel count)`);
     return Number(m[1]);
   }
 
@@ -87,7 +97,9 @@ export class MonaiApp {
   }
 
   /** Whether an image has strokes in effect (MONAI's "final label"). */
-  labelled(image: StoredImage): boolean { return this.ctx.strokes.drawings(image.id).length > 0; }
+  labelled(image: StoredImage): boolean {
+    return this.ctx.strokes.drawings(image.id).length > 0;
+  }
 
   /**
    * The current model for `channels`: the project's current version, or else the shipped generic
@@ -101,15 +113,29 @@ export class MonaiApp {
     const latest = [...versions].reverse().find((m) => m.channels.length === channels);
     if (latest) return latest;
     const generic = genericModelDir(channels);
-    if (!generic) throw new BridgeError('not-ready', `no impartial_${channels} model yet: train one first (POST /train/impartial_${channels})`);
-    const manifest = JSON.parse(await readFile(path.join(generic, MODEL_JSON), 'utf8')) as { lineage: { id: string; steps: number; trainSeconds: number; channels: string[]; created: string } };
+    if (!generic)
+      throw new BridgeError(
+        'not-ready',
+        `no impartial_${channels} model yet: train one first (POST /train/impartial_${channels})`,
+      );
+    const manifest = JSON.parse(await readFile(path.join(generic, MODEL_JSON), 'utf8')) as {
+      lineage: { id: string; steps: number; trainSeconds: number; channels: string[]; created: string };
+    };
     const id = newId('m');
     const dir = this.ctx.store.layout.model(id);
     await mkdir(path.dirname(dir), { recursive: true });
     await cp(generic, dir, { recursive: true });
     const record: ModelRecord = {
-      id, project: project.id, parent: manifest.lineage.id, created: new Date().toISOString(), author: 'generic',
-      channels: manifest.lineage.channels, steps: manifest.lineage.steps, trainSeconds: manifest.lineage.trainSeconds, strokesHash: '', metrics: {},
+      id,
+      project: project.id,
+      parent: manifest.lineage.id,
+      created: new Date().toISOString(),
+      author: 'generic',
+      channels: manifest.lineage.channels,
+      steps: manifest.lineage.steps,
+      trainSeconds: manifest.lineage.trainSeconds,
+      strokesHash: '',
+      metrics: {},
     };
     await this.rewriteLineage(dir, record);
     this.ctx.store.addModel(record, !project.currentModel);
@@ -121,26 +147,45 @@ export class MonaiApp {
   async rewriteLineage(dir: string, record: ModelRecord): Promise<void> {
     const file = path.join(dir, MODEL_JSON);
     const json = JSON.parse(await readFile(file, 'utf8')) as { lineage: Record<string, unknown> };
-    json.lineage = { ...json.lineage, id: record.id, parent: record.parent, author: record.author, created: record.created };
+    json.lineage = {
+      ...json.lineage,
+      id: record.id,
+      parent: record.parent,
+      author: record.author,
+      created: record.created,
+    };
     await writeFile(file, JSON.stringify(json, null, 1));
   }
 
   /** A model uploaded as model.json + weights.bin becomes a new version (its own id kept as parent). */
   async addUploadedModel(files: Map<string, Uint8Array>, channels: number): Promise<ModelRecord> {
-    const json = files.get(MODEL_JSON), weights = files.get(MODEL_WEIGHTS);
-    if (!json || !weights) throw new BridgeError('bad-request', `a model upload is a zip holding ${MODEL_JSON} and ${MODEL_WEIGHTS}`);
+    const json = files.get(MODEL_JSON),
+      weights = files.get(MODEL_WEIGHTS);
+    if (!json || !weights)
+      throw new BridgeError('bad-request', `a model upload is a zip holding ${MODEL_JSON} and ${MODEL_WEIGHTS}`);
     let manifest;
     try {
       manifest = checkModelFiles(JSON.parse(new TextDecoder().decode(json)), weights.byteLength);
     } catch (e) {
       throw new BridgeError('bad-request', `model upload: ${(e as Error).message}`);
     }
-    if (manifest.config.inChannels !== channels) throw new BridgeError('bad-request', `the uploaded model reads ${manifest.config.inChannels} channels; impartial_${channels} reads ${channels}`);
+    if (manifest.config.inChannels !== channels)
+      throw new BridgeError(
+        'bad-request',
+        `the uploaded model reads ${manifest.config.inChannels} channels; impartial_${channels} reads ${channels}`,
+      );
     const id = newId('m');
     const record: ModelRecord = {
-      id, project: this.project(), parent: manifest.lineage.id, created: new Date().toISOString(), author: 'upload',
-      channels: manifest.lineage.channels, steps: manifest.lineage.steps, trainSeconds: manifest.lineage.trainSeconds,
-      strokesHash: manifest.lineage.strokesHash ?? '', metrics: Object.fromEntries(Object.entries(manifest.lineage.metrics ?? {}).filter(([, v]) => Number.isFinite(v))),
+      id,
+      project: this.project(),
+      parent: manifest.lineage.id,
+      created: new Date().toISOString(),
+      author: 'upload',
+      channels: manifest.lineage.channels,
+      steps: manifest.lineage.steps,
+      trainSeconds: manifest.lineage.trainSeconds,
+      strokesHash: manifest.lineage.strokesHash ?? '',
+      metrics: Object.fromEntries(Object.entries(manifest.lineage.metrics ?? {}).filter(([, v]) => Number.isFinite(v))),
     };
     const tmp = path.join(this.ctx.store.layout.temp, `${id}.upload`);
     await mkdir(tmp, { recursive: true });

@@ -1,10 +1,17 @@
 import {
-  imagejHyperstack, labelOutlines, openArray, outlinesToGeoJson, polygonsToRois, readRegion, writeRoiZip, writeTiff,
+  imagejHyperstack,
+  labelOutlines,
+  openArray,
+  outlinesToGeoJson,
   type PixelArray,
+  polygonsToRois,
+  readRegion,
+  writeRoiZip,
+  writeTiff,
 } from '@impartial/shared';
 import { FileSystemStore } from '@impartial/shared/node';
 import { BridgeError } from './errors.js';
-import type { StoredImage, Store } from './store.js';
+import type { Store, StoredImage } from './store.js';
 
 /*
  * Files made on request from the stored pyramids: TIFFs ImageJ opens by URL, and cell outlines
@@ -17,16 +24,29 @@ export const MAX_EXPORT_PIXELS = 8192 * 8192;
 export type PredictionPart = 'labels' | 'probability' | 'entropy';
 
 function levelSize(image: StoredImage, level: number): [number, number] {
-  if (!Number.isInteger(level) || level < 0 || level >= image.levels) throw new BridgeError('bad-request', `level ${level} does not exist (image ${image.id} has levels 0-${image.levels - 1})`);
-  const w = Math.ceil(image.width / 2 ** level), h = Math.ceil(image.height / 2 ** level);
-  if (w * h > MAX_EXPORT_PIXELS) throw new BridgeError('too-large', `level ${level} is ${w}x${h}; ask for a coarser level (at most ${MAX_EXPORT_PIXELS} pixels)`);
+  if (!Number.isInteger(level) || level < 0 || level >= image.levels)
+    throw new BridgeError(
+      'bad-request',
+      `level ${level} does not exist (image ${image.id} has levels 0-${image.levels - 1})`,
+    );
+  const w = Math.ceil(image.width / 2 ** level),
+    h = Math.ceil(image.height / 2 ** level);
+  if (w * h > MAX_EXPORT_PIXELS)
+    throw new BridgeError(
+      'too-large',
+      `level ${level} is ${w}x${h}; ask for a coarser level (at most ${MAX_EXPORT_PIXELS} pixels)`,
+    );
   return [w, h];
 }
 
 /** The finest level an export can read whole. */
 export function exportLevel(image: StoredImage): number {
   let level = 0;
-  while (level + 1 < image.levels && Math.ceil(image.width / 2 ** level) * Math.ceil(image.height / 2 ** level) > 4096 * 4096) level++;
+  while (
+    level + 1 < image.levels &&
+    Math.ceil(image.width / 2 ** level) * Math.ceil(image.height / 2 ** level) > 4096 * 4096
+  )
+    level++;
   return level;
 }
 
@@ -38,7 +58,9 @@ function labelPixels(data: ArrayLike<number>): Uint16Array | Float32Array {
 }
 
 function tiffPixels(plane: PixelArray): Uint8Array | Uint16Array | Float32Array {
-  return plane instanceof Uint8Array || plane instanceof Uint16Array || plane instanceof Float32Array ? plane : Float32Array.from(plane);
+  return plane instanceof Uint8Array || plane instanceof Uint16Array || plane instanceof Float32Array
+    ? plane
+    : Float32Array.from(plane);
 }
 
 export async function imageTiff(image: StoredImage, level: number): Promise<Uint8Array> {
@@ -56,11 +78,18 @@ export async function scribblesTiff(image: StoredImage, level: number): Promise<
 }
 
 function predictionDir(store: Store, image: StoredImage, model: string): string {
-  if (!store.prediction(image.id, model)) throw new BridgeError('not-found', `image ${image.id} has no prediction by model ${model}`);
+  if (!store.prediction(image.id, model))
+    throw new BridgeError('not-found', `image ${image.id} has no prediction by model ${model}`);
   return store.layout.prediction(image.id, model);
 }
 
-export async function predictionTiff(store: Store, image: StoredImage, model: string, level: number, part: PredictionPart): Promise<Uint8Array> {
+export async function predictionTiff(
+  store: Store,
+  image: StoredImage,
+  model: string,
+  level: number,
+  part: PredictionPart,
+): Promise<Uint8Array> {
   const [w, h] = levelSize(image, level);
   const zarr = new FileSystemStore(predictionDir(store, image, model));
   if (part === 'labels') {
@@ -72,9 +101,20 @@ export async function predictionTiff(store: Store, image: StoredImage, model: st
 }
 
 /** Cell outlines of a prediction (level 0) as an ImageJ ROI zip or GeoJSON. */
-export async function predictionOutlines(store: Store, image: StoredImage, model: string, format: 'rois' | 'geojson'): Promise<Uint8Array | string> {
+export async function predictionOutlines(
+  store: Store,
+  image: StoredImage,
+  model: string,
+  format: 'rois' | 'geojson',
+): Promise<Uint8Array | string> {
   const [w, h] = levelSize(image, 0);
-  const data = await readRegion(await openArray(new FileSystemStore(predictionDir(store, image, model)), 'labels/instances/0'), 0, 0, w, h);
+  const data = await readRegion(
+    await openArray(new FileSystemStore(predictionDir(store, image, model)), 'labels/instances/0'),
+    0,
+    0,
+    w,
+    h,
+  );
   const outlines = labelOutlines({ width: w, height: h, data: Int32Array.from(data) });
   return format === 'rois' ? writeRoiZip(polygonsToRois(outlines)) : JSON.stringify(outlinesToGeoJson(outlines));
 }

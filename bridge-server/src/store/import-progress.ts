@@ -8,7 +8,18 @@ export class ImportRegistry {
   private readonly items = new Map<string, ImportRecord>();
 
   start(id: string, project: string, name: string, size: { width: number; height: number; channels: number }): void {
-    this.items.set(id, { id, project, name, ...size, rowsDone: 0, rows: size.height, status: 'running', error: null, started: new Date().toISOString(), finished: null });
+    this.items.set(id, {
+      id,
+      project,
+      name,
+      ...size,
+      rowsDone: 0,
+      rows: size.height,
+      status: 'running',
+      error: null,
+      started: new Date().toISOString(),
+      finished: null,
+    });
   }
 
   progress(id: string, rowsDone: number): void {
@@ -19,7 +30,11 @@ export class ImportRegistry {
   finish(id: string, error?: Error): void {
     const item = this.items.get(id);
     if (!item) return;
-    Object.assign(item, { status: error ? 'failed' : 'done', error: error?.message ?? null, finished: new Date().toISOString() });
+    Object.assign(item, {
+      status: error ? 'failed' : 'done',
+      error: error?.message ?? null,
+      finished: new Date().toISOString(),
+    });
     if (!error) item.rowsDone = item.rows;
   }
 

@@ -1,18 +1,30 @@
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { openArray, percentiles, readRegion, writeOmeZarrFromSource, type RegionSource } from '@impartial/shared';
+import { openArray, percentiles, type RegionSource, readRegion, writeOmeZarrFromSource } from '@impartial/shared';
 import { FileSystemStore } from '@impartial/shared/node';
-import { newId, type ImageNorm, type StoredImage, type Store } from './store.js';
+import { type ImageNorm, newId, type Store, type StoredImage } from './store.js';
 import { createScribbleLabels } from './strokes.js';
 
 /** The normalisation range is estimated on the first pyramid level at most this wide and high. */
 const NORM_LEVEL_SIDE = 2048;
 
 /** p1/p98 over all channels of the finest level that fits NORM_LEVEL_SIDE (exact for images up to that size). */
-async function normalisationRange(dir: string, width: number, height: number, channels: number, levels: number): Promise<ImageNorm> {
+async function normalisationRange(
+  dir: string,
+  width: number,
+  height: number,
+  channels: number,
+  levels: number,
+): Promise<ImageNorm> {
   const store = new FileSystemStore(dir);
-  let level = 0, w = width, h = height;
-  while (Math.max(w, h) > NORM_LEVEL_SIDE && level + 1 < levels) { level++; w = Math.ceil(w / 2); h = Math.ceil(h / 2); }
+  let level = 0,
+    w = width,
+    h = height;
+  while (Math.max(w, h) > NORM_LEVEL_SIDE && level + 1 < levels) {
+    level++;
+    w = Math.ceil(w / 2);
+    h = Math.ceil(h / 2);
+  }
   const arr = await openArray(store, `${level}`);
   const values = new Float32Array(w * h * channels);
   for (let c = 0; c < channels; c++) values.set(await readRegion(arr, 0, 0, w, h, c), c * w * h);
@@ -28,23 +40,49 @@ export interface ImportOptions {
 }
 
 /** What an import wrote into its temporary folder. */
-export interface WrittenImport { width: number; height: number; channels: number; channelNames: string[]; dtype: string; levels: number; norm: ImageNorm }
+export interface WrittenImport {
+  width: number;
+  height: number;
+  channels: number;
+  channelNames: string[];
+  dtype: string;
+  levels: number;
+  norm: ImageNorm;
+}
 
 /** Writes a source as an OME-Zarr pyramid (band by band) with an empty labels/scribbles into `dir`. */
-export async function writeImport(dir: string, source: RegionSource, options: Omit<ImportOptions, 'project'>): Promise<WrittenImport> {
+export async function writeImport(
+  dir: string,
+  source: RegionSource,
+  options: Omit<ImportOptions, 'project'>,
+): Promise<WrittenImport> {
   const levels = await writeOmeZarrFromSource(new FileSystemStore(dir), source, {
-    name: options.name, ...(options.signal ? { signal: options.signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    name: options.name,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   await createScribbleLabels(dir, source.width, source.height);
   const norm = await normalisationRange(dir, source.width, source.height, source.channels, levels);
   return {
-    width: source.width, height: source.height, channels: source.channels, dtype: source.dtype, levels, norm,
+    width: source.width,
+    height: source.height,
+    channels: source.channels,
+    dtype: source.dtype,
+    levels,
+    norm,
     channelNames: Array.from({ length: source.channels }, (_, c) => source.channelNames?.[c] ?? `C${c}`),
   };
 }
 
 /** Moves a written import into place and indexes it. */
-export async function registerImport(store: Store, id: string, tmp: string, project: string, name: string, written: WrittenImport): Promise<StoredImage> {
+export async function registerImport(
+  store: Store,
+  id: string,
+  tmp: string,
+  project: string,
+  name: string,
+  written: WrittenImport,
+): Promise<StoredImage> {
   const dir = store.layout.image(id);
   await rm(dir, { recursive: true, force: true });
   await mkdir(path.dirname(dir), { recursive: true });
@@ -67,7 +105,13 @@ export async function importImage(store: Store, source: RegionSource, options: I
   const { id, tmp } = importTarget(store);
   store.imports.start(id, options.project, options.name, source);
   try {
-    const written = await writeImport(tmp, source, { ...options, onProgress: (done, rows) => { store.imports.progress(id, done); options.onProgress?.(done, rows); } });
+    const written = await writeImport(tmp, source, {
+      ...options,
+      onProgress: (done, rows) => {
+        store.imports.progress(id, done);
+        options.onProgress?.(done, rows);
+      },
+    });
     const image = await registerImport(store, id, tmp, options.project, options.name, written);
     store.imports.finish(id);
     return image;

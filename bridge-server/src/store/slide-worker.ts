@@ -10,5 +10,13 @@ const { dir, side, channels, name } = workerData as { dir: string; side: number;
 let last = 0;
 writeImport(dir, syntheticSlideSource({ width: side, height: side, channels, seed: 1 }), {
   name,
-  onProgress: (done, total) => { if (done / total - last >= 0.05 || done === total) { last = done / total; parentPort!.postMessage({ type: 'progress', done, total }); } },
-}).then((written) => parentPort!.postMessage({ type: 'done', written }), (e: Error) => parentPort!.postMessage({ type: 'error', message: e.message }));
+  onProgress: (done, total) => {
+    if (done / total - last >= 0.05 || done === total) {
+      last = done / total;
+      parentPort!.postMessage({ type: 'progress', done, total });
+    }
+  },
+}).then(
+  (written) => parentPort!.postMessage({ type: 'done', written }),
+  (e: Error) => parentPort!.postMessage({ type: 'error', message: e.message }),
+);

@@ -1,7 +1,16 @@
 import { createHash } from 'node:crypto';
 import {
-  activeDrawings, createOmeZarrLabels, LogEntrySchema, openArray, rasterizeDrawings, undoRedoTarget, writeRegion,
-  type Drawing, type DrawEntry, type LogEntry, type SparseRaster,
+  activeDrawings,
+  createOmeZarrLabels,
+  type DrawEntry,
+  type Drawing,
+  type LogEntry,
+  LogEntrySchema,
+  openArray,
+  rasterizeDrawings,
+  type SparseRaster,
+  undoRedoTarget,
+  writeRegion,
 } from '@impartial/shared';
 import { FileSystemStore } from '@impartial/shared/node';
 import { BridgeError } from './errors.js';
@@ -9,7 +18,8 @@ import type { Store } from './store.js';
 
 /** Scribble label colours: cell green, background magenta (as the viewer draws them). */
 export const SCRIBBLE_COLORS: Array<{ 'label-value': number; rgba: [number, number, number, number] }> = [
-  { 'label-value': 1, rgba: [0, 255, 0, 255] }, { 'label-value': 2, rgba: [255, 0, 255, 255] },
+  { 'label-value': 1, rgba: [0, 255, 0, 255] },
+  { 'label-value': 2, rgba: [255, 0, 255, 255] },
 ];
 
 /** Adds labels/scribbles (empty) to a freshly imported image. */
@@ -17,7 +27,10 @@ export async function createScribbleLabels(dir: string, width: number, height: n
   await createOmeZarrLabels(new FileSystemStore(dir), 'scribbles', width, height, '|u1', 256, SCRIBBLE_COLORS);
 }
 
-interface CachedRaster { raster: SparseRaster; seq: number }
+interface CachedRaster {
+  raster: SparseRaster;
+  seq: number;
+}
 
 const refKey = (author: string, ref: string) => `${author}\u0000${ref}`;
 
@@ -33,27 +46,40 @@ export class StrokeLog {
   /** Per image, the entry each (author, drawing ref) became (built from the log on first use). */
   private readonly refs = new Map<string, Map<string, number>>();
 
-  constructor(private readonly store: Store, private readonly flushDelayMs = 150) {}
+  constructor(
+    private readonly store: Store,
+    private readonly flushDelayMs = 150,
+  ) {}
 
   entries(imageId: string, since = 0): LogEntry[] {
-    return (this.store.db.prepare('SELECT entry FROM strokes WHERE image = ? AND seq > ? ORDER BY seq').all(imageId, since) as Array<{ entry: string }>)
-      .map((r) => JSON.parse(r.entry) as LogEntry);
+    return (
+      this.store.db
+        .prepare('SELECT entry FROM strokes WHERE image = ? AND seq > ? ORDER BY seq')
+        .all(imageId, since) as Array<{ entry: string }>
+    ).map((r) => JSON.parse(r.entry) as LogEntry);
   }
 
   /** One entry of the log, or null. */
   entry(imageId: string, seq: number): LogEntry | null {
-    const r = this.store.db.prepare('SELECT entry FROM strokes WHERE image = ? AND seq = ?').get(imageId, seq) as { entry: string } | undefined;
-    return r ? JSON.parse(r.entry) as LogEntry : null;
+    const r = this.store.db.prepare('SELECT entry FROM strokes WHERE image = ? AND seq = ?').get(imageId, seq) as
+      | { entry: string }
+      | undefined;
+    return r ? (JSON.parse(r.entry) as LogEntry) : null;
   }
 
   lastSeq(imageId: string): number {
-    return (this.store.db.prepare('SELECT MAX(seq) AS s FROM strokes WHERE image = ?').get(imageId) as { s: number | null }).s ?? 0;
+    return (
+      (this.store.db.prepare('SELECT MAX(seq) AS s FROM strokes WHERE image = ?').get(imageId) as { s: number | null })
+        .s ?? 0
+    );
   }
 
   private insert(imageId: string, make: (seq: number) => LogEntry): LogEntry {
     return this.store.db.transaction(() => {
       const entry = LogEntrySchema.parse(make(this.lastSeq(imageId) + 1));
-      this.store.db.prepare('INSERT INTO strokes (image, seq, entry) VALUES (?, ?, ?)').run(imageId, entry.seq, JSON.stringify(entry));
+      this.store.db
+        .prepare('INSERT INTO strokes (image, seq, entry) VALUES (?, ?, ?)')
+        .run(imageId, entry.seq, JSON.stringify(entry));
       return entry;
     })();
   }
@@ -84,7 +110,16 @@ export class StrokeLog {
   /** Adds a drawing; on disk when this returns. */
   append(imageId: string, author: string, drawing: Drawing, ref?: string): LogEntry {
     this.store.image(imageId);
-    const entry = this.insert(imageId, (seq) => ({ seq, author, t: Date.now(), op: drawing.op, class: drawing.class, width: drawing.width, points: drawing.points, ...(ref !== undefined ? { ref } : {}) }));
+    const entry = this.insert(imageId, (seq) => ({
+      seq,
+      author,
+      t: Date.now(),
+      op: drawing.op,
+      class: drawing.class,
+      width: drawing.width,
+      points: drawing.points,
+      ...(ref !== undefined ? { ref } : {}),
+    }));
     if (ref !== undefined) this.refs.get(imageId)?.set(refKey(author, ref), entry.seq);
     const cached = this.rasters.get(imageId);
     if (cached && cached.seq === entry.seq - 1) {
@@ -110,7 +145,18 @@ export class StrokeLog {
         if (!active.has(target)) throw new BridgeError('conflict', `entry ${target} is not a drawing in effect`);
         out.push(this.insert(imageId, (seq) => ({ seq, author, t: Date.now(), op: 'undo', target })));
       }
-      for (const d of drawings) out.push(this.insert(imageId, (seq) => ({ seq, author, t: Date.now(), op: d.op, class: d.class, width: d.width, points: d.points })));
+      for (const d of drawings)
+        out.push(
+          this.insert(imageId, (seq) => ({
+            seq,
+            author,
+            t: Date.now(),
+            op: d.op,
+            class: d.class,
+            width: d.width,
+            points: d.points,
+          })),
+        );
       return out;
     })();
     this.rebuild(imageId);
@@ -124,8 +170,12 @@ export class StrokeLog {
     const entry = this.store.db.transaction(() => {
       const log = this.entries(imageId);
       const active = new Set(activeDrawings(log).map((d) => d.seq));
-      let t = target ?? undoRedoTarget(log, author, op);
-      if (t === null || t === undefined) throw new BridgeError('conflict', op === 'undo' ? `nothing of ${author}'s to undo` : `nothing of ${author}'s to redo`);
+      const t = target ?? undoRedoTarget(log, author, op);
+      if (t === null || t === undefined)
+        throw new BridgeError(
+          'conflict',
+          op === 'undo' ? `nothing of ${author}'s to undo` : `nothing of ${author}'s to redo`,
+        );
       const drawn = log.find((e) => e.seq === t && (e.op === 'add' || e.op === 'erase'));
       if (!drawn) throw new BridgeError('not-found', `entry ${t} is not a drawing of this image`);
       if (op === 'undo' && !active.has(t)) throw new BridgeError('conflict', `entry ${t} is already undone`);
@@ -166,7 +216,11 @@ export class StrokeLog {
   private tilesEverPainted(imageId: string): Array<[number, number]> {
     const image = this.store.image(imageId);
     const all = this.entries(imageId).filter((e): e is DrawEntry => e.op === 'add' || e.op === 'erase');
-    return rasterizeDrawings(all.map((d) => ({ ...d, op: 'add' as const, class: 1 })), image.width, image.height).tileCoordinates();
+    return rasterizeDrawings(
+      all.map((d) => ({ ...d, op: 'add' as const, class: 1 })),
+      image.width,
+      image.height,
+    ).tileCoordinates();
   }
 
   /** Hash of what the given images' logs hold in effect (model lineage). */
@@ -178,14 +232,23 @@ export class StrokeLog {
 
   private scheduleFlush(imageId: string): void {
     if (this.timers.has(imageId)) return;
-    this.timers.set(imageId, setTimeout(() => { this.timers.delete(imageId); void this.flush(imageId).catch(() => {}); }, this.flushDelayMs));
+    this.timers.set(
+      imageId,
+      setTimeout(() => {
+        this.timers.delete(imageId);
+        void this.flush(imageId).catch(() => {});
+      }, this.flushDelayMs),
+    );
   }
 
   /** Writes changed tiles of the raster into labels/scribbles (every pyramid level). Serialised per image. */
   flush(imageId: string): Promise<void> {
     const previous = this.flushes.get(imageId) ?? Promise.resolve();
     const next = previous.then(() => this.writeDirty(imageId));
-    this.flushes.set(imageId, next.catch(() => {}));
+    this.flushes.set(
+      imageId,
+      next.catch(() => {}),
+    );
     return next;
   }
 
@@ -202,11 +265,15 @@ export class StrokeLog {
       const chunks = new Set(dirty.map(([tx, ty]) => `${tx >> level},${ty >> level}`));
       for (const key of chunks) {
         const [cx, cy] = key.split(',').map(Number) as [number, number];
-        const x0 = cx * T, y0 = cy * T, w = Math.min(T, W - x0), h = Math.min(T, H - y0);
+        const x0 = cx * T,
+          y0 = cy * T,
+          w = Math.min(T, W - x0),
+          h = Math.min(T, H - y0);
         if (w <= 0 || h <= 0) continue;
         const data = new Uint8Array(w * h);
         const f = 2 ** level;
-        for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data[y * w + x] = raster.get((x0 + x) * f, (y0 + y) * f);
+        for (let y = 0; y < h; y++)
+          for (let x = 0; x < w; x++) data[y * w + x] = raster.get((x0 + x) * f, (y0 + y) * f);
         await writeRegion(arr as never, x0, y0, w, h, data);
       }
     }
@@ -214,7 +281,11 @@ export class StrokeLog {
 
   /** Waits for pending raster writes (shutdown, tests). */
   async settle(): Promise<void> {
-    for (const [id, t] of this.timers) { clearTimeout(t); this.timers.delete(id); void this.flush(id); }
+    for (const [id, t] of this.timers) {
+      clearTimeout(t);
+      this.timers.delete(id);
+      void this.flush(id);
+    }
     await Promise.all([...this.flushes.values()]);
   }
 }

@@ -24,7 +24,12 @@ export class TfjsAdam implements WeightUpdate {
   private readonly optimizer: tf.AdamOptimizer;
 
   constructor(private readonly options: AdamOptions) {
-    this.optimizer = tf.train.adam(options.learningRate, options.beta1 ?? 0.9, options.beta2 ?? 0.999, options.epsilon ?? 1e-7);
+    this.optimizer = tf.train.adam(
+      options.learningRate,
+      options.beta1 ?? 0.9,
+      options.beta2 ?? 0.999,
+      options.epsilon ?? 1e-7,
+    );
   }
 
   apply(vars: tf.Variable[], grads: Record<string, tf.Tensor>): void {
@@ -54,21 +59,25 @@ export class CpuAdam implements WeightUpdate {
 
   apply(vars: tf.Variable[], grads: Record<string, tf.Tensor>): void {
     const { learningRate: lr, weightDecay: decay } = this.options;
-    const b1 = this.options.beta1 ?? 0.9, b2 = this.options.beta2 ?? 0.999, eps = this.options.epsilon ?? 1e-7;
+    const b1 = this.options.beta1 ?? 0.9,
+      b2 = this.options.beta2 ?? 0.999,
+      eps = this.options.epsilon ?? 1e-7;
     this.steps++;
-    const c1 = 1 / (1 - b1 ** this.steps), c2 = 1 / (1 - b2 ** this.steps);
+    const c1 = 1 / (1 - b1 ** this.steps),
+      c2 = 1 / (1 - b2 ** this.steps);
     for (const variable of vars) {
       const g = grads[variable.name]!.dataSync() as Float32Array;
       const w = variable.dataSync() as Float32Array;
       let state = this.moments.get(variable.name);
-      if (!state) this.moments.set(variable.name, state = { m: new Float32Array(w.length), v: new Float32Array(w.length) });
+      if (!state)
+        this.moments.set(variable.name, (state = { m: new Float32Array(w.length), v: new Float32Array(w.length) }));
       const { m, v } = state;
       const next = new Float32Array(w.length);
       for (let i = 0; i < w.length; i++) {
         const gi = g[i]! + decay * w[i]!;
-        const mi = m[i] = b1 * m[i]! + (1 - b1) * gi;
-        const vi = v[i] = b2 * v[i]! + (1 - b2) * gi * gi;
-        next[i] = w[i]! - lr * (mi * c1) / (Math.sqrt(vi * c2) + eps);
+        const mi = (m[i] = b1 * m[i]! + (1 - b1) * gi);
+        const vi = (v[i] = b2 * v[i]! + (1 - b2) * gi * gi);
+        next[i] = w[i]! - (lr * (mi * c1)) / (Math.sqrt(vi * c2) + eps);
       }
       const updated = tf.tensor(next, variable.shape, 'float32');
       variable.assign(updated);

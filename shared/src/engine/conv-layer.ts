@@ -23,13 +23,22 @@ export interface ConvLayerOptions {
 
 /** Whether the active backend has the one-kernel layer. */
 export function hasConvLayerKernel(): boolean {
-  return tf.getKernel(CONV_LAYER, tf.getBackend()) !== undefined && tf.getKernel(CONV_LAYER_GRAD, tf.getBackend()) !== undefined;
+  return (
+    tf.getKernel(CONV_LAYER, tf.getBackend()) !== undefined &&
+    tf.getKernel(CONV_LAYER_GRAD, tf.getBackend()) !== undefined
+  );
 }
 
 let seedCounter = (Math.random() * 0x100000000) >>> 0;
 
 /** The layer through the registered kernels; `seed` fixes the dropout mask (tests), else each call draws a new one. */
-export function convLayerKernel(inputs: tf.Tensor4D[], filter: tf.Tensor4D, bias: tf.Tensor1D, options: ConvLayerOptions, seed?: number): tf.Tensor4D {
+export function convLayerKernel(
+  inputs: tf.Tensor4D[],
+  filter: tf.Tensor4D,
+  bias: tf.Tensor1D,
+  options: ConvLayerOptions,
+  seed?: number,
+): tf.Tensor4D {
   if (inputs.length < 1 || inputs.length > 2) throw new Error(`a conv layer takes 1 or 2 inputs, got ${inputs.length}`);
   const attrs = { relu: options.relu, dropout: options.dropout, seed: seed ?? (seedCounter = (seedCounter + 1) >>> 0) };
   const named = (tensors: tf.Tensor[]) => {
@@ -47,7 +56,13 @@ export function convLayerKernel(inputs: tf.Tensor4D[], filter: tf.Tensor4D, bias
       value: out,
       gradFunc: (dOut: tf.Tensor, saved: tf.Tensor[]) => {
         const savedOut = saved[saved.length - 1]!;
-        return tf.engine().runKernel(CONV_LAYER_GRAD, { ...named(saved.slice(0, -1)), out: savedOut, dOut } as never, attrs as never) as tf.Tensor[];
+        return tf
+          .engine()
+          .runKernel(
+            CONV_LAYER_GRAD,
+            { ...named(saved.slice(0, -1)), out: savedOut, dOut } as never,
+            attrs as never,
+          ) as tf.Tensor[];
       },
     };
   }) as never) as (...t: tf.Tensor[]) => tf.Tensor4D;

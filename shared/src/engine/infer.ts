@@ -61,12 +61,20 @@ function ramp(i: number, size: number, overlap: number, rampStart: boolean, ramp
 }
 
 export function binaryEntropy(p: number): number {
-  const a = Math.max(p, 1e-5), b = Math.max(1 - p, 1e-5);
+  const a = Math.max(p, 1e-5),
+    b = Math.max(1 - p, 1e-5);
   return -p * Math.log(a) - (1 - p) * Math.log(b);
 }
 
 /** Mean foreground probability of T dropout passes over one tile, (h, w). */
-export function predictTile(config: UNetConfig, weights: UNetWeights, tile: Float32Array, h: number, w: number, passes: number): tf.Tensor2D {
+export function predictTile(
+  config: UNetConfig,
+  weights: UNetWeights,
+  tile: Float32Array,
+  h: number,
+  w: number,
+  passes: number,
+): tf.Tensor2D {
   return tf.tidy(() => {
     const x = tf.tensor4d(tile, [1, h, w, config.inChannels]);
     const batch = passes > 1 ? tf.tile(x, [passes, 1, 1, 1]) : x;
@@ -78,15 +86,24 @@ export function predictTile(config: UNetConfig, weights: UNetWeights, tile: Floa
 }
 
 /** Foreground probability and entropy over an image of any size, by overlapping blended tiles. */
-export async function predict(config: UNetConfig, weights: UNetWeights, image: MultiChannelImage, options: Partial<InferOptions> = {}): Promise<Prediction> {
+export async function predict(
+  config: UNetConfig,
+  weights: UNetWeights,
+  image: MultiChannelImage,
+  options: Partial<InferOptions> = {},
+): Promise<Prediction> {
   const o = { ...DEFAULT_INFER, ...options };
-  if (image.channels !== config.inChannels) throw new Error(`the model reads ${config.inChannels} channels but the image has ${image.channels}`);
+  if (image.channels !== config.inChannels)
+    throw new Error(`the model reads ${config.inChannels} channels but the image has ${image.channels}`);
   const m = 2 ** config.depth;
   const { width, height } = image;
-  const tw = Math.min(roundUp(o.tile, m), roundUp(width, m)), th = Math.min(roundUp(o.tile, m), roundUp(height, m));
+  const tw = Math.min(roundUp(o.tile, m), roundUp(width, m)),
+    th = Math.min(roundUp(o.tile, m), roundUp(height, m));
   const overlap = Math.min(o.overlap, Math.floor(Math.min(tw, th) / 2));
-  const xs = tileOrigins(width, tw, overlap), ys = tileOrigins(height, th, overlap);
-  const acc = new Float32Array(width * height), norm = new Float32Array(width * height);
+  const xs = tileOrigins(width, tw, overlap),
+    ys = tileOrigins(height, th, overlap);
+  const acc = new Float32Array(width * height),
+    norm = new Float32Array(width * height);
   const total = xs.length * ys.length;
   let done = 0;
   for (const y0 of ys) {
@@ -95,7 +112,10 @@ export async function predict(config: UNetConfig, weights: UNetWeights, image: M
       const p = predictTile(config, weights, readTile(image, x0, y0, tw, th), th, tw, o.passes);
       const values = (await p.data()) as Float32Array;
       p.dispose();
-      const hasLeft = x0 > 0, hasRight = x0 + tw < width, hasTop = y0 > 0, hasBottom = y0 + th < height;
+      const hasLeft = x0 > 0,
+        hasRight = x0 + tw < width,
+        hasTop = y0 > 0,
+        hasBottom = y0 + th < height;
       for (let y = 0; y < th && y0 + y < height; y++) {
         const wy = ramp(y, th, overlap, hasTop, hasBottom);
         for (let x = 0; x < tw && x0 + x < width; x++) {
@@ -108,7 +128,8 @@ export async function predict(config: UNetConfig, weights: UNetWeights, image: M
       o.onProgress?.(++done, total);
     }
   }
-  const probability = new Float32Array(width * height), entropy = new Float32Array(width * height);
+  const probability = new Float32Array(width * height),
+    entropy = new Float32Array(width * height);
   for (let i = 0; i < acc.length; i++) {
     const p = acc[i]! / norm[i]!;
     probability[i] = p;

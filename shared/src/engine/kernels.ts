@@ -29,9 +29,15 @@ function asOutput(t: tf.Tensor): TensorInfo {
 /** tfjs' own shape arithmetic for a channels-last conv from a kernel's attributes. */
 export function convInfo(xShape: number[], filterShape: number[], attrs: Record<string, unknown>) {
   return tf.backend_util.computeConv2DInfo(
-    xShape as [number, number, number, number], filterShape as [number, number, number, number],
-    attrs['strides'] as number, (attrs['dilations'] as number) ?? 1, attrs['pad'] as 'same',
-    attrs['dimRoundingMode'] as 'floor' | undefined, false, 'channelsLast');
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides as number,
+    (attrs.dilations as number) ?? 1,
+    attrs.pad as 'same',
+    attrs.dimRoundingMode as 'floor' | undefined,
+    false,
+    'channelsLast',
+  );
 }
 
 /**
@@ -40,17 +46,35 @@ export function convInfo(xShape: number[], filterShape: number[], attrs: Record<
  */
 function backpropFilter({ inputs, attrs }: KernelArgs): TensorInfo {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-  const c = convInfo(x.shape, attrs['filterShape'] as number[], attrs);
-  if (c.dilationHeight !== 1 || c.dilationWidth !== 1) throw new Error('Conv2DBackpropFilter: dilated convolutions are not implemented');
+  const c = convInfo(x.shape, attrs.filterShape as number[], attrs);
+  if (c.dilationHeight !== 1 || c.dilationWidth !== 1)
+    throw new Error('Conv2DBackpropFilter: dilated convolutions are not implemented');
   const p = c.padInfo;
-  return asOutput(tf.tidy(() => {
-    // The conv pads X itself (explicit padding), which saves a full copy of X per layer.
-    const Xt = tf.transpose(borrow(x), [3, 1, 2, 0]) as tf.Tensor4D;
-    const y = tf.conv2d(Xt, tf.transpose(borrow(dy), [1, 2, 0, 3]) as tf.Tensor4D, 1, [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]], 'NHWC', [c.strideHeight, c.strideWidth]);
-    // Padding rounded for the stride can leave rows and columns past the filter: they are not weights.
-    const w = y.shape[1] === c.filterHeight && y.shape[2] === c.filterWidth ? y : tf.slice(y, [0, 0, 0, 0], [-1, c.filterHeight, c.filterWidth, -1]);
-    return tf.transpose(w, [1, 2, 0, 3]); // [fh, fw, cin, cout]
-  }));
+  return asOutput(
+    tf.tidy(() => {
+      // The conv pads X itself (explicit padding), which saves a full copy of X per layer.
+      const Xt = tf.transpose(borrow(x), [3, 1, 2, 0]) as tf.Tensor4D;
+      const y = tf.conv2d(
+        Xt,
+        tf.transpose(borrow(dy), [1, 2, 0, 3]) as tf.Tensor4D,
+        1,
+        [
+          [0, 0],
+          [p.top, p.bottom],
+          [p.left, p.right],
+          [0, 0],
+        ],
+        'NHWC',
+        [c.strideHeight, c.strideWidth],
+      );
+      // Padding rounded for the stride can leave rows and columns past the filter: they are not weights.
+      const w =
+        y.shape[1] === c.filterHeight && y.shape[2] === c.filterWidth
+          ? y
+          : tf.slice(y, [0, 0, 0, 0], [-1, c.filterHeight, c.filterWidth, -1]);
+      return tf.transpose(w, [1, 2, 0, 3]); // [fh, fw, cin, cout]
+    }),
+  );
 }
 
 /** dX = conv(pad(dY), rot180(W) with in/out swapped). */
@@ -58,17 +82,26 @@ function makeBackpropInput(fallback: tf.KernelConfig | undefined) {
   return (args: KernelArgs): TensorInfo | TensorInfo[] => {
     const { inputs, attrs } = args;
     const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
-    const c = convInfo(attrs['inputShape'] as number[], filter.shape, attrs);
+    const c = convInfo(attrs.inputShape as number[], filter.shape, attrs);
     if (c.strideHeight !== 1 || c.strideWidth !== 1 || c.dilationHeight !== 1 || c.dilationWidth !== 1) {
       if (!fallback) throw new Error('Conv2DBackpropInput: only stride 1 is implemented');
       return fallback.kernelFunc(args as never) as TensorInfo;
     }
-    const p = c.padInfo, fh = c.filterHeight, fw = c.filterWidth;
-    return asOutput(tf.tidy(() => {
-      const W = tf.transpose(tf.reverse(borrow(filter) as tf.Tensor4D, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
-      const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [fh - 1 - p.top, fh - 1 - p.bottom], [fw - 1 - p.left, fw - 1 - p.right], [0, 0]];
-      return tf.conv2d(borrow(dy) as tf.Tensor4D, W, 1, pad);
-    }));
+    const p = c.padInfo,
+      fh = c.filterHeight,
+      fw = c.filterWidth;
+    return asOutput(
+      tf.tidy(() => {
+        const W = tf.transpose(tf.reverse(borrow(filter) as tf.Tensor4D, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+        const pad: [[number, number], [number, number], [number, number], [number, number]] = [
+          [0, 0],
+          [fh - 1 - p.top, fh - 1 - p.bottom],
+          [fw - 1 - p.left, fw - 1 - p.right],
+          [0, 0],
+        ];
+        return tf.conv2d(borrow(dy) as tf.Tensor4D, W, 1, pad);
+      }),
+    );
   };
 }
 
@@ -83,5 +116,9 @@ export function registerConvGradients(backendName: string): void {
     if (tf.getKernel(name, backendName)) tf.unregisterKernel(name, backendName);
   }
   tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName, kernelFunc: backpropFilter as never });
-  tf.registerKernel({ kernelName: 'Conv2DBackpropInput', backendName, kernelFunc: makeBackpropInput(fallbackInput) as never });
+  tf.registerKernel({
+    kernelName: 'Conv2DBackpropInput',
+    backendName,
+    kernelFunc: makeBackpropInput(fallbackInput) as never,
+  });
 }

@@ -30,11 +30,17 @@ export interface LossTerms {
  * (background), clamped at log(1e-20) like the original. Computed from the softmax the
  * reconstruction term needs anyway, which is cheaper than three log-sum-exps on wasm.
  */
-export function logClassProbabilities(pi: tf.Tensor4D, components: [number, number]): { logCell: tf.Tensor3D; logBackground: tf.Tensor3D } {
+export function logClassProbabilities(
+  pi: tf.Tensor4D,
+  components: [number, number],
+): { logCell: tf.Tensor3D; logBackground: tf.Tensor3D } {
   const [Kf, Kb] = components;
   const cell = tf.sum(tf.slice(pi, [0, 0, 0, 0], [-1, -1, -1, Kf]), 3);
   const background = tf.sum(tf.slice(pi, [0, 0, 0, Kf], [-1, -1, -1, Kb]), 3);
-  return { logCell: tf.log(tf.maximum(cell, 1e-20)) as tf.Tensor3D, logBackground: tf.log(tf.maximum(background, 1e-20)) as tf.Tensor3D };
+  return {
+    logCell: tf.log(tf.maximum(cell, 1e-20)) as tf.Tensor3D,
+    logBackground: tf.log(tf.maximum(background, 1e-20)) as tf.Tensor3D,
+  };
 }
 
 /** Responsibilities pi_k: softmax over the K component logits. */
@@ -55,14 +61,20 @@ export function scribbleLoss(logP: tf.Tensor3D, scribble: tf.Tensor3D): tf.Scala
  * weighted average of its mean map); each pixel is reconstructed as the responsibility-weighted
  * mix of those constants; Gaussian NLL (sigma 1) on blind-spot pixels, mean over patches and channels.
  */
-export function reconstructionLoss(output: tf.Tensor4D, pi: tf.Tensor4D, target: tf.Tensor4D, blindMask: tf.Tensor4D, components: [number, number]): tf.Scalar {
+export function reconstructionLoss(
+  output: tf.Tensor4D,
+  pi: tf.Tensor4D,
+  target: tf.Tensor4D,
+  blindMask: tf.Tensor4D,
+  components: [number, number],
+): tf.Scalar {
   const [N, H, W, C] = target.shape;
   const K = components[0] + components[1];
   const means = tf.reshape(tf.slice(output, [0, 0, 0, K], [-1, -1, -1, K * C]), [N, H, W, C, K]);
   const pi5 = tf.reshape(pi, [N, H, W, 1, K]);
-  const piSum = tf.add(tf.sum(pi, [1, 2]), 1e-8);                                  // N K
+  const piSum = tf.add(tf.sum(pi, [1, 2]), 1e-8); // N K
   const mu = tf.div(tf.sum(tf.mul(pi5, means), [1, 2]), tf.reshape(piSum, [N, 1, K])); // N C K
-  const xhat = tf.sum(tf.mul(pi5, tf.reshape(mu, [N, 1, 1, C, K])), 4);            // N H W C
+  const xhat = tf.sum(tf.mul(pi5, tf.reshape(mu, [N, 1, 1, C, K])), 4); // N H W C
   const nll = tf.add(tf.mul(tf.square(tf.sub(target, xhat)), 0.5), HALF_LOG_2PI);
   const perPatch = tf.div(tf.sum(tf.mul(blindMask, nll), [1, 2]), tf.sum(blindMask, [1, 2])); // N C
   return tf.mean(perPatch) as tf.Scalar;

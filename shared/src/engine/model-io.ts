@@ -19,17 +19,31 @@ const ModelFileSchema = z.object({
     components: z.tuple([z.number().int().positive(), z.number().int().positive()]),
   }),
   lineage: z.object({
-    id: z.string(), parent: z.string().nullable(), created: z.string(), author: z.string(),
-    channels: z.array(z.string()), steps: z.number(), trainSeconds: z.number(),
-    strokesHash: z.string().optional(), backend: z.string().optional(), instances: z.object({
-      separation: z.enum(['components', 'seeded']), threshold: z.number(), seedThreshold: z.number(), seedMinSize: z.number(),
-    }).optional(),
+    id: z.string(),
+    parent: z.string().nullable(),
+    created: z.string(),
+    author: z.string(),
+    channels: z.array(z.string()),
+    steps: z.number(),
+    trainSeconds: z.number(),
+    strokesHash: z.string().optional(),
+    backend: z.string().optional(),
+    instances: z
+      .object({
+        separation: z.enum(['components', 'seeded']),
+        threshold: z.number(),
+        seedThreshold: z.number(),
+        seedMinSize: z.number(),
+      })
+      .optional(),
     metrics: z.record(z.string(), z.number()).optional(),
   }),
-  weightsManifest: z.array(z.object({
-    paths: z.array(z.string()),
-    weights: z.array(z.object({ name: z.string(), shape: z.array(z.number()), dtype: z.string() }).passthrough()),
-  })),
+  weightsManifest: z.array(
+    z.object({
+      paths: z.array(z.string()),
+      weights: z.array(z.object({ name: z.string(), shape: z.array(z.number()), dtype: z.string() }).passthrough()),
+    }),
+  ),
 });
 
 export type ModelFile = z.infer<typeof ModelFileSchema>;
@@ -39,7 +53,10 @@ export async function serializeModel(model: ImpartialModel): Promise<{ manifest:
   for (const [name, v] of model.weights) named[name] = v;
   const { data, specs } = await tf.io.encodeWeights(named);
   const manifest: ModelFile = {
-    format: MODEL_FORMAT, formatVersion: 1, config: model.config, lineage: model.lineage,
+    format: MODEL_FORMAT,
+    formatVersion: 1,
+    config: model.config,
+    lineage: model.lineage,
     weightsManifest: [{ paths: [MODEL_WEIGHTS], weights: specs as ModelFile['weightsManifest'][number]['weights'] }],
   };
   return { manifest, weights: data };
@@ -60,11 +77,13 @@ export function checkModelFiles(manifestJson: unknown, weightsBytes: number): Mo
   const manifest = parseModelFile(manifestJson);
   const specs = manifest.weightsManifest.flatMap((g) => g.weights);
   const expected = specs.reduce((s, w) => s + 4 * w.shape.reduce((a, b) => a * b, 1), 0);
-  if (weightsBytes !== expected) throw new Error(`weights.bin has ${weightsBytes} bytes, model.json describes ${expected}`);
+  if (weightsBytes !== expected)
+    throw new Error(`weights.bin has ${weightsBytes} bytes, model.json describes ${expected}`);
   const names = new Set(specs.map((w) => w.name));
   for (const s of convSpecs(manifest.config)) {
     for (const suffix of ['weight', 'bias']) {
-      if (!names.has(`${s.name}.${suffix}`)) throw new Error(`model.json lacks weight ${s.name}.${suffix} for its config`);
+      if (!names.has(`${s.name}.${suffix}`))
+        throw new Error(`model.json lacks weight ${s.name}.${suffix} for its config`);
     }
   }
   return manifest;
@@ -84,7 +103,10 @@ export async function loadModelFromUrl(modelJsonUrl: string, init?: RequestInit)
   const res = await fetch(modelJsonUrl, init);
   if (!res.ok) throw new Error(`GET ${modelJsonUrl}: HTTP ${res.status}`);
   const manifest = parseModelFile(await res.json());
-  const weightsUrl = new URL(manifest.weightsManifest[0]!.paths[0]!, new URL(modelJsonUrl, globalThis.location?.href)).toString();
+  const weightsUrl = new URL(
+    manifest.weightsManifest[0]!.paths[0]!,
+    new URL(modelJsonUrl, globalThis.location?.href),
+  ).toString();
   const wres = await fetch(weightsUrl, init);
   if (!wres.ok) throw new Error(`GET ${weightsUrl}: HTTP ${wres.status}`);
   return deserializeModel(manifest, await wres.arrayBuffer());

@@ -26,5 +26,7 @@ export interface ImpartialModel {
 
 export function newModelId(): string {
   const t = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
-  return `m${t}-${Math.floor(Math.random() * 0xffffff).toString(16).padStart(6, '0')}`;
+  return `m${t}-${Math.floor(Math.random() * 0xffffff)
+    .toString(16)
+    .padStart(6, '0')}`;
 }

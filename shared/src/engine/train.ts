@@ -20,7 +20,11 @@ export interface TrainOptions {
   onCheckpoint?: (trainSeconds: number, step: number) => Promise<void>;
 }
 
-export const DEFAULT_TRAIN: Omit<TrainOptions, 'steps' | 'seconds'> = { batchSize: 4, learningRate: 5e-4, weightDecay: 1e-4 };
+export const DEFAULT_TRAIN: Omit<TrainOptions, 'steps' | 'seconds'> = {
+  batchSize: 4,
+  learningRate: 5e-4,
+  weightDecay: 1e-4,
+};
 
 export interface TrainProgress {
   step: number;
@@ -56,16 +60,26 @@ function batchTensors(b: PatchBatch) {
   };
 }
 
-export interface StepLosses { loss: number; foreground: number; background: number; reconstruction: number }
+export interface StepLosses {
+  loss: number;
+  foreground: number;
+  background: number;
+  reconstruction: number;
+}
 
 /** One optimiser over a weight set: each step is forward + backward + Adam on one batch. */
 export class Trainer {
   private readonly optimizer: WeightUpdate;
   private readonly vars: tf.Variable[];
 
-  constructor(private readonly config: UNetConfig, private readonly weights: UNetWeights, private readonly options: Pick<TrainOptions, 'learningRate' | 'weightDecay'> = DEFAULT_TRAIN) {
+  constructor(
+    private readonly config: UNetConfig,
+    private readonly weights: UNetWeights,
+    private readonly options: Pick<TrainOptions, 'learningRate' | 'weightDecay'> = DEFAULT_TRAIN,
+  ) {
     // tfjs-core's Node build ships no gradients; the environment set-up (initBackend in Node) registers them.
-    if (!tf.getGradient('AddN')) throw new Error('tfjs gradients are not registered: call initBackend() (Node) or import @tensorflow/tfjs first');
+    if (!tf.getGradient('AddN'))
+      throw new Error('tfjs gradients are not registered: call initBackend() (Node) or import @tensorflow/tfjs first');
     this.optimizer = adamForBackend(options);
     this.vars = [...weights.values()];
   }
@@ -76,7 +90,11 @@ export class Trainer {
     const parts = tf.tidy(() => {
       const t = batchTensors(batch);
       const { value, grads } = tf.variableGrads(() => {
-        const terms = impartialLoss({ ...t, output: forward(config, weights, t.input, { dropout: true }), components: config.components });
+        const terms = impartialLoss({
+          ...t,
+          output: forward(config, weights, t.input, { dropout: true }),
+          components: config.components,
+        });
         kept = [terms.foreground, terms.background, terms.reconstruction].map((x) => tf.keep(x));
         return terms.total;
       }, vars);
@@ -98,34 +116,57 @@ export class Trainer {
  * Trains (or fine-tunes: pass earlier weights) with the ImPartial losses and Adam, until the step
  * or time budget is spent or the signal aborts. Weights are updated in place.
  */
-export async function train(config: UNetConfig, weights: UNetWeights, sampler: PatchSampler, options: Partial<TrainOptions> = {}): Promise<TrainResult> {
+export async function train(
+  config: UNetConfig,
+  weights: UNetWeights,
+  sampler: PatchSampler,
+  options: Partial<TrainOptions> = {},
+): Promise<TrainResult> {
   const o = { ...DEFAULT_TRAIN, ...options };
   if (o.steps === undefined && o.seconds === undefined) throw new Error('train needs a step or time budget');
-  if (!sampler.hasScribbles) throw new Error('no scribbles to train on: draw at least one foreground and one background stroke');
-  if (sampler.channels !== config.inChannels) throw new Error(`the model reads ${config.inChannels} channels but the images have ${sampler.channels}`);
+  if (!sampler.hasScribbles)
+    throw new Error('no scribbles to train on: draw at least one foreground and one background stroke');
+  if (sampler.channels !== config.inChannels)
+    throw new Error(`the model reads ${config.inChannels} channels but the images have ${sampler.channels}`);
   const trainer = new Trainer(config, weights, o);
   const losses: number[] = [];
   const start = performance.now();
-  let step = 0, cancelled = false, paused = 0;
+  let step = 0,
+    cancelled = false,
+    paused = 0;
   const elapsed = () => (performance.now() - start - paused) / 1000;
   const checkpoints = [...(o.checkpoints ?? [])].sort((a, b) => a - b);
   try {
     while ((o.steps === undefined || step < o.steps) && (o.seconds === undefined || elapsed() < o.seconds)) {
-      if (o.signal?.aborted) { cancelled = true; break; }
+      if (o.signal?.aborted) {
+        cancelled = true;
+        break;
+      }
       const l = await trainer.step(sampler.batch(o.batchSize));
       if (!Number.isFinite(l.loss)) throw new Error(`training diverged at step ${step + 1} (loss ${l.loss})`);
       step++;
       losses.push(l.loss);
       if (o.onProgress) {
-        const t = elapsed(), rate = step / t;
+        const t = elapsed(),
+          rate = step / t;
         const etaSteps = o.steps !== undefined ? (o.steps - step) / rate : Infinity;
         const etaTime = o.seconds !== undefined ? Math.max(0, o.seconds - t) : Infinity;
-        o.onProgress({ step, ...(o.steps !== undefined ? { totalSteps: o.steps } : {}), loss: l.loss, lossForeground: l.foreground, lossBackground: l.background,
-          lossReconstruction: l.reconstruction, stepsPerSecond: rate, elapsedSeconds: t, etaSeconds: Math.min(etaSteps, etaTime) });
+        o.onProgress({
+          step,
+          ...(o.steps !== undefined ? { totalSteps: o.steps } : {}),
+          loss: l.loss,
+          lossForeground: l.foreground,
+          lossBackground: l.background,
+          lossReconstruction: l.reconstruction,
+          stepsPerSecond: rate,
+          elapsedSeconds: t,
+          etaSeconds: Math.min(etaSteps, etaTime),
+        });
       }
       while (checkpoints.length && elapsed() >= checkpoints[0]!) {
         checkpoints.shift();
-        const t = elapsed(), pauseStart = performance.now();
+        const t = elapsed(),
+          pauseStart = performance.now();
         await o.onCheckpoint?.(t, step);
         paused += performance.now() - pauseStart;
       }

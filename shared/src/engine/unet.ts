@@ -27,7 +27,12 @@ export function outputChannels(config: UNetConfig): number {
   return K + K * config.inChannels;
 }
 
-interface ConvSpec { name: string; inC: number; outC: number; size: number }
+interface ConvSpec {
+  name: string;
+  inC: number;
+  outC: number;
+  size: number;
+}
 
 /** The conv layers of the milesial-style bilinear U-Net ImPartial uses (bottleneck width halved). */
 export function convSpecs(config: UNetConfig): ConvSpec[] {
@@ -66,7 +71,10 @@ export function initWeights(config: UNetConfig, seed = 0): UNetWeights {
   convSpecs(config).forEach((s, i) => {
     const fanIn = s.inC * s.size * s.size;
     const std = s.name === 'head' ? 0.1 * Math.sqrt(1 / fanIn) : Math.sqrt(2 / fanIn);
-    tensors.set(`${s.name}.weight`, tf.randomNormal([s.size, s.size, s.inC, s.outC], 0, std, 'float32', seed * 1000 + i));
+    tensors.set(
+      `${s.name}.weight`,
+      tf.randomNormal([s.size, s.size, s.inC, s.outC], 0, std, 'float32', seed * 1000 + i),
+    );
     tensors.set(`${s.name}.bias`, tf.zeros([s.outC]));
   });
   const weights = weightsFromTensors(tensors);
@@ -82,20 +90,27 @@ let maskState = (Math.random() * 0xffffffff) >>> 0 || 1;
  * seedrandom and spends three more full passes (add, floor, divide), a large share of a CPU step.
  */
 export function dropout(x: tf.Tensor4D, rate: number): tf.Tensor4D {
-  const n = x.size, keep = 1 - rate, scale = 1 / keep;
+  const n = x.size,
+    keep = 1 - rate,
+    scale = 1 / keep;
   const mask = new Float32Array(n);
   let s = maskState;
   if (rate === 0.5) {
     for (let i = 0; i < n; i += 32) {
-      s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
-      const bits = s, end = Math.min(32, n - i);
+      s ^= s << 13;
+      s ^= s >>> 17;
+      s ^= s << 5;
+      const bits = s,
+        end = Math.min(32, n - i);
       for (let b = 0; b < end; b++) mask[i + b] = (bits >>> b) & 1 ? scale : 0;
     }
   } else {
     const threshold = keep * 4294967296;
     for (let i = 0; i < n; i++) {
-      s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
-      mask[i] = (s >>> 0) < threshold ? scale : 0;
+      s ^= s << 13;
+      s ^= s >>> 17;
+      s ^= s << 5;
+      mask[i] = s >>> 0 < threshold ? scale : 0;
     }
   }
   maskState = s;
@@ -112,7 +127,12 @@ export interface ForwardOptions {
  * (N, H, W, K + K*C). Dropout follows the ReLU, which equals dropout before it (mask scaling >= 0)
  * and lets conv + bias + ReLU run as one fused kernel.
  */
-export function forward(config: UNetConfig, weights: UNetWeights, x: tf.Tensor4D, options: ForwardOptions): tf.Tensor4D {
+export function forward(
+  config: UNetConfig,
+  weights: UNetWeights,
+  x: tf.Tensor4D,
+  options: ForwardOptions,
+): tf.Tensor4D {
   const w = (name: string) => {
     const v = weights.get(name);
     if (!v) throw new Error(`missing weight ${name}`);
@@ -121,7 +141,8 @@ export function forward(config: UNetConfig, weights: UNetWeights, x: tf.Tensor4D
   // One kernel per layer where the backend has it (conv-layer.ts), else tfjs ops.
   const oneKernel = hasConvLayerKernel();
   const layer = (name: string, inputs: tf.Tensor4D[], relu: boolean, rate: number) => {
-    const filter = w(`${name}.weight`) as tf.Tensor4D, bias = w(`${name}.bias`) as tf.Tensor1D;
+    const filter = w(`${name}.weight`) as tf.Tensor4D,
+      bias = w(`${name}.bias`) as tf.Tensor1D;
     if (oneKernel) return convLayerKernel(inputs, filter, bias, { relu, dropout: rate });
     const x = inputs.length === 1 ? inputs[0]! : tf.concat(inputs, 3);
     const y = tf.fused.conv2d({ x, filter, strides: 1, pad: 'same', bias, activation: relu ? 'relu' : 'linear' });
@@ -132,7 +153,8 @@ export function forward(config: UNetConfig, weights: UNetWeights, x: tf.Tensor4D
     return layer(`${name}.conv2`, [layer(`${name}.conv1`, inputs, true, rate)], true, rate);
   };
   const skips: tf.Tensor4D[] = [block('inc', [x], false)];
-  for (let i = 0; i < config.depth; i++) skips.push(block(`down${i}`, [tf.maxPool(skips[skips.length - 1]!, 2, 2, 'valid')], true));
+  for (let i = 0; i < config.depth; i++)
+    skips.push(block(`down${i}`, [tf.maxPool(skips[skips.length - 1]!, 2, 2, 'valid')], true));
   let y = skips.pop()!;
   for (let i = config.depth - 1; i >= 0; i--) {
     const skip = skips.pop()!;
@@ -152,8 +174,12 @@ export function parameterCount(weights: UNetWeights): number {
 export function forwardMacs(config: UNetConfig, height: number, width: number): number {
   let macs = 0;
   for (const s of convSpecs(config)) {
-    const level = s.name.startsWith('inc') || s.name === 'head' || s.name.startsWith('up0') ? 0
-      : s.name.startsWith('down') ? Number(s.name[4]) + 1 : Number(s.name[2]);
+    const level =
+      s.name.startsWith('inc') || s.name === 'head' || s.name.startsWith('up0')
+        ? 0
+        : s.name.startsWith('down')
+          ? Number(s.name[4]) + 1
+          : Number(s.name[2]);
     macs += (height >> level) * (width >> level) * s.inC * s.outC * s.size * s.size;
   }
   return macs;

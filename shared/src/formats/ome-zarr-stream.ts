@@ -1,7 +1,20 @@
 import * as zarr from 'zarrita';
 import {
-  createArray, CYX, downsamplePlane, dtypeOf, multiscales, PALETTE, putJson, pyramidLevels, readJson, SPACE,
-  type ChannelDisplay, type Dtype, type PixelArray, type ReadableStore, type WritableStore,
+  type ChannelDisplay,
+  CYX,
+  createArray,
+  type Dtype,
+  downsamplePlane,
+  dtypeOf,
+  multiscales,
+  PALETTE,
+  type PixelArray,
+  putJson,
+  pyramidLevels,
+  type ReadableStore,
+  readJson,
+  SPACE,
+  type WritableStore,
 } from './ome-zarr.js';
 
 /*
@@ -12,7 +25,11 @@ import {
 
 export type SourceDtype = 'uint8' | 'uint16' | 'float32';
 const ZARR_DTYPE: Record<SourceDtype, Dtype> = { uint8: '|u1', uint16: '<u2', float32: '<f4' };
-const CTOR: Record<SourceDtype, new (n: number) => PixelArray> = { uint8: Uint8Array, uint16: Uint16Array, float32: Float32Array };
+const CTOR: Record<SourceDtype, new (n: number) => PixelArray> = {
+  uint8: Uint8Array,
+  uint16: Uint16Array,
+  float32: Float32Array,
+};
 
 /** Anything that can hand out full-width bands of rows, one plane per channel. */
 export interface RegionSource {
@@ -40,9 +57,17 @@ class LevelWriter {
   private filled = 0;
   private written = 0;
 
-  constructor(private readonly arr: zarr.Array<zarr.DataType, WritableStore>, readonly width: number, readonly height: number,
-    private readonly chunk: number, private readonly planes: number, private readonly ctor: new (n: number) => PixelArray,
-    private readonly mode: 'mean' | 'nearest', private readonly withChannelAxis: boolean, private readonly next: LevelWriter | null) {
+  constructor(
+    private readonly arr: zarr.Array<zarr.DataType, WritableStore>,
+    readonly width: number,
+    readonly height: number,
+    private readonly chunk: number,
+    private readonly planes: number,
+    private readonly ctor: new (n: number) => PixelArray,
+    private readonly mode: 'mean' | 'nearest',
+    private readonly withChannelAxis: boolean,
+    private readonly next: LevelWriter | null,
+  ) {
     this.pending = Array.from({ length: planes }, () => new ctor(chunk * width));
   }
 
@@ -50,7 +75,11 @@ class LevelWriter {
     let offset = 0;
     while (offset < count) {
       const take = Math.min(count - offset, this.chunk - this.filled);
-      for (let c = 0; c < this.planes; c++) this.pending[c]!.set(rows[c]!.subarray(offset * this.width, (offset + take) * this.width), this.filled * this.width);
+      for (let c = 0; c < this.planes; c++)
+        this.pending[c]!.set(
+          rows[c]!.subarray(offset * this.width, (offset + take) * this.width),
+          this.filled * this.width,
+        );
       this.filled += take;
       offset += take;
       if (this.filled === this.chunk || this.written + this.filled === this.height) await this.flush();
@@ -58,14 +87,17 @@ class LevelWriter {
   }
 
   private async flush(): Promise<void> {
-    const rows = this.filled, y = this.written;
+    const rows = this.filled,
+      y = this.written;
     for (let c = 0; c < this.planes; c++) {
       const data = this.pending[c]!.subarray(0, rows * this.width);
       const sel = this.withChannelAxis ? [c, zarr.slice(y, y + rows), null] : [zarr.slice(y, y + rows), null];
       await zarr.set(this.arr, sel, { data, shape: [rows, this.width], stride: [this.width, 1] } as never);
     }
     if (this.next) {
-      const halves = this.pending.map((p) => downsamplePlane(p.subarray(0, rows * this.width) as PixelArray, this.width, rows, this.mode).data);
+      const halves = this.pending.map(
+        (p) => downsamplePlane(p.subarray(0, rows * this.width) as PixelArray, this.width, rows, this.mode).data,
+      );
       await this.next.push(halves, Math.ceil(rows / 2));
     }
     this.written += rows;
@@ -73,12 +105,24 @@ class LevelWriter {
   }
 }
 
-async function levelWriters(store: WritableStore, path: string, width: number, height: number, planes: number, dtype: SourceDtype | Dtype, chunk: number, mode: 'mean' | 'nearest', withChannelAxis: boolean): Promise<LevelWriter> {
+async function levelWriters(
+  store: WritableStore,
+  path: string,
+  width: number,
+  height: number,
+  planes: number,
+  dtype: SourceDtype | Dtype,
+  chunk: number,
+  mode: 'mean' | 'nearest',
+  withChannelAxis: boolean,
+): Promise<LevelWriter> {
   const levels = pyramidLevels(width, height, chunk);
   const zdtype = (dtype in ZARR_DTYPE ? ZARR_DTYPE[dtype as SourceDtype] : dtype) as Dtype;
-  const ctor = Object.values(CTOR).find((c) => dtypeOf(new c(0)) === zdtype) ?? (zdtype === '<u4' ? Uint32Array : Int32Array);
+  const ctor =
+    Object.values(CTOR).find((c) => dtypeOf(new c(0)) === zdtype) ?? (zdtype === '<u4' ? Uint32Array : Int32Array);
   const sizes: Array<[number, number]> = [];
-  for (let l = 0, w = width, h = height; l < levels; l++, w = Math.ceil(w / 2), h = Math.ceil(h / 2)) sizes.push([w, h]);
+  for (let l = 0, w = width, h = height; l < levels; l++, w = Math.ceil(w / 2), h = Math.ceil(h / 2))
+    sizes.push([w, h]);
   let next: LevelWriter | null = null;
   for (let l = levels - 1; l >= 0; l--) {
     const [w, h] = sizes[l]!;
@@ -91,14 +135,20 @@ async function levelWriters(store: WritableStore, path: string, width: number, h
 }
 
 /** Writes an NGFF 0.4 multiscale image at the store root from a source read band by band. Returns the level count. */
-export async function writeOmeZarrFromSource(store: WritableStore, source: RegionSource, options: StreamPyramidOptions): Promise<number> {
+export async function writeOmeZarrFromSource(
+  store: WritableStore,
+  source: RegionSource,
+  options: StreamPyramidOptions,
+): Promise<number> {
   const chunk = options.chunk ?? 256;
   const levels = pyramidLevels(source.width, source.height, chunk);
   const range = source.dtype === 'uint8' ? 255 : source.dtype === 'uint16' ? 65535 : 1;
   const channels = Array.from({ length: source.channels }, (_, c) => {
     const given = options.channels?.[c];
     return {
-      label: given?.name ?? source.channelNames?.[c] ?? `C${c}`, color: given?.color ?? PALETTE[c % PALETTE.length]!, active: c < 6,
+      label: given?.name ?? source.channelNames?.[c] ?? `C${c}`,
+      color: given?.color ?? PALETTE[c % PALETTE.length]!,
+      active: c < 6,
       window: given?.window ?? { min: 0, max: range, start: 0, end: range },
     };
   });
@@ -107,7 +157,17 @@ export async function writeOmeZarrFromSource(store: WritableStore, source: Regio
     multiscales: multiscales(options.name, CYX, levels, options.pixelSize ?? 1),
     omero: { version: '0.4', name: options.name, rdefs: { model: 'color' }, channels },
   });
-  const top = await levelWriters(store, '', source.width, source.height, source.channels, source.dtype, chunk, 'mean', true);
+  const top = await levelWriters(
+    store,
+    '',
+    source.width,
+    source.height,
+    source.channels,
+    source.dtype,
+    chunk,
+    'mean',
+    true,
+  );
   for (let y = 0; y < source.height; y += chunk) {
     options.signal?.throwIfAborted();
     const rows = Math.min(chunk, source.height - y);
@@ -118,9 +178,17 @@ export async function writeOmeZarrFromSource(store: WritableStore, source: Regio
 }
 
 /** Creates an empty labels/<name> pyramid (all chunks absent = 0) to be filled region by region. */
-export async function createOmeZarrLabels(store: WritableStore, name: string, width: number, height: number, dtype: Dtype, chunk = 256, colors?: Array<{ 'label-value': number; rgba: [number, number, number, number] }>): Promise<number> {
+export async function createOmeZarrLabels(
+  store: WritableStore,
+  name: string,
+  width: number,
+  height: number,
+  dtype: Dtype,
+  chunk = 256,
+  colors?: Array<{ 'label-value': number; rgba: [number, number, number, number] }>,
+): Promise<number> {
   const levels = pyramidLevels(width, height, chunk);
-  const existing = await readJson(store as ReadableStore, '/labels/.zattrs') as { labels?: string[] } | null;
+  const existing = (await readJson(store as ReadableStore, '/labels/.zattrs')) as { labels?: string[] } | null;
   await putJson(store, '/labels/.zgroup', { zarr_format: 2 });
   await putJson(store, '/labels/.zattrs', { labels: [...new Set([...(existing?.labels ?? []), name])] });
   const base = `/labels/${name}`;
@@ -136,12 +204,30 @@ export async function createOmeZarrLabels(store: WritableStore, name: string, wi
 }
 
 /** Creates an empty multi-channel image pyramid (all chunks absent = 0), filled later region by region. */
-export async function createOmeZarrImage(store: WritableStore, name: string, width: number, height: number, channels: ChannelDisplay[], dtype: Dtype, chunk = 256): Promise<number> {
+export async function createOmeZarrImage(
+  store: WritableStore,
+  name: string,
+  width: number,
+  height: number,
+  channels: ChannelDisplay[],
+  dtype: Dtype,
+  chunk = 256,
+): Promise<number> {
   const levels = pyramidLevels(width, height, chunk);
   await putJson(store, '/.zgroup', { zarr_format: 2 });
   await putJson(store, '/.zattrs', {
     multiscales: multiscales(name, CYX, levels, 1),
-    omero: { version: '0.4', name, rdefs: { model: 'color' }, channels: channels.map((c, i) => ({ label: c.name, color: c.color ?? PALETTE[i % PALETTE.length]!, active: true, window: c.window ?? { min: 0, max: 1, start: 0, end: 1 } })) },
+    omero: {
+      version: '0.4',
+      name,
+      rdefs: { model: 'color' },
+      channels: channels.map((c, i) => ({
+        label: c.name,
+        color: c.color ?? PALETTE[i % PALETTE.length]!,
+        active: true,
+        window: c.window ?? { min: 0, max: 1, start: 0, end: 1 },
+      })),
+    },
   });
   for (let l = 0, w = width, h = height; l < levels; l++, w = Math.ceil(w / 2), h = Math.ceil(h / 2)) {
     await createArray(store, `/${l}`, [channels.length, h, w], [1, chunk, chunk], dtype);
@@ -155,14 +241,35 @@ export async function openArray(store: ReadableStore, path: string): Promise<zar
 }
 
 /** A region of a 2-D array or of one plane of a (c, y, x) array, clipped by the caller to the array. */
-export async function readRegion(arr: zarr.Array<zarr.DataType, ReadableStore>, x: number, y: number, width: number, height: number, channel?: number): Promise<PixelArray> {
-  const sel = channel === undefined ? [zarr.slice(y, y + height), zarr.slice(x, x + width)] : [channel, zarr.slice(y, y + height), zarr.slice(x, x + width)];
-  const chunk = await zarr.get(arr, sel) as { data: PixelArray };
+export async function readRegion(
+  arr: zarr.Array<zarr.DataType, ReadableStore>,
+  x: number,
+  y: number,
+  width: number,
+  height: number,
+  channel?: number,
+): Promise<PixelArray> {
+  const sel =
+    channel === undefined
+      ? [zarr.slice(y, y + height), zarr.slice(x, x + width)]
+      : [channel, zarr.slice(y, y + height), zarr.slice(x, x + width)];
+  const chunk = (await zarr.get(arr, sel)) as { data: PixelArray };
   return chunk.data;
 }
 
 /** Writes a region of a 2-D array or of one plane of a (c, y, x) array. */
-export async function writeRegion(arr: zarr.Array<zarr.DataType, WritableStore>, x: number, y: number, width: number, height: number, data: PixelArray, channel?: number): Promise<void> {
-  const sel = channel === undefined ? [zarr.slice(y, y + height), zarr.slice(x, x + width)] : [channel, zarr.slice(y, y + height), zarr.slice(x, x + width)];
+export async function writeRegion(
+  arr: zarr.Array<zarr.DataType, WritableStore>,
+  x: number,
+  y: number,
+  width: number,
+  height: number,
+  data: PixelArray,
+  channel?: number,
+): Promise<void> {
+  const sel =
+    channel === undefined
+      ? [zarr.slice(y, y + height), zarr.slice(x, x + width)]
+      : [channel, zarr.slice(y, y + height), zarr.slice(x, x + width)];
   await zarr.set(arr, sel, { data, shape: [height, width], stride: [width, 1] } as never);
 }

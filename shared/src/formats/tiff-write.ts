@@ -12,15 +12,22 @@ export interface TiffPage {
   description?: string;
 }
 
-const SHORT = 3, LONG = 4, ASCII = 2;
+const SHORT = 3,
+  LONG = 4,
+  ASCII = 2;
 
-interface Entry { tag: number; type: number; values: number[] | Uint8Array }
+interface Entry {
+  tag: number;
+  type: number;
+  values: number[] | Uint8Array;
+}
 
 export function writeTiff(pages: readonly TiffPage[], littleEndian = true): Uint8Array {
   if (pages.length === 0) throw new Error('writeTiff needs at least one page');
   // layout: header | per page: IFD, description bytes, pixel bytes
   const plans = pages.map((p) => {
-    if (p.data.length !== p.width * p.height) throw new Error(`page of ${p.width}x${p.height} has ${p.data.length} values`);
+    if (p.data.length !== p.width * p.height)
+      throw new Error(`page of ${p.width}x${p.height} has ${p.data.length} values`);
     const bytesPerSample = p.data.BYTES_PER_ELEMENT;
     const desc = p.description === undefined ? null : new TextEncoder().encode(`${p.description}\0`);
     const nTags = desc ? 12 : 11;
@@ -70,7 +77,10 @@ export function writeTiff(pages: readonly TiffPage[], littleEndian = true): Uint
       if (e.type === ASCII) {
         const bytes = e.values as Uint8Array;
         if (bytes.length <= 4) out.set(bytes, at + 8);
-        else { v.setUint32(at + 8, pl.descOffset, littleEndian); out.set(bytes, pl.descOffset); }
+        else {
+          v.setUint32(at + 8, pl.descOffset, littleEndian);
+          out.set(bytes, pl.descOffset);
+        }
       } else if (e.type === SHORT) {
         v.setUint16(at + 8, (e.values as number[])[0]!, littleEndian);
       } else {
@@ -81,7 +91,8 @@ export function writeTiff(pages: readonly TiffPage[], littleEndian = true): Uint
     const next = placed[k + 1];
     v.setUint32(at, next ? next.ifd : 0, littleEndian);
     for (let i = 0; i < p.data.length; i++) {
-      const o = pl.pixels + i * bytesPerSample, x = p.data[i]!;
+      const o = pl.pixels + i * bytesPerSample,
+        x = p.data[i]!;
       if (p.data instanceof Float32Array) v.setFloat32(o, x, littleEndian);
       else if (p.data instanceof Uint16Array) v.setUint16(o, x, littleEndian);
       else if (p.data instanceof Uint32Array) v.setUint32(o, x, littleEndian);
@@ -97,8 +108,21 @@ export function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
 }
 
 /** Pages for an ImageJ hyperstack of `planes` channels (one z, one t), which ImageJ opens as a composite. */
-export function imagejHyperstack(planes: readonly TiffPixels[], width: number, height: number, extra: Record<string, string | number> = {}): TiffPage[] {
-  const header = [`ImageJ=1.53t`, `images=${planes.length}`, `channels=${planes.length}`, 'slices=1', 'frames=1', 'hyperstack=true', `mode=${planes.length > 1 ? 'composite' : 'grayscale'}`,
-    ...Object.entries(extra).map(([k, v]) => `${k}=${v}`)].join('\n') + '\n';
+export function imagejHyperstack(
+  planes: readonly TiffPixels[],
+  width: number,
+  height: number,
+  extra: Record<string, string | number> = {},
+): TiffPage[] {
+  const header = `${[
+    `ImageJ=1.53t`,
+    `images=${planes.length}`,
+    `channels=${planes.length}`,
+    'slices=1',
+    'frames=1',
+    'hyperstack=true',
+    `mode=${planes.length > 1 ? 'composite' : 'grayscale'}`,
+    ...Object.entries(extra).map(([k, v]) => `${k}=${v}`),
+  ].join('\n')}\n`;
   return planes.map((data, c) => ({ width, height, data, ...(c === 0 ? { description: header } : {}) }));
 }

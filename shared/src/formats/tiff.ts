@@ -6,23 +6,35 @@ export class TiffFormatError extends Error {
 }
 
 /** Which TIFF pages hold the channels of the first z-slice / time point, and their names. */
-export interface ChannelLayout { pages: number[]; names?: string[]; source: 'ome' | 'imagej' | 'pages' }
+export interface ChannelLayout {
+  pages: number[];
+  names?: string[];
+  source: 'ome' | 'imagej' | 'pages';
+}
 
 /** The channel pages of an OME-TIFF from its OME-XML (first z and t). */
 export function omeChannelLayout(xml: string): ChannelLayout | null {
   const pixels = /<(?:\w+:)?Pixels\b([^>]*)>/.exec(xml);
   if (!pixels) return null;
   const attr = (name: string) => new RegExp(`\\b${name}="([^"]*)"`).exec(pixels[1]!)?.[1];
-  const C = Number(attr('SizeC') ?? 1), Z = Number(attr('SizeZ') ?? 1), T = Number(attr('SizeT') ?? 1);
+  const C = Number(attr('SizeC') ?? 1),
+    Z = Number(attr('SizeZ') ?? 1),
+    T = Number(attr('SizeT') ?? 1);
   const order = attr('DimensionOrder') ?? 'XYCZT';
   const size: Record<string, number> = { C, Z, T };
-  const names = [...xml.matchAll(/<(?:\w+:)?Channel\b([^>]*?)\/?>/g)].map((m, i) => /\bName="([^"]*)"/.exec(m[1]!)?.[1] ?? `C${i}`);
+  const names = [...xml.matchAll(/<(?:\w+:)?Channel\b([^>]*?)\/?>/g)].map(
+    (m, i) => /\bName="([^"]*)"/.exec(m[1]!)?.[1] ?? `C${i}`,
+  );
   // Page index of (c, z=0, t=0): c times the sizes of the dimensions that vary faster than C.
   const faster = order.slice(2, order.indexOf('C')).split('');
   const pageOf = (c: number) => c * faster.reduce((s, d) => s * (size[d] ?? 1), 1);
   const samples = Number(/\bSamplesPerPixel="(\d+)"/.exec(xml)?.[1] ?? 1);
   const pageChannels = samples > 1 ? 1 : C;
-  return { pages: Array.from({ length: pageChannels }, (_, c) => pageOf(c)), ...(names.length === C ? { names } : {}), source: 'ome' };
+  return {
+    pages: Array.from({ length: pageChannels }, (_, c) => pageOf(c)),
+    ...(names.length === C ? { names } : {}),
+    source: 'ome',
+  };
 }
 
 /** The channel pages of an ImageJ hyperstack from its description ("images=, channels=, slices=, frames="). */
@@ -39,10 +51,14 @@ async function description(image: GeoTIFFImage): Promise<string> {
 }
 
 /** Which pages of an open TIFF hold the channels (first z, first t), checked against the page count and size. */
-export async function tiffChannelPages(tiff: GeoTIFF, name: string): Promise<{ images: GeoTIFFImage[]; layout: ChannelLayout; width: number; height: number; count: number }> {
+export async function tiffChannelPages(
+  tiff: GeoTIFF,
+  name: string,
+): Promise<{ images: GeoTIFFImage[]; layout: ChannelLayout; width: number; height: number; count: number }> {
   const count = await tiff.getImageCount();
   const first = await tiff.getImage(0);
-  const width = first.getWidth(), height = first.getHeight();
+  const width = first.getWidth(),
+    height = first.getHeight();
   const desc = await description(first);
   let layout = omeChannelLayout(desc) ?? imagejChannelLayout(desc);
   if (!layout) {
@@ -53,10 +69,16 @@ export async function tiffChannelPages(tiff: GeoTIFF, name: string): Promise<{ i
     }
     layout = { pages, source: 'pages' };
   }
-  if (layout.pages.some((p) => p >= count)) throw new TiffFormatError(`${name}: metadata names ${layout.pages.length} channels but the file has ${count} pages`);
+  if (layout.pages.some((p) => p >= count))
+    throw new TiffFormatError(
+      `${name}: metadata names ${layout.pages.length} channels but the file has ${count} pages`,
+    );
   const images = await Promise.all(layout.pages.map((p) => (p === 0 ? first : tiff.getImage(p))));
   const bad = images.findIndex((img) => img.getWidth() !== width || img.getHeight() !== height);
-  if (bad >= 0) throw new TiffFormatError(`${name}: page ${layout.pages[bad]} is ${images[bad]!.getWidth()}x${images[bad]!.getHeight()}, page 0 is ${width}x${height}`);
+  if (bad >= 0)
+    throw new TiffFormatError(
+      `${name}: page ${layout.pages[bad]} is ${images[bad]!.getWidth()}x${images[bad]!.getHeight()}, page 0 is ${width}x${height}`,
+    );
   return { images, layout, width, height, count };
 }
 
@@ -65,7 +87,11 @@ export async function tiffChannelPages(tiff: GeoTIFF, name: string): Promise<{ i
  * hyperstack (channels of the first slice/frame), an RGB/multi-sample page, or a plain multi-page
  * TIFF (every page with the first page's size is a channel). Any byte order; uint8/16/32, float32.
  */
-export async function readTiff(buffer: ArrayBuffer, name = 'image.tif', warn: (m: string) => void = () => {}): Promise<MultiChannelImage> {
+export async function readTiff(
+  buffer: ArrayBuffer,
+  name = 'image.tif',
+  warn: (m: string) => void = () => {},
+): Promise<MultiChannelImage> {
   let tiff;
   try {
     tiff = await fromArrayBuffer(buffer);
@@ -74,7 +100,8 @@ export async function readTiff(buffer: ArrayBuffer, name = 'image.tif', warn: (m
   }
   try {
     const { images, layout, width, height, count } = await tiffChannelPages(tiff, name);
-    if (layout.source === 'imagej' && count > layout.pages.length) warn(`${name}: hyperstack with slices or frames; using the first slice and frame`);
+    if (layout.source === 'imagej' && count > layout.pages.length)
+      warn(`${name}: hyperstack with slices or frames; using the first slice and frame`);
     const planes: ArrayLike<number>[] = [];
     for (const img of images) {
       const rasters = (await img.readRasters({ interleave: false })) as unknown as ArrayLike<number>[];
@@ -83,7 +110,8 @@ export async function readTiff(buffer: ArrayBuffer, name = 'image.tif', warn: (m
     const n = width * height;
     const data = new Float32Array(planes.length * n);
     planes.forEach((plane, c) => {
-      if (plane.length !== n) throw new TiffFormatError(`${name}: channel ${c} has ${plane.length} values, expected ${n}`);
+      if (plane.length !== n)
+        throw new TiffFormatError(`${name}: channel ${c} has ${plane.length} values, expected ${n}`);
       for (let i = 0; i < n; i++) data[c * n + i] = plane[i]!;
     });
     const names = layout.names && layout.names.length === planes.length ? layout.names : undefined;
@@ -97,13 +125,18 @@ export async function readTiff(buffer: ArrayBuffer, name = 'image.tif', warn: (m
 }
 
 /** Reads a single-channel integer TIFF as labels (e.g. instance or scribble label images). */
-export async function readLabelTiff(buffer: ArrayBuffer, name = 'labels.tif'): Promise<{ width: number; height: number; data: Int32Array }> {
+export async function readLabelTiff(
+  buffer: ArrayBuffer,
+  name = 'labels.tif',
+): Promise<{ width: number; height: number; data: Int32Array }> {
   const img = await readTiff(buffer, name);
-  if (img.channels !== 1) throw new TiffFormatError(`${name}: a label image must have 1 channel, it has ${img.channels}`);
+  if (img.channels !== 1)
+    throw new TiffFormatError(`${name}: a label image must have 1 channel, it has ${img.channels}`);
   const data = new Int32Array(img.data.length);
   for (let i = 0; i < data.length; i++) {
     const v = img.data[i]!;
-    if (v < 0 || !Number.isInteger(v)) throw new TiffFormatError(`${name}: label images hold non-negative integers; found ${v}`);
+    if (v < 0 || !Number.isInteger(v))
+      throw new TiffFormatError(`${name}: label images hold non-negative integers; found ${v}`);
     data[i] = v;
   }
   return { width: img.width, height: img.height, data };

@@ -1,14 +1,17 @@
-import { DEFAULT_INSTANCE_OPTIONS, probabilityToInstances, type InstanceOptions } from './instances.js';
-import { matchInstances, meanScores, type MatchScores } from './metrics.js';
+import { DEFAULT_INSTANCE_OPTIONS, type InstanceOptions, probabilityToInstances } from './instances.js';
+import { type MatchScores, matchInstances, meanScores } from './metrics.js';
 import type { FloatImage, LabelImage } from './types.js';
 
 export const THRESHOLD_SWEEP = Array.from({ length: 10 }, (_, i) => Math.round((0.5 + 0.05 * i) * 100) / 100);
 
 /** Mean best IoU of the outlined cells against the predicted instances (1 = every outline reproduced exactly). */
 export function outlineAgreement(outlined: LabelImage, predicted: LabelImage): number {
-  const areaO = new Map<number, number>(), areaP = new Map<number, number>(), inter = new Map<string, number>();
+  const areaO = new Map<number, number>(),
+    areaP = new Map<number, number>(),
+    inter = new Map<string, number>();
   for (let i = 0; i < outlined.data.length; i++) {
-    const o = outlined.data[i]!, p = predicted.data[i]!;
+    const o = outlined.data[i]!,
+      p = predicted.data[i]!;
     if (o > 0) areaO.set(o, (areaO.get(o) ?? 0) + 1);
     if (p > 0) areaP.set(p, (areaP.get(p) ?? 0) + 1);
     if (o > 0 && p > 0) inter.set(`${o},${p}`, (inter.get(`${o},${p}`) ?? 0) + 1);
@@ -26,23 +29,46 @@ export function outlineAgreement(outlined: LabelImage, predicted: LabelImage): n
 }
 
 /** Crops an image to [x0, x1) x [y0, y1). */
-function crop<T extends { width: number; height: number; data: Float32Array | Int32Array }>(img: T, x0: number, y0: number, x1: number, y1: number): T {
-  const w = x1 - x0, h = y1 - y0;
+function crop<T extends { width: number; height: number; data: Float32Array | Int32Array }>(
+  img: T,
+  x0: number,
+  y0: number,
+  x1: number,
+  y1: number,
+): T {
+  const w = x1 - x0,
+    h = y1 - y0;
   const data = new (img.data.constructor as new (n: number) => T['data'])(w * h);
   for (let y = 0; y < h; y++) data.set(img.data.subarray((y + y0) * img.width + x0, (y + y0) * img.width + x1), y * w);
   return { ...img, width: w, height: h, data };
 }
 
 /** The region around the outlined cells (with a margin), so calibration on a whole slide stays cheap. */
-function aroundOutlines(p: FloatImage, outlined: LabelImage, margin = 16): { p: FloatImage; outlined: LabelImage } | null {
-  let x0 = Infinity, y0 = Infinity, x1 = -1, y1 = -1;
+function aroundOutlines(
+  p: FloatImage,
+  outlined: LabelImage,
+  margin = 16,
+): { p: FloatImage; outlined: LabelImage } | null {
+  let x0 = Infinity,
+    y0 = Infinity,
+    x1 = -1,
+    y1 = -1;
   for (let i = 0; i < outlined.data.length; i++) {
     if (!outlined.data[i]) continue;
-    const x = i % outlined.width, y = (i - x) / outlined.width;
-    x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y);
+    const x = i % outlined.width,
+      y = (i - x) / outlined.width;
+    x0 = Math.min(x0, x);
+    y0 = Math.min(y0, y);
+    x1 = Math.max(x1, x);
+    y1 = Math.max(y1, y);
   }
   if (x1 < 0) return null;
-  const box = [Math.max(0, x0 - margin), Math.max(0, y0 - margin), Math.min(p.width, x1 + 1 + margin), Math.min(p.height, y1 + 1 + margin)] as const;
+  const box = [
+    Math.max(0, x0 - margin),
+    Math.max(0, y0 - margin),
+    Math.min(p.width, x1 + 1 + margin),
+    Math.min(p.height, y1 + 1 + margin),
+  ] as const;
   return { p: crop(p, ...box), outlined: crop(outlined, ...box) };
 }
 
@@ -66,7 +92,11 @@ export function seedMinSizeFor(outlined: readonly LabelImage[]): number {
  * reproduce the cells the person outlined (the outlines the scribbles came from). For 'seeded'
  * separation the seed level is chosen with the threshold. Defaults when nothing was outlined.
  */
-export function chooseInstanceParameters(predictions: readonly FloatImage[], outlined: readonly LabelImage[], options: Partial<InstanceOptions> = {}): InstanceParameters {
+export function chooseInstanceParameters(
+  predictions: readonly FloatImage[],
+  outlined: readonly LabelImage[],
+  options: Partial<InstanceOptions> = {},
+): InstanceParameters {
   const base = { ...DEFAULT_INSTANCE_OPTIONS, ...options };
   const regions = predictions.map((p, k) => aroundOutlines(p, outlined[k]!)).filter((r) => r !== null);
   const seedMinSize = base.separation === 'seeded' ? seedMinSizeFor(outlined) : base.seedMinSize;
@@ -74,13 +104,17 @@ export function chooseInstanceParameters(predictions: readonly FloatImage[], out
   const seeded = base.separation === 'seeded';
   const thresholds = seeded ? CALIBRATION_THRESHOLDS.filter((t) => t <= 0.7) : CALIBRATION_THRESHOLDS;
   const seedLevels = seeded ? SEED_THRESHOLDS : [base.seedThreshold];
-  let best: InstanceParameters = { threshold: base.threshold, seedThreshold: base.seedThreshold, seedMinSize }, bestScore = -1;
+  let best: InstanceParameters = { threshold: base.threshold, seedThreshold: base.seedThreshold, seedMinSize },
+    bestScore = -1;
   for (const seedThreshold of seedLevels) {
     for (const threshold of thresholds) {
       if (seeded && threshold >= seedThreshold) continue;
       const o = { ...base, threshold, seedThreshold, seedMinSize };
       const score = regions.reduce((s, r) => s + outlineAgreement(r.outlined, probabilityToInstances(r.p, o)), 0);
-      if (score > bestScore + 1e-9) { bestScore = score; best = { threshold, seedThreshold, seedMinSize }; }
+      if (score > bestScore + 1e-9) {
+        bestScore = score;
+        best = { threshold, seedThreshold, seedMinSize };
+      }
     }
   }
   return best;
@@ -90,9 +124,20 @@ const CALIBRATION_THRESHOLDS = Array.from({ length: 16 }, (_, i) => Math.round((
 const SEED_THRESHOLDS = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85];
 
 /** Scores at each threshold of a sweep against ground truth (averaged over images). */
-export function scoreThresholds(predictions: readonly FloatImage[], truth: readonly LabelImage[], sweep = THRESHOLD_SWEEP, options: Partial<InstanceOptions> = {}): Map<number, MatchScores> {
+export function scoreThresholds(
+  predictions: readonly FloatImage[],
+  truth: readonly LabelImage[],
+  sweep = THRESHOLD_SWEEP,
+  options: Partial<InstanceOptions> = {},
+): Map<number, MatchScores> {
   const out = new Map<number, MatchScores>();
-  for (const t of sweep) out.set(t, meanScores(predictions.map((p, k) => matchInstances(truth[k]!, probabilityToInstances(p, { ...options, threshold: t })))));
+  for (const t of sweep)
+    out.set(
+      t,
+      meanScores(
+        predictions.map((p, k) => matchInstances(truth[k]!, probabilityToInstances(p, { ...options, threshold: t }))),
+      ),
+    );
   return out;
 }
 

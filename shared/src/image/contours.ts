@@ -15,14 +15,18 @@ export function labelOutlines(labels: LabelImage): Map<number, Polygon> {
     let m = edges.get(label);
     if (!m) edges.set(label, (m = new Map()));
     const list = m.get(from);
-    if (list) list.push(to); else m.set(from, [to]);
+    if (list) list.push(to);
+    else m.set(from, [to]);
   };
   const at = (x: number, y: number) => (x < 0 || y < 0 || x >= width || y >= height ? 0 : data[y * width + x]!);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const k = data[y * width + x]!;
       if (k <= 0) continue;
-      const tl = y * W1 + x, tr = tl + 1, bl = tl + W1, br = bl + 1;
+      const tl = y * W1 + x,
+        tr = tl + 1,
+        bl = tl + W1,
+        br = bl + 1;
       // clockwise on screen (y down): top edge left->right, right edge top->bottom, ...
       if (at(x, y - 1) !== k) add(k, tl, tr);
       if (at(x + 1, y) !== k) add(k, tr, br);
@@ -32,10 +36,14 @@ export function labelOutlines(labels: LabelImage): Map<number, Polygon> {
   }
   const out = new Map<number, Polygon>();
   for (const [label, graph] of edges) {
-    let best: [number, number][] | null = null, bestArea = 0;
+    let best: [number, number][] | null = null,
+      bestArea = 0;
     for (const loop of traceLoops(graph, W1)) {
       const area = signedArea(loop);
-      if (area > bestArea) { bestArea = area; best = loop; }
+      if (area > bestArea) {
+        bestArea = area;
+        best = loop;
+      }
     }
     if (best) out.set(label, best);
   }
@@ -49,21 +57,25 @@ function traceLoops(graph: Map<number, number[]>, W1: number): [number, number][
   for (const [start, outs] of graph) {
     while (outs.length > 0) {
       const points: [number, number][] = [];
-      let from = start, to = outs.pop()!;
+      let from = start,
+        to = outs.pop()!;
       points.push(xy(from));
       for (let guard = 0; to !== start && guard < 1e8; guard++) {
         const nexts = graph.get(to)!;
         let pick = 0;
         if (nexts.length > 1) {
-          const [fx, fy] = xy(from), [tx, ty] = xy(to);
-          const dx = tx - fx, dy = ty - fy;
+          const [fx, fy] = xy(from),
+            [tx, ty] = xy(to);
+          const dx = tx - fx,
+            dy = ty - fy;
           // right turn in y-down coordinates: (dx, dy) -> (-dy, dx)
           const want = (ty + dx) * W1 + (tx - dy);
           pick = Math.max(0, nexts.indexOf(want));
         }
         const next = nexts.splice(pick, 1)[0]!;
         points.push(xy(to));
-        from = to; to = next;
+        from = to;
+        to = next;
       }
       loops.push(simplify(points));
     }
@@ -76,7 +88,9 @@ function simplify(points: [number, number][]): [number, number][] {
   const n = points.length;
   const out: [number, number][] = [];
   for (let i = 0; i < n; i++) {
-    const [ax, ay] = points[(i - 1 + n) % n]!, [bx, by] = points[i]!, [cx, cy] = points[(i + 1) % n]!;
+    const [ax, ay] = points[(i - 1 + n) % n]!,
+      [bx, by] = points[i]!,
+      [cx, cy] = points[(i + 1) % n]!;
     if ((bx - ax) * (cy - by) - (by - ay) * (cx - bx) !== 0) out.push([bx, by]);
   }
   return out;
@@ -86,7 +100,8 @@ function simplify(points: [number, number][]): [number, number][] {
 export function signedArea(polygon: Polygon): number {
   let s = 0;
   for (let i = 0, j = polygon.length - 1; i < polygon.length; j = i++) {
-    const [xi, yi] = polygon[i]!, [xj, yj] = polygon[j]!;
+    const [xi, yi] = polygon[i]!,
+      [xj, yj] = polygon[j]!;
     s += xj * yi - xi * yj;
   }
   return s / 2;

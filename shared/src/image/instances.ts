@@ -19,22 +19,40 @@ export interface InstanceOptions {
   dilation: number;
 }
 
-export const DEFAULT_INSTANCE_OPTIONS: InstanceOptions = { threshold: 0.5, separation: 'components', seedThreshold: 0.65, seedMinSize: 15, minSize: 5, dilation: 1 };
+export const DEFAULT_INSTANCE_OPTIONS: InstanceOptions = {
+  threshold: 0.5,
+  separation: 'components',
+  seedThreshold: 0.65,
+  seedMinSize: 15,
+  minSize: 5,
+  dilation: 1,
+};
 
 /** Foreground probability -> instances: threshold, 4-connected components, small-object removal, dilation into background. */
-export function probabilityToInstances(probability: FloatImage, options: Partial<InstanceOptions> = {}): LabelImage & { count: number } {
+export function probabilityToInstances(
+  probability: FloatImage,
+  options: Partial<InstanceOptions> = {},
+): LabelImage & { count: number } {
   const o = { ...DEFAULT_INSTANCE_OPTIONS, ...options };
   const { width, height, data } = probability;
   const mask = new Uint8Array(data.length);
   for (let i = 0; i < data.length; i++) mask[i] = data[i]! > o.threshold ? 1 : 0;
-  const components = o.separation === 'seeded' ? seededRegions(probability, mask, Math.max(o.seedThreshold, o.threshold), o.seedMinSize) : connectedComponents(mask, width, height);
+  const components =
+    o.separation === 'seeded'
+      ? seededRegions(probability, mask, Math.max(o.seedThreshold, o.threshold), o.seedMinSize)
+      : connectedComponents(mask, width, height);
   let { labels, count } = removeSmallObjects(components.labels, o.minSize);
   for (let k = 0; k < o.dilation; k++) labels = dilateIntoBackground(labels, width, height);
   return { width, height, data: labels, count };
 }
 
 /** Watershed on p: seeds = components above `seedThreshold` (at least minSize px), flooded over the mask by decreasing p. */
-function seededRegions(probability: FloatImage, mask: Uint8Array, seedThreshold: number, minSize: number): { labels: Int32Array; count: number } {
+function seededRegions(
+  probability: FloatImage,
+  mask: Uint8Array,
+  seedThreshold: number,
+  minSize: number,
+): { labels: Int32Array; count: number } {
   const { width, height, data } = probability;
   const seedMask = new Uint8Array(mask.length);
   for (let i = 0; i < mask.length; i++) seedMask[i] = data[i]! > seedThreshold ? 1 : 0;
@@ -48,7 +66,10 @@ function seededRegions(probability: FloatImage, mask: Uint8Array, seedThreshold:
   const level = (i: number) => Math.min(LEVELS - 1, Math.max(0, Math.floor(data[i]! * LEVELS)));
   const claimedBy = new Int32Array(mask.length);
   const claim = (j: number, label: number, maxLevel: number) => {
-    if (mask[j] && !labels[j] && !claimedBy[j]) { claimedBy[j] = label; buckets[Math.min(maxLevel, level(j))]!.push(j); }
+    if (mask[j] && !labels[j] && !claimedBy[j]) {
+      claimedBy[j] = label;
+      buckets[Math.min(maxLevel, level(j))]!.push(j);
+    }
   };
   const neighbours = (i: number, visit: (j: number) => void) => {
     const x = i % width;

@@ -4,7 +4,12 @@
  */
 
 /** Erosion with a 3x3 cross (4-neighbours) or 3x3 square; pixels outside the raster count as 0 (scipy's border_value=0). */
-export function erode(mask: Uint8Array, width: number, height: number, shape: 'cross' | 'square' = 'cross'): Uint8Array {
+export function erode(
+  mask: Uint8Array,
+  width: number,
+  height: number,
+  shape: 'cross' | 'square' = 'cross',
+): Uint8Array {
   const out = new Uint8Array(mask.length);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
@@ -12,7 +17,11 @@ export function erode(mask: Uint8Array, width: number, height: number, shape: 'c
       if (!mask[i]) continue;
       if (x === 0 || y === 0 || x === width - 1 || y === height - 1) continue;
       if (!mask[i - 1] || !mask[i + 1] || !mask[i - width] || !mask[i + width]) continue;
-      if (shape === 'square' && (!mask[i - width - 1] || !mask[i - width + 1] || !mask[i + width - 1] || !mask[i + width + 1])) continue;
+      if (
+        shape === 'square' &&
+        (!mask[i - width - 1] || !mask[i - width + 1] || !mask[i + width - 1] || !mask[i + width + 1])
+      )
+        continue;
       out[i] = 1;
     }
   }
@@ -49,14 +58,24 @@ export function skeletonize(mask: Uint8Array, width: number, height: number): Ui
         for (let x = 0; x < width; x++) {
           if (!img[y * width + x]) continue;
           // neighbours P2..P9 clockwise from north
-          const p = [at(x, y - 1), at(x + 1, y - 1), at(x + 1, y), at(x + 1, y + 1), at(x, y + 1), at(x - 1, y + 1), at(x - 1, y), at(x - 1, y - 1)];
+          const p = [
+            at(x, y - 1),
+            at(x + 1, y - 1),
+            at(x + 1, y),
+            at(x + 1, y + 1),
+            at(x, y + 1),
+            at(x - 1, y + 1),
+            at(x - 1, y),
+            at(x - 1, y - 1),
+          ];
           const b = p.reduce((s, v) => s + v, 0);
           if (b < 2 || b > 6) continue;
           let a = 0;
           for (let k = 0; k < 8; k++) if (p[k] === 0 && p[(k + 1) % 8] === 1) a++;
           if (a !== 1) continue;
           const [p2, , p4, , p6, , p8] = p as [number, number, number, number, number, number, number, number];
-          if (pass === 0 ? p2 * p4 * p6 !== 0 || p4 * p6 * p8 !== 0 : p2 * p4 * p8 !== 0 || p2 * p6 * p8 !== 0) continue;
+          if (pass === 0 ? p2 * p4 * p6 !== 0 || p4 * p6 * p8 !== 0 : p2 * p4 * p8 !== 0 || p2 * p6 * p8 !== 0)
+            continue;
           toDelete.push(y * width + x);
         }
       }
@@ -77,9 +96,23 @@ function edt1d(f: Float64Array, n: number, d: Float64Array, v: Int32Array, z: Fl
     if (f[q] === Infinity) continue;
     while (true) {
       const p = v[k]!;
-      if (f[p] === Infinity) { v[k] = q; z[k] = -Infinity; z[k + 1] = Infinity; break; }
+      if (f[p] === Infinity) {
+        v[k] = q;
+        z[k] = -Infinity;
+        z[k + 1] = Infinity;
+        break;
+      }
       const s = (f[q]! + q * q - (f[p]! + p * p)) / (2 * q - 2 * p);
-      if (s <= z[k]!) { if (k === 0) { v[0] = q; z[0] = -Infinity; z[1] = Infinity; break; } k--; continue; }
+      if (s <= z[k]!) {
+        if (k === 0) {
+          v[0] = q;
+          z[0] = -Infinity;
+          z[1] = Infinity;
+          break;
+        }
+        k--;
+        continue;
+      }
       k++;
       v[k] = q;
       z[k] = s;
@@ -98,7 +131,9 @@ function edt1d(f: Float64Array, n: number, d: Float64Array, v: Int32Array, z: Fl
 /** Exact Euclidean distance from each pixel to the nearest pixel where `isZero` is set (scipy's distance_transform_edt of the complement). */
 export function distanceTransform(isZero: Uint8Array, width: number, height: number): Float32Array {
   const n = Math.max(width, height);
-  const f = new Float64Array(n), d = new Float64Array(n), z = new Float64Array(n + 1);
+  const f = new Float64Array(n),
+    d = new Float64Array(n),
+    z = new Float64Array(n + 1);
   const v = new Int32Array(n);
   const grid = new Float64Array(width * height);
   for (let i = 0; i < grid.length; i++) grid[i] = isZero[i] ? 0 : Infinity;
@@ -117,7 +152,11 @@ export function distanceTransform(isZero: Uint8Array, width: number, height: num
 }
 
 /** 4-connected components of a binary mask; labels 1..count in raster order of first pixel. */
-export function connectedComponents(mask: Uint8Array, width: number, height: number): { labels: Int32Array; count: number } {
+export function connectedComponents(
+  mask: Uint8Array,
+  width: number,
+  height: number,
+): { labels: Int32Array; count: number } {
   const labels = new Int32Array(mask.length);
   const stack = new Int32Array(mask.length);
   let count = 0;
@@ -131,10 +170,22 @@ export function connectedComponents(mask: Uint8Array, width: number, height: num
       const i = stack[--top]!;
       const x = i % width;
       const y = (i - x) / width;
-      if (x > 0 && mask[i - 1] && !labels[i - 1]) { labels[i - 1] = count; stack[top++] = i - 1; }
-      if (x < width - 1 && mask[i + 1] && !labels[i + 1]) { labels[i + 1] = count; stack[top++] = i + 1; }
-      if (y > 0 && mask[i - width] && !labels[i - width]) { labels[i - width] = count; stack[top++] = i - width; }
-      if (y < height - 1 && mask[i + width] && !labels[i + width]) { labels[i + width] = count; stack[top++] = i + width; }
+      if (x > 0 && mask[i - 1] && !labels[i - 1]) {
+        labels[i - 1] = count;
+        stack[top++] = i - 1;
+      }
+      if (x < width - 1 && mask[i + 1] && !labels[i + 1]) {
+        labels[i + 1] = count;
+        stack[top++] = i + 1;
+      }
+      if (y > 0 && mask[i - width] && !labels[i - width]) {
+        labels[i - width] = count;
+        stack[top++] = i - width;
+      }
+      if (y < height - 1 && mask[i + width] && !labels[i + width]) {
+        labels[i + width] = count;
+        stack[top++] = i + width;
+      }
     }
   }
   return { labels, count };
@@ -187,11 +238,17 @@ export function dilateIntoBackground(labels: Int32Array, width: number, height: 
 /** Bounding boxes of every label: [x0, y0, x1, y1) per id (x0 = Infinity when absent). */
 export function labelBoxes(labels: Int32Array, width: number, maxLabel: number): Int32Array {
   const boxes = new Int32Array((maxLabel + 1) * 4);
-  for (let k = 0; k <= maxLabel; k++) { boxes[4 * k] = 2 ** 30; boxes[4 * k + 1] = 2 ** 30; boxes[4 * k + 2] = -1; boxes[4 * k + 3] = -1; }
+  for (let k = 0; k <= maxLabel; k++) {
+    boxes[4 * k] = 2 ** 30;
+    boxes[4 * k + 1] = 2 ** 30;
+    boxes[4 * k + 2] = -1;
+    boxes[4 * k + 3] = -1;
+  }
   for (let i = 0; i < labels.length; i++) {
     const k = labels[i]!;
     if (k <= 0) continue;
-    const x = i % width, y = (i - x) / width;
+    const x = i % width,
+      y = (i - x) / width;
     if (x < boxes[4 * k]!) boxes[4 * k] = x;
     if (y < boxes[4 * k + 1]!) boxes[4 * k + 1] = y;
     if (x + 1 > boxes[4 * k + 2]!) boxes[4 * k + 2] = x + 1;

@@ -1,6 +1,6 @@
-import { Random } from './random.js';
 import { reflectIndex } from './borders.js';
-import { SCRIBBLE_BACKGROUND, SCRIBBLE_FOREGROUND, type LabelImage, type MultiChannelImage } from './types.js';
+import { Random } from './random.js';
+import { type LabelImage, type MultiChannelImage, SCRIBBLE_BACKGROUND, SCRIBBLE_FOREGROUND } from './types.js';
 
 /** One training batch, channels-last (N, P, P, C) as the engine's tensors want it. */
 export interface PatchBatch {
@@ -31,9 +31,20 @@ export interface SamplerOptions {
   seed: number;
 }
 
-export const DEFAULT_SAMPLER: SamplerOptions = { patch: 128, scribbleShare: 0.5, jitter: 32, blindRatio: 0.05, blindWindow: 10, seed: 0 };
+export const DEFAULT_SAMPLER: SamplerOptions = {
+  patch: 128,
+  scribbleShare: 0.5,
+  jitter: 32,
+  blindRatio: 0.05,
+  blindWindow: 10,
+  seed: 0,
+};
 
-interface Source { image: MultiChannelImage; scribbles: LabelImage; scribbled: Int32Array }
+interface Source {
+  image: MultiChannelImage;
+  scribbles: LabelImage;
+  scribbled: Int32Array;
+}
 
 /** Draws scribble-biased, augmented, blind-spot-masked patches from one or more normalised images. */
 export class PatchSampler {
@@ -41,14 +52,20 @@ export class PatchSampler {
   private readonly rng: Random;
   readonly options: SamplerOptions;
 
-  constructor(images: readonly MultiChannelImage[], scribbles: readonly LabelImage[], options: Partial<SamplerOptions> = {}) {
+  constructor(
+    images: readonly MultiChannelImage[],
+    scribbles: readonly LabelImage[],
+    options: Partial<SamplerOptions> = {},
+  ) {
     this.options = { ...DEFAULT_SAMPLER, ...options };
     if (images.length === 0) throw new Error('PatchSampler needs at least one image');
-    if (images.length !== scribbles.length) throw new Error(`got ${images.length} images but ${scribbles.length} scribble rasters`);
+    if (images.length !== scribbles.length)
+      throw new Error(`got ${images.length} images but ${scribbles.length} scribble rasters`);
     const channels = images[0]!.channels;
     this.sources = images.map((image, k) => {
       const s = scribbles[k]!;
-      if (image.channels !== channels) throw new Error(`image ${k} has ${image.channels} channels, image 0 has ${channels}`);
+      if (image.channels !== channels)
+        throw new Error(`image ${k} has ${image.channels} channels, image 0 has ${channels}`);
       if (s.width !== image.width || s.height !== image.height) {
         throw new Error(`scribbles ${k} are ${s.width}x${s.height} but the image is ${image.width}x${image.height}`);
       }
@@ -69,14 +86,16 @@ export class PatchSampler {
   }
 
   batch(size: number): PatchBatch {
-    const P = this.options.patch, C = this.channels;
+    const P = this.options.patch,
+      C = this.channels;
     const plane = P * P;
     const input = new Float32Array(size * plane * C);
     const target = new Float32Array(size * plane * C);
     const blindMask = new Float32Array(size * plane * C);
     const foreground = new Float32Array(size * plane);
     const background = new Float32Array(size * plane);
-    for (let b = 0; b < size; b++) this.fillPatch(b, { size, patch: P, channels: C, input, target, blindMask, foreground, background });
+    for (let b = 0; b < size; b++)
+      this.fillPatch(b, { size, patch: P, channels: C, input, target, blindMask, foreground, background });
     return { size, patch: P, channels: C, input, target, blindMask, foreground, background };
   }
 
@@ -84,31 +103,40 @@ export class PatchSampler {
     const { width, height } = src.image;
     const r = this.rng;
     let index: number;
-    if (src.scribbled.length > 0 && r.next() < this.options.scribbleShare) index = src.scribbled[r.int(0, src.scribbled.length)]!;
+    if (src.scribbled.length > 0 && r.next() < this.options.scribbleShare)
+      index = src.scribbled[r.int(0, src.scribbled.length)]!;
     else index = r.int(0, width * height);
-    const x = index % width, y = (index - x) / width;
+    const x = index % width,
+      y = (index - x) / width;
     const j = this.options.jitter;
     return [x + r.int(-j, j + 1), y + r.int(-j, j + 1)];
   }
 
   private fillPatch(b: number, out: PatchBatch): void {
-    const r = this.rng, P = out.patch, C = out.channels, plane = P * P;
+    const r = this.rng,
+      P = out.patch,
+      C = out.channels,
+      plane = P * P;
     const { input, target, blindMask: mask } = out;
     const src = this.sources[r.int(0, this.sources.length)]!;
     const { width, height, data } = src.image;
     const [cx, cy] = this.pickCentre(src);
     const x0 = width >= P ? Math.min(Math.max(cx - (P >> 1), 0), width - P) : 0;
     const y0 = height >= P ? Math.min(Math.max(cy - (P >> 1), 0), height - P) : 0;
-    const rotation = r.int(0, 4), flip = r.next() < 0.5;
+    const rotation = r.int(0, 4),
+      flip = r.next() < 0.5;
     const n = width * height;
     const base = b * plane;
     for (let py = 0; py < P; py++) {
       for (let px = 0; px < P; px++) {
         // (u, v) = patch coordinates before the flip and rotation
-        let u = flip ? P - 1 - px : px, v = py;
+        let u = flip ? P - 1 - px : px,
+          v = py;
         for (let k = 0; k < rotation; k++) [u, v] = [P - 1 - v, u];
-        const sx = reflectIndex(x0 + u, width), sy = reflectIndex(y0 + v, height);
-        const si = sy * width + sx, o = base + py * P + px;
+        const sx = reflectIndex(x0 + u, width),
+          sy = reflectIndex(y0 + v, height);
+        const si = sy * width + sx,
+          o = base + py * P + px;
         for (let c = 0; c < C; c++) target[o * C + c] = data[c * n + si]!;
         const s = src.scribbles.data[si];
         if (s === SCRIBBLE_FOREGROUND) out.foreground[o] = 1;
@@ -121,9 +149,12 @@ export class PatchSampler {
     const half = this.options.blindWindow >> 1;
     for (let c = 0; c < C; c++) {
       for (let k = 0; k < count; k++) {
-        const y = r.int(0, P), x = r.int(0, P);
-        const dy = r.int(-half, half), dx = r.int(-half, half);
-        const ny = (y + dy + P) % P, nx = (x + dx + P) % P;
+        const y = r.int(0, P),
+          x = r.int(0, P);
+        const dy = r.int(-half, half),
+          dx = r.int(-half, half);
+        const ny = (y + dy + P) % P,
+          nx = (x + dx + P) % P;
         const o = (base + y * P + x) * C + c;
         input[o] = target[(base + ny * P + nx) * C + c]!;
         mask[o] = 1;

@@ -10,9 +10,15 @@ export class SparseRaster {
   /** Tiles changed since the last `takeDirty()`, as "tx,ty". */
   private dirty = new Set<string>();
 
-  constructor(readonly width: number, readonly height: number, readonly tile = 256) {}
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    readonly tile = 256,
+  ) {}
 
-  private key(tx: number, ty: number): string { return `${tx},${ty}`; }
+  private key(tx: number, ty: number): string {
+    return `${tx},${ty}`;
+  }
 
   get(x: number, y: number): number {
     const t = this.tiles.get(this.key(Math.floor(x / this.tile), Math.floor(y / this.tile)));
@@ -20,7 +26,9 @@ export class SparseRaster {
   }
 
   set(x: number, y: number, value: number): void {
-    const tx = Math.floor(x / this.tile), ty = Math.floor(y / this.tile), k = this.key(tx, ty);
+    const tx = Math.floor(x / this.tile),
+      ty = Math.floor(y / this.tile),
+      k = this.key(tx, ty);
     let t = this.tiles.get(k);
     if (!t) {
       if (value === 0) return;
@@ -38,7 +46,9 @@ export class SparseRaster {
 
   /** Tile coordinates holding any painted pixel, as [tx, ty]. */
   tileCoordinates(): Array<[number, number]> {
-    return [...this.tiles.entries()].filter(([, t]) => t.some((v) => v !== 0)).map(([k]) => k.split(',').map(Number) as [number, number]);
+    return [...this.tiles.entries()]
+      .filter(([, t]) => t.some((v) => v !== 0))
+      .map(([k]) => k.split(',').map(Number) as [number, number]);
   }
 
   /** Tiles changed since the last call, as [tx, ty]. */
@@ -76,10 +86,20 @@ export class SparseRaster {
 }
 
 /** A drawing as the stroke log holds it (add paints its class, erase clears). */
-export interface RasterDrawing { op: 'add' | 'erase'; class: number; width: number; points: ReadonlyArray<readonly [number, number]> }
+export interface RasterDrawing {
+  op: 'add' | 'erase';
+  class: number;
+  width: number;
+  points: ReadonlyArray<readonly [number, number]>;
+}
 
 /** The scribble raster of a log's drawings in effect, painted in log order. */
-export function rasterizeDrawings(drawings: readonly RasterDrawing[], width: number, height: number, tile = 256): SparseRaster {
+export function rasterizeDrawings(
+  drawings: readonly RasterDrawing[],
+  width: number,
+  height: number,
+  tile = 256,
+): SparseRaster {
   const raster = new SparseRaster(width, height, tile);
   for (const d of drawings) raster.paint(d.points, d.width, d.op === 'add' ? d.class : 0);
   return raster;

@@ -20,13 +20,28 @@ function hash(a: number, b: number, seed: number): number {
 
 /** Smooth value noise on a coarse lattice (tissue vs empty glass). */
 function tissue(x: number, y: number, seed: number): number {
-  const s = 900, gx = x / s, gy = y / s, ix = Math.floor(gx), iy = Math.floor(gy), fx = gx - ix, fy = gy - iy;
-  const ux = fx * fx * (3 - 2 * fx), uy = fy * fy * (3 - 2 * fy);
+  const s = 900,
+    gx = x / s,
+    gy = y / s,
+    ix = Math.floor(gx),
+    iy = Math.floor(gy),
+    fx = gx - ix,
+    fy = gy - iy;
+  const ux = fx * fx * (3 - 2 * fx),
+    uy = fy * fy * (3 - 2 * fy);
   const v = (i: number, j: number) => hash(i, j, seed + 17);
-  return (v(ix, iy) * (1 - ux) + v(ix + 1, iy) * ux) * (1 - uy) + (v(ix, iy + 1) * (1 - ux) + v(ix + 1, iy + 1) * ux) * uy;
+  return (
+    (v(ix, iy) * (1 - ux) + v(ix + 1, iy) * ux) * (1 - uy) + (v(ix, iy + 1) * (1 - ux) + v(ix + 1, iy + 1) * ux) * uy
+  );
 }
 
-interface SlideCell { x: number; y: number; r: number; epithelial: boolean; markers: number[] }
+interface SlideCell {
+  x: number;
+  y: number;
+  r: number;
+  epithelial: boolean;
+  markers: number[];
+}
 
 function cellAt(i: number, j: number, seed: number, channels: number): SlideCell | null {
   const cx = (i + 0.5) * SPACING + (hash(i, j, seed) - 0.5) * SPACING * 0.6;
@@ -35,22 +50,35 @@ function cellAt(i: number, j: number, seed: number, channels: number): SlideCell
   if (t < 0.42 || hash(i, j, seed + 2) > 0.35 + t) return null;
   const epithelial = t > 0.6 && hash(i, j, seed + 3) < 0.8;
   const r = epithelial ? 8 + 3 * hash(i, j, seed + 4) : 4.5 + 2 * hash(i, j, seed + 4);
-  const markers = Array.from({ length: Math.max(0, channels - 3) }, (_, m) => (hash(i, j, seed + 10 + m) < (epithelial ? 0.15 : 0.45) ? 0.5 + 0.5 * hash(j, i, seed + 20 + m) : 0));
+  const markers = Array.from({ length: Math.max(0, channels - 3) }, (_, m) =>
+    hash(i, j, seed + 10 + m) < (epithelial ? 0.15 : 0.45) ? 0.5 + 0.5 * hash(j, i, seed + 20 + m) : 0,
+  );
   return { x: cx, y: cy, r, epithelial, markers };
 }
 
-export interface SyntheticSlideOptions { width: number; height: number; channels: number; seed: number }
+export interface SyntheticSlideOptions {
+  width: number;
+  height: number;
+  channels: number;
+  seed: number;
+}
 
 /** An 8-bit procedural slide as a band-by-band source for the OME-Zarr writer. */
 export function syntheticSlideSource(o: SyntheticSlideOptions): RegionSource {
-  if (o.channels < 2 || o.channels > CHANNELS.length) throw new RangeError(`synthetic slides have 2-${CHANNELS.length} channels, got ${o.channels}`);
+  if (o.channels < 2 || o.channels > CHANNELS.length)
+    throw new RangeError(`synthetic slides have 2-${CHANNELS.length} channels, got ${o.channels}`);
   // A fixed table of noise values, read at hashed offsets: cheap per pixel, no visible pattern at 8 bits.
   const noise = new Uint8Array(1 << 16);
   for (let i = 0; i < noise.length; i++) noise[i] = Math.floor(hash(i, 7, o.seed) * 24);
   return {
-    width: o.width, height: o.height, channels: o.channels, dtype: 'uint8', channelNames: CHANNELS.slice(0, o.channels),
+    width: o.width,
+    height: o.height,
+    channels: o.channels,
+    dtype: 'uint8',
+    channelNames: CHANNELS.slice(0, o.channels),
     async readRows(y0, rows) {
-      const W = o.width, planes = Array.from({ length: o.channels }, () => new Uint8Array(rows * W));
+      const W = o.width,
+        planes = Array.from({ length: o.channels }, () => new Uint8Array(rows * W));
       for (let c = 0; c < o.channels; c++) {
         const p = planes[c]!;
         for (let y = 0; y < rows; y++) {
@@ -58,19 +86,26 @@ export function syntheticSlideSource(o: SyntheticSlideOptions): RegionSource {
           for (let x = 0; x < W; x++) p[y * W + x] = noise[(off + x * 7) & 0xffff]!;
         }
       }
-      const j0 = Math.floor((y0 - 16) / SPACING), j1 = Math.floor((y0 + rows + 16) / SPACING);
+      const j0 = Math.floor((y0 - 16) / SPACING),
+        j1 = Math.floor((y0 + rows + 16) / SPACING);
       const i1 = Math.floor((W + 16) / SPACING);
       for (let j = j0; j <= j1; j++) {
         for (let i = -1; i <= i1; i++) {
           const cell = cellAt(i, j, o.seed, o.channels);
           if (!cell) continue;
-          const r = cell.r, r2 = r * r, n2 = 0.35 * r2;
-          const ya = Math.max(y0, Math.floor(cell.y - r)), yb = Math.min(y0 + rows - 1, Math.ceil(cell.y + r));
-          const xa = Math.max(0, Math.floor(cell.x - r)), xb = Math.min(W - 1, Math.ceil(cell.x + r));
+          const r = cell.r,
+            r2 = r * r,
+            n2 = 0.35 * r2;
+          const ya = Math.max(y0, Math.floor(cell.y - r)),
+            yb = Math.min(y0 + rows - 1, Math.ceil(cell.y + r));
+          const xa = Math.max(0, Math.floor(cell.x - r)),
+            xb = Math.min(W - 1, Math.ceil(cell.x + r));
           for (let y = ya; y <= yb; y++) {
-            const dy = y + 0.5 - cell.y, row = (y - y0) * W;
+            const dy = y + 0.5 - cell.y,
+              row = (y - y0) * W;
             for (let x = xa; x <= xb; x++) {
-              const dx = x + 0.5 - cell.x, d2 = dx * dx + dy * dy;
+              const dx = x + 0.5 - cell.x,
+                d2 = dx * dx + dy * dy;
               if (d2 > r2) continue;
               const k = row + x;
               if (d2 < n2) planes[0]![k] = Math.min(255, planes[0]![k]! + 170);
@@ -78,7 +113,8 @@ export function syntheticSlideSource(o: SyntheticSlideOptions): RegionSource {
               if (o.channels > 2 && cell.epithelial && d2 >= n2) planes[2]![k] = Math.min(255, planes[2]![k]! + 110);
               for (let m = 0; m < cell.markers.length; m++) {
                 const v = cell.markers[m]!;
-                if (v > 0 && d2 >= n2 * 0.5) planes[3 + m]![k] = Math.min(255, planes[3 + m]![k]! + Math.round(150 * v));
+                if (v > 0 && d2 >= n2 * 0.5)
+                  planes[3 + m]![k] = Math.min(255, planes[3 + m]![k]! + Math.round(150 * v));
               }
             }
           }

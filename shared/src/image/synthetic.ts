@@ -27,22 +27,36 @@ export interface SyntheticSample {
 const CHANNEL_NAMES = ['DAPI', 'E-cadherin', 'CK', 'CD45', 'CD3', 'CD8', 'Ki67', 'PanCK'];
 
 interface Cell {
-  x: number; y: number; a: number; b: number; cos: number; sin: number;
+  x: number;
+  y: number;
+  a: number;
+  b: number;
+  cos: number;
+  sin: number;
   /** Nucleus size as a share of the cell, and its offset from the centre. */
-  nucleus: number; nx: number; ny: number;
+  nucleus: number;
+  nx: number;
+  ny: number;
   kind: 'epithelial' | 'immune';
-  brightness: number; wholeCell: number; markers: number[];
+  brightness: number;
+  wholeCell: number;
+  markers: number[];
 }
 
 /** A smooth random field in [0, 1] (bilinear interpolation of a coarse random grid). */
 function smoothField(width: number, height: number, cell: number, rng: Random): Float32Array {
-  const gw = Math.ceil(width / cell) + 2, gh = Math.ceil(height / cell) + 2;
+  const gw = Math.ceil(width / cell) + 2,
+    gh = Math.ceil(height / cell) + 2;
   const grid = Float32Array.from({ length: gw * gh }, () => rng.next());
   const out = new Float32Array(width * height);
   for (let y = 0; y < height; y++) {
-    const gy = y / cell, y0 = Math.floor(gy), fy = gy - y0;
+    const gy = y / cell,
+      y0 = Math.floor(gy),
+      fy = gy - y0;
     for (let x = 0; x < width; x++) {
-      const gx = x / cell, x0 = Math.floor(gx), fx = gx - x0;
+      const gx = x / cell,
+        x0 = Math.floor(gx),
+        fx = gx - x0;
       const g = (i: number, j: number) => grid[(y0 + j) * gw + x0 + i]!;
       out[y * width + x] = (g(0, 0) * (1 - fx) + g(1, 0) * fx) * (1 - fy) + (g(0, 1) * (1 - fx) + g(1, 1) * fx) * fy;
     }
@@ -59,8 +73,11 @@ function smoothField(width: number, height: number, cell: number, rng: Random): 
 export function syntheticCells(options: SyntheticOptions): SyntheticSample {
   const { width, height, channels } = options;
   if (channels < 2 || channels > 8) throw new RangeError(`synthetic images have 2-8 channels, got ${channels}`);
-  const radius = options.cellRadius ?? 9, density = options.density ?? 0.55, clustered = options.clustered ?? 0.6;
-  const noise = options.noise ?? 0.05, illumination = options.illumination ?? 0.3;
+  const radius = options.cellRadius ?? 9,
+    density = options.density ?? 0.55,
+    clustered = options.clustered ?? 0.6;
+  const noise = options.noise ?? 0.05,
+    illumination = options.illumination ?? 0.3;
   const rng = new Random(options.seed);
   const n = width * height;
   // Where epithelium grows: the high ground of a smooth random field.
@@ -70,10 +87,13 @@ export function syntheticCells(options: SyntheticOptions): SyntheticSample {
   const bin = 2 * radius;
   const key = (gx: number, gy: number) => gy * 100003 + gx;
   const fits = (x: number, y: number, minDist: (c: Cell) => number) => {
-    const gx = Math.floor(x / bin), gy = Math.floor(y / bin);
-    for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
-      for (const c of grid.get(key(gx + dx, gy + dy)) ?? []) if ((c.x - x) ** 2 + (c.y - y) ** 2 < minDist(c) ** 2) return false;
-    }
+    const gx = Math.floor(x / bin),
+      gy = Math.floor(y / bin);
+    for (let dy = -1; dy <= 1; dy++)
+      for (let dx = -1; dx <= 1; dx++) {
+        for (const c of grid.get(key(gx + dx, gy + dy)) ?? [])
+          if ((c.x - x) ** 2 + (c.y - y) ** 2 < minDist(c) ** 2) return false;
+      }
     return true;
   };
   const add = (c: Cell) => {
@@ -81,11 +101,13 @@ export function syntheticCells(options: SyntheticOptions): SyntheticSample {
     const k = key(Math.floor(c.x / bin), Math.floor(c.y / bin));
     grid.set(k, [...(grid.get(k) ?? []), c]);
   };
-  const markers = () => Array.from({ length: Math.max(0, channels - 3) }, () => (rng.next() < 0.4 ? rng.uniform(0.5, 1.2) : 0));
+  const markers = () =>
+    Array.from({ length: Math.max(0, channels - 3) }, () => (rng.next() < 0.4 ? rng.uniform(0.5, 1.2) : 0));
   let covered = 0;
   const target = density * n;
   for (let tries = 0; covered < target && tries < 40 * (target / (radius * radius)); tries++) {
-    const x = rng.uniform(0, width), y = rng.uniform(0, height);
+    const x = rng.uniform(0, width),
+      y = rng.uniform(0, height);
     const epithelial = tissue[Math.floor(y) * width + Math.floor(x)]! > 1 - clustered;
     const r = epithelial ? radius * rng.uniform(0.85, 1.3) : radius * rng.uniform(0.45, 0.65);
     // Epithelial cells pack tightly (their ellipses overlap and share borders); immune cells keep apart.
@@ -93,10 +115,19 @@ export function syntheticCells(options: SyntheticOptions): SyntheticSample {
     const angle = rng.uniform(0, Math.PI);
     const elong = epithelial ? rng.uniform(1.1, 1.6) : rng.uniform(1, 1.2);
     add({
-      x, y, a: r * Math.sqrt(elong), b: r / Math.sqrt(elong), cos: Math.cos(angle), sin: Math.sin(angle),
-      nucleus: epithelial ? rng.uniform(0.4, 0.55) : rng.uniform(0.75, 0.9), nx: epithelial ? rng.uniform(-0.2, 0.2) : 0, ny: epithelial ? rng.uniform(-0.2, 0.2) : 0,
-      kind: epithelial ? 'epithelial' : 'immune', brightness: rng.uniform(0.5, 1.2),
-      wholeCell: epithelial ? rng.uniform(0.6, 1.1) : rng.uniform(0, 0.15), markers: markers(),
+      x,
+      y,
+      a: r * Math.sqrt(elong),
+      b: r / Math.sqrt(elong),
+      cos: Math.cos(angle),
+      sin: Math.sin(angle),
+      nucleus: epithelial ? rng.uniform(0.4, 0.55) : rng.uniform(0.75, 0.9),
+      nx: epithelial ? rng.uniform(-0.2, 0.2) : 0,
+      ny: epithelial ? rng.uniform(-0.2, 0.2) : 0,
+      kind: epithelial ? 'epithelial' : 'immune',
+      brightness: rng.uniform(0.5, 1.2),
+      wholeCell: epithelial ? rng.uniform(0.6, 1.1) : rng.uniform(0, 0.15),
+      markers: markers(),
     });
     covered += Math.PI * r * r;
   }
@@ -108,10 +139,18 @@ export function syntheticCells(options: SyntheticOptions): SyntheticSample {
     const r = Math.max(c.a, c.b) + 1;
     for (let y = Math.max(0, Math.floor(c.y - r)); y < Math.min(height, Math.ceil(c.y + r)); y++) {
       for (let x = Math.max(0, Math.floor(c.x - r)); x < Math.min(width, Math.ceil(c.x + r)); x++) {
-        const dx = x + 0.5 - c.x, dy = y + 0.5 - c.y;
-        const u = (dx * c.cos + dy * c.sin) / c.a, v = (-dx * c.sin + dy * c.cos) / c.b;
-        const d = u * u + v * v, p = y * width + x;
-        if (d <= 1 && d < depth[p]!) { depth[p] = d; labels[p] = i + 1; local[2 * p] = u; local[2 * p + 1] = v; }
+        const dx = x + 0.5 - c.x,
+          dy = y + 0.5 - c.y;
+        const u = (dx * c.cos + dy * c.sin) / c.a,
+          v = (-dx * c.sin + dy * c.cos) / c.b;
+        const d = u * u + v * v,
+          p = y * width + x;
+        if (d <= 1 && d < depth[p]!) {
+          depth[p] = d;
+          labels[p] = i + 1;
+          local[2 * p] = u;
+          local[2 * p + 1] = v;
+        }
       }
     }
   });
@@ -120,16 +159,24 @@ export function syntheticCells(options: SyntheticOptions): SyntheticSample {
   const clean = new Float32Array(channels * n);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      const i = y * width + x, k = labels[i]!;
+      const i = y * width + x,
+        k = labels[i]!;
       if (!k) continue;
       const c = cells[k - 1]!;
-      const border = (x > 0 && labels[i - 1] !== k) || (x < width - 1 && labels[i + 1] !== k) || (y > 0 && labels[i - width] !== k) || (y < height - 1 && labels[i + width] !== k);
-      const nu = (local[2 * i]! - c.nx) / c.nucleus, nv = (local[2 * i + 1]! - c.ny) / c.nucleus;
+      const border =
+        (x > 0 && labels[i - 1] !== k) ||
+        (x < width - 1 && labels[i + 1] !== k) ||
+        (y > 0 && labels[i - width] !== k) ||
+        (y < height - 1 && labels[i + width] !== k);
+      const nu = (local[2 * i]! - c.nx) / c.nucleus,
+        nv = (local[2 * i + 1]! - c.ny) / c.nucleus;
       const inNucleus = nu * nu + nv * nv <= 1;
-      clean[i] = inNucleus ? c.brightness * (0.6 + 0.6 * texture[i]!) : 0.04;                        // nuclear
-      clean[n + i] = c.wholeCell * (border ? 1 : inNucleus ? 0.35 : 0.65);                           // whole-cell / membrane
+      clean[i] = inNucleus ? c.brightness * (0.6 + 0.6 * texture[i]!) : 0.04; // nuclear
+      clean[n + i] = c.wholeCell * (border ? 1 : inNucleus ? 0.35 : 0.65); // whole-cell / membrane
       if (channels > 2) clean[2 * n + i] = c.kind === 'epithelial' ? (inNucleus ? 0.15 : 0.6 * c.brightness) : 0.05; // cytoplasm
-      c.markers.forEach((m, j) => { clean[(3 + j) * n + i] = m * (j % 2 === 0 ? (border ? 1 : 0.3) : 0.7); });
+      c.markers.forEach((m, j) => {
+        clean[(3 + j) * n + i] = m * (j % 2 === 0 ? (border ? 1 : 0.3) : 0.7);
+      });
     }
   }
   const data = new Float32Array(channels * n);
@@ -138,11 +185,17 @@ export function syntheticCells(options: SyntheticOptions): SyntheticSample {
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
         // 3x3 blur stands in for the optics; the slow field for uneven illumination
-        let s = 0, m = 0;
-        for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
-          const yy = y + dy, xx = x + dx;
-          if (yy >= 0 && yy < height && xx >= 0 && xx < width) { s += clean[ch * n + yy * width + xx]!; m++; }
-        }
+        let s = 0,
+          m = 0;
+        for (let dy = -1; dy <= 1; dy++)
+          for (let dx = -1; dx <= 1; dx++) {
+            const yy = y + dy,
+              xx = x + dx;
+            if (yy >= 0 && yy < height && xx >= 0 && xx < width) {
+              s += clean[ch * n + yy * width + xx]!;
+              m++;
+            }
+          }
         const field = 1 + illumination * Math.sin(phase + (2 * x) / width + (1.3 * y) / height);
         data[ch * n + y * width + x] = Math.max(0, 0.03 + (s / m) * field + noise * rng.normal()) * 1000;
       }
@@ -157,7 +210,8 @@ export function syntheticCells(options: SyntheticOptions): SyntheticSample {
 /** Where neighbours cut a cell into pieces, keeps its largest 4-connected piece and clears the crumbs. */
 function keepLargestPieces(labels: Int32Array, width: number, height: number): void {
   const piece = new Int32Array(labels.length);
-  const sizes: number[] = [0], owner: number[] = [0];
+  const sizes: number[] = [0],
+    owner: number[] = [0];
   const stack: number[] = [];
   for (let start = 0; start < labels.length; start++) {
     const k = labels[start]!;
@@ -171,7 +225,10 @@ function keepLargestPieces(labels: Int32Array, width: number, height: number): v
       size++;
       const x = i % width;
       for (const j of [x > 0 ? i - 1 : -1, x < width - 1 ? i + 1 : -1, i - width, i + width]) {
-        if (j >= 0 && j < labels.length && !piece[j] && labels[j] === k) { piece[j] = id; stack.push(j); }
+        if (j >= 0 && j < labels.length && !piece[j] && labels[j] === k) {
+          piece[j] = id;
+          stack.push(j);
+        }
       }
     }
     sizes.push(size);

@@ -38,6 +38,11 @@ export function selectChannels(image: MultiChannelImage, channels: readonly numb
   const data = new Float32Array(n * channels.length);
   channels.forEach((c, i) => data.set(channelView(image, c), i * n));
   const names = image.channelNames;
-  return { width: image.width, height: image.height, channels: channels.length, data,
-    ...(names ? { channelNames: channels.map((c) => names[c] ?? `C${c}`) } : {}) };
+  return {
+    width: image.width,
+    height: image.height,
+    channels: channels.length,
+    data,
+    ...(names ? { channelNames: channels.map((c) => names[c] ?? `C${c}`) } : {}),
+  };
 }

@@ -4,7 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { registerConvGradients } from '../engine/kernels.js';
-import { loadNativeKernels, registerNativeConvLayer, registerNativeConvs, registerNativeMemoryKernels } from './native-kernels.js';
+import {
+  loadNativeKernels,
+  registerNativeConvLayer,
+  registerNativeConvs,
+  registerNativeMemoryKernels,
+} from './native-kernels.js';
 
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
 
@@ -18,15 +23,24 @@ export interface BackendInfo {
 }
 
 const require = createRequire(import.meta.url);
-const VULKAN_LOADERS = ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/usr/lib/aarch64-linux-gnu/libvulkan.so.1', '/usr/lib64/libvulkan.so.1', '/usr/lib/libvulkan.so.1'];
+const VULKAN_LOADERS = [
+  '/usr/lib/x86_64-linux-gnu/libvulkan.so.1',
+  '/usr/lib/aarch64-linux-gnu/libvulkan.so.1',
+  '/usr/lib64/libvulkan.so.1',
+  '/usr/lib/libvulkan.so.1',
+];
 
 /** WebGPU in Node through Dawn (the `webgpu` package), over Vulkan on a real GPU. Null when no adapter exists. */
 async function tryWebGpu(): Promise<BackendInfo | null> {
   // Dawn needs the Vulkan loader on Linux; without it, skip loading a 20 MB addon just to be told no.
-  if (process.platform === 'linux' && !process.env['DAWN_FLAGS'] && !VULKAN_LOADERS.some((p) => existsSync(p))) return null;
-  const { create, globals } = await import('webgpu') as unknown as { create(flags: string[]): { requestAdapter(o?: object): Promise<unknown> }; globals: Record<string, unknown> };
+  if (process.platform === 'linux' && !process.env.DAWN_FLAGS && !VULKAN_LOADERS.some((p) => existsSync(p)))
+    return null;
+  const { create, globals } = (await import('webgpu')) as unknown as {
+    create(flags: string[]): { requestAdapter(o?: object): Promise<unknown> };
+    globals: Record<string, unknown>;
+  };
   Object.assign(globalThis, globals);
-  const gpu = create(process.env['DAWN_FLAGS'] ? process.env['DAWN_FLAGS'].split(',') : []);
+  const gpu = create(process.env.DAWN_FLAGS ? process.env.DAWN_FLAGS.split(',') : []);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) return null;
   const nav = ((globalThis as { navigator?: object }).navigator ??= {});
@@ -35,7 +49,11 @@ async function tryWebGpu(): Promise<BackendInfo | null> {
   if (!(await tf.setBackend('webgpu'))) return null;
   await tf.ready();
   const info = (adapter as unknown as { info?: { description?: string; device?: string; vendor?: string } }).info;
-  return { name: 'webgpu', description: `webgpu (${info?.description || info?.device || info?.vendor || 'GPU'})`, threads: 0 };
+  return {
+    name: 'webgpu',
+    description: `webgpu (${info?.description || info?.device || info?.vendor || 'GPU'})`,
+    threads: 0,
+  };
 }
 
 /**
@@ -45,7 +63,8 @@ async function tryWebGpu(): Promise<BackendInfo | null> {
  */
 function enableWasmThreads(count: number): () => void {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'impartial-wasm-'));
-  const mainFile = path.join(dir, 'main.cjs'), workerFile = path.join(dir, 'worker.cjs');
+  const mainFile = path.join(dir, 'main.cjs'),
+    workerFile = path.join(dir, 'worker.cjs');
   const OriginalBlob = globalThis.Blob;
   class CapturingBlob extends OriginalBlob {
     readonly text_: string;
@@ -53,8 +72,12 @@ function enableWasmThreads(count: number): () => void {
       super(parts, options);
       this.text_ = parts.map(String).join('');
       if (this.text_.startsWith('var WasmBackendModuleThreadedSimd')) {
-        writeFileSync(mainFile, "var require$$0=require('fs'),require$$1=require('path'),require$$2=require('worker_threads'),"
-          + "require$$3=require('perf_hooks'),require$$4=require('os'),commonjsGlobal=globalThis;\n" + this.text_);
+        writeFileSync(
+          mainFile,
+          "var require$$0=require('fs'),require$$1=require('path'),require$$2=require('worker_threads')," +
+            "require$$3=require('perf_hooks'),require$$4=require('os'),commonjsGlobal=globalThis;\n" +
+            this.text_,
+        );
       }
     }
   }
@@ -63,7 +86,10 @@ function enableWasmThreads(count: number): () => void {
   URL.createObjectURL = (blob: Blob) => {
     const text = (blob as CapturingBlob).text_;
     if (text?.includes('nodeWorkerThreads')) {
-      writeFileSync(workerFile, `URL.createObjectURL=()=>${JSON.stringify(mainFile)};URL.revokeObjectURL=()=>{};` + text);
+      writeFileSync(
+        workerFile,
+        `URL.createObjectURL=()=>${JSON.stringify(mainFile)};URL.revokeObjectURL=()=>{};${text}`,
+      );
       return workerFile;
     }
     return createObjectURL(blob);
@@ -74,7 +100,9 @@ function enableWasmThreads(count: number): () => void {
   const cpus = os.cpus;
   os.cpus = () => cpus().concat(cpus());
   wasm.setThreadsCount(count);
-  return () => { os.cpus = cpus; };
+  return () => {
+    os.cpus = cpus;
+  };
 }
 
 async function tryWasm(threads: number): Promise<BackendInfo | null> {
@@ -98,7 +126,8 @@ async function tryWasm(threads: number): Promise<BackendInfo | null> {
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const n = wasm.getThreadsCount();
   return {
-    name: 'wasm', threads: n,
+    name: 'wasm',
+    threads: n,
     description: `wasm (${simd ? 'SIMD' : 'no SIMD'}, ${n} thread${n === 1 ? '' : 's'})${typeof addon === 'string' ? '' : ` + oneDNN ${addon.onednnVersion} kernels`}`,
     nativeKernels: typeof addon === 'string' ? { missing: addon } : { version: addon.onednnVersion },
   };
@@ -125,21 +154,30 @@ function registerGradients(): void {
  * IMPARTIAL_BACKEND=webgpu|wasm|cpu forces one (an error if it cannot start);
  * IMPARTIAL_WASM_THREADS sets wasm threads (default: the number of cores).
  */
-export function initBackend(forced: string | undefined = process.env['IMPARTIAL_BACKEND']): Promise<BackendInfo> {
+export function initBackend(forced: string | undefined = process.env.IMPARTIAL_BACKEND): Promise<BackendInfo> {
   current ??= (async () => {
     registerGradients();
-    const threads = Number(process.env['IMPARTIAL_WASM_THREADS'] ?? os.availableParallelism?.() ?? os.cpus().length) || 1;
+    const threads = Number(process.env.IMPARTIAL_WASM_THREADS ?? os.availableParallelism?.() ?? os.cpus().length) || 1;
     if (forced) {
-      if (!['webgpu', 'wasm', 'cpu'].includes(forced)) throw new Error(`IMPARTIAL_BACKEND must be webgpu, wasm or cpu, not "${forced}"`);
-      const info = forced === 'webgpu' ? await tryWebGpu() : forced === 'wasm' ? await tryWasm(threads) : await tryCpu();
-      if (!info) throw new Error(`backend ${forced} was requested but cannot start here${forced === 'webgpu' ? ' (no GPU adapter; Dawn needs libvulkan1 and a Vulkan driver)' : ''}`);
+      if (!['webgpu', 'wasm', 'cpu'].includes(forced))
+        throw new Error(`IMPARTIAL_BACKEND must be webgpu, wasm or cpu, not "${forced}"`);
+      const info =
+        forced === 'webgpu' ? await tryWebGpu() : forced === 'wasm' ? await tryWasm(threads) : await tryCpu();
+      if (!info)
+        throw new Error(
+          `backend ${forced} was requested but cannot start here${forced === 'webgpu' ? ' (no GPU adapter; Dawn needs libvulkan1 and a Vulkan driver)' : ''}`,
+        );
       return info;
     }
     const fallback = (name: string) => (e: unknown) => {
       process.emitWarning(`${name} backend failed to start: ${(e as Error).message}`);
       return null;
     };
-    return (await tryWebGpu().catch(fallback('webgpu'))) ?? (await tryWasm(threads).catch(fallback('wasm'))) ?? (await tryCpu());
+    return (
+      (await tryWebGpu().catch(fallback('webgpu'))) ??
+      (await tryWasm(threads).catch(fallback('wasm'))) ??
+      (await tryCpu())
+    );
   })();
   return current;
 }

@@ -1,9 +1,9 @@
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import FileSystemStore from '@zarrita/storage/fs';
-import { deserializeModel, MODEL_JSON, MODEL_WEIGHTS, serializeModel } from '../engine/model-io.js';
 import type { ImpartialModel } from '../engine/model.js';
-import { readRoiZip, type Roi } from '../formats/imagej-roi.js';
+import { deserializeModel, MODEL_JSON, MODEL_WEIGHTS, serializeModel } from '../engine/model-io.js';
+import { type Roi, readRoiZip } from '../formats/imagej-roi.js';
 import { readOmeZarrImage } from '../formats/ome-zarr.js';
 import { readLabelTiff, readTiff } from '../formats/tiff.js';
 import type { LabelImage, MultiChannelImage } from '../image/types.js';
@@ -18,7 +18,13 @@ async function readBytes(file: string): Promise<Buffer> {
     return await readFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(code === 'ENOENT' ? `${file}: no such file` : code === 'EISDIR' ? `${file}: is a folder, expected a file` : `${file}: cannot read (${code})`);
+    throw new InputError(
+      code === 'ENOENT'
+        ? `${file}: no such file`
+        : code === 'EISDIR'
+          ? `${file}: is a folder, expected a file`
+          : `${file}: cannot read (${code})`,
+    );
   }
 }
 
@@ -40,7 +46,8 @@ export async function readImageFile(file: string, warn?: (m: string) => void): P
       throw new InputError(`${file}: not a readable OME-Zarr image (${(e as Error).message})`);
     }
   }
-  if (!/\.tiff?$/i.test(file)) throw new InputError(`${file}: unsupported image type (expected .tif, .tiff, .ome.tif or an .ome.zarr folder)`);
+  if (!/\.tiff?$/i.test(file))
+    throw new InputError(`${file}: unsupported image type (expected .tif, .tiff, .ome.tif or an .ome.zarr folder)`);
   try {
     return await readTiff(toArrayBuffer(await readBytes(file)), file, warn);
   } catch (e) {

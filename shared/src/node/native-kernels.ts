@@ -6,11 +6,34 @@ import { convInfo } from '../engine/kernels.js';
 /** The oneDNN addon (shared/native), on Float32Arrays in place. */
 export interface NativeAddon {
   conv(op: 0 | 1 | 2, a: Float32Array, b: Float32Array, out: Float32Array, dims: number[]): void;
-  layerForward(x0: Float32Array, x1: Float32Array | null, filter: Float32Array, bias: Float32Array, out: Float32Array,
-    dims: number[], c0: number, relu: boolean, rate: number, seed: number): void;
-  layerBackward(x0: Float32Array, x1: Float32Array | null, filter: Float32Array, out: Float32Array, dOut: Float32Array,
-    dx0: Float32Array, dx1: Float32Array | null, dFilter: Float32Array, dBias: Float32Array,
-    dims: number[], c0: number, relu: boolean, rate: number, seed: number): void;
+  layerForward(
+    x0: Float32Array,
+    x1: Float32Array | null,
+    filter: Float32Array,
+    bias: Float32Array,
+    out: Float32Array,
+    dims: number[],
+    c0: number,
+    relu: boolean,
+    rate: number,
+    seed: number,
+  ): void;
+  layerBackward(
+    x0: Float32Array,
+    x1: Float32Array | null,
+    filter: Float32Array,
+    out: Float32Array,
+    dOut: Float32Array,
+    dx0: Float32Array,
+    dx1: Float32Array | null,
+    dFilter: Float32Array,
+    dBias: Float32Array,
+    dims: number[],
+    c0: number,
+    relu: boolean,
+    rate: number,
+    seed: number,
+  ): void;
   maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, dims: number[]): void;
   slice4(x: Float32Array, out: Float32Array, dims: number[]): void;
   /** The factors (0 or 1 / (1 - rate)) layerForward's dropout multiplies by, for tests. */
@@ -20,13 +43,17 @@ export interface NativeAddon {
 
 type TensorInfo = { dataId: object; shape: number[]; dtype: tf.DataType };
 type KernelArgs = { inputs: Record<string, TensorInfo>; attrs: Record<string, unknown>; backend: unknown };
-interface WasmHeap { makeOutput(shape: number[], dtype: tf.DataType): TensorInfo; typedArrayFromHeap(t: TensorInfo): Float32Array; incRef(dataId: object): void }
+interface WasmHeap {
+  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array;
+  incRef(dataId: object): void;
+}
 
 const ADDON = '../../native/build/impartial_dnnl.node';
 
 /** Loads the addon, or says why not (not built: no g++/libdnnl-dev at install; IMPARTIAL_NATIVE=0). */
 export function loadNativeKernels(): NativeAddon | string {
-  if (process.env['IMPARTIAL_NATIVE'] === '0') return 'IMPARTIAL_NATIVE=0';
+  if (process.env.IMPARTIAL_NATIVE === '0') return 'IMPARTIAL_NATIVE=0';
   try {
     return createRequire(import.meta.url)(ADDON) as NativeAddon;
   } catch (e) {
@@ -38,25 +65,48 @@ export function loadNativeKernels(): NativeAddon | string {
 function dims(xShape: number[], filterShape: number[], attrs: Record<string, unknown>): number[] {
   const c = convInfo(xShape, filterShape, attrs);
   const p = c.padInfo;
-  return [c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.filterHeight, c.filterWidth, c.outChannels, c.outHeight, c.outWidth,
-    c.strideHeight, c.strideWidth, c.dilationHeight, c.dilationWidth, p.top, p.left, p.bottom, p.right];
+  return [
+    c.batchSize,
+    c.inHeight,
+    c.inWidth,
+    c.inChannels,
+    c.filterHeight,
+    c.filterWidth,
+    c.outChannels,
+    c.outHeight,
+    c.outWidth,
+    c.strideHeight,
+    c.strideWidth,
+    c.dilationHeight,
+    c.dilationWidth,
+    p.top,
+    p.left,
+    p.bottom,
+    p.right,
+  ];
 }
 
-const nhwc = (attrs: Record<string, unknown>) => (attrs['dataFormat'] ?? 'NHWC') === 'NHWC';
+const nhwc = (attrs: Record<string, unknown>) => (attrs.dataFormat ?? 'NHWC') === 'NHWC';
 
 /**
  * Puts `run` in place of a backend's kernel; where it returns null (a case it does not cover) the
  * kernel registered before runs.
  */
-function overrideKernel(name: string, backendName: string, run: (args: KernelArgs, heap: WasmHeap) => TensorInfo | null): void {
+function overrideKernel(
+  name: string,
+  backendName: string,
+  run: (args: KernelArgs, heap: WasmHeap) => TensorInfo | null,
+): void {
   const fallback = tf.getKernel(name, backendName);
   if (fallback) tf.unregisterKernel(name, backendName);
   tf.registerKernel({
-    kernelName: name, backendName,
+    kernelName: name,
+    backendName,
     kernelFunc: ((args: KernelArgs) => {
       const out = run(args, args.backend as WasmHeap);
       if (out) return out;
-      if (!fallback) throw new Error(`${name}: this case is not implemented natively and ${backendName} has no kernel of its own`);
+      if (!fallback)
+        throw new Error(`${name}: this case is not implemented natively and ${backendName} has no kernel of its own`);
       return fallback.kernelFunc(args as never);
     }) as never,
   });
@@ -80,16 +130,28 @@ export function registerNativeConvs(addon: NativeAddon, backendName = 'wasm'): v
   });
   kernel('Conv2DBackpropInput', ({ inputs: { dy, filter }, attrs }, heap) => {
     if (dy!.dtype !== 'float32' || filter!.dtype !== 'float32') return null;
-    const xShape = attrs['inputShape'] as number[];
+    const xShape = attrs.inputShape as number[];
     const out = heap.makeOutput(xShape.slice(), 'float32');
-    addon.conv(1, heap.typedArrayFromHeap(dy!), heap.typedArrayFromHeap(filter!), heap.typedArrayFromHeap(out), dims(xShape, filter!.shape, attrs));
+    addon.conv(
+      1,
+      heap.typedArrayFromHeap(dy!),
+      heap.typedArrayFromHeap(filter!),
+      heap.typedArrayFromHeap(out),
+      dims(xShape, filter!.shape, attrs),
+    );
     return out;
   });
   kernel('Conv2DBackpropFilter', ({ inputs: { x, dy }, attrs }, heap) => {
     if (x!.dtype !== 'float32' || dy!.dtype !== 'float32') return null;
-    const filterShape = attrs['filterShape'] as number[];
+    const filterShape = attrs.filterShape as number[];
     const out = heap.makeOutput(filterShape.slice(), 'float32');
-    addon.conv(2, heap.typedArrayFromHeap(x!), heap.typedArrayFromHeap(dy!), heap.typedArrayFromHeap(out), dims(x!.shape, filterShape, attrs));
+    addon.conv(
+      2,
+      heap.typedArrayFromHeap(x!),
+      heap.typedArrayFromHeap(dy!),
+      heap.typedArrayFromHeap(out),
+      dims(x!.shape, filterShape, attrs),
+    );
     return out;
   });
 }
@@ -101,36 +163,64 @@ export function registerNativeConvs(addon: NativeAddon, backendName = 'wasm'): v
  */
 export function registerNativeConvLayer(addon: NativeAddon, backendName = 'wasm'): void {
   const layerDims = (x0: TensorInfo, x1: TensorInfo | undefined, filter: TensorInfo) => {
-    const [n, h, w] = x0.shape, ci = x0.shape[3]! + (x1?.shape[3] ?? 0);
+    const [n, h, w] = x0.shape,
+      ci = x0.shape[3]! + (x1?.shape[3] ?? 0);
     return dims([n!, h!, w!, ci], filter.shape, { strides: 1, pad: 'same' });
   };
   const check = (name: string, tensors: (TensorInfo | undefined)[]) => {
     for (const t of tensors) if (t && t.dtype !== 'float32') throw new Error(`${name}: float32 only, got ${t.dtype}`);
   };
   tf.registerKernel({
-    kernelName: CONV_LAYER, backendName,
+    kernelName: CONV_LAYER,
+    backendName,
     kernelFunc: (({ inputs: { x0, x1, filter, bias }, attrs, backend }: KernelArgs) => {
       check(CONV_LAYER, [x0, x1, filter, bias]);
-      const heap = backend as WasmHeap, d = layerDims(x0!, x1, filter!);
+      const heap = backend as WasmHeap,
+        d = layerDims(x0!, x1, filter!);
       const out = heap.makeOutput([d[0]!, d[7]!, d[8]!, d[6]!], 'float32');
       const view = (t: TensorInfo | undefined) => (t ? heap.typedArrayFromHeap(t) : null);
-      addon.layerForward(view(x0)!, view(x1), view(filter)!, view(bias)!, view(out)!, d, x0!.shape[3]!,
-        attrs['relu'] as boolean, attrs['dropout'] as number, attrs['seed'] as number);
+      addon.layerForward(
+        view(x0)!,
+        view(x1),
+        view(filter)!,
+        view(bias)!,
+        view(out)!,
+        d,
+        x0!.shape[3]!,
+        attrs.relu as boolean,
+        attrs.dropout as number,
+        attrs.seed as number,
+      );
       return out;
     }) as never,
   });
   tf.registerKernel({
-    kernelName: CONV_LAYER_GRAD, backendName,
+    kernelName: CONV_LAYER_GRAD,
+    backendName,
     kernelFunc: (({ inputs: { x0, x1, filter, bias, out, dOut }, attrs, backend }: KernelArgs) => {
       check(CONV_LAYER_GRAD, [x0, x1, filter, out, dOut]);
-      const heap = backend as WasmHeap, d = layerDims(x0!, x1, filter!);
+      const heap = backend as WasmHeap,
+        d = layerDims(x0!, x1, filter!);
       // Allocate every output before taking views: an allocation may grow (and detach) the heap.
       const grads = [x0!, ...(x1 ? [x1] : []), filter!, bias!].map((t) => heap.makeOutput(t.shape.slice(), 'float32'));
       const view = (t: TensorInfo | undefined) => (t ? heap.typedArrayFromHeap(t) : null);
       const [dx0, dx1] = x1 ? [grads[0], grads[1]] : [grads[0], undefined];
-      addon.layerBackward(view(x0)!, view(x1), view(filter)!, view(out)!, view(dOut)!, view(dx0)!, view(dx1),
-        view(grads[grads.length - 2])!, view(grads[grads.length - 1])!, d, x0!.shape[3]!,
-        attrs['relu'] as boolean, attrs['dropout'] as number, attrs['seed'] as number);
+      addon.layerBackward(
+        view(x0)!,
+        view(x1),
+        view(filter)!,
+        view(out)!,
+        view(dOut)!,
+        view(dx0)!,
+        view(dx1),
+        view(grads[grads.length - 2])!,
+        view(grads[grads.length - 1])!,
+        d,
+        x0!.shape[3]!,
+        attrs.relu as boolean,
+        attrs.dropout as number,
+        attrs.seed as number,
+      );
       return grads;
     }) as never,
   });
@@ -150,19 +240,46 @@ export function registerNativeMemoryKernels(addon: NativeAddon, backendName = 'w
   });
   overrideKernel('MaxPoolGrad', backendName, ({ inputs: { dy, input }, attrs }, heap) => {
     if (input!.dtype !== 'float32' || dy!.dtype !== 'float32' || input!.shape.length !== 4) return null;
-    const c = tf.backend_util.computePool2DInfo(input!.shape as [number, number, number, number], attrs['filterSize'] as number,
-      attrs['strides'] as number, 1, attrs['pad'] as 'valid', attrs['dimRoundingMode'] as 'floor' | undefined);
+    const c = tf.backend_util.computePool2DInfo(
+      input!.shape as [number, number, number, number],
+      attrs.filterSize as number,
+      attrs.strides as number,
+      1,
+      attrs.pad as 'valid',
+      attrs.dimRoundingMode as 'floor' | undefined,
+    );
     const out = heap.makeOutput(input!.shape.slice(), 'float32');
-    addon.maxPoolGrad(heap.typedArrayFromHeap(input!), heap.typedArrayFromHeap(dy!), heap.typedArrayFromHeap(out), [c.batchSize, c.inHeight, c.inWidth,
-      c.inChannels, c.outHeight, c.outWidth, c.filterHeight, c.filterWidth, c.strideHeight, c.strideWidth, c.padInfo.top, c.padInfo.left]);
+    addon.maxPoolGrad(heap.typedArrayFromHeap(input!), heap.typedArrayFromHeap(dy!), heap.typedArrayFromHeap(out), [
+      c.batchSize,
+      c.inHeight,
+      c.inWidth,
+      c.inChannels,
+      c.outHeight,
+      c.outWidth,
+      c.filterHeight,
+      c.filterWidth,
+      c.strideHeight,
+      c.strideWidth,
+      c.padInfo.top,
+      c.padInfo.left,
+    ]);
     return out;
   });
   overrideKernel('Slice', backendName, ({ inputs: { x }, attrs }, heap) => {
     if (x!.dtype !== 'float32' || x!.shape.length < 1 || x!.shape.length > 4) return null;
-    const [begin, size] = tf.slice_util.parseSliceParams(x as unknown as tf.TensorInfo, attrs['begin'] as number[], attrs['size'] as number[]) as [number[], number[]];
-    const lead = 4 - x!.shape.length, pad = (a: number[], v: number) => [...Array<number>(lead).fill(v), ...a];
+    const [begin, size] = tf.slice_util.parseSliceParams(
+      x as unknown as tf.TensorInfo,
+      attrs.begin as number[],
+      attrs.size as number[],
+    ) as [number[], number[]];
+    const lead = 4 - x!.shape.length,
+      pad = (a: number[], v: number) => [...Array<number>(lead).fill(v), ...a];
     const out = heap.makeOutput(size.slice(), 'float32');
-    addon.slice4(heap.typedArrayFromHeap(x!), heap.typedArrayFromHeap(out), [...pad(x!.shape, 1), ...pad(begin, 0), ...pad(size, 1)]);
+    addon.slice4(heap.typedArrayFromHeap(x!), heap.typedArrayFromHeap(out), [
+      ...pad(x!.shape, 1),
+      ...pad(begin, 0),
+      ...pad(size, 1),
+    ]);
     return out;
   });
 }

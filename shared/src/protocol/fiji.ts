@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_STROKE_POINTS, MAX_STROKE_WIDTH, type Drawing } from './strokes.js';
+import { type Drawing, MAX_STROKE_POINTS, MAX_STROKE_WIDTH } from './strokes.js';
 
 /*
  * Routes for the ImageJ/Fiji macro bridge. The macro language can only GET (and each
@@ -49,15 +49,17 @@ export const FIJI_MAX_CHUNKS = 64;
 
 /** A reply the macro reads with List.setList: one key=value per line, newlines in values flattened. */
 export function keyValueLines(fields: Record<string, string | number | boolean | null | undefined>): string {
-  return Object.entries(fields)
+  return `${Object.entries(fields)
     .filter(([, v]) => v !== undefined && v !== null)
     .map(([k, v]) => `${k}=${String(v).replace(/[\r\n]+/g, ' ')}`)
-    .join('\n') + '\n';
+    .join('\n')}\n`;
 }
 
 export const FijiStrokeChunkSchema = z.object({
-  image: z.string(), id: z.string().regex(/^[A-Za-z0-9_.-]{1,80}$/, 'id: 1-80 letters, digits, _ . or -'),
-  i: z.coerce.number().int().min(0), n: z.coerce.number().int().min(1).max(FIJI_MAX_CHUNKS),
+  image: z.string(),
+  id: z.string().regex(/^[A-Za-z0-9_.-]{1,80}$/, 'id: 1-80 letters, digits, _ . or -'),
+  i: z.coerce.number().int().min(0),
+  n: z.coerce.number().int().min(1).max(FIJI_MAX_CHUNKS),
   d: z.string().max(FIJI_CHUNK_CHARS),
 });
 
@@ -69,15 +71,22 @@ export function parseFijiStroke(text: string): FijiStroke {
   const parts = text.split('|');
   if (parts.length !== 4) throw new Error(`a stroke is op|class|width|x,y;x,y;... (got ${parts.length} fields)`);
   const [op, cls, width, pts] = parts as [string, string, string, string];
-  if (op !== 'add' && op !== 'erase' && op !== 'outline') throw new Error(`stroke op must be add, erase or outline, got "${op.slice(0, 20)}"`);
-  const c = Number(cls), w = Number(width);
-  if (!Number.isInteger(c) || c < 1 || c > 255) throw new Error(`stroke class must be an integer 1-255, got "${cls.slice(0, 20)}"`);
-  if (!(w > 0 && w <= MAX_STROKE_WIDTH)) throw new Error(`stroke width must be in (0, ${MAX_STROKE_WIDTH}], got "${width.slice(0, 20)}"`);
-  const points = pts.split(';').filter((s) => s.length > 0).map((p) => {
-    const xy = p.split(',').map(Number);
-    if (xy.length !== 2 || !xy.every(Number.isFinite)) throw new Error(`stroke point "${p.slice(0, 30)}" is not x,y`);
-    return [xy[0]!, xy[1]!] as [number, number];
-  });
+  if (op !== 'add' && op !== 'erase' && op !== 'outline')
+    throw new Error(`stroke op must be add, erase or outline, got "${op.slice(0, 20)}"`);
+  const c = Number(cls),
+    w = Number(width);
+  if (!Number.isInteger(c) || c < 1 || c > 255)
+    throw new Error(`stroke class must be an integer 1-255, got "${cls.slice(0, 20)}"`);
+  if (!(w > 0 && w <= MAX_STROKE_WIDTH))
+    throw new Error(`stroke width must be in (0, ${MAX_STROKE_WIDTH}], got "${width.slice(0, 20)}"`);
+  const points = pts
+    .split(';')
+    .filter((s) => s.length > 0)
+    .map((p) => {
+      const xy = p.split(',').map(Number);
+      if (xy.length !== 2 || !xy.every(Number.isFinite)) throw new Error(`stroke point "${p.slice(0, 30)}" is not x,y`);
+      return [xy[0]!, xy[1]!] as [number, number];
+    });
   if (points.length === 0) throw new Error('a stroke needs at least one point');
   if (points.length > MAX_STROKE_POINTS) throw new Error(`a stroke has at most ${MAX_STROKE_POINTS} points`);
   if (op === 'outline' && points.length < 3) throw new Error('an outline needs at least 3 points');

@@ -1,9 +1,17 @@
 import { z } from 'zod';
-import { DrawingSchema, LogEntrySchema } from './strokes.js';
 import {
-  ErrorCodeSchema, IdSchema, ImageRecordSchema, InferRequestSchema, JobRecordSchema, ModelRecordSchema,
-  PredictionRecordSchema, RectSchema, TrainRequestSchema, ViewStateSchema,
+  ErrorCodeSchema,
+  IdSchema,
+  ImageRecordSchema,
+  InferRequestSchema,
+  JobRecordSchema,
+  ModelRecordSchema,
+  PredictionRecordSchema,
+  RectSchema,
+  TrainRequestSchema,
+  ViewStateSchema,
 } from './records.js';
+import { DrawingSchema, LogEntrySchema } from './strokes.js';
 
 /*
  * WebSocket messages (JSON text frames), one room per image. A client opens /ws, sends `hello`
@@ -16,13 +24,18 @@ export const ClientKindSchema = z.enum(['viewer', 'fiji', 'script', 'monai']);
 const Ref = z.string().max(100).optional();
 
 export const ClientMessageSchema = z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('hello'), protocol: z.number().int(), client: ClientKindSchema, image: IdSchema,
-    /** Shown as the author of this client's strokes. */
-    name: z.string().min(1).max(100).optional(),
-    /** Last log seq this client has seen: the welcome then carries only what came after. */
-    since: z.number().int().min(0).optional(),
-  }).strict(),
+  z
+    .object({
+      type: z.literal('hello'),
+      protocol: z.number().int(),
+      client: ClientKindSchema,
+      image: IdSchema,
+      /** Shown as the author of this client's strokes. */
+      name: z.string().min(1).max(100).optional(),
+      /** Last log seq this client has seen: the welcome then carries only what came after. */
+      since: z.number().int().min(0).optional(),
+    })
+    .strict(),
   z.object({ type: z.literal('draw'), ref: Ref, drawing: DrawingSchema }).strict(),
   /** Without a target: this client's author's latest drawing (undo) or latest undo (redo). */
   z.object({ type: z.literal('undo'), ref: Ref, target: z.number().int().positive().optional() }).strict(),
@@ -30,7 +43,9 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('view'), view: ViewStateSchema }).strict(),
   z.object({ type: z.literal('train-start'), ref: Ref, options: TrainRequestSchema.optional() }).strict(),
   z.object({ type: z.literal('train-stop'), ref: Ref, job: IdSchema.optional() }).strict(),
-  z.object({ type: z.literal('infer'), ref: Ref, request: InferRequestSchema.omit({ image: true }).optional() }).strict(),
+  z
+    .object({ type: z.literal('infer'), ref: Ref, request: InferRequestSchema.omit({ image: true }).optional() })
+    .strict(),
   z.object({ type: z.literal('ping'), t: z.number().optional() }).strict(),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
@@ -39,12 +54,18 @@ export const TileScoreSchema = RectSchema.extend({ entropy: z.number() });
 
 export const ServerMessageSchema = z.discriminatedUnion('type', [
   z.object({
-    type: z.literal('welcome'), protocol: z.number().int(), server: z.string(), clientId: z.string(),
+    type: z.literal('welcome'),
+    protocol: z.number().int(),
+    server: z.string(),
+    clientId: z.string(),
     image: ImageRecordSchema,
     /** The log's latest seq, and its entries after the hello's `since` (all when none). */
-    seq: z.number().int(), entries: z.array(LogEntrySchema),
-    models: z.array(ModelRecordSchema), currentModel: z.string().nullable(),
-    jobs: z.array(JobRecordSchema), prediction: PredictionRecordSchema.nullable(),
+    seq: z.number().int(),
+    entries: z.array(LogEntrySchema),
+    models: z.array(ModelRecordSchema),
+    currentModel: z.string().nullable(),
+    jobs: z.array(JobRecordSchema),
+    prediction: PredictionRecordSchema.nullable(),
     views: z.array(z.object({ clientId: z.string(), name: z.string(), view: ViewStateSchema })),
   }),
   /** A new log entry; `ref` is set only for the client that sent it (its acknowledgement). */
@@ -52,9 +73,17 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('view'), clientId: z.string(), name: z.string(), view: ViewStateSchema }),
   z.object({ type: z.literal('job'), job: JobRecordSchema, ref: Ref }),
   z.object({
-    type: z.literal('train-progress'), job: IdSchema, step: z.number().int(), steps: z.number().int().nullable(),
-    elapsedSeconds: z.number(), loss: z.number(), lossForeground: z.number(), lossBackground: z.number(),
-    lossReconstruction: z.number(), stepsPerSecond: z.number(), etaSeconds: z.number(),
+    type: z.literal('train-progress'),
+    job: IdSchema,
+    step: z.number().int(),
+    steps: z.number().int().nullable(),
+    elapsedSeconds: z.number(),
+    loss: z.number(),
+    lossForeground: z.number(),
+    lossBackground: z.number(),
+    lossReconstruction: z.number(),
+    stepsPerSecond: z.number(),
+    etaSeconds: z.number(),
   }),
   z.object({ type: z.literal('model'), model: ModelRecordSchema, current: z.boolean() }),
   z.object({ type: z.literal('infer-progress'), job: IdSchema, done: z.number().int(), total: z.number().int() }),
@@ -62,7 +91,10 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('tiles'), job: IdSchema, prediction: PredictionRecordSchema, tiles: z.array(RectSchema) }),
   /** Where to annotate next: tiles of this image and images of the project, highest mean entropy first. */
   z.object({
-    type: z.literal('suggestions'), job: IdSchema, model: IdSchema, tiles: z.array(TileScoreSchema),
+    type: z.literal('suggestions'),
+    job: IdSchema,
+    model: IdSchema,
+    tiles: z.array(TileScoreSchema),
     images: z.array(z.object({ image: IdSchema, name: z.string(), entropy: z.number() })),
   }),
   z.object({ type: z.literal('error'), code: ErrorCodeSchema, message: z.string(), ref: Ref }),

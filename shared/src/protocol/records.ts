@@ -6,30 +6,49 @@ export const IdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'ids are 1-64 
 
 /** A rectangle in level-0 pixels. */
 export const RectSchema = z.object({
-  x: z.number().int().min(0), y: z.number().int().min(0),
-  width: z.number().int().positive(), height: z.number().int().positive(),
+  x: z.number().int().min(0),
+  y: z.number().int().min(0),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
 });
 export type Rect = z.infer<typeof RectSchema>;
 
 export const ProjectRecordSchema = z.object({
-  id: IdSchema, name: z.string(), created: z.string(), currentModel: z.string().nullable(),
+  id: IdSchema,
+  name: z.string(),
+  created: z.string(),
+  currentModel: z.string().nullable(),
 });
 export type ProjectRecord = z.infer<typeof ProjectRecordSchema>;
 
 export const ImageRecordSchema = z.object({
-  id: IdSchema, project: IdSchema, name: z.string(),
-  width: z.number().int(), height: z.number().int(), channels: z.number().int(),
-  channelNames: z.array(z.string()), dtype: z.string(), levels: z.number().int(),
+  id: IdSchema,
+  project: IdSchema,
+  name: z.string(),
+  width: z.number().int(),
+  height: z.number().int(),
+  channels: z.number().int(),
+  channelNames: z.array(z.string()),
+  dtype: z.string(),
+  levels: z.number().int(),
   /** Where the OME-Zarr pyramid is served (relative to the bridge). */
-  url: z.string(), created: z.string(),
+  url: z.string(),
+  created: z.string(),
 });
 export type ImageRecord = z.infer<typeof ImageRecordSchema>;
 
 export const ModelRecordSchema = z.object({
-  id: IdSchema, project: IdSchema, parent: z.string().nullable(), created: z.string(), author: z.string(),
-  channels: z.array(z.string()), steps: z.number().int(), trainSeconds: z.number(),
+  id: IdSchema,
+  project: IdSchema,
+  parent: z.string().nullable(),
+  created: z.string(),
+  author: z.string(),
+  channels: z.array(z.string()),
+  steps: z.number().int(),
+  trainSeconds: z.number(),
   /** Hash of the stroke logs the model was trained on (which annotations made it). */
-  strokesHash: z.string(), metrics: z.record(z.string(), z.number()),
+  strokesHash: z.string(),
+  metrics: z.record(z.string(), z.number()),
 });
 export type ModelRecord = z.infer<typeof ModelRecordSchema>;
 
@@ -37,76 +56,132 @@ export const JobStatusSchema = z.enum(['queued', 'running', 'done', 'failed', 'c
 export type JobStatus = z.infer<typeof JobStatusSchema>;
 
 export const JobRecordSchema = z.object({
-  id: IdSchema, project: IdSchema, kind: z.enum(['train', 'infer']), status: JobStatusSchema,
-  image: z.string().nullable(), created: z.string(), updated: z.string(),
-  progress: z.record(z.string(), z.number()), error: z.string().nullable(), result: z.record(z.string(), z.unknown()).nullable(),
+  id: IdSchema,
+  project: IdSchema,
+  kind: z.enum(['train', 'infer']),
+  status: JobStatusSchema,
+  image: z.string().nullable(),
+  created: z.string(),
+  updated: z.string(),
+  progress: z.record(z.string(), z.number()),
+  error: z.string().nullable(),
+  result: z.record(z.string(), z.unknown()).nullable(),
 });
 export type JobRecord = z.infer<typeof JobRecordSchema>;
 
 /** An image being written into the datastore (an upload, a path or URL, the demo slide): rows of level 0 done. */
 export const ImportRecordSchema = z.object({
-  id: IdSchema, project: IdSchema, name: z.string(), width: z.number().int(), height: z.number().int(), channels: z.number().int(),
-  rowsDone: z.number().int(), rows: z.number().int(), status: z.enum(['running', 'done', 'failed']), error: z.string().nullable(),
-  started: z.string(), finished: z.string().nullable(),
+  id: IdSchema,
+  project: IdSchema,
+  name: z.string(),
+  width: z.number().int(),
+  height: z.number().int(),
+  channels: z.number().int(),
+  rowsDone: z.number().int(),
+  rows: z.number().int(),
+  status: z.enum(['running', 'done', 'failed']),
+  error: z.string().nullable(),
+  started: z.string(),
+  finished: z.string().nullable(),
 });
 export type ImportRecord = z.infer<typeof ImportRecordSchema>;
 
 export const PredictionRecordSchema = z.object({
-  image: IdSchema, model: IdSchema, status: z.enum(['partial', 'complete']),
+  image: IdSchema,
+  model: IdSchema,
+  status: z.enum(['partial', 'complete']),
   /** OME-Zarr with channels probability and entropy, and labels/instances. */
-  url: z.string(), cells: z.number().int().nullable(), meanEntropy: z.number().nullable(), created: z.string(),
+  url: z.string(),
+  cells: z.number().int().nullable(),
+  meanEntropy: z.number().nullable(),
+  created: z.string(),
 });
 export type PredictionRecord = z.infer<typeof PredictionRecordSchema>;
 
 /** Training knobs a client may set; the rest come from the engine's defaults. */
-export const TrainRequestSchema = z.object({
-  steps: z.number().int().positive().max(1_000_000).optional(),
-  seconds: z.number().positive().max(86_400).optional(),
-  learningRate: z.number().positive().max(1).optional(),
-  batchSize: z.number().int().min(1).max(64).optional(),
-  patch: z.number().int().min(16).max(512).optional(),
-  depth: z.number().int().min(1).max(6).optional(),
-  base: z.number().int().min(2).max(128).optional(),
-  /** Start from the project's current model (default when there is one), the generic model, or random weights. */
-  init: z.enum(['current', 'generic', 'scratch']).optional(),
-  seed: z.number().int().optional(),
-  /** Wait behind a running training instead of being refused with 409. */
-  queue: z.boolean().optional(),
-  /** Indices of the image channels the model reads (default: all, in file order); chosen apart from those shown. */
-  channels: z.array(z.number().int().min(0).max(255)).min(1).max(64).refine((c) => new Set(c).size === c.length, 'channels must not repeat').optional(),
-  /** Images to train on (default: every image of the project with strokes). */
-  images: z.array(IdSchema).max(1000).optional(),
-}).strict();
+export const TrainRequestSchema = z
+  .object({
+    steps: z.number().int().positive().max(1_000_000).optional(),
+    seconds: z.number().positive().max(86_400).optional(),
+    learningRate: z.number().positive().max(1).optional(),
+    batchSize: z.number().int().min(1).max(64).optional(),
+    patch: z.number().int().min(16).max(512).optional(),
+    depth: z.number().int().min(1).max(6).optional(),
+    base: z.number().int().min(2).max(128).optional(),
+    /** Start from the project's current model (default when there is one), the generic model, or random weights. */
+    init: z.enum(['current', 'generic', 'scratch']).optional(),
+    seed: z.number().int().optional(),
+    /** Wait behind a running training instead of being refused with 409. */
+    queue: z.boolean().optional(),
+    /** Indices of the image channels the model reads (default: all, in file order); chosen apart from those shown. */
+    channels: z
+      .array(z.number().int().min(0).max(255))
+      .min(1)
+      .max(64)
+      .refine((c) => new Set(c).size === c.length, 'channels must not repeat')
+      .optional(),
+    /** Images to train on (default: every image of the project with strokes). */
+    images: z.array(IdSchema).max(1000).optional(),
+  })
+  .strict();
 export type TrainRequest = z.infer<typeof TrainRequestSchema>;
 
-export const InferRequestSchema = z.object({
-  image: IdSchema,
-  /** Model version (default: the project's current model). */
-  model: IdSchema.optional(),
-  /** Computed and published first (level-0 pixels). */
-  viewport: RectSchema.optional(),
-  passes: z.number().int().min(1).max(32).optional(),
-  tile: z.number().int().min(64).max(2048).optional(),
-  threshold: z.number().min(0).max(1).optional(),
-}).strict();
+export const InferRequestSchema = z
+  .object({
+    image: IdSchema,
+    /** Model version (default: the project's current model). */
+    model: IdSchema.optional(),
+    /** Computed and published first (level-0 pixels). */
+    viewport: RectSchema.optional(),
+    passes: z.number().int().min(1).max(32).optional(),
+    tile: z.number().int().min(64).max(2048).optional(),
+    threshold: z.number().min(0).max(1).optional(),
+  })
+  .strict();
 export type InferRequest = z.infer<typeof InferRequestSchema>;
 
 /** The view of one client, for follow mode. */
 export const ViewStateSchema = z.object({
   /** Centre in level-0 pixels and zoom as log2 of screen pixels per image pixel (deck.gl's). */
-  x: z.number().finite(), y: z.number().finite(), zoom: z.number().finite().min(-40).max(40),
-  channel: z.number().int().min(0).optional(), slice: z.number().int().min(0).optional(),
+  x: z.number().finite(),
+  y: z.number().finite(),
+  zoom: z.number().finite().min(-40).max(40),
+  channel: z.number().int().min(0).optional(),
+  slice: z.number().int().min(0).optional(),
   /** Visible channels and their display, by index. */
-  channels: z.array(z.object({ index: z.number().int().min(0), visible: z.boolean(), color: z.string().max(16).optional(), window: z.tuple([z.number(), z.number()]).optional() })).max(64).optional(),
-  layers: z.record(z.string().max(40), z.object({ visible: z.boolean(), opacity: z.number().min(0).max(1) })).optional(),
+  channels: z
+    .array(
+      z.object({
+        index: z.number().int().min(0),
+        visible: z.boolean(),
+        color: z.string().max(16).optional(),
+        window: z.tuple([z.number(), z.number()]).optional(),
+      }),
+    )
+    .max(64)
+    .optional(),
+  layers: z
+    .record(z.string().max(40), z.object({ visible: z.boolean(), opacity: z.number().min(0).max(1) }))
+    .optional(),
   /** Visible area in level-0 pixels, when the client knows it (Fiji does). */
   area: RectSchema.optional(),
 });
 export type ViewState = z.infer<typeof ViewStateSchema>;
 
 export const ErrorCodeSchema = z.enum([
-  'bad-request', 'bad-message', 'unauthorized', 'forbidden', 'not-found', 'conflict', 'too-large',
-  'protocol-mismatch', 'not-ready', 'unsupported', 'method-not-allowed', 'busy', 'internal',
+  'bad-request',
+  'bad-message',
+  'unauthorized',
+  'forbidden',
+  'not-found',
+  'conflict',
+  'too-large',
+  'protocol-mismatch',
+  'not-ready',
+  'unsupported',
+  'method-not-allowed',
+  'busy',
+  'internal',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
 

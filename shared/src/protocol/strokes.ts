@@ -14,7 +14,10 @@ export const MAX_COORDINATE = 1_000_000;
 /** Brush widths in level-0 pixels. */
 export const MAX_STROKE_WIDTH = 512;
 
-export const PointSchema = z.tuple([z.number().finite().min(-MAX_COORDINATE).max(MAX_COORDINATE), z.number().finite().min(-MAX_COORDINATE).max(MAX_COORDINATE)]);
+export const PointSchema = z.tuple([
+  z.number().finite().min(-MAX_COORDINATE).max(MAX_COORDINATE),
+  z.number().finite().min(-MAX_COORDINATE).max(MAX_COORDINATE),
+]);
 export type Point = z.infer<typeof PointSchema>;
 
 /** Scribble classes: 1 = cell (foreground), 2 = background; more classes may follow. */
@@ -41,8 +44,20 @@ const EntryBase = {
 };
 
 export const LogEntrySchema = z.discriminatedUnion('op', [
-  z.object({ ...EntryBase, op: z.literal('add'), class: StrokeClassSchema, width: z.number().positive(), points: z.array(PointSchema) }),
-  z.object({ ...EntryBase, op: z.literal('erase'), class: StrokeClassSchema, width: z.number().positive(), points: z.array(PointSchema) }),
+  z.object({
+    ...EntryBase,
+    op: z.literal('add'),
+    class: StrokeClassSchema,
+    width: z.number().positive(),
+    points: z.array(PointSchema),
+  }),
+  z.object({
+    ...EntryBase,
+    op: z.literal('erase'),
+    class: StrokeClassSchema,
+    width: z.number().positive(),
+    points: z.array(PointSchema),
+  }),
   z.object({ ...EntryBase, op: z.literal('undo'), target: z.number().int().positive() }),
   z.object({ ...EntryBase, op: z.literal('redo'), target: z.number().int().positive() }),
 ]);
@@ -54,8 +69,10 @@ export function activeDrawings(log: readonly LogEntry[]): DrawEntry[] {
   const draws = new Map<number, DrawEntry>();
   const active = new Set<number>();
   for (const e of log) {
-    if (e.op === 'add' || e.op === 'erase') { draws.set(e.seq, e); active.add(e.seq); }
-    else if (e.op === 'undo') active.delete(e.target);
+    if (e.op === 'add' || e.op === 'erase') {
+      draws.set(e.seq, e);
+      active.add(e.seq);
+    } else if (e.op === 'undo') active.delete(e.target);
     else if (draws.has(e.target)) active.add(e.target);
   }
   return [...draws.values()].filter((d) => active.has(d.seq)).sort((a, b) => a.seq - b.seq);

@@ -1,4 +1,4 @@
-import { LayerExtension, type Layer } from '@deck.gl/core';
+import { type Layer, LayerExtension } from '@deck.gl/core';
 import type { Texture } from '@luma.gl/core';
 
 let made = 0;
@@ -12,9 +12,12 @@ export class OverlayTiles {
   /** Which set this is: the image layer and the prediction layer must share one. */
   readonly id = ++made;
   private readonly tiles = new Map<string, ImageData>();
-  static key(x: number, y: number, z: number): string { return `${x},${y},${z}`; }
+  static key(x: number, y: number, z: number): string {
+    return `${x},${y},${z}`;
+  }
   set(x: number, y: number, z: number, image: ImageData | null): void {
-    if (image) this.tiles.set(OverlayTiles.key(x, y, z), image); else this.tiles.delete(OverlayTiles.key(x, y, z));
+    if (image) this.tiles.set(OverlayTiles.key(x, y, z), image);
+    else this.tiles.delete(OverlayTiles.key(x, y, z));
   }
   get(tileId: { x: number; y: number; z: number } | undefined): ImageData | undefined {
     return tileId ? this.tiles.get(OverlayTiles.key(tileId.x, tileId.y, tileId.z)) : undefined;
@@ -41,8 +44,18 @@ uniform overlayTileUniforms { float enabled; } overlayTile;`,
   },
 });
 
-interface OverlayProps { overlayTiles: OverlayTiles | null; overlayEnabled: boolean; tileId?: { x: number; y: number; z: number }; dtype?: string; interpolation?: string }
-interface OverlayState { overlayTexture?: Texture; overlaySource?: ImageData; overlayBlank?: Texture }
+interface OverlayProps {
+  overlayTiles: OverlayTiles | null;
+  overlayEnabled: boolean;
+  tileId?: { x: number; y: number; z: number };
+  dtype?: string;
+  interpolation?: string;
+}
+interface OverlayState {
+  overlayTexture?: Texture;
+  overlaySource?: ImageData;
+  overlayBlank?: Texture;
+}
 
 /**
  * Draws the prediction overlay inside each tile of Viv's image layer (same tile grid), instead of
@@ -50,9 +63,14 @@ interface OverlayState { overlayTexture?: Texture; overlaySource?: ImageData; ov
  */
 export class OverlayTileExtension extends LayerExtension {
   static override extensionName = 'OverlayTileExtension';
-  static override defaultProps = { overlayTiles: { type: 'object', value: null, compare: true }, overlayEnabled: false } as never;
+  static override defaultProps = {
+    overlayTiles: { type: 'object', value: null, compare: true },
+    overlayEnabled: false,
+  } as never;
 
-  override getShaders(this: Layer<OverlayProps>) { return { modules: [overlayModule(integerSampler(this.props))] }; }
+  override getShaders(this: Layer<OverlayProps>) {
+    return { modules: [overlayModule(integerSampler(this.props))] };
+  }
 
   override draw(this: Layer<OverlayProps>): void {
     const state = this.state as OverlayState;
@@ -62,13 +80,27 @@ export class OverlayTileExtension extends LayerExtension {
     if (image && image !== state.overlaySource) {
       state.overlayTexture?.destroy();
       state.overlayTexture = device.createTexture({
-        data: new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength), width: image.width, height: image.height, format,
-        sampler: { minFilter: 'nearest', magFilter: 'nearest', addressModeU: 'clamp-to-edge', addressModeV: 'clamp-to-edge' },
+        data: new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength),
+        width: image.width,
+        height: image.height,
+        format,
+        sampler: {
+          minFilter: 'nearest',
+          magFilter: 'nearest',
+          addressModeU: 'clamp-to-edge',
+          addressModeV: 'clamp-to-edge',
+        },
       });
       state.overlaySource = image;
     }
     // A sampler must always be bound, even when the overlay is off here.
-    state.overlayBlank ??= device.createTexture({ data: new Uint8Array(4), width: 1, height: 1, format, sampler: { minFilter: 'nearest', magFilter: 'nearest' } });
+    state.overlayBlank ??= device.createTexture({
+      data: new Uint8Array(4),
+      width: 1,
+      height: 1,
+      format,
+      sampler: { minFilter: 'nearest', magFilter: 'nearest' },
+    });
     for (const model of this.getModels()) {
       model.setBindings({ overlayTexture: (image && state.overlayTexture) || state.overlayBlank });
       model.shaderInputs.setProps({ overlayTile: { enabled: image ? 1 : 0 } });

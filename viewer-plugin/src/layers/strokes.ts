@@ -1,22 +1,49 @@
 import { PathLayer } from '@deck.gl/layers';
 
-export interface ShownStroke { op: 'add' | 'erase'; class: number; width: number; points: ReadonlyArray<readonly [number, number]> }
+export interface ShownStroke {
+  op: 'add' | 'erase';
+  class: number;
+  width: number;
+  points: ReadonlyArray<readonly [number, number]>;
+}
 
 /** A scribble class of the palette: its value in the stroke log, its name and colour. */
-export interface ScribbleClass { id: number; name: string; color: [number, number, number] }
+export interface ScribbleClass {
+  id: number;
+  name: string;
+  color: [number, number, number];
+}
 
 /** ImPartial's two classes; hosts may add more (the engine trains on 1 and 2, others are kept as annotation). */
-export const DEFAULT_CLASSES: ScribbleClass[] = [{ id: 1, name: 'Cell', color: [0, 230, 64] }, { id: 2, name: 'Background', color: [240, 0, 240] }];
+export const DEFAULT_CLASSES: ScribbleClass[] = [
+  { id: 1, name: 'Cell', color: [0, 230, 64] },
+  { id: 2, name: 'Background', color: [240, 0, 240] },
+];
 
 /** Strokes in effect, drawn with their brush width in image pixels; erasures dark. */
-export function strokeLayer(id: string, strokes: readonly ShownStroke[], classes: readonly ScribbleClass[], visible = true, opacity = 0.85) {
+export function strokeLayer(
+  id: string,
+  strokes: readonly ShownStroke[],
+  classes: readonly ScribbleClass[],
+  visible = true,
+  opacity = 0.85,
+) {
   const colors = new Map(classes.map((c) => [c.id, c.color]));
   return new PathLayer<ShownStroke>({
-    id, visible, data: strokes as ShownStroke[], pickable: false, opacity, capRounded: true, jointRounded: true,
-    widthUnits: 'common', widthMinPixels: 1.5,
-    getPath: (d) => (d.points.length > 1 ? d.points : [d.points[0]!, [d.points[0]![0] + 0.01, d.points[0]![1]]]) as never,
+    id,
+    visible,
+    data: strokes as ShownStroke[],
+    pickable: false,
+    opacity,
+    capRounded: true,
+    jointRounded: true,
+    widthUnits: 'common',
+    widthMinPixels: 1.5,
+    getPath: (d) =>
+      (d.points.length > 1 ? d.points : [d.points[0]!, [d.points[0]![0] + 0.01, d.points[0]![1]]]) as never,
     getWidth: (d) => d.width,
-    getColor: (d) => (d.op === 'erase' ? [40, 40, 40, 200] : [...(colors.get(d.class) ?? [255, 255, 255]), 230]) as never,
+    getColor: (d) =>
+      (d.op === 'erase' ? [40, 40, 40, 200] : [...(colors.get(d.class) ?? [255, 255, 255]), 230]) as never,
     updateTriggers: { getPath: strokes.length, getColor: [strokes.length, classes] },
   });
 }

@@ -1,5 +1,5 @@
-import { html } from 'lit';
 import type { ModelRecord } from '@impartial/shared/protocol';
+import { html } from 'lit';
 import { lossChart } from './loss-chart.js';
 
 export interface TrainingView {
@@ -22,10 +22,12 @@ export interface TrainingActions {
 
 /** Budget and knobs, start/stop, live loss chart, model versions with lineage, and where to annotate next. */
 export function trainingPanel(v: TrainingView, act: TrainingActions) {
-  const num = (root: Element | null, name: string) => Number((root?.querySelector(`[name=${name}]`) as HTMLInputElement | null)?.value);
+  const num = (root: Element | null, name: string) =>
+    Number((root?.querySelector(`[name=${name}]`) as HTMLInputElement | null)?.value);
   const start = (e: Event) => {
     const form = (e.target as HTMLElement).closest('details');
-    const unit = (form?.querySelector('[name=unit]') as HTMLSelectElement | null)?.value === 'steps' ? 'steps' : 'seconds';
+    const unit =
+      (form?.querySelector('[name=unit]') as HTMLSelectElement | null)?.value === 'steps' ? 'steps' : 'seconds';
     act.train({ [unit]: num(form, 'budget'), learningRate: num(form, 'lr'), patch: num(form, 'patch') });
   };
   const byId = new Map(v.models.map((m) => [m.id, m]));
@@ -40,10 +42,22 @@ export function trainingPanel(v: TrainingView, act: TrainingActions) {
       <button @click=${(e: Event) => act.predict(num((e.target as HTMLElement).closest('details'), 'passes'))}>Predict</button></div>
     <div class="progress">${v.text}</div>
     ${lossChart(v.losses)}
-    <div class="models">${v.models.slice().reverse().slice(0, 8).map((m) => html`<button class="model" aria-pressed=${m.id === v.current}
+    <div class="models">${v.models
+      .slice()
+      .reverse()
+      .slice(0, 8)
+      .map(
+        (m) => html`<button class="model" aria-pressed=${m.id === v.current}
       title=${`make current and predict with it (strokes ${m.strokesHash})`} @click=${() => act.choose(m.id)}>
-      ${m.id === v.current ? '●' : '○'} ${m.id.slice(0, 12)} · ${m.steps} steps · ${m.author}${m.parent ? html`<br><small>fine-tuned from ${byId.has(m.parent) ? m.parent.slice(0, 12) : 'an earlier version'}</small>` : ''}</button>`)}</div>
-    ${v.suggestions.length ? html`<div>Annotate next:</div>${v.suggestions.slice(0, 6).map((s) => html`<button class="suggestion" @click=${() => act.flyTo(s)}>
-      ${s.x},${s.y} · entropy ${s.entropy.toFixed(3)}</button>`)}` : ''}
+      ${m.id === v.current ? '●' : '○'} ${m.id.slice(0, 12)} · ${m.steps} steps · ${m.author}${m.parent ? html`<br><small>fine-tuned from ${byId.has(m.parent) ? m.parent.slice(0, 12) : 'an earlier version'}</small>` : ''}</button>`,
+      )}</div>
+    ${
+      v.suggestions.length
+        ? html`<div>Annotate next:</div>${v.suggestions.slice(0, 6).map(
+            (s) => html`<button class="suggestion" @click=${() => act.flyTo(s)}>
+      ${s.x},${s.y} · entropy ${s.entropy.toFixed(3)}</button>`,
+          )}`
+        : ''
+    }
   </details>`;
 }
