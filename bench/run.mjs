@@ -135,9 +135,8 @@ if (o) {
 }
 
 if (only !== 'engine') {
-  const b = (results.bridge = lastJson(
-    await run(process.execPath, [path.join(repo, 'bench', 'bridge.mjs')], 'bridge bench'),
-  ));
+  const b = lastJson(await run(process.execPath, [path.join(repo, 'bench', 'bridge.mjs')], 'bridge bench'));
+  results.bridge = b;
   const ms = (s) => `p50 ${f(s.p50, 1)} ms  p99 ${f(s.p99, 1)} ms  (n=${s.n ?? '-'})`;
   console.log(`\nBridge (impartial serve, 20 WebSocket clients, loopback)`);
   console.log(`  stroke -> sender's ack                  ${ms(b.strokes.ack)}`);
@@ -155,9 +154,8 @@ if (only !== 'engine') {
   console.log(
     `  import ${b.slideImport.side}^2 x ${b.slideImport.channels} ch (uint8)       ${f(b.slideImport.seconds, 1)} s, peak RSS ${f(b.slideImport.peakRssMb, 0)} MB`,
   );
-  const fj = (results.fiji = lastJson(
-    await run(process.execPath, [path.join(repo, 'bench', 'fiji.mjs')], 'fiji bench'),
-  ));
+  const fj = lastJson(await run(process.execPath, [path.join(repo, 'bench', 'fiji.mjs')], 'fiji bench'));
+  results.fiji = fj;
   const p90 = (s) => `p50 ${f(s.p50, 0)} ms  p90 ${f(s.p90, 0)} ms  (n=${s.n})`;
   if (fj.skipped) console.log(`\nFiji bridge: skipped (${fj.skipped})`);
   else {
@@ -165,9 +163,8 @@ if (only !== 'engine') {
     console.log(`  ROI drawn in ImageJ -> WebSocket client  ${p90(fj.roiToWeb)}`);
     console.log(`  prediction -> ImageJ overlays            ${p90(fj.predictionToImageJ)}`);
   }
-  const v = (results.viewer = lastJson(
-    await run(process.execPath, [path.join(repo, 'bench', 'viewer.mjs')], 'viewer bench'),
-  ));
+  const v = lastJson(await run(process.execPath, [path.join(repo, 'bench', 'viewer.mjs')], 'viewer bench'));
+  results.viewer = v;
   if (v.skipped) console.log(`\nViewer: skipped (${v.skipped})`);
   else {
     console.log('\nViewer (<impartial-viewer>, headless Chromium, WebGL on SwiftShader: software rendering)');

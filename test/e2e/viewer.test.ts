@@ -324,7 +324,7 @@ describe('<impartial-viewer> on a static NGFF 0.5 (Zarr v3) image', { skip: miss
       assert.equal(await page.getByRole('button', { name: 'Eraser' }).count(), 0, 'view only: no scribble tools');
       const png = await keepScreenshot(page, 'viewer-ngff-0.5');
       // The square is magenta (channel 0 in FF00FF) over the green gradient: both colours appear.
-      assert.ok(share(png, (r, g, b) => r > 150 && b > 150) > 0.03, 'the magenta square shows');
+      assert.ok(share(png, (r, _g, b) => r > 150 && b > 150) > 0.03, 'the magenta square shows');
       assert.ok(share(png, (r, g, b) => g > 100 && r < 80 && b < 80) > 0.03, 'the green gradient shows');
     } finally {
       await browser.close();
@@ -433,7 +433,7 @@ describe('the main job: impartial serve --demo (what npm start runs)', { skip: m
       await page.waitForTimeout(1500);
       const png = await keepScreenshot(page, 'main-job-demo-page');
       // Tissue on a dark background: cells are bright green (membrane) or blue (nuclei).
-      const cells = share(png, (r, g, bl) => g > 120 || bl > 120);
+      const cells = share(png, (_r, g, bl) => g > 120 || bl > 120);
       assert.ok(cells > 0.1, `the image shows (${(cells * 100).toFixed(0)}% of the view is cell signal)`);
       // The procedural slide is written in the background and joins the project when done.
       for (let k = 0; k < 120 && !/demo slide ready/.test(err); k++) await new Promise((r) => setTimeout(r, 250));

@@ -90,7 +90,9 @@ export class TestClient {
     ws.on('message', (data) => {
       const m = ServerMessageSchema.parse(JSON.parse(data.toString()));
       this.messages.push(m);
-      this.waiters = this.waiters.filter((w) => (w.pred(m) ? (w.resolve(m), false) : true));
+      const ready = this.waiters.filter((w) => w.pred(m));
+      this.waiters = this.waiters.filter((w) => !ready.includes(w));
+      for (const w of ready) w.resolve(m);
     });
     ws.on('close', (code, reason) => {
       this.closed = { code, reason: reason.toString() };

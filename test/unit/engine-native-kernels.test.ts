@@ -104,12 +104,10 @@ if (typeof addon === 'string') {
           `output relative error ${relativeError(ours.out, reference.out)}`,
         );
         const names = [...c.inputs.map((_, i) => `dx${i}`), 'dFilter', 'dBias'];
-        ours.grads.forEach((g, i) =>
-          assert.ok(
-            relativeError(g, reference.grads[i]!) < 1e-4,
-            `${names[i]} relative error ${relativeError(g, reference.grads[i]!)}`,
-          ),
-        );
+        for (const [i, g] of ours.grads.entries()) {
+          const error = relativeError(g, reference.grads[i]!);
+          assert.ok(error < 1e-4, `${names[i]} relative error ${error}`);
+        }
       } finally {
         await tf.setBackend(info.name);
       }

@@ -124,16 +124,18 @@ test("Adam as one loop per weight array (wasm, cpu) takes the same steps as tfjs
       }
       optimiser.dispose();
       const values = vars.map((v) => Array.from(v.dataSync()));
-      vars.forEach((v) => v.dispose());
+      vars.forEach((v) => {
+        v.dispose();
+      });
       return values;
     });
   const loop = run((o) => new CpuAdam(o)),
     reference = run((o) => new TfjsAdam(o));
   const start = shapes.map((s, i) => Array.from({ length: s[0] * s[1] }, (_, k) => Math.sin(i * 31 + k)));
-  loop.forEach((values, i) =>
-    values.forEach((v, k) => {
+  for (const [i, values] of loop.entries()) {
+    for (const [k, v] of values.entries()) {
       assert.ok(Math.abs(v - reference[i]![k]!) < 1e-6, `weight ${i}[${k}]: ${v} vs ${reference[i]![k]}`);
       assert.ok(Math.abs(v - start[i]![k]!) > 1e-3, 'the weights moved');
-    }),
-  );
+    }
+  }
 });

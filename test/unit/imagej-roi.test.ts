@@ -39,8 +39,12 @@ function roiBytes(o: {
   v.setInt16(12, o.bottom);
   v.setInt16(14, o.right);
   v.setUint16(16, n);
-  xs.forEach((x, i) => v.setInt16(64 + 2 * i, x - o.left));
-  ys.forEach((y, i) => v.setInt16(64 + 2 * n + 2 * i, y - o.top));
+  xs.forEach((x, i) => {
+    v.setInt16(64 + 2 * i, x - o.left);
+  });
+  ys.forEach((y, i) => {
+    v.setInt16(64 + 2 * n + 2 * i, y - o.top);
+  });
   return bytes;
 }
 
@@ -322,7 +326,9 @@ test('writeRoiZip / readRoiZip round trip keeps order and makes duplicate names 
     back.map((r) => r.type),
     ['traced', 'polygon', 'traced', 'traced'],
   );
-  back.forEach((r, i) => assert.deepEqual(r.points, rois[i]!.points));
+  back.forEach((r, i) => {
+    assert.deepEqual(r.points, rois[i]!.points);
+  });
   assert.deepEqual(back[1]!.position, { c: 1, z: 2, t: 1 });
 });
 

@@ -15,7 +15,9 @@ function blank(width: number, height: number): LabelImage & { data: Int32Array }
 
 test('AP thresholds are 0.50, 0.55, ..., 0.95', () => {
   assert.equal(AP_THRESHOLDS.length, 10);
-  AP_THRESHOLDS.forEach((t, i) => close(t, 0.5 + 0.05 * i, `threshold ${i}`));
+  AP_THRESHOLDS.forEach((t, i) => {
+    close(t, 0.5 + 0.05 * i, `threshold ${i}`);
+  });
 });
 
 test('identical labels (any ids) score 1 everywhere', () => {

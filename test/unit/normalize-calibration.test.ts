@@ -28,9 +28,9 @@ test('percentiles match numpy (linear interpolation)', () => {
   // np.percentile(np.arange(1, 101), [0, 1, 25, 50, 98, 99.5, 100]) = [1, 1.99, 25.75, 50.5, 98.02, 99.505, 100]
   const got = percentiles(oneToHundred, [0, 1, 25, 50, 98, 99.5, 100]);
   const want = [1, 1.99, 25.75, 50.5, 98.02, 99.505, 100];
-  got.forEach((g, i) =>
-    assert.ok(near(g, want[i]!), `p${[0, 1, 25, 50, 98, 99.5, 100][i]}: got ${g}, want ${want[i]}`),
-  );
+  for (const [i, g] of got.entries()) {
+    assert.ok(near(g, want[i]!), `p${[0, 1, 25, 50, 98, 99.5, 100][i]}: got ${g}, want ${want[i]}`);
+  }
   // order of the input does not matter
   const shuffled = [...oneToHundred].sort((a, b) => ((a * 37) % 101) - ((b * 37) % 101));
   assert.deepEqual(percentiles(shuffled, [1, 98]), percentiles(oneToHundred, [1, 98]));

@@ -58,7 +58,9 @@ describe('prediction overlay pixels', () => {
       under = 0.5 * 0.5;
     const want = [r * 0.5 + 252 * under, g * 0.5 + 255 * under, b * 0.5 + 164 * under].map((v) => Math.round(v / out));
     const got = px(overlayPixels(labels, entropy, 1, 1, s), 0);
-    got.slice(0, 3).forEach((v, i) => assert.ok(Math.abs(v - want[i]!) <= 1, `channel ${i}: ${v} vs ${want[i]}`));
+    got.slice(0, 3).forEach((v, i) => {
+      assert.ok(Math.abs(v - want[i]!) <= 1, `channel ${i}: ${v} vs ${want[i]}`);
+    });
     assert.equal(got[3], Math.round(255 * out));
     assert.deepEqual(
       px(overlayPixels(labels, entropy, 1, 1, { ...s, cells: false, entropy: false }), 0),

@@ -135,9 +135,9 @@ describe('stroke log', () => {
     assert.equal(
       formatFijiPoints([
         [1, 2],
-        [3.14159, 4],
+        [1.23456, 4],
       ]),
-      '1,2;3.14,4',
+      '1,2;1.23,4',
     );
   });
 });

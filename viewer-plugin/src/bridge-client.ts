@@ -61,7 +61,8 @@ export class BridgeClient extends EventTarget {
     ws.onmessage = (ev) => this.receive(String(ev.data));
     ws.onclose = () => {
       this.dispatchEvent(new CustomEvent('connection', { detail: { connected: false } }));
-      if (!this.closed) setTimeout(() => this.connect(), (this.retry = Math.min(this.retry * 2, 8000)));
+      this.retry = Math.min(this.retry * 2, 8000);
+      if (!this.closed) setTimeout(() => this.connect(), this.retry);
     };
   }
 

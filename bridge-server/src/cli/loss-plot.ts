@@ -22,10 +22,10 @@ export function lossCurveSvg(losses: readonly number[], title: string): string {
   const path = (vs: readonly number[]) =>
     vs.map((v, i) => `${i ? 'L' : 'M'}${x(i).toFixed(1)},${y(v).toFixed(1)}`).join('');
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => lo + f * (hi - lo));
-  const escape = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  const escapeXml = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">
 <rect width="${W}" height="${H}" fill="white"/>
-<text x="${left}" y="20" font-size="14">${escape(title)}</text>
+<text x="${left}" y="20" font-size="14">${escapeXml(title)}</text>
 ${ticks.map((v) => `<line x1="${left}" x2="${W - right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#ddd"/><text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${v.toFixed(2)}</text>`).join('\n')}
 <path d="${path(losses)}" fill="none" stroke="#9ab" stroke-width="1"/>
 <path d="${path(smooth)}" fill="none" stroke="#c33" stroke-width="2"/>

@@ -202,15 +202,15 @@ export function registerFiji(router: Router, ctx: BridgeContext, token: string |
         ? store.images(store.project(project).id)
         : store.projects().flatMap((p) => store.images(p.id));
       const f: Fields = { count: images.length };
-      images.forEach((i, k) =>
+      for (const [k, i] of images.entries()) {
         Object.assign(f, {
           [`id${k}`]: i.id,
           [`name${k}`]: i.name,
           [`width${k}`]: i.width,
           [`height${k}`]: i.height,
           [`channels${k}`]: i.channels,
-        }),
-      );
+        });
+      }
       kv(res, 200, f);
     })
     .on('GET', '/fiji/hello', ({ res, url }) => {
@@ -294,7 +294,7 @@ export function registerFiji(router: Router, ctx: BridgeContext, token: string |
       const image = imageOf(url);
       const active = strokes.drawings(image.id);
       const f: Fields = { count: active.length, cursor: hub.cursor(image.id) };
-      active.forEach((d, k) =>
+      for (const [k, d] of active.entries()) {
         Object.assign(f, {
           [`entry${k}`]: d.seq,
           [`op${k}`]: d.op,
@@ -302,8 +302,8 @@ export function registerFiji(router: Router, ctx: BridgeContext, token: string |
           [`width${k}`]: d.width,
           [`author${k}`]: d.author,
           [`points${k}`]: formatFijiPoints(d.points),
-        }),
-      );
+        });
+      }
       kv(res, 200, f);
     })
     .on('GET', '/fiji/stroke', ({ res, url }) => {
@@ -321,7 +321,7 @@ export function registerFiji(router: Router, ctx: BridgeContext, token: string |
       c.parts.set(q.i, q.d);
       if (!c.reply && c.parts.size === c.n) {
         const text = Array.from({ length: c.n }, (_, i) => c!.parts.get(i)!).join('');
-        let drawing;
+        let drawing: ReturnType<typeof parseFijiStroke>;
         try {
           drawing = parseFijiStroke(text);
         } catch (e) {

@@ -76,8 +76,14 @@ export function handleConnection(ws: WebSocket, ctx: BridgeContext): void {
   ws.on('error', () => {});
 
   function handle(m: ClientMessage): void {
-    if (m.type === 'hello') return hello(m);
-    if (m.type === 'ping') return send({ type: 'pong', server: Date.now(), ...(m.t !== undefined ? { t: m.t } : {}) });
+    if (m.type === 'hello') {
+      hello(m);
+      return;
+    }
+    if (m.type === 'ping') {
+      send({ type: 'pong', server: Date.now(), ...(m.t !== undefined ? { t: m.t } : {}) });
+      return;
+    }
     if (!image || !client) throw new BridgeError('bad-message', `send hello before ${m.type}`);
     const img = image,
       me = client;

@@ -163,7 +163,7 @@ export class MonaiApp {
       weights = files.get(MODEL_WEIGHTS);
     if (!json || !weights)
       throw new BridgeError('bad-request', `a model upload is a zip holding ${MODEL_JSON} and ${MODEL_WEIGHTS}`);
-    let manifest;
+    let manifest: ReturnType<typeof checkModelFiles>;
     try {
       manifest = checkModelFiles(JSON.parse(new TextDecoder().decode(json)), weights.byteLength);
     } catch (e) {

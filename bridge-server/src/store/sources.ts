@@ -79,7 +79,7 @@ export async function openTiffSource(file: string): Promise<OpenedSource> {
 
 /** PNG: grey, grey+alpha, RGB, RGBA or palette; alpha is dropped, 16-bit kept. */
 export function pngSource(bytes: Uint8Array, name: string): OpenedSource {
-  let png;
+  let png: ReturnType<typeof decodePng>;
   try {
     png = decodePng(bytes);
   } catch (e) {

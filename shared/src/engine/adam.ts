@@ -69,14 +69,18 @@ export class CpuAdam implements WeightUpdate {
       const g = grads[variable.name]!.dataSync() as Float32Array;
       const w = variable.dataSync() as Float32Array;
       let state = this.moments.get(variable.name);
-      if (!state)
-        this.moments.set(variable.name, (state = { m: new Float32Array(w.length), v: new Float32Array(w.length) }));
+      if (!state) {
+        state = { m: new Float32Array(w.length), v: new Float32Array(w.length) };
+        this.moments.set(variable.name, state);
+      }
       const { m, v } = state;
       const next = new Float32Array(w.length);
       for (let i = 0; i < w.length; i++) {
         const gi = g[i]! + decay * w[i]!;
-        const mi = (m[i] = b1 * m[i]! + (1 - b1) * gi);
-        const vi = (v[i] = b2 * v[i]! + (1 - b2) * gi * gi);
+        const mi = b1 * m[i]! + (1 - b1) * gi;
+        const vi = b2 * v[i]! + (1 - b2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
         next[i] = w[i]! - (lr * (mi * c1)) / (Math.sqrt(vi * c2) + eps);
       }
       const updated = tf.tensor(next, variable.shape, 'float32');

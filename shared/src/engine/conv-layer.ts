@@ -40,7 +40,8 @@ export function convLayerKernel(
   seed?: number,
 ): tf.Tensor4D {
   if (inputs.length < 1 || inputs.length > 2) throw new Error(`a conv layer takes 1 or 2 inputs, got ${inputs.length}`);
-  const attrs = { relu: options.relu, dropout: options.dropout, seed: seed ?? (seedCounter = (seedCounter + 1) >>> 0) };
+  if (seed === undefined) seedCounter = (seedCounter + 1) >>> 0;
+  const attrs = { relu: options.relu, dropout: options.dropout, seed: seed ?? seedCounter };
   const named = (tensors: tf.Tensor[]) => {
     const [x0, ...rest] = tensors;
     const x1 = inputs.length === 2 ? rest.shift() : undefined;

@@ -75,7 +75,7 @@ export class Trainer {
   constructor(
     private readonly config: UNetConfig,
     private readonly weights: UNetWeights,
-    private readonly options: Pick<TrainOptions, 'learningRate' | 'weightDecay'> = DEFAULT_TRAIN,
+    options: Pick<TrainOptions, 'learningRate' | 'weightDecay'> = DEFAULT_TRAIN,
   ) {
     // tfjs-core's Node build ships no gradients; the environment set-up (initBackend in Node) registers them.
     if (!tf.getGradient('AddN'))

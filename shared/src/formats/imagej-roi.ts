@@ -198,7 +198,10 @@ export function encodeRoi(roi: Roi): Uint8Array {
     view.setInt16(HEADER_SIZE + 2 * i, x - left);
     view.setInt16(HEADER_SIZE + 2 * n + 2 * i, y - top);
   });
-  if (type === 'line') roi.points.flat().forEach((v, i) => view.setFloat32(18 + 4 * i, v));
+  if (type === 'line')
+    roi.points.flat().forEach((v, i) => {
+      view.setFloat32(18 + 4 * i, v);
+    });
   if (roi.position) {
     view.setInt32(hdr2 + 4, roi.position.c);
     view.setInt32(hdr2 + 8, roi.position.z);

@@ -63,7 +63,7 @@ class LevelWriter {
     readonly height: number,
     private readonly chunk: number,
     private readonly planes: number,
-    private readonly ctor: new (n: number) => PixelArray,
+    ctor: new (n: number) => PixelArray,
     private readonly mode: 'mean' | 'nearest',
     private readonly withChannelAxis: boolean,
     private readonly next: LevelWriter | null,

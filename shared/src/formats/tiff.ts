@@ -92,7 +92,7 @@ export async function readTiff(
   name = 'image.tif',
   warn: (m: string) => void = () => {},
 ): Promise<MultiChannelImage> {
-  let tiff;
+  let tiff: GeoTIFF;
   try {
     tiff = await fromArrayBuffer(buffer);
   } catch (e) {

@@ -4,10 +4,8 @@
  * is always a connected line.
  */
 
-export interface PaintTarget {
-  /** Called for every pixel the brush covers (level-0 coordinates). */
-  (x: number, y: number): void;
-}
+/** Called for every pixel the brush covers (level-0 coordinates). */
+export type PaintTarget = (x: number, y: number) => void;
 
 export type StrokePoint = readonly [number, number];
 

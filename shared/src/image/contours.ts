@@ -13,7 +13,10 @@ export function labelOutlines(labels: LabelImage): Map<number, Polygon> {
   const edges = new Map<number, Map<number, number[]>>();
   const add = (label: number, from: number, to: number) => {
     let m = edges.get(label);
-    if (!m) edges.set(label, (m = new Map()));
+    if (!m) {
+      m = new Map();
+      edges.set(label, m);
+    }
     const list = m.get(from);
     if (list) list.push(to);
     else m.set(from, [to]);

@@ -154,7 +154,7 @@ export function syntheticCells(options: SyntheticOptions): SyntheticSample {
       }
     }
   });
-  keepLargestPieces(labels, width, height);
+  keepLargestPieces(labels, width);
   const texture = smoothField(width, height, 2.5, rng);
   const clean = new Float32Array(channels * n);
   for (let y = 0; y < height; y++) {
@@ -208,7 +208,7 @@ export function syntheticCells(options: SyntheticOptions): SyntheticSample {
 }
 
 /** Where neighbours cut a cell into pieces, keeps its largest 4-connected piece and clears the crumbs. */
-function keepLargestPieces(labels: Int32Array, width: number, height: number): void {
+function keepLargestPieces(labels: Int32Array, width: number): void {
   const piece = new Int32Array(labels.length);
   const sizes: number[] = [0],
     owner: number[] = [0];

@@ -36,7 +36,9 @@ export function channelView(image: MultiChannelImage, c: number): Float32Array {
 export function selectChannels(image: MultiChannelImage, channels: readonly number[]): MultiChannelImage {
   const n = image.width * image.height;
   const data = new Float32Array(n * channels.length);
-  channels.forEach((c, i) => data.set(channelView(image, c), i * n));
+  channels.forEach((c, i) => {
+    data.set(channelView(image, c), i * n);
+  });
   const names = image.channelNames;
   return {
     width: image.width,

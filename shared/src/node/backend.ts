@@ -43,7 +43,9 @@ async function tryWebGpu(): Promise<BackendInfo | null> {
   const gpu = create(process.env.DAWN_FLAGS ? process.env.DAWN_FLAGS.split(',') : []);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) return null;
-  const nav = ((globalThis as { navigator?: object }).navigator ??= {});
+  const g = globalThis as { navigator?: object };
+  g.navigator ??= {};
+  const nav = g.navigator;
   Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
   await import('@tensorflow/tfjs-backend-webgpu');
   if (!(await tf.setBackend('webgpu'))) return null;
