@@ -57,63 +57,73 @@ export function overlayPixels(
   style: OverlayStyle,
 ): Uint8ClampedArray<ArrayBuffer> {
   const rgba = new Uint8ClampedArray(width * height * 4);
+  const entropyShown = style.entropy && entropy !== null && style.entropyOpacity > 0 ? entropy : null;
+  if (entropyShown) paintEntropy(rgba, entropyShown, style);
+  if (style.cells && labels !== null && style.cellOpacity > 0)
+    paintCells(rgba, labels, entropyShown, width, height, style);
+  return rgba;
+}
+
+/** Whether this entropy shows (at or above the low end; zero never does). */
+const entropyShows = (e: number, style: OverlayStyle) => e >= style.entropyLow && e > 0;
+
+/** The entropy map: inferno from `entropyLow` (dark) to ln 2 (bright), at the entropy opacity. */
+function paintEntropy(rgba: Uint8ClampedArray, entropy: ArrayLike<number>, style: OverlayStyle): void {
   const span = Math.max(1e-6, Math.LN2 - style.entropyLow);
-  const entropyAlpha = style.entropyOpacity;
+  const alpha = Math.round(255 * style.entropyOpacity);
+  for (let i = 0, n = rgba.length / 4; i < n; i++) {
+    const e = entropy[i]!;
+    if (!entropyShows(e, style)) continue;
+    const k = 3 * Math.min(255, Math.max(0, Math.round((255 * (e - style.entropyLow)) / span)));
+    const o = 4 * i;
+    rgba[o] = INFERNO[k]!;
+    rgba[o + 1] = INFERNO[k + 1]!;
+    rgba[o + 2] = INFERNO[k + 2]!;
+    rgba[o + 3] = alpha;
+  }
+}
+
+/** Whether pixel `i` of a labelled cell touches another label (or none) left, right, above or below. */
+function onBorder(labels: ArrayLike<number>, i: number, width: number, height: number): boolean {
+  const v = labels[i],
+    x = i % width,
+    y = (i - x) / width;
+  return (
+    (x > 0 && labels[i - 1] !== v) ||
+    (x < width - 1 && labels[i + 1] !== v) ||
+    (y > 0 && labels[i - width] !== v) ||
+    (y < height - 1 && labels[i + width] !== v)
+  );
+}
+
+/** Cells over what `paintEntropy` drew: straight alpha "over", out = cell * ca + under * a * (1 - ca), / alpha. */
+function paintCells(
+  rgba: Uint8ClampedArray,
+  labels: ArrayLike<number>,
+  entropy: ArrayLike<number> | null,
+  width: number,
+  height: number,
+  style: OverlayStyle,
+): void {
   const fillAlpha = (style.cellStyle === 'outline' ? 0 : style.cellStyle === 'fill' ? 1 : 0.43) * style.cellOpacity;
-  const showEntropy = style.entropy && entropy !== null && entropyAlpha > 0;
-  const showCells = style.cells && labels !== null && style.cellOpacity > 0;
   let lastId = -1,
     color: [number, number, number] = [0, 0, 0];
   for (let i = 0, n = width * height; i < n; i++) {
-    let r = 0,
-      g = 0,
-      b = 0,
-      a = 0;
-    if (showEntropy) {
-      const e = entropy[i]!;
-      if (e >= style.entropyLow && e > 0) {
-        const k = 3 * Math.min(255, Math.max(0, Math.round((255 * (e - style.entropyLow)) / span)));
-        r = INFERNO[k]!;
-        g = INFERNO[k + 1]!;
-        b = INFERNO[k + 2]!;
-        a = entropyAlpha;
-      }
+    const v = labels[i]!;
+    if (!v) continue;
+    const ca = style.cellStyle !== 'fill' && onBorder(labels, i, width, height) ? style.cellOpacity : fillAlpha;
+    if (!(ca > 0)) continue;
+    if (v !== lastId) {
+      lastId = v;
+      color = cellColor(v);
     }
-    if (showCells) {
-      const v = labels[i]!;
-      if (v) {
-        const x = i % width,
-          y = (i - x) / width;
-        const edge =
-          style.cellStyle !== 'fill' &&
-          ((x > 0 && labels[i - 1] !== v) ||
-            (x < width - 1 && labels[i + 1] !== v) ||
-            (y > 0 && labels[i - width] !== v) ||
-            (y < height - 1 && labels[i + width] !== v));
-        const ca = edge ? style.cellOpacity : fillAlpha;
-        if (ca > 0) {
-          // Cells over entropy, straight alpha: out = cell * ca + under * a * (1 - ca), / alpha.
-          if (v !== lastId) {
-            lastId = v;
-            color = cellColor(v);
-          }
-          const [cr, cg, cb] = color;
-          const out = ca + a * (1 - ca),
-            under = a * (1 - ca);
-          r = (cr * ca + r * under) / out;
-          g = (cg * ca + g * under) / out;
-          b = (cb * ca + b * under) / out;
-          a = out;
-        }
-      }
-    }
-    if (a > 0) {
-      const o = 4 * i;
-      rgba[o] = r;
-      rgba[o + 1] = g;
-      rgba[o + 2] = b;
-      rgba[o + 3] = Math.round(255 * a);
-    }
+    const o = 4 * i;
+    const a = entropy && entropyShows(entropy[i]!, style) ? style.entropyOpacity : 0;
+    const out = ca + a * (1 - ca),
+      under = a * (1 - ca);
+    rgba[o] = (color[0] * ca + rgba[o]! * under) / out;
+    rgba[o + 1] = (color[1] * ca + rgba[o + 1]! * under) / out;
+    rgba[o + 2] = (color[2] * ca + rgba[o + 2]! * under) / out;
+    rgba[o + 3] = Math.round(255 * out);
   }
-  return rgba;
 }

@@ -77,6 +77,41 @@ async function fetchTile(
   };
 }
 
+type SubLayerProps = { id: string; data: TileData | null; tile: TileHeader };
+
+/**
+ * One tile of the overlay, coloured once per style: handed to the image layer (`into`), or drawn
+ * here as a bitmap over the image.
+ */
+function overlayTile(p: SubLayerProps, overlay: OverlayStyle, styleKey: string, into: OverlayTiles | null) {
+  const d = p.data;
+  if (!d) {
+    into?.set(p.tile.index.x, p.tile.index.y, p.tile.index.z, null);
+    return null;
+  }
+  if (d.shown?.key !== styleKey) {
+    const rgba = overlayPixels(d.labels, d.entropy, d.width, d.height, overlay);
+    d.shown = {
+      key: styleKey,
+      image: rgba.some((v, i) => (i & 3) === 3 && v > 0) ? new ImageData(rgba, d.width, d.height) : null,
+    };
+  }
+  const { x, y, z } = p.tile.index;
+  if (into) {
+    into.set(x, y, z, d.shown.image);
+    return null;
+  }
+  if (!d.shown.image) return null; // nothing to draw here
+  const { left, top } = p.tile.bbox,
+    s = 2 ** Math.round(-p.tile.index.z);
+  return new BitmapLayer({
+    id: p.id,
+    image: d.shown.image,
+    bounds: [left, top + d.height * s, left + d.width * s, top],
+    textureParameters: { minFilter: 'nearest', magFilter: 'nearest' },
+  } as never);
+}
+
 /**
  * The prediction overlay. With `into`, its coloured tiles go to the image layer, which draws them in
  * its own pass (same tile grid); without, they are drawn here as bitmaps over the image.
@@ -112,33 +147,6 @@ export function predictionLayer(
     }) => fetchTile(labels, prediction, x, y, Math.round(-z), signal).catch(() => null),
     // Evicted from the tile cache: its coloured copy goes too (a whole slide would not fit).
     onTileUnload: (tile: TileHeader) => into?.set(tile.index.x, tile.index.y, tile.index.z, null),
-    renderSubLayers: (p: { id: string; data: TileData | null; tile: TileHeader }) => {
-      const d = p.data;
-      if (!d) {
-        into?.set(p.tile.index.x, p.tile.index.y, p.tile.index.z, null);
-        return null;
-      }
-      if (d.shown?.key !== styleKey) {
-        const rgba = overlayPixels(d.labels, d.entropy, d.width, d.height, overlay);
-        d.shown = {
-          key: styleKey,
-          image: rgba.some((v, i) => (i & 3) === 3 && v > 0) ? new ImageData(rgba, d.width, d.height) : null,
-        };
-      }
-      const { x, y, z } = p.tile.index;
-      if (into) {
-        into.set(x, y, z, d.shown.image);
-        return null;
-      }
-      if (!d.shown.image) return null; // nothing to draw here
-      const { left, top } = p.tile.bbox,
-        s = 2 ** Math.round(-p.tile.index.z);
-      return new BitmapLayer({
-        id: p.id,
-        image: d.shown.image,
-        bounds: [left, top + d.height * s, left + d.width * s, top],
-        textureParameters: { minFilter: 'nearest', magFilter: 'nearest' },
-      } as never);
-    },
+    renderSubLayers: (p: SubLayerProps) => overlayTile(p, overlay, styleKey, into),
   } as never);
 }
