@@ -67,7 +67,10 @@ export function sameTileGrid(image: LoadedZarr, other: LoadedZarr): boolean {
   );
 }
 
-/** The multi-channel image as a Viv layer (at most 6 channels drawn at once), with the prediction overlay's tiles drawn in when given. */
+/**
+ * The multi-channel image as a Viv layer (at most 6 channels drawn at once), with the prediction
+ * overlay's tiles drawn in when given.
+ */
 export function imageLayer(
   image: LoadedZarr,
   channels: readonly ChannelSetting[],

@@ -40,7 +40,10 @@ uniform overlayTileUniforms { float enabled; } overlayTile;`,
   uniformTypes: { enabled: 'f32' },
   inject: {
     // Straight-alpha "over": the overlay tile on top of the image's colour, in the image's pass.
-    'fs:DECKGL_FILTER_COLOR': `if (overlayTile.enabled > 0.5) { vec4 o = vec4(texture(overlayTexture, geometry.uv))${integer ? ' / 255.0' : ''}; color.rgb = mix(color.rgb, o.rgb, o.a); }`,
+    'fs:DECKGL_FILTER_COLOR': `if (overlayTile.enabled > 0.5) {
+  vec4 o = vec4(texture(overlayTexture, geometry.uv))${integer ? ' / 255.0' : ''};
+  color.rgb = mix(color.rgb, o.rgb, o.a);
+}`,
   },
 });
 
