@@ -1,0 +1,41 @@
+import type { Rect } from '@impartial/shared/protocol';
+import type { BridgeClient } from '../bridge-client.js';
+import type { TrainingActions, TrainingView } from '../panels/training.js';
+
+/** What the training panel's buttons read and change on the element. */
+export interface TrainingTarget {
+  readonly client: BridgeClient | null;
+  panel: TrainingView;
+  status: string;
+  trainingRequested: boolean;
+  readonly trainChannels: ReadonlySet<number>;
+  readonly channels: readonly unknown[];
+  readonly trainOptions: Record<string, unknown>;
+  predict(passes?: number): void;
+  flyTo(rect: Rect): void;
+}
+
+/** The training panel's buttons: train, stop, make a model version current, predict, go to a suggestion. */
+export function trainingActions(v: TrainingTarget): TrainingActions {
+  return {
+    train: (options) => {
+      v.panel = { ...v.panel, losses: [] };
+      v.trainingRequested = true;
+      // All channels is the bridge's default: the request names them only when some are left out.
+      const all = v.trainChannels.size === v.channels.length;
+      const channels = all ? {} : { channels: [...v.trainChannels].sort((a, b) => a - b) };
+      v.client?.train({ ...options, ...channels, ...v.trainOptions });
+    },
+    stop: () => v.client?.stopTraining(),
+    choose: (model) => {
+      v.client?.setCurrentModel(model).then(
+        () => v.predict(),
+        (e: Error) => {
+          v.status = e.message;
+        },
+      );
+    },
+    predict: (passes) => v.predict(passes),
+    flyTo: (r) => v.flyTo(r),
+  };
+}
