@@ -1,11 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  cellColor,
-  INFERNO,
-  type OverlayStyle,
-  overlayPixels,
-} from '@impartial/viewer-plugin/dist/layers/overlay-pixels.js';
+import { cellColor, INFERNO, type OverlayStyle, overlayPixels } from '@impartial/viewer-plugin/layers/overlay-pixels';
 
 const style: OverlayStyle = {
   cells: true,
