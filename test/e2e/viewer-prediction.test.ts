@@ -6,6 +6,7 @@ import { decode as decodePng } from 'fast-png';
 import type { Browser, Page } from 'playwright-core';
 import { line, projectWithImage, startTestBridge, type TestBridge, TestClient } from '../helpers/bridge.js';
 import { chromiumMissing, keepScreenshot, launchChromium } from '../helpers/browser.js';
+import { viewerSettled } from '../helpers/viewer-page.js';
 
 const missing = process.env.CI ? undefined : chromiumMissing();
 
@@ -96,7 +97,7 @@ describe('<impartial-viewer> prediction overlay', { skip: missing, timeout: 300_
       null,
       { timeout: 30_000 },
     );
-    await page.waitForTimeout(1500);
+    await viewerSettled(page, 'the prediction overlay');
   });
   after(async () => {
     await browser?.close();
@@ -121,7 +122,7 @@ describe('<impartial-viewer> prediction overlay', { skip: missing, timeout: 300_
       null,
       { timeout: 30_000 },
     );
-    await other.waitForTimeout(1500);
+    await viewerSettled(other, 'the overlay in its own pass');
     assert.equal(
       await other.evaluate(() => (document.querySelector('impartial-viewer') as unknown as Viewer).prediction?.tiles),
       null,
@@ -149,7 +150,7 @@ describe('<impartial-viewer> prediction overlay', { skip: missing, timeout: 300_
         entropy: false,
       }),
     );
-    await page.waitForTimeout(800);
+    await viewerSettled(page, 'the view without the overlay');
     const hidden = await keepScreenshot(page, 'overlay-hidden');
     assert.ok(
       changed(shown, hidden) > 0.05,
@@ -159,7 +160,7 @@ describe('<impartial-viewer> prediction overlay', { skip: missing, timeout: 300_
     await page.evaluate(() =>
       (document.querySelector('impartial-viewer') as unknown as Viewer).setLayers({ prediction: true, entropy: true }),
     );
-    await page.waitForTimeout(800);
+    await viewerSettled(page, 'the overlay shown again');
     const again = await keepScreenshot(page, 'overlay-shown-again');
     assert.ok(
       changed(shown, again) < 0.01,
@@ -196,7 +197,7 @@ describe('<impartial-viewer> prediction overlay', { skip: missing, timeout: 300_
     );
     const last = t.bridge.strokes.drawings(image.id).at(-1)!;
     assert.equal(last.op === 'add' && last.class, 3, 'the stroke carries the third class');
-    await page.waitForTimeout(500);
+    await viewerSettled(page, 'the stroke in the third class');
     const png = decodePng(new Uint8Array(await keepScreenshot(page, 'palette-third-class')));
     let orange = 0;
     for (let i = 0; i < png.data.length; i += png.channels)
@@ -210,7 +211,7 @@ describe('<impartial-viewer> prediction overlay', { skip: missing, timeout: 300_
       v.setLayers({ prediction: true, entropy: true });
       v.setTool('pan');
     });
-    await page.waitForTimeout(500);
+    await viewerSettled(page, 'the overlay back on');
   });
 
   it('trains for a number of steps from the panel, then goes back to the first model version', async () => {
@@ -252,21 +253,16 @@ describe('<impartial-viewer> prediction overlay', { skip: missing, timeout: 300_
   });
 
   it('refetches only the tiles a `tiles` message names, and every visible tile when the prediction completes', async () => {
-    // Whatever an earlier refresh still has in flight first lands, so that only this one is counted.
-    const settle = async () => {
-      for (let n = -1; n !== chunkRequests.length; ) {
-        n = chunkRequests.length;
-        await page.waitForTimeout(700);
-      }
-    };
     const refresh = async (tiles: unknown[]) => {
-      await settle();
+      // Whatever an earlier refresh still has in flight first lands, so that only this one is counted.
+      await viewerSettled(page, 'the tiles of the refresh before');
       const start = chunkRequests.length;
       await page.evaluate(
         ([r, tl]) => (document.querySelector('impartial-viewer') as unknown as Viewer).showPrediction(r, tl),
         [record, tiles] as const,
       );
-      await page.waitForTimeout(1000);
+      // Every tile the refresh asked for is in (their requests went out before).
+      await viewerSettled(page, 'the refreshed tiles');
       return chunkRequests.slice(start);
     };
     const one = await refresh([{ x: 0, y: 0, width: 256, height: 256 }]);

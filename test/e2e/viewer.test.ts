@@ -6,6 +6,8 @@ import type { Browser, Page } from 'playwright-core';
 import { line, projectWithImage, startTestBridge, type TestBridge, TestClient } from '../helpers/bridge.js';
 import { chromiumMissing, keepScreenshot, launchChromium } from '../helpers/browser.js';
 import { writeNgff05 } from '../helpers/ngff05.js';
+import { nextViewerEvent, viewerSettled } from '../helpers/viewer-page.js';
+import { waitFor } from '../helpers/wait.js';
 
 const missing = process.env.CI ? undefined : chromiumMissing();
 
@@ -40,7 +42,7 @@ async function viewOnly(page: Page, pageUrl: string, src: string): Promise<void>
     null,
     { timeout: 20_000 },
   );
-  await page.waitForTimeout(1500);
+  await viewerSettled(page, 'the view-only image');
 }
 
 const drawings = (page: Page) =>
@@ -90,7 +92,7 @@ describe('<impartial-viewer> in headless Chromium', { skip: missing, timeout: 30
   });
 
   it('renders the image from the bridge (pixel check on a screenshot)', async () => {
-    await a.waitForTimeout(1500);
+    await viewerSettled(a, 'the image from the bridge');
     const png = await keepScreenshot(a, 'viewer-image');
     const lit = share(png, (r, g, bl) => r + g + bl > 120);
     assert.ok(lit > 0.5, `most of the view shows image content (${(lit * 100).toFixed(0)}% lit)`);
@@ -125,7 +127,7 @@ describe('<impartial-viewer> in headless Chromium', { skip: missing, timeout: 30
       { timeout: 10_000 },
     );
     assert.match(await status(a), /saved · 1 stroke/, 'the drawing page shows it saved once acknowledged');
-    await b.waitForTimeout(500);
+    await viewerSettled(b, 'the stroke on the second page');
     const png = await keepScreenshot(b, 'viewer-second-page-stroke');
     const green = share(png, (r, g, bl) => g > 180 && r < 90 && bl < 140);
     assert.ok(
@@ -227,25 +229,14 @@ describe('<impartial-viewer> in headless Chromium', { skip: missing, timeout: 30
       };
     });
     // Each wait has its own deadline, so a missing event fails the test instead of hanging it.
-    const event = (name: string, ms: number) =>
-      a.evaluate(
-        ([n, t]) =>
-          new Promise((resolve, reject) => {
-            setTimeout(() => reject(new Error(`no ${n} event within ${t} ms`)), t);
-            document
-              .querySelector('impartial-viewer')!
-              .addEventListener(n, (e) => resolve((e as CustomEvent).detail), { once: true });
-          }),
-        [name, ms] as const,
-      );
-    const prediction = event('prediction', 120_000);
-    const progress = event('training-progress', 60_000);
+    const prediction = await nextViewerEvent(a, 'prediction');
+    const progress = await nextViewerEvent(a, 'training-progress');
     await a.getByRole('button', { name: 'Train' }).click();
-    const p = (await progress) as { step: number };
+    const p = await progress({ timeoutMs: 60_000, what: 'training progress on the page' });
     assert.ok(p.step >= 1, 'progress reached the page');
-    const record = (await prediction) as { status: string; model: string };
+    const record = await prediction({ timeoutMs: 120_000, what: 'the prediction on the page' });
     assert.equal(record.status, 'complete');
-    await a.waitForTimeout(2000);
+    await viewerSettled(a, 'the prediction and entropy overlays', 60_000);
     const after = await keepScreenshot(a, 'viewer-prediction-entropy');
     const x = decodePng(new Uint8Array(before)),
       y = decodePng(new Uint8Array(after));
@@ -362,7 +353,7 @@ describe('<impartial-viewer> embedded in other pages', { skip: missing, timeout:
       null,
       { timeout: 30_000 },
     );
-    await page.waitForTimeout(1000);
+    await viewerSettled(page, 'the image in a plain page');
     const png = await keepScreenshot(page, 'viewer-embedded-plain');
     assert.ok(share(png, (r, g, bl) => r + g + bl > 120) > 0.3, 'the image renders');
   });
@@ -372,7 +363,8 @@ describe('<impartial-viewer> embedded in other pages', { skip: missing, timeout:
     await page.goto(`${t.bridge.viewerUrl}examples/iframe-host.html?image=${image.id}`);
     const frame = page.frameLocator('#frame');
     await frame.locator('impartial-viewer .status').filter({ hasText: 'saved' }).waitFor({ timeout: 30_000 });
-    await page.waitForTimeout(1000);
+    const framed = await (await page.locator('#frame').elementHandle())!.contentFrame();
+    await viewerSettled(framed!, 'the image in the frame');
     const png = await keepScreenshot(page, 'viewer-embedded-iframe');
     assert.ok(share(png, (r, g, bl) => r + g + bl > 120) > 0.3, 'the framed viewer renders');
   });
@@ -403,16 +395,12 @@ describe('the main job: impartial serve --demo (what npm start runs)', { skip: m
     const browser = await launchChromium();
     try {
       let err = '';
-      const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no viewer URL within 30 s: ${err}`)), 30_000);
-        child.stderr!.on('data', (d) => {
-          err += d;
-          const m = /viewer: (http\S+)/.exec(err);
-          if (m) {
-            clearTimeout(timer);
-            resolve(m[1]!);
-          }
-        });
+      child.stderr!.on('data', (d) => {
+        err += d;
+      });
+      const url = await waitFor(() => /viewer: (http\S+)/.exec(err)?.[1], {
+        timeoutMs: 30_000,
+        what: () => `a viewer URL on the server's stderr (so far: ${err})`,
       });
       const page = await browser.newPage({ viewport: { width: 900, height: 600 } });
       await page.goto(url);
@@ -430,14 +418,13 @@ describe('the main job: impartial serve --demo (what npm start runs)', { skip: m
         names.some((n) => n.startsWith('synthetic-1')),
         `the demo project's images are listed: ${names.join(', ')}`,
       );
-      await page.waitForTimeout(1500);
+      await viewerSettled(page, 'the demo image');
       const png = await keepScreenshot(page, 'main-job-demo-page');
       // Tissue on a dark background: cells are bright green (membrane) or blue (nuclei).
       const cells = share(png, (_r, g, bl) => g > 120 || bl > 120);
       assert.ok(cells > 0.1, `the image shows (${(cells * 100).toFixed(0)}% of the view is cell signal)`);
       // The procedural slide is written in the background and joins the project when done.
-      for (let k = 0; k < 120 && !/demo slide ready/.test(err); k++) await new Promise((r) => setTimeout(r, 250));
-      assert.match(err, /demo slide ready/);
+      await waitFor(() => /demo slide ready/.test(err), { timeoutMs: 30_000, what: 'the demo slide to be ready' });
       // The page lists imports in progress and looks again until they are done: the slide's link appears.
       await page.waitForFunction(
         () =>
