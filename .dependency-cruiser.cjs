@@ -21,6 +21,26 @@ module.exports = {
       from: { path: '^(bridge-server|viewer-plugin)/src' },
       to: { path: '^(viewer-plugin|bridge-server)/src', pathNot: '^$1/src' },
     },
+    {
+      name: 'transports-only-through-services',
+      severity: 'error',
+      comment:
+        'REST, WebSocket, Fiji and MONAI routes translate wire formats to service calls; use cases live in services/.',
+      from: { path: '^bridge-server/src/(http|rest|ws|fiji|monai)/' },
+      to: { path: '^bridge-server/src/(store|jobs|hub|imaging)/' },
+    },
+    {
+      name: 'services-know-no-transport',
+      severity: 'error',
+      from: { path: '^bridge-server/src/services/' },
+      to: { path: '^bridge-server/src/(http|rest|ws|fiji|monai|commands|cli)/' },
+    },
+    {
+      name: 'store-is-the-bottom-layer',
+      severity: 'error',
+      from: { path: '^bridge-server/src/store/' },
+      to: { path: '^bridge-server/src/(services|jobs|hub|imaging|http|rest|ws|fiji|monai|commands|cli)/' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

@@ -1,4 +1,4 @@
-import { InputError } from '@impartial/shared/node';
+import { ImpartialError } from '@impartial/shared';
 import { UsageError } from './cli/args.js';
 import { BENCH_HELP, benchCommand } from './commands/bench.js';
 import { DEMO_HELP, demoCommand } from './commands/demo.js';
@@ -55,7 +55,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`impartial ${name}: ${e.message}\n\n${command.help}\n`);
       return 2;
     }
-    if (e instanceof InputError || (e as Error).name?.endsWith('FormatError')) {
+    if (e instanceof ImpartialError) {
       process.stderr.write(`impartial ${name}: ${(e as Error).message}\n`);
       return 1;
     }

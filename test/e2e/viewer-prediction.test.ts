@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { SYSTEM } from '@impartial/bridge-server';
 import type { ImageRecord } from '@impartial/shared';
 import type { PredictionRecord } from '@impartial/shared/protocol';
 import { decode as decodePng } from 'fast-png';
@@ -195,7 +196,7 @@ describe('<impartial-viewer> prediction overlay', { skip: missing, timeout: 300_
       null,
       { timeout: 10_000 },
     );
-    const last = t.bridge.strokes.drawings(image.id).at(-1)!;
+    const last = t.bridge.services.strokes.drawings(SYSTEM, image.id).at(-1)!;
     assert.equal(last.op === 'add' && last.class, 3, 'the stroke carries the third class');
     await viewerSettled(page, 'the stroke in the third class');
     const png = decodePng(new Uint8Array(await keepScreenshot(page, 'palette-third-class')));

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { SYSTEM } from '@impartial/bridge-server';
 import type { ImageRecord } from '@impartial/shared';
 import { decode as decodePng } from 'fast-png';
 import type { Browser, Page } from 'playwright-core';
@@ -112,7 +113,7 @@ describe('<impartial-viewer> in headless Chromium', { skip: missing, timeout: 30
       null,
       { timeout: 10_000 },
     );
-    const log = t.bridge.strokes.drawings(image.id);
+    const log = t.bridge.services.strokes.drawings(SYSTEM, image.id);
     assert.equal(log.length, 1);
     assert.equal(log[0]!.author, 'alice');
     assert.equal(log[0]!.op === 'add' && log[0]!.class, 1);
@@ -142,7 +143,7 @@ describe('<impartial-viewer> in headless Chromium', { skip: missing, timeout: 30
       null,
       { timeout: 10_000 },
     );
-    assert.equal(t.bridge.strokes.drawings(image.id).length, 0);
+    assert.equal(t.bridge.services.strokes.drawings(SYSTEM, image.id).length, 0);
     await a.waitForFunction(
       () =>
         (document.querySelector('impartial-viewer') as unknown as { client: { drawings: unknown[] } }).client.drawings

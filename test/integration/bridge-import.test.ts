@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { importImage, memorySource } from '@impartial/bridge-server';
+import { memorySource, SYSTEM } from '@impartial/bridge-server';
 import { encodePng, type ImageRecord, readTiff, syntheticCells } from '@impartial/shared';
 import type { ImportRecord } from '@impartial/shared/protocol';
 import { startTestBridge, syntheticTiff, type TestBridge } from '../helpers/bridge.js';
@@ -56,7 +56,7 @@ describe('bridge image import', () => {
         return source.readRows(y, rows);
       },
     };
-    const done = importImage(t.bridge.store, gated, { project: 'imp', name: 'gated' });
+    const done = t.bridge.services.images.importSource(SYSTEM, 'imp', gated, 'gated');
     const listed = async () =>
       ((await (await t.api('/api/imports?project=imp')).json()) as ImportRecord[]).find((i) => i.name === 'gated');
     for (let k = 0; k < 100 && !(await listed())?.rowsDone; k++) await new Promise((r) => setTimeout(r, 20));

@@ -3,7 +3,7 @@ import { symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startBridge } from '@impartial/bridge-server';
+import { SYSTEM, startBridge } from '@impartial/bridge-server';
 import { PROTOCOL_VERSION, Random } from '@impartial/shared';
 import WebSocket from 'ws';
 import { projectWithImage, startTestBridge, type TestBridge, TestClient } from '../helpers/bridge.js';
@@ -137,7 +137,7 @@ describe('bridge security', () => {
 
   it('returns no file for ../ tricks, encoded or not, and follows no symlink out of a folder', async () => {
     const token = t.bridge.token!;
-    const dir = t.bridge.store.image(image).dir;
+    const dir = t.bridge.services.images.zarrDir(SYSTEM, image);
     await writeFile(path.join(t.dir, 'secret.txt'), 'SECRET');
     await symlink(path.join(t.dir, 'secret.txt'), path.join(dir, 'link.txt'));
     const attempts = [

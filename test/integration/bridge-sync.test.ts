@@ -118,7 +118,7 @@ describe('bridge live sync over real WebSockets', () => {
     await c.next((m) => m.type === 'entry' && m.ref === 'e1');
     c.send({ type: 'draw', ref: 'e2', drawing: { op: 'erase', class: 1, width: 3, points: [[80, 80]] } });
     await c.next((m) => m.type === 'entry' && m.ref === 'e2');
-    await t.bridge.strokes.flush(image);
+    await t.bridge.settle();
     const store = new FetchStore(`${t.bridge.url}/zarr/images/${image}`, {
       overrides: { headers: { Authorization: `Bearer ${t.bridge.token}` } },
     });

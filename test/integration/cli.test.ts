@@ -82,7 +82,7 @@ test('train from outlines, then infer writes OME-Zarr, ROI zip and GeoJSON that 
     model,
   ]);
   assert.equal(t.code, 0, t.stderr);
-  assert.match(t.stdout, /saved model m\d+/);
+  assert.match(t.stdout, /saved model m[0-9a-z]+ /);
   const out = path.join(dir, 'out');
   const r = await impartial(['infer', '--model', model, '--out', out, '--passes', '2', a.image]);
   assert.equal(r.code, 0, r.stderr);
@@ -156,7 +156,10 @@ test('bad input gets a clear message and a non-zero exit', async () => {
   await writeFile(corruptTiff, Buffer.from('II*\0garbage that is not a tiff'));
   const badTiff = await impartial(['eval', '--images', corruptTiff, '--labels', a.labels, '--steps', '1']);
   assert.equal(badTiff.code, 1);
-  assert.match(badTiff.stderr, /corrupt\.tif: (not a readable TIFF|cannot decode TIFF data)/);
+  assert.match(
+    badTiff.stderr,
+    /corrupt\.tif: (not a readable TIFF|cannot decode TIFF data|page 0.s header cannot be read \(the file is truncated)/,
+  );
 
   const corruptZip = path.join(dir, 'corrupt.zip');
   await writeFile(corruptZip, Buffer.from('PK not really a zip'));

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
+import { SYSTEM } from '@impartial/bridge-server';
 import { labelOutlines, polygonsToRois, readRoiZip, readTiff, writeRoiZip } from '@impartial/shared';
 import { line, startTestBridge, syntheticTiff, type TestBridge, TestClient } from '../helpers/bridge.js';
 import { dataFile } from '../helpers/paths.js';
@@ -223,7 +224,7 @@ describe("MONAI Label API: the ImPartial Fiji plugin's calls (notes/impartial.md
     const model = await ws.next((m) => m.type === 'model', 120_000, 'model');
     assert.equal(
       model.model.strokesHash,
-      t.bridge.strokes.hash([image.id]),
+      t.bridge.services.strokes.hash([image.id]),
       "trained on exactly the WebSocket client's strokes",
     );
     const tiles = ws.upcoming((m) => m.type === 'tiles' && m.prediction.status === 'complete', 120_000);
@@ -293,7 +294,7 @@ describe('MONAI Label API: active learning, info routes, errors', () => {
       assert.equal(r.status, 200);
     }
     const entropy = (name: string) =>
-      t.bridge.store.latestPrediction(images.find((i) => i.name === name)!.id)!.meanEntropy!;
+      t.bridge.services.predictions.latest(SYSTEM, images.find((i) => i.name === name)!.id)!.meanEntropy!;
     const expected = entropy('b') > entropy('c') ? 'b' : 'c';
     r = await call('POST', '/activelearning/entropy', '{}', { 'Content-Type': 'application/json' });
     assert.equal(

@@ -13,7 +13,7 @@ import {
   initWeights,
   loadModelFromUrl,
   type MultiChannelImage,
-  newModelId,
+  newId,
   outputChannels,
   parameterCount,
   predict,
@@ -30,7 +30,7 @@ const model = (): ImpartialModel => ({
   config,
   weights: initWeights(config, 7),
   lineage: {
-    id: newModelId(),
+    id: newId('m'),
     parent: null,
     created: new Date().toISOString(),
     author: 'test',

@@ -1,4 +1,5 @@
 import {
+  InputError,
   instancesToScribbles,
   type LabelImage,
   type MultiChannelImage,
@@ -8,7 +9,7 @@ import {
   roisToPolygons,
   SCRIBBLE_BACKGROUND,
 } from '@impartial/shared';
-import { InputError, readImageFile, readLabelTiffFile, readRoiZipFile } from '@impartial/shared/node';
+import { readImageFile, readLabelTiffFile, readRoiZipFile } from '@impartial/shared/node';
 import { UsageError } from './args.js';
 import { log } from './progress.js';
 

@@ -1,10 +1,11 @@
 import {
+  childLineage,
   DEFAULT_UNET,
   type ImpartialModel,
   initWeights,
   type LabelImage,
   type MultiChannelImage,
-  newModelId,
+  newId,
   PatchSampler,
   type TrainResult,
   train,
@@ -39,16 +40,14 @@ export async function trainWithProgress(spec: TrainSpec): Promise<{ model: Impar
   const model: ImpartialModel = {
     config,
     weights,
-    lineage: {
-      id: newModelId(),
-      parent: spec.parent?.lineage.id ?? null,
-      created: new Date().toISOString(),
+    lineage: childLineage(spec.parent?.lineage ?? null, {
+      id: newId('m'),
       author: process.env.USER ?? 'impartial',
       channels: spec.channelNames,
       steps: 0,
-      trainSeconds: 0,
+      seconds: 0,
       backend: spec.backend.description,
-    },
+    }),
   };
   const bySteps = spec.steps !== undefined;
   const bar = progressBar('training', bySteps ? spec.steps! : spec.seconds!, bySteps ? ' steps' : ' s');
@@ -65,8 +64,9 @@ export async function trainWithProgress(spec: TrainSpec): Promise<{ model: Impar
     ...(spec.onCheckpoint ? { onCheckpoint: (t: number, step: number) => spec.onCheckpoint!(model, t, step) } : {}),
   });
   bar.stop();
-  model.lineage.steps = (spec.parent?.lineage.steps ?? 0) + result.steps;
-  model.lineage.trainSeconds = (spec.parent?.lineage.trainSeconds ?? 0) + result.seconds;
+  const { id, author, channels, backend } = model.lineage;
+  const trained = { id, author, channels, backend, steps: result.steps, seconds: result.seconds };
+  model.lineage = childLineage(spec.parent?.lineage ?? null, trained);
   return { model, result };
 }
 

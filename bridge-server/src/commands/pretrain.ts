@@ -1,9 +1,10 @@
 import path from 'node:path';
 import {
+  childLineage,
   DEFAULT_UNET,
   type ImpartialModel,
   initWeights,
-  newModelId,
+  newId,
   normalizeImage,
   PatchSampler,
   Random,
@@ -83,17 +84,15 @@ export async function pretrainCommand(argv: string[]): Promise<number> {
   const model: ImpartialModel = {
     config,
     weights,
-    lineage: {
-      id: newModelId(),
-      parent: null,
-      created: new Date().toISOString(),
+    lineage: childLineage(null, {
+      id: newId('m'),
       author: 'impartial pretrain',
       channels: Array.from({ length: channels }, (_, c) => `any${c}`),
       steps: result.steps,
-      trainSeconds: result.seconds,
+      seconds: result.seconds,
       backend: backend.description,
       strokesHash: `synthetic:images=${a.images},seed=${a.seed}`,
-    },
+    }),
   };
   await saveModelDir(model, out);
   process.stdout.write(

@@ -1,14 +1,13 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import { type ProjectRecord, syntheticCells } from '@impartial/shared';
+import { syntheticCells } from '@impartial/shared';
+import { type Bridge, startBridge } from '../bridge.js';
 import { parseArgs, UsageError } from '../cli/args.js';
 import { log } from '../cli/progress.js';
-import { type Bridge, startBridge } from '../http/server.js';
-import { BridgeError } from '../store/errors.js';
-import { importImage, importTarget, registerImport, type WrittenImport } from '../store/import.js';
-import { memorySource, openTiffSource } from '../store/sources.js';
+import { ImpartialError } from '../errors.js';
+import { DEFAULT_IMPORT_LIMITS, memorySource, openTiffSource } from '../imaging/sources/index.js';
+import { SYSTEM } from '../services/index.js';
 
 export const SERVE_HELP = `impartial serve [--data DIR] [--host 127.0.0.1] [--port 8000] [--token T | --no-auth] [options]
 
@@ -22,6 +21,8 @@ and keeps every web viewer and Fiji in sync. HTTP and WebSocket on one port.
   --allow-origin URL...   web pages on these origins may call the bridge (besides its own)
   --import-root DIR...    folders images may be imported from by path (default: the current folder)
   --max-upload-mb N       largest image upload (default 2048)
+  --max-image-mpx N       largest image an import takes, width x height x channels in millions
+                          (default 4000: a 20000 x 20000 x 8 slide is 3200)
   --demo                  add the demo project: synthetic tissue, the Vectra dev images (when
                           ../shared/data has them) and a procedural 20000 x 20000 x 8 slide
                           written in the background (IMPARTIAL_DEMO_SLIDE=N sets its side, 0 = none)
@@ -47,18 +48,13 @@ function vectraDir(): string | null {
  * 20000, 8 channels; 0 = none) written in a worker thread in the background and cached.
  */
 export async function ensureDemoProject(bridge: Bridge): Promise<void> {
-  let project: ProjectRecord;
-  try {
-    project = bridge.store.project(DEMO_PROJECT);
-  } catch (e) {
-    if (!(e instanceof BridgeError) || e.code !== 'not-found') throw e;
-    project = bridge.store.createProject('Demo: synthetic multiplexed tissue', DEMO_PROJECT);
-  }
-  const have = (name: string) => bridge.store.imageByName(project.id, name) !== null;
+  const { images, projects } = bridge.services;
+  const project = projects.ensure(SYSTEM, DEMO_PROJECT, 'Demo: synthetic multiplexed tissue').id;
+  const have = (name: string) => images.byName(SYSTEM, project, name) !== null;
   for (const seed of [1, 2]) {
     if (have(`synthetic-${seed}`)) continue;
     const { image } = syntheticCells({ width: 512, height: 512, channels: 2, seed });
-    await importImage(bridge.store, memorySource(image), { project: project.id, name: `synthetic-${seed}` });
+    await images.importSource(SYSTEM, project, memorySource(image), `synthetic-${seed}`);
   }
   const vectra = vectraDir();
   for (const file of vectra
@@ -68,53 +64,18 @@ export async function ensureDemoProject(bridge: Bridge): Promise<void> {
     : []) {
     const name = `vectra-${file.replace(/\.tif$/, '')}`;
     if (have(name)) continue;
-    const source = await openTiffSource(path.join(vectra!, file));
-    try {
-      await importImage(bridge.store, source, { project: project.id, name });
-    } finally {
-      await source.close();
-    }
+    await images.importSource(
+      SYSTEM,
+      project,
+      await openTiffSource(path.join(vectra!, file), DEFAULT_IMPORT_LIMITS),
+      name,
+    );
   }
   const side = Number(process.env.IMPARTIAL_DEMO_SLIDE ?? 20000);
-  if (side > 0 && !have(SLIDE_NAME)) importSlideInBackground(bridge, project.id, side);
-}
-
-function importSlideInBackground(bridge: Bridge, project: string, side: number): void {
-  const { id, tmp } = importTarget(bridge.store);
-  log(
-    `demo: writing a ${side} x ${side} x 8 procedural slide in the background (a few minutes; cached in the data folder)`,
-  );
-  const imports = bridge.store.imports;
-  imports.start(id, project, SLIDE_NAME, { width: side, height: side, channels: 8 });
-  const failed = (message: string) => {
-    log(`demo slide failed: ${message}`);
-    imports.finish(id, new Error(message));
-  };
-  const worker = new Worker(new URL('../store/slide-worker.js', import.meta.url), {
-    workerData: { dir: tmp, side, channels: 8, name: SLIDE_NAME },
-  });
-  worker.on(
-    'message',
-    (m: { type: string; done?: number; total?: number; written?: WrittenImport; message?: string }) => {
-      if (m.type === 'progress') {
-        log(`demo slide: ${Math.round((100 * m.done!) / m.total!)}%`);
-        imports.progress(id, m.done!);
-      } else if (m.type === 'done') {
-        void registerImport(bridge.store, id, tmp, project, SLIDE_NAME, m.written!).then(
-          () => {
-            imports.finish(id);
-            log(`demo slide ready: ${SLIDE_NAME}`);
-          },
-          (e: Error) => failed(e.message),
-        );
-        void worker.terminate();
-      } else if (m.type === 'error') {
-        failed(m.message ?? 'unknown error');
-        void worker.terminate();
-      }
-    },
-  );
-  worker.on('error', (e) => failed(e.message));
+  if (side > 0 && !have(SLIDE_NAME)) {
+    log(`demo: writing a ${side} x ${side} x 8 procedural slide in the background (a few minutes; cached)`);
+    images.importDemoSlide(SYSTEM, project, SLIDE_NAME, side, log);
+  }
 }
 
 export async function serveCommand(argv: string[]): Promise<number> {
@@ -127,6 +88,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     'allow-origin': { kind: 'list' },
     'import-root': { kind: 'list' },
     'max-upload-mb': { kind: 'number', default: 2048 },
+    'max-image-mpx': { kind: 'number', default: DEFAULT_IMPORT_LIMITS.maxValues / 1e6 },
     demo: { kind: 'boolean', default: false },
     'monai-project': { kind: 'string', default: 'monai' },
   });
@@ -144,10 +106,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
       allowOrigins: (a['allow-origin'] as string[] | undefined) ?? [],
       importRoots: (a['import-root'] as string[] | undefined) ?? [process.cwd()],
       maxUploadMb: a['max-upload-mb'] as number,
+      maxImageMpx: a['max-image-mpx'] as number,
       monaiProject: a['monai-project'] as string,
     });
   } catch (e) {
-    if (e instanceof BridgeError) throw new UsageError(e.message);
+    if (e instanceof ImpartialError) throw new UsageError(e.message);
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE')
       throw new UsageError(`port ${port} is in use; choose another with --port (0 picks a free one)`);
     throw e;
@@ -155,7 +118,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (a.demo) await ensureDemoProject(bridge);
   process.stdout.write(`ImPartial bridge listening on ${bridge.publicUrl}\n`);
   log(`viewer: ${bridge.viewerUrl}`);
-  log(`data: ${bridge.store.layout.root}`);
+  log(`data: ${bridge.dataDir}`);
   // A bug in one request must not take the bridge down with every client's session.
   process.on('uncaughtException', (e) => log(`error (the bridge keeps running): ${e.stack ?? e}`));
   process.on('unhandledRejection', (e) => log(`error (the bridge keeps running): ${(e as Error)?.stack ?? e}`));

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { BridgeError } from '../store/errors.js';
+import { ImpartialError } from '../errors.js';
 
 /** The first problem zod found, as one line a person can act on. */
 export function describeIssue(error: { issues: Array<{ path: PropertyKey[]; message: string }> }): string {
@@ -11,7 +11,7 @@ export function describeIssue(error: { issues: Array<{ path: PropertyKey[]; mess
 export function parseInput<T>(schema: z.ZodType<T>, value: unknown, what?: string): T {
   const r = schema.safeParse(value);
   if (!r.success)
-    throw new BridgeError('bad-request', what ? `${what}: ${describeIssue(r.error)}` : describeIssue(r.error));
+    throw new ImpartialError('bad-request', what ? `${what}: ${describeIssue(r.error)}` : describeIssue(r.error));
   return r.data;
 }
 
@@ -20,6 +20,6 @@ export function nonNegativeInt(v: string | null, fallback: number, what: string)
   if (v === null) return fallback;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0)
-    throw new BridgeError('bad-request', `${what} must be a non-negative integer, got "${v.slice(0, 40)}"`);
+    throw new ImpartialError('bad-request', `${what} must be a non-negative integer, got "${v.slice(0, 40)}"`);
   return n;
 }

@@ -2,9 +2,9 @@ import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
+import { newId } from '@impartial/shared';
 import busboy from 'busboy';
-import { BridgeError } from '../store/errors.js';
-import { newId } from '../store/store.js';
+import { ImpartialError } from '../errors.js';
 
 export interface MultipartResult {
   fields: Record<string, string>;
@@ -17,7 +17,7 @@ export interface MultipartResult {
 export function readMultipart(req: IncomingMessage, tempDir: string, limit: number): Promise<MultipartResult> {
   const type = req.headers['content-type'] ?? '';
   if (!type.startsWith('multipart/form-data'))
-    throw new BridgeError('bad-request', `expected multipart/form-data, got ${type || 'no content type'}`);
+    throw new ImpartialError('bad-request', `expected multipart/form-data, got ${type || 'no content type'}`);
   const fields: Record<string, string> = {};
   const files: MultipartResult['files'] = {};
   const cleanup = async () => {
@@ -28,11 +28,11 @@ export function readMultipart(req: IncomingMessage, tempDir: string, limit: numb
     try {
       bb = busboy({ headers: req.headers, limits: { fileSize: limit, fieldSize: 1024 * 1024, files: 4, fields: 20 } });
     } catch (e) {
-      reject(new BridgeError('bad-request', `malformed multipart request (${(e as Error).message})`));
+      reject(new ImpartialError('bad-request', `malformed multipart request (${(e as Error).message})`));
       return;
     }
     const writes: Array<Promise<void>> = [];
-    let failure: BridgeError | null = null;
+    let failure: ImpartialError | null = null;
     bb.on('field', (name, value) => {
       fields[name] = value;
     });
@@ -44,11 +44,13 @@ export function readMultipart(req: IncomingMessage, tempDir: string, limit: numb
         entry.size += d.length;
       });
       stream.on('limit', () => {
-        failure = new BridgeError('too-large', `file ${info.filename ?? name} is over the limit of ${limit} bytes`);
+        failure = new ImpartialError('too-large', `file ${info.filename ?? name} is over the limit of ${limit} bytes`);
       });
       writes.push(new Promise((res, rej) => stream.pipe(createWriteStream(file)).on('finish', res).on('error', rej)));
     });
-    bb.on('error', (e: Error) => reject(new BridgeError('bad-request', `malformed multipart request (${e.message})`)));
+    bb.on('error', (e: Error) =>
+      reject(new ImpartialError('bad-request', `malformed multipart request (${e.message})`)),
+    );
     bb.on('close', () => {
       Promise.all(writes).then(
         async () => {

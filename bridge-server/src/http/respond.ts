@@ -1,22 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ErrorCode } from '@impartial/shared';
-import { BridgeError } from '../store/errors.js';
+import { type ErrorCode, HTTP_STATUS } from '@impartial/shared';
+import { ImpartialError } from '../errors.js';
 
-export const STATUS: Record<ErrorCode, number> = {
-  'bad-request': 400,
-  'bad-message': 400,
-  unauthorized: 401,
-  forbidden: 403,
-  'not-found': 404,
-  conflict: 409,
-  'too-large': 413,
-  'protocol-mismatch': 400,
-  'not-ready': 409,
-  unsupported: 415,
-  'method-not-allowed': 405,
-  busy: 429,
-  internal: 500,
-};
+/** Any error as the typed error a client sees; anything untyped is a bug: logged whole, answered as `internal`. */
+export function asImpartialError(e: unknown): ImpartialError {
+  if (e instanceof ImpartialError) return e;
+  process.stderr.write(`internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+  return new ImpartialError('internal', `internal error (logged by the bridge): ${(e as Error)?.message ?? String(e)}`);
+}
+
+/** The HTTP status of an error code (the table lives in shared/protocol, for every client to read). */
+export const statusOf = (code: ErrorCode) => HTTP_STATUS[code];
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -29,14 +23,14 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 }
 
 export function sendError(res: ServerResponse, e: unknown): void {
-  const err = e instanceof BridgeError ? e : new BridgeError('internal', (e as Error)?.message ?? String(e));
+  const err = asImpartialError(e);
   if (res.headersSent) {
     res.destroy();
     return;
   }
   // An unread oversized body would otherwise stall the next request on this connection.
   if (err.code === 'too-large') res.setHeader('Connection', 'close');
-  sendJson(res, STATUS[err.code], { error: { code: err.code, message: err.message } });
+  sendJson(res, statusOf(err.code), { error: { code: err.code, message: err.message } });
 }
 
 export function sendBytes(
@@ -55,14 +49,15 @@ export function sendBytes(
 
 /** The request body, refused with 413 past `limit` bytes. */
 export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  if (declared > limit)
-    throw new BridgeError('too-large', `request body of ${declared} bytes is over the limit of ${limit}`);
+  const declared = Number(req.headers['content-length'] ?? Number.NaN);
+  if (declared > limit) {
+    throw new ImpartialError('too-large', `request body of ${declared} bytes is over the limit of ${limit}`);
+  }
   const parts: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > limit) throw new BridgeError('too-large', `request body is over the limit of ${limit} bytes`);
+    if (size > limit) throw new ImpartialError('too-large', `request body is over the limit of ${limit} bytes`);
     parts.push(chunk as Buffer);
   }
   return Buffer.concat(parts);
@@ -74,6 +69,6 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<unk
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (e) {
-    throw new BridgeError('bad-request', `request body is not valid JSON (${(e as Error).message})`);
+    throw new ImpartialError('bad-request', `request body is not valid JSON (${(e as Error).message})`);
   }
 }

@@ -1,8 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { IdSchema } from '@impartial/shared';
-import { BridgeError } from '../store/errors.js';
+import { ImpartialError } from '../errors.js';
+import type { Actor } from '../services/index.js';
 
 export interface RouteContext {
+  /** Who is asking, as the request's credentials say (checked once, before any route runs). */
+  actor: Actor;
   req: IncomingMessage;
   res: ServerResponse;
   url: URL;
@@ -41,7 +44,7 @@ export class Router {
   }
 
   /** Runs the matching handler; false when no route matches the path. */
-  async dispatch(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+  async dispatch(actor: Actor, req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
     let pathMatched = false;
     for (const r of this.routes) {
       const m = r.regex.exec(url.pathname);
@@ -54,11 +57,14 @@ export class Router {
         try {
           value = decodeURIComponent(m[i + 1]!);
         } catch {
-          throw new BridgeError('bad-request', `${name}: malformed percent-encoding`);
+          throw new ImpartialError('bad-request', `${name}: malformed percent-encoding`);
         }
         const ok = IdSchema.safeParse(value);
         if (!ok.success)
-          throw new BridgeError('bad-request', `${name} "${value.slice(0, 80)}": ids are 1-64 letters, digits, _ or -`);
+          throw new ImpartialError(
+            'bad-request',
+            `${name} "${value.slice(0, 80)}": ids are 1-64 letters, digits, _ or -`,
+          );
         params[name] = value;
       });
       let rest = '';
@@ -66,13 +72,13 @@ export class Router {
         try {
           rest = decodeURIComponent(m[r.names.length + 1]!);
         } catch {
-          throw new BridgeError('bad-request', 'malformed percent-encoding in the path');
+          throw new ImpartialError('bad-request', 'malformed percent-encoding in the path');
         }
       }
-      await r.handler({ req, res, url, params, rest });
+      await r.handler({ actor, req, res, url, params, rest });
       return true;
     }
-    if (pathMatched) throw new BridgeError('method-not-allowed', `${req.method} is not allowed on ${url.pathname}`);
+    if (pathMatched) throw new ImpartialError('method-not-allowed', `${req.method} is not allowed on ${url.pathname}`);
     return false;
   }
 }

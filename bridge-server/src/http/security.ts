@@ -2,7 +2,8 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import { hostname as machineName } from 'node:os';
-import { BridgeError } from '../store/errors.js';
+import { ImpartialError } from '../errors.js';
+import type { Actor } from '../services/index.js';
 
 /*
  * Who may talk to the bridge: a request must name the bound host in its Host header (a page
@@ -48,7 +49,7 @@ export function normalizeOrigin(origin: string): string {
     const u = new URL(origin);
     return `${u.protocol}//${u.host}`.toLowerCase();
   } catch {
-    throw new BridgeError('bad-request', `--allow-origin ${origin}: not an origin like http://host:port`);
+    throw new ImpartialError('bad-request', `--allow-origin ${origin}: not an origin like http://host:port`);
   }
 }
 
@@ -68,9 +69,9 @@ function sameToken(a: string, b: string): boolean {
 /** Checks Host and Origin; returns the origin to echo in CORS headers (a foreign allowed one) or null. */
 export function checkHostAndOrigin(req: IncomingMessage, o: SecurityOptions): string | null {
   const host = parseHostHeader(req.headers.host ?? '');
-  if (!host) throw new BridgeError('forbidden', 'missing or malformed Host header');
+  if (!host) throw new ImpartialError('forbidden', 'missing or malformed Host header');
   if (!hostAllowed(host.name, o.host) || (host.port ?? 80) !== o.port) {
-    throw new BridgeError(
+    throw new ImpartialError(
       'forbidden',
       `Host ${req.headers.host} is not this bridge (${o.host}:${o.port}); refused to guard against DNS rebinding`,
     );
@@ -90,19 +91,25 @@ export function checkHostAndOrigin(req: IncomingMessage, o: SecurityOptions): st
         })();
   if (normalized === own) return null;
   if (o.allowOrigins.map((a) => a.toLowerCase()).includes(normalized)) return normalized;
-  throw new BridgeError(
+  throw new ImpartialError(
     'forbidden',
     `requests from origin ${origin.slice(0, 200)} are not allowed (start the bridge with --allow-origin ${origin.slice(0, 200)} to allow it)`,
   );
 }
 
-export function checkToken(req: IncomingMessage, url: URL, o: SecurityOptions): void {
-  if (o.token === null) return;
+/**
+ * Who a request is, once its credentials are checked: the holder of the bridge's token, or, under
+ * --no-auth on loopback, whoever is on this machine. Named "web" until a route learns a better name.
+ */
+export function authenticate(req: IncomingMessage, url: URL, o: SecurityOptions): Actor {
+  if (o.token === null) return { name: 'web', via: 'no-auth', client: 'web' };
   const t = presentedToken(req, url);
-  if (t === null)
-    throw new BridgeError(
+  if (t === null) {
+    throw new ImpartialError(
       'unauthorized',
       'this bridge needs its token: Authorization: Bearer TOKEN, or ?token=TOKEN (printed when the bridge started)',
     );
-  if (!sameToken(t, o.token)) throw new BridgeError('unauthorized', 'wrong token');
+  }
+  if (!sameToken(t, o.token)) throw new ImpartialError('unauthorized', 'wrong token');
+  return { name: 'web', via: 'token', client: 'web' };
 }

@@ -2,8 +2,8 @@ import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
-import { BridgeError } from '../store/errors.js';
-import { contained } from '../store/paths.js';
+import { ImpartialError } from '../errors.js';
+import { contained } from '../files/contained.js';
 
 const TYPES: Record<string, string> = {
   '.zattrs': 'application/json',
@@ -24,14 +24,14 @@ const TYPES: Record<string, string> = {
  */
 export async function serveFile(req: IncomingMessage, res: ServerResponse, root: string, rest: string): Promise<void> {
   if (rest.includes('\0') || rest.split(/[\\/]/).includes('..'))
-    throw new BridgeError('forbidden', 'path leaves its folder');
+    throw new ImpartialError('forbidden', 'path leaves its folder');
   const file = contained(root, rest || '.');
   const [realRoot, realFile] = await Promise.all([realpath(root).catch(() => null), realpath(file).catch(() => null)]);
-  if (!realRoot || !realFile) throw new BridgeError('not-found', `${rest || '/'} does not exist`);
+  if (!realRoot || !realFile) throw new ImpartialError('not-found', `${rest || '/'} does not exist`);
   const rel = path.relative(realRoot, realFile);
-  if (rel.startsWith('..') || path.isAbsolute(rel)) throw new BridgeError('forbidden', 'path leaves its folder');
+  if (rel.startsWith('..') || path.isAbsolute(rel)) throw new ImpartialError('forbidden', 'path leaves its folder');
   const info = await stat(realFile);
-  if (!info.isFile()) throw new BridgeError('not-found', `${rest || '/'} is not a file`);
+  if (!info.isFile()) throw new ImpartialError('not-found', `${rest || '/'} is not a file`);
   const etag = `"${info.size.toString(36)}-${Math.floor(info.mtimeMs).toString(36)}"`;
   const headers = {
     'Content-Type': TYPES[path.extname(realFile)] ?? TYPES[path.basename(realFile)] ?? 'application/octet-stream',

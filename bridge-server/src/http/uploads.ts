@@ -4,8 +4,8 @@ import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BridgeError } from '../store/errors.js';
-import { newId } from '../store/store.js';
+import { newId } from '@impartial/shared';
+import { ImpartialError } from '../errors.js';
 
 /** What a file is by its first bytes (clients often declare the wrong content type). */
 export function sniffImageType(head: Uint8Array): 'tiff' | 'png' | null {
@@ -42,7 +42,7 @@ export async function receiveUpload(
 ): Promise<{ file: string; type: 'tiff' | 'png' }> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > limit)
-    throw new BridgeError(
+    throw new ImpartialError(
       'too-large',
       `upload of ${declared} bytes is over the limit of ${limit} (start the bridge with a larger --max-upload-mb)`,
     );
@@ -51,15 +51,15 @@ export async function receiveUpload(
   const counter = new Transform({
     transform(chunk: Buffer, _enc, done) {
       size += chunk.length;
-      done(size > limit ? new BridgeError('too-large', `upload is over the limit of ${limit} bytes`) : null, chunk);
+      done(size > limit ? new ImpartialError('too-large', `upload is over the limit of ${limit} bytes`) : null, chunk);
     },
   });
   try {
     await pipeline(req, counter, createWriteStream(raw));
-    if (size === 0) throw new BridgeError('bad-request', 'the upload is empty');
+    if (size === 0) throw new ImpartialError('bad-request', 'the upload is empty');
     const type = await sniffImageFile(raw);
     if (!type)
-      throw new BridgeError(
+      throw new ImpartialError(
         'unsupported',
         'the upload is neither a TIFF nor a PNG (by its first bytes); send a TIFF/OME-TIFF or PNG, or import an OME-Zarr by path or URL',
       );

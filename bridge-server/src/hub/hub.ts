@@ -1,5 +1,5 @@
 import type { LogEntry, ServerMessage, ViewState } from '@impartial/shared';
-import type { Publisher } from '../jobs/manager.js';
+import type { Publisher } from '../jobs/publisher.js';
 import type { Store } from '../store/store.js';
 
 /** One connected client of a room: a WebSocket viewer, or Fiji through the long-poll routes. */
@@ -13,7 +13,7 @@ export interface Client {
 /** Events kept per room for clients that poll (Fiji) instead of holding a socket. */
 const EVENT_RING = 2000;
 
-interface RoomEvent {
+export interface RoomEvent {
   n: number;
   message: ServerMessage;
 }
@@ -89,7 +89,7 @@ export class Hub implements Publisher {
   }
 
   toProject(projectId: string, message: ServerMessage): void {
-    for (const image of this.store.images(projectId)) this.toImage(image.id, message);
+    for (const image of this.store.images.list(projectId)) this.toImage(image.id, message);
   }
 
   /** A new log entry: the sender's copy carries its ref (the acknowledgement). */

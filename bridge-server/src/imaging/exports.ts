@@ -1,6 +1,7 @@
 import {
   imagejHyperstack,
   labelOutlines,
+  labelTiff,
   openArray,
   outlinesToGeoJson,
   type PixelArray,
@@ -10,8 +11,8 @@ import {
   writeTiff,
 } from '@impartial/shared';
 import { FileSystemStore } from '@impartial/shared/node';
-import { BridgeError } from './errors.js';
-import type { Store, StoredImage } from './store.js';
+import { ImpartialError } from '../errors.js';
+import type { Store, StoredImage } from '../store/store.js';
 
 /*
  * Files made on request from the stored pyramids: TIFFs ImageJ opens by URL, and cell outlines
@@ -25,14 +26,14 @@ export type PredictionPart = 'labels' | 'probability' | 'entropy';
 
 function levelSize(image: StoredImage, level: number): [number, number] {
   if (!Number.isInteger(level) || level < 0 || level >= image.levels)
-    throw new BridgeError(
+    throw new ImpartialError(
       'bad-request',
       `level ${level} does not exist (image ${image.id} has levels 0-${image.levels - 1})`,
     );
   const w = Math.ceil(image.width / 2 ** level),
     h = Math.ceil(image.height / 2 ** level);
   if (w * h > MAX_EXPORT_PIXELS)
-    throw new BridgeError(
+    throw new ImpartialError(
       'too-large',
       `level ${level} is ${w}x${h}; ask for a coarser level (at most ${MAX_EXPORT_PIXELS} pixels)`,
     );
@@ -48,13 +49,6 @@ export function exportLevel(image: StoredImage): number {
   )
     level++;
   return level;
-}
-
-/** ImageJ reads 16-bit labels as labels; past 65535 cells they go out as 32-bit float. */
-function labelPixels(data: ArrayLike<number>): Uint16Array | Float32Array {
-  let max = 0;
-  for (let i = 0; i < data.length; i++) if (data[i]! > max) max = data[i]!;
-  return max < 65536 ? Uint16Array.from(data) : Float32Array.from(data);
 }
 
 function tiffPixels(plane: PixelArray): Uint8Array | Uint16Array | Float32Array {
@@ -78,8 +72,8 @@ export async function scribblesTiff(image: StoredImage, level: number): Promise<
 }
 
 function predictionDir(store: Store, image: StoredImage, model: string): string {
-  if (!store.prediction(image.id, model))
-    throw new BridgeError('not-found', `image ${image.id} has no prediction by model ${model}`);
+  if (!store.predictions.find(image.id, model))
+    throw new ImpartialError('not-found', `image ${image.id} has no prediction by model ${model}`);
   return store.layout.prediction(image.id, model);
 }
 
@@ -94,7 +88,7 @@ export async function predictionTiff(
   const zarr = new FileSystemStore(predictionDir(store, image, model));
   if (part === 'labels') {
     const data = await readRegion(await openArray(zarr, `labels/instances/${level}`), 0, 0, w, h);
-    return writeTiff([{ width: w, height: h, data: labelPixels(data) }]);
+    return labelTiff(w, h, data);
   }
   const data = await readRegion(await openArray(zarr, `${level}`), 0, 0, w, h, part === 'probability' ? 0 : 1);
   return writeTiff([{ width: w, height: h, data: Float32Array.from(data) }]);

@@ -1,9 +1,21 @@
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { openArray, percentiles, type RegionSource, readRegion, writeOmeZarrFromSource } from '@impartial/shared';
+import {
+  newId,
+  openArray,
+  percentiles,
+  type RegionSource,
+  readRegion,
+  writeOmeZarrFromSource,
+} from '@impartial/shared';
 import { FileSystemStore } from '@impartial/shared/node';
-import { type ImageNorm, newId, type Store, type StoredImage } from './store.js';
-import { createScribbleLabels } from './strokes.js';
+import type { ImageNorm, Store, StoredImage } from '../store/store.js';
+import { createScribbleLabels } from '../store/strokes/scribble-writer.js';
+
+/*
+ * An import writes the image as an OME-Zarr pyramid into a temporary folder that is renamed into
+ * place and indexed only when complete: a failed or aborted import leaves nothing in the store.
+ */
 
 /** The normalisation range is estimated on the first pyramid level at most this wide and high. */
 const NORM_LEVEL_SIDE = 2048;
@@ -11,23 +23,20 @@ const NORM_LEVEL_SIDE = 2048;
 /** p1/p98 over all channels of the finest level that fits NORM_LEVEL_SIDE (exact for images up to that size). */
 async function normalisationRange(
   dir: string,
-  width: number,
-  height: number,
-  channels: number,
-  levels: number,
+  written: { width: number; height: number; channels: number; levels: number },
 ): Promise<ImageNorm> {
   const store = new FileSystemStore(dir);
   let level = 0,
-    w = width,
-    h = height;
-  while (Math.max(w, h) > NORM_LEVEL_SIDE && level + 1 < levels) {
+    w = written.width,
+    h = written.height;
+  while (Math.max(w, h) > NORM_LEVEL_SIDE && level + 1 < written.levels) {
     level++;
     w = Math.ceil(w / 2);
     h = Math.ceil(h / 2);
   }
   const arr = await openArray(store, `${level}`);
-  const values = new Float32Array(w * h * channels);
-  for (let c = 0; c < channels; c++) values.set(await readRegion(arr, 0, 0, w, h, c), c * w * h);
+  const values = new Float32Array(w * h * written.channels);
+  for (let c = 0; c < written.channels; c++) values.set(await readRegion(arr, 0, 0, w, h, c), c * w * h);
   const [low, high] = percentiles(values, [1, 98]) as [number, number];
   return { low, high };
 }
@@ -62,14 +71,11 @@ export async function writeImport(
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   await createScribbleLabels(dir, source.width, source.height);
-  const norm = await normalisationRange(dir, source.width, source.height, source.channels, levels);
+  const size = { width: source.width, height: source.height, channels: source.channels, levels };
   return {
-    width: source.width,
-    height: source.height,
-    channels: source.channels,
+    ...size,
     dtype: source.dtype,
-    levels,
-    norm,
+    norm: await normalisationRange(dir, size),
     channelNames: Array.from({ length: source.channels }, (_, c) => source.channelNames?.[c] ?? `C${c}`),
   };
 }
@@ -87,7 +93,7 @@ export async function registerImport(
   await rm(dir, { recursive: true, force: true });
   await mkdir(path.dirname(dir), { recursive: true });
   await rename(tmp, dir);
-  return store.addImage({ id, project, name, ...written });
+  return store.images.add({ id, project, name, ...written });
 }
 
 /** A fresh image id and the temporary folder its import is written into. */
@@ -96,12 +102,9 @@ export function importTarget(store: Store): { id: string; tmp: string } {
   return { id, tmp: path.join(store.layout.temp, `${id}.ome.zarr`) };
 }
 
-/**
- * Writes a source as an OME-Zarr pyramid into a temporary folder that is renamed into place only
- * when complete, then indexes it.
- */
+/** Writes a source into the store and indexes it; listed in the store's imports while it runs. */
 export async function importImage(store: Store, source: RegionSource, options: ImportOptions): Promise<StoredImage> {
-  store.project(options.project);
+  store.projects.get(options.project);
   const { id, tmp } = importTarget(store);
   store.imports.start(id, options.project, options.name, source);
   try {

@@ -3,15 +3,16 @@ import {
   createOmeZarrImage,
   createOmeZarrLabels,
   DEFAULT_INSTANCE_OPTIONS,
-  downsamplePlane,
   type InstanceOptions,
   openArray,
   type PixelArray,
+  type PyramidTarget,
   predict,
   probabilityToInstances,
   type Rect,
   readRegion,
-  writeRegion,
+  rebuildCoarseLevels,
+  writePyramidRect,
 } from '@impartial/shared';
 import { FileSystemStore, initBackend, loadModelDir } from '@impartial/shared/node';
 import { type ImageRef, modelChannels, readNormalizedRegion } from './region.js';
@@ -54,53 +55,6 @@ export function tileOrder(width: number, height: number, tile: number, viewport?
   const meets = (t: Rect) => t.x < v.x + v.width && t.x + t.width > v.x && t.y < v.y + v.height && t.y + t.height > v.y;
   const dist = (t: Rect) => Math.hypot(t.x + t.width / 2 - cx, t.y + t.height / 2 - cy);
   return tiles.sort((a, b) => Number(meets(b)) - Number(meets(a)) || dist(a) - dist(b));
-}
-
-/** Writes a level-0 block and its halvings into every level the block still covers whole pixels of. */
-async function writeLevels(
-  store: FileSystemStore,
-  path: (level: number) => string,
-  levels: number,
-  rect: Rect,
-  planes: PixelArray[],
-  mode: 'mean' | 'nearest',
-  tile: number,
-  channelAxis: boolean,
-): Promise<void> {
-  let current = planes,
-    w = rect.width,
-    h = rect.height;
-  for (let l = 0; l < levels && 2 ** l <= tile; l++) {
-    const arr = await openArray(store, path(l));
-    for (let c = 0; c < current.length; c++)
-      await writeRegion(arr as never, rect.x >> l, rect.y >> l, w, h, current[c]!, channelAxis ? c : undefined);
-    const next = current.map((p) => downsamplePlane(p, w, h, mode));
-    current = next.map((n) => n.data);
-    w = next[0]!.width;
-    h = next[0]!.height;
-  }
-}
-
-/** Levels coarser than one tile per pixel are rebuilt from the level above, once all tiles are in. */
-async function rebuildCoarseLevels(
-  store: FileSystemStore,
-  path: (level: number) => string,
-  levels: number,
-  tile: number,
-  planes: number,
-  mode: 'mean' | 'nearest',
-  channelAxis: boolean,
-): Promise<void> {
-  const first = Math.floor(Math.log2(tile)) + 1;
-  for (let l = Math.max(1, first); l < levels; l++) {
-    const above = await openArray(store, path(l - 1)),
-      arr = await openArray(store, path(l));
-    const [H, W] = above.shape.slice(-2) as [number, number];
-    for (let c = 0; c < planes; c++) {
-      const half = downsamplePlane(await readRegion(above, 0, 0, W, H, channelAxis ? c : undefined), W, H, mode);
-      await writeRegion(arr as never, 0, 0, half.width, half.height, half.data, channelAxis ? c : undefined);
-    }
-  }
 }
 
 function crop<T extends PixelArray | Int32Array>(
@@ -154,8 +108,15 @@ export async function runInferTask(
     '<f4',
   );
   await createOmeZarrLabels(store, 'instances', image.width, image.height, '<u4');
-  const imagePath = (l: number) => `${l}`,
-    labelPath = (l: number) => `labels/instances/${l}`;
+  const levels = image.levels;
+  const channels2: PyramidTarget = { store, levels, levelPath: (l) => `${l}`, mode: 'mean', channelAxis: true };
+  const labels1: PyramidTarget = {
+    store,
+    levels,
+    levelPath: (l) => `labels/instances/${l}`,
+    mode: 'nearest',
+    channelAxis: false,
+  };
   const tiles = tileOrder(image.width, image.height, spec.tile, spec.viewport);
   const results: TileResult[] = [];
   let nextLabel = 1,
@@ -193,8 +154,8 @@ export async function runInferTask(
       }
       l[i] = id;
     }
-    await writeLevels(store, imagePath, image.levels, t, [p, e], 'mean', spec.tile, true);
-    await writeLevels(store, labelPath, image.levels, t, [l], 'nearest', spec.tile, false);
+    await writePyramidRect(channels2, t, [p, e], spec.tile);
+    await writePyramidRect(labels1, t, [l], spec.tile);
     let s = 0;
     for (const v of e) s += v;
     entropySum += s;
@@ -202,22 +163,14 @@ export async function runInferTask(
     results.push(result);
     hooks.tile(result, results.length, tiles.length);
   }
-  await rebuildCoarseLevels(store, imagePath, image.levels, spec.tile, 2, 'mean', true);
+  await rebuildCoarseLevels(channels2, spec.tile, 2);
   let cells = nextLabel - 1;
   if (image.width * image.height <= GLOBAL_INSTANCES_PIXELS && tiles.length > 1) {
     // Cells cut by tile borders are made whole again by one cut over the whole probability map.
     const prob = (await readRegion(await openArray(store, '0'), 0, 0, image.width, image.height, 0)) as Float32Array;
     const labels = probabilityToInstances({ width: image.width, height: image.height, data: prob }, instance);
-    await writeLevels(
-      store,
-      labelPath,
-      image.levels,
-      { x: 0, y: 0, width: image.width, height: image.height },
-      [Uint32Array.from(labels.data)],
-      'nearest',
-      Infinity,
-      false,
-    );
+    const whole = { x: 0, y: 0, width: image.width, height: image.height };
+    await writePyramidRect(labels1, whole, [Uint32Array.from(labels.data)], Number.POSITIVE_INFINITY);
     cells = labels.count;
     hooks.tile(
       {
@@ -232,7 +185,7 @@ export async function runInferTask(
       tiles.length,
     );
   } else {
-    await rebuildCoarseLevels(store, labelPath, image.levels, spec.tile, 1, 'nearest', false);
+    await rebuildCoarseLevels(labels1, spec.tile, 1);
   }
   return { cells, meanEntropy: entropySum / (image.width * image.height), tiles: results, cancelled: false };
 }

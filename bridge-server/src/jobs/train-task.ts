@@ -1,6 +1,7 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
+  childLineage,
   DEFAULT_UNET,
   type DrawEntry,
   type ImpartialModel,
@@ -133,19 +134,16 @@ export async function runTrainTask(
   const model: ImpartialModel = {
     config,
     weights,
-    lineage: {
+    lineage: childLineage(parent?.lineage ?? null, {
       id: spec.modelId,
-      parent: parent?.lineage.id ?? null,
-      created: new Date().toISOString(),
       author: spec.author,
       channels: spec.channelNames,
-      steps: (parent?.lineage.steps ?? 0) + result.steps,
-      trainSeconds: (parent?.lineage.trainSeconds ?? 0) + result.seconds,
+      steps: result.steps,
+      seconds: result.seconds,
       strokesHash: spec.strokesHash,
       backend: backend.description,
-      ...(parent?.lineage.instances ? { instances: parent.lineage.instances } : {}),
-      metrics: { finalLoss: result.losses.at(-1) ?? NaN },
-    },
+      metrics: { finalLoss: result.losses.at(-1) ?? Number.NaN },
+    }),
   };
   if (result.steps > 0) {
     // Written whole under tempDir, then renamed: a kill leaves either no model or a complete one.

@@ -1,19 +1,13 @@
-import { createHash } from 'node:crypto';
-import { cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { checkModelFiles, MODEL_JSON, MODEL_WEIGHTS, type ModelRecord } from '@impartial/shared';
-import { genericModelDir } from '@impartial/shared/node';
-import type { BridgeContext } from '../hub/connection.js';
-import { BridgeError } from '../store/errors.js';
-import { newId, type StoredImage } from '../store/store.js';
+import type { ModelRecord } from '@impartial/shared';
+import { ImpartialError } from '../errors.js';
+import { type Actor, named, type Services } from '../services/index.js';
+import type { StoredImage } from '../services/types.js';
 
 /*
  * MONAI Label's view of the bridge: one project is its datastore; images are addressed by name
  * (MONAI's image id), models by channel count (impartial_1, impartial_2, ... as the original
  * ImPartial app names them), backed by the project's current model version.
  */
-
-export const MONAI_AUTHOR = 'monai';
 
 export interface TaskRecord {
   id: string;
@@ -39,6 +33,10 @@ export class LogRing {
   }
 }
 
+/** MONAI clients act under this name: it is the author of the strokes an uploaded label set becomes. */
+export const MONAI_AUTHOR = 'monai';
+
+/** The MONAI Label app's state (its task records and logs) and its names for images and models. */
 export class MonaiApp {
   readonly logs = new LogRing();
   train: TaskRecord | null = null;
@@ -47,34 +45,33 @@ export class MonaiApp {
   batchStop = false;
 
   constructor(
-    readonly ctx: BridgeContext,
+    readonly services: Services,
     readonly projectId: string,
   ) {}
 
-  /** The datastore project, made on first use. */
-  project(): string {
-    try {
-      this.ctx.store.project(this.projectId);
-    } catch (e) {
-      if (!(e instanceof BridgeError) || e.code !== 'not-found') throw e;
-      this.ctx.store.createProject('MONAI Label datastore', this.projectId);
-    }
-    return this.projectId;
+  /** The request's actor as MONAI clients act: under the name "monai". */
+  actor(base: Actor): Actor {
+    return named(base, MONAI_AUTHOR, 'monai');
   }
 
-  images(): StoredImage[] {
-    return this.ctx.store.images(this.project());
+  /** The datastore project, made on first use. */
+  project(actor: Actor): string {
+    return this.services.projects.ensure(actor, this.projectId, 'MONAI Label datastore').id;
+  }
+
+  images(actor: Actor): StoredImage[] {
+    return this.services.images.list(actor, this.project(actor));
   }
 
   /** A MONAI image id: an image name in the datastore project, or one of our image ids. */
-  image(id: string | null): StoredImage {
-    if (!id) throw new BridgeError('bad-request', 'the image query parameter is required');
-    const byName = this.ctx.store.imageByName(this.project(), id);
+  image(actor: Actor, id: string | null): StoredImage {
+    if (!id) throw new ImpartialError('bad-request', 'the image query parameter is required');
+    const byName = this.services.images.byName(actor, this.project(actor), id);
     if (byName) return byName;
     try {
-      return this.ctx.store.image(id);
+      return this.services.images.get(actor, id);
     } catch {
-      throw new BridgeError('not-found', `image ${id} is not in the datastore`);
+      throw new ImpartialError('not-found', `image ${id} is not in the datastore`);
     }
   }
 
@@ -85,125 +82,35 @@ export class MonaiApp {
 
   channelsOf(model: string): number {
     const m = /^impartial_(\d+)$/.exec(model);
-    if (!m || Number(m[1]) < 1 || Number(m[1]) > 64)
-      throw new BridgeError('not-found', `model ${model} (models are impartial_N, N = the image channel count)`);
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > 64) {
+      throw new ImpartialError('not-found', `model ${model} (models are impartial_N, N = the image channel count)`);
+    }
     return Number(m[1]);
   }
 
   /** Channel counts the app offers models for: 1-3 as the original, plus any in the datastore. */
-  modelNames(): string[] {
-    const counts = new Set([1, 2, 3, ...this.images().map((i) => i.channels)]);
+  modelNames(actor: Actor): string[] {
+    const counts = new Set([1, 2, 3, ...this.images(actor).map((i) => i.channels)]);
     return [...counts].sort((a, b) => a - b).map((n) => `impartial_${n}`);
   }
 
   /** Whether an image has strokes in effect (MONAI's "final label"). */
-  labelled(image: StoredImage): boolean {
-    return this.ctx.strokes.drawings(image.id).length > 0;
+  labelled(actor: Actor, image: StoredImage): boolean {
+    return this.services.labels.hasFinal(actor, image.id);
   }
 
-  /**
-   * The current model for `channels`: the project's current version, or else the shipped generic
-   * model for that channel count, added once as the first version (MONAI's pretrained model).
-   */
-  async model(channels: number): Promise<ModelRecord> {
-    const project = this.ctx.store.project(this.project());
-    const versions = this.ctx.store.models(project.id);
-    const current = project.currentModel ? versions.find((m) => m.id === project.currentModel) : undefined;
-    if (current && current.channels.length === channels) return current;
-    const latest = [...versions].reverse().find((m) => m.channels.length === channels);
-    if (latest) return latest;
-    const generic = genericModelDir(channels);
-    if (!generic)
-      throw new BridgeError(
-        'not-ready',
-        `no impartial_${channels} model yet: train one first (POST /train/impartial_${channels})`,
-      );
-    const manifest = JSON.parse(await readFile(path.join(generic, MODEL_JSON), 'utf8')) as {
-      lineage: { id: string; steps: number; trainSeconds: number; channels: string[]; created: string };
-    };
-    const id = newId('m');
-    const dir = this.ctx.store.layout.model(id);
-    await mkdir(path.dirname(dir), { recursive: true });
-    await cp(generic, dir, { recursive: true });
-    const record: ModelRecord = {
-      id,
-      project: project.id,
-      parent: manifest.lineage.id,
-      created: new Date().toISOString(),
-      author: 'generic',
-      channels: manifest.lineage.channels,
-      steps: manifest.lineage.steps,
-      trainSeconds: manifest.lineage.trainSeconds,
-      strokesHash: '',
-      metrics: {},
-    };
-    await this.rewriteLineage(dir, record);
-    this.ctx.store.addModel(record, !project.currentModel);
-    this.logs.add(`model ${id}: the generic ${channels}-channel model, as the first version`);
-    return record;
-  }
-
-  /** model.json of a copied model gets the new version's id and parent. */
-  async rewriteLineage(dir: string, record: ModelRecord): Promise<void> {
-    const file = path.join(dir, MODEL_JSON);
-    const json = JSON.parse(await readFile(file, 'utf8')) as { lineage: Record<string, unknown> };
-    json.lineage = {
-      ...json.lineage,
-      id: record.id,
-      parent: record.parent,
-      author: record.author,
-      created: record.created,
-    };
-    await writeFile(file, JSON.stringify(json, null, 1));
-  }
-
-  /** A model uploaded as model.json + weights.bin becomes a new version (its own id kept as parent). */
-  async addUploadedModel(files: Map<string, Uint8Array>, channels: number): Promise<ModelRecord> {
-    const json = files.get(MODEL_JSON),
-      weights = files.get(MODEL_WEIGHTS);
-    if (!json || !weights)
-      throw new BridgeError('bad-request', `a model upload is a zip holding ${MODEL_JSON} and ${MODEL_WEIGHTS}`);
-    let manifest: ReturnType<typeof checkModelFiles>;
+  /** The model version behind impartial_N (the generic model, added once, when the project has none). */
+  async model(actor: Actor, channels: number): Promise<ModelRecord> {
     try {
-      manifest = checkModelFiles(JSON.parse(new TextDecoder().decode(json)), weights.byteLength);
+      return await this.services.models.forChannels(actor, this.project(actor), channels);
     } catch (e) {
-      throw new BridgeError('bad-request', `model upload: ${(e as Error).message}`);
+      if (e instanceof ImpartialError && e.code === 'not-ready') {
+        throw new ImpartialError(
+          'not-ready',
+          `no impartial_${channels} model yet: train one first (POST /train/impartial_${channels})`,
+        );
+      }
+      throw e;
     }
-    if (manifest.config.inChannels !== channels)
-      throw new BridgeError(
-        'bad-request',
-        `the uploaded model reads ${manifest.config.inChannels} channels; impartial_${channels} reads ${channels}`,
-      );
-    const id = newId('m');
-    const record: ModelRecord = {
-      id,
-      project: this.project(),
-      parent: manifest.lineage.id,
-      created: new Date().toISOString(),
-      author: 'upload',
-      channels: manifest.lineage.channels,
-      steps: manifest.lineage.steps,
-      trainSeconds: manifest.lineage.trainSeconds,
-      strokesHash: manifest.lineage.strokesHash ?? '',
-      metrics: Object.fromEntries(Object.entries(manifest.lineage.metrics ?? {}).filter(([, v]) => Number.isFinite(v))),
-    };
-    const tmp = path.join(this.ctx.store.layout.temp, `${id}.upload`);
-    await mkdir(tmp, { recursive: true });
-    await writeFile(path.join(tmp, MODEL_WEIGHTS), weights);
-    await writeFile(path.join(tmp, MODEL_JSON), json);
-    await this.rewriteLineage(tmp, record);
-    const dir = this.ctx.store.layout.model(id);
-    await mkdir(path.dirname(dir), { recursive: true });
-    await rm(dir, { recursive: true, force: true });
-    await rename(tmp, dir);
-    this.ctx.store.addModel(record, true);
-    this.ctx.hub.toProject(record.project, { type: 'model', model: record, current: true });
-    this.logs.add(`model ${id}: uploaded (was ${manifest.lineage.id})`);
-    return record;
-  }
-
-  async checksum(model: ModelRecord): Promise<string> {
-    const bytes = await readFile(path.join(this.ctx.store.layout.model(model.id), MODEL_WEIGHTS));
-    return `SHA256:${createHash('sha256').update(bytes).digest('hex')}`;
   }
 }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { BridgeError } from './errors.js';
+import { contained } from '../files/contained.js';
 
 /*
  * Where things live under the data folder. Ids are checked against IdSchema before they get here;
@@ -14,6 +14,8 @@ export interface DataLayout {
   prediction(imageId: string, modelId: string): string;
   /** A label file attached to an image under a tag (MONAI Label's datastore labels). */
   label(imageId: string, tag: string, ext: string): string;
+  /** Every label file of an image. */
+  labels(imageId: string): string;
   predictions(imageId: string): string;
   temp: string;
 }
@@ -28,16 +30,7 @@ export function dataLayout(root: string): DataLayout {
     prediction: (image, model) => contained(abs, 'predictions', image, `${model}.ome.zarr`),
     label: (image, tag, ext) => contained(abs, 'labels', image, `${tag}${ext}`),
     predictions: (image) => contained(abs, 'predictions', image),
+    labels: (image) => contained(abs, 'labels', image),
     temp: path.join(abs, 'tmp'),
   };
-}
-
-/** root/parts..., refused unless it normalises to a path inside root. */
-export function contained(root: string, ...parts: string[]): string {
-  const resolved = path.resolve(root, ...parts);
-  const rel = path.relative(root, resolved);
-  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel) || parts.some((p) => p.includes('\0'))) {
-    throw new BridgeError('forbidden', 'path leaves its folder');
-  }
-  return resolved;
 }

@@ -7,30 +7,24 @@ import {
   type ServerMessage,
 } from '@impartial/shared';
 import type { WebSocket } from 'ws';
+import { ImpartialError } from '../errors.js';
 import { describeIssue } from '../http/input.js';
-import type { JobManager } from '../jobs/manager.js';
-import { BridgeError } from '../store/errors.js';
-import { Store, type StoredImage } from '../store/store.js';
-import type { StrokeLog } from '../store/strokes.js';
-import type { Client, Hub } from './hub.js';
-
-export interface BridgeContext {
-  store: Store;
-  strokes: StrokeLog;
-  jobs: JobManager;
-  hub: Hub;
-  version: string;
-}
+import { asImpartialError } from '../http/respond.js';
+import { type Actor, type LiveClient, named, type Services } from '../services/index.js';
 
 /** A client that reads slower than this many buffered bytes is dropped rather than letting memory grow. */
 const MAX_BUFFERED = 32 * 1024 * 1024;
 const HELLO_TIMEOUT_MS = 10_000;
 
-/** One WebSocket: hello first, then messages of one image's room. Bad input gets an error, never a crash. */
-export function handleConnection(ws: WebSocket, ctx: BridgeContext): void {
+const withRef = (ref: string | undefined) => (ref !== undefined ? { ref } : {});
+
+/**
+ * One WebSocket: `hello` first (protocol version and image), then messages of that image's room,
+ * each translated to a service call. Bad input gets an error message, never a crash.
+ */
+export function handleConnection(ws: WebSocket, services: Services, connectionActor: Actor): void {
   const id = randomBytes(6).toString('hex');
-  let image: StoredImage | null = null;
-  let client: Client | null = null;
+  let joined: { image: string; project: string; client: LiveClient; actor: Actor } | null = null;
   const send = (m: ServerMessage) => {
     if (ws.readyState !== ws.OPEN) return;
     if (ws.bufferedAmount > MAX_BUFFERED) {
@@ -40,12 +34,11 @@ export function handleConnection(ws: WebSocket, ctx: BridgeContext): void {
     ws.send(JSON.stringify(m));
   };
   const fail = (code: ErrorCode, message: string, ref?: string) =>
-    send({ type: 'error', code, message, ...(ref !== undefined ? { ref } : {}) });
+    send({ type: 'error', code, message, ...withRef(ref) });
   const helloTimer = setTimeout(() => {
-    if (!image) {
-      fail('bad-message', `no hello within ${HELLO_TIMEOUT_MS / 1000} s`);
-      ws.close(4001, 'no hello');
-    }
+    if (joined) return;
+    fail('bad-message', `no hello within ${HELLO_TIMEOUT_MS / 1000} s`);
+    ws.close(4001, 'no hello');
   }, HELLO_TIMEOUT_MS);
 
   ws.on('message', (data, isBinary) => {
@@ -57,21 +50,19 @@ export function handleConnection(ws: WebSocket, ctx: BridgeContext): void {
       return fail('bad-message', 'not valid JSON');
     }
     const result = ClientMessageSchema.safeParse(parsed);
-    const ref =
-      typeof (parsed as { ref?: unknown })?.ref === 'string'
-        ? (parsed as { ref: string }).ref.slice(0, 100)
-        : undefined;
+    const given = (parsed as { ref?: unknown })?.ref;
+    const ref = typeof given === 'string' ? given.slice(0, 100) : undefined;
     if (!result.success) return fail('bad-message', describeIssue(result.error), ref);
     try {
       handle(result.data);
     } catch (e) {
-      if (e instanceof BridgeError) fail(e.code, e.message, ref);
-      else fail('internal', (e as Error).message, ref);
+      const err = asImpartialError(e);
+      fail(err.code, err.message, ref);
     }
   });
   ws.on('close', () => {
     clearTimeout(helloTimer);
-    if (image && client) ctx.hub.leave(image.id, client);
+    if (joined) services.live.leave(joined.image, joined.client);
   });
   ws.on('error', () => {});
 
@@ -84,73 +75,49 @@ export function handleConnection(ws: WebSocket, ctx: BridgeContext): void {
       send({ type: 'pong', server: Date.now(), ...(m.t !== undefined ? { t: m.t } : {}) });
       return;
     }
-    if (!image || !client) throw new BridgeError('bad-message', `send hello before ${m.type}`);
-    const img = image,
-      me = client;
+    if (!joined) throw new ImpartialError('bad-message', `send hello before ${m.type}`);
+    const { image, project, client, actor } = joined;
+    const from = { client, ...withRef('ref' in m ? m.ref : undefined) };
     switch (m.type) {
-      case 'draw': {
-        const { entry, fresh } = ctx.strokes.appendOnce(img.id, me.name, m.drawing, m.ref);
-        // A resent drawing is acknowledged again, to its sender only: everyone has it already.
-        if (fresh) ctx.hub.entry(img.id, entry, me, m.ref);
-        else send({ type: 'entry', entry, ...(m.ref !== undefined ? { ref: m.ref } : {}) });
+      case 'draw':
+        services.strokes.draw(actor, image, m.drawing, from);
         return;
-      }
       case 'undo':
       case 'redo':
-        ctx.hub.entry(img.id, ctx.strokes.undoRedo(img.id, me.name, m.type, m.target), me, m.ref);
+        services.strokes.undoRedo(actor, image, m.type, m.target, from);
         return;
       case 'view':
-        ctx.hub.view(img.id, me, m.view);
+        services.live.view(actor, image, client, m.view);
         return;
-      case 'train-start': {
-        const job = ctx.jobs.startTrain(img.project, m.options ?? {}, me.name);
-        send({ type: 'job', job, ...(m.ref !== undefined ? { ref: m.ref } : {}) });
+      case 'train-start':
+        send({ type: 'job', job: services.training.start(actor, project, m.options ?? {}), ...withRef(m.ref) });
         return;
-      }
-      case 'train-stop': {
-        const target = m.job ?? ctx.jobs.active().find((j) => j.kind === 'train' && j.project === img.project)?.id;
-        if (!target) throw new BridgeError('conflict', `project ${img.project} is not training`);
-        const job = ctx.jobs.cancel(target);
-        send({ type: 'job', job, ...(m.ref !== undefined ? { ref: m.ref } : {}) });
+      case 'train-stop':
+        send({ type: 'job', job: services.training.stop(actor, project, m.job), ...withRef(m.ref) });
         return;
-      }
-      case 'infer': {
-        const job = ctx.jobs.startInfer({ ...m.request, image: img.id });
-        send({ type: 'job', job, ...(m.ref !== undefined ? { ref: m.ref } : {}) });
+      case 'infer':
+        send({ type: 'job', job: services.inference.start(actor, { ...m.request, image }), ...withRef(m.ref) });
         return;
-      }
     }
   }
 
   function hello(m: Extract<ClientMessage, { type: 'hello' }>): void {
-    if (image) throw new BridgeError('bad-message', 'hello was already sent on this connection');
+    if (joined) throw new ImpartialError('bad-message', 'hello was already sent on this connection');
     if (m.protocol !== PROTOCOL_VERSION) {
       fail(
         'protocol-mismatch',
-        `this bridge speaks protocol ${PROTOCOL_VERSION} (server ${ctx.version}); the client sent ${m.protocol}. Update the client or the bridge.`,
+        `this bridge speaks protocol ${PROTOCOL_VERSION} (server ${services.version}); the client sent ${m.protocol}. ` +
+          'Update the client or the bridge.',
       );
       ws.close(4002, 'protocol mismatch');
       return;
     }
-    const img = ctx.store.image(m.image);
+    const name = m.name ?? `${m.client}-${id.slice(0, 4)}`;
+    const actor = named(connectionActor, name, m.client);
+    const client: LiveClient = { id, name, kind: m.client, send };
+    const welcome = services.live.join(actor, m.image, client, m.since ?? 0);
     clearTimeout(helloTimer);
-    image = img;
-    client = { id, name: m.name ?? `${m.client}-${id.slice(0, 4)}`, kind: m.client, send };
-    const project = ctx.store.project(img.project);
-    send({
-      type: 'welcome',
-      protocol: PROTOCOL_VERSION,
-      server: ctx.version,
-      clientId: id,
-      image: Store.publicImage(img),
-      seq: ctx.strokes.lastSeq(img.id),
-      entries: ctx.strokes.entries(img.id, m.since ?? 0),
-      models: ctx.store.models(img.project),
-      currentModel: project.currentModel,
-      jobs: ctx.store.jobs(img.project, 20),
-      prediction: ctx.store.latestPrediction(img.id),
-      views: ctx.hub.views(img.id),
-    });
-    ctx.hub.join(img.id, client);
+    joined = { image: welcome.image.id, project: welcome.image.project, client, actor };
+    send(welcome);
   }
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { reflectIndex } from '../image/borders.js';
 import type { FloatImage, MultiChannelImage } from '../image/types.js';
+import { INFERENCE_DEFAULTS } from '../protocol/settings.js';
 import { responsibilities } from './losses.js';
 import { forward, type UNetConfig, type UNetWeights } from './unet.js';
 
@@ -15,7 +16,7 @@ export interface InferOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export const DEFAULT_INFER: InferOptions = { tile: 512, overlap: 32, passes: 3 };
+export const DEFAULT_INFER: InferOptions = { ...INFERENCE_DEFAULTS };
 
 export interface Prediction {
   /** Mean foreground probability over the passes. */

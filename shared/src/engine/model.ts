@@ -24,9 +24,39 @@ export interface ImpartialModel {
   lineage: ModelLineage;
 }
 
-export function newModelId(): string {
-  const t = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
-  return `m${t}-${Math.floor(Math.random() * 0xffffff)
-    .toString(16)
-    .padStart(6, '0')}`;
+/** What a training (or a copy) adds to a model's history. */
+export interface LineageStep {
+  id: string;
+  author: string;
+  /** The channels the net reads; a copy or fine-tune keeps its parent's when not given. */
+  channels?: string[];
+  /** Steps and seconds of this training alone (0 for a copy). */
+  steps: number;
+  seconds: number;
+  strokesHash?: string;
+  backend?: string;
+  metrics?: Record<string, number>;
+  created?: string;
+}
+
+/**
+ * The lineage of a new version: its parent (if any), steps and seconds added up along the chain,
+ * and the parent's instance cut until a new one is chosen. Every model version is made through this.
+ */
+export function childLineage(parent: ModelLineage | null, step: LineageStep): ModelLineage {
+  const channels = step.channels ?? parent?.channels;
+  if (!channels) throw new Error('a model without a parent needs its channel names');
+  return {
+    id: step.id,
+    parent: parent?.id ?? null,
+    created: step.created ?? new Date().toISOString(),
+    author: step.author,
+    channels,
+    steps: (parent?.steps ?? 0) + step.steps,
+    trainSeconds: (parent?.trainSeconds ?? 0) + step.seconds,
+    ...(step.strokesHash !== undefined ? { strokesHash: step.strokesHash } : {}),
+    ...(step.backend !== undefined ? { backend: step.backend } : {}),
+    ...(parent?.instances ? { instances: parent.instances } : {}),
+    ...(step.metrics ? { metrics: step.metrics } : {}),
+  };
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { PatchBatch, PatchSampler } from '../image/patches.js';
+import { TRAINING_DEFAULTS } from '../protocol/settings.js';
 import { adamForBackend, type WeightUpdate } from './adam.js';
 import { impartialLoss } from './losses.js';
 import { forward, type UNetConfig, type UNetWeights } from './unet.js';
@@ -21,9 +22,9 @@ export interface TrainOptions {
 }
 
 export const DEFAULT_TRAIN: Omit<TrainOptions, 'steps' | 'seconds'> = {
-  batchSize: 4,
-  learningRate: 5e-4,
-  weightDecay: 1e-4,
+  batchSize: TRAINING_DEFAULTS.batchSize,
+  learningRate: TRAINING_DEFAULTS.learningRate,
+  weightDecay: TRAINING_DEFAULTS.weightDecay,
 };
 
 export interface TrainProgress {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { TRAINING_DEFAULTS } from '../protocol/settings.js';
 import { convLayerKernel, hasConvLayerKernel } from './conv-layer.js';
 
 /** Network configuration; stored with every model version. */
@@ -15,7 +16,12 @@ export interface UNetConfig {
   components: [number, number];
 }
 
-export const DEFAULT_UNET: Omit<UNetConfig, 'inChannels'> = { depth: 3, base: 16, dropout: 0.5, components: [2, 2] };
+export const DEFAULT_UNET: Omit<UNetConfig, 'inChannels'> = {
+  depth: TRAINING_DEFAULTS.depth,
+  base: TRAINING_DEFAULTS.base,
+  dropout: 0.5,
+  components: [2, 2],
+};
 
 export function componentCount(config: UNetConfig): number {
   return config.components[0] + config.components[1];

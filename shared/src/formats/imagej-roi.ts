@@ -1,4 +1,5 @@
 import { unzipSync, zipSync } from 'fflate';
+import { InputError } from '../errors.js';
 import type { Polygon } from '../image/rasterize.js';
 
 /** ImageJ ROI types (the byte at offset 6 of a .roi file). */
@@ -36,7 +37,8 @@ export interface Roi {
   position?: { c: number; z: number; t: number };
 }
 
-export class RoiFormatError extends Error {
+/** An ImageJ ROI or ROI set this reader cannot use, with what is wrong. */
+export class RoiFormatError extends InputError {
   override name = 'RoiFormatError';
 }
 

@@ -1,5 +1,5 @@
 import * as zarr from 'zarrita';
-import type { LabelImage, MultiChannelImage } from '../image/types.js';
+import type { LabelImage, MultiChannelImage, PixelArray } from '../image/types.js';
 
 /*
  * OME-NGFF 0.4 (Zarr v2) image and label pyramids through zarrita. zarrita's `create` writes only
@@ -14,7 +14,6 @@ export type WritableStore = zarr.AsyncMutable | zarr.Mutable;
 export type ReadableStore = zarr.Readable;
 
 export type Dtype = '<f4' | '<u2' | '|u1' | '<i4' | '<u4';
-export type PixelArray = Float32Array | Uint16Array | Uint8Array | Int32Array | Uint32Array;
 
 const DTYPE_OF: Array<[new (n: number) => PixelArray, Dtype]> = [
   [Float32Array, '<f4'],
@@ -35,17 +34,6 @@ const encode = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));
 export async function putJson(store: WritableStore, key: string, value: unknown): Promise<void> {
   await store.set(key as `/${string}`, encode(value));
 }
-
-export interface PyramidOptions {
-  /** Chunk edge in pixels. */
-  chunk: number;
-  /** Smallest level: stop halving once both sides fit in one chunk. */
-  levels?: number;
-  /** Physical pixel size of level 0 in micrometres (1 when unknown). */
-  pixelSize?: number;
-}
-
-export const DEFAULT_PYRAMID: PyramidOptions = { chunk: 256 };
 
 /** Level count such that the coarsest level fits in one chunk. */
 export function pyramidLevels(width: number, height: number, chunk: number): number {
@@ -127,143 +115,6 @@ export function downsamplePlane<T extends PixelArray>(
   return { data: out, width: w, height: h };
 }
 
-async function writePyramid(
-  store: WritableStore,
-  path: string,
-  planes: PixelArray[],
-  width: number,
-  height: number,
-  levels: number,
-  chunk: number,
-  mode: 'mean' | 'nearest',
-  withChannelAxis: boolean,
-) {
-  let current = planes,
-    w = width,
-    h = height;
-  for (let l = 0; l < levels; l++) {
-    const dtype = dtypeOf(current[0]!);
-    const shape = withChannelAxis ? [current.length, h, w] : [h, w];
-    const chunks = withChannelAxis ? [1, chunk, chunk] : [chunk, chunk];
-    const arr = await createArray(store, `${path}/${l}`, shape, chunks, dtype);
-    for (let c = 0; c < current.length; c++) {
-      const sel = withChannelAxis ? [c, null, null] : [null, null];
-      await zarr.set(arr, sel, { data: current[c]!, shape: [h, w], stride: [w, 1] } as never);
-    }
-    if (l + 1 < levels) {
-      const next = current.map((p) => downsamplePlane(p, w, h, mode));
-      current = next.map((n) => n.data);
-      w = next[0]!.width;
-      h = next[0]!.height;
-    }
-  }
-}
-
-export interface ChannelDisplay {
-  name: string;
-  color?: string;
-  window?: { min: number; max: number; start: number; end: number };
-}
-
-export const PALETTE = ['0000FF', '00FF00', 'FF0000', 'FFFF00', 'FF00FF', '00FFFF', 'FFFFFF', 'FF8000'];
-
-function channelWindow(plane: ArrayLike<number>): { min: number; max: number; start: number; end: number } {
-  let min = Infinity,
-    max = -Infinity;
-  for (let i = 0; i < plane.length; i++) {
-    const v = plane[i]!;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  if (!Number.isFinite(min)) {
-    min = 0;
-    max = 1;
-  }
-  return { min, max, start: min, end: max };
-}
-
-export interface ImageWriteInput {
-  width: number;
-  height: number;
-  /** One plane per channel (row-major). */
-  planes: PixelArray[];
-  name: string;
-  channels?: ChannelDisplay[];
-}
-
-/** Writes an NGFF 0.4 multiscale image group at the store root, with omero channel metadata. */
-export async function writeOmeZarrImage(
-  store: WritableStore,
-  input: ImageWriteInput,
-  options: Partial<PyramidOptions> = {},
-): Promise<number> {
-  const o = { ...DEFAULT_PYRAMID, ...options };
-  const levels = o.levels ?? pyramidLevels(input.width, input.height, o.chunk);
-  const channels = input.planes.map((p, c) => {
-    const given = input.channels?.[c];
-    return {
-      label: given?.name ?? `C${c}`,
-      color: given?.color ?? PALETTE[c % PALETTE.length]!,
-      active: c < 6,
-      window: given?.window ?? channelWindow(p),
-    };
-  });
-  await putJson(store, '/.zgroup', { zarr_format: 2 });
-  await putJson(store, '/.zattrs', {
-    multiscales: multiscales(input.name, CYX, levels, o.pixelSize ?? 1),
-    omero: { version: '0.4', name: input.name, rdefs: { model: 'color' }, channels },
-  });
-  await writePyramid(store, '', input.planes, input.width, input.height, levels, o.chunk, 'mean', true);
-  return levels;
-}
-
-/** Image planes from a MultiChannelImage (views, no copy). */
-export function planesOf(image: MultiChannelImage): Float32Array[] {
-  const n = image.width * image.height;
-  return Array.from({ length: image.channels }, (_, c) => image.data.subarray(c * n, (c + 1) * n));
-}
-
-export interface LabelWriteOptions {
-  /** Colour per label value (RGBA 0-255). */
-  colors?: Array<{ 'label-value': number; rgba: [number, number, number, number] }>;
-  properties?: Array<Record<string, unknown>>;
-}
-
-/** Adds (or replaces) labels/<name> next to the image at the store root, with image-label metadata. */
-export async function writeOmeZarrLabels(
-  store: WritableStore,
-  name: string,
-  labels: LabelImage,
-  levels: number,
-  options: LabelWriteOptions & Partial<PyramidOptions> = {},
-): Promise<void> {
-  const o = { ...DEFAULT_PYRAMID, ...options };
-  let max = 0;
-  for (const v of labels.data) if (v > max) max = v;
-  const data =
-    max < 256
-      ? Uint8Array.from(labels.data)
-      : max < 65536
-        ? Uint16Array.from(labels.data)
-        : Uint32Array.from(labels.data);
-  const existing = (await readJson(store as ReadableStore, '/labels/.zattrs')) as { labels?: string[] } | null;
-  const names = [...new Set([...(existing?.labels ?? []), name])];
-  await putJson(store, '/labels/.zgroup', { zarr_format: 2 });
-  await putJson(store, '/labels/.zattrs', { labels: names });
-  const base = `/labels/${name}`;
-  await putJson(store, `${base}/.zgroup`, { zarr_format: 2 });
-  await putJson(store, `${base}/.zattrs`, {
-    multiscales: multiscales(name, SPACE, levels, o.pixelSize ?? 1),
-    'image-label': {
-      version: '0.4',
-      source: { image: '../../' },
-      ...(o.colors ? { colors: o.colors } : {}),
-      ...(o.properties ? { properties: o.properties } : {}),
-    },
-  });
-  await writePyramid(store, base, [data], labels.width, labels.height, levels, o.chunk, 'nearest', false);
-}
-
 export async function readJson(store: ReadableStore, key: string): Promise<unknown> {
   const bytes = await store.get(key as `/${string}`);
   return bytes ? JSON.parse(new TextDecoder().decode(bytes)) : null;
@@ -328,4 +179,43 @@ export async function readOmeZarrLabels(store: ReadableStore, name: string): Pro
   const sel = arr.shape.map((_, i) => (i >= arr.shape.length - 2 ? null : 0));
   const chunk = (await zarr.get(arr, sel)) as { data: ArrayLike<number> };
   return { width: W, height: H, data: Int32Array.from(chunk.data as ArrayLike<number>, Number) };
+}
+
+/** Opens one array of a store by path ("0", "labels/scribbles/2"). */
+export async function openArray(store: ReadableStore, path: string): Promise<zarr.Array<zarr.DataType, ReadableStore>> {
+  return zarr.open.v2(zarr.root(store).resolve(path), { kind: 'array', attrs: false }) as never;
+}
+
+/** A region of a 2-D array or of one plane of a (c, y, x) array, clipped by the caller to the array. */
+export async function readRegion(
+  arr: zarr.Array<zarr.DataType, ReadableStore>,
+  x: number,
+  y: number,
+  width: number,
+  height: number,
+  channel?: number,
+): Promise<PixelArray> {
+  const sel =
+    channel === undefined
+      ? [zarr.slice(y, y + height), zarr.slice(x, x + width)]
+      : [channel, zarr.slice(y, y + height), zarr.slice(x, x + width)];
+  const chunk = (await zarr.get(arr, sel)) as { data: PixelArray };
+  return chunk.data;
+}
+
+/** Writes a region of a 2-D array or of one plane of a (c, y, x) array. */
+export async function writeRegion(
+  arr: zarr.Array<zarr.DataType, WritableStore>,
+  x: number,
+  y: number,
+  width: number,
+  height: number,
+  data: PixelArray,
+  channel?: number,
+): Promise<void> {
+  const sel =
+    channel === undefined
+      ? [zarr.slice(y, y + height), zarr.slice(x, x + width)]
+      : [channel, zarr.slice(y, y + height), zarr.slice(x, x + width)];
+  await zarr.set(arr, sel, { data, shape: [height, width], stride: [width, 1] } as never);
 }

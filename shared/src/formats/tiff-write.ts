@@ -126,3 +126,11 @@ export function imagejHyperstack(
   ].join('\n')}\n`;
   return planes.map((data, c) => ({ width, height, data, ...(c === 0 ? { description: header } : {}) }));
 }
+
+/** Instance labels as a TIFF: 16-bit (ImageJ reads it as labels), or 32-bit float past 65535 cells. */
+export function labelTiff(width: number, height: number, labels: ArrayLike<number>): Uint8Array {
+  let max = 0;
+  for (let i = 0; i < labels.length; i++) if (labels[i]! > max) max = labels[i]!;
+  const data = max < 65536 ? Uint16Array.from(labels) : Float32Array.from(labels);
+  return writeTiff([{ width, height, data }]);
+}

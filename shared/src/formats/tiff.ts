@@ -1,9 +1,10 @@
 import { fromArrayBuffer, type GeoTIFF, type GeoTIFFImage } from 'geotiff';
+import { ImpartialError } from '../errors.js';
 import type { MultiChannelImage } from '../image/types.js';
+import { checkTiffChunks, checkTiffSize, TiffFormatError, type TiffLimits, tiffPages } from './tiff-checks.js';
 
-export class TiffFormatError extends Error {
-  override name = 'TiffFormatError';
-}
+/** What readTiff takes by default: it holds the whole image as float32, so 2^30 values is 4 GiB. */
+export const READ_TIFF_LIMITS = { maxValues: 2 ** 30, maxPages: 100_000 };
 
 /** Which TIFF pages hold the channels of the first z-slice / time point, and their names. */
 export interface ChannelLayout {
@@ -50,13 +51,18 @@ async function description(image: GeoTIFFImage): Promise<string> {
   return typeof d === 'string' ? d : '';
 }
 
-/** Which pages of an open TIFF hold the channels (first z, first t), checked against the page count and size. */
+/**
+ * Which pages of an open TIFF hold the channels (first z, first t), checked against the page
+ * count, the caller's size limit and the bytes of the file before any pixel is read.
+ */
 export async function tiffChannelPages(
   tiff: GeoTIFF,
   name: string,
+  limits: TiffLimits,
 ): Promise<{ images: GeoTIFFImage[]; layout: ChannelLayout; width: number; height: number; count: number }> {
-  const count = await tiff.getImageCount();
-  const first = await tiff.getImage(0);
+  const all = await tiffPages(tiff, name, limits);
+  const count = all.length;
+  const first = all[0]!;
   const width = first.getWidth(),
     height = first.getHeight();
   const desc = await description(first);
@@ -64,7 +70,7 @@ export async function tiffChannelPages(
   if (!layout) {
     const pages: number[] = [];
     for (let i = 0; i < count; i++) {
-      const img = i === 0 ? first : await tiff.getImage(i);
+      const img = all[i]!;
       if (img.getWidth() === width && img.getHeight() === height) pages.push(i);
     }
     layout = { pages, source: 'pages' };
@@ -73,12 +79,15 @@ export async function tiffChannelPages(
     throw new TiffFormatError(
       `${name}: metadata names ${layout.pages.length} channels but the file has ${count} pages`,
     );
-  const images = await Promise.all(layout.pages.map((p) => (p === 0 ? first : tiff.getImage(p))));
+  const images = layout.pages.map((p) => all[p]!);
   const bad = images.findIndex((img) => img.getWidth() !== width || img.getHeight() !== height);
   if (bad >= 0)
     throw new TiffFormatError(
       `${name}: page ${layout.pages[bad]} is ${images[bad]!.getWidth()}x${images[bad]!.getHeight()}, page 0 is ${width}x${height}`,
     );
+  const channels = images.reduce((sum, image) => sum + image.getSamplesPerPixel(), 0);
+  checkTiffSize(name, width, height, channels, limits);
+  for (const [k, image] of images.entries()) await checkTiffChunks(image, layout.pages[k]!, name, limits);
   return { images, layout, width, height, count };
 }
 
@@ -99,7 +108,8 @@ export async function readTiff(
     throw new TiffFormatError(`${name}: not a readable TIFF (${(e as Error).message})`);
   }
   try {
-    const { images, layout, width, height, count } = await tiffChannelPages(tiff, name);
+    const limits = { ...READ_TIFF_LIMITS, byteLength: buffer.byteLength };
+    const { images, layout, width, height, count } = await tiffChannelPages(tiff, name, limits);
     if (layout.source === 'imagej' && count > layout.pages.length)
       warn(`${name}: hyperstack with slices or frames; using the first slice and frame`);
     const planes: ArrayLike<number>[] = [];
@@ -117,7 +127,7 @@ export async function readTiff(
     const names = layout.names && layout.names.length === planes.length ? layout.names : undefined;
     return { width, height, channels: planes.length, data, ...(names ? { channelNames: names } : {}) };
   } catch (e) {
-    if (e instanceof TiffFormatError) throw e;
+    if (e instanceof ImpartialError) throw e;
     throw new TiffFormatError(`${name}: cannot decode TIFF data (${(e as Error).message})`);
   } finally {
     tiff.close?.();

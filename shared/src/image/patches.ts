@@ -1,3 +1,4 @@
+import { TRAINING_DEFAULTS } from '../protocol/settings.js';
 import { reflectIndex } from './borders.js';
 import { Random } from './random.js';
 import { type LabelImage, type MultiChannelImage, SCRIBBLE_BACKGROUND, SCRIBBLE_FOREGROUND } from './types.js';
@@ -32,7 +33,7 @@ export interface SamplerOptions {
 }
 
 export const DEFAULT_SAMPLER: SamplerOptions = {
-  patch: 128,
+  patch: TRAINING_DEFAULTS.patch,
   scribbleShare: 0.5,
   jitter: 32,
   blindRatio: 0.05,

@@ -1,4 +1,4 @@
-import type { RegionSource } from '../formats/ome-zarr-stream.js';
+import type { RegionSource } from './types.js';
 
 /*
  * A procedural whole-slide multiplexed image of any size, generated band by band so it never

@@ -48,3 +48,20 @@ export function selectChannels(image: MultiChannelImage, channels: readonly numb
     ...(names ? { channelNames: channels.map((c) => names[c] ?? `C${c}`) } : {}),
   };
 }
+
+/** Pixel planes as files hold them. */
+export type PixelArray = Float32Array | Uint16Array | Uint8Array | Int32Array | Uint32Array;
+
+/** The sample types images are imported in. */
+export type SourceDtype = 'uint8' | 'uint16' | 'float32';
+
+/** Anything that can hand out full-width bands of rows, one plane per channel. */
+export interface RegionSource {
+  readonly width: number;
+  readonly height: number;
+  readonly channels: number;
+  readonly dtype: SourceDtype;
+  readonly channelNames?: readonly string[];
+  /** Rows [y, y + rows) of every channel, each plane rows x width. */
+  readRows(y: number, rows: number): Promise<PixelArray[]>;
+}

@@ -3,15 +3,11 @@ import path from 'node:path';
 import FileSystemStore from '@zarrita/storage/fs';
 import type { ImpartialModel } from '../engine/model.js';
 import { deserializeModel, MODEL_JSON, MODEL_WEIGHTS, serializeModel } from '../engine/model-io.js';
+import { InputError } from '../errors.js';
 import { type Roi, readRoiZip } from '../formats/imagej-roi.js';
 import { readOmeZarrImage } from '../formats/ome-zarr.js';
 import { readLabelTiff, readTiff } from '../formats/tiff.js';
 import type { LabelImage, MultiChannelImage } from '../image/types.js';
-
-/** A file problem worth showing a person as is (no stack trace). */
-export class InputError extends Error {
-  override name = 'InputError';
-}
 
 async function readBytes(file: string): Promise<Buffer> {
   try {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { ErrorCodeSchema } from './errors.js';
 import {
-  ErrorCodeSchema,
   IdSchema,
   ImageRecordSchema,
   InferRequestSchema,

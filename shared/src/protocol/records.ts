@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { InferenceSettingsSchema, TrainingSettingsSchema, withoutDefaults } from './settings.js';
 
 /* What the bridge stores, as REST and WebSocket messages carry it. */
 
@@ -98,19 +99,13 @@ export const PredictionRecordSchema = z.object({
 });
 export type PredictionRecord = z.infer<typeof PredictionRecordSchema>;
 
-/** Training knobs a client may set; the rest come from the engine's defaults. */
+/** Training a client asks for: any setting may be left out (its default then applies), plus what to train on. */
 export const TrainRequestSchema = z
-  .object({
+  .object(withoutDefaults(TrainingSettingsSchema.omit({ weightDecay: true }).shape))
+  .extend({
     steps: z.number().int().positive().max(1_000_000).optional(),
-    seconds: z.number().positive().max(86_400).optional(),
-    learningRate: z.number().positive().max(1).optional(),
-    batchSize: z.number().int().min(1).max(64).optional(),
-    patch: z.number().int().min(16).max(512).optional(),
-    depth: z.number().int().min(1).max(6).optional(),
-    base: z.number().int().min(2).max(128).optional(),
     /** Start from the project's current model (default when there is one), the generic model, or random weights. */
     init: z.enum(['current', 'generic', 'scratch']).optional(),
-    seed: z.number().int().optional(),
     /** Wait behind a running training instead of being refused with 409. */
     queue: z.boolean().optional(),
     /** Indices of the image channels the model reads (default: all, in file order); chosen apart from those shown. */
@@ -127,14 +122,13 @@ export const TrainRequestSchema = z
 export type TrainRequest = z.infer<typeof TrainRequestSchema>;
 
 export const InferRequestSchema = z
-  .object({
+  .object(withoutDefaults(InferenceSettingsSchema.omit({ overlap: true }).shape))
+  .extend({
     image: IdSchema,
     /** Model version (default: the project's current model). */
     model: IdSchema.optional(),
     /** Computed and published first (level-0 pixels). */
     viewport: RectSchema.optional(),
-    passes: z.number().int().min(1).max(32).optional(),
-    tile: z.number().int().min(64).max(2048).optional(),
     threshold: z.number().min(0).max(1).optional(),
   })
   .strict();
@@ -167,23 +161,3 @@ export const ViewStateSchema = z.object({
   area: RectSchema.optional(),
 });
 export type ViewState = z.infer<typeof ViewStateSchema>;
-
-export const ErrorCodeSchema = z.enum([
-  'bad-request',
-  'bad-message',
-  'unauthorized',
-  'forbidden',
-  'not-found',
-  'conflict',
-  'too-large',
-  'protocol-mismatch',
-  'not-ready',
-  'unsupported',
-  'method-not-allowed',
-  'busy',
-  'internal',
-]);
-export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
-
-/** Every REST error answers this body. */
-export const ErrorBodySchema = z.object({ error: z.object({ code: ErrorCodeSchema, message: z.string() }) });

@@ -1,0 +1,151 @@
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { WebSocketServer } from 'ws';
+import { ImpartialError } from './errors.js';
+import { registerFiji } from './fiji/index.js';
+import { landingPage } from './http/landing.js';
+import { sendBytes } from './http/respond.js';
+import { Router } from './http/router.js';
+import { isLoopback, normalizeOrigin, type SecurityOptions } from './http/security.js';
+import { httpHandler, upgradeHandler } from './http/server.js';
+import { serveFile } from './http/static-files.js';
+import { Hub } from './hub/hub.js';
+import { DEFAULT_IMPORT_LIMITS } from './imaging/sources/index.js';
+import { JobManager } from './jobs/manager.js';
+import { registerMonai } from './monai/index.js';
+import { registerRest, type TransportOptions } from './rest/index.js';
+import { Access, createServices, type Services } from './services/index.js';
+import { Store } from './store/store.js';
+import { StrokeLog } from './store/strokes/stroke-log.js';
+import { handleConnection } from './ws/connection.js';
+
+export interface BridgeOptions {
+  data: string;
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** A fixed token, a random one (undefined), or none (null: --no-auth, loopback only). */
+  token?: string | null;
+  allowOrigins?: string[];
+  importRoots?: string[];
+  maxUploadMb?: number;
+  /** Largest image an import takes, width x height x channels in millions. */
+  maxImageMpx?: number;
+  version?: string;
+  /** The project MONAI Label clients see as their datastore (made on first use). */
+  monaiProject?: string;
+  /** The built viewer page (viewer-plugin/bundle), served at /viewer/ (reached as /t/TOKEN/viewer/). */
+  viewerDir?: string;
+}
+
+export interface Bridge {
+  /** Every use case, for in-process callers (the demo, tests) as for the transports. */
+  services: Services;
+  /** The data folder, absolute. */
+  dataDir: string;
+  url: string;
+  /** The URL with the token, as printed for people. */
+  publicUrl: string;
+  /** The viewer page, with the token in its path. */
+  viewerUrl: string;
+  port: number;
+  token: string | null;
+  /** Pending scribble raster writes, written now (tests read labels/scribbles right after a stroke). */
+  settle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A WebSocket frame larger than this is refused (a 20 000-point stroke is about 400 KB). */
+const MAX_WS_PAYLOAD = 4 * 1024 * 1024;
+const MAX_JSON_BYTES = 8 * 1024 * 1024;
+
+/** Starts the bridge: the store and jobs behind the services, and one port for HTTP (REST, OME-Zarr, Fiji, MONAI) and WebSocket. */
+export async function startBridge(o: BridgeOptions): Promise<Bridge> {
+  if (o.token === null && !isLoopback(o.host)) {
+    throw new ImpartialError(
+      'forbidden',
+      `--no-auth is refused unless the bridge listens on loopback (127.0.0.1, ::1 or localhost), not ${o.host}`,
+    );
+  }
+  const token = o.token === undefined ? randomBytes(18).toString('base64url') : o.token;
+  const version = o.version ?? '0.1.0';
+  const store = new Store(o.data);
+  const strokes = new StrokeLog(store);
+  const hub = new Hub(store);
+  const jobs = new JobManager(store, hub);
+  const interrupted = jobs.recover();
+  const limits = { maxValues: (o.maxImageMpx ?? DEFAULT_IMPORT_LIMITS.maxValues / 1e6) * 1e6 };
+  const services = createServices(
+    { store, strokes, jobs, hub, access: new Access(), version, limits },
+    o.importRoots ?? [process.cwd()],
+  );
+  const security: SecurityOptions = {
+    token,
+    host: o.host,
+    port: 0,
+    allowOrigins: (o.allowOrigins ?? []).map(normalizeOrigin),
+  };
+  const transport: TransportOptions = {
+    services,
+    tempDir: store.layout.temp,
+    maxUploadBytes: (o.maxUploadMb ?? 2048) * 1024 * 1024,
+    maxJsonBytes: MAX_JSON_BYTES,
+  };
+
+  const router = new Router();
+  router.on('GET', '/', ({ res }) => sendBytes(res, landingPage(version), 'text/html; charset=utf-8'));
+  // The viewer is files of the repository, not a code dependency (bridge-server never imports viewer-plugin).
+  const viewerDir = o.viewerDir ?? fileURLToPath(new URL('../../viewer-plugin/bundle/', import.meta.url));
+  router.on('GET', '/viewer/*', async ({ req, res, rest }) => serveFile(req, res, viewerDir, rest || 'index.html'));
+  registerRest(router, transport);
+  registerFiji(router, services, token);
+  registerMonai(router, transport, o.monaiProject ?? 'monai');
+
+  const handle = httpHandler(router, security);
+  const server = createServer((req, res) => void handle(req, res));
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_PAYLOAD });
+  server.on(
+    'upgrade',
+    upgradeHandler(wss, security, (ws, actor) => handleConnection(ws, services, actor)),
+  );
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  security.port = port;
+  const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`;
+  if (interrupted)
+    process.stderr.write(`${interrupted} job(s) were running when the bridge last stopped; marked failed\n`);
+
+  return {
+    services,
+    dataDir: store.layout.root,
+    url,
+    port,
+    token,
+    publicUrl: token ? `${url}/?token=${encodeURIComponent(token)}` : `${url}/`,
+    viewerUrl: token ? `${url}/t/${encodeURIComponent(token)}/viewer/` : `${url}/viewer/`,
+    settle: () => strokes.settle(),
+    async close() {
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await jobs.shutdown();
+      await strokes.settle();
+      store.close();
+    },
+  };
+}

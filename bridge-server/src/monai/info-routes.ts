@@ -1,0 +1,57 @@
+import { DEFAULT_INSTANCE_OPTIONS, INFERENCE_DEFAULTS } from '@impartial/shared';
+import { sendBytes, sendJson } from '../http/respond.js';
+import type { RouteContext, Router } from '../http/router.js';
+import type { MonaiApp } from './app.js';
+import { trainerConfig } from './train-routes.js';
+
+/** GET /info/ (the app: models, trainers, strategies, datastore stats) and GET /logs/. */
+export function registerMonaiInfo(router: Router, app: MonaiApp): void {
+  const { services } = app;
+  const info = (c: RouteContext) => {
+    const actor = app.actor(c.actor);
+    const names = app.modelNames(actor);
+    const images = app.images(actor);
+    const labelled = images.filter((i) => app.labelled(actor, i));
+    const model = (n: string) => ({
+      type: 'segmentation',
+      labels: ['Nuclei'],
+      dimension: 2,
+      description: `ImPartial U-Net for ${n.split('_')[1]}-channel images`,
+      config: { threshold: DEFAULT_INSTANCE_OPTIONS.threshold, passes: INFERENCE_DEFAULTS.passes },
+    });
+    const trainer = (n: string) => ({
+      description: `Train ${n} from the strokes and outlines of the datastore`,
+      config: trainerConfig(),
+    });
+    const stats = services.models
+      .list(actor, app.project(actor))
+      .slice(-1)
+      .map((m) => [
+        `impartial_${m.channels.length}`,
+        { model: m.id, total_steps: m.steps, total_time: `${Math.round(m.trainSeconds)} s`, ...m.metrics },
+      ]);
+    sendJson(c.res, 200, {
+      name: 'ImPartial',
+      version: services.version,
+      description:
+        'ImPartial (scribble-supervised cell segmentation with blind-spot self-supervision) on the ImPartial bridge',
+      labels: ['Nuclei'],
+      models: Object.fromEntries(names.map((n) => [n, model(n)])),
+      trainers: Object.fromEntries(names.map((n) => [n, trainer(n)])),
+      strategies: {
+        random: { description: 'a random image without final labels' },
+        entropy: { description: 'the unlabelled image with the highest mean entropy' },
+      },
+      scoring: {},
+      train_stats: Object.fromEntries(stats),
+      datastore: { total: images.length, completed: labelled.length, label_tags: { final: labelled.length } },
+    });
+  };
+  for (const p of ['/info', '/info/']) router.on('GET', p, info);
+  for (const p of ['/logs', '/logs/']) {
+    router.on('GET', p, (c) => {
+      const n = Math.min(5000, Math.max(1, Number(c.url.searchParams.get('lines') ?? 300) || 300));
+      sendBytes(c.res, `${app.logs.tail(n).join('\n')}\n`, 'text/plain; charset=utf-8');
+    });
+  }
+}

@@ -1,0 +1,89 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { MODEL_JSON, MODEL_WEIGHTS, type ModelRecord } from '@impartial/shared';
+import { unzipSync, zipSync } from 'fflate';
+import { ImpartialError } from '../errors.js';
+import { readMultipart } from '../http/multipart.js';
+import { readBody, sendBytes, sendJson } from '../http/respond.js';
+import type { Router } from '../http/router.js';
+import { attachment } from '../rest/index.js';
+import type { Actor } from '../services/index.js';
+import type { MonaiApp } from './app.js';
+
+/** Model info, download (a zip of model.json + weights.bin) and upload; the next image to annotate. */
+export function registerMonaiModels(router: Router, app: MonaiApp, tempDir: string): void {
+  const { services } = app;
+  const described = async (actor: Actor, model: ModelRecord) => ({
+    checksum: await services.models.checksum(actor, model.id),
+    modified_time: Math.floor(Date.parse(model.created) / 1000),
+    version: model.id,
+    parent: model.parent,
+  });
+  const fileOf = async (actor: Actor, model: ModelRecord, name: string) => {
+    const { dir } = services.models.file(actor, model.id, name);
+    return new Uint8Array(await readFile(path.join(dir, name)));
+  };
+
+  router
+    .on('GET', '/model/info/:model', async (c) => {
+      const actor = app.actor(c.actor);
+      const model = await app.model(actor, app.channelsOf(c.params.model!));
+      const stats = { total_steps: model.steps, total_time: model.trainSeconds, ...model.metrics };
+      sendJson(c.res, 200, { ...(await described(actor, model)), train_stats: stats });
+    })
+    .on('GET', '/model/:model', async (c) => {
+      const actor = app.actor(c.actor);
+      const model = await app.model(actor, app.channelsOf(c.params.model!));
+      const zip = zipSync({
+        [MODEL_JSON]: await fileOf(actor, model, MODEL_JSON),
+        [MODEL_WEIGHTS]: await fileOf(actor, model, MODEL_WEIGHTS),
+      });
+      sendBytes(c.res, zip, 'application/zip', attachment(`${c.params.model}-${model.id}.zip`));
+    })
+    .on('PUT', '/model/:model', async (c) => {
+      const actor = app.actor(c.actor);
+      const channels = app.channelsOf(c.params.model!);
+      const form = await readMultipart(c.req, tempDir, 512 * 1024 * 1024);
+      try {
+        const part = form.files.file;
+        if (!part) throw new ImpartialError('bad-request', 'the model goes in a multipart field named file');
+        let files: Record<string, Uint8Array>;
+        try {
+          files = unzipSync(new Uint8Array(await readFile(part.file)));
+        } catch {
+          const what = `not a zip of ${MODEL_JSON} and ${MODEL_WEIGHTS} (what GET /model/${c.params.model} gives)`;
+          throw new ImpartialError('bad-request', `${part.filename}: ${what}`);
+        }
+        const byName = new Map(Object.entries(files).map(([k, v]) => [path.basename(k), v]));
+        const record = await services.models.addUploaded(actor, app.project(actor), byName, channels);
+        app.logs.add(`model ${record.id}: uploaded (was ${record.parent})`);
+        sendJson(c.res, 200, await described(actor, record));
+      } finally {
+        await form.cleanup();
+      }
+    })
+    .on('POST', '/activelearning/:strategy', async (c) => {
+      const actor = app.actor(c.actor);
+      const strategy = c.params.strategy!;
+      await readBody(c.req, 1024 * 1024);
+      const candidates = app.images(actor).filter((i) => !app.labelled(actor, i));
+      if (candidates.length === 0) return sendJson(c.res, 200, {});
+      const entropyOf = (id: string) => services.predictions.latest(actor, id)?.meanEntropy ?? null;
+      let pick = candidates[0]!;
+      if (strategy === 'random') pick = candidates[Math.floor(Math.random() * candidates.length)]!;
+      else if (strategy === 'entropy')
+        pick = [...candidates].sort((a, b) => (entropyOf(b.id) ?? -1) - (entropyOf(a.id) ?? -1))[0]!;
+      else throw new ImpartialError('not-found', `strategy ${strategy} (choose random or entropy)`);
+      const id = app.monaiId(pick);
+      const entropy = entropyOf(pick.id);
+      const path = `/datastore/image?image=${id}`;
+      sendJson(c.res, 200, {
+        id,
+        weight: entropy,
+        path,
+        name: `${id}.tif`,
+        mean_entropy: entropy,
+        bridge_image: pick.id,
+      });
+    });
+}

@@ -1,0 +1,21 @@
+import type { Router } from '../http/router.js';
+import { registerImages } from './images.js';
+import { registerInfo } from './info.js';
+import { registerJobs } from './jobs.js';
+import { registerModels } from './models.js';
+import type { TransportOptions } from './options.js';
+import { registerProjects } from './projects.js';
+import { registerZarr } from './zarr.js';
+
+export { attachment } from './download.js';
+export type { TransportOptions } from './options.js';
+
+/** The REST API under /api/ and the OME-Zarr files under /zarr/. */
+export function registerRest(router: Router, o: TransportOptions): void {
+  registerInfo(router, o);
+  registerProjects(router, o);
+  registerImages(router, o);
+  registerJobs(router, o);
+  registerModels(router, o);
+  registerZarr(router, o);
+}

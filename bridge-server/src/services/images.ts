@@ -1,0 +1,167 @@
+import { realpath, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { ImageRecord, ImportRecord } from '@impartial/shared';
+import { badRequest, forbidden, notFound } from '../errors.js';
+import { exportLevel, imageTiff, scribblesTiff } from '../imaging/exports.js';
+import { importImage } from '../imaging/import.js';
+import { importSlideInBackground } from '../imaging/slide-import.js';
+import { type OpenedSource, openOmeZarrSource, openSourcePath, openUpload } from '../imaging/sources/index.js';
+import { publicImage, type StoredImage } from '../store/store.js';
+import type { Actor } from './actor.js';
+import type { ServiceContext } from './context.js';
+import type { Scope } from './scope.js';
+
+/** An uploaded file the transport streamed to disk (it removes the file afterwards). */
+export interface Upload {
+  file: string;
+  type: 'tiff' | 'png';
+}
+
+/** Images: imports (upload, server path, URL, generated), reads, exports and deletion. */
+export class ImageService {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly scope: Scope,
+    /** Folders a client may import images from by path. */
+    private readonly importRoots: readonly string[],
+  ) {}
+
+  get(actor: Actor, id: string): StoredImage {
+    return this.scope.image(actor, id, 'read');
+  }
+
+  record(actor: Actor, id: string): ImageRecord {
+    return publicImage(this.get(actor, id));
+  }
+
+  list(actor: Actor, project: string): StoredImage[] {
+    return this.ctx.store.images.list(this.scope.project(actor, project, 'read').id);
+  }
+
+  byName(actor: Actor, project: string, name: string): StoredImage | null {
+    return this.ctx.store.images.byName(this.scope.project(actor, project, 'read').id, name);
+  }
+
+  imports(actor: Actor, project?: string): ImportRecord[] {
+    const visible = new Set(this.scope.projects(actor).map((p) => p.id));
+    return this.ctx.store.imports.list(project).filter((i) => visible.has(i.project));
+  }
+
+  /**
+   * Writes a source into the project. Nothing is indexed until the pyramid is complete, so a
+   * failure leaves the project as it was; `replace` removes an older image of the same name after.
+   */
+  async importSource(
+    actor: Actor,
+    project: string,
+    source: OpenedSource,
+    name: string,
+    options: { replace?: boolean; signal?: AbortSignal } = {},
+  ): Promise<StoredImage> {
+    const p = this.scope.project(actor, project, 'write');
+    try {
+      const old = options.replace ? this.ctx.store.images.byName(p.id, name) : null;
+      const image = await importImage(this.ctx.store, source, {
+        project: p.id,
+        name: name || 'image',
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      if (old) await this.removeImage(old);
+      return image;
+    } finally {
+      await source.close();
+    }
+  }
+
+  async importUpload(actor: Actor, project: string, upload: Upload, name: string, options: { replace?: boolean } = {}) {
+    this.scope.project(actor, project, 'write');
+    return this.importSource(
+      actor,
+      project,
+      await openUpload(upload.file, upload.type, name, this.ctx.limits),
+      name,
+      options,
+    );
+  }
+
+  async importPath(actor: Actor, project: string, requested: string, name?: string): Promise<StoredImage> {
+    this.scope.project(actor, project, 'write');
+    const file = await this.containedImportPath(requested);
+    const source = await openSourcePath(file, this.ctx.limits);
+    return this.importSource(
+      actor,
+      project,
+      source,
+      name ?? path.basename(file).replace(/\.(ome\.)?(tiff?|zarr|png)$/i, ''),
+    );
+  }
+
+  async importUrl(actor: Actor, project: string, url: string, name?: string): Promise<StoredImage> {
+    this.scope.project(actor, project, 'write');
+    const source = await openOmeZarrSource(url, this.ctx.limits);
+    const base = path.basename(new URL(url).pathname.replace(/\/+$/, '')).replace(/\.ome\.zarr$|\.zarr$/i, '');
+    return this.importSource(actor, project, source, name ?? base);
+  }
+
+  /** The procedural demo slide (side x side x channels), written in a worker and added when done. */
+  importDemoSlide(actor: Actor, project: string, name: string, side: number, log: (line: string) => void): void {
+    const p = this.scope.project(actor, project, 'write');
+    importSlideInBackground(this.ctx.store, p.id, name, { side, channels: 8 }, log);
+  }
+
+  /** A server-side path a client asked to import: only inside the import roots, also after symlinks. */
+  private async containedImportPath(requested: string): Promise<string> {
+    if (requested.includes('\0')) throw badRequest('path contains a NUL byte');
+    const resolved = await realpath(path.resolve(requested)).catch(() => null);
+    if (!resolved) throw notFound(requested);
+    for (const root of this.importRoots) {
+      const r = await realpath(root).catch(() => null);
+      if (!r) continue;
+      const rel = path.relative(r, resolved);
+      if (rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))) return resolved;
+    }
+    const roots = this.importRoots.join(', ');
+    throw forbidden(
+      `${requested} is outside the folders this bridge imports from (${roots}; add one with --import-root)`,
+    );
+  }
+
+  /** Forgets an image with its strokes, predictions and labels, then removes its files. */
+  async delete(actor: Actor, id: string): Promise<void> {
+    await this.removeImage(this.scope.image(actor, id, 'write'));
+  }
+
+  private async removeImage(image: StoredImage): Promise<void> {
+    const { store, strokes } = this.ctx;
+    store.images.remove(image.id);
+    strokes.forget(image.id);
+    const dirs = [store.layout.image(image.id), store.layout.predictions(image.id), store.layout.labels(image.id)];
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  }
+
+  info(actor: Actor, id: string): Record<string, unknown> {
+    return this.ctx.store.images.info(this.get(actor, id).id);
+  }
+
+  setInfo(actor: Actor, id: string, info: Record<string, unknown>): void {
+    this.ctx.store.images.setInfo(this.scope.image(actor, id, 'annotate').id, info);
+  }
+
+  /** A level of the image as an ImageJ hyperstack TIFF (the finest level an export can read whole by default). */
+  async tiff(actor: Actor, id: string, level?: number): Promise<Uint8Array> {
+    const image = this.get(actor, id);
+    return imageTiff(image, level ?? exportLevel(image));
+  }
+
+  /** The scribble raster as it stands (pending writes flushed first), as a TIFF. */
+  async scribblesTiff(actor: Actor, id: string, level = 0): Promise<Uint8Array> {
+    const image = this.get(actor, id);
+    await this.ctx.strokes.flush(image.id);
+    return scribblesTiff(image, level);
+  }
+
+  /** The folder of the image's OME-Zarr, for serving its files. */
+  zarrDir(actor: Actor, id: string): string {
+    return this.get(actor, id).dir;
+  }
+}

@@ -1,0 +1,60 @@
+import type { ServiceContext } from './context.js';
+import { ImageService } from './images.js';
+import { InferenceService } from './inference.js';
+import { JobService } from './jobs.js';
+import { LabelService } from './labels.js';
+import { LiveService } from './live.js';
+import { ModelService } from './models.js';
+import { PredictionService } from './predictions.js';
+import { ProjectService } from './projects.js';
+import { Scope } from './scope.js';
+import { StrokeService } from './strokes.js';
+import { TrainingService } from './training.js';
+
+export { Access, type Permission } from './access.js';
+export { type Actor, type ClientKind, named, SYSTEM } from './actor.js';
+export type { ServiceContext } from './context.js';
+export type { Upload } from './images.js';
+export { modelChannelsOf } from './inference.js';
+export type { LiveClient } from './live.js';
+export type { ProjectDetail } from './projects.js';
+export type { Sender } from './strokes.js';
+
+/**
+ * Every use case of the bridge, one service per concern. REST, WebSocket, Fiji and MONAI Label
+ * routes only translate their wire format to and from these calls; each call takes the actor
+ * asking and checks its permission through the one Access object.
+ */
+export interface Services {
+  readonly version: string;
+  projects: ProjectService;
+  images: ImageService;
+  strokes: StrokeService;
+  training: TrainingService;
+  inference: InferenceService;
+  jobs: JobService;
+  models: ModelService;
+  predictions: PredictionService;
+  labels: LabelService;
+  live: LiveService;
+}
+
+export function createServices(ctx: ServiceContext, importRoots: readonly string[]): Services {
+  const scope = new Scope(ctx);
+  const strokes = new StrokeService(ctx, scope);
+  return {
+    version: ctx.version,
+    projects: new ProjectService(ctx, scope),
+    images: new ImageService(ctx, scope, importRoots),
+    strokes,
+    training: new TrainingService(ctx, scope),
+    inference: new InferenceService(ctx, scope),
+    jobs: new JobService(ctx, scope),
+    models: new ModelService(ctx, scope),
+    predictions: new PredictionService(ctx, scope),
+    labels: new LabelService(ctx, scope, strokes),
+    live: new LiveService(ctx, scope),
+  };
+}
+export { publicImage } from '../store/store.js';
+export type { LabelFile, StoredImage } from './types.js';

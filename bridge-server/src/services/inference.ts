@@ -1,0 +1,80 @@
+import { INFERENCE_DEFAULTS, type InferRequest, type JobRecord, type Rect } from '@impartial/shared';
+import { badRequest, ImpartialError } from '../errors.js';
+import type { InferTaskSpec } from '../jobs/infer-task.js';
+import type { Actor } from './actor.js';
+import type { ServiceContext } from './context.js';
+import type { Scope } from './scope.js';
+
+/**
+ * Which image channels a model reads, by name; a model trained on all channels of images with the
+ * same count but other names reads them in file order. Null when they cannot be matched.
+ */
+export function modelChannelsOf(modelChannels: readonly string[], imageChannels: readonly string[]): number[] | null {
+  const byName = modelChannels.map((n) => imageChannels.indexOf(n));
+  if (byName.every((i) => i >= 0) && new Set(byName).size === byName.length) return byName;
+  return modelChannels.length === imageChannels.length ? imageChannels.map((_, i) => i) : null;
+}
+
+const clampRect = (r: Rect, width: number, height: number): Rect => ({
+  x: r.x,
+  y: r.y,
+  width: Math.min(r.width, width - r.x),
+  height: Math.min(r.height, height - r.y),
+});
+
+/** Inference: which model reads which channels of the image, checked here; the job manager runs it. */
+export class InferenceService {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly scope: Scope,
+  ) {}
+
+  /** Predicts an image with a model version (the project's current one by default), viewport first. */
+  start(actor: Actor, request: InferRequest): JobRecord {
+    const image = this.scope.image(actor, request.image, 'annotate');
+    const project = this.ctx.store.projects.get(image.project);
+    const modelId = request.model ?? project.currentModel;
+    if (!modelId) throw new ImpartialError('not-ready', `project ${project.id} has no model yet: train first`);
+    const model = this.ctx.store.models.get(modelId);
+    if (model.project !== project.id) {
+      throw badRequest(`model ${modelId} belongs to project ${model.project}, not ${project.id}`);
+    }
+    const select = modelChannelsOf(model.channels, image.channelNames);
+    if (!select) {
+      throw badRequest(
+        `model ${modelId} reads channels ${model.channels.join(', ')}; image ${image.id} has ${image.channelNames.join(', ')}`,
+      );
+    }
+    const v = request.viewport;
+    if (v && (v.x >= image.width || v.y >= image.height)) {
+      throw badRequest(`viewport starts outside the ${image.width}x${image.height} image`);
+    }
+    const reordered = select.length !== image.channels || select.some((c, i) => c !== i);
+    const spec: InferTaskSpec = {
+      kind: 'infer',
+      image: {
+        id: image.id,
+        dir: image.dir,
+        width: image.width,
+        height: image.height,
+        channels: image.channels,
+        norm: image.norm,
+        name: image.name,
+        levels: image.levels,
+        ...(reordered ? { select } : {}),
+      },
+      modelDir: this.ctx.store.layout.model(modelId),
+      outDir: this.ctx.store.layout.prediction(image.id, modelId),
+      tile: request.tile ?? INFERENCE_DEFAULTS.tile,
+      passes: request.passes ?? INFERENCE_DEFAULTS.passes,
+      ...(v ? { viewport: clampRect(v, image.width, image.height) } : {}),
+      ...(request.threshold !== undefined ? { threshold: request.threshold } : {}),
+    };
+    return this.ctx.jobs.startInfer(project.id, request, spec, modelId);
+  }
+
+  /** Resolves when the job has ended (done, failed or cancelled). */
+  wait(actor: Actor, jobId: string): Promise<JobRecord> {
+    return this.ctx.jobs.waitFor(this.scope.job(actor, jobId, 'read').id);
+  }
+}

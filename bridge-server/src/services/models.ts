@@ -1,0 +1,135 @@
+import { createHash } from 'node:crypto';
+import { cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  checkModelFiles,
+  childLineage,
+  ImpartialError,
+  type LineageStep,
+  MODEL_JSON,
+  MODEL_WEIGHTS,
+  type ModelLineage,
+  type ModelRecord,
+  newId,
+} from '@impartial/shared';
+import { genericModelDir } from '@impartial/shared/node';
+import { badRequest, notFound } from '../errors.js';
+import { modelRecordOf } from '../store/store.js';
+import type { Actor } from './actor.js';
+import type { ServiceContext } from './context.js';
+import type { Scope } from './scope.js';
+
+/** Files of a model version a client may fetch. */
+const MODEL_FILES = ['model.json', 'weights.bin', 'loss.svg'];
+
+/** Model versions: listing, their files, copies of the shipped generic model, and uploaded versions. */
+export class ModelService {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly scope: Scope,
+  ) {}
+
+  list(actor: Actor, projectId: string): ModelRecord[] {
+    return this.ctx.store.models.list(this.scope.project(actor, projectId, 'read').id);
+  }
+
+  get(actor: Actor, id: string): ModelRecord {
+    return this.scope.model(actor, id, 'read');
+  }
+
+  /** The folder of a version and the checked name of one of its files. */
+  file(actor: Actor, id: string, name: string): { dir: string; name: string } {
+    const model = this.get(actor, id);
+    if (!MODEL_FILES.includes(name)) throw notFound(`model file ${name} (choose ${MODEL_FILES.join(', ')})`);
+    return { dir: this.ctx.store.layout.model(model.id), name };
+  }
+
+  /** "SHA256:<hex>" of a version's weights. */
+  async checksum(actor: Actor, id: string): Promise<string> {
+    const bytes = await readFile(path.join(this.ctx.store.layout.model(this.get(actor, id).id), MODEL_WEIGHTS));
+    return `SHA256:${createHash('sha256').update(bytes).digest('hex')}`;
+  }
+
+  /**
+   * The model for images with `channels` channels: the project's current version, or its newest
+   * one that reads that many, or else the shipped generic model, added once as a version.
+   */
+  async forChannels(actor: Actor, projectId: string, channels: number): Promise<ModelRecord> {
+    const project = this.scope.project(actor, projectId, 'read');
+    const versions = this.ctx.store.models.list(project.id);
+    const current = versions.find((m) => m.id === project.currentModel);
+    if (current && current.channels.length === channels) return current;
+    const latest = [...versions].reverse().find((m) => m.channels.length === channels);
+    if (latest) return latest;
+    const generic = genericModelDir(channels);
+    if (!generic) throw new ImpartialError('not-ready', `no model for ${channels}-channel images yet: train one first`);
+    this.scope.project(actor, project.id, 'write');
+    const lineage = (JSON.parse(await readFile(path.join(generic, MODEL_JSON), 'utf8')) as { lineage: ModelLineage })
+      .lineage;
+    const id = newId('m');
+    const tmp = path.join(this.ctx.store.layout.temp, `${id}.generic`);
+    await cp(generic, tmp, { recursive: true });
+    return this.addVersion(
+      project.id,
+      tmp,
+      childLineage(lineage, copyOf(id, 'generic', lineage)),
+      !project.currentModel,
+    );
+  }
+
+  /** A version uploaded as model.json + weights.bin (its own id kept as parent) becomes the current one. */
+  async addUploaded(actor: Actor, projectId: string, files: Map<string, Uint8Array>, channels: number) {
+    const project = this.scope.project(actor, projectId, 'write');
+    const json = files.get(MODEL_JSON),
+      weights = files.get(MODEL_WEIGHTS);
+    if (!json || !weights) throw badRequest(`a model upload is a zip holding ${MODEL_JSON} and ${MODEL_WEIGHTS}`);
+    let manifest: ReturnType<typeof checkModelFiles>;
+    try {
+      manifest = checkModelFiles(JSON.parse(new TextDecoder().decode(json)), weights.byteLength);
+    } catch (e) {
+      throw badRequest(`model upload: ${(e as Error).message}`);
+    }
+    if (manifest.config.inChannels !== channels) {
+      throw badRequest(`the uploaded model reads ${manifest.config.inChannels} channels, not ${channels}`);
+    }
+    const id = newId('m');
+    const tmp = path.join(this.ctx.store.layout.temp, `${id}.upload`);
+    await mkdir(tmp, { recursive: true });
+    await writeFile(path.join(tmp, MODEL_WEIGHTS), weights);
+    await writeFile(path.join(tmp, MODEL_JSON), json);
+    const parent = manifest.lineage as ModelLineage;
+    return this.addVersion(project.id, tmp, childLineage(parent, copyOf(id, actor.name, parent)), true);
+  }
+
+  /** Moves a complete model folder into place with its new lineage, indexes it, and tells the project's clients. */
+  private async addVersion(project: string, tmp: string, lineage: ModelLineage, makeCurrent: boolean) {
+    try {
+      const file = path.join(tmp, MODEL_JSON);
+      const json = JSON.parse(await readFile(file, 'utf8')) as { lineage: ModelLineage };
+      await writeFile(file, JSON.stringify({ ...json, lineage }, null, 1));
+      const dir = this.ctx.store.layout.model(lineage.id);
+      await mkdir(path.dirname(dir), { recursive: true });
+      await rename(tmp, dir);
+    } catch (e) {
+      await rm(tmp, { recursive: true, force: true });
+      throw e;
+    }
+    const record = modelRecordOf(lineage, project);
+    this.ctx.store.models.add(record, makeCurrent);
+    if (makeCurrent) this.ctx.hub.toProject(project, { type: 'model', model: record, current: true });
+    return record;
+  }
+}
+
+/** A copy adds no training: it keeps the parent's channels, hash, metrics and backend. */
+function copyOf(id: string, author: string, parent: ModelLineage): LineageStep {
+  return {
+    id,
+    author,
+    steps: 0,
+    seconds: 0,
+    ...(parent.strokesHash !== undefined ? { strokesHash: parent.strokesHash } : {}),
+    ...(parent.backend !== undefined ? { backend: parent.backend } : {}),
+    ...(parent.metrics ? { metrics: parent.metrics } : {}),
+  };
+}

@@ -1,0 +1,104 @@
+import { type DrawEntry, type Drawing, type LogEntry, outlinesToStrokes, type Polygon } from '@impartial/shared';
+import { badRequest } from '../errors.js';
+import type { Client } from '../hub/hub.js';
+import type { Actor } from './actor.js';
+import type { ServiceContext } from './context.js';
+import type { Scope } from './scope.js';
+
+/** Who sent a change over a live connection: its copy of the published entry carries the request's ref. */
+export interface Sender {
+  client?: Client;
+  ref?: string;
+}
+
+/** Strokes: the log of an image (draw, erase, undo, redo, batches), each change saved then published. */
+export class StrokeService {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly scope: Scope,
+  ) {}
+
+  /** The log after `since`, and the newest sequence number. */
+  entries(actor: Actor, imageId: string, since = 0): { seq: number; entries: LogEntry[] } {
+    const image = this.scope.image(actor, imageId, 'read');
+    return { seq: this.ctx.strokes.lastSeq(image.id), entries: this.ctx.strokes.entries(image.id, since) };
+  }
+
+  lastSeq(actor: Actor, imageId: string): number {
+    return this.ctx.strokes.lastSeq(this.scope.image(actor, imageId, 'read').id);
+  }
+
+  /** One entry of an image's log, or null. */
+  entry(actor: Actor, imageId: string, seq: number): LogEntry | null {
+    return this.ctx.strokes.entry(this.scope.image(actor, imageId, 'read').id, seq);
+  }
+
+  /** The drawings in effect. */
+  drawings(actor: Actor, imageId: string): DrawEntry[] {
+    return this.ctx.strokes.drawings(this.scope.image(actor, imageId, 'read').id);
+  }
+
+  /**
+   * Adds a drawing by the actor. With a `ref`, the same drawing sent again (its acknowledgement
+   * was lost) returns the entry it made the first time, `fresh` false, and is not published again.
+   */
+  draw(actor: Actor, imageId: string, drawing: Drawing, from: Sender = {}): { entry: LogEntry; fresh: boolean } {
+    const image = this.scope.image(actor, imageId, 'annotate');
+    const made = this.ctx.strokes.appendOnce(image.id, actor.name, drawing, from.ref);
+    if (made.fresh) this.ctx.hub.entry(image.id, made.entry, from.client, from.ref);
+    else from.client?.send({ type: 'entry', entry: made.entry, ...(from.ref !== undefined ? { ref: from.ref } : {}) });
+    return made;
+  }
+
+  /** Undo (or redo) `target`, or the actor's latest drawing (undo) or undo (redo). */
+  undoRedo(actor: Actor, imageId: string, op: 'undo' | 'redo', target?: number, from: Sender = {}): LogEntry {
+    const image = this.scope.image(actor, imageId, 'annotate');
+    const entry = this.ctx.strokes.undoRedo(image.id, actor.name, op, target);
+    this.ctx.hub.entry(image.id, entry, from.client, from.ref);
+    return entry;
+  }
+
+  /** Switches off `undo` and adds `drawings` in one transaction (an ROI set, an outline), then publishes each entry. */
+  replace(actor: Actor, imageId: string, undo: readonly number[], drawings: readonly Drawing[]): LogEntry[] {
+    const image = this.scope.image(actor, imageId, 'annotate');
+    if (undo.length === 0 && drawings.length === 0) throw badRequest('nothing to add or undo');
+    const entries = this.ctx.strokes.appendMany(image.id, actor.name, undo, drawings);
+    for (const e of entries) this.ctx.hub.entry(image.id, e);
+    return entries;
+  }
+
+  /**
+   * Whole-cell outlines as strokes (skeleton and inner ring as cell, the outline as background:
+   * what separates touching cells), plus open lines as drawn. `replaceOwn` first switches off what
+   * this actor added before, so sending a label set again replaces it.
+   */
+  addOutlines(
+    actor: Actor,
+    imageId: string,
+    outlines: Polygon[],
+    lines: Drawing[] = [],
+    options: { replaceOwn?: boolean } = {},
+  ): LogEntry[] {
+    const image = this.scope.image(actor, imageId, 'annotate');
+    const drawings = [...outlinesToStrokes(outlines, image.width, image.height), ...lines];
+    if (drawings.length === 0) throw badRequest('the outlines enclose no pixel of the image');
+    const own = options.replaceOwn ? this.ctx.strokes.drawings(image.id).filter((d) => d.author === actor.name) : [];
+    return this.replace(
+      actor,
+      image.id,
+      own.map((d) => d.seq),
+      drawings,
+    );
+  }
+
+  /** Switches off every drawing in effect (an empty log to train on), published like any undo. */
+  clear(actor: Actor, imageId: string): LogEntry[] {
+    const active = this.drawings(actor, imageId).map((d) => d.seq);
+    return active.length ? this.replace(actor, imageId, active, []) : [];
+  }
+
+  /** Hash of the drawings in effect on these images (model lineage). */
+  hash(imageIds: readonly string[]): string {
+    return this.ctx.strokes.hash(imageIds);
+  }
+}

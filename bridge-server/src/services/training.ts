@@ -1,0 +1,123 @@
+import { type JobRecord, newId, TRAINING_DEFAULTS, type TrainRequest } from '@impartial/shared';
+import { badRequest, conflict } from '../errors.js';
+import type { TrainTaskSpec } from '../jobs/train-task.js';
+import type { StoredImage } from '../store/store.js';
+import type { Actor } from './actor.js';
+import type { ServiceContext } from './context.js';
+import type { Scope } from './scope.js';
+
+const sameChannels = (a: readonly string[], b: readonly string[]) => a.join('\u0000') === b.join('\u0000');
+
+/** Training: what to train on and from which model, checked here; the job manager runs it. */
+export class TrainingService {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly scope: Scope,
+  ) {}
+
+  /** Starts (or, with `queue`, queues) a training on the strokes of the project's images. */
+  start(actor: Actor, projectId: string, request: TrainRequest): JobRecord {
+    const project = this.scope.project(actor, projectId, 'write');
+    const { store, strokes } = this.ctx;
+    const candidates = request.images
+      ? request.images.map((id) => store.images.get(id))
+      : store.images.list(project.id);
+    const foreign = candidates.find((i) => i.project !== project.id);
+    if (foreign) throw badRequest(`image ${foreign.id} belongs to project ${foreign.project}, not ${project.id}`);
+    const images = candidates.filter((i) => strokes.drawings(i.id).length > 0);
+    this.checkStrokes(images, request.images !== undefined);
+    const { channels, channelNames, select } = this.channels(images, request.channels);
+    // By default fine-tune the current model, unless it reads other channels than asked for now.
+    const current = project.currentModel ? store.models.get(project.currentModel) : null;
+    const init = request.init ?? (current && sameChannels(current.channels, channelNames) ? 'current' : 'generic');
+    if (init === 'current' && !current) throw badRequest('init "current": the project has no model yet');
+    const parent = init === 'current' ? current : null;
+    if (parent && parent.channels.length !== channels) {
+      throw badRequest(
+        `the current model reads ${parent.channels.length} channels but the images have ${channels}; ` +
+          'use init "generic" or "scratch"',
+      );
+    }
+    const spec = (): TrainTaskSpec => {
+      const o = { ...TRAINING_DEFAULTS, ...request };
+      const modelId = newId('m');
+      const budget =
+        request.steps !== undefined
+          ? { steps: request.steps, ...(request.seconds !== undefined ? { seconds: request.seconds } : {}) }
+          : { seconds: o.seconds };
+      return {
+        kind: 'train',
+        modelId,
+        modelDir: store.layout.model(modelId),
+        tempDir: store.layout.temp,
+        author: actor.name,
+        // Taken when the job starts: a queued training uses the strokes drawn while it waited.
+        strokesHash: strokes.hash(images.map((i) => i.id)),
+        channelNames,
+        parentDir: parent ? store.layout.model(parent.id) : null,
+        init: init === 'scratch' ? 'scratch' : 'generic',
+        images: images.map((i) => ({
+          id: i.id,
+          dir: i.dir,
+          width: i.width,
+          height: i.height,
+          channels: i.channels,
+          norm: i.norm,
+          ...(select ? { select } : {}),
+          drawings: strokes.drawings(i.id),
+        })),
+        ...budget,
+        learningRate: o.learningRate,
+        batchSize: o.batchSize,
+        patch: o.patch,
+        depth: o.depth,
+        base: o.base,
+        seed: o.seed,
+      };
+    };
+    return this.ctx.jobs.startTrain(project.id, request, spec);
+  }
+
+  private checkStrokes(images: StoredImage[], named: boolean): void {
+    const counts = new Map<number, number>();
+    for (const i of images) {
+      for (const [k, v] of this.ctx.strokes.raster(i.id).counts()) counts.set(k, (counts.get(k) ?? 0) + v);
+    }
+    if (!counts.get(1) || !counts.get(2)) {
+      throw badRequest(
+        'nothing to train on: draw at least one cell stroke (class 1) and one background stroke (class 2)' +
+          (named ? ' on the images named' : ''),
+      );
+    }
+  }
+
+  /** The channels the model reads: all in file order, or the selection asked for. */
+  private channels(images: StoredImage[], select: number[] | undefined) {
+    const first = images[0]!;
+    const mixed = images.find((i) => i.channels !== first.channels);
+    if (mixed) {
+      throw badRequest(
+        `image ${mixed.id} has ${mixed.channels} channels but ${first.id} has ${first.channels}; ` +
+          'train images with the same channels',
+      );
+    }
+    const outside = select?.find((c) => c >= first.channels);
+    if (outside !== undefined)
+      throw badRequest(`channel ${outside} does not exist (the images have ${first.channels})`);
+    const channelNames = select ? select.map((c) => first.channelNames[c]!) : first.channelNames;
+    return { channels: select?.length ?? first.channels, channelNames, select };
+  }
+
+  /** The project's running training, if any. */
+  running(actor: Actor, projectId: string): JobRecord | null {
+    return this.ctx.jobs.runningTraining(this.scope.project(actor, projectId, 'read').id) ?? null;
+  }
+
+  /** Stops a training: the one named, or the project's running one. What it learned so far is saved. */
+  stop(actor: Actor, projectId: string, jobId?: string): JobRecord {
+    const project = this.scope.project(actor, projectId, 'write');
+    const target = jobId ?? this.ctx.jobs.runningTraining(project.id)?.id;
+    if (!target) throw conflict(`project ${project.id} is not training`);
+    return this.ctx.jobs.cancel(this.scope.job(actor, target, 'write').id);
+  }
+}

@@ -1,0 +1,91 @@
+import { createOmeZarrLabels, openArray, type SparseRaster, writeRegion } from '@impartial/shared';
+import { FileSystemStore } from '@impartial/shared/node';
+
+/** Scribble label colours: cell green, background magenta (as the viewer draws them). */
+export const SCRIBBLE_COLORS: Array<{ 'label-value': number; rgba: [number, number, number, number] }> = [
+  { 'label-value': 1, rgba: [0, 255, 0, 255] },
+  { 'label-value': 2, rgba: [255, 0, 255, 255] },
+];
+
+/** Adds labels/scribbles (empty) to a freshly imported image. */
+export async function createScribbleLabels(dir: string, width: number, height: number): Promise<void> {
+  await createOmeZarrLabels(new FileSystemStore(dir), 'scribbles', width, height, '|u1', 256, SCRIBBLE_COLORS);
+}
+
+/** Where an image's OME-Zarr is and how many levels it has. */
+export interface ScribbleTarget {
+  dir: string;
+  levels: number;
+}
+
+/**
+ * Writes the dirty tiles of scribble rasters into each image's labels/scribbles (every pyramid
+ * level), shortly after a change and serialised per image, so a burst of strokes is one write.
+ */
+export class ScribbleWriter {
+  private readonly flushes = new Map<string, Promise<void>>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    private readonly target: (imageId: string) => ScribbleTarget,
+    private readonly raster: (imageId: string) => SparseRaster,
+    private readonly delayMs = 150,
+  ) {}
+
+  schedule(imageId: string): void {
+    if (this.timers.has(imageId)) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(imageId);
+      void this.flush(imageId).catch(() => {});
+    }, this.delayMs);
+    this.timers.set(imageId, timer);
+  }
+
+  /** Writes what changed now (after any write already under way). */
+  flush(imageId: string): Promise<void> {
+    const previous = this.flushes.get(imageId) ?? Promise.resolve();
+    const next = previous.then(() => this.writeDirty(imageId));
+    this.flushes.set(
+      imageId,
+      next.catch(() => {}),
+    );
+    return next;
+  }
+
+  private async writeDirty(imageId: string): Promise<void> {
+    const { dir, levels } = this.target(imageId);
+    const raster = this.raster(imageId);
+    const dirty = raster.takeDirty();
+    if (dirty.length === 0) return;
+    const store = new FileSystemStore(dir);
+    const T = raster.tile;
+    for (let level = 0; level < levels; level++) {
+      const arr = await openArray(store, `labels/scribbles/${level}`);
+      const [H, W] = arr.shape.slice(-2) as [number, number];
+      const f = 2 ** level;
+      for (const key of new Set(dirty.map(([tx, ty]) => `${tx >> level},${ty >> level}`))) {
+        const [cx, cy] = key.split(',').map(Number) as [number, number];
+        const x0 = cx * T,
+          y0 = cy * T,
+          w = Math.min(T, W - x0),
+          h = Math.min(T, H - y0);
+        if (w <= 0 || h <= 0) continue;
+        const data = new Uint8Array(w * h);
+        for (let y = 0; y < h; y++) {
+          for (let x = 0; x < w; x++) data[y * w + x] = raster.get((x0 + x) * f, (y0 + y) * f);
+        }
+        await writeRegion(arr as never, x0, y0, w, h, data);
+      }
+    }
+  }
+
+  /** Waits for pending writes (shutdown, tests). */
+  async settle(): Promise<void> {
+    for (const [id, t] of this.timers) {
+      clearTimeout(t);
+      this.timers.delete(id);
+      void this.flush(id);
+    }
+    await Promise.all([...this.flushes.values()]);
+  }
+}
