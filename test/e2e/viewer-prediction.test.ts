@@ -232,9 +232,14 @@ describe('<impartial-viewer> prediction overlay', { skip: missing, timeout: 300_
     const models = () => page.evaluate(`${v}.panel.models.map((m) => m.id + ':' + m.steps)`) as Promise<string[]>;
     const before = await models();
     await page.getByRole('button', { name: 'Train' }).click();
+    // A new version, and its prediction complete and shown.
     await page.waitForFunction(
-      `${v}.panel.models.length === ${before.length + 1} && ${v}.prediction?.record.status === 'complete' && ${v}.prediction.record.model === ${v}.panel.current`,
-      null,
+      (count) => {
+        const el = document.querySelector('impartial-viewer')!;
+        const shown = el.prediction?.record;
+        return el.panel.models.length === count && shown?.status === 'complete' && shown.model === el.panel.current;
+      },
+      before.length + 1,
       { timeout: 120_000 },
     );
     const after = await models();
@@ -243,8 +248,12 @@ describe('<impartial-viewer> prediction overlay', { skip: missing, timeout: 300_
     const first = record.model;
     await page.locator('impartial-viewer .model', { hasText: first.slice(0, 12) }).click();
     await page.waitForFunction(
-      `${v}.panel.current === '${first}' && ${v}.prediction?.record.model === '${first}' && ${v}.prediction.record.status === 'complete'`,
-      null,
+      (model) => {
+        const el = document.querySelector('impartial-viewer')!;
+        const shown = el.prediction?.record;
+        return el.panel.current === model && shown?.model === model && shown.status === 'complete';
+      },
+      first,
       { timeout: 60_000 },
     );
     const project = ((await (await t.api(`/api/images/${image.id}`)).json()) as { project: string }).project;
@@ -253,7 +262,9 @@ describe('<impartial-viewer> prediction overlay', { skip: missing, timeout: 300_
     record = (await page.evaluate(`${v}.prediction.record`)) as PredictionRecord;
   });
 
-  it('refetches only the tiles a `tiles` message names, and every visible tile when the prediction completes', async () => {
+  const refetchTest =
+    'refetches only the tiles a `tiles` message names, and every visible tile when the prediction completes';
+  it(refetchTest, async () => {
     const refresh = async (tiles: unknown[]) => {
       // Whatever an earlier refresh still has in flight first lands, so that only this one is counted.
       await viewerSettled(page, 'the tiles of the refresh before');
