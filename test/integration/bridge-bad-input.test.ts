@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type ErrorBody, writeTiff } from '@impartial/shared';
+import { startTestBridge, syntheticTiff, type TestBridge } from '../helpers/bridge.js';
+
+/*
+ * Malformed images sent to the bridge over REST (an upload, a URL) and over MONAI Label's
+ * PUT /datastore/: each gets a 4xx (or a 502 for a server that cannot be reached) whose message
+ * names the problem, no image is added, no temporary file is left, and the bridge keeps serving.
+ */
+
+/** A copy of a TIFF with tag `tag` of its first page set to `value` (a SHORT or LONG field). */
+function withTag(tiff: Uint8Array, tag: number, value: number): Uint8Array {
+  const bytes = tiff.slice();
+  const view = new DataView(bytes.buffer);
+  const ifd = view.getUint32(4, true);
+  for (let i = 0; i < view.getUint16(ifd, true); i++) {
+    const entry = ifd + 2 + 12 * i;
+    if (view.getUint16(entry, true) !== tag) continue;
+    if (view.getUint16(entry + 2, true) === 3) view.setUint16(entry + 8, value, true);
+    else view.setUint32(entry + 8, value, true);
+    return bytes;
+  }
+  throw new Error(`tag ${tag} is not in the first page`);
+}
+
+/** A one-page 64 x 48 uint16 TIFF. */
+const onePage = () => writeTiff([{ width: 64, height: 48, data: new Uint16Array(64 * 48).fill(500) }]);
+
+/** The same TIFF with its first page's next-page offset pointing back at that page. */
+function selfLooping(tiff: Uint8Array): Uint8Array {
+  const bytes = tiff.slice();
+  const view = new DataView(bytes.buffer);
+  const ifd = view.getUint32(4, true);
+  view.setUint32(ifd + 2 + 12 * view.getUint16(ifd, true), ifd, true);
+  return bytes;
+}
+
+interface BadInput {
+  what: string;
+  bytes: () => Uint8Array;
+  status: number;
+  /** What the error message must say. */
+  says: RegExp;
+}
+
+const BAD_TIFFS: BadInput[] = [
+  {
+    what: 'a TIFF whose pixel data is cut off',
+    bytes: () => {
+      const { bytes } = syntheticTiff(128, 3);
+      return bytes.slice(0, Math.floor(bytes.length * 0.7));
+    },
+    status: 400,
+    says: /page \d+ strip \d+ .*runs past the end of the file .*truncated/,
+  },
+  {
+    what: 'a TIFF whose header claims 100000 x 100000 pixels',
+    bytes: () => withTag(withTag(onePage(), 256, 100_000), 257, 100_000),
+    status: 413,
+    says: /100000 x 100000 x 1 channels is 10,000 megapixels, over the limit of 4,000 megapixels/,
+  },
+  {
+    what: 'a TIFF whose strip holds fewer bytes than its pixels',
+    bytes: () => withTag(onePage(), 279, 100),
+    status: 400,
+    says: /page 0 strip 0 holds 100 bytes but its 64 x \d+ pixels need \d+/,
+  },
+  {
+    what: 'a TIFF whose page chain loops',
+    bytes: () => selfLooping(onePage()),
+    status: 400,
+    says: /the page chain loops back at page 1/,
+  },
+];
+
+describe('malformed input: a clear 4xx, nothing stored, the bridge keeps serving', () => {
+  let t: TestBridge;
+  before(async () => {
+    t = await startTestBridge();
+    const r = await t.api('/api/projects', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'bad input', id: 'bad' }),
+    });
+    assert.equal(r.status, 201);
+  });
+  after(async () => {
+    await t.stop();
+  });
+
+  const imageCount = async () =>
+    ((await (await t.api('/api/projects/bad')).json()) as { images: unknown[] }).images.length;
+  const monaiCount = async () => ((await (await t.api('/datastore/?output=stats')).json()) as { total: number }).total;
+  const tempFiles = () => readdir(path.join(t.bridge.dataDir, 'tmp'));
+  const stillServing = async () => assert.equal((await t.api('/api/info')).status, 200);
+
+  /** Sends the request, checks the answer, and that the counts and the temp folder did not change. */
+  async function refused(send: () => Promise<Response>, input: Omit<BadInput, 'bytes'>): Promise<void> {
+    const [images, monai] = [await imageCount(), await monaiCount()];
+    const r = await send();
+    const body = (await r.json()) as ErrorBody;
+    assert.equal(r.status, input.status, `${input.what}: ${JSON.stringify(body)}`);
+    assert.match(body.error.message, input.says, input.what);
+    assert.equal(await imageCount(), images, `${input.what}: no image added over REST`);
+    assert.equal(await monaiCount(), monai, `${input.what}: no image added to the MONAI datastore`);
+    assert.deepEqual(await tempFiles(), [], `${input.what}: no temporary file left`);
+    await stillServing();
+  }
+
+  for (const input of BAD_TIFFS) {
+    it(`REST upload: ${input.what}`, async () => {
+      const body = Buffer.from(input.bytes());
+      const upload = () =>
+        t.api('/api/projects/bad/images?name=bad', { method: 'POST', headers: { 'Content-Type': 'image/tiff' }, body });
+      await refused(upload, input);
+    });
+
+    it(`MONAI PUT /datastore/: ${input.what}`, async () => {
+      const form = new FormData();
+      form.append('file', new Blob([Buffer.from(input.bytes())], { type: 'image/tiff' }), 'bad.tif');
+      form.append('params', '{}');
+      await refused(() => t.api('/datastore/?image=bad', { method: 'PUT', body: form }), input);
+    });
+  }
+
+  it('REST import from an unreachable URL: 502 naming the URL', async () => {
+    // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+    const url = 'http://127.0.0.1:1/slide.ome.zarr';
+    const send = () =>
+      t.api('/api/projects/bad/images', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ url }),
+      });
+    await refused(send, {
+      what: 'an unreachable URL',
+      status: 502,
+      says: /127\.0\.0\.1:1\/slide\.ome\.zarr: cannot be reached/,
+    });
+  });
+
+  it('still imports a good TIFF after all of the above', async () => {
+    const before = await imageCount();
+    const body = Buffer.from(syntheticTiff(64, 5).bytes);
+    const r = await t.api('/api/projects/bad/images?name=good', {
+      method: 'POST',
+      headers: { 'Content-Type': 'image/tiff' },
+      body,
+    });
+    assert.equal(r.status, 201);
+    assert.equal(await imageCount(), before + 1);
+  });
+});
