@@ -61,7 +61,10 @@ export interface Bridge {
 const MAX_WS_PAYLOAD = 4 * 1024 * 1024;
 const MAX_JSON_BYTES = 8 * 1024 * 1024;
 
-/** Starts the bridge: the store and jobs behind the services, and one port for HTTP (REST, OME-Zarr, Fiji, MONAI) and WebSocket. */
+/**
+ * Starts the bridge: the store and jobs behind the services, and one port for HTTP (REST, OME-Zarr,
+ * Fiji, MONAI) and WebSocket.
+ */
 export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   if (o.token === null && !isLoopback(o.host)) {
     throw new ImpartialError(

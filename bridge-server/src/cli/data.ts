@@ -26,7 +26,8 @@ export async function loadImages(files: readonly string[]): Promise<LoadedImage[
     const raw = await readImageFile(file, (m) => log(`warning: ${m}`));
     if (out.length && raw.channels !== out[0]!.raw.channels) {
       throw new InputError(
-        `${file} has ${raw.channels} channels but ${out[0]!.file} has ${out[0]!.raw.channels}; train on images with the same channels`,
+        `${file} has ${raw.channels} channels but ${out[0]!.file} has ${out[0]!.raw.channels}; ` +
+          'train on images with the same channels',
       );
     }
     out.push({ file, raw, normalized: normalizeImage(raw) });

@@ -1,6 +1,9 @@
 import cliProgress from 'cli-progress';
 
-/** A progress bar on stderr (stdout stays clean for --json); a line every 10 s when stderr is not a terminal (logs, CI). */
+/**
+ * A progress bar on stderr (stdout stays clean for --json); a line every 10 s when stderr is not a
+ * terminal (logs, CI).
+ */
 export function progressBar(
   label: string,
   total: number,

@@ -58,7 +58,9 @@ export async function trainWithProgress(spec: TrainSpec): Promise<{ model: Impar
     onProgress: (p) =>
       bar.update(
         bySteps ? p.step : p.elapsedSeconds,
-        `step ${p.step} loss ${p.loss.toFixed(3)} (fg ${p.lossForeground.toFixed(3)} bg ${p.lossBackground.toFixed(3)} rec ${p.lossReconstruction.toFixed(3)}) ${p.stepsPerSecond.toFixed(2)} steps/s ETA ${Math.ceil(p.etaSeconds)} s`,
+        `step ${p.step} loss ${p.loss.toFixed(3)} (fg ${p.lossForeground.toFixed(3)} ` +
+          `bg ${p.lossBackground.toFixed(3)} rec ${p.lossReconstruction.toFixed(3)}) ` +
+          `${p.stepsPerSecond.toFixed(2)} steps/s ETA ${Math.ceil(p.etaSeconds)} s`,
       ),
     ...(spec.checkpoints ? { checkpoints: spec.checkpoints } : {}),
     ...(spec.onCheckpoint ? { onCheckpoint: (t: number, step: number) => spec.onCheckpoint!(model, t, step) } : {}),
@@ -81,7 +83,8 @@ export async function startingModel(
   const generic = await loadGenericModel(channels);
   if (generic && (generic.config.depth !== shape.depth || generic.config.base !== shape.base)) {
     log(
-      `the generic model is depth ${generic.config.depth} / base ${generic.config.base}; depth ${shape.depth} / base ${shape.base} starts from random weights`,
+      `the generic model is depth ${generic.config.depth} / base ${generic.config.base}; ` +
+        `depth ${shape.depth} / base ${shape.base} starts from random weights`,
     );
     return undefined;
   }

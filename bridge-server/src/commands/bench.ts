@@ -79,7 +79,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const steps = a.steps as number;
   const small = await stepTime(3, 16, steps);
   log(
-    `train step d3/b16, batch 4, 128x128x2: ${small.s_per_step.toFixed(3)} s (median of ${steps}), ${small.gflops.toFixed(1)} GFLOP/s`,
+    `train step d3/b16, batch 4, 128x128x2: ${small.s_per_step.toFixed(3)} s (median of ${steps}), ` +
+      `${small.gflops.toFixed(1)} GFLOP/s`,
   );
   const large = await stepTime(4, 32, Math.max(3, Math.round(steps / 2)));
   log(`train step d4/b32, batch 4, 128x128x2: ${large.s_per_step.toFixed(3)} s, ${large.gflops.toFixed(1)} GFLOP/s`);

@@ -63,7 +63,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const outlinesFile = path.join(dir, 'demo.outlines.zip');
   await writeFile(outlinesFile, writeRoiZip(polygonsToRois(labelOutlines(keepLabels(sample.labels, chosen)))));
   log(
-    `demo image ${size}x${size}x${sample.image.channels} at ${imageDir}; ${chosen.length} of ${new Set(sample.labels.data).size - 1} cells outlined in ${outlinesFile}`,
+    `demo image ${size}x${size}x${sample.image.channels} at ${imageDir}; ` +
+      `${chosen.length} of ${new Set(sample.labels.data).size - 1} cells outlined in ${outlinesFile}`,
   );
   const modelDir = path.join(dir, 'model');
   await trainCommand([
@@ -95,7 +96,9 @@ export async function demoCommand(argv: string[]): Promise<number> {
     lineage: { steps: number };
   };
   process.stdout.write(
-    `demo: F1 ${s.f1.toFixed(3)} (precision ${s.precision.toFixed(3)}, recall ${s.recall.toFixed(3)}, AP ${s.meanAP.toFixed(3)}) after ${manifest.lineage.steps} steps; outputs in ${predDir}; look at ${overlay} (image | predicted cells | entropy) and ${path.join(modelDir, 'loss.svg')}\n`,
+    `demo: F1 ${s.f1.toFixed(3)} (precision ${s.precision.toFixed(3)}, recall ${s.recall.toFixed(3)}, ` +
+      `AP ${s.meanAP.toFixed(3)}) after ${manifest.lineage.steps} steps; outputs in ${predDir}; ` +
+      `look at ${overlay} (image | predicted cells | entropy) and ${path.join(modelDir, 'loss.svg')}\n`,
   );
   return 0;
 }

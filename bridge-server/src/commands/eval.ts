@@ -119,7 +119,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
     scribbles.push(syn.scribbles);
     outlined.push(keepLabels(gt, syn.chosenCells));
     log(
-      `${imageFiles[k]}: ${img.raw.width}x${img.raw.height}x${img.raw.channels}, ${new Set(gt.data).size - 1} cells, ${syn.chosenCells.length} scribbled`,
+      `${imageFiles[k]}: ${img.raw.width}x${img.raw.height}x${img.raw.channels}, ` +
+        `${new Set(gt.data).size - 1} cells, ${syn.chosenCells.length} scribbled`,
     );
   }
   const passes = a.passes as number;
@@ -140,7 +141,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
       const r = await evaluateModel(m, images, truth, outlined, passes, instance);
       records.push({ seconds: t, steps: step, f1: r.own.f1, f1_best: r.best.f1, threshold: r.threshold });
       log(
-        `checkpoint ${t.toFixed(0)} s (${step} steps): F1 ${r.own.f1.toFixed(3)} (${describeInstances(r.chosen)}), oracle best ${r.best.f1.toFixed(3)} at ${r.bestT}`,
+        `checkpoint ${t.toFixed(0)} s (${step} steps): F1 ${r.own.f1.toFixed(3)} (${describeInstances(r.chosen)}), ` +
+          `oracle best ${r.best.f1.toFixed(3)} at ${r.bestT}`,
       );
     },
   });
@@ -163,7 +165,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
   };
   const print = a.json ? log : (m: string) => process.stdout.write(`${m}\n`);
   print(
-    `F1 ${out.f1.toFixed(3)}  precision ${out.precision.toFixed(3)}  recall ${out.recall.toFixed(3)}  AP ${out.ap.toFixed(3)}`,
+    `F1 ${out.f1.toFixed(3)}  precision ${out.precision.toFixed(3)}  recall ${out.recall.toFixed(3)}  ` +
+      `AP ${out.ap.toFixed(3)}`,
   );
   print(`instances: ${describeInstances(r.chosen)} (chosen from the outlined cells, not the ground truth)`);
   print(`oracle: best F1 ${out.f1_best.toFixed(3)} at threshold ${out.threshold_best} (uses the ground truth)`);

@@ -152,7 +152,8 @@ export async function inferCommand(argv: string[]): Promise<number> {
     const labels = probabilityToInstances(probability, instance);
     const files = await writePredictionOutputs(outDir, name, img.raw, probability, entropy, labels);
     process.stdout.write(
-      `${name}: ${labels.count} cells (${describeInstances(instance)}) -> ${files.map((f) => path.basename(f)).join(', ')}\n`,
+      `${name}: ${labels.count} cells (${describeInstances(instance)}) -> ` +
+        `${files.map((f) => path.basename(f)).join(', ')}\n`,
     );
   }
   return 0;

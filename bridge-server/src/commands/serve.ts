@@ -9,7 +9,9 @@ import { ImpartialError } from '../errors.js';
 import { DEFAULT_IMPORT_LIMITS, memorySource, openTiffSource } from '../imaging/sources/index.js';
 import { SYSTEM } from '../services/index.js';
 
-export const SERVE_HELP = `impartial serve [--data DIR] [--host 127.0.0.1] [--port 8000] [--token T | --no-auth] [options]
+const SERVE_USAGE = 'impartial serve [--data DIR] [--host 127.0.0.1] [--port 8000] [--token T | --no-auth] [options]';
+
+export const SERVE_HELP = `${SERVE_USAGE}
 
 The local bridge: stores images, strokes, models and predictions, runs training and inference,
 and keeps every web viewer and Fiji in sync. HTTP and WebSocket on one port.

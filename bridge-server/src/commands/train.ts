@@ -100,7 +100,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
     ),
   );
   process.stdout.write(
-    `saved model ${model.lineage.id} to ${out}, loss curve in ${path.join(out, 'loss.svg')} (${result.steps} steps, ${result.seconds.toFixed(1)} s, instances: ${describeInstances(instances)})\n`,
+    `saved model ${model.lineage.id} to ${out}, loss curve in ${path.join(out, 'loss.svg')} ` +
+      `(${result.steps} steps, ${result.seconds.toFixed(1)} s, instances: ${describeInstances(instances)})\n`,
   );
   return 0;
 }

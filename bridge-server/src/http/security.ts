@@ -93,7 +93,8 @@ export function checkHostAndOrigin(req: IncomingMessage, o: SecurityOptions): st
   if (o.allowOrigins.map((a) => a.toLowerCase()).includes(normalized)) return normalized;
   throw new ImpartialError(
     'forbidden',
-    `requests from origin ${origin.slice(0, 200)} are not allowed (start the bridge with --allow-origin ${origin.slice(0, 200)} to allow it)`,
+    `requests from origin ${origin.slice(0, 200)} are not allowed ` +
+      `(start the bridge with --allow-origin ${origin.slice(0, 200)} to allow it)`,
   );
 }
 

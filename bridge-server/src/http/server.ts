@@ -72,7 +72,8 @@ export function httpHandler(router: Router, security: SecurityOptions) {
 function refuseUpgrade(socket: Duplex, e: ImpartialError): void {
   const status = statusOf(e.code);
   const body = JSON.stringify({ error: { code: e.code, message: e.message } });
-  const head = `HTTP/1.1 ${status} ${e.code}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}`;
+  const length = Buffer.byteLength(body);
+  const head = `HTTP/1.1 ${status} ${e.code}\r\nContent-Type: application/json\r\nContent-Length: ${length}`;
   socket.end(`${head}\r\nConnection: close\r\n\r\n${body}`);
 }
 

@@ -61,7 +61,8 @@ export async function receiveUpload(
     if (!type)
       throw new ImpartialError(
         'unsupported',
-        'the upload is neither a TIFF nor a PNG (by its first bytes); send a TIFF/OME-TIFF or PNG, or import an OME-Zarr by path or URL',
+        'the upload is neither a TIFF nor a PNG (by its first bytes); ' +
+          'send a TIFF/OME-TIFF or PNG, or import an OME-Zarr by path or URL',
       );
     const file = `${raw}.${type === 'tiff' ? 'tif' : 'png'}`;
     await rename(raw, file);

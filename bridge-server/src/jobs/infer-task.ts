@@ -87,7 +87,8 @@ export async function runInferTask(
   const channels = modelChannels(image);
   if (model.config.inChannels !== channels)
     throw new Error(
-      `model ${model.lineage.id} reads ${model.config.inChannels} channels but ${channels} of image ${image.id} were given`,
+      `model ${model.lineage.id} reads ${model.config.inChannels} channels ` +
+        `but ${channels} of image ${image.id} were given`,
     );
   const instance: InstanceOptions = {
     ...DEFAULT_INSTANCE_OPTIONS,

@@ -51,7 +51,10 @@ const WHOLE_IMAGE_PIXELS = 2048 * 2048;
 const BLOCK = 1024;
 const MARGIN = 96;
 
-/** Scribble raster in the engine's terms: class 1 = cell, 2 = background; other classes are not used for training yet. */
+/**
+ * Scribble raster in the engine's terms: class 1 = cell, 2 = background; other classes are not used
+ * for training yet.
+ */
 function engineScribbles(raster: LabelImage): LabelImage {
   const data = raster.data.map((v) => (v === 1 || v === 2 ? v : 0));
   return { width: raster.width, height: raster.height, data };

@@ -38,7 +38,8 @@ function multipart(parts: Array<{ name: string; type: string; body: Uint8Array |
   const chunks: Buffer[] = [];
   for (const p of parts) {
     const file = p.filename !== undefined ? `; filename="${p.filename.replace(/["\\\r\n]/g, '_')}"` : '';
-    const head = `--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"${file}\r\nContent-Type: ${p.type}\r\n\r\n`;
+    const disposition = `Content-Disposition: form-data; name="${p.name}"${file}`;
+    const head = `--${boundary}\r\n${disposition}\r\nContent-Type: ${p.type}\r\n\r\n`;
     chunks.push(Buffer.from(head), Buffer.from(p.body), Buffer.from('\r\n'));
   }
   chunks.push(Buffer.from(`--${boundary}--\r\n`));

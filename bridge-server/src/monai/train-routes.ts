@@ -111,7 +111,8 @@ export function registerMonaiTraining(router: Router, app: MonaiApp): void {
     const patience =
       p.early_stop_patience !== undefined
         ? [
-            `early_stop_patience ${p.early_stop_patience} noted; there is no validation split to stop on (the step budget applies)`,
+            `early_stop_patience ${p.early_stop_patience} noted; ` +
+              'there is no validation split to stop on (the step budget applies)',
           ]
         : [];
     app.train = {

@@ -42,7 +42,8 @@ export class InferenceService {
     const select = modelChannelsOf(model.channels, image.channelNames);
     if (!select) {
       throw badRequest(
-        `model ${modelId} reads channels ${model.channels.join(', ')}; image ${image.id} has ${image.channelNames.join(', ')}`,
+        `model ${modelId} reads channels ${model.channels.join(', ')}; ` +
+          `image ${image.id} has ${image.channelNames.join(', ')}`,
       );
     }
     const v = request.viewport;

@@ -88,7 +88,10 @@ export class LabelService {
     return added;
   }
 
-  /** The final label as an ROI set: the uploaded one (while its strokes are in effect) and other strokes as polylines. */
+  /**
+   * The final label as an ROI set: the uploaded one (while its strokes are in effect) and other strokes
+   * as polylines.
+   */
   async finalZip(actor: Actor, imageId: string): Promise<Uint8Array | null> {
     const active = this.strokes.drawings(actor, imageId);
     const rois: Roi[] = [];

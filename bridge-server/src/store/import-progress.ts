@@ -3,7 +3,10 @@ import type { ImportRecord } from '@impartial/shared/protocol';
 /** How long a finished import stays listed (so that a page polling now and then sees it end). */
 const KEEP_FINISHED_MS = 10 * 60_000;
 
-/** Imports in progress and recently finished, for GET /api/imports (in memory: a restart drops them with their temp folders). */
+/**
+ * Imports in progress and recently finished, for GET /api/imports (in memory: a restart drops them
+ * with their temp folders).
+ */
 export class ImportRegistry {
   private readonly items = new Map<string, ImportRecord>();
 

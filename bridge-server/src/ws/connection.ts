@@ -106,8 +106,8 @@ export function handleConnection(ws: WebSocket, services: Services, connectionAc
     if (m.protocol !== PROTOCOL_VERSION) {
       fail(
         'protocol-mismatch',
-        `this bridge speaks protocol ${PROTOCOL_VERSION} (server ${services.version}); the client sent ${m.protocol}. ` +
-          'Update the client or the bridge.',
+        `this bridge speaks protocol ${PROTOCOL_VERSION} (server ${services.version}); ` +
+          `the client sent ${m.protocol}. Update the client or the bridge.`,
       );
       ws.close(4002, 'protocol mismatch');
       return;

@@ -166,7 +166,10 @@ export function decodeRoi(bytes: Uint8Array, fallbackName = 'roi', warn: (m: str
   return { ...base, points, closed: AREA_TYPES.has(type) };
 }
 
-/** Encodes one ROI (integer coordinates; polygon-like types, rect and oval by their vertices, a line by its end points). */
+/**
+ * Encodes one ROI (integer coordinates; polygon-like types, rect and oval by their vertices, a line
+ * by its end points).
+ */
 export function encodeRoi(roi: Roi): Uint8Array {
   if (roi.type === 'noRoi') throw new RoiFormatError(`${roi.name}: cannot encode a 'noRoi'`);
   if (roi.type === 'line' && roi.points.length !== 2)

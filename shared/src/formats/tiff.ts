@@ -81,10 +81,10 @@ export async function tiffChannelPages(
     );
   const images = layout.pages.map((p) => all[p]!);
   const bad = images.findIndex((img) => img.getWidth() !== width || img.getHeight() !== height);
-  if (bad >= 0)
-    throw new TiffFormatError(
-      `${name}: page ${layout.pages[bad]} is ${images[bad]!.getWidth()}x${images[bad]!.getHeight()}, page 0 is ${width}x${height}`,
-    );
+  if (bad >= 0) {
+    const badSize = `${images[bad]!.getWidth()}x${images[bad]!.getHeight()}`;
+    throw new TiffFormatError(`${name}: page ${layout.pages[bad]} is ${badSize}, page 0 is ${width}x${height}`);
+  }
   const channels = images.reduce((sum, image) => sum + image.getSamplesPerPixel(), 0);
   checkTiffSize(name, width, height, channels, limits);
   for (const [k, image] of images.entries()) await checkTiffChunks(image, layout.pages[k]!, name, limits);

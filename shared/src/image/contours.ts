@@ -53,7 +53,10 @@ export function labelOutlines(labels: LabelImage): Map<number, Polygon> {
   return out;
 }
 
-/** Links directed edges into closed loops; at a vertex with two ways out, turns right (keeps diagonal neighbours apart). */
+/**
+ * Links directed edges into closed loops; at a vertex with two ways out, turns right (keeps diagonal
+ * neighbours apart).
+ */
 function traceLoops(graph: Map<number, number[]>, W1: number): [number, number][][] {
   const loops: [number, number][][] = [];
   const xy = (v: number): [number, number] => [v % W1, Math.floor(v / W1)];

@@ -28,7 +28,10 @@ export const DEFAULT_INSTANCE_OPTIONS: InstanceOptions = {
   dilation: 1,
 };
 
-/** Foreground probability -> instances: threshold, 4-connected components, small-object removal, dilation into background. */
+/**
+ * Foreground probability -> instances: threshold, 4-connected components, small-object removal,
+ * dilation into background.
+ */
 export function probabilityToInstances(
   probability: FloatImage,
   options: Partial<InstanceOptions> = {},
@@ -46,7 +49,10 @@ export function probabilityToInstances(
   return { width, height, data: labels, count };
 }
 
-/** Watershed on p: seeds = components above `seedThreshold` (at least minSize px), flooded over the mask by decreasing p. */
+/**
+ * Watershed on p: seeds = components above `seedThreshold` (at least minSize px), flooded over the
+ * mask by decreasing p.
+ */
 function seededRegions(
   probability: FloatImage,
   mask: Uint8Array,

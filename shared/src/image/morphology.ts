@@ -3,7 +3,10 @@
  * and instance extraction need: erosion, skeleton, distance transform, connected components.
  */
 
-/** Erosion with a 3x3 cross (4-neighbours) or 3x3 square; pixels outside the raster count as 0 (scipy's border_value=0). */
+/**
+ * Erosion with a 3x3 cross (4-neighbours) or 3x3 square; pixels outside the raster count as 0
+ * (scipy's border_value=0).
+ */
 export function erode(
   mask: Uint8Array,
   width: number,
@@ -128,7 +131,10 @@ function edt1d(f: Float64Array, n: number, d: Float64Array, v: Int32Array, z: Fl
   }
 }
 
-/** Exact Euclidean distance from each pixel to the nearest pixel where `isZero` is set (scipy's distance_transform_edt of the complement). */
+/**
+ * Exact Euclidean distance from each pixel to the nearest pixel where `isZero` is set (scipy's
+ * distance_transform_edt of the complement).
+ */
 export function distanceTransform(isZero: Uint8Array, width: number, height: number): Float32Array {
   const n = Math.max(width, height);
   const f = new Float64Array(n),
@@ -211,7 +217,10 @@ export function removeSmallObjects(labels: Int32Array, minSize: number): { label
   return { labels: out, count };
 }
 
-/** Grows every label by 1 px (3x3) into background only; where labels compete, the largest id wins (scipy grey_dilation). */
+/**
+ * Grows every label by 1 px (3x3) into background only; where labels compete, the largest id wins
+ * (scipy grey_dilation).
+ */
 export function dilateIntoBackground(labels: Int32Array, width: number, height: number): Int32Array {
   const out = labels.slice();
   for (let y = 0; y < height; y++) {

@@ -37,7 +37,10 @@ export function fillPolygon(polygon: Polygon, width: number, height: number, vis
   }
 }
 
-/** Rasterises polygons into instance labels 1..n in order; a later polygon never overwrites an earlier one. Empty polygons get no id. */
+/**
+ * Rasterises polygons into instance labels 1..n in order; a later polygon never overwrites an
+ * earlier one. Empty polygons get no id.
+ */
 export function polygonsToLabels(polygons: readonly Polygon[], width: number, height: number): LabelImage {
   const data = new Int32Array(width * height);
   let id = 0;

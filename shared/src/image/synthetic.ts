@@ -173,7 +173,8 @@ export function syntheticCells(options: SyntheticOptions): SyntheticSample {
       const inNucleus = nu * nu + nv * nv <= 1;
       clean[i] = inNucleus ? c.brightness * (0.6 + 0.6 * texture[i]!) : 0.04; // nuclear
       clean[n + i] = c.wholeCell * (border ? 1 : inNucleus ? 0.35 : 0.65); // whole-cell / membrane
-      if (channels > 2) clean[2 * n + i] = c.kind === 'epithelial' ? (inNucleus ? 0.15 : 0.6 * c.brightness) : 0.05; // cytoplasm
+      // cytoplasm
+      if (channels > 2) clean[2 * n + i] = c.kind === 'epithelial' ? (inNucleus ? 0.15 : 0.6 * c.brightness) : 0.05;
       c.markers.forEach((m, j) => {
         clean[(3 + j) * n + i] = m * (j % 2 === 0 ? (border ? 1 : 0.3) : 0.7);
       });

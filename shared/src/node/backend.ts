@@ -127,10 +127,11 @@ async function tryWasm(threads: number): Promise<BackendInfo | null> {
   }
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const n = wasm.getThreadsCount();
+  const kernels = typeof addon === 'string' ? '' : ` + oneDNN ${addon.onednnVersion} kernels`;
   return {
     name: 'wasm',
     threads: n,
-    description: `wasm (${simd ? 'SIMD' : 'no SIMD'}, ${n} thread${n === 1 ? '' : 's'})${typeof addon === 'string' ? '' : ` + oneDNN ${addon.onednnVersion} kernels`}`,
+    description: `wasm (${simd ? 'SIMD' : 'no SIMD'}, ${n} thread${n === 1 ? '' : 's'})${kernels}`,
     nativeKernels: typeof addon === 'string' ? { missing: addon } : { version: addon.onednnVersion },
   };
 }
@@ -145,7 +146,10 @@ async function tryCpu(): Promise<BackendInfo> {
 
 let current: Promise<BackendInfo> | null = null;
 
-/** The union package's Node bundle is the one build that registers tfjs' gradients (tfjs-core's own leaves them out). */
+/**
+ * The union package's Node bundle is the one build that registers tfjs' gradients
+ * (tfjs-core's own leaves them out).
+ */
 function registerGradients(): void {
   require('@tensorflow/tfjs');
   tf.enableProdMode(); // also silences the "install tfjs-node" banner, which cannot install here anyway
@@ -165,10 +169,10 @@ export function initBackend(forced: string | undefined = process.env.IMPARTIAL_B
         throw new Error(`IMPARTIAL_BACKEND must be webgpu, wasm or cpu, not "${forced}"`);
       const info =
         forced === 'webgpu' ? await tryWebGpu() : forced === 'wasm' ? await tryWasm(threads) : await tryCpu();
-      if (!info)
-        throw new Error(
-          `backend ${forced} was requested but cannot start here${forced === 'webgpu' ? ' (no GPU adapter; Dawn needs libvulkan1 and a Vulkan driver)' : ''}`,
-        );
+      if (!info) {
+        const hint = forced === 'webgpu' ? ' (no GPU adapter; Dawn needs libvulkan1 and a Vulkan driver)' : '';
+        throw new Error(`backend ${forced} was requested but cannot start here${hint}`);
+      }
       return info;
     }
     const fallback = (name: string) => (e: unknown) => {

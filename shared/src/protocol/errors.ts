@@ -1,6 +1,9 @@
 import { z } from 'zod';
 
-/* Error codes every transport shares: REST answers them with an HTTP status, WebSocket in `error` messages, Fiji in `code=`. */
+/*
+ * Error codes every transport shares: REST answers them with an HTTP status, WebSocket in `error`
+ * messages, Fiji in `code=`.
+ */
 
 export const ErrorCodeSchema = z.enum([
   'bad-request',

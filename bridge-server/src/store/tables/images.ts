@@ -62,8 +62,9 @@ export class ImageTable {
 
   add(image: Omit<StoredImage, 'url' | 'created' | 'dir'>): StoredImage {
     this.db
-      .prepare(`INSERT INTO images (id, project, name, width, height, channels, channel_names, dtype, levels, norm, created)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .prepare(`INSERT INTO images
+        (id, project, name, width, height, channels, channel_names, dtype, levels, norm, created)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(
         image.id,
         image.project,
