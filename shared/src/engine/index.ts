@@ -1,9 +1,22 @@
-export * from './adam.js';
-export * from './conv-layer.js';
-export * from './infer.js';
-export * from './kernels.js';
-export * from './losses.js';
-export * from './model.js';
-export * from './model-io.js';
-export * from './train.js';
-export * from './unet.js';
+export { type AdamOptions, CpuAdam, TfjsAdam, type WeightUpdate } from './adam.js';
+export { type ConvLayerOptions, convLayerKernel, hasConvLayerKernel } from './conv-layer.js';
+export { type InferOptions, type Prediction, predict, tileOrigins } from './infer.js';
+export { registerConvGradients } from './kernels.js';
+export { impartialLoss, LOSS_WEIGHTS, type LossInputs, type LossTerms, scribbleLoss } from './losses.js';
+export { childLineage, type ImpartialModel, type LineageStep, type ModelLineage } from './model.js';
+export { checkModelFiles, loadModelFromUrl, MODEL_JSON, MODEL_WEIGHTS, type ModelFile } from './model-io.js';
+export { type StepLosses, Trainer, type TrainOptions, type TrainProgress, type TrainResult, train } from './train.js';
+export {
+  DEFAULT_UNET,
+  disposeWeights,
+  dropout,
+  type ForwardOptions,
+  forward,
+  forwardMacs,
+  initWeights,
+  outputChannels,
+  parameterCount,
+  type UNetConfig,
+  type UNetWeights,
+  weightsFromTensors,
+} from './unet.js';

@@ -1,127 +1,24 @@
 import type * as zarr from 'zarrita';
-import type { LabelImage, MultiChannelImage, PixelArray, RegionSource, SourceDtype } from '../image/types.js';
+import type { LabelImage, MultiChannelImage, PixelArray, RegionSource } from '../image/types.js';
+import { type Dtype, downsamplePlane, dtypeOf, pyramidLevels, type WritableStore, writeRegion } from './ome-zarr.js';
 import {
-  CYX,
-  createArray,
-  type Dtype,
-  downsamplePlane,
-  dtypeOf,
-  multiscales,
-  openArray,
-  putJson,
-  pyramidLevels,
-  type ReadableStore,
-  readJson,
-  readRegion,
-  SPACE,
-  type WritableStore,
-  writeRegion,
-} from './ome-zarr.js';
+  type ChannelDisplay,
+  CTOR,
+  createLevels,
+  DEFAULT_PYRAMID,
+  type LabelColors,
+  type Mode,
+  type PyramidOptions,
+  writeImageGroup,
+  writeLabelGroup,
+  ZARR_DTYPE,
+} from './ome-zarr-metadata.js';
 
 /*
- * The one OME-Zarr pyramid writer (NGFF 0.4, Zarr v2). Level 0 arrives either in bands of full
- * rows (imports, whole images in memory) or as rectangles in any order (predictions, tile by
- * tile); each is halved into the levels below as it is written, so no level is ever held whole.
+ * The OME-Zarr pyramid writer (NGFF 0.4, Zarr v2), for level 0 arriving in bands of full rows
+ * (imports, whole images in memory): each band is written and halved into the level below as it
+ * comes, so no level is ever held whole. ome-zarr-rects.ts writes rectangles in any order.
  */
-
-export interface ChannelDisplay {
-  name: string;
-  color?: string;
-  window?: { min: number; max: number; start: number; end: number };
-}
-
-export const PALETTE = ['0000FF', '00FF00', 'FF0000', 'FFFF00', 'FF00FF', '00FFFF', 'FFFFFF', 'FF8000'];
-
-type LabelColors = Array<{ 'label-value': number; rgba: [number, number, number, number] }>;
-
-export interface PyramidOptions {
-  /** Chunk edge in pixels. */
-  chunk: number;
-  /** Level count (default: halve until the coarsest level fits one chunk). */
-  levels?: number;
-  /** Physical pixel size of level 0 in micrometres (1 when unknown). */
-  pixelSize?: number;
-}
-
-export const DEFAULT_PYRAMID: PyramidOptions = { chunk: 256 };
-
-type Mode = 'mean' | 'nearest';
-
-const ZARR_DTYPE: Record<SourceDtype, Dtype> = { uint8: '|u1', uint16: '<u2', float32: '<f4' };
-const CTOR: Record<Dtype, new (n: number) => PixelArray> = {
-  '|u1': Uint8Array,
-  '<u2': Uint16Array,
-  '<f4': Float32Array,
-  '<i4': Int32Array,
-  '<u4': Uint32Array,
-};
-
-/** The image group's metadata: multiscales and omero channels. */
-async function writeImageGroup(
-  store: WritableStore,
-  name: string,
-  levels: number,
-  channels: ChannelDisplay[],
-  pixelSize = 1,
-): Promise<void> {
-  await putJson(store, '/.zgroup', { zarr_format: 2 });
-  await putJson(store, '/.zattrs', {
-    multiscales: multiscales(name, CYX, levels, pixelSize),
-    omero: {
-      version: '0.4',
-      name,
-      rdefs: { model: 'color' },
-      channels: channels.map((c, i) => ({
-        label: c.name,
-        color: c.color ?? PALETTE[i % PALETTE.length]!,
-        active: i < 6,
-        window: c.window ?? { min: 0, max: 1, start: 0, end: 1 },
-      })),
-    },
-  });
-}
-
-/** labels/<name>'s metadata, added to the image's list of labels. */
-async function writeLabelGroup(
-  store: WritableStore,
-  name: string,
-  levels: number,
-  options: { colors?: LabelColors; properties?: Array<Record<string, unknown>>; pixelSize?: number },
-): Promise<string> {
-  const existing = (await readJson(store as ReadableStore, '/labels/.zattrs')) as { labels?: string[] } | null;
-  await putJson(store, '/labels/.zgroup', { zarr_format: 2 });
-  await putJson(store, '/labels/.zattrs', { labels: [...new Set([...(existing?.labels ?? []), name])] });
-  const base = `/labels/${name}`;
-  await putJson(store, `${base}/.zgroup`, { zarr_format: 2 });
-  await putJson(store, `${base}/.zattrs`, {
-    multiscales: multiscales(name, SPACE, levels, options.pixelSize ?? 1),
-    'image-label': {
-      version: '0.4',
-      source: { image: '../../' },
-      ...(options.colors ? { colors: options.colors } : {}),
-      ...(options.properties ? { properties: options.properties } : {}),
-    },
-  });
-  return base;
-}
-
-/** Empty arrays of every level (absent chunks read as 0). */
-async function createLevels(
-  store: WritableStore,
-  path: string,
-  size: { width: number; height: number; planes: number; channelAxis: boolean },
-  dtype: Dtype,
-  chunk: number,
-  levels: number,
-) {
-  const arrays = [];
-  for (let l = 0, w = size.width, h = size.height; l < levels; l++, w = Math.ceil(w / 2), h = Math.ceil(h / 2)) {
-    const shape = size.channelAxis ? [size.planes, h, w] : [h, w];
-    const chunks = size.channelAxis ? [1, chunk, chunk] : [chunk, chunk];
-    arrays.push(await createArray(store, `${path}/${l}`, shape, chunks, dtype));
-  }
-  return arrays;
-}
 
 /** Pending rows of one level; writes a band of `chunk` rows at a time and feeds its halving to the next level. */
 class BandWriter {
@@ -312,86 +209,4 @@ export async function writeOmeZarrLabels(
   const base = await writeLabelGroup(store, name, levels, o);
   const source = planesSource([data], labels.width, labels.height);
   await writeBands(store, base, source, dtypeOf(data), { chunk: o.chunk, levels, mode: 'nearest', channelAxis: false });
-}
-
-/** Creates an empty multi-channel image pyramid, filled later rectangle by rectangle. */
-export async function createOmeZarrImage(
-  store: WritableStore,
-  name: string,
-  width: number,
-  height: number,
-  channels: ChannelDisplay[],
-  dtype: Dtype,
-  chunk = DEFAULT_PYRAMID.chunk,
-): Promise<number> {
-  const levels = pyramidLevels(width, height, chunk);
-  await writeImageGroup(store, name, levels, channels);
-  await createLevels(store, '', { width, height, planes: channels.length, channelAxis: true }, dtype, chunk, levels);
-  return levels;
-}
-
-/** Creates an empty labels/<name> pyramid, filled later rectangle by rectangle. */
-export async function createOmeZarrLabels(
-  store: WritableStore,
-  name: string,
-  width: number,
-  height: number,
-  dtype: Dtype,
-  chunk = DEFAULT_PYRAMID.chunk,
-  colors?: LabelColors,
-): Promise<number> {
-  const levels = pyramidLevels(width, height, chunk);
-  const base = await writeLabelGroup(store, name, levels, colors ? { colors } : {});
-  await createLevels(store, base, { width, height, planes: 1, channelAxis: false }, dtype, chunk, levels);
-  return levels;
-}
-
-/** Where rectangles of a pyramid made by createOmeZarrImage/Labels go. */
-export interface PyramidTarget {
-  store: WritableStore;
-  /** Path of a level: "0" for an image, "labels/instances/0" for labels. */
-  levelPath: (level: number) => string;
-  levels: number;
-  mode: Mode;
-  channelAxis: boolean;
-}
-
-/**
- * Writes a level-0 rectangle and its halvings into the levels where the rectangle still covers
- * whole pixels (2^level <= `alignment`, the grid the rectangles are aligned to); the levels below
- * are made by rebuildCoarseLevels once every rectangle is in.
- */
-export async function writePyramidRect(
-  t: PyramidTarget,
-  rect: { x: number; y: number; width: number; height: number },
-  planes: PixelArray[],
-  alignment: number,
-): Promise<void> {
-  let current = planes,
-    w = rect.width,
-    h = rect.height;
-  for (let l = 0; l < t.levels && 2 ** l <= alignment; l++) {
-    const arr = await openArray(t.store as ReadableStore, t.levelPath(l));
-    for (const [c, plane] of current.entries()) {
-      await writeRegion(arr as never, rect.x >> l, rect.y >> l, w, h, plane, t.channelAxis ? c : undefined);
-    }
-    const next = current.map((p) => downsamplePlane(p, w, h, t.mode));
-    current = next.map((n) => n.data);
-    w = next[0]!.width;
-    h = next[0]!.height;
-  }
-}
-
-/** Rebuilds the levels coarser than `alignment` pixels per pixel from the level above each. */
-export async function rebuildCoarseLevels(t: PyramidTarget, alignment: number, planes: number): Promise<void> {
-  for (let l = Math.max(1, Math.floor(Math.log2(alignment)) + 1); l < t.levels; l++) {
-    const above = await openArray(t.store as ReadableStore, t.levelPath(l - 1));
-    const arr = await openArray(t.store as ReadableStore, t.levelPath(l));
-    const [H, W] = above.shape.slice(-2) as [number, number];
-    for (let c = 0; c < planes; c++) {
-      const channel = t.channelAxis ? c : undefined;
-      const half = downsamplePlane(await readRegion(above, 0, 0, W, H, channel), W, H, t.mode);
-      await writeRegion(arr as never, 0, 0, half.width, half.height, half.data, channel);
-    }
-  }
 }

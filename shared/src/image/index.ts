@@ -1,18 +1,53 @@
-export * from './borders.js';
-export * from './brush.js';
-export * from './calibration.js';
-export * from './contours.js';
-export * from './instances.js';
-export * from './metrics.js';
-export * from './morphology.js';
-export * from './normalize.js';
-export * from './outline-strokes.js';
-export * from './patches.js';
-export * from './random.js';
-export * from './rasterize.js';
-export * from './render.js';
-export * from './scribbles.js';
-export * from './sparse-raster.js';
-export * from './synthetic.js';
-export * from './synthetic-slide.js';
-export * from './types.js';
+export { type PaintTarget, paintStroke, type StrokePoint } from './brush.js';
+export {
+  chooseInstanceParameters,
+  type InstanceParameters,
+  keepLabels,
+  outlineAgreement,
+  scoreThresholds,
+  seedMinSizeFor,
+  THRESHOLD_SWEEP,
+} from './calibration.js';
+export { labelOutlines, signedArea } from './contours.js';
+export { DEFAULT_INSTANCE_OPTIONS, type InstanceOptions, probabilityToInstances } from './instances.js';
+export { AP_THRESHOLDS, type MatchScores, matchInstances, meanScores } from './metrics.js';
+export {
+  connectedComponents,
+  dilateIntoBackground,
+  distanceTransform,
+  erode,
+  erodeSquare,
+  innerOutline,
+  labelAreas,
+  removeSmallObjects,
+  skeletonize,
+} from './morphology.js';
+export { type NormalizationRange, normalizeImage, percentileRange, percentiles } from './normalize.js';
+export { outlinesToStrokes, type TracedStroke } from './outline-strokes.js';
+export { type PatchBatch, PatchSampler, type SamplerOptions } from './patches.js';
+export { Random } from './random.js';
+export { fillPolygon, type Polygon, polygonsToLabels } from './rasterize.js';
+export { compositeRgb, drawOutlines, heatRgb, sideBySide } from './render.js';
+export {
+  countScribbles,
+  instancesToScribbles,
+  outlinesToScribbles,
+  type ScribbleRaster,
+  type SynthesisOptions,
+  type SynthesisResult,
+  synthesizeScribbles,
+} from './scribbles.js';
+export { type RasterDrawing, rasterizeDrawings, SparseRaster } from './sparse-raster.js';
+export { type SyntheticOptions, type SyntheticSample, syntheticCells } from './synthetic.js';
+export { type SyntheticSlideOptions, syntheticSlideSource } from './synthetic-slide.js';
+export {
+  type FloatImage,
+  type LabelImage,
+  type MultiChannelImage,
+  type PixelArray,
+  type RegionSource,
+  SCRIBBLE_BACKGROUND,
+  SCRIBBLE_FOREGROUND,
+  type SourceDtype,
+  selectChannels,
+} from './types.js';
