@@ -15,12 +15,14 @@ import {
   sideBySide,
   synthesizeScribbles,
   syntheticCells,
+  TRAINING_DEFAULTS,
   writeOmeZarrImage,
   writeOmeZarrLabels,
   writeRoiZip,
 } from '@impartial/shared';
 import { FileSystemStore } from '@impartial/shared/node';
 import { parseArgs } from '../cli/args.js';
+import { TRAINING_FLAGS } from '../cli/flags.js';
 import { log } from '../cli/progress.js';
 import { inferCommand } from './infer.js';
 import { trainCommand } from './train.js';
@@ -35,10 +37,10 @@ ground truth. Outputs land in DIR (default ./impartial-demo).`;
 export async function demoCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, {
     out: { kind: 'string', default: 'impartial-demo' },
-    seconds: { kind: 'number', default: 60 },
+    seconds: { kind: 'number', default: TRAINING_DEFAULTS.seconds },
     size: { kind: 'number', default: 512 },
     channels: { kind: 'number', default: 2 },
-    seed: { kind: 'number', default: 0 },
+    seed: TRAINING_FLAGS.seed!,
   });
   const dir = a.out as string;
   await mkdir(dir, { recursive: true });

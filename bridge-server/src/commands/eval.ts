@@ -2,6 +2,7 @@ import {
   chooseInstanceParameters,
   type FloatImage,
   type ImpartialModel,
+  INFERENCE_DEFAULTS,
   type InstanceOptions,
   keepLabels,
   type LabelImage,
@@ -13,6 +14,7 @@ import {
 import { initBackend } from '@impartial/shared/node';
 import { describeInstances, parseArgs, separationOption, UsageError } from '../cli/args.js';
 import { checkPairs, loadImages, loadInstanceLabels } from '../cli/data.js';
+import { budgetOf, INFERENCE_FLAGS, TRAINING_FLAGS, TRAINING_HELP } from '../cli/flags.js';
 import { log, progressBar } from '../cli/progress.js';
 import { startingModel, trainWithProgress } from '../cli/training.js';
 
@@ -23,11 +25,9 @@ all images together, and scores instances on every cell (F1 at IoU >= 0.5, preci
 mean AP 0.5:0.95).
 
   --scribble-fraction F  share of cells that get scribbles (default 0.2, the paper's protocol)
-  --seconds N | --steps N  training budget (default 120 s)
+${TRAINING_HELP}
   --checkpoints S...     also evaluate at these training times (s)
-  --seed N               scribble and sampling seed (default 0)
-  --batch N --depth N --base N   network and batch (default 4, 3, 16)
-  --passes T             Monte-Carlo dropout passes at inference (default 3)
+  --passes T             Monte-Carlo dropout passes at inference (default ${INFERENCE_DEFAULTS.passes})
   --init generic|scratch start from the shipped generic model (default, when one exists
                          for the channel count) or from random weights
   --separation components|seeded  instances from connected regions (ImPartial) or a
@@ -79,14 +79,9 @@ export async function evalCommand(argv: string[]): Promise<number> {
     images: { kind: 'list' },
     labels: { kind: 'list' },
     'scribble-fraction': { kind: 'number', default: 0.2 },
-    seconds: { kind: 'number' },
-    steps: { kind: 'number' },
+    ...TRAINING_FLAGS,
     checkpoints: { kind: 'list' },
-    seed: { kind: 'number', default: 0 },
-    batch: { kind: 'number', default: 4 },
-    depth: { kind: 'number', default: 3 },
-    base: { kind: 'number', default: 16 },
-    passes: { kind: 'number', default: 3 },
+    passes: INFERENCE_FLAGS.passes!,
     json: { kind: 'boolean', default: false },
     init: { kind: 'string', default: 'generic' },
     separation: { kind: 'string', default: 'seeded' },
@@ -96,8 +91,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const fraction = a['scribble-fraction'] as number;
   if (!(fraction > 0 && fraction <= 1)) throw new UsageError('--scribble-fraction must be in (0, 1]');
   if (a.seconds !== undefined && a.steps !== undefined) throw new UsageError('give --seconds or --steps, not both');
-  const seconds = a.steps === undefined ? ((a.seconds as number | undefined) ?? 120) : undefined;
-  const steps = a.steps as number | undefined;
+  const budget = budgetOf(a);
   const seed = a.seed as number;
   const checkpoints = ((a.checkpoints as string[] | undefined) ?? []).map(Number);
   if (checkpoints.some((c) => !(c > 0))) throw new UsageError('--checkpoints takes positive seconds');
@@ -129,14 +123,14 @@ export async function evalCommand(argv: string[]): Promise<number> {
     images: images.map((i) => i.normalized),
     scribbles,
     channelNames: images[0]!.raw.channelNames?.slice() ?? [],
-    ...(steps !== undefined ? { steps } : { seconds: seconds! }),
+    ...budget,
     seed,
     batchSize: a.batch as number,
     depth: a.depth as number,
     base: a.base as number,
     backend,
     ...(parent ? { parent } : {}),
-    checkpoints: checkpoints.filter((c) => seconds === undefined || c < seconds),
+    checkpoints: checkpoints.filter((c) => !('seconds' in budget) || c < budget.seconds),
     onCheckpoint: async (m, t, step) => {
       const r = await evaluateModel(m, images, truth, outlined, passes, instance);
       records.push({ seconds: t, steps: step, f1: r.own.f1, f1_best: r.best.f1, threshold: r.threshold });

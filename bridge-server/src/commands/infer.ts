@@ -18,6 +18,7 @@ import {
 import { FileSystemStore, imageBaseName, initBackend, loadModelDir } from '@impartial/shared/node';
 import { describeInstances, parseArgs, separationOption, UsageError } from '../cli/args.js';
 import { loadImages } from '../cli/data.js';
+import { INFERENCE_FLAGS, INFERENCE_HELP } from '../cli/flags.js';
 import { log, progressBar } from '../cli/progress.js';
 
 export const INFER_HELP = `impartial infer --model MODEL_DIR --out OUT_DIR IMAGE... [options]
@@ -27,8 +28,7 @@ NAME.probability.ome.zarr, NAME.entropy.ome.zarr, NAME.rois.zip (ImageJ ROI set,
 cell) and NAME.geojson.
 
   --threshold T   instance threshold (default: the one chosen when the model was trained)
-  --passes T      Monte-Carlo dropout passes (default 3)
-  --tile N        tile size in pixels (default 512)
+${INFERENCE_HELP}
   --separation components|seeded  (default: the one saved with the model)`;
 
 const PREDICTION_COLORS = [{ 'label-value': 0, rgba: [0, 0, 0, 0] as [number, number, number, number] }];
@@ -102,8 +102,7 @@ export async function inferCommand(argv: string[]): Promise<number> {
     model: { kind: 'string' },
     out: { kind: 'string' },
     threshold: { kind: 'number' },
-    passes: { kind: 'number', default: 3 },
-    tile: { kind: 'number', default: 512 },
+    ...INFERENCE_FLAGS,
     separation: { kind: 'string' },
   });
   if (!a.model) throw new UsageError('--model MODEL_DIR is required');

@@ -16,6 +16,7 @@ import {
 } from '@impartial/shared';
 import { initBackend, saveModelDir } from '@impartial/shared/node';
 import { parseArgs, UsageError } from '../cli/args.js';
+import { TRAINING_FLAGS } from '../cli/flags.js';
 import { log, progressBar } from '../cli/progress.js';
 
 export const PRETRAIN_HELP = `impartial pretrain --out MODEL_DIR [--channels N] [--steps N] [--images N] [--seed N]
@@ -31,10 +32,10 @@ export async function pretrainCommand(argv: string[]): Promise<number> {
     channels: { kind: 'number', default: 2 },
     steps: { kind: 'number', default: 2400 },
     images: { kind: 'number', default: 40 },
-    seed: { kind: 'number', default: 0 },
-    batch: { kind: 'number', default: 4 },
-    depth: { kind: 'number', default: 3 },
-    base: { kind: 'number', default: 16 },
+    seed: TRAINING_FLAGS.seed!,
+    batch: TRAINING_FLAGS.batch!,
+    depth: TRAINING_FLAGS.depth!,
+    base: TRAINING_FLAGS.base!,
   });
   const out = a.out as string | undefined;
   if (!out) throw new UsageError('--out MODEL_DIR is required');

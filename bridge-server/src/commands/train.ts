@@ -4,6 +4,7 @@ import { chooseInstanceParameters, predict } from '@impartial/shared';
 import { initBackend, loadModelDir, saveModelDir } from '@impartial/shared/node';
 import { describeInstances, parseArgs, separationOption, UsageError } from '../cli/args.js';
 import { checkPairs, type LabelKind, loadImages, loadUserScribbles } from '../cli/data.js';
+import { budgetOf, TRAINING_FLAGS, TRAINING_HELP } from '../cli/flags.js';
 import { lossCurveSvg } from '../cli/loss-plot.js';
 import { log } from '../cli/progress.js';
 import { startingModel, trainWithProgress } from '../cli/training.js';
@@ -14,13 +15,12 @@ Trains from what a person drew: whole-cell outlines (an ImageJ ROI zip, or an in
 TIFF) become foreground skeleton + inner ring and background outline scribbles; a TIFF holding
 only 0/1/2 is read as a scribble raster (1 = cell, 2 = background).
 
-  --seconds N | --steps N   training budget (default 120 s)
+${TRAINING_HELP}
   --from MODEL_DIR          fine-tune an earlier model (its config is kept)
   --init generic|scratch    without --from: start from the shipped generic model (default,
                             when one exists for the channel count) or from random weights
   --labels-kind auto|outlines|scribbles
-  --separation components|seeded   how instances are cut (saved with the model)
-  --seed N --batch N --depth N --base N`;
+  --separation components|seeded   how instances are cut (saved with the model)`;
 
 export async function trainCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, {
@@ -28,12 +28,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     labels: { kind: 'list' },
     out: { kind: 'string' },
     from: { kind: 'string' },
-    seconds: { kind: 'number' },
-    steps: { kind: 'number' },
-    seed: { kind: 'number', default: 0 },
-    batch: { kind: 'number', default: 4 },
-    depth: { kind: 'number', default: 3 },
-    base: { kind: 'number', default: 16 },
+    ...TRAINING_FLAGS,
     'labels-kind': { kind: 'string', default: 'auto' },
     init: { kind: 'string', default: 'generic' },
     separation: { kind: 'string', default: 'seeded' },
@@ -45,8 +40,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const kind = a['labels-kind'] as LabelKind;
   if (!['auto', 'outlines', 'scribbles'].includes(kind))
     throw new UsageError('--labels-kind must be auto, outlines or scribbles');
-  const steps = a.steps as number | undefined;
-  const seconds = steps === undefined ? ((a.seconds as number | undefined) ?? 120) : undefined;
+  const budget = budgetOf(a);
 
   const backend = await initBackend();
   log(`backend: ${backend.description}`);
@@ -69,7 +63,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     images: images.map((i) => i.normalized),
     scribbles: user.map((u) => u.scribbles),
     channelNames: images[0]!.raw.channelNames?.slice() ?? [],
-    ...(steps !== undefined ? { steps } : { seconds: seconds! }),
+    ...budget,
     seed: a.seed as number,
     batchSize: a.batch as number,
     depth: a.depth as number,

@@ -97,8 +97,8 @@ export class StrokeService {
     return active.length ? this.replace(actor, imageId, active, []) : [];
   }
 
-  /** Hash of the drawings in effect on these images (model lineage). */
-  hash(imageIds: readonly string[]): string {
-    return this.ctx.strokes.hash(imageIds);
+  /** Hash of the drawings in effect on these images (what a model version records it was trained on). */
+  hash(actor: Actor, imageIds: readonly string[]): string {
+    return this.ctx.strokes.hash(imageIds.map((id) => this.scope.image(actor, id, 'read').id));
   }
 }

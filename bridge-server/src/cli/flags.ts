@@ -1,0 +1,36 @@
+import { INFERENCE_DEFAULTS, TRAINING_DEFAULTS } from '@impartial/shared';
+import type { FlagSpec } from './args.js';
+
+/*
+ * Flags every training and inference command shares, with the product's defaults (declared once,
+ * in shared/src/protocol/settings.ts), and the help lines that name them.
+ */
+
+const d = TRAINING_DEFAULTS;
+
+export const TRAINING_FLAGS: Record<string, FlagSpec> = {
+  seconds: { kind: 'number' },
+  steps: { kind: 'number' },
+  seed: { kind: 'number', default: d.seed },
+  batch: { kind: 'number', default: d.batchSize },
+  depth: { kind: 'number', default: d.depth },
+  base: { kind: 'number', default: d.base },
+};
+
+export const TRAINING_HELP = `  --seconds N | --steps N   training budget (default ${d.seconds} s)
+  --seed N --batch N --depth N --base N   seed, batch, U-Net depth and base width
+                            (default ${d.seed}, ${d.batchSize}, ${d.depth}, ${d.base})`;
+
+export const INFERENCE_FLAGS: Record<string, FlagSpec> = {
+  passes: { kind: 'number', default: INFERENCE_DEFAULTS.passes },
+  tile: { kind: 'number', default: INFERENCE_DEFAULTS.tile },
+};
+
+export const INFERENCE_HELP = `  --passes T      Monte-Carlo dropout passes (default ${INFERENCE_DEFAULTS.passes})
+  --tile N        tile size in pixels (default ${INFERENCE_DEFAULTS.tile})`;
+
+/** The budget a command was given: steps, or seconds (the default when neither). */
+export function budgetOf(a: Record<string, unknown>): { steps: number } | { seconds: number } {
+  if (a.steps !== undefined) return { steps: a.steps as number };
+  return { seconds: (a.seconds as number | undefined) ?? d.seconds };
+}
