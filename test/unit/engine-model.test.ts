@@ -170,7 +170,14 @@ test('tiled inference agrees with one big tile, and entropy is binary entropy in
     maxDiff = Math.max(maxDiff, d);
     meanDiff += d / whole.probability.data.length;
   }
-  assert.ok(meanDiff < 0.02, `mean difference ${meanDiff}`);
+  // An untrained net's probabilities all sit near 0.5 (here within about 0.012 of each other), so
+  // the tolerances are shares of that spread, not absolute: a tile border sees zero padding where
+  // the whole image sees its neighbours, and the 12 px overlap blends most of that away. With no
+  // overlap the largest difference is about 2/3 of the spread and the mean about 1/20.
+  const spread = Math.max(...whole.probability.data) - Math.min(...whole.probability.data);
+  assert.ok(spread > 0, 'the probabilities vary over the image');
+  assert.ok(meanDiff < spread / 30, `mean difference ${meanDiff}, spread ${spread}`);
+  assert.ok(maxDiff < spread / 3, `largest difference ${maxDiff}, spread ${spread}`);
   for (let i = 0; i < tiled.entropy.data.length; i++) {
     const p = tiled.probability.data[i]!,
       h = tiled.entropy.data[i]!;

@@ -33,7 +33,14 @@ test('composite, outlines, heat map and panels', () => {
   const image = { width: 4, height: 1, channels: 2, data: Float32Array.from([0, 1, 2, 3, 3, 2, 1, 0]) };
   const rgb = compositeRgb(image);
   assert.equal(rgb.length, 12);
-  assert.ok(rgb[2]! < rgb[11]! || rgb[1]! > rgb[10]!, 'channel 0 rises left to right, channel 1 falls');
+  // Channel 0 rises left to right and channel 1 falls: the right end shows channel 0's colour alone,
+  // the left end channel 1's (each channel's colour from a composite where only it varies).
+  const flat = Float32Array.from([0, 0, 0, 0]);
+  const only0 = compositeRgb({ ...image, data: Float32Array.from([...image.data.subarray(0, 4), ...flat]) });
+  const only1 = compositeRgb({ ...image, data: Float32Array.from([...flat, ...image.data.subarray(4)]) });
+  assert.notDeepEqual([...only0.subarray(9, 12)], [...only1.subarray(0, 3)], 'the two channels have two colours');
+  assert.deepEqual([...rgb.subarray(9, 12)], [...only0.subarray(9, 12)], "right: channel 0's colour");
+  assert.deepEqual([...rgb.subarray(0, 3)], [...only1.subarray(0, 3)], "left: channel 1's colour");
   drawOutlines(rgb, { width: 4, height: 1, data: Int32Array.from([0, 1, 1, 0]) }, [255, 0, 255]);
   assert.deepEqual([...rgb.subarray(3, 6)], [255, 0, 255]);
   const heat = heatRgb({ width: 2, height: 1, data: Float32Array.from([0, 1]) }, 1);
