@@ -198,10 +198,10 @@ try {
 log(`importing a procedural ${slideSide} x ${slideSide} x 8 slide (uint8) into an OME-Zarr pyramid`);
 const importer = `
   import { Store } from '${path.join(repo, 'bridge-server/dist/store/store.js')}';
-  import { importImage } from '${path.join(repo, 'bridge-server/dist/store/import.js')}';
+  import { importImage } from '${path.join(repo, 'bridge-server/dist/imaging/import.js')}';
   import { syntheticSlideSource } from '@impartial/shared';
   const store = new Store(${JSON.stringify(path.join(dir, 'slide'))});
-  store.createProject('slide', 's');
+  store.projects.create('slide', 's');
   const t0 = performance.now();
   let next = 0;
   const img = await importImage(store, syntheticSlideSource({ width: ${slideSide}, height: ${slideSide}, channels: 8, seed: 1 }), {
