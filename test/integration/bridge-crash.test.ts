@@ -1,48 +1,15 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Bridge } from '@impartial/bridge-server';
 import type { JobRecord, LogEntry, ProjectRecord } from '@impartial/shared';
 import { line, syntheticTiff, TestClient } from '../helpers/bridge.js';
-import { repo } from '../helpers/cli.js';
+import { killHard, type ServeProcess, serveProcess } from '../helpers/serve.js';
 
 const TOKEN = 'crash-test-token';
 
-/** `impartial serve` as its own process (so it can be killed with SIGKILL). */
-async function serve(data: string): Promise<{ child: ChildProcess; url: string; bridge: Bridge }> {
-  const child = spawn(
-    process.execPath,
-    [path.join(repo, 'bridge-server/bin/impartial.js'), 'serve', '--data', data, '--port', '0', '--token', TOKEN],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 30_000);
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /listening on (http:\/\/[^/\s]+)\//.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-  });
-  // TestClient only needs url and token of a bridge.
-  return { child, url, bridge: { url, token: TOKEN } as Bridge };
-}
-
-function killHard(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
+const serve = (data: string) => serveProcess(data, TOKEN);
 
 const api = (url: string, p: string, init: RequestInit = {}) =>
   fetch(`${url}${p}`, {
@@ -54,9 +21,20 @@ const api = (url: string, p: string, init: RequestInit = {}) =>
     },
   });
 
+/** Project c with one uploaded 96 x 96 image on a running bridge; the image's id. */
+async function imageOn(s: ServeProcess): Promise<string> {
+  await api(s.url, '/api/projects', { method: 'POST', body: JSON.stringify({ name: 'crash', id: 'c' }) });
+  const up = await api(s.url, '/api/projects/c/images?name=a', {
+    method: 'POST',
+    headers: { 'Content-Type': 'image/tiff' },
+    body: Buffer.from(syntheticTiff(96, 4).bytes),
+  });
+  assert.equal(up.status, 201, await up.clone().text());
+  return ((await up.json()) as { id: string }).id;
+}
+
 describe('bridge after kill -9', () => {
   let dir: string;
-  let image: string;
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'impartial-crash-'));
   });
@@ -65,14 +43,9 @@ describe('bridge after kill -9', () => {
   });
 
   it('loses no acknowledged stroke when killed during a burst', async () => {
-    const s = await serve(path.join(dir, 'data'));
-    await api(s.url, '/api/projects', { method: 'POST', body: JSON.stringify({ name: 'crash', id: 'c' }) });
-    const up = await api(s.url, '/api/projects/c/images?name=a', {
-      method: 'POST',
-      headers: { 'Content-Type': 'image/tiff' },
-      body: Buffer.from(syntheticTiff(96, 4).bytes),
-    });
-    image = ((await up.json()) as { id: string }).id;
+    const data = path.join(dir, 'burst');
+    const s = await serve(data);
+    const image = await imageOn(s);
     const c = await TestClient.join(s.bridge, image, 'burst');
     for (let k = 0; k < 2000; k++)
       c.send({ type: 'draw', ref: `k${k}`, drawing: line(k % 90, 5, (k * 7) % 90, 80, 1 + (k % 2), 2) });
@@ -82,7 +55,7 @@ describe('bridge after kill -9', () => {
     const acked = new Map<number, LogEntry>(ackedNow().map((m) => [m.entry.seq, m.entry]));
     assert.ok(acked.size < 2000, `killed mid-burst (${acked.size} of 2000 acknowledged)`);
 
-    const again = await serve(path.join(dir, 'data'));
+    const again = await serve(data);
     const r = await api(again.url, `/api/images/${image}/strokes`);
     const stored = ((await r.json()) as { entries: LogEntry[] }).entries;
     const bySeq = new Map(stored.map((e) => [e.seq, e]));
@@ -96,8 +69,13 @@ describe('bridge after kill -9', () => {
   });
 
   it('keeps the last good model and marks the running training failed', async () => {
-    let s = await serve(path.join(dir, 'data'));
+    const data = path.join(dir, 'training');
+    let s = await serve(data);
+    const image = await imageOn(s);
     const c = await TestClient.join(s.bridge, image, 'trainer');
+    c.send({ type: 'draw', ref: 'fg', drawing: line(10, 10, 40, 40, 1, 3) });
+    c.send({ type: 'draw', ref: 'bg', drawing: line(60, 10, 90, 30, 2, 3) });
+    await c.next((m) => m.type === 'entry' && m.ref === 'bg', 10_000, 'entry');
     c.send({
       type: 'train-start',
       ref: 'a',
@@ -109,7 +87,7 @@ describe('bridge after kill -9', () => {
     await c.next((m) => m.type === 'train-progress' && m.job === long.job.id, 60_000);
     await killHard(s.child);
 
-    s = await serve(path.join(dir, 'data'));
+    s = await serve(data);
     const job = (await (await api(s.url, `/api/jobs/${long.job.id}`)).json()) as JobRecord;
     assert.equal(job.status, 'failed');
     assert.match(job.error ?? '', /stopped while this job was/);
