@@ -6,6 +6,7 @@ import { encodePng, type ImageRecord, readTiff, syntheticCells } from '@impartia
 import type { ImportRecord } from '@impartial/shared/protocol';
 import { startTestBridge, syntheticTiff, type TestBridge } from '../helpers/bridge.js';
 import { writeSyntheticFixture } from '../helpers/fixtures.js';
+import { waitFor } from '../helpers/wait.js';
 
 describe('bridge image import', () => {
   let t: TestBridge;
@@ -59,8 +60,12 @@ describe('bridge image import', () => {
     const done = t.bridge.services.images.importSource(SYSTEM, 'imp', gated, 'gated');
     const listed = async () =>
       ((await (await t.api('/api/imports?project=imp')).json()) as ImportRecord[]).find((i) => i.name === 'gated');
-    for (let k = 0; k < 100 && !(await listed())?.rowsDone; k++) await new Promise((r) => setTimeout(r, 20));
-    const running = (await listed())!;
+    // The first rows are read, the next read waits at the gate: the import is listed part done.
+    const partDone = async () => {
+      const listing = await listed();
+      return listing?.rowsDone ? listing : null;
+    };
+    const running = await waitFor(partDone, { timeoutMs: 10_000, what: 'the gated import listed with rows done' });
     assert.equal(running.status, 'running');
     assert.deepEqual([running.width, running.height, running.channels, running.rows], [300, 300, 2, 300]);
     assert.ok(running.rowsDone > 0 && running.rowsDone < 300, `part done: ${running.rowsDone} of 300 rows`);

@@ -7,6 +7,7 @@ import { SYSTEM, startBridge } from '@impartial/bridge-server';
 import { PROTOCOL_VERSION, Random } from '@impartial/shared';
 import WebSocket from 'ws';
 import { projectWithImage, startTestBridge, type TestBridge, TestClient } from '../helpers/bridge.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** A raw HTTP request with exactly these headers (fetch would set Host and Origin itself). */
 function raw(
@@ -276,8 +277,11 @@ describe('bridge security', () => {
         pad: 'x'.repeat(5 * 1024 * 1024),
       }),
     );
-    await new Promise((r) => setTimeout(r, 500));
-    assert.equal(big.closed?.code, 1009, 'a frame over the limit closes that connection (message too big)');
+    const closed = await waitFor(() => big.closed, {
+      timeoutMs: 10_000,
+      what: 'the bridge to close the huge connection',
+    });
+    assert.equal(closed.code, 1009, 'a frame over the limit closes that connection (message too big)');
     const ok = await TestClient.join(t.bridge, image, 'after');
     ok.send({ type: 'hello', protocol: PROTOCOL_VERSION, client: 'viewer', image });
     const err = await ok.next((m) => m.type === 'error', 5000, 'error');
