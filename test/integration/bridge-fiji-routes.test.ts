@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FIJI_CHUNK_CHARS, readTiff } from '@impartial/shared';
 import { line, projectWithImage, startTestBridge, type TestBridge, TestClient } from '../helpers/bridge.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** key=value lines as the macro's List.setList reads them. */
 function kv(text: string): Record<string, string> {
@@ -15,7 +16,10 @@ function kv(text: string): Record<string, string> {
 
 describe("bridge Fiji routes (GET only, key=value, idempotent under ImageJ's doubled GETs)", () => {
   let t: TestBridge;
+  /** The one image of project p1, for the listings. */
   let image: string;
+  /** An image in a project of its own: no other test's strokes, undos or models reach it. */
+  const ownImage = async (project: string) => (await projectWithImage(t, 128, 5, project)).id;
   /** Every call is sent twice, as File.openUrlAsString does; the second answer is returned. */
   const get = async (p: string) => {
     const url = `${t.bridge.url}${p}${p.includes('?') ? '&' : '?'}token=${t.bridge.token}`;
@@ -49,6 +53,7 @@ describe("bridge Fiji routes (GET only, key=value, idempotent under ImageJ's dou
   });
 
   it('reassembles a chunked stroke once, and a WebSocket client sees it', async () => {
+    const image = await ownImage('chunks');
     const ws = await TestClient.join(t.bridge, image, 'web');
     const points = Array.from({ length: 900 }, (_, i) => `${10 + (i % 100)},${20 + Math.floor(i / 100)}`).join(';');
     const text = `add|1|2|${points}`;
@@ -56,9 +61,8 @@ describe("bridge Fiji routes (GET only, key=value, idempotent under ImageJ's dou
     assert.ok(n >= 2, 'the stroke needs several chunks');
     let last: Record<string, string> = {};
     for (let i = 0; i < n; i++) {
-      const r = await get(
-        `/fiji/stroke?image=${image}&id=roi1&i=${i}&n=${n}&name=fiji-user&d=${encodeURIComponent(text.slice(i * FIJI_CHUNK_CHARS, (i + 1) * FIJI_CHUNK_CHARS))}`,
-      );
+      const chunk = encodeURIComponent(text.slice(i * FIJI_CHUNK_CHARS, (i + 1) * FIJI_CHUNK_CHARS));
+      const r = await get(`/fiji/stroke?image=${image}&id=roi1&i=${i}&n=${n}&name=fiji-user&d=${chunk}`);
       assert.equal(r.status, 200);
       last = r.fields;
     }
@@ -75,15 +79,18 @@ describe("bridge Fiji routes (GET only, key=value, idempotent under ImageJ's dou
   });
 
   it("long-polls events as key=value with a cursor, skipping the caller's own strokes", async () => {
+    const image = await ownImage('polls');
     const hello = await get(`/fiji/hello?image=${image}`);
     const cursor = Number(hello.fields.cursor);
     const ws = await TestClient.join(t.bridge, image, 'painter');
-    const poll = fetch(
-      `${t.bridge.url}/fiji/events?image=${image}&since=${cursor}&timeout=5000&flush=1&me=fiji-user&token=${t.bridge.token}`,
-    ).then((r) => r.text());
-    await new Promise((r) => setTimeout(r, 100));
+    // With flush=1 the headers come at once: once they are here, the bridge is waiting for an event.
+    const poll = await fetch(
+      `${t.bridge.url}/fiji/events?image=${image}&since=${cursor}&timeout=5000&flush=1&me=fiji-user` +
+        `&token=${t.bridge.token}`,
+    );
+    assert.equal(poll.status, 200, 'the poll is open: flush=1 sends its headers at once');
     ws.send({ type: 'draw', ref: 'w', drawing: line(1, 2, 30, 40, 2, 3) });
-    const ev = kv(await poll);
+    const ev = kv(await poll.text());
     assert.equal(ev.type, 'stroke');
     assert.equal(ev.author, 'painter');
     assert.equal(ev.class, '2');
@@ -101,7 +108,13 @@ describe("bridge Fiji routes (GET only, key=value, idempotent under ImageJ's dou
   });
 
   it('syncs the view both ways and undoes once per id', async () => {
+    const image = await ownImage('views');
     const ws = await TestClient.join(t.bridge, image, 'viewer');
+    // fiji-user's own stroke, for its undo below.
+    const stroke = await get(
+      `/fiji/stroke?image=${image}&id=s1&i=0&n=1&name=fiji-user&d=${encodeURIComponent('add|1|2|10,10;20,20')}`,
+    );
+    assert.equal(stroke.fields.complete, '1');
     const r = await get(
       `/fiji/view?image=${image}&name=fiji-user&x=64&y=32&zoom=2&channel=1&slice=0&ax=0&ay=0&aw=128&ah=64`,
     );
@@ -123,28 +136,31 @@ describe("bridge Fiji routes (GET only, key=value, idempotent under ImageJ's dou
   });
 
   it('trains and announces the prediction as .tif URLs with the model version in the path', async () => {
+    const image = await ownImage('predictions');
     const ws = await TestClient.join(t.bridge, image, 'w2');
     ws.send({ type: 'draw', ref: 'fg', drawing: line(30, 30, 60, 60, 1, 4) });
-    await ws.next((m) => m.type === 'entry' && m.ref === 'fg');
+    ws.send({ type: 'draw', ref: 'bg', drawing: line(90, 10, 120, 30, 2, 4) });
+    await ws.next((m) => m.type === 'entry' && m.ref === 'bg');
     const cursor = Number((await get(`/fiji/hello?image=${image}`)).fields.cursor);
     ws.send({
       type: 'train-start',
       ref: 't',
       options: { steps: 2, depth: 2, base: 4, batchSize: 2, patch: 32, init: 'scratch' },
     });
-    await ws.next((m) => m.type === 'model', 120_000);
+    const model = await ws.next((m) => m.type === 'model', 120_000, 'model');
     const infer = await get(`/fiji/infer?image=${image}&id=inf1`);
     assert.equal(infer.fields.ok, '1');
     await ws.next((m) => m.type === 'tiles' && m.prediction.status === 'complete', 120_000);
-    let since = cursor,
-      prediction: Record<string, string> | null = null;
-    for (let k = 0; k < 50 && !prediction; k++) {
-      const ev = await get(`/fiji/events?image=${image}&since=${since}&timeout=1000`);
-      if (!ev.fields.seq) break;
-      since = Number(ev.fields.seq);
-      if (ev.fields.type === 'prediction') prediction = ev.fields;
-    }
-    assert.ok(prediction, 'a prediction event');
+    let since = cursor;
+    const prediction = await waitFor(
+      async () => {
+        const ev = await get(`/fiji/events?image=${image}&since=${since}&timeout=1000`);
+        if (ev.fields.seq) since = Number(ev.fields.seq);
+        return ev.fields.type === 'prediction' ? ev.fields : null;
+      },
+      { timeoutMs: 60_000, what: 'a prediction event from /fiji/events' },
+    );
+    assert.equal(prediction.model, model.model.id, 'the prediction of the model just trained');
     for (const key of ['labels_url', 'entropy_url', 'probability_url']) {
       assert.match(prediction[key]!, new RegExp(`/${prediction.model}/0/\\w+\\.tif$`));
       const tif = await readTiff(await (await fetch(`${t.bridge.url}${prediction[key]}`)).arrayBuffer());

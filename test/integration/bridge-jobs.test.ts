@@ -12,17 +12,38 @@ const TINY = { steps: 4, depth: 2, base: 4, batchSize: 2, patch: 32, init: 'scra
 
 describe('bridge jobs: train -> progress -> model version -> infer -> OME-Zarr', () => {
   let t: TestBridge;
-  let image: string;
   before(async () => {
     t = await startTestBridge();
-    image = (await projectWithImage(t, 160, 3)).id;
   });
   after(async () => {
     await t.stop();
   });
 
+  /** A 160 x 160 image in a project of its own, with a cell and a background stroke: ready to train. */
+  async function strokedImage(project: string): Promise<string> {
+    const image = (await projectWithImage(t, 160, 3, project)).id;
+    const c = await TestClient.join(t.bridge, image, 'scribbler');
+    c.send({ type: 'draw', ref: 's1', drawing: line(20, 20, 60, 60, 1, 4) });
+    c.send({ type: 'draw', ref: 's2', drawing: line(100, 10, 150, 30, 2, 4) });
+    await c.next((m) => m.type === 'entry' && m.ref === 's2', 10_000, 'entry');
+    c.close();
+    return image;
+  }
+
+  /** strokedImage, and a first model trained on it (its training job done). */
+  async function trainedImage(project: string): Promise<string> {
+    const image = await strokedImage(project);
+    const c = await TestClient.join(t.bridge, image, 'first-trainer');
+    c.send({ type: 'train-start', ref: 'first', options: TINY });
+    const job = await c.next((m) => m.type === 'job' && m.ref === 'first', 10_000, 'job');
+    await c.next((m) => m.type === 'job' && m.job.id === job.job.id && m.job.status === 'done', 120_000, 'job');
+    c.close();
+    return image;
+  }
+
   it('refuses to train without cell and background strokes, naming what is missing', async () => {
-    const r = await t.api('/api/projects/p1/train', {
+    await projectWithImage(t, 160, 3, 'unstroked');
+    const r = await t.api('/api/projects/unstroked/train', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify(TINY),
@@ -35,6 +56,7 @@ describe('bridge jobs: train -> progress -> model version -> infer -> OME-Zarr',
   });
 
   it('trains in a worker with progress to every client, then predicts the viewport first', async () => {
+    const image = (await projectWithImage(t, 160, 3, 'first')).id;
     const a = await TestClient.join(t.bridge, image, 'ann');
     const watcher = await TestClient.join(t.bridge, image, 'watcher');
     a.send({ type: 'draw', ref: 's1', drawing: line(20, 20, 60, 60, 1, 4) });
@@ -44,13 +66,13 @@ describe('bridge jobs: train -> progress -> model version -> infer -> OME-Zarr',
     const started = await a.next((m) => m.type === 'job' && m.ref === 't1', 10_000, 'job');
     assert.equal(started.job.status, 'running');
 
-    const again = await t.api('/api/projects/p1/train', {
+    const again = await t.api('/api/projects/first/train', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify(TINY),
     });
     assert.equal(again.status, 409, 'one training per project');
-    const queued = await t.api('/api/projects/p1/train', {
+    const queued = await t.api('/api/projects/first/train', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ ...TINY, queue: true }),
@@ -151,6 +173,7 @@ describe('bridge jobs: train -> progress -> model version -> infer -> OME-Zarr',
   });
 
   it('trains on a chosen subset of channels and predicts with the same ones', async () => {
+    const image = await strokedImage('subset');
     const c = await TestClient.join(t.bridge, image, 'subset');
     c.send({ type: 'train-start', ref: 'sub', options: { ...TINY, channels: [1], queue: true } });
     const model = await c.next((m) => m.type === 'model' && m.model.channels.length === 1, 120_000, 'model');
@@ -185,22 +208,24 @@ describe('bridge jobs: train -> progress -> model version -> infer -> OME-Zarr',
       'job',
     );
     assert.equal(secondDone.job.result?.model, model.model.id);
-    const bad = await t.api('/api/projects/p1/train', {
+    const bad = await t.api('/api/projects/subset/train', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ ...TINY, channels: [5] }),
     });
     assert.equal(bad.status, 400);
     assert.match(await bad.text(), /channel 5 does not exist/);
-    // Back to a model on all channels, which the next test fine-tunes.
-    c.send({ type: 'train-start', ref: 'all', options: { ...TINY, queue: true } });
-    await c.next((m) => m.type === 'model' && m.model.channels.length === 2 && m.model.id !== model.model.id, 120_000);
     c.close();
   });
 
   it('fine-tunes the current model into a new version with lineage, and stop keeps what was trained', async () => {
+    const image = await trainedImage('tune');
     const c = await TestClient.join(t.bridge, image, 'cal');
-    const before = (await (await t.api('/api/projects/p1')).json()) as { currentModel: string; models: ModelRecord[] };
+    const before = (await (await t.api('/api/projects/tune')).json()) as {
+      currentModel: string;
+      models: ModelRecord[];
+    };
+    assert.equal(before.models.length, 1, 'the model trainedImage made, on all channels');
     c.send({ type: 'train-start', ref: 'ft', options: { steps: 100_000, batchSize: 2, patch: 32 } });
     await c.next((m) => m.type === 'train-progress', 60_000);
     // Inference runs beside the training, with the current (saved) model.
@@ -218,7 +243,7 @@ describe('bridge jobs: train -> progress -> model version -> infer -> OME-Zarr',
       'job',
     );
     assert.equal(job.job.result?.model, model.model.id);
-    const after = (await (await t.api('/api/projects/p1')).json()) as { currentModel: string; models: ModelRecord[] };
+    const after = (await (await t.api('/api/projects/tune')).json()) as { currentModel: string; models: ModelRecord[] };
     assert.equal(after.models.length, before.models.length + 1, 'versions are kept, never overwritten');
     assert.equal(after.currentModel, model.model.id);
     c.close();
