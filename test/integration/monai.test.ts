@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { SYSTEM } from '@impartial/bridge-server';
 import { labelOutlines, polygonsToRois, readRoiZip, readTiff, writeRoiZip } from '@impartial/shared';
 import { line, startTestBridge, syntheticTiff, type TestBridge, TestClient } from '../helpers/bridge.js';
 import { dataFile } from '../helpers/paths.js';
+import { waitFor } from '../helpers/wait.js';
 
-/** Vectra image1 and its outlines when ../shared/data has them, else a synthetic 400 x 400 stand-in (same calls either way). */
+/**
+ * Vectra image1 and its outlines when ../shared/data has them, else a synthetic 400 x 400 stand-in
+ * (same calls either way).
+ */
 async function plugInData(): Promise<{ tif: Uint8Array; zip: Uint8Array; source: string }> {
   const tif = dataFile('vectra-2ch', 'image1.tif'),
     zip = dataFile('vectra-2ch', 'labels', 'image1.zip');
@@ -32,6 +36,17 @@ const form = (fields: Record<string, string | Blob>, filenames: Record<string, s
   return f;
 };
 
+/** The part of GET /info/ these tests read. */
+interface MonaiInfo {
+  name: string;
+  models: Record<string, unknown>;
+  trainers: Record<string, { config: { max_epochs: number; npatches_epoch: number; batch_size: number } }>;
+}
+
+/** Training steps the bridge plans for a MONAI request: epochs of npatches_epoch patches in batches. */
+const plannedSteps = (epochs: number, patchesPerEpoch: number, batchSize: number) =>
+  epochs * Math.ceil(patchesPerEpoch / batchSize);
+
 describe("MONAI Label API: the ImPartial Fiji plugin's calls (notes/impartial.md 8.2, rows 1-17), in order", () => {
   let t: TestBridge;
   let base: string;
@@ -41,26 +56,26 @@ describe("MONAI Label API: the ImPartial Fiji plugin's calls (notes/impartial.md
       headers: { Authorization: t.bridge.token!, ...headers },
       ...(body ? { body } : {}),
     });
-  before(async () => {
+  // A bridge for each test: the session starts from an empty datastore.
+  beforeEach(async () => {
     t = await startTestBridge();
     base = t.bridge.url;
   });
-  after(async () => {
+  afterEach(async () => {
     await t.stop();
   });
 
-  it('replays a whole plug-in session: upload, label, train, infer, batch infer, model round trip, delete', async () => {
+  it('replays a plug-in session: upload, label, train, infer, batch infer, model round trip, delete', async () => {
     const data = await plugInData();
     // 1. GET /info/ (the raw Authorization header of the plugin's cloud mode)
     let r = await call('GET', '/info/');
     assert.equal(r.status, 200);
-    const info = (await r.json()) as {
-      name: string;
-      models: Record<string, unknown>;
-      trainers: Record<string, { config: Record<string, unknown> }>;
-    };
+    const info = (await r.json()) as MonaiInfo;
     assert.equal(info.name, 'ImPartial');
-    assert.ok(info.models.impartial_2 && info.trainers.impartial_2!.config.max_epochs === 10);
+    assert.ok(info.models.impartial_2, 'a model for 2-channel images');
+    const config = info.trainers.impartial_2!.config;
+    for (const key of ['max_epochs', 'npatches_epoch', 'batch_size'] as const)
+      assert.ok(Number.isInteger(config[key]) && config[key] > 0, `the trainer's ${key}: ${config[key]}`);
     // 2. the empty datastore
     r = await call('GET', '/datastore/?output=all');
     assert.deepEqual(((await r.json()) as { objects: object }).objects, {});
@@ -93,33 +108,44 @@ describe("MONAI Label API: the ImPartial Fiji plugin's calls (notes/impartial.md
     assert.equal(readRoiZip(new Uint8Array(await r.arrayBuffer())).length, readRoiZip(data.zip).length);
     // 13. DELETE /train/, 14. POST /train/impartial_2 (2 epochs), 15. poll the progress lines
     assert.equal((await call('DELETE', '/train/')).status, 200);
-    r = await call(
-      'POST',
-      '/train/impartial_2',
-      JSON.stringify({ max_epochs: 2, npatches_epoch: 8, early_stop_patience: 10 }),
-      { 'Content-Type': 'application/json' },
-    );
+    const request = { max_epochs: 2, npatches_epoch: 8, early_stop_patience: 10 };
+    r = await call('POST', '/train/impartial_2', JSON.stringify(request), { 'Content-Type': 'application/json' });
     assert.equal(r.status, 200, await r.clone().text());
-    let epoch = 0,
-      status = '';
+    let epoch = 0;
     const lines: string[] = [];
-    for (let k = 0; k < 600 && status !== 'DONE'; k++) {
-      const running = await call('GET', '/train/?check_if_running=true');
-      const rec = (await (await call('GET', '/train/')).json()) as { status: string; details: string[] };
-      if (running.status === 404) assert.notEqual(rec.status, 'RUNNING');
-      status = rec.status;
-      for (const l of rec.details) {
-        const m = /Epoch:\s(.*?)\/\d+/.exec(l);
-        if (m && l.includes('train_loss:')) {
-          epoch = Math.max(epoch, Number(m[1]));
-          lines.push(l);
+    const trained = await waitFor(
+      async () => {
+        const running = await call('GET', '/train/?check_if_running=true');
+        const rec = (await (await call('GET', '/train/')).json()) as {
+          status: string;
+          details: string[];
+          result?: { steps: number | null };
+        };
+        if (running.status === 404) assert.notEqual(rec.status, 'RUNNING');
+        for (const l of rec.details) {
+          const m = /Epoch:\s(\d+)\/(\d+)/.exec(l);
+          if (m && l.includes('train_loss:')) {
+            assert.equal(Number(m[2]), request.max_epochs, `epochs as requested: ${l}`);
+            epoch = Math.max(epoch, Number(m[1]));
+            lines.push(l);
+          }
         }
-      }
-      assert.notEqual(status, 'ERROR', rec.details.join('\n'));
-      await new Promise((res) => setTimeout(res, 200));
-    }
-    assert.equal(status, 'DONE');
-    assert.equal(epoch, 2, `the plugin reads epoch 2 of 2 from lines like "${lines.at(-1)}"`);
+        assert.notEqual(rec.status, 'ERROR', rec.details.join('\n'));
+        return rec.status === 'DONE' ? rec : null;
+      },
+      { timeoutMs: 240_000, intervalMs: 200, what: 'the MONAI training task to be DONE' },
+    );
+    assert.match(trained.details.at(-1)!, /training done: model version m/);
+    assert.equal(
+      epoch,
+      request.max_epochs,
+      `the plugin reads the last epoch of ${request.max_epochs} from lines like "${lines.at(-1)}"`,
+    );
+    assert.equal(
+      trained.result?.steps,
+      plannedSteps(request.max_epochs, request.npatches_epoch, config.batch_size),
+      'epochs of npatches_epoch patches, in batches of the trainer batch_size',
+    );
     // 9. POST /infer/impartial_2 with the multipart params field
     r = await call(
       'POST',
@@ -155,12 +181,20 @@ describe("MONAI Label API: the ImPartial Fiji plugin's calls (notes/impartial.md
       { 'Content-Type': 'application/json' },
     );
     assert.equal(r.status, 200);
-    let batch = '';
-    for (let k = 0; k < 600 && batch !== 'DONE'; k++) {
-      batch = ((await (await call('GET', '/batch/infer?check_if_running=false')).json()) as { status: string }).status;
-      assert.notEqual(batch, 'ERROR');
-      await new Promise((res) => setTimeout(res, 200));
-    }
+    const batch = await waitFor(
+      async () => {
+        const rec = (await (await call('GET', '/batch/infer?check_if_running=false')).json()) as {
+          status: string;
+          details: string[];
+        };
+        assert.notEqual(rec.status, 'ERROR', rec.details.join('\n'));
+        return rec.status !== 'RUNNING' ? rec : null;
+      },
+      { timeoutMs: 240_000, intervalMs: 200, what: 'the batch inference to end' },
+    );
+    assert.equal(batch.status, 'DONE', batch.details.join('\n'));
+    assert.equal(batch.details.length, 1, `one line per image: ${batch.details.join('; ')}`);
+    assert.match(batch.details[0]!, /^1\/1 image1: \d+ cells$/, 'it ran on the one image of the datastore');
     r = await call('GET', '/datastore/label?label=image1&tag=batch_iter1');
     const saved = (await r.json()) as { output: number[][]; entropy: number[][] };
     assert.equal(saved.output.length, 400);
@@ -193,7 +227,7 @@ describe("MONAI Label API: the ImPartial Fiji plugin's calls (notes/impartial.md
     assert.equal((await fetch(`${base}/info/`)).status, 401);
   });
 
-  it('strokes from a WebSocket client train a MONAI /train/ call, and a MONAI /infer/ result reaches the WebSocket client', async () => {
+  it('strokes from a WebSocket client train a MONAI /train/ call; its /infer/ result reaches the client', async () => {
     const { bytes } = syntheticTiff(160, 12);
     let r = await call(
       'PUT',
@@ -214,17 +248,17 @@ describe("MONAI Label API: the ImPartial Fiji plugin's calls (notes/impartial.md
       stats.some((s) => s.image === '/datastore/image?image=tissue'),
       `the stroked image is training data: ${JSON.stringify(stats)}`,
     );
-    r = await call(
-      'POST',
-      '/train/impartial_2',
-      JSON.stringify({ max_epochs: 1, npatches_epoch: 4, init: 'scratch', depth: 2, base: 4, patch: 32 }),
-      { 'Content-Type': 'application/json' },
-    );
+    // No max_epochs: the trainer's own, as GET /info/ reports it.
+    const info = (await (await call('GET', '/info/')).json()) as MonaiInfo;
+    const request = { npatches_epoch: 2, batch_size: 2, init: 'scratch', depth: 2, base: 4, patch: 32 };
+    r = await call('POST', '/train/impartial_2', JSON.stringify(request), { 'Content-Type': 'application/json' });
     assert.equal(r.status, 200, await r.clone().text());
     const model = await ws.next((m) => m.type === 'model', 120_000, 'model');
+    const epochs = info.trainers.impartial_2!.config.max_epochs;
+    assert.equal(model.model.steps, plannedSteps(epochs, request.npatches_epoch, request.batch_size));
     assert.equal(
       model.model.strokesHash,
-      t.bridge.services.strokes.hash([image.id]),
+      t.bridge.services.strokes.hash(SYSTEM, [image.id]),
       "trained on exactly the WebSocket client's strokes",
     );
     const tiles = ws.upcoming((m) => m.type === 'tiles' && m.prediction.status === 'complete', 120_000);
