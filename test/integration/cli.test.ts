@@ -3,103 +3,11 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import test, { after, before } from 'node:test';
+import test, { after, before, describe } from 'node:test';
 import { readOmeZarrInfo, readOmeZarrLabels, readRoiZip } from '@impartial/shared';
 import { FileSystemStore } from '@impartial/shared/node';
-import { impartial, run } from '../helpers/cli.js';
+import { impartial, type RunResult, run } from '../helpers/cli.js';
 import { writeSyntheticFixture } from '../helpers/fixtures.js';
-
-const TINY = ['--depth', '2', '--base', '4'];
-let dir = '';
-let a: Awaited<ReturnType<typeof writeSyntheticFixture>>;
-let b: Awaited<ReturnType<typeof writeSyntheticFixture>>;
-
-before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'impartial-cli-'));
-  a = await writeSyntheticFixture(dir, 'a', { size: 96, channels: 2, seed: 1 });
-  b = await writeSyntheticFixture(dir, 'b', { size: 80, channels: 2, seed: 2 });
-});
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-test('eval trains on several images and prints one JSON object last', async () => {
-  const r = await impartial([
-    'eval',
-    '--images',
-    a.image,
-    b.image,
-    '--labels',
-    a.labels,
-    b.labels,
-    '--steps',
-    '3',
-    '--passes',
-    '2',
-    ...TINY,
-    '--json',
-  ]);
-  assert.equal(r.code, 0, r.stderr);
-  const lines = r.stdout.trim().split('\n');
-  const json = JSON.parse(lines[lines.length - 1]!);
-  for (const key of [
-    'f1',
-    'precision',
-    'recall',
-    'ap',
-    'threshold',
-    'f1_best',
-    'threshold_best',
-    'steps',
-    'seconds',
-    'backend',
-  ])
-    assert.ok(key in json, `missing ${key}`);
-  assert.equal(json.steps, 3);
-  assert.match(json.backend, /^wasm/);
-  for (const key of ['f1', 'precision', 'recall', 'ap', 'f1_best'])
-    assert.ok(json[key] >= 0 && json[key] <= 1, `${key}=${json[key]}`);
-  assert.ok(json.threshold >= 0.2 && json.threshold <= 0.95, `threshold ${json.threshold}`);
-  assert.ok(json.threshold_best >= 0.5 && json.threshold_best <= 0.95, 'the oracle sweeps 0.5-0.95');
-  assert.equal(json.separation, 'seeded');
-  assert.ok(json.seed_threshold > json.threshold);
-  assert.match(r.stderr, /backend: wasm/);
-  assert.match(r.stderr, /2 cells scribbled|cells, \d+ scribbled/);
-});
-
-test('train from outlines, then infer writes OME-Zarr, ROI zip and GeoJSON that read back', async () => {
-  const model = path.join(dir, 'model');
-  const t = await impartial([
-    'train',
-    '--images',
-    a.image,
-    '--labels',
-    a.labels,
-    '--steps',
-    '4',
-    ...TINY,
-    '--out',
-    model,
-  ]);
-  assert.equal(t.code, 0, t.stderr);
-  assert.match(t.stdout, /saved model m[0-9a-z]+ /);
-  const out = path.join(dir, 'out');
-  const r = await impartial(['infer', '--model', model, '--out', out, '--passes', '2', a.image]);
-  assert.equal(r.code, 0, r.stderr);
-  const files = (await readdir(out)).sort();
-  assert.deepEqual(files, ['a.entropy.ome.zarr', 'a.geojson', 'a.ome.zarr', 'a.probability.ome.zarr', 'a.rois.zip']);
-  const store = new FileSystemStore(path.join(out, 'a.ome.zarr'));
-  const info = await readOmeZarrInfo(store);
-  assert.deepEqual(info.labels, ['prediction']);
-  const labels = await readOmeZarrLabels(store, 'prediction');
-  const cells = new Set(labels.data);
-  cells.delete(0);
-  const rois = readRoiZip(new Uint8Array(await readFile(path.join(out, 'a.rois.zip'))));
-  const geo = JSON.parse(await readFile(path.join(out, 'a.geojson'), 'utf8'));
-  assert.equal(rois.length, cells.size, 'one ROI per predicted cell');
-  assert.equal(geo.features.length, cells.size, 'one GeoJSON feature per predicted cell');
-  assert.match(r.stdout, new RegExp(`a: ${cells.size} cells`));
-});
 
 const python = '/usr/bin/python3';
 const zarrCheck = `
@@ -128,78 +36,196 @@ print(json.dumps({'levels': len(shapes), 'cells': int(len(np.unique(l0)) - 1)}))
 `;
 const hasZarr = existsSync(python) && (await run(python, ['-c', 'import zarr']).catch(() => ({ code: 1 }))).code === 0;
 
-test('infer outputs open in an independent reader (zarr-python)', {
-  skip: hasZarr ? false : 'python3-zarr is not installed (apt-get install python3-zarr)',
-}, async () => {
-  const out = path.join(dir, 'out');
-  if (!existsSync(out)) assert.fail('run after the infer test');
-  const r = await run(python, ['-c', zarrCheck, out]);
-  assert.equal(r.code, 0, r.stderr);
-  const { levels } = JSON.parse(r.stdout);
-  assert.ok(levels >= 1);
-});
+const TINY = ['--depth', '2', '--base', '4'];
 
-test('bad input gets a clear message and a non-zero exit', async () => {
-  const missing = await impartial([
-    'eval',
-    '--images',
-    path.join(dir, 'nope.tif'),
-    '--labels',
-    a.labels,
-    '--steps',
-    '1',
-  ]);
-  assert.equal(missing.code, 1);
-  assert.match(missing.stderr, /nope\.tif: no such file/);
+// In one describe: its hooks run around its tests also when a name pattern picks only some of them.
+describe('the impartial CLI', () => {
+  let dir = '';
+  let a: Awaited<ReturnType<typeof writeSyntheticFixture>>;
+  let b: Awaited<ReturnType<typeof writeSyntheticFixture>>;
 
-  const corruptTiff = path.join(dir, 'corrupt.tif');
-  await writeFile(corruptTiff, Buffer.from('II*\0garbage that is not a tiff'));
-  const badTiff = await impartial(['eval', '--images', corruptTiff, '--labels', a.labels, '--steps', '1']);
-  assert.equal(badTiff.code, 1);
-  assert.match(
-    badTiff.stderr,
-    /corrupt\.tif: (not a readable TIFF|cannot decode TIFF data|page 0.s header cannot be read \(the file is truncated)/,
-  );
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'impartial-cli-'));
+    a = await writeSyntheticFixture(dir, 'a', { size: 96, channels: 2, seed: 1 });
+    b = await writeSyntheticFixture(dir, 'b', { size: 80, channels: 2, seed: 2 });
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
 
-  const corruptZip = path.join(dir, 'corrupt.zip');
-  await writeFile(corruptZip, Buffer.from('PK not really a zip'));
-  const badZip = await impartial(['eval', '--images', a.image, '--labels', corruptZip, '--steps', '1']);
-  assert.equal(badZip.code, 1);
-  assert.match(badZip.stderr, /corrupt\.zip: not a readable zip/);
+  /** Made once, by whichever test asks first: a model trained from image a's outlines, and its outputs. */
+  let trained: Promise<{ model: string; train: RunResult }> | undefined;
+  let inferred: Promise<{ out: string; infer: RunResult }> | undefined;
 
-  const three = await writeSyntheticFixture(dir, 'three', { size: 64, channels: 3, seed: 3 });
-  const mixed = await impartial([
-    'eval',
-    '--images',
-    a.image,
-    three.image,
-    '--labels',
-    a.labels,
-    three.labels,
-    '--steps',
-    '1',
-  ]);
-  assert.equal(mixed.code, 1);
-  assert.match(mixed.stderr, /has 3 channels but .*a\.ome\.zarr has 2/);
+  function trainedModel() {
+    trained ??= (async () => {
+      const model = path.join(dir, 'model');
+      const train = await impartial([
+        'train',
+        '--images',
+        a.image,
+        '--labels',
+        a.labels,
+        '--steps',
+        '4',
+        ...TINY,
+        '--out',
+        model,
+      ]);
+      return { model, train };
+    })();
+    return trained;
+  }
 
-  const model = path.join(dir, 'model');
-  if (existsSync(model)) {
+  function inferredOutputs() {
+    inferred ??= (async () => {
+      const { model } = await trainedModel();
+      const out = path.join(dir, 'out');
+      const infer = await impartial(['infer', '--model', model, '--out', out, '--passes', '2', a.image]);
+      return { out, infer };
+    })();
+    return inferred;
+  }
+
+  test('eval trains on several images and prints one JSON object last', async () => {
+    const r = await impartial([
+      'eval',
+      '--images',
+      a.image,
+      b.image,
+      '--labels',
+      a.labels,
+      b.labels,
+      '--steps',
+      '3',
+      '--passes',
+      '2',
+      ...TINY,
+      '--json',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    const json = JSON.parse(lines[lines.length - 1]!);
+    for (const key of [
+      'f1',
+      'precision',
+      'recall',
+      'ap',
+      'threshold',
+      'f1_best',
+      'threshold_best',
+      'steps',
+      'seconds',
+      'backend',
+    ])
+      assert.ok(key in json, `missing ${key}`);
+    assert.equal(json.steps, 3);
+    assert.match(json.backend, /^wasm/);
+    for (const key of ['f1', 'precision', 'recall', 'ap', 'f1_best'])
+      assert.ok(json[key] >= 0 && json[key] <= 1, `${key}=${json[key]}`);
+    assert.ok(json.threshold >= 0.2 && json.threshold <= 0.95, `threshold ${json.threshold}`);
+    assert.ok(json.threshold_best >= 0.5 && json.threshold_best <= 0.95, 'the oracle sweeps 0.5-0.95');
+    assert.equal(json.separation, 'seeded');
+    assert.ok(json.seed_threshold > json.threshold);
+    assert.match(r.stderr, /backend: wasm/);
+    assert.match(r.stderr, /2 cells scribbled|cells, \d+ scribbled/);
+  });
+
+  test('train from outlines, then infer writes OME-Zarr, ROI zip and GeoJSON that read back', async () => {
+    const { train: t } = await trainedModel();
+    assert.equal(t.code, 0, t.stderr);
+    assert.match(t.stdout, /saved model m[0-9a-z]+ /);
+    const { out, infer: r } = await inferredOutputs();
+    assert.equal(r.code, 0, r.stderr);
+    const files = (await readdir(out)).sort();
+    assert.deepEqual(files, ['a.entropy.ome.zarr', 'a.geojson', 'a.ome.zarr', 'a.probability.ome.zarr', 'a.rois.zip']);
+    const store = new FileSystemStore(path.join(out, 'a.ome.zarr'));
+    const info = await readOmeZarrInfo(store);
+    assert.deepEqual(info.labels, ['prediction']);
+    const labels = await readOmeZarrLabels(store, 'prediction');
+    const cells = new Set(labels.data);
+    cells.delete(0);
+    const rois = readRoiZip(new Uint8Array(await readFile(path.join(out, 'a.rois.zip'))));
+    const geo = JSON.parse(await readFile(path.join(out, 'a.geojson'), 'utf8'));
+    assert.equal(rois.length, cells.size, 'one ROI per predicted cell');
+    assert.equal(geo.features.length, cells.size, 'one GeoJSON feature per predicted cell');
+    assert.match(r.stdout, new RegExp(`a: ${cells.size} cells`));
+  });
+
+  test('infer outputs open in an independent reader (zarr-python)', {
+    skip: hasZarr ? false : 'python3-zarr is not installed (apt-get install python3-zarr)',
+  }, async () => {
+    const { out, infer } = await inferredOutputs();
+    assert.equal(infer.code, 0, infer.stderr);
+    const r = await run(python, ['-c', zarrCheck, out]);
+    assert.equal(r.code, 0, r.stderr);
+    const { levels } = JSON.parse(r.stdout);
+    assert.ok(levels >= 1);
+  });
+
+  test('bad input gets a clear message and a non-zero exit', async () => {
+    const missing = await impartial([
+      'eval',
+      '--images',
+      path.join(dir, 'nope.tif'),
+      '--labels',
+      a.labels,
+      '--steps',
+      '1',
+    ]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /nope\.tif: no such file/);
+
+    const corruptTiff = path.join(dir, 'corrupt.tif');
+    await writeFile(corruptTiff, Buffer.from('II*\0garbage that is not a tiff'));
+    const badTiff = await impartial(['eval', '--images', corruptTiff, '--labels', a.labels, '--steps', '1']);
+    assert.equal(badTiff.code, 1);
+    assert.match(
+      badTiff.stderr,
+      new RegExp(
+        'corrupt\\.tif: (not a readable TIFF|cannot decode TIFF data|' +
+          'page 0.s header cannot be read \\(the file is truncated)',
+      ),
+    );
+
+    const corruptZip = path.join(dir, 'corrupt.zip');
+    await writeFile(corruptZip, Buffer.from('PK not really a zip'));
+    const badZip = await impartial(['eval', '--images', a.image, '--labels', corruptZip, '--steps', '1']);
+    assert.equal(badZip.code, 1);
+    assert.match(badZip.stderr, /corrupt\.zip: not a readable zip/);
+
+    const three = await writeSyntheticFixture(dir, 'three', { size: 64, channels: 3, seed: 3 });
+    const mixed = await impartial([
+      'eval',
+      '--images',
+      a.image,
+      three.image,
+      '--labels',
+      a.labels,
+      three.labels,
+      '--steps',
+      '1',
+    ]);
+    assert.equal(mixed.code, 1);
+    assert.match(mixed.stderr, /has 3 channels but .*a\.ome\.zarr has 2/);
+
+    const { model, train } = await trainedModel();
+    assert.equal(train.code, 0, train.stderr);
+    assert.ok(existsSync(path.join(model, 'model.json')), `a trained model at ${model}`);
     const wrong = await impartial(['infer', '--model', model, '--out', path.join(dir, 'o2'), three.image]);
     assert.equal(wrong.code, 2);
     assert.match(wrong.stderr, /model reads 2 channels but .* has 3/);
-  }
 
-  if (existsSync(model)) {
     const clobber = await impartial(['infer', '--model', model, '--out', dir, a.image]);
     assert.equal(clobber.code, 2);
     assert.match(clobber.stderr, /would replace the input/);
     assert.ok(existsSync(path.join(a.image, '.zattrs')), 'the input image is still there');
-  }
 
-  const usage = await impartial(['eval', '--images', a.image, '--bogus']);
-  assert.equal(usage.code, 2);
-  assert.match(usage.stderr, /unknown option --bogus/);
-  const pairs = await impartial(['eval', '--images', a.image, b.image, '--labels', a.labels]);
-  assert.equal(pairs.code, 2);
-  assert.match(pairs.stderr, /2 images but 1 label files/);
+    const usage = await impartial(['eval', '--images', a.image, '--bogus']);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /unknown option --bogus/);
+    const pairs = await impartial(['eval', '--images', a.image, b.image, '--labels', a.labels]);
+    assert.equal(pairs.code, 2);
+    assert.match(pairs.stderr, /2 images but 1 label files/);
+  });
 });
