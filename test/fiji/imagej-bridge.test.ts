@@ -13,17 +13,30 @@ import { type Display, imagejMissing, printed, runImageJ, startDisplay } from '.
 // Skipped with the reason where ImageJ is absent, but never in CI: there a missing ImageJ fails.
 const missing = process.env.CI ? undefined : imagejMissing();
 
+/**
+ * Macro code: polls the bridge's events until one of `type` comes or `ms` pass, and returns the
+ * type of the last event seen (`type` when it came). Tests print it and check it.
+ */
+const AWAIT_EVENT = `
+function ipAwait(type, ms) {
+  deadline = getTime() + ms;
+  got = "";
+  while (got != type && getTime() < deadline) got = ipPoll(200);
+  return got;
+}
+`;
+
 describe('fiji-bridge macro in real ImageJ 1.53t', { skip: missing, timeout: 600_000 }, () => {
   let t: TestBridge;
   let display: Display;
-  let image: ImageRecord;
-  const connect = (name = 'fiji-test') =>
-    `ipConnect("${t.bridge.url}", "${t.bridge.token}", "${name}");\nipOpenImage("${image.id}");\n`;
+  /** A 128 x 128 image in a project of its own: no other test's strokes or models reach it. */
+  const ownImage = (project: string): Promise<ImageRecord> => projectWithImage(t, 128, 31, project);
+  const connect = (image: ImageRecord, name = 'fiji-test') =>
+    `ipConnect("${t.bridge.url}", "${t.bridge.token}", "${name}");\nipOpenImage("${image.id}");\n${AWAIT_EVENT}`;
   before(async () => {
     const absent = imagejMissing();
     if (absent) throw new Error(`CI must run the ImageJ tests: ${absent}`);
     t = await startTestBridge();
-    image = await projectWithImage(t, 128, 31);
     display = await startDisplay();
   });
   after(async () => {
@@ -32,11 +45,12 @@ describe('fiji-bridge macro in real ImageJ 1.53t', { skip: missing, timeout: 600
   });
 
   it('sends ROIs drawn in ImageJ as scribbles that a WebSocket client sees', async () => {
+    const image = await ownImage('rois');
     const ws = await TestClient.join(t.bridge, image.id, 'web');
     const run = await runImageJ(
       display,
       'rois',
-      `${connect()}
+      `${connect(image)}
 makeSelection("freeline", newArray(10, 20, 35, 50), newArray(12, 30, 33, 40)); Roi.setName("cell");
 print("freeline=" + ipSendSelection());
 makeOval(70, 70, 24, 20); Roi.setName("cell 7");
@@ -79,6 +93,7 @@ print("width=" + getWidth() + " scale=" + IP_SCALE);
   });
 
   it('shows strokes of web viewers as overlays, live, and removes an undone one', async () => {
+    const image = await ownImage('overlays');
     const ws = await TestClient.join(t.bridge, image.id, 'painter');
     ws.send({ type: 'draw', ref: 'before', drawing: line(5, 100, 60, 110, 1, 3) });
     const before = await ws.next((m) => m.type === 'entry' && m.ref === 'before', 5000, 'entry');
@@ -105,18 +120,21 @@ print("width=" + getWidth() + " scale=" + IP_SCALE);
     const macro = runImageJ(
       display,
       'overlay',
-      `${connect('fiji-live')}
+      `${connect(image, 'fiji-live')}
 ipSendView();
-n = 0;
-for (k = 0; k < 100 && n == 0; k++) { got = ipPoll(200); if (got == "stroke") n++; }
+print("awaited_stroke=" + ipAwait("stroke", 20000));
 function dump(label) {
-  for (i = 0; i < Overlay.size; i++) { Overlay.activateSelection(i); getSelectionCoordinates(xs, ys); print(label + Roi.getName + "=" + xs.length + ":" + xs[0] + "," + ys[0] + ":" + Roi.getStrokeColor); }
+  for (i = 0; i < Overlay.size; i++) {
+    Overlay.activateSelection(i);
+    getSelectionCoordinates(xs, ys);
+    print(label + Roi.getName + "=" + xs.length + ":" + xs[0] + "," + ys[0] + ":" + Roi.getStrokeColor);
+  }
   run("Select None");
 }
 dump("A ");
 IP_VIEW = "";
 ipSendView();
-for (k = 0; k < 100; k++) { got = ipPoll(200); if (got == "undo") k = 1000; }
+print("awaited_undo=" + ipAwait("undo", 20000));
 dump("B ");
 `,
     );
@@ -125,6 +143,8 @@ dump("B ");
     await ws.upcoming((m) => m.type === 'view' && m.name === 'fiji-live', 60_000);
     ws.send({ type: 'undo', ref: 'u' });
     const run = await macro;
+    assert.equal(printed(run.log).awaited_stroke, 'stroke', `the macro saw the live stroke: ${run.log}`);
+    assert.equal(printed(run.log).awaited_undo, 'undo', `the macro saw the undo: ${run.log}`);
     const lines = run.log.split('\n');
     const a = lines.filter((l) => l.startsWith('A ip-stroke-'));
     const b = lines.filter((l) => l.startsWith('B ip-stroke-'));
@@ -145,8 +165,11 @@ dump("B ");
   });
 
   it("shows a prediction and its entropy as overlays with the bridge's pixel values", async () => {
+    const image = await ownImage('predictions');
     const ws = await TestClient.join(t.bridge, image.id, 'trainer');
     ws.send({ type: 'draw', ref: 'fg', drawing: line(40, 40, 70, 70, 1, 4) });
+    ws.send({ type: 'draw', ref: 'bg', drawing: line(90, 10, 120, 30, 2, 4) });
+    await ws.next((m) => m.type === 'entry' && m.ref === 'bg', 10_000, 'entry');
     ws.send({
       type: 'train-start',
       ref: 't',
@@ -161,11 +184,10 @@ dump("B ");
     const run = await runImageJ(
       display,
       'prediction',
-      `${connect('fiji-pred')}
+      `${connect(image, 'fiji-pred')}
 IP_KEEP_PREDICTION = "${out}";
 ipSendView();
-type = "";
-for (k = 0; k < 300 && type != "prediction"; k++) type = ipPoll(200);
+print("awaited=" + ipAwait("prediction", 60000));
 print("model=" + List.get("model"));
 print("overlays=" + Overlay.size);
 selectImage(IP_WINDOW); run("Flatten"); saveAs("PNG", "${out}/flattened.png");
@@ -173,6 +195,7 @@ selectImage(IP_WINDOW); run("Flatten"); saveAs("PNG", "${out}/flattened.png");
       180_000,
     );
     const p = printed(run.log);
+    assert.equal(p.awaited, 'prediction', `the macro saw the prediction: ${run.log}`);
     model = p.model!;
     assert.match(model, /^m/, run.log);
     assert.equal(Number(p.overlays) >= 2, true);
@@ -202,6 +225,7 @@ selectImage(IP_WINDOW); run("Flatten"); saveAs("PNG", "${out}/flattened.png");
   });
 
   it('syncs the view both ways', async () => {
+    const image = await ownImage('views');
     const ws = await TestClient.join(t.bridge, image.id, 'viewer');
     const got = ws
       .upcoming((m) => m.type === 'view' && m.name === 'fiji-view', 30_000)
@@ -212,12 +236,11 @@ selectImage(IP_WINDOW); run("Flatten"); saveAs("PNG", "${out}/flattened.png");
     const run = await runImageJ(
       display,
       'view',
-      `${connect('fiji-view')}
+      `${connect(image, 'fiji-view')}
 Stack.setChannel(2);
 run("Set... ", "zoom=400 x=64 y=64");
 ipSendView();
-type = "";
-for (k = 0; k < 100 && type != "view"; k++) type = ipPoll(200);
+print("awaited=" + ipAwait("view", 20000));
 Stack.getPosition(c, z, f);
 getDisplayedArea(x, y, w, h);
 print("zoom=" + getZoom()); print("channel=" + c); print("cx=" + (x + w / 2)); print("cy=" + (y + h / 2));
@@ -228,6 +251,7 @@ print("zoom=" + getZoom()); print("channel=" + c); print("cx=" + (x + w / 2)); p
     assert.equal(v.view.zoom, 2, 'ImageJ 400% is deck.gl zoom 2');
     assert.ok(Math.abs(v.view.x - 64) <= 1 && Math.abs(v.view.y - 64) <= 1, `centre ${v.view.x},${v.view.y}`);
     const p = printed(run.log);
+    assert.equal(p.awaited, 'view', `the macro saw the web viewer's view: ${run.log}`);
     assert.equal(Number(p.zoom), 16, `deck.gl zoom 4 is ImageJ 1600%: ${run.log}`);
     assert.equal(p.channel, '1');
     assert.ok(

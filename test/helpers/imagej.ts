@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { repo } from './cli.js';
+import { waitFor } from './wait.js';
 
 /*
  * Real ImageJ 1.53t (Debian's imagej) in GUI mode on a private Xvfb display, running the bridge
@@ -36,13 +37,19 @@ export async function startDisplay(): Promise<Display> {
   const xvfb: ChildProcess = spawn('Xvfb', [`:${n}`, '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'], {
     stdio: 'ignore',
   });
-  for (let k = 0; k < 100 && !existsSync(`/tmp/.X11-unix/X${n}`); k++) await new Promise((r) => setTimeout(r, 50));
+  try {
+    await waitFor(() => existsSync(`/tmp/.X11-unix/X${n}`), { timeoutMs: 10_000, what: `Xvfb's display :${n}` });
+  } catch (e) {
+    xvfb.kill('SIGKILL');
+    throw e;
+  }
   const shotClasses = await mkdtemp(path.join(tmpdir(), 'ij-shot-'));
   await writeFile(
     path.join(shotClasses, 'Shot.java'),
     `import java.awt.*; import java.io.*; import javax.imageio.*;
 public class Shot { public static void main(String[] a) throws Exception {
-  ImageIO.write(new Robot().createScreenCapture(new Rectangle(Toolkit.getDefaultToolkit().getScreenSize())), "png", new File(a[0])); } }
+  Rectangle screen = new Rectangle(Toolkit.getDefaultToolkit().getScreenSize());
+  ImageIO.write(new Robot().createScreenCapture(screen), "png", new File(a[0])); } }
 `,
   );
   spawnSync('javac', ['-d', shotClasses, path.join(shotClasses, 'Shot.java')]);
