@@ -15,6 +15,25 @@ module.exports = {
       to: { path: '^(bridge-server|viewer-plugin)/' },
     },
     {
+      name: 'shared-layers',
+      severity: 'error',
+      comment: 'Inside shared: protocol < image < formats, engine < node (errors.ts beside protocol).',
+      from: { path: '^shared/src/(protocol|errors)' },
+      to: { path: '^shared/src/(image|formats|engine|node)/' },
+    },
+    {
+      name: 'shared-image-below-formats-and-engine',
+      severity: 'error',
+      from: { path: '^shared/src/image/' },
+      to: { path: '^shared/src/(formats|engine|node)/' },
+    },
+    {
+      name: 'shared-formats-and-engine-apart',
+      severity: 'error',
+      from: { path: '^shared/src/(formats|engine)/' },
+      to: { path: '^shared/src/(formats|engine|node)/', pathNot: '^shared/src/$1/' },
+    },
+    {
       name: 'bridge-and-viewer-apart',
       severity: 'error',
       comment: 'bridge-server and viewer-plugin share code only through shared/.',
