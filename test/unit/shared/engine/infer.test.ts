@@ -1,0 +1,61 @@
+// Tests of shared/src/engine/infer.ts: tiling and tiled inference (tileOrigins, predict).
+import assert from 'node:assert/strict';
+import test from 'node:test';
+import { predict, tileOrigins } from '@impartial/shared';
+import { initBackend } from '@impartial/shared/node';
+import { image, model } from '../../../helpers/tiny-unet.js';
+
+await initBackend();
+
+test('tile origins cover the axis and end flush', () => {
+  assert.deepEqual(tileOrigins(100, 128, 16), [0]);
+  assert.deepEqual(tileOrigins(300, 128, 32), [0, 96, 172]);
+  for (const [len, tile, ov] of [
+    [1000, 256, 32],
+    [513, 512, 64],
+    [2048, 512, 32],
+  ] as const) {
+    const o = tileOrigins(len, tile, ov);
+    assert.equal(o[0], 0);
+    assert.equal(o[o.length - 1]! + tile, len);
+    for (let i = 1; i < o.length; i++)
+      assert.ok(o[i]! - o[i - 1]! <= tile - ov, 'neighbours overlap by at least the overlap');
+  }
+});
+
+test('tiled inference agrees with one big tile, and entropy is binary entropy in [0, ln 2]', async () => {
+  const m = model();
+  const img = image(100, 76);
+  const whole = await predict(m.config, m.weights, img, { tile: 128, passes: 1 });
+  const tiled = await predict(m.config, m.weights, img, { tile: 32, overlap: 12, passes: 1 });
+  let maxDiff = 0,
+    meanDiff = 0;
+  for (let i = 0; i < whole.probability.data.length; i++) {
+    const d = Math.abs(whole.probability.data[i]! - tiled.probability.data[i]!);
+    maxDiff = Math.max(maxDiff, d);
+    meanDiff += d / whole.probability.data.length;
+  }
+  // An untrained net's probabilities all sit near 0.5 (here within about 0.012 of each other), so
+  // the tolerances are shares of that spread, not absolute: a tile border sees zero padding where
+  // the whole image sees its neighbours, and the 12 px overlap blends most of that away. With no
+  // overlap the largest difference is about 2/3 of the spread and the mean about 1/20.
+  const spread = Math.max(...whole.probability.data) - Math.min(...whole.probability.data);
+  assert.ok(spread > 0, 'the probabilities vary over the image');
+  assert.ok(meanDiff < spread / 30, `mean difference ${meanDiff}, spread ${spread}`);
+  assert.ok(maxDiff < spread / 3, `largest difference ${maxDiff}, spread ${spread}`);
+  for (let i = 0; i < tiled.entropy.data.length; i++) {
+    const p = tiled.probability.data[i]!,
+      h = tiled.entropy.data[i]!;
+    assert.ok(p >= 0 && p <= 1);
+    assert.ok(h >= 0 && h <= Math.LN2 + 1e-6);
+    assert.ok(Math.abs(h - (-p * Math.log(Math.max(p, 1e-5)) - (1 - p) * Math.log(Math.max(1 - p, 1e-5)))) < 1e-5);
+  }
+  await assert.rejects(predict(m.config, m.weights, image(16, 16, 2)), /reads 3 channels but the image has 2/);
+});
+
+test('inference can be cancelled', async () => {
+  const m = model();
+  const ctrl = new AbortController();
+  ctrl.abort();
+  await assert.rejects(predict(m.config, m.weights, image(64, 64), { tile: 32, signal: ctrl.signal }), /cancelled/);
+});
