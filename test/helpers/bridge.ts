@@ -143,7 +143,8 @@ export class TestClient {
         () =>
           reject(
             new Error(
-              `no matching message within ${timeoutMs} ms${type ? ` (${type})` : ''}; got ${this.messages.map((m) => m.type).join(', ')}`,
+              `no matching message within ${timeoutMs} ms${type ? ` (${type})` : ''}; ` +
+                `got ${this.messages.map((m) => m.type).join(', ')}`,
             ),
           ),
         timeoutMs,

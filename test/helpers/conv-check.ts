@@ -51,10 +51,14 @@ const CASES: Case[] = [
   { x: [2, 10, 9, 3], k: 3, cout: 4, pad: 'same', stride: 2 },
 ];
 
-/** Conv2D and its two gradients on the current backend (`what` names its kernels) against tfjs' cpu backend, to 1e-4 relative. */
+/**
+ * Conv2D and its two gradients on the current backend (`what` names its kernels) against tfjs' cpu
+ * backend, to 1e-4 relative.
+ */
 export function convKernelTests(info: BackendInfo, what: string): void {
   for (const c of CASES) {
-    test(`${what}: conv, dX and dW match the cpu backend (x ${c.x.join('x')}, ${c.k}x${c.k} -> ${c.cout}, ${c.pad}, stride ${c.stride ?? 1})`, async () => {
+    const shape = `x ${c.x.join('x')}, ${c.k}x${c.k} -> ${c.cout}, ${c.pad}, stride ${c.stride ?? 1}`;
+    test(`${what}: conv, dX and dW match the cpu backend (${shape})`, async () => {
       const x = rand(
           c.x.reduce((a, b) => a * b, 1),
           1,

@@ -2,41 +2,15 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type ErrorBody, writeTiff } from '@impartial/shared';
+import type { ErrorBody } from '@impartial/shared';
 import { startTestBridge, syntheticTiff, type TestBridge } from '../helpers/bridge.js';
+import { onePage, TAG, withNextPage, withTag } from '../helpers/broken-tiffs.js';
 
 /*
  * Malformed images sent to the bridge over REST (an upload, a URL) and over MONAI Label's
  * PUT /datastore/: each gets a 4xx (or a 502 for a server that cannot be reached) whose message
  * names the problem, no image is added, no temporary file is left, and the bridge keeps serving.
  */
-
-/** A copy of a TIFF with tag `tag` of its first page set to `value` (a SHORT or LONG field). */
-function withTag(tiff: Uint8Array, tag: number, value: number): Uint8Array {
-  const bytes = tiff.slice();
-  const view = new DataView(bytes.buffer);
-  const ifd = view.getUint32(4, true);
-  for (let i = 0; i < view.getUint16(ifd, true); i++) {
-    const entry = ifd + 2 + 12 * i;
-    if (view.getUint16(entry, true) !== tag) continue;
-    if (view.getUint16(entry + 2, true) === 3) view.setUint16(entry + 8, value, true);
-    else view.setUint32(entry + 8, value, true);
-    return bytes;
-  }
-  throw new Error(`tag ${tag} is not in the first page`);
-}
-
-/** A one-page 64 x 48 uint16 TIFF. */
-const onePage = () => writeTiff([{ width: 64, height: 48, data: new Uint16Array(64 * 48).fill(500) }]);
-
-/** The same TIFF with its first page's next-page offset pointing back at that page. */
-function selfLooping(tiff: Uint8Array): Uint8Array {
-  const bytes = tiff.slice();
-  const view = new DataView(bytes.buffer);
-  const ifd = view.getUint32(4, true);
-  view.setUint32(ifd + 2 + 12 * view.getUint16(ifd, true), ifd, true);
-  return bytes;
-}
 
 interface BadInput {
   what: string;
@@ -58,19 +32,19 @@ const BAD_TIFFS: BadInput[] = [
   },
   {
     what: 'a TIFF whose header claims 100000 x 100000 pixels',
-    bytes: () => withTag(withTag(onePage(), 256, 100_000), 257, 100_000),
+    bytes: () => withTag(withTag(onePage(), TAG.width, 100_000), TAG.height, 100_000),
     status: 413,
     says: /100000 x 100000 x 1 channels is 10,000 megapixels, over the limit of 4,000 megapixels/,
   },
   {
     what: 'a TIFF whose strip holds fewer bytes than its pixels',
-    bytes: () => withTag(onePage(), 279, 100),
+    bytes: () => withTag(onePage(), TAG.stripByteCounts, 100),
     status: 400,
     says: /page 0 strip 0 holds 100 bytes but its 64 x \d+ pixels need \d+/,
   },
   {
     what: 'a TIFF whose page chain loops',
-    bytes: () => selfLooping(onePage()),
+    bytes: () => withNextPage(onePage()),
     status: 400,
     says: /the page chain loops back at page 1/,
   },

@@ -12,7 +12,7 @@ const viewer = document.getElementById('viewer') as ImpartialViewer;
 
 const headers = token ? { Authorization: `Bearer ${decodeURIComponent(token)}` } : undefined;
 
-/** The bridge's projects and images as links; imports still being written with their progress. Returns the first image. */
+/** The bridge's projects and images as links, imports still being written with their progress; the first image. */
 async function listImages(): Promise<string> {
   const [projects, imports] = await Promise.all([
     fetch('/api/projects', { headers }).then((r) => r.json()) as Promise<Array<{ id: string; name: string }>>,

@@ -3,8 +3,9 @@ import { it } from 'node:test';
 import { publicApi } from '../../helpers/public-api.js';
 
 /*
- * The public API of @impartial/bridge-server (what embedding programs and tests start the bridge and reach its services with): every name of every entry of its
- * package.json exports. A change here is a change for its users: update the list on purpose.
+ * The public API of @impartial/bridge-server (what embedding programs and tests start the bridge
+ * and reach its services with): every name of every entry of its package.json exports. A change
+ * here is a change for its users: update the list on purpose.
  */
 
 const EXPECTED: Record<string, string[]> = {

@@ -3,8 +3,9 @@ import { it } from 'node:test';
 import { publicApi } from '../../helpers/public-api.js';
 
 /*
- * The public API of @impartial/shared (the engine, image ops, formats and protocol, used by the bridge, the viewer and anyone embedding them): every name of every entry of its
- * package.json exports. A change here is a change for its users: update the list on purpose.
+ * The public API of @impartial/shared (the engine, image ops, formats and protocol, used by the
+ * bridge, the viewer and anyone embedding them): every name of every entry of its package.json
+ * exports. A change here is a change for its users: update the list on purpose.
  */
 
 const EXPECTED: Record<string, string[]> = {

@@ -234,7 +234,7 @@ test('OME-Zarr in a Map store: exact values, halving levels, nearest-downsampled
   }
 });
 
-test('OME-Zarr metadata: NGFF 0.4 multiscales, c/y/x axes, omero channels, image-label source, labels list', async () => {
+test('OME-Zarr metadata: NGFF 0.4 multiscales, c/y/x axes, omero channels, image-label source, labels', async () => {
   const store = new Map<string, Uint8Array>();
   await writeBoth(store);
   assert.deepEqual(await getJson(store, '/.zgroup'), { zarr_format: 2 });

@@ -57,7 +57,8 @@ test('ImageJ hyperstack with 2 slices: the channels of the first slice, with a w
 
 const OME_XML = `<?xml version="1.0" encoding="UTF-8"?>
 <OME xmlns="http://www.openmicroscopy.org/Schemas/OME/2016-06" Creator="test"><Image ID="Image:0" Name="t">
-<Pixels ID="Pixels:0" DimensionOrder="XYZCT" Type="uint16" SizeX="${W}" SizeY="${H}" SizeZ="2" SizeC="2" SizeT="1" BigEndian="false">
+<Pixels ID="Pixels:0" DimensionOrder="XYZCT" Type="uint16" SizeX="${W}" SizeY="${H}"
+ SizeZ="2" SizeC="2" SizeT="1" BigEndian="false">
 <Channel ID="Channel:0:0" Name="DAPI" SamplesPerPixel="1"/><Channel ID="Channel:0:1" Name="CD45" SamplesPerPixel="1"/>
 <TiffData IFD="0" PlaneCount="4"/></Pixels></Image></OME>`;
 
@@ -76,8 +77,11 @@ test('OME-TIFF, little-endian uint16, XYZCT with SizeZ=2: channel 1 is page 2; c
 });
 
 test('omeChannelLayout / imagejChannelLayout: page of (c, z=0, t=0) for each dimension order', () => {
-  const xml = (order: string, c: number, z: number, t: number, prefix = '') =>
-    `<${prefix}Pixels DimensionOrder="${order}" SizeC="${c}" SizeZ="${z}" SizeT="${t}">${Array.from({ length: c }, (_, i) => `<${prefix}Channel ID="C${i}" Name="ch${i}"/>`).join('')}</${prefix}Pixels>`;
+  const xml = (order: string, c: number, z: number, t: number, prefix = '') => {
+    const channels = Array.from({ length: c }, (_, i) => `<${prefix}Channel ID="C${i}" Name="ch${i}"/>`).join('');
+    const sizes = `SizeC="${c}" SizeZ="${z}" SizeT="${t}"`;
+    return `<${prefix}Pixels DimensionOrder="${order}" ${sizes}>${channels}</${prefix}Pixels>`;
+  };
   assert.deepEqual(omeChannelLayout(xml('XYCZT', 3, 4, 5))!.pages, [0, 1, 2]);
   assert.deepEqual(omeChannelLayout(xml('XYZCT', 3, 4, 5))!.pages, [0, 4, 8]);
   assert.deepEqual(omeChannelLayout(xml('XYZTC', 3, 4, 5))!.pages, [0, 20, 40]);

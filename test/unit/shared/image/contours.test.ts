@@ -55,13 +55,14 @@ function roundTrip(labels: LabelImage, skip: ReadonlySet<number> = new Set()): {
       if ((back.data[i] === k + 1) !== (labels.data[i] === id)) differ.push(i);
     if (differ.length)
       assert.fail(
-        `object ${id}: ${differ.length} pixels differ (first ${differ[0]})\n${show(labels.data, labels.width)}\n---\n${show(back.data, labels.width)}`,
+        `object ${id}: ${differ.length} pixels differ (first ${differ[0]})\n` +
+          `${show(labels.data, labels.width)}\n---\n${show(back.data, labels.width)}`,
       );
   });
   return { compared };
 }
 
-test('labels -> labelOutlines -> polygonsToLabels reproduces rectangles, L, U, T shapes, lines, single pixels and border objects', () => {
+test('labels -> outlines -> labels reproduces rectangles, L/U/T shapes, lines, pixels, border objects', () => {
   const g = grid(`
     11111....3
     11111..2.3
@@ -119,7 +120,7 @@ test('an object with a hole gives its outer outline (the hole filled)', () => {
   assert.equal(signedArea(outlines.get(2)!), 1);
 });
 
-test('an object in two diagonal pieces: the outline holds one piece, not a figure eight through the shared corner', () => {
+test('an object in two diagonal pieces: the outline holds one piece, not a figure eight through the corner', () => {
   const g = grid(`
     11..
     11..
@@ -151,7 +152,7 @@ test('an object in two diagonal pieces: the outline holds one piece, not a figur
   );
 });
 
-test('a ring closed only by a diagonal corner contact keeps its inside out (4-connected object, 8-connected background)', () => {
+test('a ring closed only by a diagonal corner keeps its inside out (4-connected cells, 8-connected background)', () => {
   // (2,3) and (3,2) meet at a corner: the inside connects diagonally to the outside, so it is no hole;
   // the outline must turn right at that corner and trace one loop of area 11 (a left turn gives a 15 px filled ring).
   const g = grid(`

@@ -112,7 +112,7 @@ test('targets are rigid (rotated/flipped) windows of the image, channels aligned
   }
 });
 
-test('blind spots: floor(P*P*0.05) draws per channel; input = target off the mask; masked values come from the +-5 window', () => {
+test('blind spots: floor(P*P*0.05) draws per channel; input = target off the mask; values from the +-5 window', () => {
   const W = 64,
     P = 32,
     C = 2,

@@ -17,7 +17,7 @@ import { fillRect, show } from '../../../helpers/grid.js';
 const W = 48,
   H = 40;
 
-/** Five separate cells in the left part of a 48 x 40 image; the right 18 columns stay empty (room for background strokes). */
+/** Five separate cells in the left of a 48 x 40 image; the right 18 columns stay empty (for background strokes). */
 function fiveCells(): LabelImage & { data: Int32Array } {
   const data = new Int32Array(W * H);
   fillRect(data, W, 2, 2, 12, 12, 1); // 10 x 10
@@ -87,7 +87,7 @@ test('synthesizeScribbles chooses round(fraction * n) distinct cells, at least o
   assert.deepEqual(countScribbles(empty.scribbles), { foreground: 0, background: 0 });
 });
 
-test('synthesizeScribbles: foreground only inside chosen cells; background on their inner outline or >= 3 px from every cell', () => {
+test('synthesizeScribbles: foreground in chosen cells only; background on their outline or >= 3 px away', () => {
   const labels = fiveCells();
   for (const seed of [1, 2, 3]) {
     const { scribbles, chosenCells } = synthesizeScribbles(labels, { fraction: 0.4, seed });
@@ -147,7 +147,7 @@ test("synthesizeScribbles without background strokes: background is exactly the 
     assert.equal(scribbles.data[i] === SCRIBBLE_BACKGROUND ? 1 : 0, outline[i], `pixel ${i}`);
 });
 
-test('foreground of a 10 x 10 cell: the ring 2 px inside (6 x 6 outline) plus a skeleton, at least 2 px from the edge', () => {
+test('foreground of a 10 x 10 cell: the ring 2 px inside (6 x 6 outline) and a skeleton, >= 2 px from the edge', () => {
   const labels = { width: 16, height: 16, data: new Int32Array(256) };
   fillRect(labels.data, 16, 3, 3, 13, 13, 1); // x, y in 3..12
   const s = instancesToScribbles(labels);

@@ -82,7 +82,8 @@ if (typeof addon === 'string') {
     { inputs: [[1, 5, 5, 2]], k: 3, cout: 3, relu: false, dropout: 0.5 },
   ];
   for (const c of CASES) {
-    const name = `${c.inputs.map((s) => s.join('x')).join(' + ')}, ${c.k}x${c.k} -> ${c.cout}, ${c.relu ? 'ReLU' : 'linear'}, dropout ${c.dropout}`;
+    const inputs = c.inputs.map((s) => s.join('x')).join(' + ');
+    const name = `${inputs}, ${c.k}x${c.k} -> ${c.cout}, ${c.relu ? 'ReLU' : 'linear'}, dropout ${c.dropout}`;
     test(`one-kernel conv layer matches tfjs ops on the cpu backend (${name})`, async () => {
       const seed = 1234;
       const ours = await run(c, (xs, f, b) => convLayerKernel(xs, f, b, { relu: c.relu, dropout: c.dropout }, seed));
@@ -149,7 +150,7 @@ if (typeof addon === 'string') {
     }
   };
 
-  test('native max-pool gradient matches the cpu backend, ties included (first maximum of a window, row-major)', async () => {
+  test('native max-pool gradient matches the cpu backend, ties too (the first maximum of a window)', async () => {
     // ReLU-like data: many zeros, so windows with ties are common.
     const data = Float32Array.from(rand(2 * 9 * 8 * 3, 7), (v) => Math.max(0, Math.round(v * 4) / 4));
     for (const [size, stride, pad] of [
@@ -180,7 +181,7 @@ if (typeof addon === 'string') {
     });
   });
 
-  test('Identity (clone; tfjs clones every tensor a gradient keeps) shares the data instead of copying it, and the clone outlives its source', () => {
+  test('Identity (tfjs clones every tensor a gradient keeps) shares the data; the clone outlives its source', () => {
     const x = tf.tensor4d(rand(4 * 8 * 8 * 2, 11), [4, 8, 8, 2]);
     const before = tf.memory().numDataBuffers;
     const y = tf.clone(x);
