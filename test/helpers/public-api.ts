@@ -17,9 +17,24 @@ export function publicApi(packageDir: string): Record<string, string[]> {
   const entries = Object.entries(pkg.exports).flatMap(([key, target]) =>
     typeof target === 'object' && target.types ? [[key, path.join(dir, target.types)] as const] : [],
   );
+  const options = {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    skipLibCheck: true,
+    noLib: true,
+    types: [],
+  };
+  // Only the package's own declarations matter for which names it exports and whether they are
+  // values: leaving dependencies unresolved keeps this fast (they would be read whole otherwise).
+  const host = ts.createCompilerHost(options);
+  const outside = (f: string) =>
+    f.includes(`${path.sep}node_modules${path.sep}`) && !f.includes(`${path.sep}@impartial${path.sep}`);
+  const fileExists = host.fileExists.bind(host);
+  host.fileExists = (f) => !outside(f) && fileExists(f);
   const program = ts.createProgram(
     entries.map(([, file]) => file),
-    { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, skipLibCheck: true },
+    options,
+    host,
   );
   const checker = program.getTypeChecker();
   const out: Record<string, string[]> = {};
