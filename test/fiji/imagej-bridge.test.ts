@@ -7,7 +7,15 @@ import { SYSTEM } from '@impartial/bridge-server';
 import { type ImageRecord, openArray, readRegion, readTiff } from '@impartial/shared';
 import { FileSystemStore } from '@impartial/shared/node';
 import { decode as decodePng } from 'fast-png';
-import { line, projectWithImage, startTestBridge, type TestBridge, TestClient } from '../helpers/bridge.js';
+import {
+  drawCellAndBackground,
+  line,
+  projectWithImage,
+  startTestBridge,
+  type TestBridge,
+  TestClient,
+  TINY_TRAINING,
+} from '../helpers/bridge.js';
 import { type Display, imagejMissing, printed, runImageJ, startDisplay } from '../helpers/imagej.js';
 
 // Skipped with the reason where ImageJ is absent, but never in CI: there a missing ImageJ fails.
@@ -167,14 +175,8 @@ dump("B ");
   it("shows a prediction and its entropy as overlays with the bridge's pixel values", async () => {
     const image = await ownImage('predictions');
     const ws = await TestClient.join(t.bridge, image.id, 'trainer');
-    ws.send({ type: 'draw', ref: 'fg', drawing: line(40, 40, 70, 70, 1, 4) });
-    ws.send({ type: 'draw', ref: 'bg', drawing: line(90, 10, 120, 30, 2, 4) });
-    await ws.next((m) => m.type === 'entry' && m.ref === 'bg', 10_000, 'entry');
-    ws.send({
-      type: 'train-start',
-      ref: 't',
-      options: { steps: 3, depth: 2, base: 4, batchSize: 2, patch: 32, init: 'scratch' },
-    });
+    await drawCellAndBackground(ws, [40, 40]);
+    ws.send({ type: 'train-start', ref: 't', options: TINY_TRAINING });
     await ws.next((m) => m.type === 'model', 120_000);
     const out = await mkdtemp(path.join(tmpdir(), 'ij-pred-'));
     let model = '';

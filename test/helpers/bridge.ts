@@ -194,3 +194,14 @@ export function line(x0: number, y0: number, x1: number, y1: number, cls = 1, wi
     ] as Array<[number, number]>,
   };
 }
+
+/** The smallest training worth running in a test: a tiny net from random weights, a few steps. */
+export const TINY_TRAINING = { steps: 3, depth: 2, base: 4, batchSize: 2, patch: 32, init: 'scratch' as const };
+
+/** A cell stroke and a background stroke (what a training needs), acknowledged before this returns. */
+export async function drawCellAndBackground(c: TestClient, at: [number, number] = [10, 10]): Promise<void> {
+  const [x, y] = at;
+  c.send({ type: 'draw', ref: 'fg', drawing: line(x, y, x + 30, y + 30, 1, 3) });
+  c.send({ type: 'draw', ref: 'bg', drawing: line(x + 50, y, x + 80, y + 20, 2, 3) });
+  await c.next((m) => m.type === 'entry' && m.ref === 'bg', 10_000, 'entry');
+}

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { JobRecord, LogEntry, ProjectRecord } from '@impartial/shared';
-import { line, syntheticTiff, TestClient } from '../helpers/bridge.js';
+import { drawCellAndBackground, line, syntheticTiff, TestClient, TINY_TRAINING } from '../helpers/bridge.js';
 import { killHard, type ServeProcess, serveProcess } from '../helpers/serve.js';
 
 const TOKEN = 'crash-test-token';
@@ -73,14 +73,8 @@ describe('bridge after kill -9', () => {
     let s = await serve(data);
     const image = await imageOn(s);
     const c = await TestClient.join(s.bridge, image, 'trainer');
-    c.send({ type: 'draw', ref: 'fg', drawing: line(10, 10, 40, 40, 1, 3) });
-    c.send({ type: 'draw', ref: 'bg', drawing: line(60, 10, 90, 30, 2, 3) });
-    await c.next((m) => m.type === 'entry' && m.ref === 'bg', 10_000, 'entry');
-    c.send({
-      type: 'train-start',
-      ref: 'a',
-      options: { steps: 3, depth: 2, base: 4, batchSize: 2, patch: 32, init: 'scratch' },
-    });
+    await drawCellAndBackground(c);
+    c.send({ type: 'train-start', ref: 'a', options: TINY_TRAINING });
     const first = await c.next((m) => m.type === 'model', 120_000, 'model');
     c.send({ type: 'train-start', ref: 'b', options: { steps: 1_000_000, batchSize: 2, patch: 32 } });
     const long = await c.next((m) => m.type === 'job' && m.ref === 'b', 10_000, 'job');
