@@ -47,6 +47,7 @@ export async function receiveUpload(
       `upload of ${declared} bytes is over the limit of ${limit} (start the bridge with a larger --max-upload-mb)`,
     );
   const raw = path.join(tempDir, `${newId('u')}.upload`);
+  const out = createWriteStream(raw);
   let size = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _enc, done) {
@@ -55,7 +56,7 @@ export async function receiveUpload(
     },
   });
   try {
-    await pipeline(req, counter, createWriteStream(raw));
+    await pipeline(req, counter, out);
     if (size === 0) throw new ImpartialError('bad-request', 'the upload is empty');
     const type = await sniffImageFile(raw);
     if (!type)
@@ -68,7 +69,11 @@ export async function receiveUpload(
     await rename(raw, file);
     return { file, type };
   } catch (e) {
+    // The stream lets go of the file first: one opened after the removal would stay behind.
+    if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
     await rm(raw, { force: true });
+    if (!req.complete && !(e instanceof ImpartialError))
+      throw new ImpartialError('bad-request', 'the client closed the request before its body ended');
     throw e;
   }
 }
