@@ -29,6 +29,7 @@ export interface BridgeOptions {
   /** A fixed token, a random one (undefined), or none (null: --no-auth, loopback only). */
   token?: string | null;
   allowOrigins?: string[];
+  /** Folders a client may import images from by path; none unless given. */
   importRoots?: string[];
   maxUploadMb?: number;
   /** Largest image an import takes, width x height x channels in millions. */
@@ -82,7 +83,7 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   const limits = { maxValues: (o.maxImageMpx ?? DEFAULT_IMPORT_LIMITS.maxValues / 1e6) * 1e6 };
   const services = createServices(
     { store, strokes, jobs, hub, access: new Access(), version, limits },
-    o.importRoots ?? [process.cwd()],
+    o.importRoots ?? [],
   );
   const security: SecurityOptions = {
     token,

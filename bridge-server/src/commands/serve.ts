@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { syntheticCells } from '@impartial/shared';
@@ -9,7 +9,8 @@ import { ImpartialError } from '../errors.js';
 import { DEFAULT_IMPORT_LIMITS, memorySource, openTiffSource } from '../imaging/sources/index.js';
 import { SYSTEM } from '../services/index.js';
 
-const SERVE_USAGE = 'impartial serve [--data DIR] [--host 127.0.0.1] [--port 8000] [--token T | --no-auth] [options]';
+const SERVE_USAGE =
+  'impartial serve [--data DIR] [--host 127.0.0.1] [--port 8000] [--token-file F | --token T | --no-auth] [options]';
 
 export const SERVE_HELP = `${SERVE_USAGE}
 
@@ -19,9 +20,11 @@ and keeps every web viewer and Fiji in sync. HTTP and WebSocket on one port.
   --data DIR              data folder (default ./impartial-data)
   --host H --port N       where to listen (default 127.0.0.1:8000; port 0 picks a free one)
   --token T               the token clients must send (default: a new random one each start)
+  --token-file FILE       the token read from FILE (trimmed); unlike --token it does not show in ps
   --no-auth               no token (refused unless the host is loopback)
   --allow-origin URL...   web pages on these origins may call the bridge (besides its own)
-  --import-root DIR...    folders images may be imported from by path (default: the current folder)
+  --import-root DIR...    folders images may be imported from by path (default: none; --demo adds
+                          the Vectra dev images' folder when it exists)
   --max-upload-mb N       largest image upload (default 2048)
   --max-image-mpx N       largest image an import takes, width x height x channels in millions
                           (default 4000: a 20000 x 20000 x 8 slide is 3200)
@@ -80,12 +83,27 @@ export async function ensureDemoProject(bridge: Bridge): Promise<void> {
   }
 }
 
+/** The token in a file (trimmed): a token on the command line shows in `ps` to every user of the machine. */
+function readTokenFile(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`--token-file ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? e})`);
+  }
+  const token = text.trim();
+  if (!token) throw new UsageError(`--token-file ${file} is empty`);
+  if (/\s/.test(token)) throw new UsageError(`--token-file ${file}: the token is one line with no spaces`);
+  return token;
+}
+
 export async function serveCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, {
     data: { kind: 'string', default: 'impartial-data' },
     host: { kind: 'string', default: '127.0.0.1' },
     port: { kind: 'number', default: 8000 },
     token: { kind: 'string' },
+    'token-file': { kind: 'string' },
     auth: { kind: 'boolean', default: true },
     'allow-origin': { kind: 'list' },
     'import-root': { kind: 'list' },
@@ -97,16 +115,20 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (a._.length) throw new UsageError(`unexpected argument ${a._[0]}`);
   const port = a.port as number;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0-65535');
-  if (a.auth === false && a.token !== undefined) throw new UsageError('give --token or --no-auth, not both');
+  if ([a.auth === false, a.token !== undefined, a['token-file'] !== undefined].filter(Boolean).length > 1)
+    throw new UsageError('give one of --token-file, --token or --no-auth');
+  const token =
+    a['token-file'] !== undefined ? readTokenFile(a['token-file'] as string) : (a.token as string | undefined);
+  const vectra = a.demo ? vectraDir() : null;
   let bridge: Bridge;
   try {
     bridge = await startBridge({
       data: a.data as string,
       host: a.host as string,
       port,
-      token: a.auth === false ? null : (a.token as string | undefined),
+      token: a.auth === false ? null : token,
       allowOrigins: (a['allow-origin'] as string[] | undefined) ?? [],
-      importRoots: (a['import-root'] as string[] | undefined) ?? [process.cwd()],
+      importRoots: [...((a['import-root'] as string[] | undefined) ?? []), ...(vectra ? [vectra] : [])],
       maxUploadMb: a['max-upload-mb'] as number,
       maxImageMpx: a['max-image-mpx'] as number,
       monaiProject: a['monai-project'] as string,

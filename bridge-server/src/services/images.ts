@@ -1,7 +1,7 @@
 import { realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ImageRecord, ImportRecord } from '@impartial/shared';
-import { badRequest, forbidden, notFound } from '../errors.js';
+import { badRequest, ImpartialError } from '../errors.js';
 import { exportLevel, imageTiff, scribblesTiff } from '../imaging/exports.js';
 import { importImage } from '../imaging/import.js';
 import { importSlideInBackground } from '../imaging/slide-import.js';
@@ -109,21 +109,26 @@ export class ImageService {
     importSlideInBackground(this.ctx.store, p.id, name, { side, channels: 8 }, log);
   }
 
-  /** A server-side path a client asked to import: only inside the import roots, also after symlinks. */
+  /**
+   * A server-side path a client asked to import: only inside the import roots, also after symlinks.
+   * A path outside them answers exactly as a missing one, without naming the roots, so that a client
+   * cannot learn which files exist elsewhere on the machine.
+   */
   private async containedImportPath(requested: string): Promise<string> {
     if (requested.includes('\0')) throw badRequest('path contains a NUL byte');
+    const unavailable = new ImpartialError(
+      'not-found',
+      `${requested.slice(0, 300)}: no such file in the folders this bridge imports from (set with --import-root)`,
+    );
     const resolved = await realpath(path.resolve(requested)).catch(() => null);
-    if (!resolved) throw notFound(requested);
+    if (!resolved) throw unavailable;
     for (const root of this.importRoots) {
       const r = await realpath(root).catch(() => null);
       if (!r) continue;
       const rel = path.relative(r, resolved);
       if (rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))) return resolved;
     }
-    const roots = this.importRoots.join(', ');
-    throw forbidden(
-      `${requested} is outside the folders this bridge imports from (${roots}; add one with --import-root)`,
-    );
+    throw unavailable;
   }
 
   /** Forgets an image with its strokes, predictions and labels, then removes its files. */
