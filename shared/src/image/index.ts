@@ -1,4 +1,4 @@
-export { type PaintTarget, paintStroke, type StrokePoint } from './brush.js';
+export { type PaintTarget, paintStroke, type StrokePoint, strokeArea } from './brush.js';
 export {
   chooseInstanceParameters,
   type InstanceParameters,

@@ -199,6 +199,7 @@ const EXPECTED: Record<string, string[]> = {
     'SparseRaster',
     'type StepLosses',
     'type StreamPyramidOptions',
+    'strokeArea',
     'StrokeClassSchema',
     'type StrokePoint',
     'type SynthesisOptions',
