@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { MODEL_JSON, MODEL_WEIGHTS, type ModelRecord } from '@impartial/shared';
-import { unzipSync, zipSync } from 'fflate';
+import { InputError, MODEL_JSON, MODEL_WEIGHTS, type ModelRecord, readZip } from '@impartial/shared';
+import { zipSync } from 'fflate';
 import { ImpartialError } from '../errors.js';
 import { readMultipart } from '../http/multipart.js';
 import { readBody, sendBytes, sendJson } from '../http/respond.js';
@@ -47,14 +47,23 @@ export function registerMonaiModels(router: Router, app: MonaiApp, tempDir: stri
       try {
         const part = form.files.file;
         if (!part) throw new ImpartialError('bad-request', 'the model goes in a multipart field named file');
-        let files: Record<string, Uint8Array>;
+        let files: Map<string, Uint8Array>;
         try {
-          files = unzipSync(new Uint8Array(await readFile(part.file)));
-        } catch {
+          // Only the two files are inflated, each within its cap: a small zip may hold gigabytes.
+          files = readZip(new Uint8Array(await readFile(part.file)), {
+            accept: (name) => [MODEL_JSON, MODEL_WEIGHTS].includes(path.basename(name)),
+            maxEntries: 2,
+            maxEntryBytes: 256 * 1024 * 1024,
+            maxBytesOf: (name) => (path.basename(name) === MODEL_JSON ? 1024 * 1024 : Infinity),
+            maxTotalBytes: 300 * 1024 * 1024,
+            what: part.filename,
+          });
+        } catch (e) {
+          if (!(e instanceof InputError)) throw e; // a LimitError answers 413, naming the entry and the cap
           const what = `not a zip of ${MODEL_JSON} and ${MODEL_WEIGHTS} (what GET /model/${c.params.model} gives)`;
           throw new ImpartialError('bad-request', `${part.filename}: ${what}`);
         }
-        const byName = new Map(Object.entries(files).map(([k, v]) => [path.basename(k), v]));
+        const byName = new Map([...files].map(([k, v]) => [path.basename(k), v]));
         const record = await services.models.addUploaded(actor, app.project(actor), byName, channels);
         app.logs.add(`model ${record.id}: uploaded (was ${record.parent})`);
         sendJson(c.res, 200, await described(actor, record));

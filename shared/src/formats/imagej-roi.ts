@@ -1,6 +1,7 @@
-import { unzipSync, zipSync } from 'fflate';
+import { zipSync } from 'fflate';
 import { InputError } from '../errors.js';
 import type { Polygon } from '../image/rasterize.js';
+import { readZip } from './zip.js';
 
 /** ImageJ ROI types (the byte at offset 6 of a .roi file). */
 export const RoiType = {
@@ -218,17 +219,35 @@ export function encodeRoi(roi: Roi): Uint8Array {
   return bytes;
 }
 
-/** Reads an ImageJ ROI set (.zip of .roi files) in file order. */
+/*
+ * Caps of an ROI set, far above what ImageJ writes (a .roi file is a 64-byte header, 4 bytes a
+ * point and a name: a few KiB; a whole slide's cells are some thousands of ROIs), so that a small
+ * zip that inflates to gigabytes is refused before it does.
+ */
+/** ROIs in one set. */
+const MAX_ROIS = 10_000;
+/** Bytes of one .roi file (ImageJ's largest polygon, 65535 points with sub-pixel coordinates, is ~770 KiB). */
+const MAX_ROI_BYTES = 1024 * 1024;
+/** Bytes of all .roi files of a set together. */
+const MAX_ROI_SET_BYTES = 64 * 1024 * 1024;
+
+/** Reads an ImageJ ROI set (.zip of .roi files) in file order; other entries are skipped unread. */
 export function readRoiZip(zip: Uint8Array, warn: (m: string) => void = () => {}): Roi[] {
-  let files: Record<string, Uint8Array>;
+  let files: Map<string, Uint8Array>;
   try {
-    files = unzipSync(zip);
+    files = readZip(zip, {
+      accept: (name) => name.toLowerCase().endsWith('.roi'),
+      maxEntries: MAX_ROIS,
+      maxEntryBytes: MAX_ROI_BYTES,
+      maxTotalBytes: MAX_ROI_SET_BYTES,
+      what: 'the ROI set',
+    });
   } catch (e) {
-    throw new RoiFormatError(`not a readable zip file (${(e as Error).message})`);
+    if (e instanceof InputError) throw new RoiFormatError(e.message);
+    throw e; // a LimitError stays one
   }
   const rois: Roi[] = [];
-  for (const [entry, bytes] of Object.entries(files)) {
-    if (!entry.toLowerCase().endsWith('.roi')) continue;
+  for (const [entry, bytes] of files) {
     const roi = decodeRoi(bytes, entry.split('/').pop()!, warn);
     if (roi) rois.push(roi);
   }

@@ -55,3 +55,4 @@ export {
 } from './tiff.js';
 export { TiffFormatError, type TiffLimits } from './tiff-checks.js';
 export { imagejHyperstack, labelTiff, type TiffPage, type TiffPixels, toArrayBuffer, writeTiff } from './tiff-write.js';
+export { readZip, type ZipLimits } from './zip.js';

@@ -171,6 +171,7 @@ const EXPECTED: Record<string, string[]> = {
     'readRegion',
     'readRoiZip',
     'readTiff',
+    'readZip',
     'rebuildCoarseLevels',
     'type Rect',
     'RectSchema',
@@ -247,6 +248,7 @@ const EXPECTED: Record<string, string[]> = {
     'writeRegion',
     'writeRoiZip',
     'writeTiff',
+    'type ZipLimits',
   ],
   './node': [
     'type BackendInfo',

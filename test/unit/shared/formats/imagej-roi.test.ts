@@ -4,6 +4,7 @@ import test from 'node:test';
 import {
   decodeRoi,
   encodeRoi,
+  LimitError,
   polygonsToLabels,
   type Roi,
   RoiFormatError,
@@ -396,6 +397,36 @@ test('readRoiZip: a corrupt zip and a non-ROI .roi entry give RoiFormatError; ot
   assert.deepEqual(
     fine.map((r) => r.name),
     ['ok'],
+  );
+});
+
+test('readRoiZip refuses a set over its caps with a LimitError; other entries are never inflated', () => {
+  const square = encodeRoi({
+    name: 'sq',
+    type: 'traced',
+    points: [
+      [0, 0],
+      [2, 0],
+      [2, 2],
+      [0, 2],
+    ],
+    closed: true,
+  });
+  const zeros = new Uint8Array(4_000_000); // deflates to a few KB
+  assert.throws(
+    () => readRoiZip(zipSync({ 'ok.roi': square, 'cell.roi': zeros }, { level: 9 })),
+    (e: unknown) => e instanceof LimitError && /cell\.roi is 4000000 bytes; at most 1048576 an entry/.test(e.message),
+  );
+  const withNotes = readRoiZip(zipSync({ 'ok.roi': square, 'notes.txt': zeros }, { level: 9 }));
+  assert.deepEqual(
+    withNotes.map((r) => r.name),
+    ['sq'],
+  );
+  const many: Record<string, Uint8Array> = {};
+  for (let i = 0; i <= 10_000; i++) many[`${i}.roi`] = square;
+  assert.throws(
+    () => readRoiZip(zipSync(many, { level: 0 })),
+    (e: unknown) => e instanceof LimitError && /10000\.roi is one entry too many \(at most 10000\)/.test(e.message),
   );
 });
 
