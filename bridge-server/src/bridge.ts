@@ -5,7 +5,14 @@ import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
 import { ImpartialError } from './errors.js';
 import { registerFiji } from './fiji/index.js';
+import { COMMON_HEADER_LINES, pagePolicy } from './http/headers.js';
 import { landingPage } from './http/landing.js';
+import {
+  applyServerTimeouts,
+  ConnectionGuard,
+  type ConnectionLimits,
+  DEFAULT_CONNECTION_LIMITS,
+} from './http/limits.js';
 import { sendBytes } from './http/respond.js';
 import { Router } from './http/router.js';
 import { isLoopback, normalizeOrigin, type SecurityOptions } from './http/security.js';
@@ -39,6 +46,8 @@ export interface BridgeOptions {
   monaiProject?: string;
   /** The built viewer page (viewer-plugin/bundle), served at /viewer/ (reached as /t/TOKEN/viewer/). */
   viewerDir?: string;
+  /** Connection caps, WebSocket message rate and pings, server timeouts (defaults in http/limits.ts). */
+  connectionLimits?: Partial<ConnectionLimits>;
 }
 
 export interface Bridge {
@@ -99,23 +108,37 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   };
 
   const router = new Router();
-  router.on('GET', '/', ({ res }) => sendBytes(res, landingPage(version), 'text/html; charset=utf-8'));
+  // Allowed origins embed the viewer in frames; every page of ours says so in its policy.
+  const policyOf = (html: string) => pagePolicy(html, security.allowOrigins);
+  const landing = landingPage(version);
+  const landingHeaders = { 'Content-Security-Policy': policyOf(landing) };
+  router.on('GET', '/', ({ res }) => sendBytes(res, landing, 'text/html; charset=utf-8', landingHeaders));
   // The viewer is files of the repository, not a code dependency (bridge-server never imports viewer-plugin).
   const viewerDir = o.viewerDir ?? fileURLToPath(new URL('../../viewer-plugin/bundle/', import.meta.url));
-  router.on('GET', '/viewer/*', async ({ req, res, rest }) => serveFile(req, res, viewerDir, rest || 'index.html'));
+  // Its code holds no data and no secret: served without the token, so a reload of the page (which
+  // takes the token out of its address) finds it; every data route stays behind the token.
+  router.public('GET', '/viewer/*', ({ req, res, rest }) =>
+    serveFile(req, res, viewerDir, rest || 'index.html', policyOf),
+  );
   registerRest(router, transport);
   registerFiji(router, services, token);
   registerMonai(router, transport, o.monaiProject ?? 'monai');
 
-  const handle = httpHandler(router, security);
-  const server = createServer((req, res) => void handle(req, res));
+  const connectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...o.connectionLimits };
+  // Checked each second, so the headers timeout holds to about a second (Node's default is 30 s).
+  const server = createServer({ connectionsCheckingInterval: 1000 });
+  applyServerTimeouts(server, connectionLimits);
+  const guard = new ConnectionGuard(server, connectionLimits);
+  const handle = httpHandler(router, security, guard);
+  server.on('request', (req, res) => void handle(req, res));
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_PAYLOAD });
   server.on(
     'upgrade',
-    upgradeHandler(wss, security, (ws, actor) => handleConnection(ws, services, actor)),
+    upgradeHandler(wss, security, guard, (ws, actor) => handleConnection(ws, services, actor, connectionLimits)),
   );
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\n${COMMON_HEADER_LINES}Connection: close\r\n\r\n`);
     else socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {

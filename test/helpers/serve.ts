@@ -16,10 +16,13 @@ export interface ServeProcess {
  * prints the address it listens on; fails after `timeoutMs`, or when it exits first.
  */
 export function serveProcess(data: string, token: string, timeoutMs = 30_000): Promise<ServeProcess> {
+  return serveWith(['--data', data, '--port', '0', '--token', token], token, timeoutMs);
+}
+
+/** `impartial serve ARGS` as its own process, whose token is `token` (however the arguments give it). */
+export function serveWith(args: string[], token: string, timeoutMs = 30_000): Promise<ServeProcess> {
   const bin = path.join(repo, 'bridge-server', 'bin', 'impartial.js');
-  const child = spawn(process.execPath, [bin, 'serve', '--data', data, '--port', '0', '--token', token], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(process.execPath, [bin, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   return new Promise<ServeProcess>((resolve, reject) => {

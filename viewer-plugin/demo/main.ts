@@ -4,27 +4,63 @@ import type { ImpartialViewer } from '../src/impartial-viewer.js';
 
 /*
  * The demo page the bridge serves at /t/TOKEN/viewer/: the bridge's images on the left, the
- * element on the right. The token travels in the path, so every asset and call carries it.
+ * element on the right. The token comes in the address (the /t/TOKEN/ path or ?token=); the page
+ * keeps it for this tab (sessionStorage) and takes it out of the address bar, so that it does not
+ * stay in the history, in bookmarks or on a screen. A reload finds the page at /viewer/ (the bridge
+ * serves the viewer's files without the token) and the token in the tab's storage.
  */
-const token = /\/t\/([^/]+)\//.exec(location.pathname)?.[1] ?? new URLSearchParams(location.search).get('token') ?? '';
+const TOKEN_KEY = 'impartial-token';
+
+/** The token from the address (then removed from it), or the one this tab kept; '' when none. */
+function takeToken(): string {
+  const url = new URL(location.href);
+  const inPath = /^\/t\/([^/]+)(\/.*)$/.exec(url.pathname);
+  const given = inPath?.[1] ?? url.searchParams.get('token');
+  if (given === null || given === undefined) return sessionStorage.getItem(TOKEN_KEY) ?? '';
+  let token = given;
+  if (inPath) {
+    url.pathname = inPath[2]!;
+    try {
+      token = decodeURIComponent(given);
+    } catch {
+      // A token with a stray % is used as given (the bridge does the same).
+    }
+  }
+  url.searchParams.delete('token');
+  sessionStorage.setItem(TOKEN_KEY, token);
+  history.replaceState(history.state, '', url);
+  return token;
+}
+
+const token = takeToken();
 const params = new URLSearchParams(location.search);
 const viewer = document.getElementById('viewer') as ImpartialViewer;
 
-const headers = token ? { Authorization: `Bearer ${decodeURIComponent(token)}` } : undefined;
+const headers = token ? { Authorization: `Bearer ${token}` } : undefined;
+
+/** A bridge answer as JSON, or an error with the bridge's message. */
+async function getJson<T>(path: string): Promise<T> {
+  const r = await fetch(path, { headers });
+  if (r.status === 401)
+    throw new Error('this bridge needs its token: open the viewer address it printed (…/t/TOKEN/viewer/)');
+  const body = await r.json();
+  if (!r.ok) throw new Error((body as { error?: { message?: string } }).error?.message ?? `${path}: ${r.status}`);
+  return body as T;
+}
 
 /** The bridge's projects and images as links, imports still being written with their progress; the first image. */
 async function listImages(): Promise<string> {
   const [projects, imports] = await Promise.all([
-    fetch('/api/projects', { headers }).then((r) => r.json()) as Promise<Array<{ id: string; name: string }>>,
-    fetch('/api/imports', { headers }).then((r) => r.json()) as Promise<ImportRecord[]>,
+    getJson<Array<{ id: string; name: string }>>('/api/projects'),
+    getJson<ImportRecord[]>('/api/imports'),
   ]);
   const list = document.getElementById('images')!;
   list.textContent = '';
   let first = '';
   for (const p of projects) {
-    const detail = (await (await fetch(`/api/projects/${p.id}`, { headers })).json()) as {
-      images: Array<{ id: string; name: string; width: number; height: number }>;
-    };
+    const detail = await getJson<{ images: Array<{ id: string; name: string; width: number; height: number }> }>(
+      `/api/projects/${p.id}`,
+    );
     const h = document.createElement('h4');
     h.textContent = p.name;
     list.append(h);
@@ -52,15 +88,21 @@ async function listImages(): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  const first = await listImages();
   const list = document.getElementById('images')!;
+  let first: string;
+  try {
+    first = await listImages();
+  } catch (e) {
+    list.textContent = `Cannot read the bridge: ${(e as Error).message}`;
+    return;
+  }
   const image = params.get('image') ?? first;
   if (!image) {
     list.append('No images yet: import one with POST /api/projects/P/images or impartial serve --demo.');
     return;
   }
   viewer.name = params.get('name') ?? `web-${Math.random().toString(36).slice(2, 6)}`;
-  viewer.token = decodeURIComponent(token);
+  viewer.token = token;
   viewer.bridge = location.origin;
   viewer.imageId = image;
 }

@@ -15,11 +15,14 @@ export interface RouteContext {
 }
 
 type Handler = (c: RouteContext) => Promise<void> | void;
+/** A route anyone may fetch: it gets no actor. */
+export type PublicHandler = (c: Omit<RouteContext, 'actor'>) => Promise<void> | void;
 interface Route {
   method: string;
   regex: RegExp;
   names: string[];
   handler: Handler;
+  public: boolean;
 }
 
 /** Routes like `/api/images/:image/strokes` and `/zarr/images/:image/*`; every `:param` must be an id. */
@@ -27,6 +30,21 @@ export class Router {
   private readonly routes: Route[] = [];
 
   on(method: string, pattern: string, handler: Handler): this {
+    return this.add(method, pattern, handler, false);
+  }
+
+  /** A route served without credentials: only for files that hold no data and no secret (the viewer's code). */
+  public(method: string, pattern: string, handler: PublicHandler): this {
+    return this.add(method, pattern, handler as Handler, true);
+  }
+
+  /** Whether a request would reach a public route (then it needs no token). */
+  isPublic(method: string | undefined, pathname: string): boolean {
+    const m = method === 'HEAD' ? 'GET' : method;
+    return this.routes.some((r) => r.public && r.method === m && r.regex.test(pathname));
+  }
+
+  private add(method: string, pattern: string, handler: Handler, isPublic: boolean): this {
     const names: string[] = [];
     const source = pattern
       .split('/')
@@ -39,12 +57,12 @@ export class Router {
         return part.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
       })
       .join('/');
-    this.routes.push({ method, regex: new RegExp(`^${source}$`), names, handler });
+    this.routes.push({ method, regex: new RegExp(`^${source}$`), names, handler, public: isPublic });
     return this;
   }
 
-  /** Runs the matching handler; false when no route matches the path. */
-  async dispatch(actor: Actor, req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+  /** Runs the matching handler; false when no route matches the path. `actor` is null only for public routes. */
+  async dispatch(actor: Actor | null, req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
     let pathMatched = false;
     for (const r of this.routes) {
       const m = r.regex.exec(url.pathname);
@@ -75,7 +93,9 @@ export class Router {
           throw new ImpartialError('bad-request', 'malformed percent-encoding in the path');
         }
       }
-      await r.handler({ actor, req, res, url, params, rest });
+      if (r.public) await (r.handler as PublicHandler)({ req, res, url, params, rest });
+      else if (actor) await r.handler({ actor, req, res, url, params, rest });
+      else throw new ImpartialError('unauthorized', `${url.pathname} needs the bridge's token`);
       return true;
     }
     if (pathMatched) throw new ImpartialError('method-not-allowed', `${req.method} is not allowed on ${url.pathname}`);

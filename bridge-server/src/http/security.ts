@@ -98,6 +98,52 @@ export function checkHostAndOrigin(req: IncomingMessage, o: SecurityOptions): st
   );
 }
 
+/** The origin a header names (an Origin, or a Referer's scheme://host[:port]), or null when absent or malformed. */
+function originOf(header: string | undefined): string | null {
+  if (!header || header === 'null') return header === 'null' ? 'null' : null;
+  try {
+    const u = new URL(header);
+    return `${u.protocol}//${u.host}`.toLowerCase();
+  } catch {
+    return 'invalid';
+  }
+}
+
+/** Whether a request changes state: every write, and every /fiji/ route (ImageJ's macro protocol acts by GET). */
+export function changesState(method: string | undefined, pathname: string): boolean {
+  return !['GET', 'HEAD', 'OPTIONS'].includes(method ?? 'GET') || pathname.startsWith('/fiji/');
+}
+
+/**
+ * Refuses what another web page made a browser send: a `Sec-Fetch-Site` of cross-site or same-site
+ * (unless the Origin or Referer is an --allow-origin one, as an embedding page's is), or an Origin or
+ * Referer naming a foreign origin. Clients that send none of these headers (ImageJ, curl, MONAI Label
+ * clients, the ImPartial Fiji plugin) pass: a browser always sends Sec-Fetch-Site, and a page cannot
+ * forge it. Without this, under --no-auth any page could draw, undo or train with an <img> or a form.
+ */
+export function checkCrossSite(req: IncomingMessage, what: string, o: SecurityOptions): void {
+  const own = `http://${req.headers.host ?? ''}`.toLowerCase();
+  const allowed = o.allowOrigins.map((a) => a.toLowerCase());
+  const origin = originOf(req.headers.origin);
+  const referer = originOf(req.headers.referer);
+  const foreign = [origin, referer].find((x) => x !== null && x !== own && !allowed.includes(x));
+  if (foreign) {
+    throw new ImpartialError(
+      'forbidden',
+      `${what} refused: it comes from a page on ${foreign.slice(0, 200)}, not this bridge or an --allow-origin one`,
+    );
+  }
+  const site = req.headers['sec-fetch-site'];
+  const vouched = [origin, referer].some((x) => x !== null && allowed.includes(x));
+  if ((site === 'cross-site' || site === 'same-site') && !vouched) {
+    throw new ImpartialError(
+      'forbidden',
+      `${what} refused: the browser says it comes from another site (Sec-Fetch-Site: ${site}) ` +
+        'and no --allow-origin origin vouches for it',
+    );
+  }
+}
+
 /**
  * Who a request is, once its credentials are checked: the holder of the bridge's token, or, under
  * --no-auth on loopback, whoever is on this machine. Named "web" until a route learns a better name.

@@ -4,9 +4,11 @@ import type { WebSocketServer } from 'ws';
 import { ImpartialError } from '../errors.js';
 import { sendFijiError } from '../fiji/index.js';
 import type { Actor } from '../services/index.js';
-import { asImpartialError, sendError, statusOf } from './respond.js';
+import { COMMON_HEADER_LINES, setCommonHeaders } from './headers.js';
+import { BusyError, type ConnectionGuard } from './limits.js';
+import { asImpartialError, sendError, sendJson, statusOf } from './respond.js';
 import type { Router } from './router.js';
-import { authenticate, checkHostAndOrigin, type SecurityOptions } from './security.js';
+import { authenticate, changesState, checkCrossSite, checkHostAndOrigin, type SecurityOptions } from './security.js';
 
 /** `/t/TOKEN/rest` -> token and `/rest`: how file URLs for ImageJ carry the token (they must end in .tif). */
 function pathToken(url: URL): string | null {
@@ -29,14 +31,17 @@ function requestUrl(req: IncomingMessage): URL {
 }
 
 /**
- * Every HTTP request passes here: Host and Origin are checked, CORS answered, credentials turned
- * into the actor (the one place that decides who is asking), then the router runs the route.
- * Errors become the typed answer of their code (key=value lines for Fiji's routes).
+ * Every HTTP request passes here: the connection cap, Host and Origin are checked, CORS answered, a
+ * state-changing request refused when another site's page sent it, credentials turned into the actor
+ * (the one place that decides who is asking; public routes, the viewer's files, need none), then the
+ * router runs the route. Errors become the typed answer of their code (key=value lines for Fiji's routes).
  */
-export function httpHandler(router: Router, security: SecurityOptions) {
+export function httpHandler(router: Router, security: SecurityOptions, guard: ConnectionGuard) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     let url: URL | null = null;
+    setCommonHeaders(res);
     try {
+      guard.checkConnection(req.socket);
       url = requestUrl(req);
       // The ImPartial Fiji plugin's cloud mode puts every MONAI Label call under /proxy.
       if (url.pathname.startsWith('/proxy/')) url.pathname = url.pathname.slice('/proxy'.length);
@@ -55,13 +60,18 @@ export function httpHandler(router: Router, security: SecurityOptions) {
         res.end();
         return;
       }
-      const actor = authenticate(req, url, security);
+      if (changesState(req.method, url.pathname)) checkCrossSite(req, `${req.method} ${url.pathname}`, security);
+      const actor = router.isPublic(req.method, url.pathname) ? null : authenticate(req, url, security);
       if (!(await router.dispatch(actor, req, res, url))) {
         throw new ImpartialError('not-found', `${url.pathname} is not a route of this bridge`);
       }
     } catch (e) {
       const err = asImpartialError(e);
-      if (url?.pathname.startsWith('/fiji/') && !res.headersSent) sendFijiError(res, err);
+      if (err instanceof BusyError && !res.headersSent) {
+        res.setHeader('Retry-After', String(err.retryAfterS));
+        res.setHeader('Connection', 'close');
+        sendJson(res, err.status, { error: { code: err.code, message: err.message } });
+      } else if (url?.pathname.startsWith('/fiji/') && !res.headersSent) sendFijiError(res, err);
       else sendError(res, err);
       // Drain what the client is still sending so the socket is not left half-read.
       req.resume();
@@ -69,31 +79,45 @@ export function httpHandler(router: Router, security: SecurityOptions) {
   };
 }
 
-function refuseUpgrade(socket: Duplex, e: ImpartialError): void {
-  const status = statusOf(e.code);
+const REASONS: Record<number, string> = { 429: 'Too Many Requests', 503: 'Service Unavailable' };
+
+/** A refused upgrade as a raw HTTP answer with a JSON error (and Retry-After when busy), then closed. */
+function refuseRaw(socket: Duplex, e: ImpartialError): void {
+  const busy = e instanceof BusyError ? e : null;
+  const status = busy?.status ?? statusOf(e.code);
   const body = JSON.stringify({ error: { code: e.code, message: e.message } });
   const length = Buffer.byteLength(body);
-  const head = `HTTP/1.1 ${status} ${e.code}\r\nContent-Type: application/json\r\nContent-Length: ${length}`;
-  socket.end(`${head}\r\nConnection: close\r\n\r\n${body}`);
+  const head =
+    `HTTP/1.1 ${status} ${REASONS[status] ?? e.code}\r\nContent-Type: application/json\r\n` +
+    `Content-Length: ${length}\r\n${COMMON_HEADER_LINES}${busy ? `Retry-After: ${busy.retryAfterS}\r\n` : ''}`;
+  socket.end(`${head}Connection: close\r\n\r\n${body}`);
 }
 
-/** WebSocket upgrades to /ws: the same checks as any request, then the connection gets its actor. */
+/**
+ * WebSocket upgrades to /ws: the same checks as any request (a browser's cross-site upgrade only
+ * from an --allow-origin page), the per-address cap, then the connection gets its actor.
+ */
 export function upgradeHandler(
   wss: WebSocketServer,
   security: SecurityOptions,
+  guard: ConnectionGuard,
   connect: (ws: import('ws').WebSocket, actor: Actor) => void,
 ) {
   return (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => {});
     try {
+      guard.checkConnection(req.socket);
       const url = requestUrl(req);
       checkHostAndOrigin(req, security);
+      checkCrossSite(req, 'the WebSocket connection', security);
       const actor = authenticate(req, url, security);
       if (url.pathname !== '/ws')
         throw new ImpartialError('not-found', `WebSocket connections go to /ws, not ${url.pathname}`);
+      // Counted until the socket closes, also when ws refuses the handshake itself (a bad key).
+      socket.once('close', guard.admitWebSocket(req.socket.remoteAddress ?? 'unknown'));
       wss.handleUpgrade(req, socket, head, (ws) => connect(ws, actor));
     } catch (e) {
-      refuseUpgrade(socket, asImpartialError(e));
+      refuseRaw(socket, asImpartialError(e));
     }
   };
 }

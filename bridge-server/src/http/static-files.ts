@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { ImpartialError } from '../errors.js';
@@ -20,9 +20,16 @@ const TYPES: Record<string, string> = {
 /**
  * Serves root/rest: the path is normalised and must stay inside root, also after symlinks are
  * resolved; folders are not listed. Chunks of a prediction change while it is computed, so
- * responses carry an ETag and clients revalidate (304 when unchanged).
+ * responses carry an ETag and clients revalidate (304 when unchanged). An HTML page gets the
+ * Content-Security-Policy `pagePolicy` makes of its text, when given (else the data policy set for all).
  */
-export async function serveFile(req: IncomingMessage, res: ServerResponse, root: string, rest: string): Promise<void> {
+export async function serveFile(
+  req: IncomingMessage,
+  res: ServerResponse,
+  root: string,
+  rest: string,
+  pagePolicy?: (html: string) => string,
+): Promise<void> {
   if (rest.includes('\0') || rest.split(/[\\/]/).includes('..'))
     throw new ImpartialError('forbidden', 'path leaves its folder');
   const file = contained(root, rest || '.');
@@ -39,6 +46,10 @@ export async function serveFile(req: IncomingMessage, res: ServerResponse, root:
     ETag: etag,
     'Cache-Control': 'no-cache',
   };
+  if (pagePolicy && path.extname(realFile) === '.html') {
+    const html = await readFile(realFile, 'utf8');
+    res.setHeader('Content-Security-Policy', pagePolicy(html));
+  }
   if (req.headers['if-none-match'] === etag) {
     res.writeHead(304, { ETag: etag });
     res.end();

@@ -9,6 +9,7 @@ import {
 import type { WebSocket } from 'ws';
 import { ImpartialError } from '../errors.js';
 import { describeIssue } from '../http/input.js';
+import { type ConnectionLimits, TokenBucket } from '../http/limits.js';
 import { asImpartialError } from '../http/respond.js';
 import { type Actor, type LiveClient, named, type Services } from '../services/index.js';
 
@@ -18,11 +19,21 @@ const HELLO_TIMEOUT_MS = 10_000;
 
 const withRef = (ref: string | undefined) => (ref !== undefined ? { ref } : {});
 
+/** What one connection is held to: its message rate and how often it is pinged. */
+export type ConnectionPolicy = Pick<ConnectionLimits, 'wsMessagesPerSecond' | 'wsMessageBurst' | 'wsPingIntervalMs'>;
+
 /**
  * One WebSocket: `hello` first (protocol version and image), then messages of that image's room,
- * each translated to a service call. Bad input gets an error message, never a crash.
+ * each translated to a service call. Bad input gets an error message, never a crash. Messages over
+ * the rate get a `busy` error; a client that keeps on (more refused than a burst holds, without
+ * pausing) is closed with 1008. A peer that misses a ping until the next is dropped.
  */
-export function handleConnection(ws: WebSocket, services: Services, connectionActor: Actor): void {
+export function handleConnection(
+  ws: WebSocket,
+  services: Services,
+  connectionActor: Actor,
+  policy: ConnectionPolicy,
+): void {
   const id = randomBytes(6).toString('hex');
   let joined: { image: string; project: string; client: LiveClient; actor: Actor } | null = null;
   const send = (m: ServerMessage) => {
@@ -41,7 +52,28 @@ export function handleConnection(ws: WebSocket, services: Services, connectionAc
     ws.close(4001, 'no hello');
   }, HELLO_TIMEOUT_MS);
 
+  const rate = new TokenBucket(policy.wsMessagesPerSecond, policy.wsMessageBurst);
+  let refused = 0;
+  let answeredPing = true;
+  ws.on('pong', () => {
+    answeredPing = true;
+  });
+  const heartbeat = setInterval(() => {
+    if (!answeredPing) return ws.terminate();
+    answeredPing = false;
+    ws.ping();
+  }, policy.wsPingIntervalMs);
+
   ws.on('message', (data, isBinary) => {
+    if (ws.readyState !== ws.OPEN) return;
+    if (!rate.take()) {
+      if (++refused > policy.wsMessageBurst) {
+        ws.close(1008, `sent more than ${policy.wsMessagesPerSecond} messages a second`);
+        return;
+      }
+      return fail('busy', `over ${policy.wsMessagesPerSecond} messages a second: this one was dropped; slow down`);
+    }
+    if (rate.rested) refused = 0;
     if (isBinary) return fail('bad-message', 'messages are JSON text frames');
     let parsed: unknown;
     try {
@@ -62,6 +94,7 @@ export function handleConnection(ws: WebSocket, services: Services, connectionAc
   });
   ws.on('close', () => {
     clearTimeout(helloTimer);
+    clearInterval(heartbeat);
     if (joined) services.live.leave(joined.image, joined.client);
   });
   ws.on('error', () => {});
