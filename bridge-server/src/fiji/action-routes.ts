@@ -31,13 +31,9 @@ export function registerFijiActions(router: Router, f: FijiRequests): void {
   const { services } = f;
   const replies = new ReplayCache();
   const chunks = new ChunkAssembler();
-  const once = (route: string, action: (actor: Actor, url: URL) => Fields) => {
-    router.on('GET', `/fiji/${route}`, ({ actor, res, url }) =>
-      kv(
-        res,
-        200,
-        replies.once(route, url, () => action(f.actor(actor, url), url)),
-      ),
+  const once = (route: string, action: (actor: Actor, url: URL) => Fields | Promise<Fields>) => {
+    router.on('GET', `/fiji/${route}`, async ({ actor, res, url }) =>
+      kv(res, 200, await replies.once(route, url, () => action(f.actor(actor, url), url))),
     );
   };
   const undoRedo = (op: 'undo' | 'redo') => (actor: Actor, url: URL) => {
@@ -46,28 +42,32 @@ export function registerFijiActions(router: Router, f: FijiRequests): void {
     return { ok: 1, seq: entry.seq, target: (entry as { target: number }).target };
   };
 
-  router.on('GET', '/fiji/stroke', ({ actor, res, url }) => {
+  /** The stroke a macro sent, once all its chunks are in: added (outlines converted first). */
+  const addStroke = async (by: Actor, image: string, text: string): Promise<Fields> => {
+    let drawing: ReturnType<typeof parseFijiStroke>;
+    try {
+      drawing = parseFijiStroke(text);
+    } catch (e) {
+      throw new ImpartialError('bad-request', (e as Error).message);
+    }
+    const entries =
+      drawing.op === 'outline'
+        ? await services.strokes.addOutlines(by, image, [drawing.points])
+        : services.strokes.replace(by, image, [], [{ ...drawing, op: drawing.op }]);
+    return { ok: 1, complete: 1, seq: entries.at(-1)!.seq, strokes: entries.length };
+  };
+
+  router.on('GET', '/fiji/stroke', async ({ actor, res, url }) => {
     const q = parse(FijiStrokeChunkSchema, query(url));
     const image = services.images.get(actor, q.image);
     const key = `${image.id}:${q.id}`;
     const part = chunks.add(key, q.i, q.n, q.d);
-    if (part.done) return kv(res, 200, part.done);
+    if (part.done) return kv(res, 200, await part.done);
     if (part.text === null) return kv(res, 200, { ok: 1, complete: 0, ...chunks.received(key) });
-    let entries: ReturnType<typeof services.strokes.replace>;
-    try {
-      const drawing = parseFijiStroke(part.text);
-      const by = f.actor(actor, url);
-      entries =
-        drawing.op === 'outline'
-          ? services.strokes.addOutlines(by, image.id, [drawing.points])
-          : services.strokes.replace(by, image.id, [], [{ ...drawing, op: drawing.op }]);
-    } catch (e) {
-      chunks.drop(key);
-      throw e instanceof ImpartialError ? e : new ImpartialError('bad-request', (e as Error).message);
-    }
-    const reply = { ok: 1, complete: 1, seq: entries.at(-1)!.seq, strokes: entries.length };
+    // Marked complete before any await, so the doubled GET of the last chunk waits for this reply.
+    const reply = addStroke(f.actor(actor, url), image.id, part.text);
     chunks.complete(key, reply);
-    kv(res, 200, reply);
+    kv(res, 200, await reply);
   });
   once('undo', undoRedo('undo'));
   once('redo', undoRedo('redo'));
@@ -89,11 +89,11 @@ export function registerFijiActions(router: Router, f: FijiRequests): void {
     services.live.view(by, f.imageId(url), { id: `fiji-${by.name}`, name: by.name }, view);
     kv(res, 200, { ok: 1 });
   });
-  once('train', (actor, url) => {
+  once('train', async (actor, url) => {
     const image = services.images.get(actor, f.imageId(url));
     const steps = url.searchParams.get('steps'),
       seconds = url.searchParams.get('seconds');
-    const job = services.training.start(actor, image.project, {
+    const job = await services.training.start(actor, image.project, {
       ...(steps ? { steps: parse(Positive, steps) } : {}),
       ...(seconds ? { seconds: parse(z.coerce.number().positive(), seconds) } : {}),
     });

@@ -3,16 +3,24 @@ import type { Fields } from './encoding.js';
 
 /** Replies to requests with an id are remembered this long, so a repeated GET gets the same answer. */
 const REPLAY_MS = 10 * 60_000;
+/** Replies remembered at most (the oldest go first): a macro sends a few a second. */
+const MAX_REPLIES = 10_000;
+/** Strokes being reassembled at most, and their text together (a 20000-point stroke is ~300 KB). */
+const MAX_PENDING_STROKES = 1_000;
+const MAX_PENDING_BYTES = 64 * 1024 * 1024;
+
+const busy = (what: string) =>
+  new ImpartialError('busy', `too many ${what} in flight on this bridge; send fewer at once and try again`);
 
 /**
- * ImageJ's File.openUrlAsString sends each GET twice: an action with an id runs once, and its
- * repeat is answered with the first reply.
+ * ImageJ's File.openUrlAsString sends each GET twice, sometimes before the first is answered:
+ * an action with an id runs once, and its repeat is answered with the first reply (the same
+ * promise while it is still running). A failed action is forgotten, so a retry runs it again.
  */
 export class ReplayCache {
-  private readonly replies = new Map<string, { fields: Fields; t: number }>();
+  private readonly replies = new Map<string, { fields: Promise<Fields>; t: number }>();
 
-  /** Runs `action` once per (route, id); a repeated GET replays the first reply. */
-  once(route: string, url: URL, action: () => Fields): Fields {
+  once(route: string, url: URL, action: () => Fields | Promise<Fields>): Promise<Fields> {
     const id = url.searchParams.get('id');
     if (!id || !/^[A-Za-z0-9_.-]{1,80}$/.test(id)) {
       throw new ImpartialError(
@@ -24,40 +32,53 @@ export class ReplayCache {
     const seen = this.replies.get(key);
     if (seen) return seen.fields;
     this.sweep();
-    const fields = action();
+    const fields = Promise.resolve().then(action);
     this.replies.set(key, { fields, t: Date.now() });
+    fields.catch(() => this.replies.delete(key));
     return fields;
   }
 
-  sweep(): void {
+  private sweep(): void {
     const old = Date.now() - REPLAY_MS;
-    for (const [k, v] of this.replies) if (v.t < old) this.replies.delete(k);
+    for (const [k, v] of this.replies) if (v.t < old || this.replies.size >= MAX_REPLIES) this.replies.delete(k);
   }
 }
 
 interface Pending {
   n: number;
   parts: Map<number, string>;
-  reply?: Fields;
+  bytes: number;
+  /** Once every part is in: the stroke's reply (a promise while it is being added). */
+  reply?: Promise<Fields>;
   t: number;
 }
 
 /** A stroke arrives as chunked GETs (macros cannot POST): parts are kept until all n are in. */
 export class ChunkAssembler {
   private readonly pending = new Map<string, Pending>();
+  private bytes = 0;
 
-  /** Adds part i of n; returns the whole text once complete (and null while parts are missing). */
-  add(key: string, i: number, n: number, data: string): { text: string | null; done?: Fields } {
+  /**
+   * Adds part i of n. Returns the whole text the first time every part is in (the caller must
+   * then call `complete` at once); the reply of a stroke already complete; or neither.
+   */
+  add(key: string, i: number, n: number, data: string): { text: string | null; done?: Promise<Fields> } {
     if (i >= n) throw new ImpartialError('bad-request', `chunk i=${i} but n=${n}`);
     let c = this.pending.get(key);
     if (!c) {
       this.sweep();
-      c = { n, parts: new Map(), t: Date.now() };
+      if (this.pending.size >= MAX_PENDING_STROKES) throw busy('strokes');
+      c = { n, parts: new Map(), bytes: 0, t: Date.now() };
       this.pending.set(key, c);
     }
     if (c.n !== n) throw new ImpartialError('bad-request', `stroke ${key} was announced with n=${c.n}, now n=${n}`);
-    c.parts.set(i, data);
     if (c.reply) return { text: null, done: c.reply };
+    if (!c.parts.has(i)) {
+      if (this.bytes + data.length > MAX_PENDING_BYTES) throw busy('stroke chunks');
+      c.parts.set(i, data);
+      c.bytes += data.length;
+      this.bytes += data.length;
+    }
     if (c.parts.size < c.n) return { text: null };
     return { text: Array.from({ length: c.n }, (_, k) => c.parts.get(k)!).join('') };
   }
@@ -67,18 +88,25 @@ export class ChunkAssembler {
     return { received: c?.parts.size ?? 0, of: c?.n ?? 0 };
   }
 
-  /** The reply of a complete stroke, repeated to the doubled GETs that follow. */
-  complete(key: string, reply: Fields): void {
+  /** The reply of a complete stroke (its parts are let go), repeated to the doubled GETs that follow. */
+  complete(key: string, reply: Promise<Fields>): void {
     const c = this.pending.get(key);
-    if (c) c.reply = reply;
+    if (!c) return;
+    this.bytes -= c.bytes;
+    c.bytes = 0;
+    c.parts.clear();
+    c.reply = reply;
+    reply.catch(() => this.drop(key));
   }
 
   drop(key: string): void {
+    const c = this.pending.get(key);
+    if (c) this.bytes -= c.bytes;
     this.pending.delete(key);
   }
 
   private sweep(): void {
     const old = Date.now() - REPLAY_MS;
-    for (const [k, v] of this.pending) if (v.t < old) this.pending.delete(k);
+    for (const [k, v] of this.pending) if (v.t < old) this.drop(k);
   }
 }

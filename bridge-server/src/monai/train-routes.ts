@@ -95,7 +95,7 @@ export function registerMonaiTraining(router: Router, app: MonaiApp): void {
     const project = services.projects.get(actor, app.project(actor));
     const current = project.currentModel ? services.models.get(actor, project.currentModel) : null;
     const init = p.init ?? (current && current.channels.length === channels ? 'current' : 'generic');
-    const job = services.training.start(actor, project.id, {
+    const job = await services.training.start(actor, project.id, {
       steps,
       ...(p.seconds ? { seconds: p.seconds } : {}),
       batchSize,

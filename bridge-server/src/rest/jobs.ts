@@ -12,7 +12,7 @@ export function registerJobs(router: Router, o: TransportOptions): void {
     .on('POST', '/api/projects/:project/train', async ({ actor, req, res, params, url }) => {
       const body = parse(TrainRequestSchema, await readJson(req, o.maxJsonBytes), 'train');
       const by = named(actor, url.searchParams.get('author'));
-      sendJson(res, 202, services.training.start(by, params.project!, body));
+      sendJson(res, 202, await services.training.start(by, params.project!, body));
     })
     .on('POST', '/api/infer', async ({ actor, req, res }) => {
       const body = parse(InferRequestSchema, await readJson(req, o.maxJsonBytes), 'infer');

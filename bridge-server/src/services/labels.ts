@@ -1,5 +1,5 @@
 import { readFile, rm } from 'node:fs/promises';
-import { type Roi, readRoiZip, roisToPolygons, writeRoiZip } from '@impartial/shared';
+import { LimitError, type Roi, readRoiZip, roisToPolygons, writeRoiZip } from '@impartial/shared';
 import { writeFileAtomic } from '@impartial/shared/node';
 import { badRequest, notFound } from '../errors.js';
 import type { LabelFile } from '../store/tables/labels.js';
@@ -75,6 +75,7 @@ export class LabelService {
     try {
       rois = readRoiZip(zip);
     } catch (e) {
+      if (e instanceof LimitError) throw e;
       throw badRequest(`the final label must be an ImageJ ROI set (.zip): ${(e as Error).message}`);
     }
     const outlines = roisToPolygons(rois);
@@ -82,7 +83,7 @@ export class LabelService {
       .filter((r) => !r.closed && r.points.length >= 1 && r.type !== 'point')
       .map((r) => ({ op: 'add' as const, class: BACKGROUND_NAME.test(r.name) ? 2 : 1, width: 2, points: r.points }));
     if (outlines.length === 0 && lines.length === 0) throw badRequest('the ROI set holds no outlines or lines');
-    const entries = this.strokes.addOutlines(actor, imageId, outlines, lines, { replaceOwn: true });
+    const entries = await this.strokes.addOutlines(actor, imageId, outlines, lines, { replaceOwn: true });
     const added = { strokes: entries.filter((e) => e.op === 'add' || e.op === 'erase').length, rois: rois.length };
     await this.put(actor, imageId, 'final', '.zip', zip, { ...info, ...added });
     return added;

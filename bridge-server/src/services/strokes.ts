@@ -1,9 +1,10 @@
-import { type DrawEntry, type Drawing, type LogEntry, outlinesToStrokes, type Polygon } from '@impartial/shared';
+import type { DrawEntry, Drawing, LogEntry, Polygon } from '@impartial/shared';
 import { badRequest } from '../errors.js';
 import type { Client } from '../hub/hub.js';
 import type { Actor } from './actor.js';
 import type { ServiceContext } from './context.js';
 import type { Scope } from './scope.js';
+import { checkOutlines, checkStroke } from './stroke-limits.js';
 
 /** Who sent a change over a live connection: its copy of the published entry carries the request's ref. */
 export interface Sender {
@@ -44,6 +45,7 @@ export class StrokeService {
    */
   draw(actor: Actor, imageId: string, drawing: Drawing, from: Sender = {}): { entry: LogEntry; fresh: boolean } {
     const image = this.scope.image(actor, imageId, 'annotate');
+    checkStroke(drawing);
     const made = this.ctx.strokes.appendOnce(image.id, actor.name, drawing, from.ref);
     if (made.fresh) this.ctx.hub.entry(image.id, made.entry, from.client, from.ref);
     else from.client?.send({ type: 'entry', entry: made.entry, ...(from.ref !== undefined ? { ref: from.ref } : {}) });
@@ -62,6 +64,7 @@ export class StrokeService {
   replace(actor: Actor, imageId: string, undo: readonly number[], drawings: readonly Drawing[]): LogEntry[] {
     const image = this.scope.image(actor, imageId, 'annotate');
     if (undo.length === 0 && drawings.length === 0) throw badRequest('nothing to add or undo');
+    for (const d of drawings) checkStroke(d);
     const entries = this.ctx.strokes.appendMany(image.id, actor.name, undo, drawings);
     for (const e of entries) this.ctx.hub.entry(image.id, e);
     return entries;
@@ -69,18 +72,21 @@ export class StrokeService {
 
   /**
    * Whole-cell outlines as strokes (skeleton and inner ring as cell, the outline as background:
-   * what separates touching cells), plus open lines as drawn. `replaceOwn` first switches off what
-   * this actor added before, so sending a label set again replaces it.
+   * what separates touching cells), computed off the event loop, plus open lines as drawn.
+   * `replaceOwn` first switches off what this actor added before, so sending a label set again
+   * replaces it.
    */
-  addOutlines(
+  async addOutlines(
     actor: Actor,
     imageId: string,
     outlines: Polygon[],
     lines: Drawing[] = [],
     options: { replaceOwn?: boolean } = {},
-  ): LogEntry[] {
+  ): Promise<LogEntry[]> {
     const image = this.scope.image(actor, imageId, 'annotate');
-    const drawings = [...outlinesToStrokes(outlines, image.width, image.height), ...lines];
+    checkOutlines(outlines);
+    const traced = outlines.length ? await this.ctx.strokes.outlines(outlines, image.width, image.height) : [];
+    const drawings = [...traced, ...lines];
     if (drawings.length === 0) throw badRequest('the outlines enclose no pixel of the image');
     const own = options.replaceOwn ? this.ctx.strokes.drawings(image.id).filter((d) => d.author === actor.name) : [];
     return this.replace(

@@ -16,7 +16,7 @@ export class TrainingService {
   ) {}
 
   /** Starts (or, with `queue`, queues) a training on the strokes of the project's images. */
-  start(actor: Actor, projectId: string, request: TrainRequest): JobRecord {
+  async start(actor: Actor, projectId: string, request: TrainRequest): Promise<JobRecord> {
     const project = this.scope.project(actor, projectId, 'write');
     const { store, strokes } = this.ctx;
     const candidates = request.images
@@ -25,7 +25,7 @@ export class TrainingService {
     const foreign = candidates.find((i) => i.project !== project.id);
     if (foreign) throw badRequest(`image ${foreign.id} belongs to project ${foreign.project}, not ${project.id}`);
     const images = candidates.filter((i) => strokes.drawings(i.id).length > 0);
-    this.checkStrokes(images, request.images !== undefined);
+    await this.checkStrokes(images, request.images !== undefined);
     const { channels, channelNames, select } = this.channels(images, request.channels);
     // By default fine-tune the current model, unless it reads other channels than asked for now.
     const current = project.currentModel ? store.models.get(project.currentModel) : null;
@@ -78,10 +78,10 @@ export class TrainingService {
     return this.ctx.jobs.startTrain(project.id, request, spec);
   }
 
-  private checkStrokes(images: StoredImage[], named: boolean): void {
+  private async checkStrokes(images: StoredImage[], named: boolean): Promise<void> {
     const counts = new Map<number, number>();
     for (const i of images) {
-      for (const [k, v] of this.ctx.strokes.raster(i.id).counts()) counts.set(k, (counts.get(k) ?? 0) + v);
+      for (const [k, v] of await this.ctx.strokes.counts(i.id)) counts.set(k, (counts.get(k) ?? 0) + v);
     }
     if (!counts.get(1) || !counts.get(2)) {
       throw badRequest(

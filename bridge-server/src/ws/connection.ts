@@ -85,11 +85,15 @@ export function handleConnection(
     const given = (parsed as { ref?: unknown })?.ref;
     const ref = typeof given === 'string' ? given.slice(0, 100) : undefined;
     if (!result.success) return fail('bad-message', describeIssue(result.error), ref);
-    try {
-      handle(result.data);
-    } catch (e) {
+    const failed = (e: unknown) => {
       const err = asImpartialError(e);
       fail(err.code, err.message, ref);
+    };
+    try {
+      // Most messages finish at once; a training's checks wait on the raster worker.
+      handle(result.data)?.catch(failed);
+    } catch (e) {
+      failed(e);
     }
   });
   ws.on('close', () => {
@@ -99,7 +103,7 @@ export function handleConnection(
   });
   ws.on('error', () => {});
 
-  function handle(m: ClientMessage): void {
+  function handle(m: ClientMessage): Promise<void> | undefined {
     if (m.type === 'hello') {
       hello(m);
       return;
@@ -123,8 +127,9 @@ export function handleConnection(
         services.live.view(actor, image, client, m.view);
         return;
       case 'train-start':
-        send({ type: 'job', job: services.training.start(actor, project, m.options ?? {}), ...withRef(m.ref) });
-        return;
+        return services.training.start(actor, project, m.options ?? {}).then((job) => {
+          send({ type: 'job', job, ...withRef(m.ref) });
+        });
       case 'train-stop':
         send({ type: 'job', job: services.training.stop(actor, project, m.job), ...withRef(m.ref) });
         return;

@@ -1,65 +1,87 @@
-import { type DrawEntry, type Drawing, rasterizeDrawings, type SparseRaster } from '@impartial/shared';
+import type { DrawEntry, Drawing, Polygon, TracedStroke } from '@impartial/shared';
+import { RasterClient } from './raster-client.js';
+import type { RasterTarget } from './raster-messages.js';
 
-interface CachedRaster {
-  raster: SparseRaster;
-  seq: number;
-}
-
-/** What the raster cache reads of an image's log. */
+/** What the raster coordinator reads of an image and its log (on the bridge's thread: the database). */
 export interface RasterSource {
-  size(imageId: string): { width: number; height: number };
+  target(imageId: string): RasterTarget;
   lastSeq(imageId: string): number;
   drawings(imageId: string): DrawEntry[];
   everDrawn(imageId: string): DrawEntry[];
 }
 
+const asDrawing = (d: DrawEntry): Drawing => ({ op: d.op, class: d.class, width: d.width, points: d.points });
+
 /**
- * The scribble raster of each image, derived from its log and kept in memory: a new drawing is
- * painted onto it, anything else (undo, redo, a batch) rebuilds it. Tiles that changed are marked
- * dirty for the writer.
+ * Keeps the raster worker's copy of each image's scribble raster in step with the log: a new
+ * drawing right after the one the worker has is painted there; anything else (undo, redo, a
+ * batch, a restart) sends the drawings in effect for a rebuild. Requests reach the worker in
+ * order, so what this thread knows of the worker's state is what the worker will have.
  */
 export class ScribbleRasters {
-  private readonly cache = new Map<string, CachedRaster>();
+  /** Per image, the log sequence the worker's raster is at (absent: the worker holds none). */
+  private readonly workerSeq = new Map<string, number>();
+  private readonly worker = new RasterClient(() => this.workerSeq.clear());
 
   constructor(private readonly log: RasterSource) {}
 
-  /** A drawing just appended as entry `seq`: painted at once when the cache is up to date. */
+  /** A drawing just appended as entry `seq`. */
   painted(imageId: string, seq: number, drawing: Drawing): void {
-    const cached = this.cache.get(imageId);
-    if (cached && cached.seq === seq - 1) {
-      cached.raster.paint(drawing.points, drawing.width, drawing.op === 'add' ? drawing.class : 0);
-      cached.seq = seq;
+    if (this.workerSeq.get(imageId) === seq - 1) {
+      this.workerSeq.set(imageId, seq);
+      this.worker.tell({ type: 'paint', image: imageId, target: this.log.target(imageId), seq, drawing });
     } else {
-      this.cache.delete(imageId);
+      this.rebuild(imageId);
     }
   }
 
-  /** The raster of the log as it stands. */
-  get(imageId: string): SparseRaster {
-    const cached = this.cache.get(imageId);
-    if (cached && cached.seq === this.log.lastSeq(imageId)) return cached.raster;
-    return this.rebuild(imageId);
+  /** The log changed other than by one new drawing: the worker rebuilds from the drawings in effect. */
+  rebuild(imageId: string): void {
+    const first = !this.workerSeq.has(imageId);
+    const seq = this.log.lastSeq(imageId);
+    this.workerSeq.set(imageId, seq);
+    this.worker.tell({
+      type: 'rebuild',
+      image: imageId,
+      target: this.log.target(imageId),
+      seq,
+      drawings: this.log.drawings(imageId).map(asDrawing),
+      everDrawn: first ? this.log.everDrawn(imageId).map(asDrawing) : null,
+    });
   }
 
-  rebuild(imageId: string): SparseRaster {
-    const { width, height } = this.log.size(imageId);
-    const old = this.cache.get(imageId);
-    const raster = rasterizeDrawings(this.log.drawings(imageId), width, height);
-    // Tiles painted before may be empty now: they must be rewritten too.
-    raster.markAllDirty(old ? old.raster.tileCoordinates() : []);
-    raster.markAllDirty(raster.tileCoordinates());
-    if (!old) raster.markAllDirty(this.tilesEverPainted(imageId, width, height));
-    this.cache.set(imageId, { raster, seq: this.log.lastSeq(imageId) });
-    return raster;
+  private current(imageId: string): void {
+    if (this.workerSeq.get(imageId) !== this.log.lastSeq(imageId)) this.rebuild(imageId);
   }
 
-  /** Every tile any drawing of the log touched (also undone ones), for a rewrite after restart. */
-  private tilesEverPainted(imageId: string, width: number, height: number): Array<[number, number]> {
-    const all = this.log.everDrawn(imageId).map((d) => ({ ...d, op: 'add' as const, class: 1 }));
-    return rasterizeDrawings(all, width, height).tileCoordinates();
+  /** Pixels per class of the raster as the log stands. */
+  async counts(imageId: string): Promise<Map<number, number>> {
+    this.current(imageId);
+    return new Map((await this.worker.ask({ type: 'counts', image: imageId })).counts);
+  }
+
+  /** Writes the raster's changed tiles into labels/scribbles now. */
+  async flush(imageId: string): Promise<void> {
+    this.current(imageId);
+    await this.worker.ask({ type: 'flush', image: imageId });
+  }
+
+  /** Waits for every pending raster write (shutdown, tests). */
+  async settle(): Promise<void> {
+    await this.worker.ask({ type: 'settle' });
   }
 
   forget(imageId: string): void {
-    this.cache.delete(imageId);
+    this.workerSeq.delete(imageId);
+    this.worker.tell({ type: 'forget', image: imageId });
+  }
+
+  /** Outlines as strokes, computed in the worker. */
+  async outlines(polygons: Polygon[], width: number, height: number): Promise<TracedStroke[]> {
+    return (await this.worker.ask({ type: 'outlines', polygons, width, height })).strokes ?? [];
+  }
+
+  close(): Promise<void> {
+    return this.worker.close();
   }
 }

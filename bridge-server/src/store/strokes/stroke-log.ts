@@ -1,32 +1,29 @@
-import type { DrawEntry, Drawing, LogEntry, SparseRaster } from '@impartial/shared';
+import type { DrawEntry, Drawing, LogEntry, Polygon, TracedStroke } from '@impartial/shared';
 import type { Store } from '../store.js';
 import { StrokeEntries } from './entries.js';
 import { ScribbleRasters } from './rasters.js';
-import { ScribbleWriter } from './scribble-writer.js';
 
 /**
- * Strokes of every image: the append-only log (on disk before a call returns), the scribble
- * raster derived from it, and its OME-Zarr copy (labels/scribbles) written tile by tile shortly
- * after. Entries name an image that exists; the callers (services) check that first.
+ * Strokes of every image: the append-only log (on disk before a call returns), and the scribble
+ * raster derived from it, painted, rebuilt and written (labels/scribbles) by a worker thread so
+ * that no stroke, undo or restart holds up the bridge. Entries name an image that exists; the
+ * callers (services) check that first.
  */
 export class StrokeLog {
   private readonly log: StrokeEntries;
   private readonly rasters: ScribbleRasters;
-  private readonly writer: ScribbleWriter;
 
-  constructor(store: Store, flushDelayMs = 150) {
+  constructor(store: Store) {
     this.log = new StrokeEntries(store.db);
     this.rasters = new ScribbleRasters({
-      size: (id) => store.images.get(id),
+      target: (id) => {
+        const { width, height, dir, levels } = store.images.get(id);
+        return { width, height, dir, levels };
+      },
       lastSeq: (id) => this.log.lastSeq(id),
       drawings: (id) => this.log.drawings(id),
       everDrawn: (id) => this.log.everDrawn(id),
     });
-    this.writer = new ScribbleWriter(
-      (id) => store.images.get(id),
-      (id) => this.rasters.get(id),
-      flushDelayMs,
-    );
   }
 
   entries(imageId: string, since = 0): LogEntry[] {
@@ -50,34 +47,34 @@ export class StrokeLog {
     if (known) return { entry: known, fresh: false };
     const entry = this.log.append(imageId, author, drawing, ref);
     this.rasters.painted(imageId, entry.seq, drawing);
-    this.writer.schedule(imageId);
     return { entry, fresh: true };
   }
 
   /** Undo entries for `undo` and the drawings, in one transaction. */
   appendMany(imageId: string, author: string, undo: readonly number[], drawings: readonly Drawing[]): LogEntry[] {
     const entries = this.log.appendMany(imageId, author, undo, drawings);
-    this.changed(imageId);
+    this.rasters.rebuild(imageId);
     return entries;
   }
 
   undoRedo(imageId: string, author: string, op: 'undo' | 'redo', target?: number): LogEntry {
     const entry = this.log.undoRedo(imageId, author, op, target);
-    this.changed(imageId);
-    return entry;
-  }
-
-  private changed(imageId: string): void {
     this.rasters.rebuild(imageId);
-    this.writer.schedule(imageId);
+    return entry;
   }
 
   drawings(imageId: string): DrawEntry[] {
     return this.log.drawings(imageId);
   }
 
-  raster(imageId: string): SparseRaster {
-    return this.rasters.get(imageId);
+  /** Pixels per class of the scribble raster as the log stands. */
+  counts(imageId: string): Promise<Map<number, number>> {
+    return this.rasters.counts(imageId);
+  }
+
+  /** Outlines as strokes (computed off the event loop). */
+  outlines(polygons: Polygon[], width: number, height: number): Promise<TracedStroke[]> {
+    return this.rasters.outlines(polygons, width, height);
   }
 
   hash(imageIds: readonly string[]): string {
@@ -85,7 +82,7 @@ export class StrokeLog {
   }
 
   flush(imageId: string): Promise<void> {
-    return this.writer.flush(imageId);
+    return this.rasters.flush(imageId);
   }
 
   /** An image is gone: nothing of it stays cached. */
@@ -93,7 +90,12 @@ export class StrokeLog {
     this.rasters.forget(imageId);
   }
 
+  /** Waits for pending raster writes (shutdown, tests). */
   settle(): Promise<void> {
-    return this.writer.settle();
+    return this.rasters.settle();
+  }
+
+  close(): Promise<void> {
+    return this.rasters.close();
   }
 }

@@ -1,0 +1,54 @@
+import { type Drawing, type Polygon, strokeArea } from '@impartial/shared';
+import { tooLarge } from '../errors.js';
+
+/*
+ * What one request may ask the bridge to paint or convert: caps checked before anything is
+ * stored, each named in its refusal. A person's stroke or cell outline is far below them.
+ */
+
+/** Pixels one stroke may cover at most (a 512-px brush dragged ~32000 px, or a whole 4096^2 square). */
+export const MAX_STROKE_PIXELS = 16 * 1024 * 1024;
+/** Outlines one request may turn into strokes (an ImageJ ROI set of a whole field of cells). */
+export const MAX_OUTLINES = 10_000;
+/** Bounding box of one outline (a cell of ~700 px across at level 0); conversion costs area x diameter. */
+export const MAX_OUTLINE_PIXELS = 512 * 1024;
+/** Bounding boxes of all outlines of one request together. */
+export const MAX_OUTLINES_PIXELS = 64 * 1024 * 1024;
+
+/** Refuses a stroke that could paint more than MAX_STROKE_PIXELS. */
+export function checkStroke(drawing: Drawing): void {
+  const area = Math.round(strokeArea(drawing.points, drawing.width));
+  if (area > MAX_STROKE_PIXELS) {
+    throw tooLarge(
+      `a stroke may cover at most ${MAX_STROKE_PIXELS} pixels; this one (${drawing.points.length} points, ` +
+        `width ${drawing.width}) covers up to ${area}`,
+    );
+  }
+}
+
+const boxArea = (p: Polygon) => {
+  const xs = p.map((q) => q[0]),
+    ys = p.map((q) => q[1]);
+  return (Math.max(...xs) - Math.min(...xs) + 1) * (Math.max(...ys) - Math.min(...ys) + 1);
+};
+
+/** Refuses outlines over a cap (count, one outline's area, all outlines' area), naming the cap met. */
+export function checkOutlines(outlines: readonly Polygon[]): void {
+  if (outlines.length > MAX_OUTLINES) {
+    throw tooLarge(`at most ${MAX_OUTLINES} outlines a request; got ${outlines.length}`);
+  }
+  let total = 0;
+  for (const [k, outline] of outlines.entries()) {
+    const area = boxArea(outline);
+    if (area > MAX_OUTLINE_PIXELS) {
+      throw tooLarge(
+        `outline ${k + 1} spans ${Math.round(area)} pixels; one outline may span at most ${MAX_OUTLINE_PIXELS} ` +
+          '(outlines are cells; mark large regions with strokes)',
+      );
+    }
+    total += area;
+  }
+  if (total > MAX_OUTLINES_PIXELS) {
+    throw tooLarge(`the outlines span ${Math.round(total)} pixels together; at most ${MAX_OUTLINES_PIXELS} a request`);
+  }
+}
