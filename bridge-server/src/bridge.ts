@@ -19,7 +19,7 @@ import { isLoopback, normalizeOrigin, type SecurityOptions } from './http/securi
 import { httpHandler, upgradeHandler } from './http/server.js';
 import { serveFile } from './http/static-files.js';
 import { Hub } from './hub/hub.js';
-import { DEFAULT_IMPORT_LIMITS } from './imaging/sources/index.js';
+import { DEFAULT_IMPORT_LIMITS, DEFAULT_URL_POLICY } from './imaging/sources/index.js';
 import { JobManager } from './jobs/manager.js';
 import { registerMonai } from './monai/index.js';
 import { registerRest, type TransportOptions } from './rest/index.js';
@@ -41,6 +41,12 @@ export interface BridgeOptions {
   maxUploadMb?: number;
   /** Largest image an import takes, width x height x channels in millions. */
   maxImageMpx?: number;
+  /** Hosts a URL import may reach although they are not public (loopback, private networks). */
+  allowImportHosts?: string[];
+  /** Bytes one URL import may read in all (default 16 GiB). */
+  maxImportBytes?: number;
+  /** Inference threads at once (default: the cores less one, 1 to 4); more requests queue. */
+  maxInferenceThreads?: number;
   version?: string;
   /** The project MONAI Label clients see as their datastore (made on first use). */
   monaiProject?: string;
@@ -87,9 +93,16 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   const store = new Store(o.data);
   const strokes = new StrokeLog(store);
   const hub = new Hub(store);
-  const jobs = new JobManager(store, hub);
+  const jobs = new JobManager(store, hub, o.maxInferenceThreads);
   const interrupted = jobs.recover();
-  const limits = { maxValues: (o.maxImageMpx ?? DEFAULT_IMPORT_LIMITS.maxValues / 1e6) * 1e6 };
+  const limits = {
+    maxValues: (o.maxImageMpx ?? DEFAULT_IMPORT_LIMITS.maxValues / 1e6) * 1e6,
+    url: {
+      ...DEFAULT_URL_POLICY,
+      allowHosts: o.allowImportHosts ?? [],
+      ...(o.maxImportBytes !== undefined ? { maxBytes: o.maxImportBytes } : {}),
+    },
+  };
   const services = createServices(
     { store, strokes, jobs, hub, access: new Access(), version, limits },
     o.importRoots ?? [],
@@ -172,6 +185,7 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
       });
       await jobs.shutdown();
       await strokes.settle();
+      await strokes.close();
       store.close();
     },
   };

@@ -53,7 +53,8 @@ const BAD_TIFFS: BadInput[] = [
 describe('malformed input: a clear 4xx, nothing stored, the bridge keeps serving', () => {
   let t: TestBridge;
   before(async () => {
-    t = await startTestBridge();
+    // Loopback is allowed for the unreachable-URL case (URL imports refuse it by default).
+    t = await startTestBridge({ allowImportHosts: ['127.0.0.1'] });
     const r = await t.api('/api/projects', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },

@@ -25,6 +25,8 @@ and keeps every web viewer and Fiji in sync. HTTP and WebSocket on one port.
   --allow-origin URL...   web pages on these origins may call the bridge (besides its own)
   --import-root DIR...    folders images may be imported from by path (default: none; --demo adds
                           the Vectra dev images' folder when it exists)
+  --allow-import-host H... URL imports may reach these hosts although they are not public
+                          (loopback, private networks); others are refused
   --max-upload-mb N       largest image upload (default 2048)
   --max-image-mpx N       largest image an import takes, width x height x channels in millions
                           (default 4000: a 20000 x 20000 x 8 slide is 3200)
@@ -107,6 +109,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     auth: { kind: 'boolean', default: true },
     'allow-origin': { kind: 'list' },
     'import-root': { kind: 'list' },
+    'allow-import-host': { kind: 'list' },
     'max-upload-mb': { kind: 'number', default: 2048 },
     'max-image-mpx': { kind: 'number', default: DEFAULT_IMPORT_LIMITS.maxValues / 1e6 },
     demo: { kind: 'boolean', default: false },
@@ -129,6 +132,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       token: a.auth === false ? null : token,
       allowOrigins: (a['allow-origin'] as string[] | undefined) ?? [],
       importRoots: [...((a['import-root'] as string[] | undefined) ?? []), ...(vectra ? [vectra] : [])],
+      allowImportHosts: (a['allow-import-host'] as string[] | undefined) ?? [],
       maxUploadMb: a['max-upload-mb'] as number,
       maxImageMpx: a['max-image-mpx'] as number,
       monaiProject: a['monai-project'] as string,

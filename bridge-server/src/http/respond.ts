@@ -72,3 +72,12 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<unk
     throw new ImpartialError('bad-request', `request body is not valid JSON (${(e as Error).message})`);
   }
 }
+
+/** Aborts when the client goes away before its answer is sent (a long import then stops). */
+export function abortedByClient(res: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) controller.abort(new ImpartialError('bad-request', 'the client closed the request'));
+  });
+  return controller.signal;
+}

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { IdSchema } from '@impartial/shared';
 import { ImpartialError } from '../errors.js';
 import { readMultipart } from '../http/multipart.js';
-import { sendBytes, sendJson } from '../http/respond.js';
+import { abortedByClient, sendBytes, sendJson } from '../http/respond.js';
 import type { RouteContext, Router } from '../http/router.js';
 import { sniffImageFile } from '../http/uploads.js';
 import { attachment } from '../rest/index.js';
@@ -94,7 +94,8 @@ export function registerMonaiDatastore(router: Router, app: MonaiApp, tempDir: s
       const params = form.fields.params ? parseParams(form.fields.params, 'params') : null;
       // MONAI replaces an image uploaded again under the same id.
       const upload = { file: part.file, type };
-      const image = await services.images.importUpload(actor, project, upload, name, { replace: true });
+      const signal = abortedByClient(c.res);
+      const image = await services.images.importUpload(actor, project, upload, name, { replace: true, signal });
       if (params) services.images.setInfo(actor, image.id, params);
       app.logs.add(`datastore: image ${name} (${image.width}x${image.height}x${image.channels})`);
       sendJson(c.res, 200, { image: name });

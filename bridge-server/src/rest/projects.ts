@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { IdSchema } from '@impartial/shared';
 import { z } from 'zod';
 import { parseInput as parse } from '../http/input.js';
-import { readJson, sendJson } from '../http/respond.js';
+import { abortedByClient, readJson, sendJson } from '../http/respond.js';
 import type { RouteContext, Router } from '../http/router.js';
 import { receiveUpload } from '../http/uploads.js';
 import { publicImage } from '../services/index.js';
@@ -29,17 +29,18 @@ export function registerProjects(router: Router, o: TransportOptions): void {
   const { services } = o;
   const importImage = async ({ actor, req, res, params, url }: RouteContext) => {
     const project = services.projects.get(actor, params.project!).id;
+    const signal = abortedByClient(res);
     if ((req.headers['content-type'] ?? '').startsWith('application/json')) {
       const body = parse(ImportBody, await readJson(req, o.maxJsonBytes), 'import');
       const image = body.url
-        ? await services.images.importUrl(actor, project, body.url, body.name)
-        : await services.images.importPath(actor, project, body.path!, body.name);
+        ? await services.images.importUrl(actor, project, body.url, body.name, { signal })
+        : await services.images.importPath(actor, project, body.path!, body.name, { signal });
       return sendJson(res, 201, publicImage(image));
     }
     const upload = await receiveUpload(req, o.tempDir, o.maxUploadBytes);
     try {
       const name = url.searchParams.get('name') || `image-${new Date().toISOString().slice(0, 19)}`;
-      sendJson(res, 201, publicImage(await services.images.importUpload(actor, project, upload, name)));
+      sendJson(res, 201, publicImage(await services.images.importUpload(actor, project, upload, name, { signal })));
     } finally {
       await rm(upload.file, { force: true });
     }

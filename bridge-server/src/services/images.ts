@@ -11,6 +11,12 @@ import type { Actor } from './actor.js';
 import type { ServiceContext } from './context.js';
 import type { Scope } from './scope.js';
 
+/** How an import goes: `replace` an older image of the same name; stop when `signal` aborts (the client left). */
+export interface ImportOptions {
+  replace?: boolean;
+  signal?: AbortSignal;
+}
+
 /** An uploaded file the transport streamed to disk (it removes the file afterwards). */
 export interface Upload {
   file: string;
@@ -56,7 +62,7 @@ export class ImageService {
     project: string,
     source: OpenedSource,
     name: string,
-    options: { replace?: boolean; signal?: AbortSignal } = {},
+    options: ImportOptions = {},
   ): Promise<StoredImage> {
     const p = this.scope.project(actor, project, 'write');
     try {
@@ -73,34 +79,26 @@ export class ImageService {
     }
   }
 
-  async importUpload(actor: Actor, project: string, upload: Upload, name: string, options: { replace?: boolean } = {}) {
+  async importUpload(actor: Actor, project: string, upload: Upload, name: string, options: ImportOptions = {}) {
     this.scope.project(actor, project, 'write');
-    return this.importSource(
-      actor,
-      project,
-      await openUpload(upload.file, upload.type, name, this.ctx.limits),
-      name,
-      options,
-    );
+    const source = await openUpload(upload.file, upload.type, name, this.ctx.limits);
+    return this.importSource(actor, project, source, name, options);
   }
 
-  async importPath(actor: Actor, project: string, requested: string, name?: string): Promise<StoredImage> {
+  async importPath(actor: Actor, project: string, requested: string, name?: string, options: ImportOptions = {}) {
     this.scope.project(actor, project, 'write');
     const file = await this.containedImportPath(requested);
     const source = await openSourcePath(file, this.ctx.limits);
-    return this.importSource(
-      actor,
-      project,
-      source,
-      name ?? path.basename(file).replace(/\.(ome\.)?(tiff?|zarr|png)$/i, ''),
-    );
+    const base = path.basename(file).replace(/\.(ome\.)?(tiff?|zarr|png)$/i, '');
+    return this.importSource(actor, project, source, name ?? base, options);
   }
 
-  async importUrl(actor: Actor, project: string, url: string, name?: string): Promise<StoredImage> {
+  /** An OME-Zarr by http(s) URL, read through the URL policy (public hosts, byte cap, time limits). */
+  async importUrl(actor: Actor, project: string, url: string, name?: string, options: ImportOptions = {}) {
     this.scope.project(actor, project, 'write');
-    const source = await openOmeZarrSource(url, this.ctx.limits);
+    const source = await openOmeZarrSource(url, this.ctx.limits, options.signal);
     const base = path.basename(new URL(url).pathname.replace(/\/+$/, '')).replace(/\.ome\.zarr$|\.zarr$/i, '');
-    return this.importSource(actor, project, source, name ?? base);
+    return this.importSource(actor, project, source, name ?? base, options);
   }
 
   /** The procedural demo slide (side x side x channels), written in a worker and added when done. */

@@ -1,3 +1,4 @@
+export { DEFAULT_URL_POLICY, isPublicAddress, type UrlPolicy } from './guarded-fetch.js';
 export { openOmeZarrSource } from './ome-zarr.js';
 export { openSourcePath, openUpload } from './open.js';
 export { pngSource } from './png.js';

@@ -2,6 +2,7 @@ import { ImpartialError, InputError, type PixelArray, type SourceDtype } from '@
 import { FileSystemStore } from '@impartial/shared/node';
 import FetchStore from '@zarrita/storage/fetch';
 import * as zarr from 'zarrita';
+import { guardedFetch } from './guarded-fetch.js';
 import { asDtype, checkImageSize, type ImportLimits, type OpenedSource } from './source.js';
 
 const ZARR_DTYPES: Record<string, SourceDtype> = { uint8: 'uint8', uint16: 'uint16', float32: 'float32' };
@@ -23,11 +24,11 @@ function unreachable(location: string, e: unknown): ImpartialError | null {
 export async function openOmeZarrSource(
   location: string,
   limits: ImportLimits,
-  headers?: Record<string, string>,
+  signal?: AbortSignal,
 ): Promise<OpenedSource> {
   const isUrl = /^https?:\/\//i.test(location);
   const store = isUrl
-    ? new FetchStore(location, headers ? { overrides: { headers } } : {})
+    ? new FetchStore(location, { fetch: guardedFetch(limits.url, signal) })
     : new FileSystemStore(location);
   try {
     const group = await zarr.open(zarr.root(store as zarr.Readable), { kind: 'group' });

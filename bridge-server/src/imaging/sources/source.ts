@@ -1,18 +1,21 @@
 import type { PixelArray, RegionSource, SourceDtype } from '@impartial/shared';
 import { LimitError } from '@impartial/shared';
+import { DEFAULT_URL_POLICY, type UrlPolicy } from './guarded-fetch.js';
 
 /** A band-by-band image source for the pyramid writer, with a close for files it holds open. */
 export interface OpenedSource extends RegionSource {
   close(): Promise<void>;
 }
 
-/** What an import may be: width x height x channels at most (checked before anything is allocated). */
+/** What an import may be: width x height x channels at most (checked before anything is allocated)... */
 export interface ImportLimits {
   maxValues: number;
+  /** ...and, for a URL, which hosts it may reach and how much it may read. */
+  url: UrlPolicy;
 }
 
 /** Default for `--max-image-mpx`: 4000 megapixels (a 20000 x 20000 x 8-channel slide is 3200). */
-export const DEFAULT_IMPORT_LIMITS: ImportLimits = { maxValues: 4000e6 };
+export const DEFAULT_IMPORT_LIMITS: ImportLimits = { maxValues: 4000e6, url: DEFAULT_URL_POLICY };
 
 /** Refuses an image larger than the limit, naming its size and the limit. */
 export function checkImageSize(
