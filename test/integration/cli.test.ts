@@ -192,7 +192,7 @@ describe('the impartial CLI', () => {
     await writeFile(corruptZip, Buffer.from('PK not really a zip'));
     const badZip = await impartial(['eval', '--images', a.image, '--labels', corruptZip, '--steps', '1']);
     assert.equal(badZip.code, 1);
-    assert.match(badZip.stderr, /corrupt\.zip: not a readable zip/);
+    assert.match(badZip.stderr, /corrupt\.zip: the ROI set is not a readable zip file/);
 
     const three = await writeSyntheticFixture(dir, 'three', { size: 64, channels: 3, seed: 3 });
     const mixed = await impartial([

@@ -10,32 +10,45 @@ export interface Client {
   send(message: ServerMessage): void;
 }
 
-/** Events kept per room for clients that poll (Fiji) instead of holding a socket. */
+/** Events kept per room for clients that poll (Fiji) instead of holding a socket: at most this many... */
 const EVENT_RING = 2000;
+/** ...and this many bytes of JSON (a 20000-point stroke is ~400 KB; 2000 of them would be gigabytes). */
+const EVENT_RING_BYTES = 8 * 1024 * 1024;
 
 export interface RoomEvent {
   n: number;
   message: ServerMessage;
+  bytes: number;
 }
 
 class Room {
   readonly clients = new Set<Client>();
   readonly views = new Map<string, { name: string; view: ViewState }>();
   readonly events: RoomEvent[] = [];
+  private bytes = 0;
   /** Number of the latest event (the cursor a poller sends back). */
   n = 0;
   private readonly pollers = new Set<() => void>();
 
   record(message: ServerMessage): void {
-    this.events.push({ n: ++this.n, message });
-    if (this.events.length > EVENT_RING) this.events.splice(0, this.events.length - EVENT_RING);
+    const event = { n: ++this.n, message, bytes: JSON.stringify(message).length };
+    this.events.push(event);
+    this.bytes += event.bytes;
+    while (this.events.length > EVENT_RING || (this.bytes > EVENT_RING_BYTES && this.events.length > 1)) {
+      this.bytes -= this.events.shift()!.bytes;
+    }
     for (const wake of this.pollers) wake();
     this.pollers.clear();
   }
 
-  /** The first event after cursor `since`; waits up to timeoutMs for one. */
+  /**
+   * The first event after cursor `since`; waits up to timeoutMs for one. 'reset' when the cursor
+   * is from another run of the bridge or the events after it have left the ring (the poller
+   * reloads the state instead of missing them).
+   */
   next(since: number, timeoutMs: number, signal?: AbortSignal): Promise<RoomEvent | 'reset' | null> {
-    if (since > this.n) return Promise.resolve('reset');
+    const oldest = this.events[0]?.n ?? this.n + 1;
+    if (since > this.n || since < oldest - 1) return Promise.resolve('reset');
     const found = () => this.events.find((e) => e.n > since) ?? null;
     const now = found();
     if (now || timeoutMs <= 0) return Promise.resolve(now);

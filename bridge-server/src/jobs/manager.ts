@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { type InferRequest, type JobRecord, newId, type ServerMessage, type TrainRequest } from '@impartial/shared';
 import { conflict } from '../errors.js';
 import type { Store } from '../store/store.js';
@@ -6,6 +7,12 @@ import type { InferTaskSpec } from './infer-task.js';
 import type { Publisher } from './publisher.js';
 import { type Outcome, TaskThread } from './runner.js';
 import type { TrainTaskSpec } from './train-task.js';
+
+/**
+ * Inference threads running at once at most: each holds a model and tiles in memory, so a burst
+ * of requests queues instead of starting a thread each (trainings are one per project already).
+ */
+export const MAX_INFERENCE_THREADS = Math.max(1, Math.min(4, availableParallelism() - 1));
 
 interface Running {
   job: JobRecord;
@@ -24,6 +31,8 @@ export class JobManager {
   private readonly waiters = new Map<string, Array<(j: JobRecord) => void>>();
   /** Inference jobs waiting for the one they supersede to stop, by "image|model". */
   private readonly waitingInfer = new Map<string, string>();
+  /** Inference jobs waiting for a free inference thread, oldest first. */
+  private readonly inferQueue: Array<{ job: JobRecord; spec: InferTaskSpec }> = [];
   private readonly listeners = new Set<(message: ServerMessage) => void>();
   private readonly publish: Publisher;
   private readonly events: JobEvents;
@@ -31,6 +40,7 @@ export class JobManager {
   constructor(
     private readonly store: Store,
     publisher: Publisher,
+    private readonly maxInferenceThreads = MAX_INFERENCE_THREADS,
     private readonly workerUrl = new URL('./worker.js', import.meta.url),
   ) {
     // Everything published about jobs also goes to in-process listeners (the MONAI Label task records).
@@ -88,12 +98,16 @@ export class JobManager {
         r.job.image === image &&
         (r.job.result as { model?: string } | null)?.model === modelId,
     );
-    const status = previous ? 'queued' : 'running';
+    // One still waiting for a thread is superseded outright.
+    const sameTarget = (q: { job: JobRecord }) =>
+      q.job.image === image && (q.job.result as { model?: string } | null)?.model === modelId;
+    for (const q of this.inferQueue.filter(sameTarget)) this.cancel(q.job.id);
+    const status = previous || !this.inferenceThreadFree() ? 'queued' : 'running';
     const added = this.store.jobs.add({ id: newId('j'), project, kind: 'infer', status, image, options: request });
     const job = this.store.jobs.update(added.id, { result: { model: modelId } });
     this.publish.toImage(image, { type: 'job', job });
     if (!previous) {
-      this.launch(job, spec);
+      this.launchInfer(job, spec);
       return job;
     }
     // Both would write the same prediction folder: the newer starts once the older has stopped.
@@ -105,11 +119,24 @@ export class JobManager {
     void this.waitFor(previous.job.id).then(() => {
       if (this.waitingInfer.get(key) !== job.id) return;
       this.waitingInfer.delete(key);
-      const started = this.store.jobs.update(job.id, { status: 'running' });
-      this.publish.toImage(image, { type: 'job', job: started });
-      this.launch(started, spec);
+      this.launchInfer(job, spec);
     });
     return job;
+  }
+
+  private inferenceThreadFree(): boolean {
+    return [...this.running.values()].filter((r) => r.job.kind === 'infer').length < this.maxInferenceThreads;
+  }
+
+  /** Runs an inference now when a thread is free, else queues it (it starts when one frees). */
+  private launchInfer(job: JobRecord, spec: InferTaskSpec): void {
+    if (!this.inferenceThreadFree()) {
+      this.inferQueue.push({ job, spec });
+      return;
+    }
+    const started = job.status === 'running' ? job : this.store.jobs.update(job.id, { status: 'running' });
+    if (started !== job) this.publish.toImage(spec.image.id, { type: 'job', job: started });
+    this.launch(started, spec);
   }
 
   cancel(jobId: string): JobRecord {
@@ -117,6 +144,11 @@ export class JobManager {
     for (const [key, id] of this.waitingInfer) {
       if (id !== jobId) continue;
       this.waitingInfer.delete(key);
+      return this.finish(this.store.jobs.update(jobId, { status: 'cancelled' }));
+    }
+    const waiting = this.inferQueue.findIndex((q) => q.job.id === jobId);
+    if (waiting >= 0) {
+      this.inferQueue.splice(waiting, 1);
       return this.finish(this.store.jobs.update(jobId, { status: 'cancelled' }));
     }
     const queue = this.queued.get(job.project) ?? [];
@@ -148,6 +180,7 @@ export class JobManager {
     this.waitingInfer.clear();
     for (const [, q] of this.queued) for (const { job } of q) this.store.jobs.update(job.id, stopped);
     this.queued.clear();
+    for (const { job } of this.inferQueue.splice(0)) this.store.jobs.update(job.id, stopped);
     await Promise.all(
       [...this.running.values()].map(async (r) => {
         await r.thread.terminate();
@@ -182,6 +215,8 @@ export class JobManager {
         const error = outcome.error ? { error: outcome.error } : {};
         this.finish(this.store.jobs.update(job.id, { status: outcome.status, progress, ...error, ...result }));
         if (job.kind === 'train') this.startNextQueued(job.project);
+        const next = job.kind === 'infer' ? this.inferQueue.shift() : undefined;
+        if (next) this.launchInfer(next.job, next.spec);
       },
     });
     this.running.set(job.id, { job, thread });

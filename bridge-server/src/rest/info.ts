@@ -13,6 +13,7 @@ export function registerInfo(router: Router, { services }: TransportOptions): vo
   lag.enable();
   // The histogram holds timer intervals; the lag is what they overran the sampling period by.
   const ms = (ns: number) => Math.max(0, Math.round(ns / 1e4) / 100 - LAG_RESOLUTION_MS);
+  const mb = (bytes: number) => Math.round(bytes / 1024 ** 2);
   router
     .on('GET', '/api/info', ({ res }) =>
       sendJson(res, 200, { name: 'impartial-bridge', version: services.version, protocol: PROTOCOL_VERSION }),
@@ -27,6 +28,7 @@ export function registerInfo(router: Router, { services }: TransportOptions): vo
           max: ms(lag.max),
           samples: lag.count,
         },
+        memoryMb: { rss: mb(process.memoryUsage().rss), heapUsed: mb(process.memoryUsage().heapUsed) },
       });
       if (url.searchParams.get('reset')) lag.reset();
     });
