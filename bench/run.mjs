@@ -154,6 +154,15 @@ if (only !== 'engine') {
   console.log(
     `  import ${b.slideImport.side}^2 x ${b.slideImport.channels} ch (uint8)       ${f(b.slideImport.seconds, 1)} s, peak RSS ${f(b.slideImport.peakRssMb, 0)} MB`,
   );
+  const h = lastJson(await run(process.execPath, [path.join(repo, 'bench', 'hardening.mjs')], 'hardening bench'));
+  results.hardening = h;
+  const worst = (x) => `worst ${f(x.worstMs, 0)} ms, p50 ${f(x.p50Ms, 1)} ms (n=${x.n})`;
+  console.log('\nBridge under heavy requests (GET /api/info latency while they are processed)');
+  console.log(`  20000-point stroke on 30000^2            ${worst(h.infoDuringHugeStroke)}`);
+  console.log(`  its undo (raster rebuilt)               ${worst(h.infoDuringHugeUndo)}`);
+  console.log(`  1000-ROI label set (MONAI PUT)          ${worst(h.infoDuring1000Rois)}`);
+  console.log(`  memory per idle WebSocket               ${f(h.idleWebSocketKb, 0)} KB`);
+  console.log(`  connections held before refusing (503)  ${h.connectionsHeldBeforeRefusing}`);
   const fj = lastJson(await run(process.execPath, [path.join(repo, 'bench', 'fiji.mjs')], 'fiji bench'));
   results.fiji = fj;
   const p90 = (s) => `p50 ${f(s.p50, 0)} ms  p90 ${f(s.p90, 0)} ms  (n=${s.n})`;

@@ -1,0 +1,170 @@
+// Hardening figures (part of `npm run bench -- bridge`, or alone: node bench/hardening.mjs): GET /api/info's worst
+// latency while a 20000-point stroke is painted on a 30000 x 30000 image and while a 1000-ROI label set is converted,
+// memory per idle WebSocket, and how many connections the bridge holds before it refuses more (503).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { polygonsToRois, writeOmeZarrFromSource, writeRoiZip } from '@impartial/shared';
+import { FileSystemStore } from '@impartial/shared/node';
+import WebSocket from 'ws';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cli = path.join(repo, 'bridge-server', 'bin', 'impartial.js');
+const TOKEN = 'bench';
+const SIDE = Number(process.env.BENCH_HUGE_SIDE ?? 30000);
+const log = (m) => process.stderr.write(`${m}\n`);
+
+function serve(data, roots) {
+  const args = [cli, 'serve', '--data', data, '--port', '0', '--token', TOKEN, '--import-root', ...roots];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on (http:\/\/[^/\s]+)\//.exec(out);
+      if (m) resolve({ child, url: m[1] });
+    });
+    child.on('exit', (c) => reject(new Error(`serve exited ${c}`)));
+  });
+}
+
+const call = (url, p, init = {}) =>
+  fetch(`${url}${p}`, { ...init, headers: { Authorization: `Bearer ${TOKEN}`, ...init.headers } });
+const api = async (url, p, init = {}) => {
+  const r = await call(url, p, { ...init, headers: { 'Content-Type': 'application/json', ...init.headers } });
+  if (!r.ok) throw new Error(`${p}: ${r.status} ${await r.text()}`);
+  return r.json();
+};
+
+/** GET /api/info back to back while `work` runs: the worst and median latency (ms). */
+async function infoLatency(url, work) {
+  let done = false;
+  const settled = work.finally(() => {
+    done = true;
+  });
+  const times = [];
+  do {
+    const t0 = performance.now();
+    await call(url, '/api/info');
+    times.push(performance.now() - t0);
+  } while (!done);
+  await settled;
+  times.sort((a, b) => a - b);
+  return { worstMs: times.at(-1), p50Ms: times[times.length >> 1], n: times.length };
+}
+
+/** A zero-valued 1-channel uint8 image of side x side, read in bands. */
+const zeros = (side) => ({
+  width: side,
+  height: side,
+  channels: 1,
+  dtype: 'uint8',
+  async readRows(_y, rows) {
+    return [new Uint8Array(rows * side)];
+  },
+});
+
+/** A 20000-point stroke wandering over the image (width 128: ~3 Mpx painted, under the stroke cap). */
+function wanderingStroke(side) {
+  const points = [];
+  for (let i = 0; i < 20_000; i++) {
+    const t = i / 20_000;
+    points.push([side * (0.1 + 0.8 * t), side * (0.5 + 0.3 * Math.sin(t * 40))]);
+  }
+  return { op: 'add', class: 1, width: 128, points };
+}
+
+/** 1000 round cells of radius 8 on a grid, as an ImageJ ROI set. */
+function roiSet() {
+  const cells = new Map();
+  for (let k = 0; k < 1000; k++) {
+    const cx = 20 + (k % 40) * 24,
+      cy = 20 + Math.floor(k / 40) * 24;
+    cells.set(
+      k + 1,
+      Array.from({ length: 16 }, (_, i) => [cx + 8 * Math.cos(i / 2.55), cy + 8 * Math.sin(i / 2.55)]),
+    );
+  }
+  return writeRoiZip(polygonsToRois(cells));
+}
+
+const dir = mkdtempSync(path.join(tmpdir(), 'impartial-bench-hardening-'));
+const results = {};
+log(`writing a ${SIDE} x ${SIDE} x 1 OME-Zarr of zeros to import by path`);
+const huge = path.join(dir, 'huge.ome.zarr');
+await writeOmeZarrFromSource(new FileSystemStore(huge), zeros(SIDE), { name: 'huge' });
+const { child, url } = await serve(path.join(dir, 'data'), [dir]);
+try {
+  await api(url, '/api/projects', { method: 'POST', body: JSON.stringify({ name: 'bench', id: 'h' }) });
+  log('importing it');
+  const image = await api(url, '/api/projects/h/images', { method: 'POST', body: JSON.stringify({ path: huge }) });
+
+  log('a 20000-point stroke (width 128) on it, and an undo');
+  const stroke = api(url, `/api/images/${image.id}/strokes`, {
+    method: 'POST',
+    body: JSON.stringify({ drawing: wanderingStroke(SIDE) }),
+  });
+  results.infoDuringHugeStroke = await infoLatency(url, stroke);
+  results.infoDuringHugeUndo = await infoLatency(
+    url,
+    api(url, `/api/images/${image.id}/undo`, { method: 'POST', body: '{}' }),
+  );
+
+  log('a 1000-ROI label set over MONAI PUT /datastore/label');
+  const labelled = await api(url, '/api/projects/h/images', {
+    method: 'POST',
+    body: JSON.stringify({ path: huge, name: 'rois' }),
+  });
+  const labels = new FormData();
+  labels.append('label', new Blob([roiSet()]), 'cells.zip');
+  labels.append('params', '{}');
+  const upload = call(url, `/datastore/label?image=${labelled.id}&tag=final`, { method: 'PUT', body: labels });
+  results.infoDuring1000Rois = await infoLatency(url, upload);
+  results.rois1000Status = (await upload).status;
+
+  log('memory per idle WebSocket (200 sockets joined to the image)');
+  const rss = async () => (await api(url, '/api/health')).memoryMb.rss;
+  const before = await rss();
+  const sockets = [];
+  for (let i = 0; i < 200; i++) {
+    const ws = new WebSocket(`${url.replace('http', 'ws')}/ws?token=${TOKEN}`);
+    await new Promise((r, j) => {
+      ws.once('open', r);
+      ws.once('error', j);
+    });
+    const welcome = new Promise((r) => ws.once('message', r));
+    ws.send(JSON.stringify({ type: 'hello', protocol: 1, client: 'script', image: image.id, name: `idle${i}` }));
+    await welcome;
+    sockets.push(ws);
+  }
+  results.idleWebSocketKb = (((await rss()) - before) * 1024) / sockets.length;
+  for (const ws of sockets) ws.close();
+
+  log('connections held before the bridge refuses more');
+  const held = [];
+  let refusedAt = null;
+  const port = Number(new URL(url).port);
+  while (refusedAt === null && held.length < 20_000) {
+    // Open sockets in batches; the bridge answers 503 at once to a connection over its cap.
+    for (let k = 0; k < 100; k++) {
+      const socket = connect(port, '127.0.0.1');
+      const index = held.length;
+      socket.on('data', (d) => {
+        if (refusedAt === null && /^HTTP\/1\.1 503/.test(d.toString())) refusedAt = index;
+      });
+      socket.on('error', () => {});
+      held.push(socket);
+    }
+    await Promise.all(held.slice(-100).map((s) => new Promise((r) => (s.connecting ? s.once('connect', r) : r()))));
+    await call(url, '/api/info').catch(() => {});
+  }
+  results.connectionsHeldBeforeRefusing = refusedAt;
+  for (const s of held) s.destroy();
+} finally {
+  child.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log(JSON.stringify(results));
