@@ -161,7 +161,8 @@ if (only !== 'engine') {
   console.log(`  20000-point stroke on 30000^2            ${worst(h.infoDuringHugeStroke)}`);
   console.log(`  its undo (raster rebuilt)               ${worst(h.infoDuringHugeUndo)}`);
   console.log(`  1000-ROI label set (MONAI PUT)          ${worst(h.infoDuring1000Rois)}`);
-  console.log(`  memory per idle WebSocket               ${f(h.idleWebSocketKb, 0)} KB`);
+  const kb = h.idleWebSocketKb;
+  console.log(`  memory per idle WebSocket               ${f(kb.rss, 0)} KB RSS, ${f(kb.heap, 0)} KB heap`);
   console.log(`  connections held before refusing (503)  ${h.connectionsHeldBeforeRefusing}`);
   const fj = lastJson(await run(process.execPath, [path.join(repo, 'bench', 'fiji.mjs')], 'fiji bench'));
   results.fiji = fj;

@@ -6,8 +6,12 @@ import { tooLarge } from '../errors.js';
  * stored, each named in its refusal. A person's stroke or cell outline is far below them.
  */
 
-/** Pixels one stroke may cover at most (a 512-px brush dragged ~32000 px, or a whole 4096^2 square). */
-export const MAX_STROKE_PIXELS = 16 * 1024 * 1024;
+/**
+ * Pixel visits one stroke may cost the raster worker at most: each segment's capsule (its length
+ * times the brush width, plus a disc of the brush), summed. 64 Mi is a few seconds of the worker;
+ * a person's stroke (hundreds of points, a brush of tens of pixels) costs well under 1 Mi.
+ */
+export const MAX_STROKE_PIXELS = 64 * 1024 * 1024;
 /** Outlines one request may turn into strokes (an ImageJ ROI set of a whole field of cells). */
 export const MAX_OUTLINES = 10_000;
 /** Bounding box of one outline (a cell of ~700 px across at level 0); conversion costs area x diameter. */
