@@ -117,6 +117,20 @@ describe('malformed input: a clear 4xx, nothing stored, the bridge keeps serving
     });
   });
 
+  it('downloads of images with non-ASCII names and quotes carry RFC 6266 names (no 500)', async () => {
+    for (const name of ['細胞', 'say "hi"']) {
+      const form = new FormData();
+      form.append('file', new Blob([Buffer.from(syntheticTiff(32, 6).bytes)], { type: 'image/tiff' }), 'x.tif');
+      const put = await t.api(`/datastore/?image=${encodeURIComponent(name)}`, { method: 'PUT', body: form });
+      assert.equal(put.status, 200, await put.clone().text());
+      const r = await t.api(`/datastore/image?image=${encodeURIComponent(name)}`);
+      assert.equal(r.status, 200, name);
+      const disposition = r.headers.get('content-disposition') ?? '';
+      assert.ok(disposition.includes(`filename*=UTF-8''${encodeURIComponent(`${name}.tif`)}`), disposition);
+      assert.doesNotMatch(disposition.replace(/filename\*=.*$/, ''), /[^\x20-\x7e]|"[^"]*"[^;]*"/, disposition);
+    }
+  });
+
   it('still imports a good TIFF after all of the above', async () => {
     const before = await imageCount();
     const body = Buffer.from(syntheticTiff(64, 5).bytes);
