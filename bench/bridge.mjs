@@ -8,9 +8,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { imagejHyperstack, syntheticCells, writeTiff } from '@impartial/shared';
 import WebSocket from 'ws';
+import { serve } from './serve.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const cli = path.join(repo, 'bridge-server', 'bin', 'impartial.js');
 const TOKEN = 'bench';
 const CLIENTS = 20;
 const slideSide = Number(process.env.BENCH_SLIDE ?? 20000);
@@ -20,21 +20,6 @@ const quantile = (xs, q) => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 };
 const stats = (xs) => ({ p50: quantile(xs, 0.5), p99: quantile(xs, 0.99), max: Math.max(...xs), n: xs.length });
-
-function serve(data) {
-  const child = spawn(process.execPath, [cli, 'serve', '--data', data, '--port', '0', '--token', TOKEN], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on (http:\/\/[^/\s]+)\//.exec(out);
-      if (m) resolve({ child, url: m[1] });
-    });
-    child.on('exit', (c) => reject(new Error(`serve exited ${c}`)));
-  });
-}
 
 const api = (url, p, init = {}) =>
   fetch(`${url}${p}`, {
@@ -127,7 +112,7 @@ async function strokeRoundTrips(clients, count, offset) {
 
 const dir = mkdtempSync(path.join(tmpdir(), 'impartial-bench-bridge-'));
 const results = {};
-const { child, url } = await serve(path.join(dir, 'data'));
+const { child, url } = await serve(path.join(dir, 'data'), TOKEN);
 try {
   await api(url, '/api/projects', { method: 'POST', body: JSON.stringify({ name: 'bench', id: 'b' }) });
   const small = await api(url, '/api/projects/b/images?name=small', {

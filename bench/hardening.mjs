@@ -1,35 +1,18 @@
 // Hardening figures (part of `npm run bench -- bridge`, or alone: node bench/hardening.mjs): GET /api/info's worst
 // latency while a 20000-point stroke is painted on a 30000 x 30000 image and while a 1000-ROI label set is converted,
 // memory per idle WebSocket, and how many connections the bridge holds before it refuses more (503).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { polygonsToRois, writeOmeZarrFromSource, writeRoiZip } from '@impartial/shared';
 import { FileSystemStore } from '@impartial/shared/node';
 import WebSocket from 'ws';
+import { serve } from './serve.mjs';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const cli = path.join(repo, 'bridge-server', 'bin', 'impartial.js');
 const TOKEN = 'bench';
 const SIDE = Number(process.env.BENCH_HUGE_SIDE ?? 30000);
 const log = (m) => process.stderr.write(`${m}\n`);
-
-function serve(data, roots) {
-  const args = [cli, 'serve', '--data', data, '--port', '0', '--token', TOKEN, '--import-root', ...roots];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on (http:\/\/[^/\s]+)\//.exec(out);
-      if (m) resolve({ child, url: m[1] });
-    });
-    child.on('exit', (c) => reject(new Error(`serve exited ${c}`)));
-  });
-}
 
 const call = (url, p, init = {}) =>
   fetch(`${url}${p}`, { ...init, headers: { Authorization: `Bearer ${TOKEN}`, ...init.headers } });
@@ -96,7 +79,7 @@ const results = {};
 log(`writing a ${SIDE} x ${SIDE} x 1 OME-Zarr of zeros to import by path`);
 const huge = path.join(dir, 'huge.ome.zarr');
 await writeOmeZarrFromSource(new FileSystemStore(huge), zeros(SIDE), { name: 'huge' });
-const { child, url } = await serve(path.join(dir, 'data'), [dir]);
+const { child, url } = await serve(path.join(dir, 'data'), TOKEN, ['--import-root', dir]);
 try {
   await api(url, '/api/projects', { method: 'POST', body: JSON.stringify({ name: 'bench', id: 'h' }) });
   log('importing it');

@@ -7,6 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { line, projectWithImage, startTestBridge, type TestBridge, TestClient } from '../helpers/bridge.js';
 import { chromiumMissing, keepScreenshot, launchChromium } from '../helpers/browser.js';
 import { writeNgff05 } from '../helpers/ngff05.js';
+import { serveFolder } from '../helpers/static-server.js';
 import { nextViewerEvent, viewerSettled } from '../helpers/viewer-page.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -277,36 +278,18 @@ describe('<impartial-viewer> in headless Chromium', { skip: missing, timeout: 30
 describe('<impartial-viewer> on a static NGFF 0.5 (Zarr v3) image', { skip: missing, timeout: 120_000 }, () => {
   it("shows it view-only, channels and colours from the file's omero metadata", async () => {
     if (chromiumMissing()) throw new Error(`CI must run the browser tests: ${chromiumMissing()}`);
-    const { mkdtemp, readFile, rm } = await import('node:fs/promises');
-    const { createServer } = await import('node:http');
+    const { mkdtemp, rm } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
     const pathMod = await import('node:path');
     const dir = await mkdtemp(pathMod.join(tmpdir(), 'ngff05-'));
     await writeNgff05(pathMod.join(dir, 'image.ome.zarr'));
     // A plain static file server on another origin, as a data portal would be (CORS allowed).
-    const files = createServer((req, res) => {
-      const file = pathMod.join(dir, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
-      readFile(file).then(
-        (b) => {
-          res.writeHead(200, { 'Access-Control-Allow-Origin': '*' });
-          res.end(b);
-        },
-        () => {
-          res.writeHead(404, { 'Access-Control-Allow-Origin': '*' });
-          res.end();
-        },
-      );
-    });
-    await new Promise<void>((r) => files.listen(0, '127.0.0.1', r));
+    const files = await serveFolder(dir);
     const t = await startTestBridge();
     const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 900, height: 600 } });
-      await viewOnly(
-        page,
-        `${t.bridge.viewerUrl}examples/plain.html`,
-        `http://127.0.0.1:${(files.address() as { port: number }).port}/image.ome.zarr/`,
-      );
+      await viewOnly(page, `${t.bridge.viewerUrl}examples/plain.html`, `${files.url}/image.ome.zarr/`);
       const names = await page.evaluate(() =>
         (document.querySelector('impartial-viewer') as unknown as { channels: Array<{ name: string }> }).channels.map(
           (c) => c.name,
@@ -321,7 +304,7 @@ describe('<impartial-viewer> on a static NGFF 0.5 (Zarr v3) image', { skip: miss
     } finally {
       await browser.close();
       await t.stop();
-      files.close();
+      await files.close();
       await rm(dir, { recursive: true, force: true });
     }
   });

@@ -13,7 +13,13 @@ export interface RawResponse {
  */
 export function rawRequest(
   url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
+  options: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+    /** The request path exactly as sent (`../` tricks), instead of the URL's. */
+    path?: string;
+  } = {},
 ): Promise<RawResponse> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
@@ -22,8 +28,10 @@ export function rawRequest(
         host: u.hostname,
         port: u.port,
         method: options.method ?? 'GET',
-        path: `${u.pathname}${u.search}`,
+        path: options.path ?? `${u.pathname}${u.search}`,
         headers: options.headers ?? {},
+        // A Host header given by the test is sent as it is (the DNS-rebinding checks).
+        setHost: !(options.headers && 'Host' in options.headers),
         agent: false,
       },
       (res) => {

@@ -1,40 +1,13 @@
 import assert from 'node:assert/strict';
 import { symlink, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SYSTEM, startBridge } from '@impartial/bridge-server';
 import { PROTOCOL_VERSION, Random } from '@impartial/shared';
 import WebSocket from 'ws';
 import { projectWithImage, startTestBridge, type TestBridge, TestClient } from '../helpers/bridge.js';
+import { rawRequest } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait.js';
-
-/** A raw HTTP request with exactly these headers (fetch would set Host and Origin itself). */
-function raw(
-  url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string | Buffer; path?: string },
-): Promise<{ status: number; body: string }> {
-  const u = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: u.hostname,
-        port: u.port,
-        method: options.method ?? 'GET',
-        path: options.path ?? `${u.pathname}${u.search}`,
-        headers: options.headers ?? {},
-        setHost: !(options.headers && 'Host' in options.headers),
-      },
-      (res) => {
-        let body = '';
-        res.on('data', (d) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end(options.body);
-  });
-}
 
 /** Resolves with the HTTP status a refused WebSocket upgrade got, or 101 when it opened. */
 function upgradeStatus(url: string, headers: Record<string, string>): Promise<number> {
@@ -69,11 +42,14 @@ describe('bridge security', () => {
 
   it('serves nothing without the token, over HTTP or WebSocket', async () => {
     for (const p of ['/', '/api/projects', `/zarr/images/${image}/.zattrs`, `/fiji/hello?image=${image}`, '/nope']) {
-      const r = await raw(`${base}${p}`, {});
+      const r = await rawRequest(`${base}${p}`, {});
       assert.equal(r.status, 401, `${p} without a token`);
       assert.match(r.body, /token/);
     }
-    assert.equal((await raw(`${base}/api/projects`, { headers: { Authorization: 'Bearer wrong' } })).status, 401);
+    assert.equal(
+      (await rawRequest(`${base}/api/projects`, { headers: { Authorization: 'Bearer wrong' } })).status,
+      401,
+    );
     assert.equal(await upgradeStatus(`${base.replace('http', 'ws')}/ws`, {}), 401);
     assert.equal(await upgradeStatus(`${base.replace('http', 'ws')}/ws?token=wrong`, {}), 401);
     assert.equal(await upgradeStatus(`${base.replace('http', 'ws')}/ws?token=${t.bridge.token}`, {}), 101);
@@ -81,47 +57,44 @@ describe('bridge security', () => {
 
   it('takes the token as Bearer, as a raw Authorization header, in the query, or as a /t/ path prefix', async () => {
     const token = t.bridge.token!;
-    assert.equal((await raw(`${base}/api/projects`, { headers: { Authorization: `Bearer ${token}` } })).status, 200);
-    assert.equal((await raw(`${base}/api/projects`, { headers: { Authorization: token } })).status, 200);
-    assert.equal((await raw(`${base}/api/projects?token=${token}`, {})).status, 200);
-    assert.equal((await raw(`${base}/t/${token}/zarr/images/${image}/.zattrs`, {})).status, 200);
+    assert.equal(
+      (await rawRequest(`${base}/api/projects`, { headers: { Authorization: `Bearer ${token}` } })).status,
+      200,
+    );
+    assert.equal((await rawRequest(`${base}/api/projects`, { headers: { Authorization: token } })).status, 200);
+    assert.equal((await rawRequest(`${base}/api/projects?token=${token}`, {})).status, 200);
+    assert.equal((await rawRequest(`${base}/t/${token}/zarr/images/${image}/.zattrs`, {})).status, 200);
   });
 
   it('refuses a foreign Origin and a foreign Host (DNS rebinding), over HTTP and WebSocket', async () => {
     const token = t.bridge.token!;
-    const evil = await raw(`${base}/api/projects?token=${token}`, { headers: { Origin: 'http://evil.example' } });
+    const evil = await rawRequest(`${base}/api/projects?token=${token}`, {
+      headers: { Origin: 'http://evil.example' },
+    });
     assert.equal(evil.status, 403);
     assert.match(evil.body, /origin http:\/\/evil\.example/);
-    assert.equal((await raw(`${base}/api/projects?token=${token}`, { headers: { Origin: 'null' } })).status, 403);
-    const own = await raw(`${base}/api/projects?token=${token}`, { headers: { Origin: base } });
+    assert.equal(
+      (await rawRequest(`${base}/api/projects?token=${token}`, { headers: { Origin: 'null' } })).status,
+      403,
+    );
+    const own = await rawRequest(`${base}/api/projects?token=${token}`, { headers: { Origin: base } });
     assert.equal(own.status, 200, "the bridge's own origin");
-    const allowed = await new Promise<{ status: number; cors: string | undefined }>((resolve) => {
-      const u = new URL(base);
-      request(
-        {
-          host: u.hostname,
-          port: u.port,
-          path: `/api/projects?token=${token}`,
-          headers: { Origin: 'http://viewer.example:3000' },
-        },
-        (res) => {
-          res.resume();
-          resolve({ status: res.statusCode!, cors: res.headers['access-control-allow-origin'] as string | undefined });
-        },
-      ).end();
+    const answer = await rawRequest(`${base}/api/projects?token=${token}`, {
+      headers: { Origin: 'http://viewer.example:3000' },
     });
+    const allowed = { status: answer.status, cors: answer.headers['access-control-allow-origin'] };
     assert.deepEqual(
       allowed,
       { status: 200, cors: 'http://viewer.example:3000' },
       'an --allow-origin origin gets CORS',
     );
-    const rebound = await raw(`${base}/api/projects?token=${token}`, {
+    const rebound = await rawRequest(`${base}/api/projects?token=${token}`, {
       headers: { Host: `attacker.example:${t.bridge.port}` },
     });
     assert.equal(rebound.status, 403);
     assert.match(rebound.body, /DNS rebinding/);
     assert.equal(
-      (await raw(`${base}/api/projects?token=${token}`, { headers: { Host: '127.0.0.1:1' } })).status,
+      (await rawRequest(`${base}/api/projects?token=${token}`, { headers: { Host: '127.0.0.1:1' } })).status,
       403,
       'wrong port in Host',
     );
@@ -155,7 +128,9 @@ describe('bridge security', () => {
       `/zarr/images/${image}/..\\..\\impartial.sqlite`,
     ];
     for (const p of attempts) {
-      const r = await raw(`${base}${p}${p.includes('?') ? '&' : '?'}token=${token}`, { path: `${p}?token=${token}` });
+      const r = await rawRequest(`${base}${p}${p.includes('?') ? '&' : '?'}token=${token}`, {
+        path: `${p}?token=${token}`,
+      });
       assert.ok([400, 403, 404].includes(r.status), `${p} -> ${r.status}`);
       assert.doesNotMatch(r.body, /SECRET|SQLite format|root:/, `${p} leaked a file`);
       assert.match(r.body, /"error"/);
