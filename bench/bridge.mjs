@@ -189,9 +189,13 @@ const importer = `
   store.projects.create('slide', 's');
   const t0 = performance.now();
   let next = 0;
-  const img = await importImage(store, syntheticSlideSource({ width: ${slideSide}, height: ${slideSide}, channels: 8, seed: 1 }), {
-    project: 's', name: 'slide', onProgress: (d, n) => { if (d / n >= next) { process.stderr.write('  ' + Math.round(100 * d / n) + '%\\n'); next += 0.1; } } });
-  console.log(JSON.stringify({ seconds: (performance.now() - t0) / 1000, peakRssMb: process.resourceUsage().maxRSS / 1024, levels: img.levels }));
+  const source = syntheticSlideSource({ width: ${slideSide}, height: ${slideSide}, channels: 8, seed: 1 });
+  const onProgress = (d, n) => {
+    if (d / n >= next) { process.stderr.write('  ' + Math.round(100 * d / n) + '%\\n'); next += 0.1; }
+  };
+  const img = await importImage(store, source, { project: 's', name: 'slide', onProgress });
+  const peakRssMb = process.resourceUsage().maxRSS / 1024;
+  console.log(JSON.stringify({ seconds: (performance.now() - t0) / 1000, peakRssMb, levels: img.levels }));
 `;
 results.slideImport = await new Promise((resolve, reject) => {
   const c = spawn(process.execPath, ['--input-type=module', '-e', importer], {

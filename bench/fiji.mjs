@@ -77,7 +77,10 @@ for (k = 0; k < ${ROIS}; k++) {
     `${connect('fiji-live')}
 IP_VIEW = ""; ipSendView();
 n = 0;
-for (k = 0; k < 2000 && n < ${PREDICTIONS}; k++) { got = ipPoll(100); if (got == "prediction") { print("applied" + n + "=" + d2s(getTime(), 0)); n++; } }
+for (k = 0; k < 2000 && n < ${PREDICTIONS}; k++) {
+  got = ipPoll(100);
+  if (got == "prediction") { print("applied" + n + "=" + d2s(getTime(), 0)); n++; }
+}
 `,
     300_000,
   );

@@ -141,18 +141,25 @@ if (only !== 'engine') {
   console.log(`\nBridge (impartial serve, 20 WebSocket clients, loopback)`);
   console.log(`  stroke -> sender's ack                  ${ms(b.strokes.ack)}`);
   console.log(`  stroke -> all 19 other clients          ${ms(b.strokes.fanout)}`);
+  const whileTraining = b.strokesWhileTraining;
   console.log(
-    `  same while training (d3/b16, B4, 128)   ack ${ms(b.strokesWhileTraining.ack)}; fan-out ${ms(b.strokesWhileTraining.fanout)}`,
+    `  same while training (d3/b16, B4, 128)   ack ${ms(whileTraining.ack)}; fan-out ${ms(whileTraining.fanout)}`,
   );
   console.log(`  WebSocket ping while training           ${ms(b.pingWhileTraining)}`);
+  const lag = b.eventLoopWhileTraining;
   console.log(
-    `  event-loop lag while training           p50 ${f(b.eventLoopWhileTraining.p50, 1)} ms  p99 ${f(b.eventLoopWhileTraining.p99, 1)} ms  max ${f(b.eventLoopWhileTraining.max, 1)} ms`,
+    `  event-loop lag while training           p50 ${f(lag.p50, 1)} ms  p99 ${f(lag.p99, 1)} ms  ` +
+      `max ${f(lag.max, 1)} ms`,
   );
+  const { firstTileSeconds: tile, wholeImageSeconds: whole } = b.viewport;
   console.log(
-    `  first viewport tile (2048^2, T=3)       ${f(b.viewport.firstTileSeconds, 2)} s; whole image ${f(b.viewport.wholeImageSeconds, 2)} s (ratio ${f(b.viewport.firstTileSeconds / b.viewport.wholeImageSeconds, 2)})`,
+    `  first viewport tile (2048^2, T=3)       ${f(tile, 2)} s; whole image ${f(whole, 2)} s ` +
+      `(ratio ${f(tile / whole, 2)})`,
   );
+  const slide = b.slideImport;
   console.log(
-    `  import ${b.slideImport.side}^2 x ${b.slideImport.channels} ch (uint8)       ${f(b.slideImport.seconds, 1)} s, peak RSS ${f(b.slideImport.peakRssMb, 0)} MB`,
+    `  import ${slide.side}^2 x ${slide.channels} ch (uint8)       ${f(slide.seconds, 1)} s, ` +
+      `peak RSS ${f(slide.peakRssMb, 0)} MB`,
   );
   const h = lastJson(await run(process.execPath, [path.join(repo, 'bench', 'hardening.mjs')], 'hardening bench'));
   results.hardening = h;
@@ -179,14 +186,20 @@ if (only !== 'engine') {
   else {
     console.log('\nViewer (<impartial-viewer>, headless Chromium, WebGL on SwiftShader: software rendering)');
     console.log(`  first image frame after page load        p50 ${f(v.firstFrameMs.p50, 0)} ms`);
+    const pan = v.panFrameMs;
     console.log(
-      `  frame time panning, all layers / image   ${f(v.panFrameMs.allLayers, 1)} / ${f(v.panFrameMs.imageOnly, 1)} ms (ratio ${f(v.panFrameMs.ratio, 2)}; mean per 3-s round, median of ${v.panFrameMs.rounds.allLayers.length} alternating rounds)`,
+      `  frame time panning, all layers / image   ${f(pan.allLayers, 1)} / ${f(pan.imageOnly, 1)} ms ` +
+        `(ratio ${f(pan.ratio, 2)}; mean per 3-s round, median of ${pan.rounds.allLayers.length} alternating rounds)`,
     );
+    const { received, shown } = v.strokeToSecondViewerMs;
     console.log(
-      `  stroke -> second viewer, received / shown p50 ${f(v.strokeToSecondViewerMs.received.p50, 0)} / ${f(v.strokeToSecondViewerMs.shown.p50, 0)} ms  p90 ${f(v.strokeToSecondViewerMs.received.p90, 0)} / ${f(v.strokeToSecondViewerMs.shown.p90, 0)} ms`,
+      `  stroke -> second viewer, received / shown p50 ${f(received.p50, 0)} / ${f(shown.p50, 0)} ms  ` +
+        `p90 ${f(received.p90, 0)} / ${f(shown.p90, 0)} ms`,
     );
+    const bundle = v.bundle;
     console.log(
-      `  bundle (gzip): the element ${f(v.bundle.elementGzipKb, 0)} kB, everything incl. lazy codecs ${f(v.bundle.allGzipKb, 0)} kB`,
+      `  bundle (gzip): the element ${f(bundle.elementGzipKb, 0)} kB, ` +
+        `everything incl. lazy codecs ${f(bundle.allGzipKb, 0)} kB`,
     );
   }
 }

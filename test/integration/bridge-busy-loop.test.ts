@@ -85,10 +85,10 @@ describe('no stroke or outline holds up the bridge', () => {
     assert.equal(after.seq, seq, 'nothing was added to the log');
   });
 
-  const fijiOutline = (id: string, points: Array<[number, number]>) =>
-    t.api(
-      `/fiji/stroke?image=${image.id}&id=${id}&i=0&n=1&d=${encodeURIComponent(`outline|1|1|${points.map((p) => p.join(',')).join(';')}`)}`,
-    );
+  const fijiOutline = (id: string, points: Array<[number, number]>) => {
+    const data = encodeURIComponent(`outline|1|1|${points.map((p) => p.join(',')).join(';')}`);
+    return t.api(`/fiji/stroke?image=${image.id}&id=${id}&i=0&n=1&d=${data}`);
+  };
   const square = (x: number, y: number, side: number): Array<[number, number]> => [
     [x, y],
     [x + side, y],
