@@ -30,11 +30,20 @@ export function checkStroke(drawing: Drawing): void {
   }
 }
 
-const boxArea = (p: Polygon) => {
-  const xs = p.map((q) => q[0]),
-    ys = p.map((q) => q[1]);
-  return (Math.max(...xs) - Math.min(...xs) + 1) * (Math.max(...ys) - Math.min(...ys) + 1);
-};
+/** A loop, not Math.max(...xs): an outline of a few hundred thousand points would overflow the stack. */
+function boxArea(outline: Polygon): number {
+  let x0 = Infinity,
+    y0 = Infinity,
+    x1 = -Infinity,
+    y1 = -Infinity;
+  for (const [x, y] of outline) {
+    x0 = Math.min(x0, x);
+    x1 = Math.max(x1, x);
+    y0 = Math.min(y0, y);
+    y1 = Math.max(y1, y);
+  }
+  return outline.length === 0 ? 0 : (x1 - x0 + 1) * (y1 - y0 + 1);
+}
 
 /** Refuses outlines over a cap (count, one outline's area, all outlines' area), naming the cap met. */
 export function checkOutlines(outlines: readonly Polygon[]): void {
