@@ -45,6 +45,8 @@ export interface BridgeOptions {
   allowImportHosts?: string[];
   /** Bytes one URL import may read in all (default 16 GiB). */
   maxImportBytes?: number;
+  /** Time limit of each request of a URL import, answer and body, in ms (default 60 s). */
+  importRequestTimeoutMs?: number;
   /** Inference threads at once (default: the cores less one, 1 to 4); more requests queue. */
   maxInferenceThreads?: number;
   version?: string;
@@ -101,6 +103,7 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
       ...DEFAULT_URL_POLICY,
       allowHosts: o.allowImportHosts ?? [],
       ...(o.maxImportBytes !== undefined ? { maxBytes: o.maxImportBytes } : {}),
+      ...(o.importRequestTimeoutMs !== undefined ? { timeoutMs: o.importRequestTimeoutMs } : {}),
     },
   };
   const services = createServices(
@@ -183,10 +186,13 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await jobs.shutdown();
-      await strokes.settle();
-      await strokes.close();
-      store.close();
+      try {
+        await jobs.shutdown();
+        await strokes.settle();
+      } finally {
+        await strokes.close();
+        store.close();
+      }
     },
   };
 }

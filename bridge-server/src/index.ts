@@ -4,6 +4,12 @@ export { lossCurveSvg } from './cli/loss-plot.js';
 export { main } from './cli.js';
 export { ensureDemoProject } from './commands/serve.js';
 export { ImpartialError } from './errors.js';
-export { DEFAULT_IMPORT_LIMITS, type ImportLimits, memorySource, type OpenedSource } from './imaging/sources/index.js';
+export {
+  DEFAULT_IMPORT_LIMITS,
+  type ImportLimits,
+  isPublicAddress,
+  memorySource,
+  type OpenedSource,
+} from './imaging/sources/index.js';
 export { tileOrder } from './jobs/infer-task.js';
 export { type Actor, named, type Services, SYSTEM } from './services/index.js';

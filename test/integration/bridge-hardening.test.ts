@@ -255,6 +255,39 @@ describe('bridge hardening: connection and WebSocket limits', () => {
     }
   });
 
+  it('closes a refused request whose body is still coming, and keeps a refused one without a body', async () => {
+    const t = await startTestBridge();
+    const s = connect(t.bridge.port, '127.0.0.1');
+    let received = '';
+    let closed = false;
+    s.on('error', () => {});
+    s.on('data', (d) => (received += d));
+    s.on('close', () => (closed = true));
+    try {
+      await new Promise((resolve) => s.once('connect', resolve));
+      const host = `Host: 127.0.0.1:${t.bridge.port}\r\n`;
+      // Refused without a body: answered, and the kept-alive connection serves the next request.
+      s.write(`GET /api/info HTTP/1.1\r\n${host}\r\n`);
+      await waitFor(() => /\r\n\r\n\{.*\}$/s.test(received), { timeoutMs: 10_000, what: 'the answer to the GET' });
+      assert.match(received, /^HTTP\/1\.1 401 /);
+      assert.doesNotMatch(received, /\r\nConnection: close\r\n/i);
+      assert.equal(closed, false);
+      received = '';
+      // An upload without the token that sends a little of a large body, and would trickle the rest.
+      s.write(`POST /api/projects/p1/images?name=x HTTP/1.1\r\n${host}Content-Type: image/tiff\r\n`);
+      s.write(`Content-Length: ${1024 ** 3}\r\n\r\n`);
+      s.write(Buffer.alloc(64 * 1024));
+      await waitFor(() => closed, { timeoutMs: 10_000, what: 'the bridge to close the refused upload' });
+      assert.match(received, /^HTTP\/1\.1 401 /);
+      assert.match(received, /\r\nConnection: close\r\n/i);
+      assert.match(received, /"code":"unauthorized"/);
+      assert.equal((await t.api('/api/info')).status, 200, 'the bridge still answers');
+    } finally {
+      s.destroy();
+      await t.stop();
+    }
+  });
+
   it('refuses WebSockets past the per-address cap with 429 and Retry-After', async () => {
     const t = await startTestBridge({ connectionLimits: { maxWebSocketsPerAddress: 2 } });
     const url = `${t.bridge.url.replace('http', 'ws')}/ws`;

@@ -56,7 +56,10 @@ export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = {
   retryAfterS: RETRY_AFTER_S,
 };
 
-/** Node's server timeouts, set explicitly (Node's own defaults allow 5 minutes for a request's headers). */
+/**
+ * Node's server timeouts, set explicitly: Node 20's own defaults allow 60 s for a request's headers
+ * (headersTimeout), 300 s for a whole request (requestTimeout) and keep an idle connection 5 s.
+ */
 export function applyServerTimeouts(server: Server, l: ConnectionLimits): void {
   server.headersTimeout = l.headersTimeoutMs;
   server.requestTimeout = l.requestTimeoutMs;

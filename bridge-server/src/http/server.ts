@@ -67,16 +67,38 @@ export function httpHandler(router: Router, security: SecurityOptions, guard: Co
       }
     } catch (e) {
       const err = asImpartialError(e);
+      // A body still to come is not read: the answer closes the connection instead (below).
+      const unread = bodyPending(req);
+      if (unread && !res.headersSent) res.setHeader('Connection', 'close');
       if (err instanceof BusyError && !res.headersSent) {
         res.setHeader('Retry-After', String(err.retryAfterS));
         res.setHeader('Connection', 'close');
         sendJson(res, err.status, { error: { code: err.code, message: err.message } });
       } else if (url?.pathname.startsWith('/fiji/') && !res.headersSent) sendFijiError(res, err);
       else sendError(res, err);
-      // Drain what the client is still sending so the socket is not left half-read.
-      req.resume();
+      if (unread) closeWhenAnswered(req, res);
+      // A body that has all arrived is drained, so that the kept-alive connection reads the next request.
+      else req.resume();
     }
   };
+}
+
+/** Whether the request declares a body (Content-Length above 0, or chunked) that has not all been read yet. */
+function bodyPending(req: IncomingMessage): boolean {
+  if (req.complete) return false;
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+}
+
+/**
+ * Closes the connection once the answer is flushed. Draining the rest of a refused request's body
+ * instead would let a client without a token hold one of the capped connections for as long as it
+ * trickles bytes (up to the request timeout); a client that meant to send the body gets its answer.
+ */
+function closeWhenAnswered(req: IncomingMessage, res: ServerResponse): void {
+  // destroySoon: ends the socket, destroyed once what is written (the answer) is flushed.
+  const close = () => req.socket.destroySoon();
+  if (res.writableFinished || res.destroyed) close();
+  else res.once('close', close);
 }
 
 const REASONS: Record<number, string> = { 429: 'Too Many Requests', 503: 'Service Unavailable' };

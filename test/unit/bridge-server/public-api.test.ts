@@ -17,6 +17,7 @@ const EXPECTED: Record<string, string[]> = {
     'ensureDemoProject',
     'ImpartialError',
     'type ImportLimits',
+    'isPublicAddress',
     'lossCurveSvg',
     'main',
     'memorySource',

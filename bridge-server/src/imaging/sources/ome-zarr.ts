@@ -12,12 +12,10 @@ interface Multiscale {
   datasets: Array<{ path: string }>;
 }
 
-/** A fetch that failed before any answer (refused, no route, DNS): the server is unreachable. */
-function unreachable(location: string, e: unknown): ImpartialError | null {
-  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-  if (!(e instanceof TypeError) || !/fetch failed/i.test(e.message)) return null;
-  const why = cause?.code ?? cause?.message ?? e.message;
-  return new ImpartialError('unreachable', `${location}: cannot be reached (${why})`);
+/** Any error of zarrita's (a chunk it cannot decode, an answer it does not take) as the client's error. */
+function unreadable(location: string, e: unknown): Error {
+  if (e instanceof ImpartialError) return e;
+  return new InputError(`${location}: not a readable OME-Zarr image (${(e as Error).message})`);
 }
 
 /** Level 0 of an OME-Zarr image (NGFF 0.4 or 0.5 axes; t and z at index 0), folder or http(s) URL. */
@@ -26,10 +24,9 @@ export async function openOmeZarrSource(
   limits: ImportLimits,
   signal?: AbortSignal,
 ): Promise<OpenedSource> {
-  const isUrl = /^https?:\/\//i.test(location);
-  const store = isUrl
-    ? new FetchStore(location, { fetch: guardedFetch(limits.url, signal) })
-    : new FileSystemStore(location);
+  // A URL's fetch holds connections until it is closed: when the source is, or when opening fails.
+  const fetch = /^https?:\/\//i.test(location) ? guardedFetch(location, limits.url, signal) : null;
+  const store = fetch ? new FetchStore(location, { fetch }) : new FileSystemStore(location);
   try {
     const group = await zarr.open(zarr.root(store as zarr.Readable), { kind: 'group' });
     const attrs = group.attrs as {
@@ -58,19 +55,23 @@ export async function openOmeZarrSource(
       ...(names.length === channels ? { channelNames: names } : {}),
       async readRows(y, rows) {
         const out: PixelArray[] = [];
-        for (let c = 0; c < channels; c++) {
-          const sel = axes.map((a, i) => (i === ci ? c : a === 'y' ? zarr.slice(y, y + rows) : a === 'x' ? null : 0));
-          const got = (await zarr.get(arr, sel)) as { data: ArrayLike<number> };
-          out.push(asDtype(got.data, dtype));
+        try {
+          for (let c = 0; c < channels; c++) {
+            const sel = axes.map((a, i) => (i === ci ? c : a === 'y' ? zarr.slice(y, y + rows) : a === 'x' ? null : 0));
+            const got = (await zarr.get(arr, sel)) as { data: ArrayLike<number> };
+            out.push(asDtype(got.data, dtype));
+          }
+        } catch (e) {
+          throw unreadable(location, e);
         }
         return out;
       },
-      async close() {},
+      async close() {
+        await fetch?.close();
+      },
     };
   } catch (e) {
-    if (e instanceof ImpartialError) throw e;
-    throw (
-      unreachable(location, e) ?? new InputError(`${location}: not a readable OME-Zarr image (${(e as Error).message})`)
-    );
+    await fetch?.close();
+    throw unreadable(location, e);
   }
 }
