@@ -137,7 +137,8 @@ export class ImageService {
   private async removeImage(image: StoredImage): Promise<void> {
     const { store, strokes } = this.ctx;
     store.images.remove(image.id);
-    strokes.forget(image.id);
+    // A raster write still under way would recreate folders under the image removed below.
+    await strokes.forget(image.id).catch(() => {}); // a stopped worker holds nothing to write
     const dirs = [store.layout.image(image.id), store.layout.predictions(image.id), store.layout.labels(image.id)];
     await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
   }

@@ -18,8 +18,10 @@ export const ErrorCodeSchema = z.enum([
   'unsupported',
   'method-not-allowed',
   'busy',
-  /** A remote server the bridge was asked to read from did not answer (a URL import). */
+  /** A remote server the bridge was asked to read from did not answer, broke off or failed (a URL import). */
   'unreachable',
+  /** A part of the bridge stopped and is being started again: the same request may be sent again. */
+  'unavailable',
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
@@ -40,6 +42,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   busy: 429,
   internal: 500,
   unreachable: 502,
+  unavailable: 503,
 };
 
 /** Every REST error answers this body. */

@@ -1,14 +1,16 @@
 import { Worker } from 'node:worker_threads';
+import { ImpartialError } from '../../errors.js';
 import type { RasterReply, RasterRequest } from './raster-messages.js';
 import type { DistributiveOmit } from './types.js';
 
 /**
- * The bridge's side of the raster worker: requests with ids, answered in order. A worker that
- * dies fails what it was asked and is started again for the next request (`onRestart` lets the
- * owner forget what the old one held).
+ * The bridge's side of the raster worker: requests with ids, each answered by its id (a flush
+ * may answer after later requests). A worker that dies fails what it was asked and is started
+ * again for the next request (`onRestart` lets the owner forget what the old one held).
  */
 export class RasterClient {
   private worker: Worker | null = null;
+  private closed = false;
   private next = 1;
   private readonly pending = new Map<number, { resolve: (r: RasterReply) => void; reject: (e: Error) => void }>();
 
@@ -24,8 +26,7 @@ export class RasterClient {
     const lost = (why: string) => {
       if (this.worker !== worker) return;
       this.worker = null;
-      for (const p of this.pending.values()) p.reject(new Error(`the raster worker stopped (${why})`));
-      this.pending.clear();
+      this.failPending(`the raster worker stopped (${why}); it starts again on the next request`);
       this.onRestart();
     };
     worker.on('error', (e) => lost(e.message));
@@ -35,8 +36,14 @@ export class RasterClient {
     return worker;
   }
 
+  private failPending(why: string): void {
+    for (const p of this.pending.values()) p.reject(new ImpartialError('unavailable', why));
+    this.pending.clear();
+  }
+
   /** Sends a request; resolves with its answer, rejects with the worker's error message. */
   ask(request: DistributiveOmit<RasterRequest, 'id'>): Promise<Extract<RasterReply, { ok: true }>> {
+    if (this.closed) return Promise.reject(new ImpartialError('unavailable', 'the bridge is shutting down'));
     this.worker ??= this.start();
     const id = this.next++;
     const worker = this.worker;
@@ -46,21 +53,19 @@ export class RasterClient {
     };
     return new Promise<Extract<RasterReply, { ok: true }>>((resolve, reject) => {
       this.pending.set(id, {
-        resolve: (r) => (r.ok ? resolve(r) : reject(new Error(r.message))),
+        resolve: (r) => (r.ok ? resolve(r) : reject(new ImpartialError('unavailable', r.message))),
         reject,
       });
       worker.postMessage({ ...request, id });
     }).finally(done);
   }
 
-  /** Sends a request whose answer nobody waits for; a failure is only logged. */
-  tell(request: DistributiveOmit<RasterRequest, 'id'>): void {
-    this.ask(request).catch((e: Error) => process.stderr.write(`raster worker: ${e.message}\n`));
-  }
-
+  /** Stops the worker; what it was still asked fails, and nothing more is sent to it. */
   async close(): Promise<void> {
+    this.closed = true;
     const w = this.worker;
     this.worker = null;
+    this.failPending('the bridge is shutting down');
     if (w) await w.terminate();
   }
 }

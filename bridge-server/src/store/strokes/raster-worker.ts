@@ -11,12 +11,19 @@ import { ScribbleWriter } from './scribble-writer.js';
 
 const port = parentPort!;
 const rasters = new Map<string, { raster: SparseRaster; target: RasterTarget }>();
-const writer = new ScribbleWriter(
-  (image) => rasters.get(image)!.target,
-  (image) => rasters.get(image)!.raster,
-);
+const writer = new ScribbleWriter((image) => rasters.get(image) ?? null);
 
 const withClass = (d: Drawing) => (d.op === 'add' ? d.class : 0);
+
+/** A raster half painted or half rebuilt is wrong: a failure drops it (the bridge then rebuilds it). */
+function changing(image: string, change: () => void): void {
+  try {
+    change();
+  } catch (e) {
+    rasters.delete(image);
+    throw e;
+  }
+}
 
 function rebuild(image: string, target: RasterTarget, drawings: Drawing[], everDrawn: Drawing[] | null): void {
   const old = rasters.get(image);
@@ -37,15 +44,19 @@ async function handle(m: RasterRequest): Promise<Omit<Extract<RasterReply, { ok:
     case 'paint': {
       const held = rasters.get(m.image);
       if (!held) throw new Error(`no raster of image ${m.image} to paint on`);
-      held.raster.paint(m.drawing.points, m.drawing.width, withClass(m.drawing));
+      changing(m.image, () => held.raster.paint(m.drawing.points, m.drawing.width, withClass(m.drawing)));
       writer.schedule(m.image);
       return {};
     }
     case 'rebuild':
-      rebuild(m.image, m.target, m.drawings, m.everDrawn);
+      changing(m.image, () => rebuild(m.image, m.target, m.drawings, m.everDrawn));
       return {};
-    case 'counts':
-      return { counts: [...(rasters.get(m.image)?.raster.counts() ?? new Map<number, number>())] };
+    case 'counts': {
+      const held = rasters.get(m.image);
+      // None held: an earlier paint or rebuild failed, and the bridge rebuilds before asking again.
+      if (!held) throw new Error(`no raster of image ${m.image}: it is rebuilt on the next request`);
+      return { counts: [...held.raster.counts()] };
+    }
     case 'flush':
       if (rasters.has(m.image)) await writer.flush(m.image);
       return {};
@@ -53,6 +64,7 @@ async function handle(m: RasterRequest): Promise<Omit<Extract<RasterReply, { ok:
       await writer.settle();
       return {};
     case 'forget':
+      await writer.forget(m.image);
       rasters.delete(m.image);
       return {};
     case 'outlines':

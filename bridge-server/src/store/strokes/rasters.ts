@@ -1,6 +1,7 @@
 import type { DrawEntry, Drawing, Polygon, TracedStroke } from '@impartial/shared';
 import { RasterClient } from './raster-client.js';
-import type { RasterTarget } from './raster-messages.js';
+import type { RasterRequest, RasterTarget } from './raster-messages.js';
+import type { DistributiveOmit } from './types.js';
 
 /** What the raster coordinator reads of an image and its log (on the bridge's thread: the database). */
 export interface RasterSource {
@@ -10,13 +11,17 @@ export interface RasterSource {
   everDrawn(imageId: string): DrawEntry[];
 }
 
+type PaintOrRebuild = DistributiveOmit<Extract<RasterRequest, { type: 'paint' | 'rebuild' }>, 'id'>;
+
 const asDrawing = (d: DrawEntry): Drawing => ({ op: d.op, class: d.class, width: d.width, points: d.points });
 
 /**
  * Keeps the raster worker's copy of each image's scribble raster in step with the log: a new
  * drawing right after the one the worker has is painted there; anything else (undo, redo, a
  * batch, a restart) sends the drawings in effect for a rebuild. Requests reach the worker in
- * order, so what this thread knows of the worker's state is what the worker will have.
+ * order, so what this thread knows of the worker's state is what the worker will have, unless a
+ * paint or rebuild fails: the worker then drops that raster and this thread forgets it too, so
+ * the next use rebuilds it from the log.
  */
 export class ScribbleRasters {
   /** Per image, the log sequence the worker's raster is at (absent: the worker holds none). */
@@ -29,7 +34,7 @@ export class ScribbleRasters {
   painted(imageId: string, seq: number, drawing: Drawing): void {
     if (this.workerSeq.get(imageId) === seq - 1) {
       this.workerSeq.set(imageId, seq);
-      this.worker.tell({ type: 'paint', image: imageId, target: this.log.target(imageId), seq, drawing });
+      this.send(imageId, { type: 'paint', image: imageId, target: this.log.target(imageId), seq, drawing });
     } else {
       this.rebuild(imageId);
     }
@@ -40,13 +45,21 @@ export class ScribbleRasters {
     const first = !this.workerSeq.has(imageId);
     const seq = this.log.lastSeq(imageId);
     this.workerSeq.set(imageId, seq);
-    this.worker.tell({
+    this.send(imageId, {
       type: 'rebuild',
       image: imageId,
       target: this.log.target(imageId),
       seq,
       drawings: this.log.drawings(imageId).map(asDrawing),
       everDrawn: first ? this.log.everDrawn(imageId).map(asDrawing) : null,
+    });
+  }
+
+  /** A paint or rebuild nobody waits for; if it fails, the raster is rebuilt on its next use. */
+  private send(imageId: string, request: PaintOrRebuild): void {
+    this.worker.ask(request).catch((e: Error) => {
+      process.stderr.write(`raster worker: image ${imageId}: ${e.message}\n`);
+      this.workerSeq.delete(imageId);
     });
   }
 
@@ -71,9 +84,10 @@ export class ScribbleRasters {
     await this.worker.ask({ type: 'settle' });
   }
 
-  forget(imageId: string): void {
+  /** Drops an image's raster once its pending writes are done (before its files are removed). */
+  async forget(imageId: string): Promise<void> {
     this.workerSeq.delete(imageId);
-    this.worker.tell({ type: 'forget', image: imageId });
+    await this.worker.ask({ type: 'forget', image: imageId });
   }
 
   /** Outlines as strokes, computed in the worker. */

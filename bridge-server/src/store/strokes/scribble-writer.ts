@@ -18,6 +18,9 @@ export interface ScribbleTarget {
   levels: number;
 }
 
+/** An image's raster and where it is written; null once the image is forgotten. */
+export type HeldRaster = { raster: SparseRaster; target: ScribbleTarget } | null;
+
 /**
  * Writes the dirty tiles of scribble rasters into each image's labels/scribbles (every pyramid
  * level), shortly after a change and serialised per image, so a burst of strokes is one write.
@@ -27,8 +30,7 @@ export class ScribbleWriter {
   private readonly timers = new Map<string, NodeJS.Timeout>();
 
   constructor(
-    private readonly target: (imageId: string) => ScribbleTarget,
-    private readonly raster: (imageId: string) => SparseRaster,
+    private readonly held: (imageId: string) => HeldRaster,
     private readonly delayMs = 150,
   ) {}
 
@@ -53,8 +55,10 @@ export class ScribbleWriter {
   }
 
   private async writeDirty(imageId: string): Promise<void> {
-    const { dir, levels } = this.target(imageId);
-    const raster = this.raster(imageId);
+    const held = this.held(imageId);
+    if (!held) return;
+    const { raster, target } = held;
+    const { dir, levels } = target;
     const dirty = raster.takeDirty();
     if (dirty.length === 0) return;
     const store = new FileSystemStore(dir);
@@ -84,8 +88,16 @@ export class ScribbleWriter {
     for (const [id, t] of this.timers) {
       clearTimeout(t);
       this.timers.delete(id);
-      void this.flush(id);
+      this.flush(id).catch(() => {}); // a failed write is awaited (and swallowed) in flushes below
     }
     await Promise.all([...this.flushes.values()]);
+  }
+
+  /** Cancels an image's scheduled write and waits for the one under way (before its files go). */
+  async forget(imageId: string): Promise<void> {
+    clearTimeout(this.timers.get(imageId));
+    this.timers.delete(imageId);
+    await this.flushes.get(imageId);
+    this.flushes.delete(imageId);
   }
 }

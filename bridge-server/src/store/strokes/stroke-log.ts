@@ -85,9 +85,9 @@ export class StrokeLog {
     return this.rasters.flush(imageId);
   }
 
-  /** An image is gone: nothing of it stays cached. */
-  forget(imageId: string): void {
-    this.rasters.forget(imageId);
+  /** An image is gone: nothing of it stays cached, and no write of its raster is left under way. */
+  forget(imageId: string): Promise<void> {
+    return this.rasters.forget(imageId);
   }
 
   /** Waits for pending raster writes (shutdown, tests). */

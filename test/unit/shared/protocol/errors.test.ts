@@ -14,7 +14,7 @@ import {
 test('every code has an HTTP status: a client error (4xx) unless the fault is the server or one it called', () => {
   for (const code of ErrorCodeSchema.options) {
     const status = HTTP_STATUS[code];
-    const serverSide = code === 'internal' || code === 'unreachable';
+    const serverSide = code === 'internal' || code === 'unreachable' || code === 'unavailable';
     assert.ok(serverSide ? status >= 500 && status < 600 : status >= 400 && status < 500, `${code}: ${status}`);
   }
   assert.deepEqual(Object.keys(HTTP_STATUS).sort(), [...ErrorCodeSchema.options].sort());
