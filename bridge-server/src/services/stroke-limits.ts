@@ -1,23 +1,18 @@
-import { type Drawing, type Polygon, strokeArea } from '@impartial/shared';
+import {
+  type Drawing,
+  MAX_OUTLINE_PIXELS,
+  MAX_OUTLINES,
+  MAX_OUTLINES_PIXELS,
+  MAX_STROKE_PIXELS,
+  type Polygon,
+  strokeArea,
+} from '@impartial/shared';
 import { tooLarge } from '../errors.js';
 
 /*
  * What one request may ask the bridge to paint or convert: caps checked before anything is
  * stored, each named in its refusal. A person's stroke or cell outline is far below them.
  */
-
-/**
- * Pixel visits one stroke may cost the raster worker at most: each segment's capsule (its length
- * times the brush width, plus a disc of the brush), summed. 64 Mi is a few seconds of the worker;
- * a person's stroke (hundreds of points, a brush of tens of pixels) costs well under 1 Mi.
- */
-export const MAX_STROKE_PIXELS = 64 * 1024 * 1024;
-/** Outlines one request may turn into strokes (an ImageJ ROI set of a whole field of cells). */
-export const MAX_OUTLINES = 10_000;
-/** Bounding box of one outline (a cell of ~700 px across at level 0); conversion costs area x diameter. */
-export const MAX_OUTLINE_PIXELS = 512 * 1024;
-/** Bounding boxes of all outlines of one request together. */
-export const MAX_OUTLINES_PIXELS = 64 * 1024 * 1024;
 
 /** Refuses a stroke that could paint more than MAX_STROKE_PIXELS. */
 export function checkStroke(drawing: Drawing): void {
@@ -42,7 +37,9 @@ function boxArea(outline: Polygon): number {
     y0 = Math.min(y0, y);
     y1 = Math.max(y1, y);
   }
-  return outline.length === 0 ? 0 : (x1 - x0 + 1) * (y1 - y0 + 1);
+  const area = (x1 - x0 + 1) * (y1 - y0 + 1);
+  if (outline.length === 0) return 0;
+  return Number.isNaN(area) ? Infinity : area; // a NaN coordinate is no bound at all
 }
 
 /** Refuses outlines over a cap (count, one outline's area, all outlines' area), naming the cap met. */

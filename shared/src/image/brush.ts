@@ -7,6 +7,11 @@
 /** Called for every pixel the brush covers (level-0 coordinates). */
 export type PaintTarget = (x: number, y: number) => void;
 
+/** What painting cost: pixels whose distance to a segment was tested (at most `strokeArea`). */
+export interface PaintCost {
+  tested: number;
+}
+
 export type StrokePoint = readonly [number, number];
 
 /** Squared distance from (px, py) to the segment a-b: whether a pixel is painted is decided by this alone. */
@@ -68,8 +73,9 @@ const FLAT = 1e-6;
 /**
  * Paints the pixels whose centre is within r of the segment a-b, row by row. The capsule is convex,
  * so each row meets it in one interval: the union of the two end discs and the band between them,
- * computed with a radius a little over r and widened by a pixel so that it holds every pixel the
- * exact test (segmentDistance2 <= r^2) accepts; only that test decides. Costs O(length x r + r^2).
+ * computed with a radius a little over r (the margin covers rounding) so that it holds every pixel
+ * the exact test (segmentDistance2 <= r^2) accepts; only that test decides. The pixels tested lie
+ * within r + 1/sqrt(2) of the segment, so they number at most `strokeArea` of it.
  */
 function paintSegment(
   ax: number,
@@ -80,6 +86,7 @@ function paintSegment(
   imageWidth: number,
   imageHeight: number,
   paint: PaintTarget,
+  cost: PaintCost | undefined,
 ): void {
   const r2 = r * r;
   const dx = bx - ax,
@@ -118,12 +125,19 @@ function paintSegment(
           w = rr / Math.abs(ny);
         bandLo = c - w;
         bandHi = c + w;
+      } else if (Math.abs(ea) > rr + len * Math.abs(ny)) {
+        bandHi = -Infinity; // a row beyond the strip of a (nearly) horizontal segment
       }
       if (Math.abs(nx) > FLAT) {
         const u0 = ax - (ea * ny) / nx,
           u1 = ax + (len - ea * ny) / nx;
         bandLo = Math.max(bandLo, Math.min(u0, u1));
         bandHi = Math.min(bandHi, Math.max(u0, u1));
+      } else {
+        // a (nearly) vertical segment: a row past its ends meets only the end discs
+        const along = ea * ny,
+          slack = 2 * (rr + Math.abs(ea)) * Math.abs(nx) + margin;
+        if (along < -slack || along > len + slack) bandHi = -Infinity;
       }
       if (bandLo <= bandHi) {
         lo = Math.min(lo, bandLo);
@@ -131,8 +145,9 @@ function paintSegment(
       }
     }
     if (!(lo <= hi)) continue;
-    const x0 = Math.max(0, Math.ceil(lo - 0.5) - 1),
-      x1 = Math.min(imageWidth - 1, Math.floor(hi - 0.5) + 1);
+    const x0 = Math.max(0, Math.ceil(lo - 0.5)),
+      x1 = Math.min(imageWidth - 1, Math.floor(hi - 0.5));
+    if (cost && x1 >= x0) cost.tested += x1 - x0 + 1;
     for (let x = x0; x <= x1; x++) {
       if (segmentDistance2(x + 0.5, py, ax, ay, bx, by) <= r2) paint(x, y);
     }
@@ -152,13 +167,14 @@ export function paintStroke(
   imageWidth: number,
   imageHeight: number,
   paint: PaintTarget,
+  cost?: PaintCost,
 ): void {
   const r = brushRadius(width);
   for (let i = points.length === 1 ? 0 : 1; i < points.length; i++) {
     const [ax, ay] = points[Math.max(0, i - 1)]!,
       [bx, by] = points[i]!;
     if (Number.isFinite(bx - ax) && Number.isFinite(by - ay)) {
-      paintSegment(ax, ay, bx, by, r, imageWidth, imageHeight, paint);
+      paintSegment(ax, ay, bx, by, r, imageWidth, imageHeight, paint, cost);
     }
   }
 }

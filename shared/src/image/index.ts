@@ -1,4 +1,4 @@
-export { type PaintTarget, paintStroke, type StrokePoint, strokeArea } from './brush.js';
+export { type PaintCost, type PaintTarget, paintStroke, type StrokePoint, strokeArea } from './brush.js';
 export {
   chooseInstanceParameters,
   type InstanceParameters,

@@ -13,6 +13,18 @@ export const MAX_STROKE_POINTS = 20_000;
 export const MAX_COORDINATE = 1_000_000;
 /** Brush widths in level-0 pixels. */
 export const MAX_STROKE_WIDTH = 512;
+/**
+ * Pixels one stroke may cover at most (`strokeArea`: each segment's capsule, summed), which also
+ * bounds what painting it costs. 64 Mi is a few seconds of the bridge's raster worker; a
+ * person's stroke (hundreds of points, a brush of tens of pixels) covers well under 1 Mi.
+ */
+export const MAX_STROKE_PIXELS = 64 * 1024 * 1024;
+/** Outlines one request may turn into strokes (an ImageJ ROI set of a whole field of cells). */
+export const MAX_OUTLINES = 10_000;
+/** Bounding box of one outline (a cell of ~700 px across at level 0); conversion costs area x diameter. */
+export const MAX_OUTLINE_PIXELS = 512 * 1024;
+/** Bounding boxes of all outlines of one request together. */
+export const MAX_OUTLINES_PIXELS = 64 * 1024 * 1024;
 
 export const PointSchema = z.tuple([
   z.number().finite().min(-MAX_COORDINATE).max(MAX_COORDINATE),

@@ -1,7 +1,7 @@
 // Tests of shared/src/image/brush.ts: painting a stroke with a round brush (paintStroke, strokeArea).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type PaintTarget, paintStroke, Random, type StrokePoint, strokeArea } from '@impartial/shared';
+import { type PaintCost, type PaintTarget, paintStroke, Random, type StrokePoint, strokeArea } from '@impartial/shared';
 
 /**
  * The definition, as paintStroke was first written: every pixel of each segment's bounding box
@@ -114,13 +114,53 @@ describe('brush', () => {
     }
   });
 
-  it('visits only the pixels it paints: a 2000-point zigzag of width 512 stays within its capsules', () => {
+  it('tests only pixels within its capsules: a 2000-point zigzag of width 512', () => {
     const points: StrokePoint[] = Array.from({ length: 2000 }, (_, i) => [100 + 10 * i, 15_000 + (i % 2) * 40]);
     const r = 256;
     const bound = (pathLength(points) * 2 * r + (points.length - 1) * Math.PI * r * r) * 1.1 + 100;
-    const painted = count(points, 2 * r, 30_000, 30_000);
+    const cost: PaintCost = { tested: 0 };
+    let painted = 0;
+    paintStroke(points, 2 * r, 30_000, 30_000, () => painted++, cost);
+    // The old painter tested each segment's bounding box: 2000 x 522^2, over 500 Mi pixels.
+    assert.ok(cost.tested <= strokeArea(points, 2 * r), `${cost.tested} tested, over strokeArea`);
     assert.ok(painted <= bound, `${painted} visits, at most ${Math.round(bound)}`);
     assert.ok(painted >= bound / 1.2, `${painted} visits: the capsules are painted`);
+  });
+
+  it('tests at most strokeArea pixels in any direction, nearly horizontal and vertical ones too', () => {
+    const random = new Random(11);
+    for (let k = 0; k < 400; k++) {
+      const [x, y] = [random.uniform(10_000, 11_000), random.uniform(10_000, 11_000)];
+      // Some angles within 1e-7 of an axis: the rows of those segments are found another way.
+      const axis = (random.int(0, 3) * Math.PI) / 2;
+      const angle = k % 2 ? axis + random.uniform(-1e-7, 1e-7) : random.uniform(0, 2 * Math.PI);
+      const length = k % 5 === 0 ? random.uniform(0, 3) : random.uniform(3, 5000);
+      const width = k % 3 === 0 ? random.int(1, 5) : random.uniform(0.2, 64);
+      const points: StrokePoint[] = [
+        [x, y],
+        [x + length * Math.cos(angle), y + length * Math.sin(angle)],
+      ];
+      const cost: PaintCost = { tested: 0 };
+      paintStroke(points, width, 30_000, 30_000, () => {}, cost);
+      const area = strokeArea(points, width);
+      assert.ok(cost.tested <= area, `${JSON.stringify(points)} width ${width}: ${cost.tested} tested, area ${area}`);
+    }
+    // and paints there exactly what the definition paints
+    for (let k = 0; k < 600; k++) {
+      const [x, y] = [random.uniform(20, 80), random.uniform(20, 80)];
+      const angle = (random.int(0, 3) * Math.PI) / 2 + (k % 3 ? random.uniform(-1e-7, 1e-7) : 0);
+      const length = random.uniform(0, 40);
+      const points: StrokePoint[] = [
+        [x, y],
+        [x + length * Math.cos(angle), y + length * Math.sin(angle)],
+      ];
+      const width = k % 2 ? random.int(1, 21) : random.uniform(0.2, 20);
+      assert.deepEqual(
+        visits((p) => paintStroke(points, width, 100, 100, p)),
+        visits((p) => referencePaint(points, width, 100, 100, p)),
+        `${JSON.stringify(points)} width ${width}`,
+      );
+    }
   });
 
   it('costs only what is inside the image for a stroke mostly outside it', () => {
