@@ -78,6 +78,42 @@ describe("bridge Fiji routes (GET only, key=value, idempotent under ImageJ's dou
     ws.close();
   });
 
+  it('takes any number of strokes one after another; only strokes still arriving count against a cap', async (c) => {
+    // A bridge of its own: the strokes it leaves in flight would hold up the other tests.
+    const own = await startTestBridge();
+    c.after(() => own.stop());
+    const image = (await projectWithImage(own, 64, 5)).id;
+    const once = async (p: string) => {
+      const r = await fetch(`${own.bridge.url}${p}&token=${own.bridge.token}`);
+      return { status: r.status, fields: kv(await r.text()) };
+    };
+    // More complete strokes than strokes in flight are allowed (1000): each is added.
+    const dab = (k: number) => encodeURIComponent(`add|1|2|${k % 100},${Math.floor(k / 100)}`);
+    for (let k = 0; k < 1100; k += 25) {
+      const batch = Array.from({ length: 25 }, (_, j) =>
+        once(`/fiji/stroke?image=${image}&id=d${k + j}&i=0&n=1&d=${dab(k + j)}`),
+      );
+      for (const r of await Promise.all(batch)) assert.equal(r.status, 200, JSON.stringify(r.fields));
+    }
+    const log = (await (await own.api(`/api/images/${image}/strokes`)).json()) as { entries: unknown[] };
+    assert.equal(log.entries.length, 1100);
+    // Strokes left half sent do count: the 1001st is refused with busy, and nothing of it is kept.
+    const half = (id: string) =>
+      once(`/fiji/stroke?image=${image}&id=${id}&i=0&n=2&d=${encodeURIComponent('add|1|2|')}`);
+    for (let k = 0; k < 1000; k += 50) {
+      const batch = Array.from({ length: 50 }, (_, j) => half(`h${k + j}`));
+      for (const r of await Promise.all(batch)) assert.equal(r.fields.complete, '0');
+    }
+    const refused = await half('h1000');
+    assert.equal(refused.status, 429);
+    assert.equal(refused.fields.code, 'busy');
+    assert.match(refused.fields.error!, /too many strokes in flight/);
+    // Finishing one in flight makes room again.
+    const rest = encodeURIComponent('5,5;6,6');
+    assert.equal((await once(`/fiji/stroke?image=${image}&id=h0&i=1&n=2&d=${rest}`)).fields.complete, '1');
+    assert.equal((await half('h1000')).status, 200);
+  });
+
   it("long-polls events as key=value with a cursor, skipping the caller's own strokes", async () => {
     const image = await ownImage('polls');
     const hello = await get(`/fiji/hello?image=${image}`);

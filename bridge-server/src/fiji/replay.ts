@@ -48,14 +48,24 @@ interface Pending {
   n: number;
   parts: Map<number, string>;
   bytes: number;
-  /** Once every part is in: the stroke's reply (a promise while it is being added). */
-  reply?: Promise<Fields>;
   t: number;
 }
 
-/** A stroke arrives as chunked GETs (macros cannot POST): parts are kept until all n are in. */
+interface Completed {
+  n: number;
+  /** The stroke's reply (a promise while it is being added), repeated to the doubled GETs that follow. */
+  reply: Promise<Fields>;
+  t: number;
+}
+
+/**
+ * A stroke arrives as chunked GETs (macros cannot POST): parts are kept until all n are in. Only
+ * strokes still arriving count against the caps; complete ones keep just their reply, among the
+ * MAX_REPLIES newest, so a macro may send any number of strokes one after another.
+ */
 export class ChunkAssembler {
   private readonly pending = new Map<string, Pending>();
+  private readonly completed = new Map<string, Completed>();
   private bytes = 0;
 
   /**
@@ -64,17 +74,21 @@ export class ChunkAssembler {
    */
   add(key: string, i: number, n: number, data: string): { text: string | null; done?: Promise<Fields> } {
     if (i >= n) throw new ImpartialError('bad-request', `chunk i=${i} but n=${n}`);
+    const done = this.completed.get(key);
+    if (done) {
+      if (done.n !== n) throw announcedAs(key, done.n, n);
+      return { text: null, done: done.reply };
+    }
     let c = this.pending.get(key);
+    if (c && c.n !== n) throw announcedAs(key, c.n, n);
+    if (!c?.parts.has(i) && this.bytes + data.length > MAX_PENDING_BYTES) throw busy('stroke chunks');
     if (!c) {
       this.sweep();
       if (this.pending.size >= MAX_PENDING_STROKES) throw busy('strokes');
       c = { n, parts: new Map(), bytes: 0, t: Date.now() };
       this.pending.set(key, c);
     }
-    if (c.n !== n) throw new ImpartialError('bad-request', `stroke ${key} was announced with n=${c.n}, now n=${n}`);
-    if (c.reply) return { text: null, done: c.reply };
     if (!c.parts.has(i)) {
-      if (this.bytes + data.length > MAX_PENDING_BYTES) throw busy('stroke chunks');
       c.parts.set(i, data);
       c.bytes += data.length;
       this.bytes += data.length;
@@ -84,19 +98,19 @@ export class ChunkAssembler {
   }
 
   received(key: string): { received: number; of: number } {
-    const c = this.pending.get(key);
-    return { received: c?.parts.size ?? 0, of: c?.n ?? 0 };
+    const c = this.pending.get(key) ?? this.completed.get(key);
+    if (!c) return { received: 0, of: 0 };
+    return { received: 'parts' in c ? c.parts.size : c.n, of: c.n };
   }
 
-  /** The reply of a complete stroke (its parts are let go), repeated to the doubled GETs that follow. */
+  /** The reply of a complete stroke: its parts are let go, the reply kept for the doubled GETs. */
   complete(key: string, reply: Promise<Fields>): void {
     const c = this.pending.get(key);
     if (!c) return;
-    this.bytes -= c.bytes;
-    c.bytes = 0;
-    c.parts.clear();
-    c.reply = reply;
-    reply.catch(() => this.drop(key));
+    this.drop(key);
+    if (this.completed.size >= MAX_REPLIES) this.completed.delete(this.completed.keys().next().value!);
+    this.completed.set(key, { n: c.n, reply, t: Date.now() });
+    reply.catch(() => this.completed.delete(key)); // a failed stroke may be sent again
   }
 
   drop(key: string): void {
@@ -108,5 +122,9 @@ export class ChunkAssembler {
   private sweep(): void {
     const old = Date.now() - REPLAY_MS;
     for (const [k, v] of this.pending) if (v.t < old) this.drop(k);
+    for (const [k, v] of this.completed) if (v.t < old) this.completed.delete(k);
   }
 }
+
+const announcedAs = (key: string, was: number, now: number) =>
+  new ImpartialError('bad-request', `stroke ${key} was announced with n=${was}, now n=${now}`);
