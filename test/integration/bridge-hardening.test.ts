@@ -342,16 +342,23 @@ describe('bridge hardening: connection and WebSocket limits', () => {
         autoPong: false,
         headers: { Authorization: `Bearer ${t.bridge.token}` },
       });
-      let deadPings = 0;
-      dead.on('ping', () => deadPings++);
-      const deadClosed = new Promise<number>((resolve) => dead.once('close', (code) => resolve(code)));
-      dead.on('error', () => {});
-      const code = await deadClosed;
-      assert.equal(code, 1006, 'terminated, no close handshake');
-      assert.ok(deadPings >= 1, 'it was pinged before it was dropped');
-      await waitFor(() => pings >= 5, { timeoutMs: 10_000, what: 'five pings to the live client' });
-      assert.equal(live.ws.readyState, WebSocket.OPEN, 'a client that answers pings stays');
-      live.close();
+      try {
+        let deadPings = 0;
+        let closedWith: number | null = null;
+        dead.on('ping', () => deadPings++);
+        dead.once('close', (code) => {
+          closedWith = code;
+        });
+        dead.on('error', () => {});
+        const code = await waitFor(() => closedWith, { timeoutMs: 10_000, what: 'the silent peer dropped' });
+        assert.equal(code, 1006, 'terminated, no close handshake');
+        assert.ok(deadPings >= 1, 'it was pinged before it was dropped');
+        await waitFor(() => pings >= 5, { timeoutMs: 10_000, what: 'five pings to the live client' });
+        assert.equal(live.ws.readyState, WebSocket.OPEN, 'a client that answers pings stays');
+      } finally {
+        dead.terminate();
+        live.close();
+      }
     } finally {
       await t.stop();
     }
@@ -433,11 +440,11 @@ describe('bridge hardening: response headers and page policy', () => {
 describe('bridge hardening: import paths', () => {
   it('answers a path outside the import roots exactly as a missing one, naming no root', async () => {
     const t = await startTestBridge();
+    const outside = await mkdtemp(path.join(tmpdir(), 'outside-'));
     try {
       await projectWithImage(t, 32, 7);
       const tiffPath = path.join(t.dir, 'inside.tif');
       await writeFile(tiffPath, syntheticTiff(32, 7).bytes);
-      const outside = await mkdtemp(path.join(tmpdir(), 'outside-'));
       const outsideTiff = path.join(outside, 'outside.tif');
       await writeFile(outsideTiff, syntheticTiff(32, 7).bytes);
       const importPath = async (p: string) => {
@@ -460,8 +467,8 @@ describe('bridge hardening: import paths', () => {
       }
       assert.equal(answers[0]!.status, 404);
       assert.equal((await importPath(tiffPath)).status, 201, 'a file inside the root imports');
-      await rm(outside, { recursive: true, force: true });
     } finally {
+      await rm(outside, { recursive: true, force: true });
       await t.stop();
     }
   });
@@ -470,14 +477,18 @@ describe('bridge hardening: import paths', () => {
     const t = await startTestBridge({ importRoots: undefined });
     try {
       await projectWithImage(t, 32, 8);
-      const file = path.join(t.dir, 'here.tif');
-      await writeFile(file, syntheticTiff(32, 8).bytes);
-      const r = await t.api('/api/projects/p1/images', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ path: file }),
-      });
-      assert.equal(r.status, 404, await r.clone().text());
+      // Beside the data folder, inside it, and the current folder (the old default root): all unreachable.
+      const beside = path.join(t.dir, 'here.tif');
+      const inData = path.join(t.dir, 'data', 'here.tif');
+      for (const file of [beside, inData]) await writeFile(file, syntheticTiff(32, 8).bytes);
+      for (const file of [beside, inData, path.resolve('package.json')]) {
+        const r = await t.api('/api/projects/p1/images', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ path: file }),
+        });
+        assert.equal(r.status, 404, `${file}: ${await r.clone().text()}`);
+      }
     } finally {
       await t.stop();
     }
