@@ -90,14 +90,12 @@ try {
     method: 'POST',
     body: JSON.stringify({ drawing: wanderingStroke(SIDE) }),
   });
-  // The stroke is stored when the POST answers; the worker paints and writes it after: 5 s more.
-  const painted = stroke.then(() => new Promise((r) => setTimeout(r, 5000)));
-  results.infoDuringHugeStroke = await infoLatency(url, painted);
+  // The stroke is stored when the POST answers; the worker paints and writes it after. Reading the
+  // scribbles (its smallest level) waits for that: the bridge flushes the raster before it reads.
+  const written = () => call(url, `/api/images/${image.id}/scribbles.tif?level=${image.levels - 1}`);
+  results.infoDuringHugeStroke = await infoLatency(url, stroke.then(written));
   const undone = api(url, `/api/images/${image.id}/undo`, { method: 'POST', body: '{}' });
-  results.infoDuringHugeUndo = await infoLatency(
-    url,
-    undone.then(() => new Promise((r) => setTimeout(r, 5000))),
-  );
+  results.infoDuringHugeUndo = await infoLatency(url, undone.then(written));
 
   log('a 1000-ROI label set over MONAI PUT /datastore/label');
   const labelled = await api(url, '/api/projects/h/images', {
@@ -164,7 +162,9 @@ try {
   results.connectionsHeldBeforeRefusing = refusedAt;
   for (const s of held) s.destroy();
 } finally {
+  const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
+  await exited; // the bridge may still be writing into dir
   rmSync(dir, { recursive: true, force: true });
 }
 console.log(JSON.stringify(results));

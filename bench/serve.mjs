@@ -10,11 +10,21 @@ export function serve(data, token, extra = []) {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
+    const late = setTimeout(() => {
+      child.kill('SIGTERM');
+      reject(new Error(`impartial serve did not listen within 120 s; it printed: ${out.slice(-500)}`));
+    }, 120_000);
     child.stdout.on('data', (d) => {
       out += d;
       const m = /listening on (http:\/\/[^/\s]+)\//.exec(out);
-      if (m) resolve({ child, url: m[1] });
+      if (m) {
+        clearTimeout(late);
+        resolve({ child, url: m[1] });
+      }
     });
-    child.on('exit', (c) => reject(new Error(`serve exited ${c}`)));
+    child.on('exit', (c) => {
+      clearTimeout(late);
+      reject(new Error(`serve exited ${c}`));
+    });
   });
 }

@@ -8,7 +8,8 @@ import type { Actor } from '../services/index.js';
 /*
  * Who may talk to the bridge: a request must name the bound host in its Host header (a page
  * that rebinds its own DNS name to 127.0.0.1 is refused), come from no browser origin or from
- * the bridge's own or an allowed one, and carry the token (Bearer, raw Authorization, or ?token=).
+ * the bridge's own or an allowed one, and carry the token (Bearer, raw Authorization, or ?token=),
+ * unless its route is public (the viewer's files).
  */
 
 export interface SecurityOptions {
