@@ -64,8 +64,8 @@ export class ImageService {
     name: string,
     options: ImportOptions = {},
   ): Promise<StoredImage> {
-    const p = this.scope.project(actor, project, 'write');
     try {
+      const p = this.scope.project(actor, project, 'write');
       const old = options.replace ? this.ctx.store.images.byName(p.id, name) : null;
       const image = await importImage(this.ctx.store, source, {
         project: p.id,
