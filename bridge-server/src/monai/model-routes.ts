@@ -48,10 +48,27 @@ export function registerMonaiModels(router: Router, app: MonaiApp, tempDir: stri
         const part = form.files.file;
         if (!part) throw new ImpartialError('bad-request', 'the model goes in a multipart field named file');
         let files: Map<string, Uint8Array>;
+        // The two files are found by their name in any folder: two of one name (a/model.json and
+        // b/model.json) leave which is the model to a guess, so they are refused by name.
+        const seen = new Map<string, string>();
+        const accept = (name: string) => {
+          const base = path.basename(name);
+          if (base !== MODEL_JSON && base !== MODEL_WEIGHTS) return false;
+          const other = seen.get(base);
+          if (other !== undefined) {
+            throw new ImpartialError(
+              'bad-request',
+              `${part.filename} holds ${base} twice (${other} and ${name}); zip one model: ` +
+                `${MODEL_JSON} and ${MODEL_WEIGHTS} once each`,
+            );
+          }
+          seen.set(base, name);
+          return true;
+        };
         try {
           // Only the two files are inflated, each within its cap: a small zip may hold gigabytes.
           files = readZip(new Uint8Array(await readFile(part.file)), {
-            accept: (name) => [MODEL_JSON, MODEL_WEIGHTS].includes(path.basename(name)),
+            accept,
             maxEntries: 2,
             maxEntryBytes: 256 * 1024 * 1024,
             maxBytesOf: (name) => (path.basename(name) === MODEL_JSON ? 1024 * 1024 : Infinity),
@@ -60,8 +77,10 @@ export function registerMonaiModels(router: Router, app: MonaiApp, tempDir: stri
           });
         } catch (e) {
           if (!(e instanceof InputError)) throw e; // a LimitError answers 413, naming the entry and the cap
-          const what = `not a zip of ${MODEL_JSON} and ${MODEL_WEIGHTS} (what GET /model/${c.params.model} gives)`;
-          throw new ImpartialError('bad-request', `${part.filename}: ${what}`);
+          const model = `a model is a zip of ${MODEL_JSON} and ${MODEL_WEIGHTS}`;
+          throw new ImpartialError('bad-request', `${e.message}; ${model} (what GET /model/${c.params.model} gives)`, {
+            cause: e,
+          });
         }
         const byName = new Map([...files].map(([k, v]) => [path.basename(k), v]));
         const record = await services.models.addUploaded(actor, app.project(actor), byName, channels);

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InputError, LimitError, readZip, type ZipLimits } from '@impartial/shared';
-import { Zip, ZipDeflate, ZipPassThrough, zipSync } from 'fflate';
+import { deflateSync, Zip, ZipDeflate, ZipPassThrough, zipSync } from 'fflate';
+import { dataStart, declaring, directory, handZip, slowCrc32, u64Bytes, zip64Extra } from '../../../helpers/zip.js';
 
 const MiB = 1024 * 1024;
 const text = (s: string) => new TextEncoder().encode(s);
@@ -28,42 +29,12 @@ function bomb(): Uint8Array {
 }
 
 const u32 = (b: Uint8Array, at: number) => new DataView(b.buffer, b.byteOffset).getUint32(at, true);
-const setU32 = (b: Uint8Array, at: number, v: number) => new DataView(b.buffer, b.byteOffset).setUint32(at, v, true);
-
-/**
- * The central directory's entries of a zip without a comment: name, where its record is and
- * where its local header is (APPNOTE 4.3.12 and 4.3.7).
- */
-function directory(zip: Uint8Array): Array<{ name: string; central: number; local: number }> {
-  const end = zip.length - 22;
-  assert.equal(u32(zip, end), 0x06054b50);
-  const out = [];
-  for (let i = 0, at = u32(zip, end + 16); i < (zip[end + 10]! | (zip[end + 11]! << 8)); i++) {
-    const nameLength = zip[at + 28]! | (zip[at + 29]! << 8),
-      rest = (zip[at + 30]! | (zip[at + 31]! << 8)) + (zip[at + 32]! | (zip[at + 33]! << 8));
-    const name = new TextDecoder().decode(zip.subarray(at + 46, at + 46 + nameLength));
-    out.push({ name, central: at, local: u32(zip, at + 42) });
-    at += 46 + nameLength + rest;
-  }
-  return out;
-}
-
-/** A copy of the zip whose headers (local and central) declare `size` inflated bytes for the entry. */
-function declaring(zip: Uint8Array, name: string, size: number): Uint8Array {
-  const out = zip.slice();
-  const entry = directory(out).find((e) => e.name === name)!;
-  setU32(out, entry.central + 24, size);
-  setU32(out, entry.local + 22, size);
-  return out;
-}
 
 /** A copy of the zip whose entry's compressed bytes are replaced with garbage (not a deflate stream). */
 function garbled(zip: Uint8Array, name: string): Uint8Array {
   const out = zip.slice();
-  const { local } = directory(out).find((e) => e.name === name)!;
-  const start =
-    local + 30 + (out[local + 26]! | (out[local + 27]! << 8)) + (out[local + 28]! | (out[local + 29]! << 8));
-  out.fill(0xff, start, start + u32(out, local + 18));
+  const start = dataStart(out, name);
+  out.fill(0xff, start, start + u32(out, directory(out).find((e) => e.name === name)!.central + 20));
   return out;
 }
 
@@ -123,16 +94,21 @@ describe('readZip', () => {
     );
   });
 
-  it('stops an entry whose declared size lies at its real size', () => {
+  it('stops an entry that inflates past its declared size there, and counts real bytes in the total', () => {
     const lying = declaring(bomb(), 'zeros.bin', 1000);
     assert.throws(
       () => readZip(lying, limits()),
-      limitError(new RegExp(`zeros\\.bin is over ${MiB} bytes; at most ${MiB} an entry`)),
+      inputError(/zeros\.bin inflates past the 1000 bytes the directory declares/),
     );
-    // the total counts real bytes as well
+    // declaring a size over the cap, it is still stopped at the cap by its real bytes
     assert.throws(
-      () => readZip(lying, limits({ maxEntryBytes: 100 * MiB, maxTotalBytes: 2 * MiB })),
-      limitError(new RegExp(`inflate to over ${2 * MiB} bytes \\(at zeros\\.bin\\); at most ${2 * MiB} together`)),
+      () => readZip(declaring(bomb(), 'zeros.bin', 2 ** 31), limits({ maxEntryBytes: 2 ** 32 })),
+      limitError(/inflate to over 4194304 bytes \(at zeros\.bin\); at most 4194304 together/),
+    );
+    const honest = zipSync({ 'one.bin': new Uint8Array(1.5 * MiB), 'two.bin': new Uint8Array(1.5 * MiB) });
+    assert.throws(
+      () => readZip(honest, limits({ maxEntryBytes: 2 * MiB, maxTotalBytes: 2 * MiB })),
+      limitError(new RegExp(`inflate to over ${2 * MiB} bytes \\(at two\\.bin\\); at most ${2 * MiB} together`)),
     );
   });
 
@@ -196,5 +172,132 @@ describe('readZip', () => {
     assert.throws(() => readZip(zip.subarray(0, zip.length - 30), limits()), inputError(notZip));
     assert.throws(() => readZip(zip.subarray(40), limits()), inputError(notZip));
     assert.throws(() => readZip(garbled(zip, 'a.txt'), limits()), inputError(/a\.txt: /));
+  });
+
+  it('caps the directory entries, accepted or not, naming the cap', () => {
+    const entries: Record<string, Uint8Array> = {};
+    for (let i = 0; i < 12; i++) entries[`${i}.txt`] = text(`${i}`);
+    const twelve = zipSync(entries);
+    const none = limits({ accept: () => false });
+    assert.equal(readZip(twelve, { ...none, maxDirectoryEntries: 12 }).size, 0);
+    assert.throws(
+      () => readZip(twelve, { ...none, maxDirectoryEntries: 11 }),
+      limitError(/^the test zip: its directory lists 12 entries; at most 11 in all$/),
+    );
+    // Unless told, 65,536: every zip without zip64 passes, a zip64 directory of a million is refused
+    // from its count, before the scan (which would find its second entry missing).
+    const one = [{ name: 'a.txt', data: text('a') }];
+    assert.equal(readZip(handZip(one, { zip64End: {} }), limits()).size, 1);
+    assert.throws(
+      () => readZip(handZip(one, { zip64End: { count: 65_537 } }), none),
+      limitError(/^the test zip: its directory lists 65537 entries; at most 65536 in all$/),
+    );
+    assert.throws(
+      () => readZip(handZip(one, { zip64End: { count: 65_536 } }), none),
+      inputError(/directory entry 2 of 65536 is damaged/),
+    );
+  });
+
+  it('checks the CRC-32 of each entry, stored or inflated across many pushes', () => {
+    // known values (the CRC-32 "check" value of ISO-HDLC, the empty string, a pangram)
+    const known: Array<[string, number]> = [
+      ['123456789', 0xcbf43926],
+      ['', 0],
+      ['The quick brown fox jumps over the lazy dog', 0x414fa339],
+    ];
+    const good = handZip(known.map(([s, crc], i) => ({ name: `${i}.txt`, data: text(s), crc })));
+    assert.deepEqual(
+      [...readZip(good, limits()).values()].map((b) => new TextDecoder().decode(b)),
+      known.map(([s]) => s),
+    );
+    for (const [s, crc] of known) {
+      assert.throws(
+        () => readZip(handZip([{ name: 'x.txt', data: text(s), crc: crc ^ 0x100 }]), limits()),
+        inputError(/^the test zip is not a readable zip file \(x\.txt is damaged: its CRC-32 is 0x[0-9a-f]{8}, the/),
+      );
+    }
+    // incompressible bytes: hundreds of KiB deflated, many pushes of 16 KiB
+    let seed = 1;
+    const noise = new Uint8Array(600 * 1024).map(() => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return seed & 255;
+    });
+    const zip = zipSync({ 'noise.bin': [noise, { level: 6 }], 'tail.txt': text('end') });
+    const { central } = directory(zip).find((e) => e.name === 'noise.bin')!;
+    assert.ok(u32(zip, central + 20) > 20 * 16 * 1024, `${u32(zip, central + 20)} compressed bytes`);
+    assert.deepEqual(readZip(zip, limits()).get('noise.bin'), noise);
+    const wrongCrc = zip.slice();
+    wrongCrc[central + 16]! ^= 1;
+    assert.throws(
+      () => readZip(wrongCrc, limits()),
+      inputError(/noise\.bin is damaged: its CRC-32 is 0x[0-9a-f]{8}, the directory says 0x[0-9a-f]{8}\)$/),
+    );
+    // a stored entry's byte changed
+    const stored = zipSync({ 'a.bin': [noise.subarray(0, 1000), { level: 0 }] });
+    const changed = stored.slice();
+    changed[dataStart(changed, 'a.bin') + 500]! ^= 0x40;
+    assert.equal(readZip(stored, limits()).get('a.bin')!.length, 1000);
+    assert.throws(() => readZip(changed, limits()), inputError(/a\.bin is damaged/));
+  });
+
+  it('refuses a deflated entry of no bytes unless it declares none', () => {
+    const empty = deflateSync(new Uint8Array(0));
+    assert.deepEqual([...empty], [3, 0], 'how a writer deflates an empty file');
+    const files = readZip(
+      handZip([
+        { name: 'two-bytes.txt', data: empty, method: 8, size: 0, crc: 0 },
+        { name: 'none.txt', data: new Uint8Array(0), method: 8, size: 0, crc: 0 },
+      ]),
+      limits(),
+    );
+    assert.deepEqual(
+      [...files.values()].map((b) => b.length),
+      [0, 0],
+    );
+    assert.throws(
+      () => readZip(handZip([{ name: 'cut.txt', data: new Uint8Array(0), method: 8, size: 1000, crc: 0 }]), limits()),
+      inputError(/^the test zip is not a readable zip file \(cut\.txt is cut short \(no compressed bytes\)\)$/),
+    );
+  });
+
+  it('refuses an accepted name found twice, naming it', () => {
+    const twice = handZip([
+      { name: 'a/one.roi', data: text('first') },
+      { name: 'skip.txt', data: text('x') },
+      { name: 'skip.txt', data: text('y') },
+      { name: 'a/one.roi', data: text('second') },
+    ]);
+    assert.throws(
+      () => readZip(twice, limits({ accept: (name) => name.endsWith('.roi') })),
+      inputError(/^the test zip holds a\/one\.roi twice$/),
+    );
+    // the same name twice among the skipped entries is no matter
+    assert.deepEqual([...readZip(twice, limits({ accept: (name) => name === 'b.roi' })).keys()], []);
+  });
+
+  it('reads zip64 sizes from their extra field, and only from within it', () => {
+    const data = text('zip64 sized'),
+      size = data.length;
+    const zip64 = handZip([
+      { name: 'a.txt', data: text('plain') },
+      { name: 'b.txt', data, zip64Sizes: true, extra: zip64Extra(size, size) },
+    ]);
+    const files = readZip(zip64, limits());
+    assert.equal(new TextDecoder().decode(files.get('b.txt')), 'zip64 sized');
+    assert.equal(slowCrc32(files.get('a.txt')!), slowCrc32(text('plain')));
+    // two sizes marked but one given: the second is not the comment's bytes that follow the field
+    const short = handZip([
+      { name: 'b.txt', data, zip64Sizes: true, extra: zip64Extra(size), comment: u64Bytes(size) },
+    ]);
+    assert.throws(
+      () => readZip(short, limits()),
+      inputError(/^the test zip is not a readable zip file \(b\.txt: its zip64 extra field is too short\)$/),
+    );
+    // a field whose own size is short, another field after it
+    const extra = new Uint8Array([...zip64Extra(size), 0x55, 0x54, 8, 0, ...u64Bytes(size)]);
+    const inner = handZip([{ name: 'b.txt', data, zip64Sizes: true, extra }]);
+    assert.throws(() => readZip(inner, limits()), inputError(/b\.txt: its zip64 extra field is too short/));
   });
 });
