@@ -13,6 +13,7 @@ import {
   type ConnectionLimits,
   DEFAULT_CONNECTION_LIMITS,
 } from './http/limits.js';
+import { OpenConnections } from './http/open-connections.js';
 import { sendBytes } from './http/respond.js';
 import { Router } from './http/router.js';
 import { isLoopback, normalizeOrigin, type SecurityOptions } from './http/security.js';
@@ -21,9 +22,9 @@ import { serveFile } from './http/static-files.js';
 import { Hub } from './hub/hub.js';
 import { DEFAULT_IMPORT_LIMITS, DEFAULT_URL_POLICY } from './imaging/sources/index.js';
 import { JobManager } from './jobs/manager.js';
-import { registerMonai } from './monai/index.js';
-import { registerRest, type TransportOptions } from './rest/index.js';
-import { Access, createServices, type Services } from './services/index.js';
+import { fixedMonaiProject, type MonaiProjects, registerMonai, registerMonaiAuth } from './monai/index.js';
+import { registerAccounts, registerRest, type TransportOptions } from './rest/index.js';
+import { Access, AccountAccess, createServices, type Services, type UsersOptions } from './services/index.js';
 import { Store } from './store/store.js';
 import { StrokeLog } from './store/strokes/stroke-log.js';
 import { handleConnection } from './ws/connection.js';
@@ -56,6 +57,8 @@ export interface BridgeOptions {
   viewerDir?: string;
   /** Connection caps, WebSocket message rate and pings, server timeouts (defaults in http/limits.ts). */
   connectionLimits?: Partial<ConnectionLimits>;
+  /** A multi-user bridge (`serve --users`): accounts, groups and work sessions instead of one token. */
+  users?: UsersOptions | null;
 }
 
 export interface Bridge {
@@ -69,6 +72,7 @@ export interface Bridge {
   /** The viewer page, with the token in its path. */
   viewerUrl: string;
   port: number;
+  /** The bridge's one token; null under --no-auth and on a multi-user bridge (accounts sign in instead). */
   token: string | null;
   /** Pending scribble raster writes, written now (tests read labels/scribbles right after a stroke). */
   settle(): Promise<void>;
@@ -84,13 +88,14 @@ const MAX_JSON_BYTES = 8 * 1024 * 1024;
  * Fiji, MONAI) and WebSocket.
  */
 export async function startBridge(o: BridgeOptions): Promise<Bridge> {
-  if (o.token === null && !isLoopback(o.host)) {
+  const users = o.users ?? null;
+  if (!users && o.token === null && !isLoopback(o.host)) {
     throw new ImpartialError(
       'forbidden',
       `--no-auth is refused unless the bridge listens on loopback (127.0.0.1, ::1 or localhost), not ${o.host}`,
     );
   }
-  const token = o.token === undefined ? randomBytes(18).toString('base64url') : o.token;
+  const token = users ? null : o.token === undefined ? randomBytes(18).toString('base64url') : o.token;
   const version = o.version ?? '0.1.0';
   const store = new Store(o.data);
   const strokes = new StrokeLog(store);
@@ -106,16 +111,22 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
       ...(o.importRequestTimeoutMs !== undefined ? { timeoutMs: o.importRequestTimeoutMs } : {}),
     },
   };
-  const services = createServices(
-    { store, strokes, jobs, hub, access: new Access(), version, limits },
-    o.importRoots ?? [],
-  );
+  const access = users ? new AccountAccess(store.groups) : new Access();
+  const services = createServices({ store, strokes, jobs, hub, access, version, limits }, o.importRoots ?? [], users);
+  const { accounts, workSessions } = services;
   const security: SecurityOptions = {
     token,
     host: o.host,
     port: 0,
     allowOrigins: (o.allowOrigins ?? []).map(normalizeOrigin),
+    accounts,
   };
+  // What an account has open closes at once when it is disabled or a credential revoked.
+  const open = new OpenConnections();
+  accounts?.onRevoked((r) => open.revoke(r));
+  // `impartial users disable` runs in another process: what it revokes is found here within seconds.
+  const sweepTimer = accounts ? setInterval(() => open.sweep((a) => accounts.stillValid(a)), 3000) : null;
+  sweepTimer?.unref();
   const transport: TransportOptions = {
     services,
     tempDir: store.layout.temp,
@@ -137,20 +148,33 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
     serveFile(req, res, viewerDir, rest || 'index.html', policyOf),
   );
   registerRest(router, transport);
+  if (accounts && workSessions) registerAccounts(router, accounts, workSessions);
   registerFiji(router, services, token);
-  registerMonai(router, transport, o.monaiProject ?? 'monai');
+  registerMonaiAuth(router, accounts);
+  // MONAI Label clients see one datastore, or on a multi-user bridge their current work session.
+  const monaiProjects: MonaiProjects = workSessions
+    ? { of: (actor) => workSessions.ensure(actor).project, isDatastore: (p) => workSessions.isSessionProject(p) }
+    : fixedMonaiProject(services, o.monaiProject ?? 'monai');
+  registerMonai(router, transport, monaiProjects);
+  // Sessions are warned 5 minutes before they expire, and ended when they do.
+  const sessionTimer = workSessions ? setInterval(() => void workSessions.tick().catch(() => {}), 15_000) : null;
+  sessionTimer?.unref();
 
   const connectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...o.connectionLimits };
   // Checked each second, so the headers timeout holds to about a second (Node's default is 30 s).
   const server = createServer({ connectionsCheckingInterval: 1000 });
   applyServerTimeouts(server, connectionLimits);
   const guard = new ConnectionGuard(server, connectionLimits);
-  const handle = httpHandler(router, security, guard);
+  const handle = httpHandler(router, security, guard, open);
   server.on('request', (req, res) => void handle(req, res));
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_PAYLOAD });
   server.on(
     'upgrade',
-    upgradeHandler(wss, security, guard, (ws, actor) => handleConnection(ws, services, actor, connectionLimits)),
+    upgradeHandler(wss, security, guard, (ws, actor) => {
+      const forget = open.add(actor, () => ws.close(4401, 'signed out: the account or its credential was revoked'));
+      ws.once('close', forget);
+      handleConnection(ws, services, actor, connectionLimits);
+    }),
   );
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
@@ -180,6 +204,8 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
     viewerUrl: token ? `${url}/t/${encodeURIComponent(token)}/viewer/` : `${url}/viewer/`,
     settle: () => strokes.settle(),
     async close() {
+      if (sessionTimer) clearInterval(sessionTimer);
+      if (sweepTimer) clearInterval(sweepTimer);
       for (const ws of wss.clients) ws.terminate();
       wss.close();
       await new Promise<void>((resolve) => {

@@ -7,6 +7,7 @@ import { INFER_HELP, inferCommand } from './commands/infer.js';
 import { PRETRAIN_HELP, pretrainCommand } from './commands/pretrain.js';
 import { SERVE_HELP, serveCommand } from './commands/serve.js';
 import { TRAIN_HELP, trainCommand } from './commands/train.js';
+import { GROUPS_HELP, groupsCommand, USERS_HELP, usersCommand } from './commands/users.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   eval: { run: evalCommand, help: EVAL_HELP },
@@ -16,6 +17,8 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   demo: { run: demoCommand, help: DEMO_HELP },
   pretrain: { run: pretrainCommand, help: PRETRAIN_HELP },
   serve: { run: serveCommand, help: SERVE_HELP },
+  users: { run: usersCommand, help: USERS_HELP },
+  groups: { run: groupsCommand, help: GROUPS_HELP },
 };
 
 const USAGE = `impartial <command> [options]
@@ -28,6 +31,8 @@ Commands:
   infer   predict probability, entropy and instances, written as OME-Zarr, ROI zip and GeoJSON
   bench   speed figures
   pretrain  make the generic starting model from synthetic cells
+  users   accounts of a multi-user bridge (serve --users): add, list, disable, tokens
+  groups  groups and their levels (private, read-only, read-annotate, read-write)
 
 Environment: IMPARTIAL_BACKEND=webgpu|wasm|cpu forces a backend; IMPARTIAL_WASM_THREADS=N.
 Run 'impartial <command> --help' for a command's options.`;

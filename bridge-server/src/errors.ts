@@ -12,3 +12,14 @@ export const badRequest = (message: string) => new ImpartialError('bad-request',
 export const conflict = (message: string) => new ImpartialError('conflict', message);
 export const forbidden = (message: string) => new ImpartialError('forbidden', message);
 export const tooLarge = (message: string) => new ImpartialError('too-large', message);
+
+/** A limit that refuses for now: answered with its status and Retry-After. */
+export class BusyError extends ImpartialError {
+  constructor(
+    message: string,
+    readonly status: 429 | 503,
+    readonly retryAfterS: number,
+  ) {
+    super('busy', message);
+  }
+}

@@ -112,8 +112,14 @@ export class TestClient {
   }
 
   /** Opens, says hello and waits for the welcome. */
-  static async join(bridge: Bridge, image: string, name: string, since?: number): Promise<TestClient> {
-    const c = await TestClient.open(bridge);
+  static async join(
+    bridge: Bridge,
+    image: string,
+    name: string,
+    since?: number,
+    headers: Record<string, string> = {},
+  ): Promise<TestClient> {
+    const c = await TestClient.open(bridge, headers);
     c.send({
       type: 'hello',
       protocol: PROTOCOL_VERSION,

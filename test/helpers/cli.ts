@@ -23,7 +23,7 @@ export interface RunResult {
 /** Runs the real `impartial` CLI in a child process. */
 export function impartial(
   args: string[],
-  options: { env?: Record<string, string>; timeoutMs?: number } = {},
+  options: { env?: Record<string, string>; timeoutMs?: number; input?: string } = {},
 ): Promise<RunResult> {
   return run(process.execPath, [path.join(repo, 'bridge-server', 'bin', 'impartial.js'), ...args], options);
 }

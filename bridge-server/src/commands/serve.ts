@@ -7,7 +7,7 @@ import { parseArgs, UsageError } from '../cli/args.js';
 import { log } from '../cli/progress.js';
 import { ImpartialError } from '../errors.js';
 import { DEFAULT_IMPORT_LIMITS, memorySource, openTiffSource } from '../imaging/sources/index.js';
-import { SYSTEM } from '../services/index.js';
+import { SYSTEM, type UsersOptions } from '../services/index.js';
 
 const SERVE_USAGE =
   'impartial serve [--data DIR] [--host 127.0.0.1] [--port 8000] [--token-file F | --token T | --no-auth] [options]';
@@ -35,6 +35,12 @@ and keeps every web viewer and Fiji in sync. HTTP and WebSocket on one port.
                           written in the background (IMPARTIAL_DEMO_SLIDE=N sets its side, 0 = none)
   --monai-project P       the project MONAI Label clients (the ImPartial Fiji plugin, 3D Slicer,
                           QuPath) see as their datastore (default monai)
+
+Multi-user (accounts made with 'impartial users add'; no bridge token):
+  --users                 people sign in (web page, personal tokens, the cloud plugin's /login,
+                          MONAI's /auth/token); projects belong to accounts and groups
+  --signup MODE           closed (default: admins make accounts), invite (with an admin's code), open
+  --session-hours H       a work session expires H hours after it starts or is extended (default 2)
 
 MONAI Label clients connect to the same URL. The ImPartial Fiji plugin's local mode sends no
 token: run it against 'impartial serve --no-auth' (loopback only); its cloud mode's raw
@@ -85,6 +91,14 @@ export async function ensureDemoProject(bridge: Bridge): Promise<void> {
   }
 }
 
+function usersOptions(signup: string, hours: number): UsersOptions {
+  if (signup !== 'closed' && signup !== 'invite' && signup !== 'open') {
+    throw new UsageError('--signup must be closed, invite or open');
+  }
+  if (!(hours > 0 && hours <= 24 * 365)) throw new UsageError('--session-hours must be above 0');
+  return { accounts: { signup }, sessions: { hours } };
+}
+
 /** The token in a file (trimmed): a token on the command line shows in `ps` to every user of the machine. */
 function readTokenFile(file: string): string {
   let text: string;
@@ -114,6 +128,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
     'max-image-mpx': { kind: 'number', default: DEFAULT_IMPORT_LIMITS.maxValues / 1e6 },
     demo: { kind: 'boolean', default: false },
     'monai-project': { kind: 'string', default: 'monai' },
+    users: { kind: 'boolean', default: false },
+    signup: { kind: 'string', default: 'closed' },
+    'session-hours': { kind: 'number', default: 2 },
   });
   if (a._.length) throw new UsageError(`unexpected argument ${a._[0]}`);
   const port = a.port as number;
@@ -122,6 +139,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
     throw new UsageError('give one of --token-file, --token or --no-auth');
   const token =
     a['token-file'] !== undefined ? readTokenFile(a['token-file'] as string) : (a.token as string | undefined);
+  const users = a.users ? usersOptions(a.signup as string, a['session-hours'] as number) : null;
+  if (users && (token !== undefined || a.auth === false)) {
+    throw new UsageError('--users signs people in with their accounts: drop --token, --token-file and --no-auth');
+  }
   const vectra = a.demo ? vectraDir() : null;
   let bridge: Bridge;
   try {
@@ -136,6 +157,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       maxUploadMb: a['max-upload-mb'] as number,
       maxImageMpx: a['max-image-mpx'] as number,
       monaiProject: a['monai-project'] as string,
+      users,
     });
   } catch (e) {
     if (e instanceof ImpartialError) throw new UsageError(e.message);
@@ -144,6 +166,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
     throw e;
   }
   if (a.demo) await ensureDemoProject(bridge);
+  if (users && bridge.services.accounts?.listUsers().length === 0) {
+    log(`no accounts yet: make one with 'impartial users add NAME --admin --data ${a.data} --password-stdin'`);
+  }
   process.stdout.write(`ImPartial bridge listening on ${bridge.publicUrl}\n`);
   log(`viewer: ${bridge.viewerUrl}`);
   log(`data: ${bridge.dataDir}`);

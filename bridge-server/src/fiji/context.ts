@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { IdSchema } from '@impartial/shared';
 import { ImpartialError } from '../errors.js';
 import { type Actor, named, type Services } from '../services/index.js';
@@ -9,6 +10,8 @@ export class FijiRequests {
     readonly services: Services,
     /** `/t/TOKEN` when the bridge has a token: ImageJ opens files by URL and cannot send headers. */
     private readonly filePrefix: string,
+    /** On a multi-user bridge each macro's file URLs carry its own credential (it came in the path too). */
+    private readonly perAccount = false,
   ) {}
 
   imageId(url: URL): string {
@@ -22,15 +25,17 @@ export class FijiRequests {
     return named(base, (url.searchParams.get('name') ?? 'fiji').slice(0, 100) || 'fiji', 'fiji');
   }
 
-  fileUrl(path: string): string {
-    return `${this.filePrefix}${path}`;
+  fileUrl(req: IncomingMessage, path: string): string {
+    if (!this.perAccount) return `${this.filePrefix}${path}`;
+    const credential = (req.headers.authorization ?? '').replace(/^Bearer\s+/i, '').trim();
+    return credential ? `/t/${encodeURIComponent(credential)}${path}` : path;
   }
 
-  events(actor: Actor, imageId: string): EventContext {
+  events(actor: Actor, imageId: string, req: IncomingMessage): EventContext {
     return {
       entry: (seq) => this.services.strokes.entry(actor, imageId, seq),
       exportLevel: (id) => this.services.predictions.exportLevel(actor, id),
-      fileUrl: (p) => this.fileUrl(p),
+      fileUrl: (p) => this.fileUrl(req, p),
     };
   }
 }

@@ -106,6 +106,8 @@ export function eventFields(message: ServerMessage, ctx: EventContext): Fields |
       const t = message.tiles[0];
       return t ? { type: 'suggestion', x: t.x, y: t.y, w: t.width, h: t.height, entropy: t.entropy.toFixed(4) } : null;
     }
+    case 'session':
+      return { type: 'session', session: message.session, state: message.state, expires: message.expires };
     default:
       return null;
   }

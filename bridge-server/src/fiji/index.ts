@@ -12,7 +12,7 @@ export { sendFijiError } from './encoding.js';
  * replies, idempotent under ImageJ's doubled requests, file URLs that end in .tif.
  */
 export function registerFiji(router: Router, services: Services, token: string | null): void {
-  const f = new FijiRequests(services, token ? `/t/${encodeURIComponent(token)}` : '');
+  const f = new FijiRequests(services, token ? `/t/${encodeURIComponent(token)}` : '', services.accounts !== null);
   registerFijiSession(router, f);
   registerFijiActions(router, f);
   registerFijiFiles(router, f);

@@ -31,7 +31,7 @@ export function registerFijiSession(router: Router, f: FijiRequests): void {
       });
       kv(res, 200, indexed(images, fields));
     })
-    .on('GET', '/fiji/hello', ({ actor, res, url }) => {
+    .on('GET', '/fiji/hello', ({ actor, req, res, url }) => {
       const image = services.images.get(actor, f.imageId(url));
       const level = services.predictions.exportLevel(actor, image.id);
       const prediction = services.predictions.latest(actor, image.id);
@@ -47,14 +47,14 @@ export function registerFijiSession(router: Router, f: FijiRequests): void {
         levels: image.levels,
         cursor: services.live.cursor(actor, image.id),
         seq: services.strokes.lastSeq(actor, image.id),
-        image_url: f.fileUrl(`/fiji/images/${image.id}/${level}/image.tif`),
+        image_url: f.fileUrl(req, `/fiji/images/${image.id}/${level}/image.tif`),
         scale: 2 ** level,
         ...(prediction?.status === 'complete'
           ? {
               model: prediction.model,
               cells: prediction.cells,
-              labels_url: f.fileUrl(`${files}/labels.tif`),
-              entropy_url: f.fileUrl(`${files}/entropy.tif`),
+              labels_url: f.fileUrl(req, `${files}/labels.tif`),
+              entropy_url: f.fileUrl(req, `${files}/entropy.tif`),
             }
           : {}),
       });
@@ -95,7 +95,7 @@ async function events({ actor, req, res, url }: RouteContext, f: FijiRequests): 
   req.on('close', () => abort.abort());
   const deadline = Date.now() + timeout,
     start = since;
-  const encode = f.events(actor, image);
+  const encode = f.events(actor, image, req);
   let reply: Fields | null = null;
   while (!abort.signal.aborted) {
     const ev = await live.nextEvent(actor, image, since, Math.max(0, deadline - Date.now()), abort.signal);

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { ImpartialError } from '../errors.js';
+import { BusyError } from '../errors.js';
 
 /*
  * How much one bridge takes at once, each limit answered in words (503 or 429 with Retry-After, a
@@ -64,17 +64,6 @@ export function applyServerTimeouts(server: Server, l: ConnectionLimits): void {
   server.headersTimeout = l.headersTimeoutMs;
   server.requestTimeout = l.requestTimeoutMs;
   server.keepAliveTimeout = l.keepAliveTimeoutMs;
-}
-
-/** A limit that refuses for now: answered with its status and Retry-After. */
-export class BusyError extends ImpartialError {
-  constructor(
-    message: string,
-    readonly status: 429 | 503,
-    readonly retryAfterS: number,
-  ) {
-    super('busy', message);
-  }
 }
 
 /**

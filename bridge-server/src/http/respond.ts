@@ -81,3 +81,21 @@ export function abortedByClient(res: ServerResponse): AbortSignal {
   });
   return controller.signal;
 }
+
+/** A small form: URL-encoded (as HTML forms and OkHttp's FormBody send it) or a JSON object of strings. */
+export async function readFields(req: IncomingMessage, limit = 64 * 1024): Promise<Record<string, string>> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const fields: Record<string, string> = Object.create(null);
+  if (type === 'application/json') {
+    const body = await readJson(req, limit);
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new ImpartialError('bad-request', 'the request body must be a JSON object');
+    }
+    for (const [k, v] of Object.entries(body))
+      if (typeof v === 'string' || typeof v === 'boolean') fields[k] = String(v);
+    return fields;
+  }
+  const body = await readBody(req, limit);
+  for (const [k, v] of new URLSearchParams(body.toString('utf8'))) fields[k] = v;
+  return fields;
+}

@@ -3,7 +3,8 @@ import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import { hostname as machineName } from 'node:os';
 import { ImpartialError } from '../errors.js';
-import type { Actor } from '../services/index.js';
+import type { Accounts, Actor } from '../services/index.js';
+import { accountActor } from './credentials.js';
 
 /*
  * Who may talk to the bridge: a request must name the bound host in its Host header (a page
@@ -21,6 +22,8 @@ export interface SecurityOptions {
   port: number;
   /** Origins besides the bridge's own that browsers may call from (scheme://host[:port]). */
   allowOrigins: readonly string[];
+  /** A multi-user bridge's accounts (`serve --users`): requests then sign in as an account instead. */
+  accounts?: Accounts | null;
 }
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1']);
@@ -146,10 +149,17 @@ export function checkCrossSite(req: IncomingMessage, what: string, o: SecurityOp
 }
 
 /**
- * Who a request is, once its credentials are checked: the holder of the bridge's token, or, under
- * --no-auth on loopback, whoever is on this machine. Named "web" until a route learns a better name.
+ * Who a request is, once its credentials are checked: an account on a multi-user bridge; else the
+ * holder of the bridge's token, or, under --no-auth on loopback, whoever is on this machine (named
+ * "web" until a route learns a better name).
  */
 export function authenticate(req: IncomingMessage, url: URL, o: SecurityOptions): Actor {
+  if (o.accounts) {
+    const own = [`http://${req.headers.host ?? ''}`.toLowerCase(), ...o.allowOrigins.map((a) => a.toLowerCase())];
+    // A WebSocket's messages draw and train: its upgrade counts as a write.
+    const writes = changesState(req.method, url.pathname) || url.pathname === '/ws';
+    return accountActor(req, o.accounts, writes, own);
+  }
   if (o.token === null) return { name: 'web', via: 'no-auth', client: 'web' };
   const t = presentedToken(req, url);
   if (t === null) {

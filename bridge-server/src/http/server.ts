@@ -1,11 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocketServer } from 'ws';
-import { ImpartialError } from '../errors.js';
+import { BusyError, ImpartialError } from '../errors.js';
 import { sendFijiError } from '../fiji/index.js';
 import type { Actor } from '../services/index.js';
 import { COMMON_HEADER_LINES, setCommonHeaders } from './headers.js';
-import { BusyError, type ConnectionGuard } from './limits.js';
+import type { ConnectionGuard } from './limits.js';
+import type { OpenConnections } from './open-connections.js';
 import { asImpartialError, sendError, sendJson, statusOf } from './respond.js';
 import type { Router } from './router.js';
 import { authenticate, changesState, checkCrossSite, checkHostAndOrigin, type SecurityOptions } from './security.js';
@@ -36,7 +37,7 @@ function requestUrl(req: IncomingMessage): URL {
  * (the one place that decides who is asking; public routes, the viewer's files, need none), then the
  * router runs the route. Errors become the typed answer of their code (key=value lines for Fiji's routes).
  */
-export function httpHandler(router: Router, security: SecurityOptions, guard: ConnectionGuard) {
+export function httpHandler(router: Router, security: SecurityOptions, guard: ConnectionGuard, open: OpenConnections) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     let url: URL | null = null;
     setCommonHeaders(res);
@@ -62,8 +63,14 @@ export function httpHandler(router: Router, security: SecurityOptions, guard: Co
       }
       if (changesState(req.method, url.pathname)) checkCrossSite(req, `${req.method} ${url.pathname}`, security);
       const actor = router.isPublic(req.method, url.pathname) ? null : authenticate(req, url, security);
-      if (!(await router.dispatch(actor, req, res, url))) {
-        throw new ImpartialError('not-found', `${url.pathname} is not a route of this bridge`);
+      // A long poll of an account that loses access ends at once (its socket is closed).
+      const forget = actor ? open.add(actor, () => !res.writableEnded && req.socket.destroy()) : null;
+      try {
+        if (!(await router.dispatch(actor, req, res, url))) {
+          throw new ImpartialError('not-found', `${url.pathname} is not a route of this bridge`);
+        }
+      } finally {
+        forget?.();
       }
     } catch (e) {
       const err = asImpartialError(e);

@@ -4,8 +4,9 @@ import { type Actor, named, type Services } from '../services/index.js';
 import type { StoredImage } from '../services/types.js';
 
 /*
- * MONAI Label's view of the bridge: one project is its datastore; images are addressed by name
- * (MONAI's image id), models by channel count (impartial_1, impartial_2, ... as the original
+ * MONAI Label's view of the bridge: one project is a client's datastore (the bridge's one MONAI
+ * project, or on a multi-user bridge the caller's current work session); images are addressed by
+ * name (MONAI's image id), models by channel count (impartial_1, impartial_2, ... as the original
  * ImPartial app names them), backed by the project's current model version.
  */
 
@@ -36,27 +37,70 @@ export class LogRing {
 /** MONAI clients act under this name: it is the author of the strokes an uploaded label set becomes. */
 export const MONAI_AUTHOR = 'monai';
 
-/** The MONAI Label app's state (its task records and logs) and its names for images and models. */
-export class MonaiApp {
+/** Which project is a caller's datastore. */
+export interface MonaiProjects {
+  /** The project the actor's MONAI calls work on, made on first use. */
+  of(actor: Actor): string;
+  /** Whether a project is some caller's datastore: its images go by their names. */
+  isDatastore(project: string): boolean;
+}
+
+/** The one datastore project of a single-user bridge. */
+export function fixedMonaiProject(services: Services, id: string): MonaiProjects {
+  return {
+    of: (actor) => services.projects.ensure(actor, id, 'MONAI Label datastore').id,
+    isDatastore: (project) => project === id,
+  };
+}
+
+/** The task records and logs of one datastore: MONAI's app state, kept apart per project. */
+export class MonaiTasks {
   readonly logs = new LogRing();
   train: TaskRecord | null = null;
   trainJob: string | null = null;
+  /** How the running training's steps map to MONAI's epochs, for its log lines. */
+  stepsPerEpoch = 1;
+  epochs = 1;
   batch: TaskRecord | null = null;
   batchStop = false;
 
+  constructor(readonly project: string) {}
+}
+
+/** The MONAI Label app's state (task records and logs per datastore) and its names for images and models. */
+export class MonaiApp {
+  private readonly tasksByProject = new Map<string, MonaiTasks>();
+
   constructor(
     readonly services: Services,
-    readonly projectId: string,
+    private readonly projects: MonaiProjects,
   ) {}
 
-  /** The request's actor as MONAI clients act: under the name "monai". */
+  /** The request's actor as MONAI clients act: under the name "monai" (an account keeps its own). */
   actor(base: Actor): Actor {
     return named(base, MONAI_AUTHOR, 'monai');
   }
 
   /** The datastore project, made on first use. */
   project(actor: Actor): string {
-    return this.services.projects.ensure(actor, this.projectId, 'MONAI Label datastore').id;
+    return this.projects.of(actor);
+  }
+
+  /** The task records of the actor's datastore. */
+  tasks(actor: Actor): MonaiTasks {
+    const project = this.project(actor);
+    let t = this.tasksByProject.get(project);
+    if (!t) {
+      t = new MonaiTasks(project);
+      this.tasksByProject.set(project, t);
+    }
+    return t;
+  }
+
+  /** The datastore whose training is this job, if any. */
+  tasksOfTraining(job: string): MonaiTasks | undefined {
+    for (const t of this.tasksByProject.values()) if (t.trainJob === job) return t;
+    return undefined;
   }
 
   images(actor: Actor): StoredImage[] {
@@ -77,7 +121,7 @@ export class MonaiApp {
 
   /** MONAI's image id for one of our images. */
   monaiId(image: StoredImage): string {
-    return image.project === this.projectId ? image.name : image.id;
+    return this.projects.isDatastore(image.project) ? image.name : image.id;
   }
 
   channelsOf(model: string): number {

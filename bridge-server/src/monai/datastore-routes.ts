@@ -68,7 +68,7 @@ export function registerMonaiDatastore(router: Router, app: MonaiApp, tempDir: s
     const objects: Record<string, unknown> = {};
     for (const i of app.images(actor))
       objects[app.monaiId(i)] = { image: { ext: '.tif', info: info(actor, i) }, labels: labelsOf(actor, i) };
-    const description = `project ${app.projectId}`;
+    const description = `project ${app.project(actor)}`;
     sendJson(c.res, 200, {
       name: 'ImPartial bridge datastore',
       description,
@@ -97,7 +97,7 @@ export function registerMonaiDatastore(router: Router, app: MonaiApp, tempDir: s
       const signal = abortedByClient(c.res);
       const image = await services.images.importUpload(actor, project, upload, name, { replace: true, signal });
       if (params) services.images.setInfo(actor, image.id, params);
-      app.logs.add(`datastore: image ${name} (${image.width}x${image.height}x${image.channels})`);
+      app.tasks(actor).logs.add(`datastore: image ${name} (${image.width}x${image.height}x${image.channels})`);
       sendJson(c.res, 200, { image: name });
     } finally {
       await form.cleanup();
@@ -118,7 +118,9 @@ export function registerMonaiDatastore(router: Router, app: MonaiApp, tempDir: s
       const labelInfo = { ...given, name: `${app.monaiId(image)}${ext}` };
       if (tag === 'final') {
         const added = await services.labels.putFinal(actor, image.id, bytes, labelInfo);
-        app.logs.add(`datastore: final label of ${app.monaiId(image)}: ${added.rois} ROIs -> ${added.strokes} strokes`);
+        app
+          .tasks(actor)
+          .logs.add(`datastore: final label of ${app.monaiId(image)}: ${added.rois} ROIs -> ${added.strokes} strokes`);
       } else {
         await services.labels.put(actor, image.id, tag, ext, bytes, labelInfo);
       }
@@ -177,7 +179,7 @@ export function registerMonaiDatastore(router: Router, app: MonaiApp, tempDir: s
       const actor = app.actor(c.actor);
       const image = app.image(actor, query(c, 'id') ?? query(c, 'image'));
       await services.images.delete(actor, image.id);
-      app.logs.add(`datastore: deleted image ${app.monaiId(image)}`);
+      app.tasks(actor).logs.add(`datastore: deleted image ${app.monaiId(image)}`);
       sendJson(c.res, 200, {});
     })
     .on('GET', '/datastore/image/info', (c) => {

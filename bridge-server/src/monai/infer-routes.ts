@@ -116,23 +116,25 @@ export function registerMonaiInference(router: Router, app: MonaiApp, tempDir: s
     const params = await inferParams(c, tempDir);
     const image = app.image(actor, c.url.searchParams.get('image'));
     const result = await inferImage(actor, image, channels, params);
-    app.logs.add(`infer ${c.params.model} on ${app.monaiId(image)}: ${result.params.cells} cells`);
+    app.tasks(actor).logs.add(`infer ${c.params.model} on ${app.monaiId(image)}: ${result.params.cells} cells`);
     sendInferAnswer(c.res, c.url.searchParams.get('output'), result);
   });
 
   const batchRecord = (c: RouteContext) => {
-    const running = c.url.searchParams.get('check_if_running') === 'true' && app.batch?.status !== 'RUNNING';
-    if (!app.batch || running) throw new ImpartialError('not-found', 'no batch inference task');
-    sendJson(c.res, 200, c.url.searchParams.get('all') === 'true' ? [app.batch] : app.batch);
+    const { batch } = app.tasks(app.actor(c.actor));
+    const running = c.url.searchParams.get('check_if_running') === 'true' && batch?.status !== 'RUNNING';
+    if (!batch || running) throw new ImpartialError('not-found', 'no batch inference task');
+    sendJson(c.res, 200, c.url.searchParams.get('all') === 'true' ? [batch] : batch);
   };
   const stopBatch = (c: RouteContext) => {
     const actor = app.actor(c.actor);
-    if (app.batch?.status === 'RUNNING') {
-      app.batchStop = true;
+    const tasks = app.tasks(actor);
+    if (tasks.batch?.status === 'RUNNING') {
+      tasks.batchStop = true;
       for (const j of services.jobs.active(actor))
-        if (j.kind === 'infer' && j.project === app.projectId) services.jobs.cancel(actor, j.id);
+        if (j.kind === 'infer' && j.project === tasks.project) services.jobs.cancel(actor, j.id);
     }
-    sendJson(c.res, 200, app.batch);
+    sendJson(c.res, 200, tasks.batch);
   };
   for (const p of ['/batch/infer', '/batch/infer/']) router.on('GET', p, batchRecord).on('DELETE', p, stopBatch);
 
@@ -140,7 +142,8 @@ export function registerMonaiInference(router: Router, app: MonaiApp, tempDir: s
     const actor = app.actor(c.actor);
     const channels = app.channelsOf(c.params.model!);
     const params = parse(InferParams, await readJson(c.req, 1024 * 1024), 'params');
-    if (app.batch?.status === 'RUNNING') throw new ImpartialError('busy', 'a batch inference is already running');
+    const tasks = app.tasks(actor);
+    if (tasks.batch?.status === 'RUNNING') throw new ImpartialError('busy', 'a batch inference is already running');
     const which = c.url.searchParams.get('images') ?? 'all';
     if (!['all', 'labeled', 'unlabeled'].includes(which)) {
       throw new ImpartialError('bad-request', 'images must be all, labeled or unlabeled');
@@ -156,12 +159,12 @@ export function registerMonaiInference(router: Router, app: MonaiApp, tempDir: s
       end_ts: '',
       details: [],
     };
-    app.batch = task;
-    app.batchStop = false;
+    tasks.batch = task;
+    tasks.batchStop = false;
     const save = { save_label: params.save_label ?? true, label_tag: params.label_tag ?? 'original' };
     void (async () => {
       for (const [k, image] of images.entries()) {
-        if (app.batchStop) {
+        if (tasks.batchStop) {
           task.status = 'STOPPED';
           break;
         }
@@ -171,13 +174,13 @@ export function registerMonaiInference(router: Router, app: MonaiApp, tempDir: s
           task.details.push(`${head}: ${out.cells} cells`);
         } catch (e) {
           task.details.push(`${head}: ${(e as Error).message}`);
-          if (!app.batchStop) task.status = 'ERROR';
+          if (!tasks.batchStop) task.status = 'ERROR';
         }
         if (task.details.length > 20) task.details.splice(0, task.details.length - 20);
       }
       if (task.status === 'RUNNING') task.status = 'DONE';
       task.end_ts = monaiTimestamp();
-      app.logs.add(`batch infer ${task.id}: ${task.status} (${images.length} images)`);
+      tasks.logs.add(`batch infer ${task.id}: ${task.status} (${images.length} images)`);
     })();
     sendJson(c.res, 200, task);
   });

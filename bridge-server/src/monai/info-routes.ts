@@ -51,7 +51,8 @@ export function registerMonaiInfo(router: Router, app: MonaiApp): void {
   for (const p of ['/logs', '/logs/']) {
     router.on('GET', p, (c) => {
       const n = Math.min(5000, Math.max(1, Number(c.url.searchParams.get('lines') ?? 300) || 300));
-      sendBytes(c.res, `${app.logs.tail(n).join('\n')}\n`, 'text/plain; charset=utf-8');
+      const { logs } = app.tasks(app.actor(c.actor));
+      sendBytes(c.res, `${logs.tail(n).join('\n')}\n`, 'text/plain; charset=utf-8');
     });
   }
 }

@@ -84,7 +84,7 @@ export function registerMonaiModels(router: Router, app: MonaiApp, tempDir: stri
         }
         const byName = new Map([...files].map(([k, v]) => [path.basename(k), v]));
         const record = await services.models.addUploaded(actor, app.project(actor), byName, channels);
-        app.logs.add(`model ${record.id}: uploaded (was ${record.parent})`);
+        app.tasks(actor).logs.add(`model ${record.id}: uploaded (was ${record.parent})`);
         sendJson(c.res, 200, await described(actor, record));
       } finally {
         await form.cleanup();

@@ -36,19 +36,24 @@ export function trainerConfig() {
 /** POST /train/impartial_N, GET /train/ (status), DELETE /train/ (stop); progress as MONAI's epoch log lines. */
 export function registerMonaiTraining(router: Router, app: MonaiApp): void {
   const { services } = app;
-  let stepsPerEpoch = 1,
-    epochs = 1;
   // Training progress as MONAI's log lines, which the Fiji plugin parses ("Epoch: k/M ... train_loss: x").
   services.jobs.subscribe((m: ServerMessage) => {
-    const t = app.train;
-    if (!t || !app.trainJob) return;
-    if (m.type === 'train-progress' && m.job === app.trainJob) {
+    const tasks =
+      m.type === 'train-progress'
+        ? app.tasksOfTraining(m.job)
+        : m.type === 'job'
+          ? app.tasksOfTraining(m.job.id)
+          : undefined;
+    const t = tasks?.train;
+    if (!tasks || !t) return;
+    if (m.type === 'train-progress') {
+      const { stepsPerEpoch, epochs } = tasks;
       const epoch = Math.min(epochs, Math.floor((m.step - 1) / stepsPerEpoch) + 1),
         iter = ((m.step - 1) % stepsPerEpoch) + 1;
       t.status = 'RUNNING';
       t.details.push(`Epoch: ${epoch}/${epochs}, Iter: ${iter}/${stepsPerEpoch} -- train_loss: ${m.loss.toFixed(4)}`);
       if (t.details.length > 20) t.details.splice(0, t.details.length - 20);
-    } else if (m.type === 'job' && m.job.id === app.trainJob && !['running', 'queued'].includes(m.job.status)) {
+    } else if (m.type === 'job' && !['running', 'queued'].includes(m.job.status)) {
       t.status = m.job.status === 'done' ? 'DONE' : m.job.status === 'cancelled' ? 'STOPPED' : 'ERROR';
       t.end_ts = monaiTimestamp();
       t.result = { model: m.job.result?.model ?? null, steps: m.job.result?.steps ?? null };
@@ -56,21 +61,24 @@ export function registerMonaiTraining(router: Router, app: MonaiApp): void {
       t.details.push(
         m.job.error ? `error: ${m.job.error}` : `training ${t.status.toLowerCase()}: model version ${model}`,
       );
-      app.logs.add(`train ${t.id}: ${t.status}`);
+      tasks.logs.add(`train ${t.id}: ${t.status}`);
     }
   });
 
   const status = (c: RouteContext) => {
-    const running = app.train && (app.train.status === 'RUNNING' || app.train.status === 'SUBMITTED');
+    const { train } = app.tasks(app.actor(c.actor));
+    const running = train && (train.status === 'RUNNING' || train.status === 'SUBMITTED');
     if (c.url.searchParams.get('check_if_running') === 'true' && !running) {
       throw new ImpartialError('not-found', 'no training is running');
     }
-    if (!app.train) throw new ImpartialError('not-found', 'no training task yet');
-    sendJson(c.res, 200, c.url.searchParams.get('all') === 'true' ? [app.train] : app.train);
+    if (!train) throw new ImpartialError('not-found', 'no training task yet');
+    sendJson(c.res, 200, c.url.searchParams.get('all') === 'true' ? [train] : train);
   };
   const stop = (c: RouteContext) => {
-    if (app.trainJob && app.train?.status === 'RUNNING') services.jobs.cancel(app.actor(c.actor), app.trainJob);
-    sendJson(c.res, 200, app.train);
+    const actor = app.actor(c.actor);
+    const tasks = app.tasks(actor);
+    if (tasks.trainJob && tasks.train?.status === 'RUNNING') services.jobs.cancel(actor, tasks.trainJob);
+    sendJson(c.res, 200, tasks.train);
   };
   for (const p of ['/train', '/train/']) router.on('GET', p, status).on('DELETE', p, stop);
 
@@ -79,8 +87,12 @@ export function registerMonaiTraining(router: Router, app: MonaiApp): void {
     const channels = app.channelsOf(c.params.model!);
     const p = parse(TrainParams, await readJson(c.req, 1024 * 1024), 'train');
     const enqueue = c.url.searchParams.get('enqueue') === 'true';
-    if (app.train?.status === 'RUNNING' && !enqueue) {
-      throw new ImpartialError('busy', `a training is already running (task ${app.train.id}); DELETE /train/ stops it`);
+    const tasks = app.tasks(actor);
+    if (tasks.train?.status === 'RUNNING' && !enqueue) {
+      throw new ImpartialError(
+        'busy',
+        `a training is already running (task ${tasks.train.id}); DELETE /train/ stops it`,
+      );
     }
     const images = app.images(actor).filter((i) => app.labelled(actor, i));
     const wrong = images.find((i) => i.channels !== channels);
@@ -89,8 +101,8 @@ export function registerMonaiTraining(router: Router, app: MonaiApp): void {
       throw new ImpartialError('bad-request', `image ${app.monaiId(wrong)} has ${wrong.channels} channels; ${what}`);
     }
     const batchSize = p.batch_size ?? TRAINING_DEFAULTS.batchSize;
-    stepsPerEpoch = Math.max(1, Math.ceil(p.npatches_epoch / batchSize));
-    epochs = p.steps ? Math.max(1, Math.ceil(p.steps / stepsPerEpoch)) : p.max_epochs;
+    const stepsPerEpoch = Math.max(1, Math.ceil(p.npatches_epoch / batchSize));
+    const epochs = p.steps ? Math.max(1, Math.ceil(p.steps / stepsPerEpoch)) : p.max_epochs;
     const steps = p.steps ?? epochs * stepsPerEpoch;
     const project = services.projects.get(actor, app.project(actor));
     const current = project.currentModel ? services.models.get(actor, project.currentModel) : null;
@@ -106,7 +118,7 @@ export function registerMonaiTraining(router: Router, app: MonaiApp): void {
       init,
       queue: enqueue,
     });
-    app.trainJob = job.id;
+    Object.assign(tasks, { trainJob: job.id, stepsPerEpoch, epochs });
     const plan = `${steps} steps (${epochs} epochs of ${stepsPerEpoch} batches of ${batchSize} patches)`;
     const patience =
       p.early_stop_patience !== undefined
@@ -115,7 +127,7 @@ export function registerMonaiTraining(router: Router, app: MonaiApp): void {
               'there is no validation split to stop on (the step budget applies)',
           ]
         : [];
-    app.train = {
+    tasks.train = {
       id: randomUUID(),
       status: job.status === 'queued' ? 'SUBMITTED' : 'RUNNING',
       request: { model: c.params.model, ...p, job: job.id },
@@ -123,7 +135,7 @@ export function registerMonaiTraining(router: Router, app: MonaiApp): void {
       end_ts: '',
       details: [`job ${job.id}: ${plan} on ${images.length} image(s)`, ...patience],
     } satisfies TaskRecord;
-    app.logs.add(`train ${c.params.model}: job ${job.id}, ${steps} steps`);
-    sendJson(c.res, 200, app.train);
+    tasks.logs.add(`train ${c.params.model}: job ${job.id}, ${steps} steps`);
+    sendJson(c.res, 200, tasks.train);
   });
 }

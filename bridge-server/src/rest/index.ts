@@ -1,4 +1,8 @@
 import type { Router } from '../http/router.js';
+import type { Accounts, WorkSessions } from '../services/index.js';
+import { registerAccount } from './account.js';
+import { registerAdmin } from './admin.js';
+import { registerCloudSessions } from './cloud-sessions.js';
 import { registerImages } from './images.js';
 import { registerInfo } from './info.js';
 import { registerJobs } from './jobs.js';
@@ -18,4 +22,11 @@ export function registerRest(router: Router, o: TransportOptions): void {
   registerJobs(router, o);
   registerModels(router, o);
   registerZarr(router, o);
+}
+
+/** A multi-user bridge's routes: sign-in, account and tokens, admin, and the cloud plugin's work sessions. */
+export function registerAccounts(router: Router, accounts: Accounts, sessions: WorkSessions): void {
+  registerAccount(router, accounts);
+  registerAdmin(router, accounts);
+  registerCloudSessions(router, accounts, sessions);
 }

@@ -1,3 +1,5 @@
+import { ACCOUNT_DEFAULTS, type AccountOptions, Accounts } from './accounts/accounts.js';
+import { WORK_SESSION_DEFAULTS, type WorkSessionOptions, WorkSessions } from './accounts/work-sessions.js';
 import type { ServiceContext } from './context.js';
 import { ImageService } from './images.js';
 import { InferenceService } from './inference.js';
@@ -11,8 +13,18 @@ import { Scope } from './scope.js';
 import { StrokeService } from './strokes.js';
 import { TrainingService } from './training.js';
 
-export { Access, type Permission } from './access.js';
-export { type Actor, type ClientKind, named, SYSTEM } from './actor.js';
+export { Access, AccountAccess, type Permission } from './access.js';
+export {
+  type AccountOptions,
+  Accounts,
+  checkAccountName,
+  type IssuedCredential,
+  type Revocation,
+  type SignupMode,
+} from './accounts/accounts.js';
+export { MIN_PASSWORD_LENGTH } from './accounts/passwords.js';
+export type { WorkSessionOptions, WorkSessionSummary, WorkSessions } from './accounts/work-sessions.js';
+export { type Account, type Actor, type ClientKind, named, SYSTEM } from './actor.js';
 export type { ServiceContext } from './context.js';
 export type { Upload } from './images.js';
 export { modelChannelsOf } from './inference.js';
@@ -37,12 +49,26 @@ export interface Services {
   predictions: PredictionService;
   labels: LabelService;
   live: LiveService;
+  /** Accounts and work sessions: only on a multi-user bridge (`serve --users`). */
+  accounts: Accounts | null;
+  workSessions: WorkSessions | null;
 }
 
-export function createServices(ctx: ServiceContext, importRoots: readonly string[]): Services {
+export interface UsersOptions {
+  accounts?: Partial<AccountOptions>;
+  sessions?: Partial<WorkSessionOptions>;
+}
+
+export function createServices(
+  ctx: ServiceContext,
+  importRoots: readonly string[],
+  users: UsersOptions | null = null,
+): Services {
   const scope = new Scope(ctx);
   const strokes = new StrokeService(ctx, scope);
   return {
+    accounts: users ? new Accounts(ctx.store, { ...ACCOUNT_DEFAULTS, ...users.accounts }) : null,
+    workSessions: users ? new WorkSessions(ctx, { ...WORK_SESSION_DEFAULTS, ...users.sessions }) : null,
     version: ctx.version,
     projects: new ProjectService(ctx, scope),
     images: new ImageService(ctx, scope, importRoots),
@@ -57,4 +83,6 @@ export function createServices(ctx: ServiceContext, importRoots: readonly string
   };
 }
 export { publicImage } from '../store/store.js';
+export type { GroupLevel, GroupRecord } from '../store/tables/groups.js';
+export type { UserRecord } from '../store/tables/users.js';
 export type { LabelFile, StoredImage } from './types.js';

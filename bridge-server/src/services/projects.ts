@@ -1,5 +1,5 @@
 import type { ImageRecord, JobRecord, ModelRecord, ProjectRecord } from '@impartial/shared';
-import { badRequest } from '../errors.js';
+import { badRequest, forbidden } from '../errors.js';
 import { publicImage } from '../store/store.js';
 import type { Actor } from './actor.js';
 import type { ServiceContext } from './context.js';
@@ -37,8 +37,13 @@ export class ProjectService {
     };
   }
 
-  create(_actor: Actor, name: string, id?: string): ProjectRecord {
-    return this.ctx.store.projects.create(name, id);
+  /** A new project; an account's belongs to it and is shared in its home group. */
+  create(actor: Actor, name: string, id?: string): ProjectRecord {
+    const account = actor.account;
+    if (!account) return this.ctx.store.projects.create(name, id);
+    if (account.readOnly) throw forbidden('a read-only token may not make projects');
+    const owner = this.ctx.store.users.get(account.id);
+    return this.ctx.store.projects.create(name, id, { owner: owner.id, group: owner.homeGroup });
   }
 
   /** The project with this id, made (with this name) when it does not exist yet. */

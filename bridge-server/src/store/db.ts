@@ -28,7 +28,37 @@ CREATE TABLE IF NOT EXISTS labels (
   image TEXT NOT NULL, tag TEXT NOT NULL, ext TEXT NOT NULL, info TEXT NOT NULL, created TEXT NOT NULL,
   PRIMARY KEY (image, tag));
 CREATE TABLE IF NOT EXISTS image_info (image TEXT PRIMARY KEY, info TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS users (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, hash TEXT NOT NULL, admin INTEGER NOT NULL DEFAULT 0,
+  disabled INTEGER NOT NULL DEFAULT 0, home_group TEXT, created TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS groups (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, level TEXT NOT NULL, created TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS members (
+  grp TEXT NOT NULL REFERENCES groups(id) ON DELETE CASCADE, user TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  owner INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (grp, user)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS credentials (
+  hash TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, user TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL, label TEXT NOT NULL, access TEXT NOT NULL, created TEXT NOT NULL, expires TEXT);
+CREATE TABLE IF NOT EXISTS invites (
+  hash TEXT PRIMARY KEY, created_by TEXT NOT NULL, created TEXT NOT NULL, expires TEXT NOT NULL, used_by TEXT);
+CREATE TABLE IF NOT EXISTS work_sessions (
+  id TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, project TEXT NOT NULL,
+  status TEXT NOT NULL, created TEXT NOT NULL, expires TEXT NOT NULL, warned INTEGER NOT NULL DEFAULT 0,
+  used TEXT NOT NULL);
 `;
+
+/** Columns added after a table first shipped: added to older data folders when they open. */
+const ADDED_COLUMNS: Array<{ table: string; column: string; definition: string }> = [
+  { table: 'projects', column: 'owner', definition: 'TEXT' },
+  { table: 'projects', column: 'grp', definition: 'TEXT' },
+];
+
+function addMissingColumns(db: Database.Database): void {
+  for (const { table, column, definition } of ADDED_COLUMNS) {
+    const columns = db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>;
+    if (!columns.some((c) => c.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+  }
+}
 
 export type Db = Database.Database;
 
@@ -38,5 +68,6 @@ export function openDatabase(file: string): Db {
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.exec(SCHEMA);
+  addMissingColumns(db);
   return db;
 }

@@ -2,12 +2,17 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { type Db, openDatabase } from './db.js';
 import { ImportRegistry } from './import-progress.js';
 import { type DataLayout, dataLayout } from './paths.js';
+import { CredentialTable } from './tables/credentials.js';
+import { GroupTable } from './tables/groups.js';
 import { ImageTable } from './tables/images.js';
+import { InviteTable } from './tables/invites.js';
 import { JobTable } from './tables/jobs.js';
 import { LabelTable } from './tables/labels.js';
 import { ModelTable } from './tables/models.js';
 import { PredictionTable } from './tables/predictions.js';
 import { ProjectTable } from './tables/projects.js';
+import { UserTable } from './tables/users.js';
+import { WorkSessionTable } from './tables/work-sessions.js';
 
 export { type ImageNorm, publicImage, type StoredImage } from './tables/images.js';
 export { modelRecordOf } from './tables/models.js';
@@ -23,12 +28,18 @@ export class Store {
   readonly predictions: PredictionTable;
   readonly jobs: JobTable;
   readonly labels: LabelTable;
+  readonly users: UserTable;
+  readonly groups: GroupTable;
+  readonly credentials: CredentialTable;
+  readonly invites: InviteTable;
+  readonly sessions: WorkSessionTable;
 
-  constructor(dataDir: string) {
+  /** `keepTemp`: another process (a running bridge) may be using the folder; its uploads stay. */
+  constructor(dataDir: string, o: { keepTemp?: boolean } = {}) {
     this.layout = dataLayout(dataDir);
     mkdirSync(this.layout.root, { recursive: true });
     // What a killed process left half-written (imports, models, uploads) is never used: start clean.
-    rmSync(this.layout.temp, { recursive: true, force: true });
+    if (!o.keepTemp) rmSync(this.layout.temp, { recursive: true, force: true });
     mkdirSync(this.layout.temp, { recursive: true });
     this.db = openDatabase(this.layout.database);
     this.projects = new ProjectTable(this.db);
@@ -37,6 +48,11 @@ export class Store {
     this.predictions = new PredictionTable(this.db);
     this.jobs = new JobTable(this.db);
     this.labels = new LabelTable(this.db);
+    this.users = new UserTable(this.db);
+    this.groups = new GroupTable(this.db);
+    this.credentials = new CredentialTable(this.db);
+    this.invites = new InviteTable(this.db);
+    this.sessions = new WorkSessionTable(this.db);
   }
 
   close(): void {

@@ -97,6 +97,13 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
     tiles: z.array(TileScoreSchema),
     images: z.array(z.object({ image: IdSchema, name: z.string(), entropy: z.number() })),
   }),
+  /** A multi-user bridge's work session of this project: expires soon (extend it), or ended (its compute freed). */
+  z.object({
+    type: z.literal('session'),
+    session: IdSchema,
+    state: z.enum(['expiring', 'ended']),
+    expires: z.string(),
+  }),
   z.object({ type: z.literal('error'), code: ErrorCodeSchema, message: z.string(), ref: Ref }),
   z.object({ type: z.literal('pong'), t: z.number().optional(), server: z.number() }),
 ]);

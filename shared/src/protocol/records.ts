@@ -19,6 +19,9 @@ export const ProjectRecordSchema = z.object({
   name: z.string(),
   created: z.string(),
   currentModel: z.string().nullable(),
+  /** The account that owns it and the group it is shared in (multi-user bridges; absent otherwise). */
+  owner: z.string().nullable().optional(),
+  group: z.string().nullable().optional(),
 });
 export type ProjectRecord = z.infer<typeof ProjectRecordSchema>;
 
@@ -67,6 +70,8 @@ export const JobRecordSchema = z.object({
   progress: z.record(z.string(), z.number()),
   error: z.string().nullable(),
   result: z.record(z.string(), z.unknown()).nullable(),
+  /** Who started it (an account name on multi-user bridges). */
+  author: z.string().nullable().optional(),
 });
 export type JobRecord = z.infer<typeof JobRecordSchema>;
 

@@ -8,6 +8,8 @@ interface ProjectRow {
   name: string;
   created: string;
   current_model: string | null;
+  owner: string | null;
+  grp: string | null;
 }
 
 const projectOf = (r: ProjectRow): ProjectRecord => ({
@@ -15,16 +17,24 @@ const projectOf = (r: ProjectRow): ProjectRecord => ({
   name: r.name,
   created: r.created,
   currentModel: r.current_model,
+  ...(r.owner ? { owner: r.owner, group: r.grp } : {}),
 });
 
 /** Projects and their current model version. */
 export class ProjectTable {
   constructor(private readonly db: Db) {}
 
-  create(name: string, id = newId('p')): ProjectRecord {
+  /** A project; on a multi-user bridge it belongs to an account and is shared in one of its groups. */
+  create(name: string, id = newId('p'), ownership?: { owner: string; group: string | null }): ProjectRecord {
     if (this.db.prepare('SELECT 1 FROM projects WHERE id = ?').get(id)) throw conflict(`project ${id} already exists`);
-    this.db.prepare('INSERT INTO projects (id, name, created) VALUES (?, ?, ?)').run(id, name, now());
+    this.db
+      .prepare('INSERT INTO projects (id, name, created, owner, grp) VALUES (?, ?, ?, ?, ?)')
+      .run(id, name, now(), ownership?.owner ?? null, ownership?.group ?? null);
     return this.get(id);
+  }
+
+  setGroup(id: string, group: string | null): void {
+    this.db.prepare('UPDATE projects SET grp = ? WHERE id = ?').run(group, id);
   }
 
   list(): ProjectRecord[] {

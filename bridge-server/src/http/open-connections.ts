@@ -1,0 +1,48 @@
+import type { Actor, Revocation } from '../services/index.js';
+
+/*
+ * What each account has open: WebSockets and requests still being answered (long polls). When an
+ * account is disabled or deleted, or a credential revoked, what it opened is closed at once; the
+ * client's next request is refused.
+ */
+
+interface Open {
+  actor: Actor;
+  close: () => void;
+}
+
+export class OpenConnections {
+  private readonly open = new Set<Open>();
+
+  /** Tracks something an account opened; the returned function forgets it (when it ends by itself). */
+  add(actor: Actor, close: () => void): () => void {
+    if (!actor.account) return () => {};
+    const entry = { actor, close };
+    this.open.add(entry);
+    return () => this.open.delete(entry);
+  }
+
+  /** Closes what was opened with credentials that no longer stand (revoked by another process). */
+  sweep(stillValid: (account: NonNullable<Actor['account']>) => boolean): number {
+    let closed = 0;
+    for (const o of [...this.open]) {
+      if (stillValid(o.actor.account!)) continue;
+      this.open.delete(o);
+      o.close();
+      closed++;
+    }
+    return closed;
+  }
+
+  revoke(r: Revocation): number {
+    let closed = 0;
+    for (const o of [...this.open]) {
+      const a = o.actor.account!;
+      if ('user' in r ? a.id !== r.user : a.credential !== r.credential) continue;
+      this.open.delete(o);
+      o.close();
+      closed++;
+    }
+    return closed;
+  }
+}

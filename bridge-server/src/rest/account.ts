@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import { ImpartialError } from '../errors.js';
+import { clearSessionCookie, sessionCookie, setSessionCookie } from '../http/credentials.js';
+import { parseInput as parse } from '../http/input.js';
+import { readFields, sendJson } from '../http/respond.js';
+import type { RouteContext, Router } from '../http/router.js';
+import type { Accounts, Actor, UserRecord } from '../services/index.js';
+
+/*
+ * The web page's account routes: sign in (a new session id and cookie at every login), sign out,
+ * sign up (as --signup allows), who am I, change password, and personal access tokens (shown once).
+ */
+
+const Login = z.object({ name: z.string().min(1).max(200), password: z.string().min(1).max(4096) });
+const Signup = Login.extend({ invite: z.string().max(200).optional() });
+const PasswordChange = z.object({ current: z.string().max(4096), password: z.string().max(4096) });
+const TokenRequest = z.object({
+  label: z.string().min(1).max(100),
+  access: z.enum(['read', 'write']).default('write'),
+});
+
+export const publicUser = (u: UserRecord) => ({ id: u.id, name: u.name, admin: u.admin, disabled: u.disabled });
+
+export function accountOf(actor: Actor) {
+  if (!actor.account) throw new ImpartialError('not-found', 'accounts: this bridge has none (serve --users)');
+  return actor.account;
+}
+
+export function registerAccount(router: Router, accounts: Accounts): void {
+  const address = (c: Pick<RouteContext, 'req'>) => c.req.socket.remoteAddress ?? 'unknown';
+
+  router.public('POST', '/api/login', async (c) => {
+    const body = parse(Login, await readFields(c.req), 'login');
+    const user = await accounts.login(body.name, body.password, address(c));
+    // A session id set before the login (fixation) is not reused: every login gets a new one.
+    const old = sessionCookie(c.req);
+    const oldAccount = old ? accounts.authenticate(old) : null;
+    if (oldAccount?.cookie) accounts.revokeCredential(oldAccount.credential);
+    const { secret } = accounts.issue(user, 'cookie', c.req.headers['user-agent']?.slice(0, 100) ?? 'browser');
+    setSessionCookie(c.req, c.res, secret, accounts.options.cookieHours);
+    sendJson(c.res, 200, { user: publicUser(user) });
+  });
+
+  router.public('POST', '/api/signup', async (c) => {
+    const body = parse(Signup, await readFields(c.req), 'sign-up');
+    const user = await accounts.signup(body.name, body.password, body.invite ?? null);
+    sendJson(c.res, 201, { user: publicUser(user) });
+  });
+
+  router.on('POST', '/api/logout', ({ actor, req, res }) => {
+    accounts.revokeCredential(accountOf(actor).credential);
+    clearSessionCookie(req, res);
+    sendJson(res, 200, { ok: true });
+  });
+
+  router.on('GET', '/api/me', ({ actor, res }) => {
+    const account = accountOf(actor);
+    const user = accounts.user(account.name);
+    sendJson(res, 200, {
+      user: publicUser(user),
+      readOnly: account.readOnly,
+      groups: accounts.groupsOf(user.id),
+      homeGroup: user.homeGroup,
+      signup: accounts.options.signup,
+    });
+  });
+
+  router.on('POST', '/api/me/password', async ({ actor, req, res }) => {
+    const account = accountOf(actor);
+    const body = parse(PasswordChange, await readFields(req), 'password');
+    await accounts.login(account.name, body.current, req.socket.remoteAddress ?? 'unknown');
+    await accounts.resetPassword(account.name, body.password);
+    clearSessionCookie(req, res);
+    sendJson(res, 200, { ok: true, signedOut: true });
+  });
+
+  router.on('GET', '/api/me/tokens', ({ actor, res }) => {
+    sendJson(res, 200, accounts.tokens(accountOf(actor).id));
+  });
+
+  router.on('POST', '/api/me/tokens', async ({ actor, req, res }) => {
+    const account = accountOf(actor);
+    if (account.readOnly) throw new ImpartialError('forbidden', 'a read-only token may not make tokens');
+    const body = parse(TokenRequest, await readFields(req), 'token');
+    const { secret, record } = accounts.issue(accounts.user(account.name), 'token', body.label, body.access);
+    sendJson(res, 201, { token: secret, record });
+  });
+
+  router.on('DELETE', '/api/me/tokens/:token', ({ actor, res, params }) => {
+    accounts.revoke(actor, params.token!);
+    sendJson(res, 200, { ok: true });
+  });
+}

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { ImpartialError } from '../errors.js';
+import { parseInput as parse } from '../http/input.js';
+import { readFields, sendJson } from '../http/respond.js';
+import type { RouteContext, Router } from '../http/router.js';
+import type { Accounts } from '../services/index.js';
+import { accountOf, publicUser } from './account.js';
+
+/* The admin page's routes: users (add, disable, enable, make admin), invite codes, groups and members. */
+
+const NewUser = z.object({
+  name: z.string().min(1).max(64),
+  password: z.string().max(4096),
+  admin: z.enum(['true', 'false']).default('false'),
+});
+const UserChange = z.object({ name: z.string().min(1).max(64), action: z.enum(['disable', 'enable']) });
+const NewGroup = z.object({
+  name: z.string().min(1).max(64),
+  level: z.enum(['private', 'read-only', 'read-annotate', 'read-write']),
+});
+const Member = z.object({
+  group: z.string().min(1).max(64),
+  user: z.string().min(1).max(64),
+  owner: z.enum(['true', 'false']).default('false'),
+  home: z.enum(['true', 'false']).default('false'),
+  remove: z.enum(['true', 'false']).default('false'),
+});
+
+export function registerAdmin(router: Router, accounts: Accounts): void {
+  const admin = (c: RouteContext) => {
+    const account = accountOf(c.actor);
+    if (!account.admin || account.readOnly) throw new ImpartialError('forbidden', 'only admins may do this');
+  };
+
+  router.on('GET', '/api/admin/users', (c) => {
+    admin(c);
+    sendJson(c.res, 200, accounts.listUsers().map(publicUser));
+  });
+  router.on('POST', '/api/admin/users', async (c) => {
+    admin(c);
+    const body = parse(NewUser, await readFields(c.req), 'user');
+    sendJson(c.res, 201, publicUser(await accounts.addUser(body.name, body.password, body.admin === 'true')));
+  });
+  router.on('POST', '/api/admin/users/state', async (c) => {
+    admin(c);
+    const body = parse(UserChange, await readFields(c.req), 'user');
+    sendJson(c.res, 200, publicUser(accounts.setDisabled(body.name, body.action === 'disable')));
+  });
+  router.on('POST', '/api/admin/invites', (c) => {
+    admin(c);
+    sendJson(c.res, 201, { invite: accounts.invite(c.actor) });
+  });
+  router.on('GET', '/api/admin/groups', (c) => {
+    admin(c);
+    sendJson(c.res, 200, accounts.groups());
+  });
+  router.on('POST', '/api/admin/groups', async (c) => {
+    admin(c);
+    const body = parse(NewGroup, await readFields(c.req), 'group');
+    const existing = accounts.groups().some((g) => g.name === body.name);
+    const group = existing ? accounts.setGroupLevel(body.name, body.level) : accounts.addGroup(body.name, body.level);
+    sendJson(c.res, existing ? 200 : 201, group);
+  });
+  router.on('POST', '/api/admin/members', async (c) => {
+    admin(c);
+    const body = parse(Member, await readFields(c.req), 'member');
+    if (body.remove === 'true') accounts.removeMember(body.group, body.user);
+    else accounts.addMember(body.group, body.user, { owner: body.owner === 'true', home: body.home === 'true' });
+    sendJson(c.res, 200, { ok: true });
+  });
+}

@@ -1,0 +1,144 @@
+import { notFound } from '../../errors.js';
+import type { WorkSessionRecord } from '../../store/tables/work-sessions.js';
+import type { Actor } from '../actor.js';
+import type { ServiceContext } from '../context.js';
+
+/*
+ * Work sessions, as the original ImPartial cloud plugin knows them: a user's workspace (one project
+ * with its images, strokes, models and predictions). A session runs for `hours` (the original's
+ * 2), is warned 5 minutes before it expires and may be extended. Ending it (or its expiry) cancels
+ * its jobs and frees what the bridge holds for it in memory; every byte of its data stays, and
+ * restoring it (also after a restart) brings it all back under the same id.
+ */
+
+export interface WorkSessionOptions {
+  hours: number;
+  warnMinutes: number;
+}
+
+export const WORK_SESSION_DEFAULTS: WorkSessionOptions = { hours: 2, warnMinutes: 5 };
+
+export interface WorkSessionSummary {
+  created_at: string;
+  status: WorkSessionRecord['status'];
+  expires: string;
+  project: string;
+  images: string[];
+  labels: string[];
+}
+
+const inHours = (h: number) => new Date(Date.now() + h * 3600_000).toISOString();
+
+export class WorkSessions {
+  constructor(
+    private readonly ctx: ServiceContext,
+    readonly options: WorkSessionOptions = WORK_SESSION_DEFAULTS,
+  ) {}
+
+  private userOf(actor: Actor): string {
+    if (!actor.account) throw notFound('work sessions (this bridge has no accounts)');
+    return actor.account.id;
+  }
+
+  /** A new session with a project of its own, owned by the user and shared in their home group. */
+  start(actor: Actor): WorkSessionRecord {
+    const user = this.ctx.store.users.get(this.userOf(actor));
+    const name = `session ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`;
+    const project = this.ctx.store.projects.create(name, undefined, { owner: user.id, group: user.homeGroup });
+    return this.ctx.store.sessions.add(user.id, project.id, inHours(this.options.hours));
+  }
+
+  /** The user's current session (running, used last); null when none runs. */
+  current(actor: Actor): WorkSessionRecord | null {
+    return this.ctx.store.sessions.current(this.userOf(actor));
+  }
+
+  /** The current session, started when none runs (MONAI Label clients that know nothing of sessions). */
+  ensure(actor: Actor): WorkSessionRecord {
+    return this.current(actor) ?? this.start(actor);
+  }
+
+  /** Whether a project is some session's workspace. */
+  isSessionProject(project: string): boolean {
+    return this.ctx.store.sessions.byProject(project) !== null;
+  }
+
+  get(actor: Actor, id: string): WorkSessionRecord {
+    const s = this.ctx.store.sessions.find(id);
+    // Another user's session answers as a missing one.
+    if (!s || s.user !== this.userOf(actor)) throw notFound(`session ${id}`);
+    return s;
+  }
+
+  list(actor: Actor): Record<string, WorkSessionSummary> {
+    const out: Record<string, WorkSessionSummary> = {};
+    for (const s of this.ctx.store.sessions.ofUser(this.userOf(actor))) {
+      const images = this.ctx.store.images.list(s.project);
+      out[s.id] = {
+        created_at: s.created,
+        status: s.status,
+        expires: s.expires,
+        project: s.project,
+        images: images.map((i) => i.name),
+        labels: images.filter((i) => this.ctx.strokes.drawings(i.id).length > 0).map((i) => i.name),
+      };
+    }
+    return out;
+  }
+
+  restore(actor: Actor, id: string): WorkSessionRecord {
+    const s = this.get(actor, id);
+    const at = new Date().toISOString();
+    this.ctx.store.sessions.update(s.id, {
+      status: 'running',
+      expires: inHours(this.options.hours),
+      warned: false,
+      used: at,
+    });
+    return this.ctx.store.sessions.get(s.id);
+  }
+
+  /** Moves the current session's expiry to `hours` from now. */
+  extend(actor: Actor): WorkSessionRecord {
+    const s = this.current(actor);
+    if (!s) throw notFound('a running session (POST /session starts one)');
+    this.ctx.store.sessions.update(s.id, { expires: inHours(this.options.hours), warned: false });
+    return this.ctx.store.sessions.get(s.id);
+  }
+
+  /** Ends the current session (or the one named). */
+  async end(actor: Actor, id?: string): Promise<WorkSessionRecord> {
+    const s = id ? this.get(actor, id) : this.current(actor);
+    if (!s) throw notFound('a running session');
+    await this.endSession(s);
+    return this.ctx.store.sessions.get(s.id);
+  }
+
+  /** Cancels the session's jobs and frees its cached rasters; the data stays. */
+  private async endSession(s: WorkSessionRecord): Promise<void> {
+    this.ctx.store.sessions.update(s.id, { status: 'ended' });
+    for (const job of this.ctx.store.jobs.list(s.project)) {
+      if (job.status !== 'running' && job.status !== 'queued') continue;
+      try {
+        this.ctx.jobs.cancel(job.id);
+      } catch {
+        // It finished in between.
+      }
+    }
+    const images = this.ctx.store.images.list(s.project);
+    await Promise.all(images.map((i) => this.ctx.strokes.forget(i.id)));
+    this.ctx.hub.toProject(s.project, { type: 'session', session: s.id, state: 'ended', expires: s.expires });
+  }
+
+  /** Warns sessions about to expire and ends expired ones; the bridge calls it on a timer. */
+  async tick(at = Date.now()): Promise<void> {
+    for (const s of this.ctx.store.sessions.running()) {
+      const left = Date.parse(s.expires) - at;
+      if (left <= 0) await this.endSession(s);
+      else if (left <= this.options.warnMinutes * 60_000 && !s.warned) {
+        this.ctx.store.sessions.update(s.id, { warned: true });
+        this.ctx.hub.toProject(s.project, { type: 'session', session: s.id, state: 'expiring', expires: s.expires });
+      }
+    }
+  }
+}
