@@ -33,13 +33,14 @@ const lastJson = (text) =>
       .pop(),
   );
 
-// `npm run bench -- bridge` runs only the bridge, Fiji and viewer figures; `-- engine` only the engine's.
+// `npm run bench -- bridge` runs only the bridge, Fiji and viewer figures; `-- engine` only the engine's;
+// `-- users` only the multi-user bridge's.
 const only = process.argv[2];
+const want = (section) => !only || only === section;
 const results = { date: new Date().toISOString(), seconds };
-if (only !== 'bridge')
-  results.ours = lastJson(await run(process.execPath, [cli, 'bench', '--json'], 'impartial bench'));
+if (want('engine')) results.ours = lastJson(await run(process.execPath, [cli, 'bench', '--json'], 'impartial bench'));
 
-const haveVectra = only !== 'bridge' && existsSync(path.join(vectra, 'image0.tif'));
+const haveVectra = want('engine') && existsSync(path.join(vectra, 'image0.tif'));
 const evalArgs = (init) => [
   cli,
   'eval',
@@ -64,11 +65,11 @@ const evalArgs = (init) => [
 if (haveVectra) {
   results.vectra = lastJson(await run(process.execPath, evalArgs('generic'), 'impartial eval'));
   results.vectraScratch = lastJson(await run(process.execPath, evalArgs('scratch'), 'impartial eval --init scratch'));
-} else if (only !== 'bridge') process.stderr.write(`\n(skipping Vectra F1: ${vectra} not found)\n`);
+} else if (want('engine')) process.stderr.write(`\n(skipping Vectra F1: ${vectra} not found)\n`);
 
 const python = '/usr/bin/python3';
 const refScript = path.join(anchors, 'impartial_ref.py');
-let haveTorch = only !== 'bridge' && existsSync(refScript) && existsSync(python);
+let haveTorch = want('engine') && existsSync(refScript) && existsSync(python);
 if (haveTorch)
   haveTorch = await run(python, ['-c', 'import torch, scipy, skimage, tifffile'], 'python').then(
     () => true,
@@ -84,7 +85,7 @@ if (haveTorch) {
         'reference vectra',
       ),
     ).log;
-} else if (only !== 'bridge')
+} else if (want('engine'))
   process.stderr.write(
     "\n(skipping the PyTorch reference: needs Debian's python3-torch python3-scipy python3-skimage python3-tifffile)\n",
   );
@@ -134,7 +135,7 @@ if (o) {
     console.log(`${what.padEnd(width)}  ${f(ours).padStart(8)}  ${f(ref).padStart(9)}  ${f(ratio, 2).padStart(8)}`);
 }
 
-if (only !== 'engine') {
+if (want('bridge')) {
   const b = lastJson(await run(process.execPath, [path.join(repo, 'bench', 'bridge.mjs')], 'bridge bench'));
   results.bridge = b;
   const ms = (s) => `p50 ${f(s.p50, 1)} ms  p99 ${f(s.p99, 1)} ms  (n=${s.n ?? '-'})`;
@@ -202,6 +203,22 @@ if (only !== 'engine') {
         `everything incl. lazy codecs ${f(bundle.allGzipKb, 0)} kB`,
     );
   }
+}
+if (want('users')) {
+  const u = lastJson(await run(process.execPath, [path.join(repo, 'bench', 'users.mjs')], 'users bench'));
+  results.users = u;
+  const ms = (s) => `p50 ${f(s.p50, 1)} ms  p99 ${f(s.p99, 1)} ms  (n=${s.n})`;
+  console.log(
+    `\nMulti-user bridge (serve --users, ${u.accounts} accounts, ${u.viewers} viewers on one image, loopback)`,
+  );
+  console.log(`  login (argon2id verify)                  ${ms(u.loginMs)}`);
+  console.log(`  stroke -> the other ${u.viewers - 1} viewers          ${ms(u.fanout)}`);
+  console.log(`  same while ${u.trainingsRunning} accounts train            ${ms(u.fanoutWhileTraining)}`);
+  const lag = u.eventLoopWhileTraining;
+  console.log(
+    `  event-loop lag while they train          p50 ${f(lag.p50, 1)} ms  p99 ${f(lag.p99, 1)} ms  ` +
+      `max ${f(lag.max, 1)} ms`,
+  );
 }
 mkdirSync(path.join(repo, 'bench', 'results'), { recursive: true });
 const file = path.join(repo, 'bench', 'results', `bench-${results.date.replace(/[:.]/g, '-')}.json`);

@@ -50,6 +50,8 @@ export interface BridgeOptions {
   importRequestTimeoutMs?: number;
   /** Inference threads at once (default: the cores less one, 1 to 4); more requests queue. */
   maxInferenceThreads?: number;
+  /** Jobs (trainings and inferences) running at once; more wait in line (default: no cap). */
+  maxJobs?: number;
   version?: string;
   /** The project MONAI Label clients see as their datastore (made on first use). */
   monaiProject?: string;
@@ -100,7 +102,10 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   const store = new Store(o.data);
   const strokes = new StrokeLog(store);
   const hub = new Hub(store);
-  const jobs = new JobManager(store, hub, o.maxInferenceThreads);
+  const jobs = new JobManager(store, hub, {
+    ...(o.maxInferenceThreads !== undefined ? { maxInferenceThreads: o.maxInferenceThreads } : {}),
+    ...(o.maxJobs !== undefined ? { maxJobs: o.maxJobs } : {}),
+  });
   const interrupted = jobs.recover();
   const limits = {
     maxValues: (o.maxImageMpx ?? DEFAULT_IMPORT_LIMITS.maxValues / 1e6) * 1e6,
@@ -157,7 +162,9 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
     : fixedMonaiProject(services, o.monaiProject ?? 'monai');
   registerMonai(router, transport, monaiProjects);
   // Sessions are warned 5 minutes before they expire, and ended when they do.
-  const sessionTimer = workSessions ? setInterval(() => void workSessions.tick().catch(() => {}), 15_000) : null;
+  const sessionTimer = workSessions
+    ? setInterval(() => void workSessions.tick().catch(() => {}), workSessions.options.tickMs)
+    : null;
   sessionTimer?.unref();
 
   const connectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...o.connectionLimits };

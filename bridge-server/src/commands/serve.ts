@@ -41,6 +41,9 @@ Multi-user (accounts made with 'impartial users add'; no bridge token):
                           MONAI's /auth/token); projects belong to accounts and groups
   --signup MODE           closed (default: admins make accounts), invite (with an admin's code), open
   --session-hours H       a work session expires H hours after it starts or is extended (default 2)
+  --max-jobs N            trainings and inferences running at once; more wait in line and see
+                          their place (default: no cap; trainings are one per project and per user)
+  --quota-gb G            what each account's images may take on disk (default: no quota)
 
 MONAI Label clients connect to the same URL. The ImPartial Fiji plugin's local mode sends no
 token: run it against 'impartial serve --no-auth' (loopback only); its cloud mode's raw
@@ -91,6 +94,11 @@ export async function ensureDemoProject(bridge: Bridge): Promise<void> {
   }
 }
 
+function positive(n: number, flag: string): number {
+  if (!(n > 0)) throw new UsageError(`${flag} must be above 0`);
+  return n;
+}
+
 function usersOptions(signup: string, hours: number): UsersOptions {
   if (signup !== 'closed' && signup !== 'invite' && signup !== 'open') {
     throw new UsageError('--signup must be closed, invite or open');
@@ -131,6 +139,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
     users: { kind: 'boolean', default: false },
     signup: { kind: 'string', default: 'closed' },
     'session-hours': { kind: 'number', default: 2 },
+    'max-jobs': { kind: 'number' },
+    'quota-gb': { kind: 'number' },
   });
   if (a._.length) throw new UsageError(`unexpected argument ${a._[0]}`);
   const port = a.port as number;
@@ -140,6 +150,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const token =
     a['token-file'] !== undefined ? readTokenFile(a['token-file'] as string) : (a.token as string | undefined);
   const users = a.users ? usersOptions(a.signup as string, a['session-hours'] as number) : null;
+  if (users && a['quota-gb'] !== undefined)
+    users.quotaBytes = positive(a['quota-gb'] as number, '--quota-gb') * 1024 ** 3;
+  if (!users && a['quota-gb'] !== undefined) throw new UsageError('--quota-gb is for accounts: use it with --users');
   if (users && (token !== undefined || a.auth === false)) {
     throw new UsageError('--users signs people in with their accounts: drop --token, --token-file and --no-auth');
   }
@@ -158,6 +171,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       maxImageMpx: a['max-image-mpx'] as number,
       monaiProject: a['monai-project'] as string,
       users,
+      ...(a['max-jobs'] !== undefined ? { maxJobs: positive(a['max-jobs'] as number, '--max-jobs') } : {}),
     });
   } catch (e) {
     if (e instanceof ImpartialError) throw new UsageError(e.message);

@@ -19,15 +19,30 @@ interface Running {
   thread: TaskThread;
 }
 
+interface QueuedTraining {
+  job: JobRecord;
+  spec: () => TrainTaskSpec;
+}
+
+export interface JobLimits {
+  /** Inference threads at once (each holds a model and tiles in memory). */
+  maxInferenceThreads: number;
+  /** Jobs (trainings and inferences) running at once on this machine; more wait in line. */
+  maxJobs: number;
+}
+
 /**
  * Training and inference jobs, each in its own worker thread. One training per project at a time
- * (another is refused with 409, or queued when asked); inference runs beside it with the saved
- * weights of the model it names, and a newer inference of the same image and model supersedes an
- * older one. The specs come ready from the services; progress goes out through the publisher.
+ * (another is refused with 409, or queued when asked) and, on a multi-user bridge, one per account;
+ * at most `maxJobs` jobs run at once, the rest wait in line and are told their place (the job's
+ * `progress.position`). Inference runs beside trainings with the saved weights of the model it
+ * names, and a newer inference of the same image and model supersedes an older one. The specs come
+ * ready from the services; progress goes out through the publisher.
  */
 export class JobManager {
   private readonly running = new Map<string, Running>();
-  private readonly queued = new Map<string, Array<{ job: JobRecord; spec: () => TrainTaskSpec }>>();
+  /** Trainings waiting in line, oldest first. */
+  private readonly trainQueue: QueuedTraining[] = [];
   private readonly waiters = new Map<string, Array<(j: JobRecord) => void>>();
   /** Inference jobs waiting for the one they supersede to stop, by "image|model". */
   private readonly waitingInfer = new Map<string, string>();
@@ -37,12 +52,17 @@ export class JobManager {
   private readonly publish: Publisher;
   private readonly events: JobEvents;
 
+  private readonly maxInferenceThreads: number;
+  private readonly maxJobs: number;
+
   constructor(
     private readonly store: Store,
     publisher: Publisher,
-    private readonly maxInferenceThreads = MAX_INFERENCE_THREADS,
+    limits: Partial<JobLimits> = {},
     private readonly workerUrl = new URL('./worker.js', import.meta.url),
   ) {
+    this.maxInferenceThreads = limits.maxInferenceThreads ?? MAX_INFERENCE_THREADS;
+    this.maxJobs = limits.maxJobs ?? Number.POSITIVE_INFINITY;
     // Everything published about jobs also goes to in-process listeners (the MONAI Label task records).
     const tell = (m: ServerMessage) => {
       for (const l of this.listeners) l(m);
@@ -75,22 +95,92 @@ export class JobManager {
     return [...this.running.values()].map((r) => r.job).find((j) => j.kind === 'train' && j.project === project);
   }
 
-  /** Starts a training, or queues it behind the project's running one when `request.queue` is set. */
-  startTrain(project: string, request: TrainRequest, spec: () => TrainTaskSpec): JobRecord {
-    const busy = this.runningTraining(project);
+  /**
+   * Starts a training, or queues it: behind the project's running one when `request.queue` is set
+   * (else 409), and behind the author's own running training or a full machine in any case.
+   */
+  startTrain(
+    project: string,
+    request: TrainRequest,
+    spec: () => TrainTaskSpec,
+    author: string | null = null,
+  ): JobRecord {
+    const busy = this.runningTraining(project) ?? this.trainQueue.find((q) => q.job.project === project)?.job;
     if (busy && !request.queue) {
       throw conflict(`project ${project} is already training (job ${busy.id}); stop it, or ask with queue: true`);
     }
-    const status = busy ? 'queued' : 'running';
-    const job = this.store.jobs.add({ id: newId('j'), project, kind: 'train', status, image: null, options: request });
-    this.publish.toProject(project, { type: 'job', job });
-    if (busy) this.queued.set(project, [...(this.queued.get(project) ?? []), { job, spec }]);
-    else this.launch(job, spec());
+    const added = this.store.jobs.add({
+      id: newId('j'),
+      project,
+      kind: 'train',
+      status: 'queued',
+      image: null,
+      options: request,
+      author,
+    });
+    this.trainQueue.push({ job: added, spec });
+    this.drain();
+    const job = this.store.jobs.get(added.id);
+    if (job.status === 'queued') this.publish.toProject(project, { type: 'job', job });
     return job;
   }
 
+  /** Whether a queued training may start now: its project and author train nothing, and the machine has room. */
+  private mayTrain(job: JobRecord): boolean {
+    const running = [...this.running.values()].map((r) => r.job);
+    if (running.length >= this.maxJobs) return false;
+    return !running.some(
+      (j) => j.kind === 'train' && (j.project === job.project || (job.author != null && j.author === job.author)),
+    );
+  }
+
+  /** Starts what waits in line and may run now (trainings first, in order), then tells the rest their place. */
+  private drain(): void {
+    for (let k = 0; k < this.trainQueue.length; ) {
+      const next = this.trainQueue[k]!;
+      // A project's trainings start in the order they were asked for.
+      const earlier = this.trainQueue.slice(0, k).some((q) => q.job.project === next.job.project);
+      if (earlier || !this.mayTrain(next.job)) {
+        k++;
+        continue;
+      }
+      this.trainQueue.splice(k, 1);
+      try {
+        const job = this.store.jobs.update(next.job.id, { status: 'running', progress: {} });
+        this.publish.toProject(job.project, { type: 'job', job });
+        this.launch(job, next.spec());
+      } catch (e) {
+        this.finish(this.store.jobs.update(next.job.id, { status: 'failed', error: (e as Error).message }));
+      }
+    }
+    while (this.inferQueue.length > 0 && this.inferenceThreadFree()) {
+      const next = this.inferQueue.shift()!;
+      this.launchInfer(next.job, next.spec);
+    }
+    this.tellPositions();
+  }
+
+  /** Each waiting job's place in its line (1 = next), as `progress.position`, published when it changes. */
+  private tellPositions(): void {
+    const lines: Array<Array<{ job: JobRecord }>> = [this.trainQueue, this.inferQueue];
+    for (const line of lines) {
+      for (const [k, q] of line.entries()) {
+        if (q.job.progress.position === k + 1) continue;
+        q.job = this.store.jobs.update(q.job.id, { progress: { position: k + 1 } });
+        if (q.job.image) this.publish.toImage(q.job.image, { type: 'job', job: q.job });
+        else this.publish.toProject(q.job.project, { type: 'job', job: q.job });
+      }
+    }
+  }
+
   /** Starts an inference; one still running for the same image and model is cancelled and this waits for it. */
-  startInfer(project: string, request: InferRequest, spec: InferTaskSpec, modelId: string): JobRecord {
+  startInfer(
+    project: string,
+    request: InferRequest,
+    spec: InferTaskSpec,
+    modelId: string,
+    author: string | null = null,
+  ): JobRecord {
     const image = spec.image.id;
     const previous = [...this.running.values()].find(
       (r) =>
@@ -103,7 +193,15 @@ export class JobManager {
       q.job.image === image && (q.job.result as { model?: string } | null)?.model === modelId;
     for (const q of this.inferQueue.filter(sameTarget)) this.cancel(q.job.id);
     const status = previous || !this.inferenceThreadFree() ? 'queued' : 'running';
-    const added = this.store.jobs.add({ id: newId('j'), project, kind: 'infer', status, image, options: request });
+    const added = this.store.jobs.add({
+      id: newId('j'),
+      project,
+      kind: 'infer',
+      status,
+      image,
+      options: request,
+      author,
+    });
     const job = this.store.jobs.update(added.id, { result: { model: modelId } });
     this.publish.toImage(image, { type: 'job', job });
     if (!previous) {
@@ -125,16 +223,20 @@ export class JobManager {
   }
 
   private inferenceThreadFree(): boolean {
-    return [...this.running.values()].filter((r) => r.job.kind === 'infer').length < this.maxInferenceThreads;
+    const running = [...this.running.values()];
+    if (running.length >= this.maxJobs) return false;
+    return running.filter((r) => r.job.kind === 'infer').length < this.maxInferenceThreads;
   }
 
   /** Runs an inference now when a thread is free, else queues it (it starts when one frees). */
   private launchInfer(job: JobRecord, spec: InferTaskSpec): void {
     if (!this.inferenceThreadFree()) {
       this.inferQueue.push({ job, spec });
+      this.tellPositions();
       return;
     }
-    const started = job.status === 'running' ? job : this.store.jobs.update(job.id, { status: 'running' });
+    const started =
+      job.status === 'running' ? job : this.store.jobs.update(job.id, { status: 'running', progress: {} });
     if (started !== job) this.publish.toImage(spec.image.id, { type: 'job', job: started });
     this.launch(started, spec);
   }
@@ -151,12 +253,10 @@ export class JobManager {
       this.inferQueue.splice(waiting, 1);
       return this.finish(this.store.jobs.update(jobId, { status: 'cancelled' }));
     }
-    const queue = this.queued.get(job.project) ?? [];
-    if (queue.some((q) => q.job.id === jobId)) {
-      this.queued.set(
-        job.project,
-        queue.filter((q) => q.job.id !== jobId),
-      );
+    const queued = this.trainQueue.findIndex((q) => q.job.id === jobId);
+    if (queued >= 0) {
+      this.trainQueue.splice(queued, 1);
+      this.tellPositions();
       return this.finish(this.store.jobs.update(jobId, { status: 'cancelled' }));
     }
     this.running.get(jobId)?.thread.cancel();
@@ -178,8 +278,7 @@ export class JobManager {
     const stopped = { status: 'cancelled' as const, error: 'the bridge shut down' };
     for (const id of this.waitingInfer.values()) this.store.jobs.update(id, stopped);
     this.waitingInfer.clear();
-    for (const [, q] of this.queued) for (const { job } of q) this.store.jobs.update(job.id, stopped);
-    this.queued.clear();
+    for (const { job } of this.trainQueue.splice(0)) this.store.jobs.update(job.id, stopped);
     for (const { job } of this.inferQueue.splice(0)) this.store.jobs.update(job.id, stopped);
     await Promise.all(
       [...this.running.values()].map(async (r) => {
@@ -214,23 +313,9 @@ export class JobManager {
           : {};
         const error = outcome.error ? { error: outcome.error } : {};
         this.finish(this.store.jobs.update(job.id, { status: outcome.status, progress, ...error, ...result }));
-        if (job.kind === 'train') this.startNextQueued(job.project);
-        const next = job.kind === 'infer' ? this.inferQueue.shift() : undefined;
-        if (next) this.launchInfer(next.job, next.spec);
+        this.drain();
       },
     });
     this.running.set(job.id, { job, thread });
-  }
-
-  private startNextQueued(project: string): void {
-    const next = this.queued.get(project)?.shift();
-    if (!next) return;
-    try {
-      const job = this.store.jobs.update(next.job.id, { status: 'running' });
-      this.publish.toProject(project, { type: 'job', job });
-      this.launch(job, next.spec());
-    } catch (e) {
-      this.finish(this.store.jobs.update(next.job.id, { status: 'failed', error: (e as Error).message }));
-    }
   }
 }

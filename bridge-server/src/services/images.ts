@@ -7,6 +7,7 @@ import { importImage } from '../imaging/import.js';
 import { importSlideInBackground } from '../imaging/slide-import.js';
 import { type OpenedSource, openOmeZarrSource, openSourcePath, openUpload } from '../imaging/sources/index.js';
 import { publicImage, type StoredImage } from '../store/store.js';
+import type { StorageQuota } from './accounts/quota.js';
 import type { Actor } from './actor.js';
 import type { ServiceContext } from './context.js';
 import type { Scope } from './scope.js';
@@ -30,6 +31,8 @@ export class ImageService {
     private readonly scope: Scope,
     /** Folders a client may import images from by path. */
     private readonly importRoots: readonly string[],
+    /** Each account's storage quota on a multi-user bridge that sets one. */
+    private readonly quota: StorageQuota | null = null,
   ) {}
 
   get(actor: Actor, id: string): StoredImage {
@@ -66,6 +69,7 @@ export class ImageService {
   ): Promise<StoredImage> {
     try {
       const p = this.scope.project(actor, project, 'write');
+      if (this.quota && p.owner) await this.quota.check(p.owner, source);
       const old = options.replace ? this.ctx.store.images.byName(p.id, name) : null;
       const image = await importImage(this.ctx.store, source, {
         project: p.id,

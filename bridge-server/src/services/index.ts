@@ -1,4 +1,5 @@
 import { ACCOUNT_DEFAULTS, type AccountOptions, Accounts } from './accounts/accounts.js';
+import { StorageQuota } from './accounts/quota.js';
 import { WORK_SESSION_DEFAULTS, type WorkSessionOptions, WorkSessions } from './accounts/work-sessions.js';
 import type { ServiceContext } from './context.js';
 import { ImageService } from './images.js';
@@ -57,6 +58,8 @@ export interface Services {
 export interface UsersOptions {
   accounts?: Partial<AccountOptions>;
   sessions?: Partial<WorkSessionOptions>;
+  /** What each account's images may take on disk (`--quota-gb`); none when absent. */
+  quotaBytes?: number;
 }
 
 export function createServices(
@@ -71,7 +74,12 @@ export function createServices(
     workSessions: users ? new WorkSessions(ctx, { ...WORK_SESSION_DEFAULTS, ...users.sessions }) : null,
     version: ctx.version,
     projects: new ProjectService(ctx, scope),
-    images: new ImageService(ctx, scope, importRoots),
+    images: new ImageService(
+      ctx,
+      scope,
+      importRoots,
+      users?.quotaBytes ? new StorageQuota(ctx, users.quotaBytes) : null,
+    ),
     strokes,
     training: new TrainingService(ctx, scope),
     inference: new InferenceService(ctx, scope),

@@ -71,7 +71,7 @@ export class InferenceService {
       ...(v ? { viewport: clampRect(v, image.width, image.height) } : {}),
       ...(request.threshold !== undefined ? { threshold: request.threshold } : {}),
     };
-    return this.ctx.jobs.startInfer(project.id, request, spec, modelId);
+    return this.ctx.jobs.startInfer(project.id, request, spec, modelId, actor.account?.name ?? null);
   }
 
   /** Resolves when the job has ended (done, failed or cancelled). */

@@ -75,7 +75,7 @@ export class TrainingService {
         seed: o.seed,
       };
     };
-    return this.ctx.jobs.startTrain(project.id, request, spec);
+    return this.ctx.jobs.startTrain(project.id, request, spec, actor.account?.name ?? null);
   }
 
   private async checkStrokes(images: StoredImage[], named: boolean): Promise<void> {

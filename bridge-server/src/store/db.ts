@@ -51,6 +51,7 @@ CREATE TABLE IF NOT EXISTS work_sessions (
 const ADDED_COLUMNS: Array<{ table: string; column: string; definition: string }> = [
   { table: 'projects', column: 'owner', definition: 'TEXT' },
   { table: 'projects', column: 'grp', definition: 'TEXT' },
+  { table: 'jobs', column: 'author', definition: 'TEXT' },
 ];
 
 function addMissingColumns(db: Database.Database): void {

@@ -14,9 +14,11 @@ import type { ServiceContext } from '../context.js';
 export interface WorkSessionOptions {
   hours: number;
   warnMinutes: number;
+  /** How often expiries are looked at. */
+  tickMs: number;
 }
 
-export const WORK_SESSION_DEFAULTS: WorkSessionOptions = { hours: 2, warnMinutes: 5 };
+export const WORK_SESSION_DEFAULTS: WorkSessionOptions = { hours: 2, warnMinutes: 5, tickMs: 15_000 };
 
 export interface WorkSessionSummary {
   created_at: string;

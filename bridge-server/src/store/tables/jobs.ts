@@ -16,6 +16,7 @@ interface JobRow {
   log: string;
   created: string;
   updated: string;
+  author: string | null;
 }
 
 export interface JobUpdate {
@@ -38,6 +39,7 @@ const jobOf = (r: JobRow): JobRecord => ({
   progress: JSON.parse(r.progress) as Record<string, number>,
   error: r.error,
   result: r.result ? (JSON.parse(r.result) as Record<string, unknown>) : null,
+  ...(r.author ? { author: r.author } : {}),
 });
 
 /** Training and inference jobs: status, progress, result and log; never left "running" by a dead process. */
@@ -51,12 +53,25 @@ export class JobTable {
     status: JobStatus;
     image: string | null;
     options: unknown;
+    /** The account that asked for it (multi-user bridges). */
+    author?: string | null;
   }): JobRecord {
     const t = now();
     this.db
-      .prepare(`INSERT INTO jobs (id, project, kind, status, image, options, progress, created, updated)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(job.id, job.project, job.kind, job.status, job.image, JSON.stringify(job.options), '{}', t, t);
+      .prepare(`INSERT INTO jobs (id, project, kind, status, image, options, progress, created, updated, author)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(
+        job.id,
+        job.project,
+        job.kind,
+        job.status,
+        job.image,
+        JSON.stringify(job.options),
+        '{}',
+        t,
+        t,
+        job.author ?? null,
+      );
     return this.get(job.id);
   }
 
