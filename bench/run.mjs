@@ -214,6 +214,7 @@ if (want('users')) {
   console.log(`  login (argon2id verify)                  ${ms(u.loginMs)}`);
   console.log(`  stroke -> the other ${u.viewers - 1} viewers          ${ms(u.fanout)}`);
   console.log(`  same while ${u.trainingsRunning} accounts train            ${ms(u.fanoutWhileTraining)}`);
+  console.log(`  GET /api/info while they train           ${ms(u.infoWhileTraining)}`);
   const lag = u.eventLoopWhileTraining;
   console.log(
     `  event-loop lag while they train          p50 ${f(lag.p50, 1)} ms  p99 ${f(lag.p99, 1)} ms  ` +

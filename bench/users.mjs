@@ -179,6 +179,14 @@ try {
   }
   await call(root, '/api/health?reset=1');
   results.fanoutWhileTraining = await fanout(Math.round(STROKES / 2), 5000);
+  // Five more seconds of requests while both still train, so the lag has samples enough.
+  const info = [];
+  for (const end = performance.now() + 5000; performance.now() < end; ) {
+    const t0 = performance.now();
+    await call(root, '/api/info');
+    info.push(performance.now() - t0);
+  }
+  results.infoWhileTraining = stats(info);
   results.eventLoopWhileTraining = (await call(root, '/api/health')).eventLoopLagMs;
   results.trainingsRunning = (await call(root, '/api/health')).jobs.length;
   for (const c of clients) c.ws.close();

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
 import { ImpartialError } from './errors.js';
 import { registerFiji } from './fiji/index.js';
+import { accountPage } from './http/account-page.js';
 import { COMMON_HEADER_LINES, pagePolicy } from './http/headers.js';
 import { landingPage } from './http/landing.js';
 import {
@@ -142,9 +143,16 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   const router = new Router();
   // Allowed origins embed the viewer in frames; every page of ours says so in its policy.
   const policyOf = (html: string) => pagePolicy(html, security.allowOrigins);
-  const landing = landingPage(version);
-  const landingHeaders = { 'Content-Security-Policy': policyOf(landing) };
-  router.on('GET', '/', ({ res }) => sendBytes(res, landing, 'text/html; charset=utf-8', landingHeaders));
+  if (accounts) {
+    // Sign-in comes first: the page is public and holds no data (it reads everything with the cookie).
+    const page = accountPage(version, accounts.options.signup);
+    const headers = { 'Content-Security-Policy': policyOf(page), 'Cache-Control': 'no-store' };
+    router.public('GET', '/', ({ res }) => sendBytes(res, page, 'text/html; charset=utf-8', headers));
+  } else {
+    const landing = landingPage(version);
+    const landingHeaders = { 'Content-Security-Policy': policyOf(landing) };
+    router.on('GET', '/', ({ res }) => sendBytes(res, landing, 'text/html; charset=utf-8', landingHeaders));
+  }
   // The viewer is files of the repository, not a code dependency (bridge-server never imports viewer-plugin).
   const viewerDir = o.viewerDir ?? fileURLToPath(new URL('../../viewer-plugin/bundle/', import.meta.url));
   // Its code holds no data and no secret: served without the token, so a reload of the page (which
