@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Services } from '@impartial/bridge-server';
 import type { Browser } from 'playwright-core';
-import { startTestBridge, syntheticTiff, type TestBridge } from '../helpers/bridge.js';
+import { startTestBridge, syntheticTiff, type TestBridge, TestClient } from '../helpers/bridge.js';
 import { chromiumMissing, launchChromium } from '../helpers/browser.js';
 import { viewerSettled, waitInPage } from '../helpers/viewer-page.js';
 
@@ -93,6 +93,21 @@ describe('the multi-user page and the viewer with its cookie', { skip: missing, 
     await viewerSettled(page, 'the image drawn in the viewer');
     assert.match(page.url(), /\/viewer\/\?image=i/);
     assert.doesNotMatch(page.url(), /token|\/t\//, 'no token in the address');
+    // A script of alice's joins the image under another name: the viewer shows her (by account name).
+    const imageId = new URL(page.url()).searchParams.get('image')!;
+    const script = await TestClient.join(t.bridge, imageId, 'a made-up name', undefined, {
+      Authorization: `Bearer ${token}`,
+    });
+    /** Whether the viewer's line of who else is here reads `text` ('' when it shows none). */
+    const othersAre = (text: string) =>
+      (document.querySelector('impartial-viewer') as HTMLElement).shadowRoot!.querySelector('.others')?.textContent ===
+      (text || undefined);
+    await waitInPage(page, othersAre, 'also here: alice', {
+      timeoutMs: 10_000,
+      what: 'the viewer to show who else is on the image',
+    });
+    script.close();
+    await waitInPage(page, othersAre, '', { timeoutMs: 10_000, what: 'the viewer to show that the script left' });
 
     await page.goto(`${t.bridge.url}/`);
     await page.click('button[data-action=logout]');

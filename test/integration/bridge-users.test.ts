@@ -230,6 +230,26 @@ describe('multi-user bridge: accounts, groups and permissions on every route', (
     assert.equal((await as('carol', `/api/images/${images.viewers.id}`)).status, 200);
   });
 
+  it("ends a revoked token's open long poll (Fiji's event wait) at once", async () => {
+    const made = accounts.issue(accounts.user('dave'), 'token', 'fiji');
+    const img = images.annotators.id;
+    const hello = await (await fetch(`${t.bridge.url}/t/${made.secret}/fiji/hello?image=${img}`)).text();
+    const cursor = /cursor=(\d+)/.exec(hello)![1];
+    // With flush=1 the bridge sends the headers at once: the poll is then surely waiting on the bridge.
+    const waiting = await fetch(
+      `${t.bridge.url}/t/${made.secret}/fiji/events?image=${img}&since=${cursor}&timeout=30000&flush=1`,
+    );
+    assert.equal(waiting.status, 200);
+    const poll = waiting.text().then(
+      () => 'answered',
+      () => 'closed',
+    );
+    const r = await as('dave', `/api/me/tokens/${made.record.id}`, { method: 'DELETE' });
+    assert.equal(r.status, 200);
+    assert.equal(await poll, 'closed', 'the poll is cut off, not answered after its 30 s');
+    assert.equal((await fetch(`${t.bridge.url}/t/${made.secret}/fiji/hello?image=${img}`)).status, 401);
+  });
+
   it('revoking a personal token takes effect on the next request', async () => {
     let r = await as('bob', '/api/me/tokens', json({ label: 'script', access: 'write' }));
     assert.equal(r.status, 201);

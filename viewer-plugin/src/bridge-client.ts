@@ -77,6 +77,7 @@ export class BridgeClient extends EventTarget {
     const m = parsed.data;
     if (m.type === 'welcome') {
       this.project = m.image.project;
+      this.clientId = m.clientId;
       for (const e of m.entries) {
         if (e.seq > this.seq) this.log.push(e);
         // Saved before the connection dropped, acknowledgement lost: not to be sent again.
@@ -105,6 +106,8 @@ export class BridgeClient extends EventTarget {
     return ref;
   }
 
+  /** This connection's id on the bridge (from the welcome). */
+  clientId: string | null = null;
   /** The image's project (from the welcome). */
   project: string | null = null;
 

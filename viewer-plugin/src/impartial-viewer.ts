@@ -37,6 +37,7 @@ export class ImpartialViewer extends LitElement {
     brushWidth: { type: Number },
     status: { state: true },
     training: { state: true },
+    others: { state: true },
     panel: { state: true },
     follow: { type: Boolean },
     classes: { attribute: false },
@@ -54,6 +55,8 @@ export class ImpartialViewer extends LitElement {
   declare brushWidth: number;
   declare status: string;
   declare training: string;
+  /** Names of the others on the image. */
+  declare others: string[];
   declare panel: TrainingView;
   declare follow: boolean;
   /** The scribble palette (keys 1-9 pick a class); set it to add classes. */
@@ -101,6 +104,7 @@ export class ImpartialViewer extends LitElement {
     this.brushWidth = 4;
     this.status = '';
     this.training = '';
+    this.others = [];
     this.follow = false;
     this.panel = { running: false, text: '', losses: [], models: [], current: null, suggestions: [] };
   }
@@ -127,7 +131,9 @@ export class ImpartialViewer extends LitElement {
         ${live ? layersPanel(this) : ''}
         ${this.client ? trainingPanel(this.panel, this.trainingActions) : ''}
       </div>
-      <div class="status">${this.status}${this.training ? html` · ${this.training}` : ''}</div>`;
+      <div class="status">${this.status}${this.training ? html` · ${this.training}` : ''}${
+        this.others.length ? html` · <span class="others">also here: ${this.others.join(', ')}</span>` : ''
+      }</div>`;
   }
 
   override firstUpdated(): void {

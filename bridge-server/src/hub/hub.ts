@@ -86,6 +86,7 @@ export class Hub implements Publisher {
 
   join(imageId: string, client: Client): void {
     this.room(imageId).clients.add(client);
+    this.presence(imageId);
   }
 
   leave(imageId: string, client: Client): void {
@@ -93,6 +94,14 @@ export class Hub implements Publisher {
     if (!r) return;
     r.clients.delete(client);
     r.views.delete(client.id);
+    this.presence(imageId);
+  }
+
+  /** Who is on the image, to everyone on it (not kept in the ring: a poller asks for nothing of it). */
+  private presence(imageId: string): void {
+    const r = this.room(imageId);
+    const clients = [...r.clients].map((c) => ({ clientId: c.id, name: c.name, kind: c.kind }));
+    for (const c of r.clients) c.send({ type: 'presence', clients });
   }
 
   toImage(imageId: string, message: ServerMessage): void {

@@ -152,7 +152,8 @@ export function handleConnection(
     }
     const name = m.name ?? `${m.client}-${id.slice(0, 4)}`;
     const actor = named(connectionActor, name, m.client);
-    const client: LiveClient = { id, name, kind: m.client, send };
+    // An account's viewers go by the account's name, whatever name they give.
+    const client: LiveClient = { id, name: actor.name, kind: m.client, send };
     const welcome = services.live.join(actor, m.image, client, m.since ?? 0);
     clearTimeout(helloTimer);
     joined = { image: welcome.image.id, project: welcome.image.project, client, actor };

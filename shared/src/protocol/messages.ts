@@ -97,6 +97,11 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
     tiles: z.array(TileScoreSchema),
     images: z.array(z.object({ image: IdSchema, name: z.string(), entropy: z.number() })),
   }),
+  /** Who is on the image now (every connected viewer and script), sent to all of them when it changes. */
+  z.object({
+    type: z.literal('presence'),
+    clients: z.array(z.object({ clientId: z.string(), name: z.string(), kind: z.string() })),
+  }),
   /** A multi-user bridge's work session of this project: expires soon (extend it), or ended (its compute freed). */
   z.object({
     type: z.literal('session'),

@@ -16,6 +16,8 @@ export interface BridgeEventTarget {
   layers: LayerSettings;
   /** Set when this viewer asked for training: it then asks for the new model's prediction. */
   trainingRequested: boolean;
+  /** Who else is on the image (names of the other connected viewers and scripts). */
+  others: string[];
   redraw(): void;
   requestUpdate(): void;
   showPrediction(record: PredictionRecord, tiles?: readonly Rect[]): Promise<void>;
@@ -56,12 +58,19 @@ const HANDLERS: Handlers = {
     }
     v.redraw();
   },
+  presence: (v, m) => {
+    const own = v.client?.clientId;
+    v.others = m.clients.filter((c) => c.clientId !== own).map((c) => c.name);
+  },
   suggestions: (v, m) => {
     v.panel = { ...v.panel, suggestions: m.tiles };
   },
   job: (v, m) => {
-    if (m.job.kind === 'train')
-      v.panel = { ...v.panel, running: m.job.status === 'running' || m.job.status === 'queued' };
+    if (m.job.kind !== 'train') return;
+    v.panel = { ...v.panel, running: m.job.status === 'running' || m.job.status === 'queued' };
+    // A shared bridge runs a few jobs at once: a waiting training says its place in line.
+    const place = m.job.progress.position;
+    if (m.job.status === 'queued' && place !== undefined) v.training = `training waits in line: place ${place}`;
   },
   entry: (v, m) => {
     v.status = saveStatus(v.client);

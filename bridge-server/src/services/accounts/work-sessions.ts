@@ -1,4 +1,4 @@
-import { notFound } from '../../errors.js';
+import { forbidden, notFound } from '../../errors.js';
 import type { WorkSessionRecord } from '../../store/tables/work-sessions.js';
 import type { Actor } from '../actor.js';
 import type { ServiceContext } from '../context.js';
@@ -44,6 +44,7 @@ export class WorkSessions {
 
   /** A new session with a project of its own, owned by the user and shared in their home group. */
   start(actor: Actor): WorkSessionRecord {
+    if (actor.account?.readOnly) throw forbidden('a read-only token may not start a work session');
     const user = this.ctx.store.users.get(this.userOf(actor));
     const name = `session ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`;
     const project = this.ctx.store.projects.create(name, undefined, { owner: user.id, group: user.homeGroup });
