@@ -169,9 +169,12 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
     ? { of: (actor) => workSessions.ensure(actor).project, isDatastore: (p) => workSessions.isSessionProject(p) }
     : fixedMonaiProject(services, o.monaiProject ?? 'monai');
   registerMonai(router, transport, monaiProjects);
-  // Sessions are warned 5 minutes before they expire, and ended when they do.
+  // Sessions are warned 5 minutes before they expire, and ended when they do; expired credentials go.
   const sessionTimer = workSessions
-    ? setInterval(() => void workSessions.tick().catch(() => {}), workSessions.options.tickMs)
+    ? setInterval(() => {
+        accounts?.purgeExpired();
+        void workSessions.tick().catch((e) => process.stderr.write(`work sessions: ${(e as Error).message}\n`));
+      }, workSessions.options.tickMs)
     : null;
   sessionTimer?.unref();
 

@@ -47,11 +47,25 @@ export function accountActor(req: IncomingMessage, accounts: Accounts, writes: b
  */
 function checkSameOrigin(req: IncomingMessage, ownOrigins: string[]): void {
   const origin = req.headers.origin?.toLowerCase();
-  if (origin !== undefined ? ownOrigins.includes(origin) : req.headers['sec-fetch-site'] === 'same-origin') return;
+  if (origin !== undefined ? isOwn(origin, req, ownOrigins) : req.headers['sec-fetch-site'] === 'same-origin') return;
   throw new ImpartialError(
     'forbidden',
     "a write signed in by the browser's session must come from the bridge's own pages (its Origin header)",
   );
+}
+
+/**
+ * The bridge's own origin, an allowed one, or the bridge's host under https (behind a TLS proxy
+ * that keeps the Host header): no other site's page can send an Origin naming the bridge's host.
+ */
+function isOwn(origin: string, req: IncomingMessage, ownOrigins: string[]): boolean {
+  if (ownOrigins.includes(origin)) return true;
+  try {
+    const u = new URL(origin);
+    return u.protocol === 'https:' && u.host === (req.headers.host ?? '').toLowerCase();
+  } catch {
+    return false;
+  }
 }
 
 function secure(req: IncomingMessage): boolean {

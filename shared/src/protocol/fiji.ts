@@ -42,6 +42,10 @@ import { type Drawing, MAX_STROKE_POINTS, MAX_STROKE_WIDTH } from './strokes.js'
  *   view     client, name, x, y, zoom, channel, slice
  *   job      job, kind, status, error       progress   job, step, steps, loss, eta
  *   prediction   model, level, labels_url, probability_url, entropy_url, cells
+ *   session  session, state (expiring|ended), expires   (a multi-user bridge's work session)
+ *
+ * On a multi-user bridge (serve --users) a macro puts a personal access token in the path
+ * (/t/TOKEN/fiji/...), and the file URLs it is given carry the same token.
  */
 
 export const FIJI_CHUNK_CHARS = 4000;

@@ -160,11 +160,16 @@ export class Accounts {
     };
   }
 
-  /** Whether an account's credential still stands (another process, the CLI, may have revoked it). */
+  /** Whether an account's credential still stands (revoked by another process, the CLI, or expired). */
   stillValid(account: Account): boolean {
     const user = this.store.users.find(account.id);
     if (!user || user.disabled) return false;
-    return this.store.credentials.ofUser(account.id).some((c) => c.id === account.credential);
+    return this.store.credentials.find(account.credential)?.user === account.id;
+  }
+
+  /** Forgets expired browser sessions and login tokens (they are refused already). */
+  purgeExpired(): void {
+    this.store.credentials.deleteExpired();
   }
 
   tokens(user: string): CredentialRecord[] {

@@ -50,6 +50,14 @@ export class CredentialTable {
     return r ? recordOf(r) : null;
   }
 
+  /** The credential with this id, if it exists and has not expired. */
+  find(id: string, at = now()): CredentialRecord | null {
+    const r = this.db
+      .prepare('SELECT * FROM credentials WHERE id = ? AND (expires IS NULL OR expires > ?)')
+      .get(id, at) as CredentialRow | undefined;
+    return r ? recordOf(r) : null;
+  }
+
   get(id: string): CredentialRecord {
     const r = this.db.prepare('SELECT * FROM credentials WHERE id = ?').get(id) as CredentialRow | undefined;
     if (!r) throw notFound(`credential ${id}`);
