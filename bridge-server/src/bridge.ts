@@ -166,7 +166,12 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   registerMonaiAuth(router, accounts);
   // MONAI Label clients see one datastore, or on a multi-user bridge their current work session.
   const monaiProjects: MonaiProjects = workSessions
-    ? { of: (actor) => workSessions.ensure(actor).project, isDatastore: (p) => workSessions.isSessionProject(p) }
+    ? {
+        of: (actor) => workSessions.ensure(actor).project,
+        isDatastore: (p) => workSessions.isSessionProject(p),
+        stillCurrent: (actor, p) =>
+          accounts?.stillValid(actor.account!) === true && workSessions.current(actor)?.project === p,
+      }
     : fixedMonaiProject(services, o.monaiProject ?? 'monai');
   registerMonai(router, transport, monaiProjects);
   // Sessions are warned 5 minutes before they expire, and ended when they do; expired credentials go.

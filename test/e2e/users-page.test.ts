@@ -4,7 +4,7 @@ import type { Services } from '@impartial/bridge-server';
 import type { Browser } from 'playwright-core';
 import { startTestBridge, syntheticTiff, type TestBridge, TestClient } from '../helpers/bridge.js';
 import { chromiumMissing, launchChromium } from '../helpers/browser.js';
-import { viewerSettled, waitInPage } from '../helpers/viewer-page.js';
+import { viewerConnected, viewerSettled, waitInPage } from '../helpers/viewer-page.js';
 
 const missing = process.env.CI ? undefined : chromiumMissing();
 
@@ -80,16 +80,7 @@ describe('the multi-user page and the viewer with its cookie', { skip: missing, 
     assert.equal(r.status, 201);
     await page.reload();
     await page.click('#projects a', { timeout: 10_000 });
-    await waitInPage(
-      page,
-      () =>
-        /saved/.test(
-          (document.querySelector('impartial-viewer') as HTMLElement | null)?.shadowRoot?.querySelector('.status')
-            ?.textContent ?? '',
-        ),
-      undefined,
-      { timeoutMs: 30_000, what: 'the viewer to connect with the cookie' },
-    );
+    await viewerConnected(page, 'the viewer to connect with the cookie');
     await viewerSettled(page, 'the image drawn in the viewer');
     assert.match(page.url(), /\/viewer\/\?image=i/);
     assert.doesNotMatch(page.url(), /token|\/t\//, 'no token in the address');

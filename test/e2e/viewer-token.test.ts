@@ -1,25 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ImageRecord } from '@impartial/shared';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { projectWithImage, startTestBridge, type TestBridge } from '../helpers/bridge.js';
 import { chromiumMissing, launchChromium } from '../helpers/browser.js';
-import { viewerSettled, waitInPage } from '../helpers/viewer-page.js';
+import { viewerConnected, viewerSettled, waitInPage } from '../helpers/viewer-page.js';
 
 const missing = process.env.CI ? undefined : chromiumMissing();
-
-/** Waits until the viewer says its strokes are saved (connected to the bridge, the image open). */
-const connected = (page: Page, what: string) =>
-  waitInPage(
-    page,
-    () =>
-      /saved/.test(
-        (document.querySelector('impartial-viewer') as HTMLElement | null)?.shadowRoot?.querySelector('.status')
-          ?.textContent ?? '',
-      ),
-    undefined,
-    { timeoutMs: 30_000, what },
-  );
 
 describe('the viewer page and its token', { skip: missing, timeout: 300_000 }, () => {
   let t: TestBridge;
@@ -59,13 +46,13 @@ describe('the viewer page and its token', { skip: missing, timeout: 300_000 }, (
   it('takes the token out of the address bar, and works after a reload', async () => {
     const { page, violations } = await watchedPage();
     await page.goto(`${t.bridge.viewerUrl}?image=${image.id}&name=reloader`);
-    await connected(page, 'the viewer to connect');
+    await viewerConnected(page, 'the viewer to connect');
     assert.equal(page.url(), `${t.bridge.url}/viewer/?image=${image.id}&name=reloader`, 'no token in the address');
     assert.doesNotMatch(page.url(), new RegExp(t.bridge.token!));
     await viewerSettled(page, 'the image before the reload');
 
     await page.reload();
-    await connected(page, 'the viewer to connect again after a reload');
+    await viewerConnected(page, 'the viewer to connect again after a reload');
     assert.equal(page.url(), `${t.bridge.url}/viewer/?image=${image.id}&name=reloader`);
     await viewerSettled(page, 'the image after the reload');
     const links = await page.locator('nav a').allTextContents();
@@ -81,7 +68,7 @@ describe('the viewer page and its token', { skip: missing, timeout: 300_000 }, (
   it('takes a ?token= out of the address too', async () => {
     const { page, violations } = await watchedPage();
     await page.goto(`${t.bridge.url}/viewer/?token=${encodeURIComponent(t.bridge.token!)}&image=${image.id}`);
-    await connected(page, 'the viewer given ?token= to connect');
+    await viewerConnected(page, 'the viewer given ?token= to connect');
     assert.equal(page.url(), `${t.bridge.url}/viewer/?image=${image.id}`);
     assert.deepEqual(violations, []);
   });

@@ -79,3 +79,13 @@ export function multipartBody(
   chunks.push(Buffer.from(`--${boundary}--\r\n`));
   return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
 }
+
+/** A multipart form as MONAI Label clients send it: string fields, and files under given names. */
+export function formData(fields: Record<string, string | Blob>, filenames: Record<string, string> = {}): FormData {
+  const f = new FormData();
+  for (const [k, v] of Object.entries(fields)) {
+    if (typeof v === 'string') f.append(k, v);
+    else f.append(k, v, filenames[k] ?? k);
+  }
+  return f;
+}

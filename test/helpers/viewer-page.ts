@@ -34,6 +34,20 @@ export function viewerSettled(where: Where, what: string, timeoutMs = 30_000): P
   });
 }
 
+/** Waits until the page's viewer says its strokes are saved (connected to the bridge, the image open). */
+export function viewerConnected(where: Where, what: string, timeoutMs = 30_000): Promise<void> {
+  return waitInPage(
+    where,
+    () =>
+      /saved/.test(
+        (document.querySelector('impartial-viewer') as HTMLElement | null)?.shadowRoot?.querySelector('.status')
+          ?.textContent ?? '',
+      ),
+    undefined,
+    { timeoutMs, what },
+  );
+}
+
 /** Where the page keeps the details of the events listened for, one list per listener. */
 type EventLog = { viewerEvents?: unknown[][] };
 

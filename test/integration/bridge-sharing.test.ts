@@ -61,13 +61,14 @@ describe('multi-user bridge: fair sharing of the machine', () => {
   });
 
   it('runs one training per account, at most --max-jobs at once, and tells the waiting their place', async () => {
+    const imageOf: Record<string, ImageRecord> = {};
     for (const [who, id] of [
       ['alice', 'a1'],
       ['alice', 'a2'],
       ['bob', 'b1'],
       ['carol', 'c1'],
     ] as const)
-      await api.projectWithStrokes(who, id);
+      imageOf[id] = await api.projectWithStrokes(who, id);
     const train = async (who: string, project: string) => {
       const r = await api.post(who, `/api/projects/${project}/train`, ENDLESS);
       assert.equal(r.status, 202, `${who} ${project}: ${r.status} ${await r.clone().text()}`);
@@ -95,10 +96,13 @@ describe('multi-user bridge: fair sharing of the machine', () => {
     assert.equal((await job('carol', c1.id)).progress.position, 1);
     // Another account's job is not carol's to see.
     assert.equal((await api.as('carol', `/api/jobs/${a2.id}`)).status, 404);
+    // Carol's Fiji macro stops her training while it still waits in line.
+    const stop = await fetch(`${t.bridge.url}/t/${api.tokens.carol}/fiji/stop?image=${imageOf.c1!.id}&id=stop1`);
+    assert.match(await stop.text(), new RegExp(`ok=1\njob=${c1.id}`));
+    assert.equal((await job('carol', c1.id)).status, 'cancelled');
     for (const [who, id] of [
       ['alice', a2.id],
       ['bob', b1.id],
-      ['carol', c1.id],
     ] as const) {
       await api.as(who, `/api/jobs/${id}`, { method: 'DELETE' });
       await waitFor(async () => !['running', 'queued'].includes((await job(who, id)).status), {

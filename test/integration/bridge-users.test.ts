@@ -186,6 +186,55 @@ describe('multi-user bridge: accounts, groups and permissions on every route', (
     assert.match(await r.text(), /read-only token/);
   });
 
+  it('a read-annotate member undoes only her own strokes, keeps the final label, and gets her own Fiji replies', async () => {
+    const img = images.annotators.id;
+    const mine = ((await (await stroke('dave', img)).json()) as LogEntry).seq;
+    const hers = ((await (await stroke('alice', img)).json()) as LogEntry).seq;
+    const undo = (who: string, target: number) => as(who, `/api/images/${img}/undo`, json({ target }));
+    assert.equal((await undo('dave', hers)).status, 403, "the owner's stroke is not hers to switch off");
+    assert.equal((await undo('dave', mine)).status, 201);
+    assert.equal((await as('dave', `/datastore/label?image=${img}&tag=final`, { method: 'DELETE' })).status, 403);
+    // The same macro request id from two accounts: each gets the answer of its own request.
+    const fijiUndo = async (who: string) =>
+      (await (await fetch(`${t.bridge.url}/t/${tokens[who]}/fiji/undo?image=${img}&id=same-id`)).text()).trim();
+    await stroke('dave', img);
+    const alices = await fijiUndo('alice');
+    const daves = await fijiUndo('dave');
+    assert.match(alices, /ok=1/);
+    assert.match(daves, /ok=1/);
+    assert.notEqual(daves, alices, "dave's request ran: it is not alice's cached reply");
+  });
+
+  it('takes a cookie write from the bridge behind https (an https Origin naming its host)', async () => {
+    const signIn = await fetch(`${t.bridge.url}/api/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'dave', password: password('dave') }),
+    });
+    const r = await fetch(`${t.bridge.url}/api/images/${images.annotators.id}/strokes`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        Cookie: `impartial_session=${cookieOf(signIn)}`,
+        Origin: t.bridge.url.replace('http:', 'https:'),
+      },
+      body: JSON.stringify({ drawing: line(3, 3, 20, 20) }),
+    });
+    assert.equal(r.status, 201, await r.clone().text());
+  });
+
+  it('a read-only token may not start, end or extend work sessions', async () => {
+    const readOnly = accounts.issue(accounts.user('bob'), 'token', 'viewer', 'read').secret;
+    for (const [method, p] of [
+      ['POST', '/session'],
+      ['DELETE', '/session'],
+      ['POST', '/session/extend'],
+    ] as const) {
+      const r = await fetch(`${t.bridge.url}${p}`, { method, headers: { Authorization: `Bearer ${readOnly}` } });
+      assert.equal(r.status, 403, `${method} ${p}: ${r.status}`);
+    }
+  });
+
   it('stores tokens and passwords only as hashes (the data folder holds neither)', async () => {
     const login = await fetch(`${t.bridge.url}/login`, {
       method: 'POST',
@@ -250,8 +299,23 @@ describe('multi-user bridge: accounts, groups and permissions on every route', (
     assert.equal((await fetch(`${t.bridge.url}/t/${made.secret}/fiji/hello?image=${img}`)).status, 401);
   });
 
-  it('revoking a personal token takes effect on the next request', async () => {
+  it('makes personal tokens only for a password sign-in; revoking one takes effect on the next request', async () => {
     let r = await as('bob', '/api/me/tokens', json({ label: 'script', access: 'write' }));
+    assert.equal(r.status, 403, 'a token does not make tokens (they would outlive it)');
+    const signIn = await fetch(`${t.bridge.url}/api/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'bob', password: password('bob') }),
+    });
+    r = await fetch(`${t.bridge.url}/api/me/tokens`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        Cookie: `impartial_session=${cookieOf(signIn)}`,
+        Origin: t.bridge.url,
+      },
+      body: JSON.stringify({ label: 'script', access: 'write' }),
+    });
     assert.equal(r.status, 201);
     const made = (await r.json()) as { token: string; record: { id: string } };
     const use = () => fetch(`${t.bridge.url}/api/me`, { headers: { Authorization: `Bearer ${made.token}` } });

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { labelOutlines, polygonsToRois, readRoiZip, writeRoiZip } from '@impartial/shared';
 import { syntheticTiff } from '../helpers/bridge.js';
 import { impartial } from '../helpers/cli.js';
+import { formData as form } from '../helpers/http.js';
 import { serveWith } from '../helpers/serve.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -25,15 +26,6 @@ const TRAIN = { steps: 3, batch_size: 2, patch: 32, depth: 2, base: 4, init: 'sc
 interface Datastore {
   objects: Record<string, { labels: Record<string, unknown> }>;
 }
-
-const form = (fields: Record<string, string | Blob>, filenames: Record<string, string> = {}) => {
-  const f = new FormData();
-  for (const [k, v] of Object.entries(fields)) {
-    if (typeof v === 'string') f.append(k, v);
-    else f.append(k, v, filenames[k] ?? k);
-  }
-  return f;
-};
 
 describe("the ImPartial Fiji plugin's cloud mode against serve --users, two accounts", () => {
   let dir: string;

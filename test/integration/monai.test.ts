@@ -5,6 +5,7 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { SYSTEM } from '@impartial/bridge-server';
 import { labelOutlines, polygonsToRois, readRoiZip, readTiff, writeRoiZip } from '@impartial/shared';
 import { line, startTestBridge, syntheticTiff, type TestBridge, TestClient } from '../helpers/bridge.js';
+import { formData as form } from '../helpers/http.js';
 import { dataFile } from '../helpers/paths.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -26,15 +27,6 @@ async function plugInData(): Promise<{ tif: Uint8Array; zip: Uint8Array; source:
   const some = new Map([...outlines].filter(([k]) => k % 5 === 0));
   return { tif: bytes, zip: writeRoiZip(polygonsToRois(some)), source: 'synthetic 400 x 400' };
 }
-
-const form = (fields: Record<string, string | Blob>, filenames: Record<string, string> = {}) => {
-  const f = new FormData();
-  for (const [k, v] of Object.entries(fields)) {
-    if (typeof v === 'string') f.append(k, v);
-    else f.append(k, v, filenames[k] ?? k);
-  }
-  return f;
-};
 
 /** The part of GET /info/ these tests read. */
 interface MonaiInfo {

@@ -33,7 +33,7 @@ export function registerFijiActions(router: Router, f: FijiRequests): void {
   const chunks = new ChunkAssembler();
   const once = (route: string, action: (actor: Actor, url: URL) => Fields | Promise<Fields>) => {
     router.on('GET', `/fiji/${route}`, async ({ actor, res, url }) =>
-      kv(res, 200, await replies.once(route, url, () => action(f.actor(actor, url), url))),
+      kv(res, 200, await replies.once(route, url, () => action(f.actor(actor, url), url), actor.account?.id)),
     );
   };
   const undoRedo = (op: 'undo' | 'redo') => (actor: Actor, url: URL) => {

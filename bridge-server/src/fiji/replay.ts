@@ -20,7 +20,8 @@ const busy = (what: string) =>
 export class ReplayCache {
   private readonly replies = new Map<string, { fields: Promise<Fields>; t: number }>();
 
-  once(route: string, url: URL, action: () => Fields | Promise<Fields>): Promise<Fields> {
+  /** `who`: whose request it is (an account's id on a multi-user bridge): one account never gets another's reply. */
+  once(route: string, url: URL, action: () => Fields | Promise<Fields>, who = ''): Promise<Fields> {
     const id = url.searchParams.get('id');
     if (!id || !/^[A-Za-z0-9_.-]{1,80}$/.test(id)) {
       throw new ImpartialError(
@@ -28,7 +29,7 @@ export class ReplayCache {
         'id=ID (1-80 letters, digits, _ . -) is required so a repeated request does nothing twice',
       );
     }
-    const key = `${route}:${id}`;
+    const key = `${who}:${route}:${url.searchParams.get('image') ?? ''}:${id}`;
     const seen = this.replies.get(key);
     if (seen) return seen.fields;
     this.sweep();

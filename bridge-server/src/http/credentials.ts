@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import { ImpartialError } from '../errors.js';
 import type { Accounts, Actor } from '../services/index.js';
+import { readFields } from './respond.js';
 
 /*
  * Credentials of a multi-user bridge: the browser session cookie (HttpOnly, SameSite=Strict, Secure
@@ -47,25 +48,11 @@ export function accountActor(req: IncomingMessage, accounts: Accounts, writes: b
  */
 function checkSameOrigin(req: IncomingMessage, ownOrigins: string[]): void {
   const origin = req.headers.origin?.toLowerCase();
-  if (origin !== undefined ? isOwn(origin, req, ownOrigins) : req.headers['sec-fetch-site'] === 'same-origin') return;
+  if (origin !== undefined ? ownOrigins.includes(origin) : req.headers['sec-fetch-site'] === 'same-origin') return;
   throw new ImpartialError(
     'forbidden',
     "a write signed in by the browser's session must come from the bridge's own pages (its Origin header)",
   );
-}
-
-/**
- * The bridge's own origin, an allowed one, or the bridge's host under https (behind a TLS proxy
- * that keeps the Host header): no other site's page can send an Origin naming the bridge's host.
- */
-function isOwn(origin: string, req: IncomingMessage, ownOrigins: string[]): boolean {
-  if (ownOrigins.includes(origin)) return true;
-  try {
-    const u = new URL(origin);
-    return u.protocol === 'https:' && u.host === (req.headers.host ?? '').toLowerCase();
-  } catch {
-    return false;
-  }
 }
 
 function secure(req: IncomingMessage): boolean {
@@ -96,4 +83,15 @@ export function clearSessionCookie(req: IncomingMessage, res: ServerResponse): v
       maxAge: 0,
     }),
   );
+}
+
+/**
+ * A login by form fields `username` and `password` (the original plugin's `/login`, MONAI's
+ * `/auth/token`): a new login token, shown once.
+ */
+export async function formLogin(req: IncomingMessage, accounts: Accounts, label: string): Promise<string> {
+  const f = await readFields(req);
+  if (!f.username || !f.password) throw new ImpartialError('bad-request', 'login: username and password are required');
+  const user = await accounts.login(f.username, f.password, req.socket.remoteAddress ?? 'unknown');
+  return accounts.issue(user, 'login', label).secret;
 }

@@ -70,6 +70,15 @@ function sameToken(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/**
+ * The bridge's own origins: its Host over http, and over https (behind a TLS proxy that keeps the
+ * Host header). No other site's page can send an Origin naming the bridge's host.
+ */
+function ownOrigins(req: IncomingMessage): string[] {
+  const host = (req.headers.host ?? '').toLowerCase();
+  return [`http://${host}`, `https://${host}`];
+}
+
 /** Checks Host and Origin; returns the origin to echo in CORS headers (a foreign allowed one) or null. */
 export function checkHostAndOrigin(req: IncomingMessage, o: SecurityOptions): string | null {
   const host = parseHostHeader(req.headers.host ?? '');
@@ -82,7 +91,7 @@ export function checkHostAndOrigin(req: IncomingMessage, o: SecurityOptions): st
   }
   const origin = req.headers.origin;
   if (origin === undefined) return null;
-  const own = `http://${req.headers.host}`.toLowerCase();
+  const own = ownOrigins(req);
   const normalized =
     origin === 'null'
       ? 'null'
@@ -93,7 +102,7 @@ export function checkHostAndOrigin(req: IncomingMessage, o: SecurityOptions): st
             return 'invalid';
           }
         })();
-  if (normalized === own) return null;
+  if (own.includes(normalized)) return null;
   if (o.allowOrigins.map((a) => a.toLowerCase()).includes(normalized)) return normalized;
   throw new ImpartialError(
     'forbidden',
@@ -126,11 +135,11 @@ export function changesState(method: string | undefined, pathname: string): bool
  * forge it. Without this, under --no-auth any page could draw, undo or train with an <img> or a form.
  */
 export function checkCrossSite(req: IncomingMessage, what: string, o: SecurityOptions): void {
-  const own = `http://${req.headers.host ?? ''}`.toLowerCase();
+  const own = ownOrigins(req);
   const allowed = o.allowOrigins.map((a) => a.toLowerCase());
   const origin = originOf(req.headers.origin);
   const referer = originOf(req.headers.referer);
-  const foreign = [origin, referer].find((x) => x !== null && x !== own && !allowed.includes(x));
+  const foreign = [origin, referer].find((x) => x !== null && !own.includes(x) && !allowed.includes(x));
   if (foreign) {
     throw new ImpartialError(
       'forbidden',
@@ -155,7 +164,7 @@ export function checkCrossSite(req: IncomingMessage, what: string, o: SecurityOp
  */
 export function authenticate(req: IncomingMessage, url: URL, o: SecurityOptions): Actor {
   if (o.accounts) {
-    const own = [`http://${req.headers.host ?? ''}`.toLowerCase(), ...o.allowOrigins.map((a) => a.toLowerCase())];
+    const own = [...ownOrigins(req), ...o.allowOrigins.map((a) => a.toLowerCase())];
     // A WebSocket's messages draw and train: its upgrade counts as a write.
     const writes = changesState(req.method, url.pathname) || url.pathname === '/ws';
     return accountActor(req, o.accounts, writes, own);

@@ -91,6 +91,11 @@ export class JobManager {
     return this.store.jobs.failInterrupted();
   }
 
+  /** The project's oldest training waiting in line, if any. */
+  queuedTraining(project: string): JobRecord | undefined {
+    return this.trainQueue.find((q) => q.job.project === project)?.job;
+  }
+
   runningTraining(project: string): JobRecord | undefined {
     return [...this.running.values()].map((r) => r.job).find((j) => j.kind === 'train' && j.project === project);
   }
@@ -251,13 +256,17 @@ export class JobManager {
     const waiting = this.inferQueue.findIndex((q) => q.job.id === jobId);
     if (waiting >= 0) {
       this.inferQueue.splice(waiting, 1);
-      return this.finish(this.store.jobs.update(jobId, { status: 'cancelled' }));
+      const cancelled = this.finish(this.store.jobs.update(jobId, { status: 'cancelled' }));
+      this.tellPositions();
+      return cancelled;
     }
     const queued = this.trainQueue.findIndex((q) => q.job.id === jobId);
     if (queued >= 0) {
       this.trainQueue.splice(queued, 1);
-      this.tellPositions();
-      return this.finish(this.store.jobs.update(jobId, { status: 'cancelled' }));
+      const cancelled = this.finish(this.store.jobs.update(jobId, { status: 'cancelled' }));
+      // A later training of the same project may have waited only for this one.
+      this.drain();
+      return cancelled;
     }
     this.running.get(jobId)?.thread.cancel();
     return job;

@@ -43,6 +43,8 @@ export interface MonaiProjects {
   of(actor: Actor): string;
   /** Whether a project is some caller's datastore: its images go by their names. */
   isDatastore(project: string): boolean;
+  /** Whether `project` is still the actor's datastore (a work session may have ended); makes nothing. */
+  stillCurrent(actor: Actor, project: string): boolean;
 }
 
 /** The one datastore project of a single-user bridge. */
@@ -50,6 +52,7 @@ export function fixedMonaiProject(services: Services, id: string): MonaiProjects
   return {
     of: (actor) => services.projects.ensure(actor, id, 'MONAI Label datastore').id,
     isDatastore: (project) => project === id,
+    stillCurrent: () => true,
   };
 }
 
@@ -84,6 +87,11 @@ export class MonaiApp {
   /** The datastore project, made on first use. */
   project(actor: Actor): string {
     return this.projects.of(actor);
+  }
+
+  /** Whether a batch or task begun on `project` may go on: it is still the actor's datastore. */
+  stillCurrent(actor: Actor, project: string): boolean {
+    return this.projects.stillCurrent(actor, project);
   }
 
   /** The task records of the actor's datastore. */

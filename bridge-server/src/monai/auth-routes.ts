@@ -1,5 +1,6 @@
 import { ImpartialError } from '../errors.js';
-import { readFields, sendJson } from '../http/respond.js';
+import { formLogin } from '../http/credentials.js';
+import { sendJson } from '../http/respond.js';
 import type { Router } from '../http/router.js';
 import type { Accounts } from '../services/index.js';
 
@@ -23,13 +24,9 @@ export function registerMonaiAuth(router: Router, accounts: Accounts | null): vo
   });
   if (!accounts) return;
   router.public('POST', '/auth/token', async (c) => {
-    const f = await readFields(c.req);
-    if (!f.username || !f.password)
-      throw new ImpartialError('bad-request', 'token: username and password are required');
-    const user = await accounts.login(f.username, f.password, c.req.socket.remoteAddress ?? 'unknown');
-    const { secret } = accounts.issue(user, 'login', 'MONAI Label client');
+    const token = await formLogin(c.req, accounts, 'MONAI Label client');
     const expiresIn = Math.round(accounts.options.loginTokenHours * 3600);
-    sendJson(c.res, 200, { access_token: secret, token_type: 'bearer', expires_in: expiresIn });
+    sendJson(c.res, 200, { access_token: token, token_type: 'bearer', expires_in: expiresIn });
   });
   router.on('GET', '/auth/token/valid', ({ actor, res }) => {
     const account = actor.account;

@@ -164,7 +164,8 @@ export function registerMonaiInference(router: Router, app: MonaiApp, tempDir: s
     const save = { save_label: params.save_label ?? true, label_tag: params.label_tag ?? 'original' };
     void (async () => {
       for (const [k, image] of images.entries()) {
-        if (tasks.batchStop) {
+        // Stopped, or its work session ended (or the account lost access): the rest is not run.
+        if (tasks.batchStop || !app.stillCurrent(actor, tasks.project)) {
           task.status = 'STOPPED';
           break;
         }

@@ -77,7 +77,8 @@ export function registerMonaiTraining(router: Router, app: MonaiApp): void {
   const stop = (c: RouteContext) => {
     const actor = app.actor(c.actor);
     const tasks = app.tasks(actor);
-    if (tasks.trainJob && tasks.train?.status === 'RUNNING') services.jobs.cancel(actor, tasks.trainJob);
+    const status = tasks.train?.status;
+    if (tasks.trainJob && (status === 'RUNNING' || status === 'SUBMITTED')) services.jobs.cancel(actor, tasks.trainJob);
     sendJson(c.res, 200, tasks.train);
   };
   for (const p of ['/train', '/train/']) router.on('GET', p, status).on('DELETE', p, stop);

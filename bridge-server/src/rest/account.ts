@@ -80,7 +80,13 @@ export function registerAccount(router: Router, accounts: Accounts): void {
 
   router.on('POST', '/api/me/tokens', async ({ actor, req, res }) => {
     const account = accountOf(actor);
-    if (account.readOnly) throw new ImpartialError('forbidden', 'a read-only token may not make tokens');
+    // A token minted by a token would outlive it: new tokens need a password sign-in (the page) or the CLI.
+    if (!account.cookie) {
+      throw new ImpartialError(
+        'forbidden',
+        "personal tokens are made on the bridge's page or with 'impartial users token'",
+      );
+    }
     const body = parse(TokenRequest, await readFields(req), 'token');
     const { secret, record } = accounts.issue(accounts.user(account.name), 'token', body.label, body.access);
     sendJson(res, 201, { token: secret, record });

@@ -1,6 +1,7 @@
 import { IdSchema } from '@impartial/shared';
 import { ImpartialError } from '../errors.js';
-import { readFields, sendJson } from '../http/respond.js';
+import { formLogin } from '../http/credentials.js';
+import { sendJson } from '../http/respond.js';
 import type { Router } from '../http/router.js';
 import type { Accounts, WorkSessions } from '../services/index.js';
 
@@ -13,12 +14,7 @@ import type { Accounts, WorkSessions } from '../services/index.js';
 
 export function registerCloudSessions(router: Router, accounts: Accounts, sessions: WorkSessions): void {
   router.public('POST', '/login', async (c) => {
-    const f = await readFields(c.req);
-    if (!f.username || !f.password)
-      throw new ImpartialError('bad-request', 'login: username and password are required');
-    const user = await accounts.login(f.username, f.password, c.req.socket.remoteAddress ?? 'unknown');
-    const { secret } = accounts.issue(user, 'login', 'ImPartial plugin');
-    sendJson(c.res, 200, { token: secret });
+    sendJson(c.res, 200, { token: await formLogin(c.req, accounts, 'ImPartial plugin') });
   });
 
   const sessionId = (url: URL): string | null => {

@@ -62,7 +62,8 @@ export class LabelService {
 
   /** Removes a label file; the final label also switches off every stroke in effect. */
   async delete(actor: Actor, imageId: string, tag: string): Promise<void> {
-    const image = this.scope.image(actor, imageId, 'annotate');
+    // The final label is everyone's strokes: removing it takes write permission.
+    const image = this.scope.image(actor, imageId, tag === 'final' ? 'write' : 'annotate');
     if (tag === 'final') this.strokes.clear(actor, image.id);
     const file = this.ctx.store.labels.find(image.id, tag);
     if (file) await rm(this.ctx.store.layout.label(image.id, tag, file.ext), { force: true });

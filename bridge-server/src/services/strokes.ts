@@ -55,6 +55,9 @@ export class StrokeService {
   /** Undo (or redo) `target`, or the actor's latest drawing (undo) or undo (redo). */
   undoRedo(actor: Actor, imageId: string, op: 'undo' | 'redo', target?: number, from: Sender = {}): LogEntry {
     const image = this.scope.image(actor, imageId, 'annotate');
+    // Switching someone else's drawing off or on is changing their work: that takes write permission.
+    const named = target !== undefined ? this.ctx.strokes.entry(image.id, target) : null;
+    if (named && named.author !== actor.name) this.scope.image(actor, imageId, 'write');
     const entry = this.ctx.strokes.undoRedo(image.id, actor.name, op, target);
     this.ctx.hub.entry(image.id, entry, from.client, from.ref);
     return entry;

@@ -108,15 +108,16 @@ export class TrainingService {
     return { channels: select?.length ?? first.channels, channelNames, select };
   }
 
-  /** The project's running training, if any. */
+  /** The project's training: the running one, else the one waiting in line; null when none. */
   running(actor: Actor, projectId: string): JobRecord | null {
-    return this.ctx.jobs.runningTraining(this.scope.project(actor, projectId, 'read').id) ?? null;
+    const id = this.scope.project(actor, projectId, 'read').id;
+    return this.ctx.jobs.runningTraining(id) ?? this.ctx.jobs.queuedTraining(id) ?? null;
   }
 
-  /** Stops a training: the one named, or the project's running one. What it learned so far is saved. */
+  /** Stops a training: the one named, or the project's running (else waiting) one. What it learned is saved. */
   stop(actor: Actor, projectId: string, jobId?: string): JobRecord {
     const project = this.scope.project(actor, projectId, 'write');
-    const target = jobId ?? this.ctx.jobs.runningTraining(project.id)?.id;
+    const target = jobId ?? (this.ctx.jobs.runningTraining(project.id) ?? this.ctx.jobs.queuedTraining(project.id))?.id;
     if (!target) throw conflict(`project ${project.id} is not training`);
     return this.ctx.jobs.cancel(this.scope.job(actor, target, 'write').id);
   }

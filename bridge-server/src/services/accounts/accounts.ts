@@ -111,15 +111,12 @@ export class Accounts {
   /** Checks a name and password (rate-limited per name and per address); the user, or 401/429. */
   async login(name: string, password: string, address: string): Promise<UserRecord> {
     const key = name.slice(0, 64);
-    await this.limiter.check(key, address);
+    await this.limiter.attempt(key, address);
     const found = NAME.test(name) ? this.store.users.hashOf(name) : null;
     const ok = await passwordMatches(found?.hash ?? null, password);
-    if (!ok || !found) {
-      await this.limiter.failed(key, address);
-      throw new ImpartialError('unauthorized', 'wrong user name or password');
-    }
+    if (!ok || !found) throw new ImpartialError('unauthorized', 'wrong user name or password');
     if (found.user.disabled) throw new ImpartialError('unauthorized', `the account ${name} is disabled`);
-    await this.limiter.succeeded(key);
+    await this.limiter.succeeded(key, address);
     return found.user;
   }
 
@@ -178,6 +175,7 @@ export class Accounts {
 
   /** Revokes one of `owner`'s credentials (an admin may revoke anyone's). */
   revoke(actor: Actor, credentialId: string): void {
+    if (actor.account?.readOnly) throw forbidden('a read-only token may not revoke credentials');
     const c = this.store.credentials.get(credentialId);
     if (c.user !== actor.account?.id && !actor.account?.admin) throw notFound(`credential ${credentialId}`);
     this.revokeCredential(c.id);
@@ -243,10 +241,12 @@ export class Accounts {
     return g;
   }
 
+  /** A new level; its members' open connections close (they may see less now, and reconnect to what they may). */
   setGroupLevel(name: string, level: GroupLevel): GroupRecord {
     checkLevel(level);
     const g = this.group(name);
     this.store.groups.setLevel(g.id, level);
+    for (const m of this.store.groups.membersOf(g.id)) this.revoked({ user: m.user });
     return this.store.groups.get(g.id);
   }
 
@@ -263,6 +263,7 @@ export class Accounts {
     const u = this.user(userName);
     this.store.groups.removeMember(g.id, u.id);
     if (u.homeGroup === g.id) this.store.users.setHomeGroup(u.id, null);
+    this.revoked({ user: u.id });
   }
 }
 

@@ -1,10 +1,11 @@
-import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { BusyError } from '../../errors.js';
 
 /*
- * Failed logins are counted per account name and per client address; past either budget, every
- * attempt (a right password too) is refused with 429 and Retry-After until the window passes.
- * A success clears the account's count for that address's sake: the owner gets back in at once.
+ * Logins are counted per account name and per client address before the password is checked (so
+ * that parallel guesses cannot all pass while the first is still being hashed); a success gives the
+ * points back. Past either budget every attempt, a right password too, is refused with 429 and
+ * Retry-After until the window passes.
  */
 
 export interface LoginLimitOptions {
@@ -26,21 +27,18 @@ export class LoginLimiter {
     this.byAddress = new RateLimiterMemory({ points: o.perAddress, duration: o.windowS, keyPrefix: 'address' });
   }
 
-  /** Throws 429 when this name or address has used up its failures. */
-  async check(name: string, address: string): Promise<void> {
-    const [a, b] = await Promise.all([this.byAccount.get(name), this.byAddress.get(address)]);
-    const blocked = [a, b].filter((r): r is RateLimiterRes => !!r && r.remainingPoints <= 0);
-    if (blocked.length === 0) return;
-    const wait = Math.max(...blocked.map((r) => Math.ceil(r.msBeforeNext / 1000)), 1);
+  /** Takes one attempt from both budgets, or throws 429 when either is used up. */
+  async attempt(name: string, address: string): Promise<void> {
+    const taken = await Promise.allSettled([this.byAccount.consume(name), this.byAddress.consume(address)]);
+    const refused = taken.filter((t): t is PromiseRejectedResult => t.status === 'rejected').map((t) => t.reason);
+    if (refused.length === 0) return;
+    const waits = refused.map((r) => (r instanceof RateLimiterRes ? Math.ceil(r.msBeforeNext / 1000) : 1));
+    const wait = Math.max(...waits, 1);
     throw new BusyError(`too many failed logins: try again in ${wait} s`, 429, wait);
   }
 
-  async failed(name: string, address: string): Promise<void> {
-    // consume() rejects with the result once the budget is used up; the next check() answers that.
-    await Promise.allSettled([this.byAccount.consume(name), this.byAddress.consume(address)]);
-  }
-
-  async succeeded(name: string): Promise<void> {
-    await this.byAccount.delete(name);
+  /** A right password: the attempt is given back (the account's count starts again). */
+  async succeeded(name: string, address: string): Promise<void> {
+    await Promise.allSettled([this.byAccount.delete(name), this.byAddress.reward(address, 1)]);
   }
 }

@@ -42,9 +42,14 @@ export class WorkSessions {
     return actor.account.id;
   }
 
+  private checkWrites(actor: Actor): void {
+    if (actor.account?.readOnly)
+      throw forbidden('a read-only token may not start, restore, extend or end work sessions');
+  }
+
   /** A new session with a project of its own, owned by the user and shared in their home group. */
   start(actor: Actor): WorkSessionRecord {
-    if (actor.account?.readOnly) throw forbidden('a read-only token may not start a work session');
+    this.checkWrites(actor);
     const user = this.ctx.store.users.get(this.userOf(actor));
     const name = `session ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`;
     const project = this.ctx.store.projects.create(name, undefined, { owner: user.id, group: user.homeGroup });
@@ -90,6 +95,7 @@ export class WorkSessions {
   }
 
   restore(actor: Actor, id: string): WorkSessionRecord {
+    this.checkWrites(actor);
     const s = this.get(actor, id);
     const at = new Date().toISOString();
     this.ctx.store.sessions.update(s.id, {
@@ -103,6 +109,7 @@ export class WorkSessions {
 
   /** Moves the current session's expiry to `hours` from now. */
   extend(actor: Actor): WorkSessionRecord {
+    this.checkWrites(actor);
     const s = this.current(actor);
     if (!s) throw notFound('a running session (POST /session starts one)');
     this.ctx.store.sessions.update(s.id, { expires: inHours(this.options.hours), warned: false });
@@ -111,6 +118,7 @@ export class WorkSessions {
 
   /** Ends the current session (or the one named). */
   async end(actor: Actor, id?: string): Promise<WorkSessionRecord> {
+    this.checkWrites(actor);
     const s = id ? this.get(actor, id) : this.current(actor);
     if (!s) throw notFound('a running session');
     await this.endSession(s);
@@ -135,7 +143,10 @@ export class WorkSessions {
 
   /** Warns sessions about to expire and ends expired ones; the bridge calls it on a timer. */
   async tick(at = Date.now()): Promise<void> {
-    for (const s of this.ctx.store.sessions.running()) {
+    for (const listed of this.ctx.store.sessions.running()) {
+      // Read again: ending the one before took a while, and this one may have been extended or ended meanwhile.
+      const s = this.ctx.store.sessions.get(listed.id);
+      if (s.status !== 'running') continue;
       const left = Date.parse(s.expires) - at;
       if (left <= 0) await this.endSession(s);
       else if (left <= this.options.warnMinutes * 60_000 && !s.warned) {
