@@ -67,9 +67,10 @@ export class ImageService {
     name: string,
     options: ImportOptions = {},
   ): Promise<StoredImage> {
+    let release = () => {};
     try {
       const p = this.scope.project(actor, project, 'write');
-      if (this.quota && p.owner) await this.quota.check(p.owner, source);
+      if (this.quota && p.owner) release = await this.quota.reserve(p.owner, source);
       const old = options.replace ? this.ctx.store.images.byName(p.id, name) : null;
       const image = await importImage(this.ctx.store, source, {
         project: p.id,
@@ -79,6 +80,7 @@ export class ImageService {
       if (old) await this.removeImage(old);
       return image;
     } finally {
+      release();
       await source.close();
     }
   }

@@ -28,6 +28,8 @@ async function folderBytes(dir: string): Promise<number> {
 
 export class StorageQuota {
   private readonly measured = new Map<string, number>();
+  /** Bytes held for imports under way, by owner: parallel imports cannot all pass the same check. */
+  private readonly reserved = new Map<string, number>();
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -51,11 +53,21 @@ export class StorageQuota {
     return total;
   }
 
-  /** Refuses an import into an account's project that could take it past its quota (the pyramid, uncompressed). */
-  async check(owner: string, source: RegionSource): Promise<void> {
+  /**
+   * Holds room for an import into an account's project (its pyramid, uncompressed) while it runs, or
+   * refuses it with 413 when that would pass the quota. The returned function lets the room go.
+   */
+  async reserve(owner: string, source: RegionSource): Promise<() => void> {
     const adding = source.width * source.height * source.channels * BYTES[source.dtype] * (4 / 3);
-    const used = await this.usage(owner);
-    if (used + adding <= this.quotaBytes) return;
+    const used = (await this.usage(owner)) + (this.reserved.get(owner) ?? 0);
+    if (used + adding <= this.quotaBytes) {
+      this.reserved.set(owner, (this.reserved.get(owner) ?? 0) + adding);
+      return () => {
+        const left = (this.reserved.get(owner) ?? 0) - adding;
+        if (left > 0.5) this.reserved.set(owner, left);
+        else this.reserved.delete(owner);
+      };
+    }
     const name = this.ctx.store.users.find(owner)?.name ?? owner;
     throw tooLarge(
       `this image may take up to ${size(adding)}; ${name} has ${size(used)} of the ${size(this.quotaBytes)} quota ` +
