@@ -35,7 +35,8 @@ export class InferenceService {
     const project = this.ctx.store.projects.get(image.project);
     const modelId = request.model ?? project.currentModel;
     if (!modelId) throw new ImpartialError('not-ready', `project ${project.id} has no model yet: train first`);
-    const model = this.ctx.store.models.get(modelId);
+    // Through the scope: a model of a project the actor may not see answers as missing, naming nothing.
+    const model = this.scope.model(actor, modelId, 'read');
     if (model.project !== project.id) {
       throw badRequest(`model ${modelId} belongs to project ${model.project}, not ${project.id}`);
     }

@@ -59,7 +59,7 @@ export class ProjectService {
   /** Makes a model version the project's current one (what predictions and fine-tuning use by default). */
   setCurrentModel(actor: Actor, projectId: string, modelId: string): ProjectRecord {
     const project = this.scope.project(actor, projectId, 'write');
-    const model = this.ctx.store.models.get(modelId);
+    const model = this.scope.model(actor, modelId, 'read');
     if (model.project !== project.id) throw badRequest(`model ${model.id} belongs to project ${model.project}`);
     this.ctx.store.projects.setCurrentModel(project.id, model.id);
     this.ctx.hub.toProject(project.id, { type: 'model', model, current: true });

@@ -1,4 +1,5 @@
 import type { JobRecord, ModelRecord, ProjectRecord } from '@impartial/shared';
+import { notFound } from '../errors.js';
 import type { StoredImage } from '../store/store.js';
 import type { Permission } from './access.js';
 import type { Actor } from './actor.js';
@@ -16,20 +17,27 @@ export class Scope {
 
   image(actor: Actor, id: string, need: Permission): StoredImage {
     const image = this.ctx.store.images.get(id);
-    this.project(actor, image.project, need);
+    this.within(actor, image.project, need, `image ${id}`);
     return image;
   }
 
   model(actor: Actor, id: string, need: Permission): ModelRecord {
     const model = this.ctx.store.models.get(id);
-    this.project(actor, model.project, need);
+    this.within(actor, model.project, need, `model version ${id}`);
     return model;
   }
 
   job(actor: Actor, id: string, need: Permission): JobRecord {
     const job = this.ctx.store.jobs.get(id);
-    this.project(actor, job.project, need);
+    this.within(actor, job.project, need, `job ${id}`);
     return job;
+  }
+
+  /** A record of a project the actor may not see answers as missing under its own name, not the project's. */
+  private within(actor: Actor, projectId: string, need: Permission, what: string): void {
+    const project = this.ctx.store.projects.get(projectId);
+    if (!this.ctx.access.allows(actor, project, 'read')) throw notFound(what);
+    this.ctx.access.check(actor, project, need);
   }
 
   /** The projects the actor may see. */

@@ -20,7 +20,7 @@ export class TrainingService {
     const project = this.scope.project(actor, projectId, 'write');
     const { store, strokes } = this.ctx;
     const candidates = request.images
-      ? request.images.map((id) => store.images.get(id))
+      ? request.images.map((id) => this.scope.image(actor, id, 'read'))
       : store.images.list(project.id);
     const foreign = candidates.find((i) => i.project !== project.id);
     if (foreign) throw badRequest(`image ${foreign.id} belongs to project ${foreign.project}, not ${project.id}`);
