@@ -208,18 +208,16 @@ if (want('users')) {
   const u = lastJson(await run(process.execPath, [path.join(repo, 'bench', 'users.mjs')], 'users bench'));
   results.users = u;
   const ms = (s) => `p50 ${f(s.p50, 1)} ms  p99 ${f(s.p99, 1)} ms  (n=${s.n})`;
+  const line = (label, value) => console.log(`  ${label.padEnd(41)}${value}`);
   console.log(
     `\nMulti-user bridge (serve --users, ${u.accounts} accounts, ${u.viewers} viewers on one image, loopback)`,
   );
-  console.log(`  login (argon2id verify)                  ${ms(u.loginMs)}`);
-  console.log(`  stroke -> the other ${u.viewers - 1} viewers          ${ms(u.fanout)}`);
-  console.log(`  same while ${u.trainingsRunning} accounts train            ${ms(u.fanoutWhileTraining)}`);
-  console.log(`  GET /api/info while they train           ${ms(u.infoWhileTraining)}`);
+  line('login (argon2id verify)', ms(u.loginMs));
+  line(`stroke -> the other ${u.viewers - 1} viewers`, ms(u.fanout));
+  line(`same while ${u.trainingsRunning} accounts train`, ms(u.fanoutWhileTraining));
+  line('GET /api/info while they train', ms(u.infoWhileTraining));
   const lag = u.eventLoopWhileTraining;
-  console.log(
-    `  event-loop lag while they train          p50 ${f(lag.p50, 1)} ms  p99 ${f(lag.p99, 1)} ms  ` +
-      `max ${f(lag.max, 1)} ms`,
-  );
+  line('event-loop lag while they train', `p50 ${f(lag.p50, 1)} ms  p99 ${f(lag.p99, 1)} ms  max ${f(lag.max, 1)} ms`);
 }
 mkdirSync(path.join(repo, 'bench', 'results'), { recursive: true });
 const file = path.join(repo, 'bench', 'results', `bench-${results.date.replace(/[:.]/g, '-')}.json`);
