@@ -445,3 +445,27 @@ describe('multi-user bridge: credentials expire', () => {
     await waitFor(async () => (await me()).status === 401, { timeoutMs: 15_000, what: 'the cookie to expire' });
   });
 });
+
+describe('multi-user bridge: open sign-up', () => {
+  let t: TestBridge;
+  before(async () => {
+    t = await startTestBridge({ users: { accounts: { signup: 'open' } } });
+  });
+  after(async () => {
+    await t.stop();
+  });
+
+  it('takes sign-ups without an invite, at most 10 from one address in the window (then 429)', async () => {
+    const signup = (name: string) =>
+      fetch(`${t.bridge.url}/api/signup`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name, password: password(name) }),
+      });
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) statuses.push((await signup(`visitor${i}`)).status);
+    assert.deepEqual(statuses, [...Array(10).fill(201), 429]);
+    const names = t.bridge.services.accounts!.listUsers().map((u) => u.name);
+    assert.equal(names.length, 10, 'the refused sign-up made no account');
+  });
+});

@@ -43,7 +43,7 @@ export function registerAccount(router: Router, accounts: Accounts): void {
 
   router.public('POST', '/api/signup', async (c) => {
     const body = parse(Signup, await readFields(c.req), 'sign-up');
-    const user = await accounts.signup(body.name, body.password, body.invite ?? null);
+    const user = await accounts.signup(body.name, body.password, body.invite ?? null, address(c));
     sendJson(c.res, 201, { user: publicUser(user) });
   });
 
@@ -67,6 +67,7 @@ export function registerAccount(router: Router, accounts: Accounts): void {
 
   router.on('POST', '/api/me/password', async ({ actor, req, res }) => {
     const account = accountOf(actor);
+    if (account.readOnly) throw new ImpartialError('forbidden', 'a read-only token may not change the password');
     const body = parse(PasswordChange, await readFields(req), 'password');
     await accounts.login(account.name, body.current, req.socket.remoteAddress ?? 'unknown');
     await accounts.resetPassword(account.name, body.password);

@@ -203,9 +203,12 @@ export class Accounts {
     return code;
   }
 
-  async signup(name: string, password: string, invite: string | null): Promise<UserRecord> {
+  /** A new account by sign-up, as `--signup` allows; at most 10 tries per address in the login window. */
+  async signup(name: string, password: string, invite: string | null, address: string): Promise<UserRecord> {
     const mode = this.options.signup;
     if (mode === 'closed') throw forbidden('sign-up is closed on this bridge: ask an admin for an account');
+    // Counted like logins, under a name no account can have: an open bridge is not filled by one script.
+    await this.limiter.attempt(`~signup ${address}`, address);
     const inviteHash = invite && invite.length <= MAX_SECRET_LENGTH ? hashSecret(invite) : null;
     if (mode === 'invite' && !(inviteHash && this.store.invites.usable(inviteHash))) {
       throw forbidden('sign-up needs a valid, unused invite code');
