@@ -86,13 +86,14 @@ describe('the multi-user page and the viewer with its cookie', { skip: missing, 
     assert.doesNotMatch(page.url(), /token|\/t\//, 'no token in the address');
     // A script of alice's joins the image under another name: the viewer shows her (by account name).
     const imageId = new URL(page.url()).searchParams.get('image')!;
-    const script = await TestClient.join(t.bridge, imageId, 'a made-up name', undefined, {
-      Authorization: `Bearer ${token}`,
-    });
     /** Whether the viewer's line of who else is here reads `text` ('' when it shows none). */
     const othersAre = (text: string) =>
       (document.querySelector('impartial-viewer') as HTMLElement).shadowRoot!.querySelector('.others')?.textContent ===
       (text || undefined);
+    await waitInPage(page, othersAre, '', { timeoutMs: 10_000, what: 'the viewer alone on the image, naming no one' });
+    const script = await TestClient.join(t.bridge, imageId, 'a made-up name', undefined, {
+      Authorization: `Bearer ${token}`,
+    });
     await waitInPage(page, othersAre, 'also here: alice', {
       timeoutMs: 10_000,
       what: 'the viewer to show who else is on the image',

@@ -86,7 +86,8 @@ export class Hub implements Publisher {
 
   join(imageId: string, client: Client): void {
     this.room(imageId).clients.add(client);
-    this.presence(imageId);
+    // After the joining client's welcome (sent as join returns), so that it knows its own id first.
+    queueMicrotask(() => this.presence(imageId));
   }
 
   leave(imageId: string, client: Client): void {
