@@ -194,7 +194,7 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   server.on(
     'upgrade',
     upgradeHandler(wss, security, guard, (ws, actor) => {
-      const forget = open.add(actor, () => ws.close(4401, 'signed out: the account or its credential was revoked'));
+      const forget = open.add(actor, () => ws.close(4401, 'signed out, or access changed: connect again'), true);
       ws.once('close', forget);
       handleConnection(ws, services, actor, connectionLimits);
     }),

@@ -420,6 +420,19 @@ describe('multi-user bridge: accounts, groups and permissions on every route', (
     assert.equal(short.status, 400);
     assert.equal((await signup('heidi', fresh.invite)).status, 201, 'a refused sign-up leaves the invite unused');
   });
+
+  it("closes a member's WebSocket when she leaves the group; she reconnects to what she may still see", async () => {
+    const carol = await TestClient.join(t.bridge, images.viewers.id, 'carol', undefined, {
+      Authorization: `Bearer ${tokens.carol}`,
+    });
+    const r = await as('root', '/api/admin/members', json({ group: 'viewers', user: 'carol', remove: 'true' }));
+    assert.equal(r.status, 200, await r.clone().text());
+    await waitFor(() => carol.closed, { timeoutMs: 10_000, what: "carol's WebSocket to close" });
+    assert.equal(carol.closed!.code, 4401);
+    assert.equal((await as('carol', `/api/images/${images.viewers.id}`)).status, 404, 'no longer hers to see');
+    accounts.addMember('viewers', 'carol');
+    assert.equal((await as('carol', `/api/images/${images.viewers.id}`)).status, 200);
+  });
 });
 
 describe('multi-user bridge: credentials expire', () => {

@@ -25,8 +25,12 @@ export interface AccountOptions {
 
 export const ACCOUNT_DEFAULTS: AccountOptions = { signup: 'closed', cookieHours: 7 * 24, loginTokenHours: 12 };
 
-/** Who lost access: every credential of a user, or one credential. */
-export type Revocation = { user: string } | { credential: string };
+/**
+ * Who lost access: every credential of a user, or one credential; or (`live`) a user whose rights
+ * changed, whose live connections (WebSockets) must reconnect to be checked again, while its
+ * requests under way (an upload elsewhere) finish.
+ */
+export type Revocation = { user: string; live?: true } | { credential: string };
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const INVITE_DAYS = 7;
@@ -249,7 +253,7 @@ export class Accounts {
     checkLevel(level);
     const g = this.group(name);
     this.store.groups.setLevel(g.id, level);
-    for (const m of this.store.groups.membersOf(g.id)) this.revoked({ user: m.user });
+    for (const m of this.store.groups.membersOf(g.id)) this.revoked({ user: m.user, live: true });
     return this.store.groups.get(g.id);
   }
 
@@ -266,7 +270,7 @@ export class Accounts {
     const u = this.user(userName);
     this.store.groups.removeMember(g.id, u.id);
     if (u.homeGroup === g.id) this.store.users.setHomeGroup(u.id, null);
-    this.revoked({ user: u.id });
+    this.revoked({ user: u.id, live: true });
   }
 }
 
