@@ -433,6 +433,21 @@ describe('multi-user bridge: accounts, groups and permissions on every route', (
     accounts.addMember('viewers', 'carol');
     assert.equal((await as('carol', `/api/images/${images.viewers.id}`)).status, 200);
   });
+
+  it('lets an owner of a group manage its members and level, but not make it read-write', async () => {
+    accounts.addMember('annotators', 'dave', { owner: true });
+    const member = (who: string, body: Record<string, string>) => as(who, '/api/admin/members', json(body));
+    const level = (who: string, l: string) => as(who, '/api/admin/groups', json({ name: 'annotators', level: l }));
+    assert.equal((await member('bob', { group: 'annotators', user: 'bob' })).status, 403, 'bob owns no group');
+    assert.equal((await as('bob', `/api/images/${images.annotators.id}`)).status, 404);
+    assert.equal((await member('dave', { group: 'annotators', user: 'bob' })).status, 200);
+    assert.equal((await as('bob', `/api/images/${images.annotators.id}`)).status, 200, 'bob is in now');
+    assert.equal((await member('dave', { group: 'annotators', user: 'bob', home: 'true' })).status, 403);
+    assert.equal((await member('dave', { group: 'viewers', user: 'bob' })).status, 403, 'not his group');
+    assert.equal((await level('dave', 'read-only')).status, 200);
+    assert.equal((await level('dave', 'read-write')).status, 403, 'only admins make a group read-write');
+    assert.equal((await level('root', 'read-annotate')).status, 200);
+  });
 });
 
 describe('multi-user bridge: credentials expire', () => {

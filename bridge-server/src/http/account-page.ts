@@ -42,8 +42,8 @@ const BODY = `<body><h1>ImPartial bridge <small>VERSION</small></h1>
 <form id="user-form"><input name="name" placeholder="user name" required>
 <input name="password" type="password" placeholder="password" required>
 <label><input type="checkbox" name="admin"> admin</label><button>Add user</button></form>
-<button data-action="invite">Make an invite code</button> <code id="invite"></code>
-<h3>Groups</h3><table id="groups"></table>
+<button data-action="invite">Make an invite code</button> <code id="invite"></code></section>
+<section id="manage-groups" class="hidden"><h2>Groups you manage</h2><table id="groups"></table>
 <form id="group-form"><input name="name" placeholder="group name" required><select name="level">
 <option>private</option><option>read-only</option><option selected>read-annotate</option><option>read-write</option>
 </select><button>Add group or set its level</button></form>
@@ -82,6 +82,10 @@ async function load() {
     return;
   }
   show('signin', false); show('signup', false); show('app', true); show('admin', me.user.admin);
+  const owned = me.groups.filter((g) => g.owner);
+  show('manage-groups', me.user.admin || owned.length > 0);
+  const listed = me.user.admin ? await call('GET', '/api/admin/groups') : owned;
+  $('groups').innerHTML = listed.map((g) => row([esc(g.name), esc(g.level)])).join('');
   $('me').textContent = me.user.name + (me.user.admin ? ' (admin)' : '');
   const sessions = await call('GET', '/session');
   $('sessions').innerHTML = '<tr><th>session</th><th>started</th><th>status</th><th>images</th><th></th></tr>' +
@@ -112,8 +116,6 @@ async function load() {
     const users = await call('GET', '/api/admin/users');
     $('users').innerHTML = users.map((u) => row([esc(u.name), u.admin ? 'admin' : '', u.disabled ? 'disabled' : '',
       button(u.disabled ? 'enable' : 'disable', u.name, u.disabled ? 'Enable' : 'Disable')])).join('');
-    const all = await call('GET', '/api/admin/groups');
-    $('groups').innerHTML = all.map((g) => row([esc(g.name), esc(g.level)])).join('');
   }
 }
 

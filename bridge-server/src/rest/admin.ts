@@ -6,7 +6,11 @@ import type { RouteContext, Router } from '../http/router.js';
 import type { Accounts } from '../services/index.js';
 import { accountOf, publicUser } from './account.js';
 
-/* The admin page's routes: users (add, disable, enable, make admin), invite codes, groups and members. */
+/*
+ * The admin page's routes: users (add, disable, enable, make admin), invite codes, groups and
+ * members. Owners of a group (a PI) manage their own group too, as in OMERO: its members and its
+ * level, except making it read-write, which stays with admins.
+ */
 
 const NewUser = z.object({
   name: z.string().min(1).max(64),
@@ -30,6 +34,14 @@ export function registerAdmin(router: Router, accounts: Accounts): void {
   const admin = (c: RouteContext) => {
     const account = accountOf(c.actor);
     if (!account.admin || account.readOnly) throw new ImpartialError('forbidden', 'only admins may do this');
+  };
+  /** An admin, or an owner of this group. */
+  const manager = (c: RouteContext, group: string) => {
+    const account = accountOf(c.actor);
+    if (account.readOnly || !(account.admin || accounts.ownsGroup(account.id, group))) {
+      throw new ImpartialError('forbidden', `only admins and owners of group ${group} may change it`);
+    }
+    return account;
   };
 
   router.on('GET', '/api/admin/users', (c) => {
@@ -55,15 +67,25 @@ export function registerAdmin(router: Router, accounts: Accounts): void {
     sendJson(c.res, 200, accounts.groups());
   });
   router.on('POST', '/api/admin/groups', async (c) => {
-    admin(c);
     const body = parse(NewGroup, await readFields(c.req), 'group');
     const existing = accounts.groups().some((g) => g.name === body.name);
-    const group = existing ? accounts.setGroupLevel(body.name, body.level) : accounts.addGroup(body.name, body.level);
-    sendJson(c.res, existing ? 200 : 201, group);
+    if (!existing) {
+      admin(c);
+      return sendJson(c.res, 201, accounts.addGroup(body.name, body.level));
+    }
+    const account = manager(c, body.name);
+    if (body.level === 'read-write' && !account.admin) {
+      throw new ImpartialError('forbidden', 'only admins make a group read-write (members could then delete its data)');
+    }
+    sendJson(c.res, 200, accounts.setGroupLevel(body.name, body.level));
   });
   router.on('POST', '/api/admin/members', async (c) => {
-    admin(c);
     const body = parse(Member, await readFields(c.req), 'member');
+    const account = manager(c, body.group);
+    // Where someone's new projects go is theirs (or an admin's) to say.
+    if (body.home === 'true' && !account.admin && body.user !== account.name) {
+      throw new ImpartialError('forbidden', `only ${body.user} or an admin may make ${body.group} their home group`);
+    }
     if (body.remove === 'true') accounts.removeMember(body.group, body.user);
     else accounts.addMember(body.group, body.user, { owner: body.owner === 'true', home: body.home === 'true' });
     sendJson(c.res, 200, { ok: true });

@@ -238,6 +238,12 @@ export class Accounts {
     return this.store.groups.add(name, level);
   }
 
+  /** Whether a user owns the group of this name (a group that does not exist is owned by nobody). */
+  ownsGroup(user: string, groupName: string): boolean {
+    const g = this.store.groups.findByName(groupName);
+    return !!g && this.store.groups.membership(g.id, user)?.owner === true;
+  }
+
   groupsOf(user: string): Array<GroupRecord & { owner: boolean }> {
     return this.store.groups.groupsOf(user);
   }
