@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { IdSchema } from '@impartial/shared';
 import { ImpartialError } from '../errors.js';
+import { authorizationToken } from '../http/credentials.js';
 import { type Actor, named, type Services } from '../services/index.js';
 import type { EventContext } from './encoding.js';
 
@@ -27,7 +28,7 @@ export class FijiRequests {
 
   fileUrl(req: IncomingMessage, path: string): string {
     if (!this.perAccount) return `${this.filePrefix}${path}`;
-    const credential = (req.headers.authorization ?? '').replace(/^Bearer\s+/i, '').trim();
+    const credential = authorizationToken(req);
     return credential ? `/t/${encodeURIComponent(credential)}${path}` : path;
   }
 

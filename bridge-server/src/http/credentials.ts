@@ -13,7 +13,8 @@ import { readFields } from './respond.js';
 
 export const SESSION_COOKIE = 'impartial_session';
 
-function bearer(req: IncomingMessage): string | null {
+/** The token an Authorization header carries: `Bearer T`, or `T` raw (the original plugin); null if none. */
+export function authorizationToken(req: IncomingMessage): string | null {
   const auth = req.headers.authorization;
   if (!auth) return null;
   return auth.replace(/^Bearer\s+/i, '').trim();
@@ -27,7 +28,7 @@ export function sessionCookie(req: IncomingMessage): string | null {
 
 /** The account a request's credentials stand for, as an actor; 401 when there are none or they are not valid. */
 export function accountActor(req: IncomingMessage, accounts: Accounts, writes: boolean, ownOrigins: string[]): Actor {
-  const token = bearer(req);
+  const token = authorizationToken(req);
   const secret = token ?? sessionCookie(req);
   if (!secret) {
     throw new ImpartialError(

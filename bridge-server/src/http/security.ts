@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { hostname as machineName } from 'node:os';
 import { ImpartialError } from '../errors.js';
 import type { Accounts, Actor } from '../services/index.js';
-import { accountActor } from './credentials.js';
+import { accountActor, authorizationToken } from './credentials.js';
 
 /*
  * Who may talk to the bridge: a request must name the bound host in its Host header (a page
@@ -59,9 +59,7 @@ export function normalizeOrigin(origin: string): string {
 
 /** The token a request carries, if any. */
 function presentedToken(req: IncomingMessage, url: URL): string | null {
-  const auth = req.headers.authorization;
-  if (auth) return auth.replace(/^Bearer\s+/i, '').trim();
-  return url.searchParams.get('token');
+  return authorizationToken(req) ?? url.searchParams.get('token');
 }
 
 function sameToken(a: string, b: string): boolean {

@@ -69,11 +69,12 @@ export function createServices(
 ): Services {
   const scope = new Scope(ctx);
   const strokes = new StrokeService(ctx, scope);
+  const projects = new ProjectService(ctx, scope);
   return {
     accounts: users ? new Accounts(ctx.store, { ...ACCOUNT_DEFAULTS, ...users.accounts }) : null,
-    workSessions: users ? new WorkSessions(ctx, { ...WORK_SESSION_DEFAULTS, ...users.sessions }) : null,
+    workSessions: users ? new WorkSessions(ctx, projects, { ...WORK_SESSION_DEFAULTS, ...users.sessions }) : null,
     version: ctx.version,
-    projects: new ProjectService(ctx, scope),
+    projects,
     images: new ImageService(
       ctx,
       scope,

@@ -2,6 +2,7 @@ import { forbidden, notFound } from '../../errors.js';
 import type { WorkSessionRecord } from '../../store/tables/work-sessions.js';
 import type { Actor } from '../actor.js';
 import type { ServiceContext } from '../context.js';
+import type { ProjectService } from '../projects.js';
 
 /*
  * Work sessions, as the original ImPartial cloud plugin knows them: a user's workspace (one project
@@ -34,6 +35,8 @@ const inHours = (h: number) => new Date(Date.now() + h * 3600_000).toISOString()
 export class WorkSessions {
   constructor(
     private readonly ctx: ServiceContext,
+    /** Makes each session's project, owned by its account as any project it makes. */
+    private readonly projects: ProjectService,
     readonly options: WorkSessionOptions = WORK_SESSION_DEFAULTS,
   ) {}
 
@@ -50,10 +53,9 @@ export class WorkSessions {
   /** A new session with a project of its own, owned by the user and shared in their home group. */
   start(actor: Actor): WorkSessionRecord {
     this.checkWrites(actor);
-    const user = this.ctx.store.users.get(this.userOf(actor));
-    const name = `session ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`;
-    const project = this.ctx.store.projects.create(name, undefined, { owner: user.id, group: user.homeGroup });
-    return this.ctx.store.sessions.add(user.id, project.id, inHours(this.options.hours));
+    const user = this.userOf(actor);
+    const project = this.projects.create(actor, `session ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`);
+    return this.ctx.store.sessions.add(user, project.id, inHours(this.options.hours));
   }
 
   /** The user's current session (running, used last); null when none runs. */
