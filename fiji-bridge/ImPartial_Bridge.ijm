@@ -292,7 +292,7 @@ function ipApply(reply) {
   else if (type == "job") { if (List.get("status") != "running") showStatus("ImPartial: " + List.get("kind") + " " + List.get("status") + " " + List.get("error")); }
   else if (type == "prediction") ipShowPrediction(reply);
   else if (type == "infer-progress") showProgress(parseInt(List.get("done")) / parseInt(List.get("total")));
-  else if (type == "session") showStatus("ImPartial: the work session " + List.get("state") + " (" + List.get("expires") + ")");
+  else if (type == "session") showStatus("ImPartial: work session " + List.get("state") + ", " + List.get("expires"));
   return type;
 }
 

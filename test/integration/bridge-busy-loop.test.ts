@@ -67,7 +67,7 @@ describe('no stroke or outline holds up the bridge', () => {
     return { under: zigzag(2048, n, MAX_STROKE_WIDTH), over: zigzag(2048, n + 1, MAX_STROKE_WIDTH) };
   })();
 
-  it('a stroke just under the pixel cap is stored at once and painted off the event loop; so is its undo', async (c) => {
+  it('a stroke just under the pixel cap is stored at once and painted off the event loop, and its undo', async (c) => {
     // Painted on the event loop, this stroke would hold every request for seconds (about 3 s here).
     const before = rss();
     const stored = post(nearCap.under);

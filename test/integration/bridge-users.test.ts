@@ -144,7 +144,7 @@ describe('multi-user bridge: accounts, groups and permissions on every route', (
     assert.equal((await stroke('alice', img)).status, 201);
   });
 
-  it('a read-only member views but cannot draw or train; a read-annotate member draws but cannot train or import', async () => {
+  it('a read-only member only views; a read-annotate member draws but cannot train or import', async () => {
     const viewers = images.viewers.id,
       annotators = images.annotators.id;
     assert.equal((await as('carol', `/api/images/${viewers}`)).status, 200);
@@ -191,7 +191,7 @@ describe('multi-user bridge: accounts, groups and permissions on every route', (
     assert.match(await r.text(), /read-only token/);
   });
 
-  it('a read-annotate member undoes only her own strokes, keeps the final label, and gets her own Fiji replies', async () => {
+  it('an annotator undoes only her own strokes, keeps the final label, gets her own Fiji replies', async () => {
     const img = images.annotators.id;
     const mine = ((await (await stroke('dave', img)).json()) as LogEntry).seq;
     const hers = ((await (await stroke('alice', img)).json()) as LogEntry).seq;

@@ -70,7 +70,7 @@ describe("the ImPartial Fiji plugin's cloud mode against serve --users, two acco
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('logs in, starts and polls a session, uploads, labels, trains, infers, lists, ends, restores, extends', async () => {
+  it('logs in, polls a session, uploads, labels, trains, infers, lists, extends, ends, restores', async () => {
     assert.equal(
       (
         await fetch(`${base}/login`, {
@@ -138,9 +138,10 @@ describe("the ImPartial Fiji plugin's cloud mode against serve --users, two acco
     assert.deepEqual(bobStore.objects, {});
     assert.equal((await bob('GET', '/proxy/datastore/image?image=image1')).status, 404);
     assert.equal((await bob('GET', '/proxy/datastore/label?label=image1&tag=final')).status, 404);
+    // Bob's impartial_2 is the shipped generic model in his own datastore, not alice's version.
     const bobModel = await bob('GET', '/proxy/model/info/impartial_2');
-    if (bobModel.status === 200)
-      assert.notEqual(((await bobModel.json()) as { version: string }).version, model.version);
+    assert.equal(bobModel.status, 200, await bobModel.clone().text());
+    assert.notEqual(((await bobModel.json()) as { version: string }).version, model.version);
     assert.deepEqual(Object.keys((await (await bob('GET', '/session')).json()) as object), [bobSession]);
     assert.equal((await bob('POST', `/session/restore?session_id=${sessionId}`)).status, 404);
     assert.equal((await bob('GET', `/api/projects`)).status, 200);

@@ -62,13 +62,15 @@ async function call(method, path, body) {
   const r = await fetch(path, init);
   const text = await r.text();
   const data = text ? JSON.parse(text) : {};
-  if (!r.ok) throw Object.assign(new Error(data.error?.message ?? method + ' ' + path + ': ' + r.status), { status: r.status });
+  const message = data.error?.message ?? method + ' ' + path + ': ' + r.status;
+  if (!r.ok) throw Object.assign(new Error(message), { status: r.status });
   return data;
 }
 const fields = (form) => Object.fromEntries(new FormData(form));
 const checked = (form, name) => String(form.elements[name].checked);
 const row = (cells) => '<tr>' + cells.map((c) => '<td>' + c + '</td>').join('') + '</tr>';
-const button = (action, id, label) => '<button data-action="' + action + '" data-id="' + esc(id) + '">' + label + '</button>';
+const button = (action, id, label) =>
+  '<button data-action="' + action + '" data-id="' + esc(id) + '">' + label + '</button>';
 
 async function load() {
   $('error').textContent = '';
@@ -140,7 +142,8 @@ const forms = {
   'token-form': async (f) => {
     const made = await call('POST', '/api/me/tokens', { label: f.elements.label.value,
       access: f.elements.readonly.checked ? 'read' : 'write' });
-    $('new-token').innerHTML = 'Your new token (copy it now, it is not shown again): <code>' + esc(made.token) + '</code>';
+    $('new-token').innerHTML =
+      'Your new token (copy it now, it is not shown again): <code>' + esc(made.token) + '</code>';
   },
   'user-form': (f) => call('POST', '/api/admin/users', { ...fields(f), admin: checked(f, 'admin') }),
   'group-form': (f) => call('POST', '/api/admin/groups', fields(f)),
