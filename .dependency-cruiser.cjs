@@ -17,21 +17,28 @@ module.exports = {
     {
       name: 'shared-layers',
       severity: 'error',
-      comment: 'Inside shared: protocol < image < formats, engine < node (errors.ts beside protocol).',
+      comment: 'Inside shared: protocol < image < formats, engine < packaging, node (errors.ts beside protocol).',
       from: { path: '^shared/src/(protocol|errors)' },
-      to: { path: '^shared/src/(image|formats|engine|node)/' },
+      to: { path: '^shared/src/(image|formats|engine|packaging|node)/' },
     },
     {
       name: 'shared-image-below-formats-and-engine',
       severity: 'error',
       from: { path: '^shared/src/image/' },
-      to: { path: '^shared/src/(formats|engine|node)/' },
+      to: { path: '^shared/src/(formats|engine|packaging|node)/' },
     },
     {
       name: 'shared-formats-and-engine-apart',
       severity: 'error',
       from: { path: '^shared/src/(formats|engine)/' },
-      to: { path: '^shared/src/(formats|engine|node)/', pathNot: '^shared/src/$1/' },
+      to: { path: '^shared/src/(formats|engine|packaging|node)/', pathNot: '^shared/src/$1/' },
+    },
+    {
+      name: 'shared-packaging-below-node',
+      severity: 'error',
+      comment: 'packaging (bioimage.io, ONNX) is isomorphic: it builds on formats and engine, not on node.',
+      from: { path: '^shared/src/packaging/' },
+      to: { path: '^shared/src/node/' },
     },
     {
       name: 'bridge-and-viewer-apart',
@@ -46,7 +53,7 @@ module.exports = {
       comment:
         'REST, WebSocket, Fiji and MONAI routes translate wire formats to service calls; use cases live in services/.',
       from: { path: '^bridge-server/src/(http|rest|ws|fiji|monai)/' },
-      to: { path: '^bridge-server/src/(store|jobs|hub|imaging)/' },
+      to: { path: '^bridge-server/src/(store|jobs|hub|imaging|bioimageio)/' },
     },
     {
       name: 'services-know-no-transport',
@@ -58,7 +65,9 @@ module.exports = {
       name: 'store-is-the-bottom-layer',
       severity: 'error',
       from: { path: '^bridge-server/src/store/' },
-      to: { path: '^bridge-server/src/(services|jobs|hub|imaging|http|rest|ws|fiji|monai|commands|cli)/' },
+      to: {
+        path: '^bridge-server/src/(services|jobs|hub|imaging|bioimageio|http|rest|ws|fiji|monai|commands|cli)/',
+      },
     },
   ],
   options: {

@@ -28,6 +28,7 @@ import { registerAccounts, registerRest, type TransportOptions } from './rest/in
 import { Access, AccountAccess, createServices, type Services, type UsersOptions } from './services/index.js';
 import { Store } from './store/store.js';
 import { StrokeLog } from './store/strokes/stroke-log.js';
+import { BRIDGE_VERSION } from './version.js';
 import { handleConnection } from './ws/connection.js';
 
 export interface BridgeOptions {
@@ -99,7 +100,7 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
     );
   }
   const token = users ? null : o.token === undefined ? randomBytes(18).toString('base64url') : o.token;
-  const version = o.version ?? '0.1.0';
+  const version = o.version ?? BRIDGE_VERSION;
   const store = new Store(o.data);
   const strokes = new StrokeLog(store);
   const hub = new Hub(store);

@@ -3,6 +3,7 @@ import { UsageError } from './cli/args.js';
 import { BENCH_HELP, benchCommand } from './commands/bench.js';
 import { DEMO_HELP, demoCommand } from './commands/demo.js';
 import { EVAL_HELP, evalCommand } from './commands/eval.js';
+import { EXPORT_MODEL_HELP, exportModelCommand } from './commands/export-model.js';
 import { INFER_HELP, inferCommand } from './commands/infer.js';
 import { PRETRAIN_HELP, pretrainCommand } from './commands/pretrain.js';
 import { SERVE_HELP, serveCommand } from './commands/serve.js';
@@ -13,6 +14,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   eval: { run: evalCommand, help: EVAL_HELP },
   train: { run: trainCommand, help: TRAIN_HELP },
   infer: { run: inferCommand, help: INFER_HELP },
+  'export-model': { run: exportModelCommand, help: EXPORT_MODEL_HELP },
   bench: { run: benchCommand, help: BENCH_HELP },
   demo: { run: demoCommand, help: DEMO_HELP },
   pretrain: { run: pretrainCommand, help: PRETRAIN_HELP },
@@ -29,6 +31,7 @@ Commands:
   eval    accuracy on images with ground truth (synthetic scribbles)
   train   train a model from outlines or scribbles
   infer   predict probability, entropy and instances, written as OME-Zarr, ROI zip and GeoJSON
+  export-model  a model version as a bioimage.io package (ONNX + TF.js weights, rdf.yaml)
   bench   speed figures
   pretrain  make the generic starting model from synthetic cells
   users   accounts of a multi-user bridge (serve --users): add, list, disable, tokens

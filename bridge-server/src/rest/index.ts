@@ -2,6 +2,7 @@ import type { Router } from '../http/router.js';
 import type { Accounts, WorkSessions } from '../services/index.js';
 import { registerAccount } from './account.js';
 import { registerAdmin } from './admin.js';
+import { registerCatalogue } from './catalogue.js';
 import { registerCloudSessions } from './cloud-sessions.js';
 import { registerImages } from './images.js';
 import { registerInfo } from './info.js';
@@ -21,6 +22,7 @@ export function registerRest(router: Router, o: TransportOptions): void {
   registerImages(router, o);
   registerJobs(router, o);
   registerModels(router, o);
+  registerCatalogue(router, o);
   registerZarr(router, o);
 }
 

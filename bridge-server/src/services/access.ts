@@ -8,6 +8,13 @@ export type Permission = 'read' | 'annotate' | 'write';
 
 const RANK: Record<Permission, number> = { read: 0, annotate: 1, write: 2 };
 
+/** Who may see a catalogue entry: its visibility, who published it and the group it is shared with. */
+export interface Shared {
+  visibility: 'private' | 'group' | 'everyone';
+  publisherId: string;
+  groupId: string | null;
+}
+
 /**
  * The one place that decides who may do what with a project; every service method asks it
  * before it reads or changes anything. In the single-user bridge whoever passed the token check
@@ -15,6 +22,16 @@ const RANK: Record<Permission, number> = { read: 0, annotate: 1, write: 2 };
  */
 export class Access {
   allows(_actor: Actor, _project: ProjectRecord, _need: Permission): boolean {
+    return true;
+  }
+
+  /** Whether the actor may see (and use) a published model. */
+  sees(_actor: Actor, _entry: Shared): boolean {
+    return true;
+  }
+
+  /** Whether the actor may publish a new version of an entry (its publisher, or an admin). */
+  mayChange(_actor: Actor, _entry: Shared): boolean {
     return true;
   }
 
@@ -43,6 +60,23 @@ export class AccountAccess extends Access {
     if (!account) return false;
     if (account.readOnly && need !== 'read') return false;
     return RANK[need] <= this.granted(account.id, account.admin, project);
+  }
+
+  /** Everyone on the bridge, the members of its group, or its publisher alone; admins see all. */
+  override sees(actor: Actor, entry: Shared): boolean {
+    if (actor.via === 'internal') return true;
+    const account = actor.account;
+    if (!account) return false;
+    if (account.admin || entry.visibility === 'everyone' || account.id === entry.publisherId) return true;
+    return (
+      entry.visibility === 'group' && entry.groupId !== null && !!this.groups.membership(entry.groupId, account.id)
+    );
+  }
+
+  override mayChange(actor: Actor, entry: Shared): boolean {
+    return (
+      actor.via === 'internal' || (!!actor.account && (actor.account.admin || actor.account.id === entry.publisherId))
+    );
   }
 
   /** The highest permission an account has on a project (-1: none). */

@@ -1,6 +1,8 @@
 import { ACCOUNT_DEFAULTS, type AccountOptions, Accounts } from './accounts/accounts.js';
 import { StorageQuota } from './accounts/quota.js';
 import { WORK_SESSION_DEFAULTS, type WorkSessionOptions, WorkSessions } from './accounts/work-sessions.js';
+import { CatalogueService } from './catalogue/catalogue.js';
+import { PackageService } from './catalogue/packages.js';
 import type { ServiceContext } from './context.js';
 import { ImageService } from './images.js';
 import { InferenceService } from './inference.js';
@@ -14,7 +16,7 @@ import { Scope } from './scope.js';
 import { StrokeService } from './strokes.js';
 import { TrainingService } from './training.js';
 
-export { Access, AccountAccess, type Permission } from './access.js';
+export { Access, AccountAccess, type Permission, type Shared } from './access.js';
 export {
   type AccountOptions,
   Accounts,
@@ -50,6 +52,10 @@ export interface Services {
   predictions: PredictionService;
   labels: LabelService;
   live: LiveService;
+  /** Published models: publish, browse, use; credit. */
+  catalogue: CatalogueService;
+  /** bioimage.io model packages: export and import. */
+  packages: PackageService;
   /** Accounts and work sessions: only on a multi-user bridge (`serve --users`). */
   accounts: Accounts | null;
   workSessions: WorkSessions | null;
@@ -70,6 +76,8 @@ export function createServices(
   const scope = new Scope(ctx);
   const strokes = new StrokeService(ctx, scope);
   const projects = new ProjectService(ctx, scope);
+  const models = new ModelService(ctx, scope);
+  const catalogue = new CatalogueService(ctx, scope, models);
   return {
     accounts: users ? new Accounts(ctx.store, { ...ACCOUNT_DEFAULTS, ...users.accounts }) : null,
     workSessions: users ? new WorkSessions(ctx, projects, { ...WORK_SESSION_DEFAULTS, ...users.sessions }) : null,
@@ -85,7 +93,9 @@ export function createServices(
     training: new TrainingService(ctx, scope),
     inference: new InferenceService(ctx, scope),
     jobs: new JobService(ctx, scope),
-    models: new ModelService(ctx, scope),
+    models,
+    catalogue,
+    packages: new PackageService(ctx, scope, catalogue, models),
     predictions: new PredictionService(ctx, scope),
     labels: new LabelService(ctx, scope, strokes),
     live: new LiveService(ctx, scope),

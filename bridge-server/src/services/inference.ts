@@ -2,6 +2,7 @@ import { INFERENCE_DEFAULTS, type InferRequest, type JobRecord, type Rect } from
 import { badRequest, ImpartialError } from '../errors.js';
 import type { InferTaskSpec } from '../jobs/infer-task.js';
 import type { Actor } from './actor.js';
+import { creditUse } from './catalogue/credit.js';
 import type { ServiceContext } from './context.js';
 import type { Scope } from './scope.js';
 
@@ -72,7 +73,9 @@ export class InferenceService {
       ...(v ? { viewport: clampRect(v, image.width, image.height) } : {}),
       ...(request.threshold !== undefined ? { threshold: request.threshold } : {}),
     };
-    return this.ctx.jobs.startInfer(project.id, request, spec, modelId, actor.account?.name ?? null);
+    const job = this.ctx.jobs.startInfer(project.id, request, spec, modelId, actor.account?.name ?? null);
+    creditUse(this.ctx.store, actor, model, 'inference');
+    return job;
   }
 
   /** Resolves when the job has ended (done, failed or cancelled). */

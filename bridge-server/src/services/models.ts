@@ -77,8 +77,26 @@ export class ModelService {
     );
   }
 
-  /** A version uploaded as model.json + weights.bin (its own id kept as parent) becomes the current one. */
-  async addUploaded(actor: Actor, projectId: string, files: Map<string, Uint8Array>, channels: number) {
+  /**
+   * A published model copied into a project as its current version: its parent is the published
+   * version, and it names the catalogue entry, so what is done with it is credited there.
+   */
+  async addFromCatalogue(actor: Actor, projectId: string, entry: string, sourceDir: string): Promise<ModelRecord> {
+    const project = this.scope.project(actor, projectId, 'write');
+    const id = newId('m');
+    const tmp = path.join(this.ctx.store.layout.temp, `${id}.catalogue`);
+    await mkdir(tmp, { recursive: true });
+    for (const name of MODEL_FILES) await cp(path.join(sourceDir, name), path.join(tmp, name)).catch(() => undefined);
+    const parent = (JSON.parse(await readFile(path.join(tmp, MODEL_JSON), 'utf8')) as { lineage: ModelLineage })
+      .lineage;
+    return this.addVersion(project.id, tmp, childLineage(parent, copyOf(id, actor.name, parent, entry)), true);
+  }
+
+  /**
+   * A version uploaded as model.json + weights.bin (its own id kept as parent) becomes the current
+   * one; `channels`, when given, is what the project's images have.
+   */
+  async addUploaded(actor: Actor, projectId: string, files: Map<string, Uint8Array>, channels: number | null) {
     const project = this.scope.project(actor, projectId, 'write');
     const json = files.get(MODEL_JSON),
       weights = files.get(MODEL_WEIGHTS);
@@ -89,7 +107,7 @@ export class ModelService {
     } catch (e) {
       throw badRequest(`model upload: ${(e as Error).message}`);
     }
-    if (manifest.config.inChannels !== channels) {
+    if (channels !== null && manifest.config.inChannels !== channels) {
       throw badRequest(`the uploaded model reads ${manifest.config.inChannels} channels, not ${channels}`);
     }
     const id = newId('m');
@@ -122,10 +140,11 @@ export class ModelService {
 }
 
 /** A copy adds no training: it keeps the parent's channels, hash, metrics and backend. */
-function copyOf(id: string, author: string, parent: ModelLineage): LineageStep {
+function copyOf(id: string, author: string, parent: ModelLineage, catalogue?: string): LineageStep {
   return {
     id,
     author,
+    ...(catalogue ? { catalogue } : {}),
     steps: 0,
     seconds: 0,
     ...(parent.strokesHash !== undefined ? { strokesHash: parent.strokesHash } : {}),

@@ -3,6 +3,7 @@ import { badRequest, conflict } from '../errors.js';
 import type { TrainTaskSpec } from '../jobs/train-task.js';
 import type { StoredImage } from '../store/store.js';
 import type { Actor } from './actor.js';
+import { creditUse } from './catalogue/credit.js';
 import type { ServiceContext } from './context.js';
 import type { Scope } from './scope.js';
 
@@ -75,7 +76,9 @@ export class TrainingService {
         seed: o.seed,
       };
     };
-    return this.ctx.jobs.startTrain(project.id, request, spec, actor.account?.name ?? null);
+    const job = this.ctx.jobs.startTrain(project.id, request, spec, actor.account?.name ?? null);
+    creditUse(this.ctx.store, actor, parent, 'fine-tune');
+    return job;
   }
 
   private async checkStrokes(images: StoredImage[], named: boolean): Promise<void> {

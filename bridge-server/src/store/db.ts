@@ -45,6 +45,12 @@ CREATE TABLE IF NOT EXISTS work_sessions (
   id TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, project TEXT NOT NULL,
   status TEXT NOT NULL, created TEXT NOT NULL, expires TEXT NOT NULL, warned INTEGER NOT NULL DEFAULT 0,
   used TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS catalogue (
+  id TEXT PRIMARY KEY, series TEXT NOT NULL, model TEXT NOT NULL, publisher TEXT NOT NULL, visibility TEXT NOT NULL,
+  grp TEXT, record TEXT NOT NULL, created TEXT NOT NULL, superseded_by TEXT);
+CREATE TABLE IF NOT EXISTS catalogue_uses (
+  entry TEXT NOT NULL REFERENCES catalogue(id), user TEXT NOT NULL, kind TEXT NOT NULL, at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS catalogue_uses_by_entry ON catalogue_uses (entry, kind);
 `;
 
 /** Columns added after a table first shipped: added to older data folders when they open. */

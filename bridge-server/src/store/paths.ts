@@ -17,6 +17,8 @@ export interface DataLayout {
   /** Every label file of an image. */
   labels(imageId: string): string;
   predictions(imageId: string): string;
+  /** A published model version's files (weights, cover, sample), kept apart from any project. */
+  catalogue(entryId: string): string;
   temp: string;
 }
 
@@ -31,6 +33,7 @@ export function dataLayout(root: string): DataLayout {
     label: (image, tag, ext) => contained(abs, 'labels', image, `${tag}${ext}`),
     predictions: (image) => contained(abs, 'predictions', image),
     labels: (image) => contained(abs, 'labels', image),
+    catalogue: (id) => contained(abs, 'catalogue', id),
     temp: path.join(abs, 'tmp'),
   };
 }

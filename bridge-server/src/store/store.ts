@@ -2,6 +2,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { type Db, openDatabase } from './db.js';
 import { ImportRegistry } from './import-progress.js';
 import { type DataLayout, dataLayout } from './paths.js';
+import { CatalogueTable } from './tables/catalogue.js';
 import { CredentialTable } from './tables/credentials.js';
 import { GroupTable } from './tables/groups.js';
 import { ImageTable } from './tables/images.js';
@@ -33,6 +34,7 @@ export class Store {
   readonly credentials: CredentialTable;
   readonly invites: InviteTable;
   readonly sessions: WorkSessionTable;
+  readonly catalogue: CatalogueTable;
 
   /** `keepTemp`: another process (a running bridge) may be using the folder; its uploads stay. */
   constructor(dataDir: string, o: { keepTemp?: boolean } = {}) {
@@ -53,6 +55,7 @@ export class Store {
     this.credentials = new CredentialTable(this.db);
     this.invites = new InviteTable(this.db);
     this.sessions = new WorkSessionTable(this.db);
+    this.catalogue = new CatalogueTable(this.db);
   }
 
   close(): void {

@@ -4,7 +4,14 @@ export { type InferOptions, type Prediction, predict, tileOrigins } from './infe
 export { registerConvGradients } from './kernels.js';
 export { impartialLoss, LOSS_WEIGHTS, type LossInputs, type LossTerms, scribbleLoss } from './losses.js';
 export { childLineage, type ImpartialModel, type LineageStep, type ModelLineage } from './model.js';
-export { checkModelFiles, loadModelFromUrl, MODEL_JSON, MODEL_WEIGHTS, type ModelFile } from './model-io.js';
+export {
+  checkModelFiles,
+  deserializeModel,
+  loadModelFromUrl,
+  MODEL_JSON,
+  MODEL_WEIGHTS,
+  type ModelFile,
+} from './model-io.js';
 export { type StepLosses, Trainer, type TrainOptions, type TrainProgress, type TrainResult, train } from './train.js';
 export {
   DEFAULT_UNET,

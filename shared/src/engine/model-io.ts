@@ -37,6 +37,8 @@ const ModelFileSchema = z.object({
       })
       .optional(),
     metrics: z.record(z.string(), z.number()).optional(),
+    authors: z.array(z.string()).optional(),
+    catalogue: z.string().optional(),
   }),
   weightsManifest: z.array(
     z.object({

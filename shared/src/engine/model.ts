@@ -16,6 +16,10 @@ export interface ModelLineage {
   /** How instances are cut from the probability, as chosen from the person's outlines (no ground truth). */
   instances?: { separation: 'components' | 'seeded'; threshold: number; seedThreshold: number; seedMinSize: number };
   metrics?: Record<string, number>;
+  /** Everyone who trained along the chain, oldest first: the credit a fine-tune carries on. */
+  authors?: string[];
+  /** The catalogue entry this version descends from (nearest first), kept through fine-tunes. */
+  catalogue?: string;
 }
 
 export interface ImpartialModel {
@@ -37,6 +41,14 @@ export interface LineageStep {
   backend?: string;
   metrics?: Record<string, number>;
   created?: string;
+  /** A copy of a catalogue entry: the entry, which its descendants keep. */
+  catalogue?: string;
+}
+
+/** The authors up a chain plus this step's, once each; a copy (no steps) adds no author. */
+function authorsOf(parent: ModelLineage | null, step: LineageStep): string[] {
+  const before = parent ? (parent.authors ?? [parent.author]) : [];
+  return step.steps > 0 || !parent ? [...new Set([...before, step.author])] : before;
 }
 
 /**
@@ -58,5 +70,7 @@ export function childLineage(parent: ModelLineage | null, step: LineageStep): Mo
     ...(step.backend !== undefined ? { backend: step.backend } : {}),
     ...(parent?.instances ? { instances: parent.instances } : {}),
     ...(step.metrics ? { metrics: step.metrics } : {}),
+    authors: authorsOf(parent, step),
+    ...((step.catalogue ?? parent?.catalogue) ? { catalogue: step.catalogue ?? parent?.catalogue } : {}),
   };
 }

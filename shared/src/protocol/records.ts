@@ -53,6 +53,10 @@ export const ModelRecordSchema = z.object({
   /** Hash of the stroke logs the model was trained on (which annotations made it). */
   strokesHash: z.string(),
   metrics: z.record(z.string(), z.number()),
+  /** Everyone who trained along its chain, oldest first. */
+  authors: z.array(z.string()).optional(),
+  /** The catalogue entry it descends from, if any. */
+  catalogue: z.string().optional(),
 });
 export type ModelRecord = z.infer<typeof ModelRecordSchema>;
 

@@ -47,5 +47,7 @@ export function modelRecordOf(lineage: ModelLineage, project: string): ModelReco
     trainSeconds: lineage.trainSeconds,
     strokesHash: lineage.strokesHash ?? '',
     metrics: Object.fromEntries(Object.entries(lineage.metrics ?? {}).filter(([, v]) => Number.isFinite(v))),
+    authors: lineage.authors ?? [lineage.author],
+    ...(lineage.catalogue ? { catalogue: lineage.catalogue } : {}),
   };
 }

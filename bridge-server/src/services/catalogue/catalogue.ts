@@ -1,0 +1,216 @@
+import { cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  type CatalogueEntry,
+  type CatalogueQuery,
+  MODEL_JSON,
+  type ModelLineage,
+  type ModelRecord,
+  newId,
+  type PublishRequest,
+} from '@impartial/shared';
+import { encodeNpy } from '@impartial/shared/packaging';
+import { licenceIds } from '../../bioimageio/index.js';
+import { badRequest, conflict, forbidden, notFound } from '../../errors.js';
+import { coverAndSample } from '../../imaging/model-cover.js';
+import type { StoredEntry } from '../../store/tables/catalogue.js';
+import type { Actor } from '../actor.js';
+import type { ServiceContext } from '../context.js';
+import type { ModelService } from '../models.js';
+import type { Scope } from '../scope.js';
+
+/** Files of a published version: its weights as trained, and the cover and sample cut at publishing. */
+export const ENTRY_FILES = { cover: 'cover.png', sample: 'sample.npy' } as const;
+const COPIED = [MODEL_JSON, 'weights.bin', 'loss.svg'];
+
+type Full = CatalogueEntry & StoredEntry;
+
+/** An entry as clients see it: the group by name, no account ids. */
+export function publicEntry(store: ServiceContext['store'], e: Full): CatalogueEntry {
+  const { publisherId: _p, groupId, ...rest } = e;
+  return { ...rest, group: groupId ? (store.groups.find(groupId)?.name ?? null) : null };
+}
+
+/**
+ * The bridge's model catalogue: publishing a model version (immutable; a new version supersedes
+ * it), browsing what the actor may see, and copying a published model into a project to predict
+ * with or fine-tune. Credit: every entry names everyone who trained along its chain and counts
+ * its uses (see credit.ts).
+ */
+export class CatalogueService {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly scope: Scope,
+    private readonly models: ModelService,
+  ) {}
+
+  async publish(actor: Actor, modelId: string, body: PublishRequest): Promise<CatalogueEntry> {
+    const { store } = this.ctx;
+    const model = this.scope.model(actor, modelId, 'write');
+    const project = store.projects.get(model.project);
+    const already = store.catalogue.byModel(model.id);
+    if (already)
+      throw conflict(`model version ${model.id} is already published (entry ${already}); train on and publish that`);
+    if (!licenceIds().has(body.license)) {
+      throw badRequest(
+        `license ${JSON.stringify(body.license)} is not an SPDX licence id (e.g. CC-BY-4.0, MIT, Apache-2.0)`,
+      );
+    }
+    const channels = body.channels ?? model.channels.map((name) => ({ name, description: '' }));
+    if (channels.length !== model.channels.length) {
+      throw badRequest(`channels: the model reads ${model.channels.length} channels, ${channels.length} described`);
+    }
+    const previous = body.supersedes ? this.visible(actor, body.supersedes) : null;
+    if (previous && !this.ctx.access.mayChange(actor, previous)) {
+      throw forbidden(`only the publisher of ${previous.id} (${previous.publisher}) may publish its next version`);
+    }
+    if (previous?.supersededBy)
+      throw conflict(`catalogue entry ${previous.id} is already superseded by ${previous.supersededBy}`);
+    const groupId = body.visibility === 'group' ? this.groupFor(actor, body.group, project.group ?? null) : null;
+    const lineageAuthors = model.authors ?? [model.author];
+    const parentEntry = model.catalogue ?? null;
+    const images = store.images.list(project.id);
+    const annotated = images.filter((i) => this.ctx.strokes.drawings(i.id).length > 0);
+    const id = newId('c');
+    const entry: StoredEntry = {
+      id,
+      series: previous?.series ?? id,
+      version: previous ? previous.version + 1 : 1,
+      model: model.id,
+      name: body.name,
+      description: body.description,
+      authors:
+        body.authors ??
+        lineageAuthors.map((name) => ({ name, ...(store.users.findByName(name) ? { account: name } : {}) })),
+      license: body.license,
+      cite: body.cite,
+      tags: [...new Set(body.tags)],
+      channels: channels.map((c) => ({ name: c.name, description: c.description ?? '' })),
+      training: {
+        images: annotated.length,
+        strokes: annotated.reduce((n, i) => n + this.ctx.strokes.drawings(i.id).length, 0),
+        steps: model.steps,
+        seconds: model.trainSeconds,
+        metrics: model.metrics,
+      },
+      lineage: { parent: parentEntry, authors: lineageAuthors },
+      visibility: body.visibility,
+      group: null,
+      publisher: actor.account?.name ?? actor.name,
+      publisherId: actor.account?.id ?? actor.name,
+      groupId,
+      created: new Date().toISOString(),
+      cover: false,
+      supersedes: previous?.id ?? null,
+    };
+    const tmp = path.join(store.layout.temp, `${id}.publish`);
+    try {
+      await mkdir(tmp, { recursive: true });
+      const from = store.layout.model(model.id);
+      for (const name of COPIED) await cp(path.join(from, name), path.join(tmp, name)).catch(() => undefined);
+      await readFile(path.join(tmp, MODEL_JSON));
+      const made = await coverAndSample(store, images, model.id);
+      if (made) {
+        await writeFile(path.join(tmp, ENTRY_FILES.cover), made.png);
+        await writeFile(path.join(tmp, ENTRY_FILES.sample), encodeNpy(made.sample));
+        entry.cover = true;
+      }
+      const dir = store.layout.catalogue(id);
+      await mkdir(path.dirname(dir), { recursive: true });
+      await rename(tmp, dir);
+    } catch (e) {
+      await rm(tmp, { recursive: true, force: true });
+      throw e;
+    }
+    try {
+      store.catalogue.add(entry);
+    } catch (e) {
+      await rm(store.layout.catalogue(id), { recursive: true, force: true });
+      throw e;
+    }
+    return this.get(actor, id);
+  }
+
+  /** The group a "group" entry is shared with: the one named (the actor must belong to it), else the project's. */
+  private groupFor(actor: Actor, name: string | undefined, projectGroup: string | null): string {
+    const { store } = this.ctx;
+    if (!actor.account) throw badRequest('visibility "group" needs a multi-user bridge (serve --users)');
+    if (name === undefined) {
+      if (!projectGroup) throw badRequest('visibility "group": name the group (the project has none)');
+      return projectGroup;
+    }
+    const group = store.groups.findByName(name);
+    if (!group || (!actor.account.admin && !store.groups.membership(group.id, actor.account.id))) {
+      throw badRequest(`group ${name}: not a group of ${actor.account.name}`);
+    }
+    return group.id;
+  }
+
+  private visible(actor: Actor, id: string): Full {
+    const entry = this.ctx.store.catalogue.find(id);
+    if (!this.ctx.access.sees(actor, entry)) throw notFound(`catalogue entry ${id}`);
+    return entry;
+  }
+
+  get(actor: Actor, id: string): CatalogueEntry {
+    return publicEntry(this.ctx.store, this.visible(actor, id));
+  }
+
+  /** What the actor may see, filtered and sorted; superseded versions only when asked for. */
+  list(actor: Actor, q: CatalogueQuery): CatalogueEntry[] {
+    const words = (q.q ?? '').toLowerCase().split(/\s+/).filter(Boolean);
+    const author = q.author?.toLowerCase();
+    const entries = this.ctx.store.catalogue
+      .list()
+      .filter((e) => this.ctx.access.sees(actor, e))
+      .filter((e) => q.all === '1' || !e.supersededBy)
+      .filter((e) => q.channels === undefined || e.channels.length === q.channels)
+      .filter((e) => !q.tag || e.tags.includes(q.tag.toLowerCase()))
+      .filter(
+        (e) =>
+          !author ||
+          e.authors.some((a) => a.name.toLowerCase().includes(author) || a.account?.toLowerCase() === author) ||
+          e.lineage.authors.some((a) => a.toLowerCase() === author),
+      )
+      .filter((e) => {
+        const text = [
+          e.name,
+          e.description,
+          ...e.tags,
+          ...e.authors.map((a) => a.name),
+          ...e.channels.map((c) => `${c.name} ${c.description}`),
+        ]
+          .join(' ')
+          .toLowerCase();
+        return words.every((w) => text.includes(w));
+      });
+    const uses = (e: Full) => e.uses.inference + e.uses.fineTunes;
+    const order: Record<CatalogueQuery['sort'], (a: Full, b: Full) => number> = {
+      uses: (a, b) => uses(b) - uses(a) || b.created.localeCompare(a.created),
+      recent: (a, b) => b.created.localeCompare(a.created),
+      name: (a, b) => a.name.localeCompare(b.name),
+    };
+    return entries.sort(order[q.sort]).map((e) => publicEntry(this.ctx.store, e));
+  }
+
+  /** An entry's folder and the checked name of one of its files (the cover). */
+  file(actor: Actor, id: string, name: string): { dir: string; name: string } {
+    const entry = this.visible(actor, id);
+    if (name !== ENTRY_FILES.cover || !entry.cover) throw notFound(`${name} of catalogue entry ${id}`);
+    return { dir: this.ctx.store.layout.catalogue(entry.id), name };
+  }
+
+  /** Copies a published model into a project as its current version, to predict with or fine-tune. */
+  use(actor: Actor, id: string, projectId: string): Promise<ModelRecord> {
+    const entry = this.visible(actor, id);
+    return this.models.addFromCatalogue(actor, projectId, entry.id, this.ctx.store.layout.catalogue(entry.id));
+  }
+
+  /** The folder and lineage of an entry, for a package. */
+  async source(actor: Actor, id: string): Promise<{ entry: Full; dir: string; lineage: ModelLineage }> {
+    const entry = this.visible(actor, id);
+    const dir = this.ctx.store.layout.catalogue(entry.id);
+    const { lineage } = JSON.parse(await readFile(path.join(dir, MODEL_JSON), 'utf8')) as { lineage: ModelLineage };
+    return { entry, dir, lineage };
+  }
+}

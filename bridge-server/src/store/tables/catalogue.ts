@@ -1,0 +1,102 @@
+import type { CatalogueEntry } from '@impartial/shared';
+import { conflict, notFound } from '../../errors.js';
+import type { Db } from '../db.js';
+
+/** What is stored of an entry; its use counts are added up when it is read. */
+export type StoredEntry = Omit<CatalogueEntry, 'uses' | 'supersededBy'> & {
+  /** The account id (or, on a single-user bridge, the name) that published it: who may supersede it. */
+  publisherId: string;
+  /** The group id it is shared with (visibility "group"). */
+  groupId: string | null;
+};
+
+export type UseKind = 'inference' | 'fine-tune';
+
+interface Row {
+  record: string;
+  superseded_by: string | null;
+}
+
+/**
+ * Published model versions: immutable once added (only the pointer to the version that supersedes
+ * one is ever set), and every use of one, by user. Publishers are kept by name in the record, so a
+ * deleted account keeps its credit.
+ */
+export class CatalogueTable {
+  constructor(private readonly db: Db) {}
+
+  /** Adds an entry; when it supersedes another, marks that one in the same transaction. */
+  add(entry: StoredEntry): void {
+    this.db.transaction(() => {
+      if (entry.supersedes) {
+        const changed = this.db
+          .prepare('UPDATE catalogue SET superseded_by = ? WHERE id = ? AND superseded_by IS NULL')
+          .run(entry.id, entry.supersedes).changes;
+        if (changed === 0) throw conflict(`catalogue entry ${entry.supersedes} is already superseded`);
+      }
+      this.db
+        .prepare(
+          'INSERT INTO catalogue (id, series, model, publisher, visibility, grp, record, created) ' +
+            'VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(
+          entry.id,
+          entry.series,
+          entry.model,
+          entry.publisherId,
+          entry.visibility,
+          entry.groupId,
+          JSON.stringify(entry),
+          entry.created,
+        );
+    })();
+  }
+
+  find(id: string): CatalogueEntry & StoredEntry {
+    const row = this.db.prepare('SELECT record, superseded_by FROM catalogue WHERE id = ?').get(id) as Row | undefined;
+    if (!row) throw notFound(`catalogue entry ${id}`);
+    return this.withUses(row);
+  }
+
+  list(): Array<CatalogueEntry & StoredEntry> {
+    const rows = this.db.prepare('SELECT record, superseded_by FROM catalogue ORDER BY created, id').all() as Row[];
+    return rows.map((r) => this.withUses(r));
+  }
+
+  /** The entry that published a model version, if any. */
+  byModel(model: string): string | null {
+    const row = this.db.prepare('SELECT id FROM catalogue WHERE model = ?').get(model) as { id: string } | undefined;
+    return row?.id ?? null;
+  }
+
+  recordUse(entry: string, user: string, kind: UseKind): void {
+    this.db
+      .prepare('INSERT INTO catalogue_uses (entry, user, kind, at) VALUES (?, ?, ?, ?)')
+      .run(entry, user, kind, new Date().toISOString());
+  }
+
+  private withUses(row: Row): CatalogueEntry & StoredEntry {
+    const entry = JSON.parse(row.record) as StoredEntry;
+    const count = (kind: UseKind | null) =>
+      this.db
+        .prepare(
+          'SELECT COUNT(*) AS n, COUNT(DISTINCT user) AS users FROM catalogue_uses WHERE entry = ?' +
+            (kind ? ' AND kind = ?' : ''),
+        )
+        .get(...(kind ? [entry.id, kind] : [entry.id])) as { n: number; users: number };
+    const inference = count('inference'),
+      fineTunes = count('fine-tune'),
+      all = count(null);
+    return {
+      ...entry,
+      supersededBy: row.superseded_by,
+      uses: {
+        inference: inference.n,
+        fineTunes: fineTunes.n,
+        inferenceUsers: inference.users,
+        fineTuneUsers: fineTunes.users,
+        users: all.users,
+      },
+    };
+  }
+}

@@ -1,0 +1,342 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Services } from '@impartial/bridge-server';
+import type { CatalogueEntry, ImageRecord, JobRecord, ModelRecord } from '@impartial/shared';
+import { strToU8, unzipSync, zipSync } from 'fflate';
+import { stringify } from 'yaml';
+import { runPackage, schemaErrors, unpack } from '../helpers/bioimageio.js';
+import { line, startTestBridge, syntheticTiff, type TestBridge, TINY_TRAINING } from '../helpers/bridge.js';
+import { waitFor } from '../helpers/wait.js';
+
+/*
+ * The model catalogue on a multi-user bridge, through real HTTP clients: alice trains and
+ * publishes, bob finds her model, predicts and fine-tunes with it and publishes the result; the
+ * credit (lineage authors, use counts by distinct users) follows; visibility by group; versions
+ * that supersede; bioimage.io packages exported, checked independently, imported back, and bad
+ * packages refused with nothing stored.
+ */
+
+const TRAIN = { ...TINY_TRAINING, steps: 4 };
+
+const errorOf = async (r: Response) => ((await r.json()) as { error: { message: string } }).error.message;
+
+describe('model catalogue: publish, find, use, fine-tune, credit', () => {
+  let t: TestBridge;
+  let accounts: NonNullable<Services['accounts']>;
+  const tokens: Record<string, string> = {};
+  const as = (who: string, p: string, init: RequestInit = {}) =>
+    fetch(`${t.bridge.url}${p}`, {
+      ...init,
+      headers: { Authorization: `Bearer ${tokens[who]}`, ...(init.headers as Record<string, string> | undefined) },
+    });
+  const post = (who: string, p: string, body: unknown) =>
+    as(who, p, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const json = async <T>(r: Response | Promise<Response>, status = 200): Promise<T> => {
+    const res = await r;
+    assert.equal(res.status, status, await res.clone().text());
+    return (await res.json()) as T;
+  };
+  const waitJob = (who: string, job: JobRecord) =>
+    waitFor(
+      async () => {
+        const j = await json<JobRecord>(as(who, `/api/jobs/${job.id}`));
+        return ['done', 'failed', 'cancelled'].includes(j.status) ? j : null;
+      },
+      { timeoutMs: 120_000, what: `job ${job.id}` },
+    );
+  const projectWithStrokes = async (who: string, id: string, seed: number): Promise<ImageRecord> => {
+    await json(post(who, '/api/projects', { name: id, id }), 201);
+    const image = await json<ImageRecord>(
+      as(who, `/api/projects/${id}/images?name=img`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'image/tiff' },
+        body: Buffer.from(syntheticTiff(96, seed).bytes),
+      }),
+      201,
+    );
+    for (const cls of [1, 2])
+      await json(
+        post(who, `/api/images/${image.id}/strokes`, { drawing: line(10, 10 + cls * 30, 80, 20 + cls * 30, cls) }),
+        201,
+      );
+    return image;
+  };
+  const train = async (who: string, project: string, init: 'scratch' | 'current' = 'scratch') => {
+    const job = await waitJob(
+      who,
+      await json<JobRecord>(post(who, `/api/projects/${project}/train`, { ...TRAIN, init }), 202),
+    );
+    assert.equal(job.status, 'done', job.error ?? '');
+    return (job.result as { model: string }).model;
+  };
+  const infer = async (who: string, image: string, model?: string) => {
+    const job = await waitJob(
+      who,
+      await json<JobRecord>(post(who, '/api/infer', { image, passes: 1, ...(model ? { model } : {}) }), 202),
+    );
+    assert.equal(job.status, 'done', job.error ?? '');
+  };
+  const publishBody = (name: string, visibility: string, extra: Record<string, unknown> = {}) => ({
+    name,
+    description: `${name}: nuclei and membranes of a 2-channel slide`,
+    license: 'CC-BY-4.0',
+    cite: [{ text: 'Our lab (2026)', doi: '10.1234/lab.2026' }],
+    tags: ['nuclei', 'vectra'],
+    channels: [
+      { name: 'dapi', description: 'nuclear' },
+      { name: 'membrane', description: 'cell membrane' },
+    ],
+    visibility,
+    ...extra,
+  });
+  let aliceImage: ImageRecord;
+  let bobImage: ImageRecord;
+  let aliceEntry: CatalogueEntry;
+  let bobEntry: CatalogueEntry;
+
+  before(async () => {
+    t = await startTestBridge({ users: {} });
+    accounts = t.bridge.services.accounts as NonNullable<Services['accounts']>;
+    for (const name of ['alice', 'bob', 'carol']) {
+      const user = await accounts.addUser(name, `password-of-${name}`);
+      tokens[name] = accounts.issue(user, 'token', 'test').secret;
+    }
+    accounts.addGroup('lab', 'private');
+    accounts.addMember('lab', 'alice');
+    accounts.addMember('lab', 'bob');
+  });
+  after(async () => {
+    await t.stop();
+  });
+
+  it('alice publishes a trained model for everyone; bob finds it by searching', async () => {
+    aliceImage = await projectWithStrokes('alice', 'a1', 1);
+    const model = await train('alice', 'a1');
+    await infer('alice', aliceImage.id);
+    const refused = await post(
+      'alice',
+      `/api/models/${model}/publish`,
+      publishBody('Nuclei 2ch (alice)', 'everyone', { license: 'Nope-1.0' }),
+    );
+    assert.equal(refused.status, 400);
+    assert.match(await errorOf(refused), /license "Nope-1.0" is not an SPDX licence id/);
+    const badOrcid = await post('alice', `/api/models/${model}/publish`, {
+      ...publishBody('Nuclei 2ch (alice)', 'everyone'),
+      authors: [{ name: 'Alice A', orcid: '0000-0002-1825-0098' }],
+    });
+    assert.equal(badOrcid.status, 400);
+    assert.match(await errorOf(badOrcid), /not a valid ORCID/);
+    aliceEntry = await json<CatalogueEntry>(
+      post('alice', `/api/models/${model}/publish`, {
+        ...publishBody('Nuclei 2ch (alice)', 'everyone'),
+        authors: [{ name: 'Alice A', account: 'alice', orcid: '0000-0002-1825-0097', affiliation: 'Lab' }],
+      }),
+      201,
+    );
+    assert.equal(aliceEntry.model, model);
+    assert.equal(aliceEntry.publisher, 'alice');
+    assert.deepEqual(aliceEntry.lineage, { parent: null, authors: ['alice'] });
+    assert.equal(aliceEntry.training.steps, TRAIN.steps);
+    assert.equal(aliceEntry.training.images, 1);
+    assert.equal(aliceEntry.training.strokes, 2);
+    assert.equal(aliceEntry.cover, true, 'her prediction made the cover');
+    const again = await post('alice', `/api/models/${model}/publish`, publishBody('Nuclei 2ch again', 'everyone'));
+    assert.equal(again.status, 409, 'a published version is published once');
+
+    const found = await json<CatalogueEntry[]>(as('bob', '/api/catalogue?q=nuclei%20membranes&channels=2&sort=uses'));
+    assert.deepEqual(
+      found.map((e) => e.id),
+      [aliceEntry.id],
+    );
+    assert.deepEqual(await json<CatalogueEntry[]>(as('bob', '/api/catalogue?channels=3')), []);
+    assert.equal((await json<CatalogueEntry[]>(as('bob', '/api/catalogue?author=alice'))).length, 1);
+    assert.equal((await json<CatalogueEntry[]>(as('bob', '/api/catalogue?tag=vectra'))).length, 1);
+    const cover = await as('bob', `/api/catalogue/${aliceEntry.id}/cover.png`);
+    assert.equal(cover.status, 200);
+    assert.equal(cover.headers.get('content-type'), 'image/png');
+    const bad = await as('bob', '/api/catalogue?sort=stars');
+    assert.equal(bad.status, 400);
+  });
+
+  it('bob predicts with it and fine-tunes it; his published result credits both; her entry counts his use', async () => {
+    bobImage = await projectWithStrokes('bob', 'b1', 2);
+    const copy = await json<ModelRecord>(post('bob', `/api/catalogue/${aliceEntry.id}/use`, { project: 'b1' }), 201);
+    assert.equal(copy.parent, aliceEntry.model);
+    assert.equal(copy.catalogue, aliceEntry.id);
+    assert.deepEqual(copy.authors, ['alice'], 'a copy adds no author');
+    await infer('bob', bobImage.id);
+    const tuned = await train('bob', 'b1', 'current');
+    const tunedRecord = await json<ModelRecord>(as('bob', `/api/models/${tuned}`));
+    assert.equal(tunedRecord.parent, copy.id);
+    assert.deepEqual(tunedRecord.authors, ['alice', 'bob']);
+    await infer('bob', bobImage.id, tuned);
+    bobEntry = await json<CatalogueEntry>(
+      post('bob', `/api/models/${tuned}/publish`, publishBody('Nuclei 2ch (bob fine-tuned)', 'everyone')),
+      201,
+    );
+    assert.deepEqual(bobEntry.lineage, { parent: aliceEntry.id, authors: ['alice', 'bob'] });
+    assert.deepEqual(
+      bobEntry.authors.map((a) => a.name),
+      ['alice', 'bob'],
+    );
+    const credited = await json<CatalogueEntry>(as('alice', `/api/catalogue/${aliceEntry.id}`));
+    assert.deepEqual(credited.uses, { inference: 1, fineTunes: 1, inferenceUsers: 1, fineTuneUsers: 1, users: 1 });
+    // Bob training on from his own fine-tune is his work: alice's count stays.
+    await train('bob', 'b1', 'current');
+    assert.equal((await json<CatalogueEntry>(as('alice', `/api/catalogue/${aliceEntry.id}`))).uses.fineTunes, 1);
+    // Sorted by use: alice's model (used twice) before bob's (not yet used).
+    assert.deepEqual(
+      (await json<CatalogueEntry[]>(as('carol', '/api/catalogue'))).map((e) => e.id),
+      [aliceEntry.id, bobEntry.id],
+    );
+  });
+
+  it('a group-only model is invisible to a non-member; only its publisher supersedes it', async () => {
+    const model = await train('alice', 'a1');
+    const groupEntry = await json<CatalogueEntry>(
+      post('alice', `/api/models/${model}/publish`, publishBody('Nuclei 2ch (lab only)', 'group', { group: 'lab' })),
+      201,
+    );
+    assert.equal(groupEntry.group, 'lab');
+    assert.ok((await json<CatalogueEntry[]>(as('bob', '/api/catalogue'))).some((e) => e.id === groupEntry.id));
+    assert.ok(!(await json<CatalogueEntry[]>(as('carol', '/api/catalogue'))).some((e) => e.id === groupEntry.id));
+    assert.equal((await as('carol', `/api/catalogue/${groupEntry.id}`)).status, 404);
+    assert.equal((await as('carol', `/api/catalogue/${groupEntry.id}/cover.png`)).status, 404);
+    await json(post('carol', '/api/projects', { name: 'c1', id: 'c1' }), 201);
+    assert.equal((await post('carol', `/api/catalogue/${groupEntry.id}/use`, { project: 'c1' })).status, 404);
+    const notHers = await post(
+      'carol',
+      '/api/models/nothing/publish',
+      publishBody('Nuclei 2ch (carol)', 'group', { group: 'lab' }),
+    );
+    assert.equal(notHers.status, 404);
+
+    // A next version: bob may not make one of alice's entry; alice may, once.
+    const bobModel = await train('bob', 'b1', 'current');
+    const forbidden = await post(
+      'bob',
+      `/api/models/${bobModel}/publish`,
+      publishBody('Nuclei 2ch (alice) v2', 'everyone', { supersedes: aliceEntry.id }),
+    );
+    assert.equal(forbidden.status, 403);
+    const next = await train('alice', 'a1');
+    const v2 = await json<CatalogueEntry>(
+      post(
+        'alice',
+        `/api/models/${next}/publish`,
+        publishBody('Nuclei 2ch (alice)', 'everyone', { supersedes: aliceEntry.id }),
+      ),
+      201,
+    );
+    assert.equal(v2.version, 2);
+    assert.equal(v2.series, aliceEntry.id);
+    assert.equal((await json<CatalogueEntry>(as('bob', `/api/catalogue/${aliceEntry.id}`))).supersededBy, v2.id);
+    const listed = (await json<CatalogueEntry[]>(as('bob', '/api/catalogue'))).map((e) => e.id);
+    assert.ok(
+      listed.includes(v2.id) && !listed.includes(aliceEntry.id),
+      'a superseded version is listed only with all=1',
+    );
+    assert.ok((await json<CatalogueEntry[]>(as('bob', '/api/catalogue?all=1'))).some((e) => e.id === aliceEntry.id));
+  });
+
+  it('exports a bioimage.io package that validates and runs, and imports it back with the same predictions', async () => {
+    const r = await as('carol', `/api/catalogue/${bobEntry.id}/bioimageio.zip`);
+    assert.equal(r.status, 200, await r.clone().text());
+    const zip = new Uint8Array(await r.arrayBuffer());
+    const { rdf, files } = unpack(zip);
+    assert.deepEqual(schemaErrors(rdf), []);
+    assert.equal(rdf.parent?.id, aliceEntry.id);
+    assert.deepEqual(
+      rdf.authors.map((a) => a.name),
+      ['alice', 'bob'],
+    );
+    assert.equal(rdf.license, 'CC-BY-4.0');
+    assert.ok(rdf.covers?.includes('cover.png') && files['cover.png']);
+    assert.match(new TextDecoder().decode(files[rdf.documentation]), /# Validation/);
+    assert.ok(rdf.weights.onnx!.opset_version! >= 13);
+    assert.equal(rdf.weights.tensorflow_js!.parent, 'onnx');
+    const run = await runPackage(zip);
+    assert.ok(run.onnxVsTest <= 1e-4, `ONNX vs the packaged test output: ${run.onnxVsTest}`);
+    assert.ok(run.onnxVsEngine <= 1e-4, `ONNX vs the engine: ${run.onnxVsEngine}`);
+
+    await json(post('carol', '/api/projects', { name: 'c2', id: 'c2' }), 201);
+    const image = await json<ImageRecord>(
+      as('carol', '/api/projects/c2/images?name=img', {
+        method: 'POST',
+        headers: { 'Content-Type': 'image/tiff' },
+        body: Buffer.from(syntheticTiff(96, 5).bytes),
+      }),
+      201,
+    );
+    const imported = await json<ModelRecord>(
+      as('carol', '/api/projects/c2/models/import', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/zip' },
+        body: zip,
+      }),
+      201,
+    );
+    assert.deepEqual(imported.authors, ['alice', 'bob'], 'the credit travels with the package');
+    await infer('carol', image.id, imported.id);
+    const copy = await json<ModelRecord>(post('carol', `/api/catalogue/${bobEntry.id}/use`, { project: 'c2' }), 201);
+    await infer('carol', image.id, copy.id);
+    const probability = async (model: string) =>
+      new Uint8Array(await (await as('carol', `/api/predictions/${image.id}/${model}/probability.tif`)).arrayBuffer());
+    assert.deepEqual(await probability(imported.id), await probability(copy.id));
+  });
+
+  it('refuses bad packages with what is wrong, and stores nothing', async () => {
+    const zip = new Uint8Array(await (await as('carol', `/api/catalogue/${bobEntry.id}/bioimageio.zip`)).arrayBuffer());
+    const files = unzipSync(zip);
+    const rdfText = new TextDecoder().decode(files['rdf.yaml']);
+    const before = (await json<ModelRecord[]>(as('carol', '/api/projects/c2/models'))).length;
+    const refused = async (changed: Record<string, Uint8Array>, pattern: RegExp) => {
+      const r = await as('carol', '/api/projects/c2/models/import', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/zip' },
+        body: zipSync(changed),
+      });
+      assert.equal(r.status, 400, await r.clone().text());
+      assert.match(await errorOf(r), pattern);
+    };
+    const { inputs: _inputs, ...noInputs } = unpack(zip).rdf;
+    await refused(
+      { ...files, 'rdf.yaml': strToU8(stringify(noInputs)) },
+      /rdf\.yaml is not a valid bioimage\.io model description.*inputs/,
+    );
+    await refused({ ...files, 'rdf.yaml': strToU8('name: [unclosed') }, /rdf\.yaml is not valid YAML/);
+    const { 'weights.onnx': _onnx, ...noOnnx } = files;
+    await refused(noOnnx, /weights onnx: weights\.onnx is missing from the package/);
+    const tampered = files['test_output.npy']!.slice();
+    tampered[tampered.length - 1] = tampered.at(-1)! ^ 0xff;
+    await refused(
+      { ...files, 'test_output.npy': tampered },
+      /output 0 test tensor: the sha256 of test_output\.npy does not match/,
+    );
+    const foreign = rdfText
+      .replace(/tensorflow_js:[\s\S]*?(?=\nconfig:|$)/, '')
+      .replace(
+        'onnx:',
+        'pytorch_state_dict:\n    source: weights.onnx\n    architecture: {callable: UNet, source: unet.py}\n    pytorch_version: "2.1"\n  onnx:',
+      );
+    await refused(
+      { ...files, 'rdf.yaml': strToU8(foreign) },
+      /the bridge runs ImPartial U-Nets from their tensorflow_js weights/,
+    );
+    await refused({ 'notes.txt': strToU8('hello') }, /no rdf\.yaml/);
+    assert.equal((await json<ModelRecord[]>(as('carol', '/api/projects/c2/models'))).length, before);
+  });
+
+  it('keeps the credit of a deleted account', async () => {
+    accounts.deleteUser('alice');
+    const entry = await json<CatalogueEntry>(as('bob', `/api/catalogue/${aliceEntry.id}`));
+    assert.equal(entry.publisher, 'alice');
+    assert.equal(entry.uses.fineTunes, 1);
+    assert.deepEqual((await json<CatalogueEntry>(as('bob', `/api/catalogue/${bobEntry.id}`))).lineage.authors, [
+      'alice',
+      'bob',
+    ]);
+    const found = await json<CatalogueEntry[]>(as('bob', '/api/catalogue?author=alice'));
+    assert.ok(found.some((e) => e.id === bobEntry.id));
+  });
+});
