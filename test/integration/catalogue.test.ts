@@ -6,6 +6,7 @@ import { strToU8, unzipSync, zipSync } from 'fflate';
 import { stringify } from 'yaml';
 import { runPackage, schemaErrors, unpack } from '../helpers/bioimageio.js';
 import { line, startTestBridge, syntheticTiff, type TestBridge, TINY_TRAINING } from '../helpers/bridge.js';
+import { formData } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait.js';
 
 /*
@@ -338,5 +339,95 @@ describe('model catalogue: publish, find, use, fine-tune, credit', () => {
     ]);
     const found = await json<CatalogueEntry[]>(as('bob', '/api/catalogue?author=alice'));
     assert.ok(found.some((e) => e.id === bobEntry.id));
+  });
+});
+
+describe('model catalogue through MONAI Label: catalogue models in /info/, inference and fine-tuning', () => {
+  let t: TestBridge;
+  const call = (method: string, p: string, body?: BodyInit, headers: Record<string, string> = {}) =>
+    fetch(`${t.bridge.url}${p}`, {
+      method,
+      headers: { Authorization: `Bearer ${t.bridge.token}`, ...headers },
+      ...(body ? { body } : {}),
+    });
+  const postJson = (p: string, body: unknown) =>
+    call('POST', p, JSON.stringify(body), { 'Content-Type': 'application/json' });
+  before(async () => {
+    t = await startTestBridge({ monaiProject: 'lab' });
+  });
+  after(async () => {
+    await t.stop();
+  });
+
+  it('a published model is a MONAI model: listed, predicted with (credited), fine-tuned, never replaced', async () => {
+    // Published from another project of this single-user bridge.
+    assert.equal((await postJson('/api/projects', { name: 'src', id: 'src' })).status, 201);
+    const image = (await (
+      await call('POST', '/api/projects/src/images?name=img', Buffer.from(syntheticTiff(96, 3).bytes), {
+        'Content-Type': 'image/tiff',
+      })
+    ).json()) as ImageRecord;
+    for (const cls of [1, 2])
+      await postJson(`/api/images/${image.id}/strokes`, { drawing: line(10, 10 + cls * 30, 80, 20 + cls * 30, cls) });
+    const job = (await (await postJson('/api/projects/src/train', TRAIN)).json()) as JobRecord;
+    const done = await waitFor(
+      async () => {
+        const j = (await (await call('GET', `/api/jobs/${job.id}`)).json()) as JobRecord;
+        return j.status === 'running' || j.status === 'queued' ? null : j;
+      },
+      { timeoutMs: 120_000, what: 'the training' },
+    );
+    const published = await postJson(`/api/models/${(done.result as { model: string }).model}/publish`, {
+      name: 'Lab nuclei 2ch',
+      description: 'nuclei',
+      license: 'MIT',
+      cite: [{ text: 'Lab', url: 'https://example.org/lab' }],
+      visibility: 'everyone',
+    });
+    assert.equal(published.status, 201, await published.clone().text());
+    const entry = (await published.json()) as CatalogueEntry;
+    const name = `catalogue_${entry.id}`;
+
+    const info = (await (await call('GET', '/info/')).json()) as {
+      models: Record<string, { description: string }>;
+      trainers: Record<string, { description: string }>;
+    };
+    assert.match(info.models[name]!.description, /^Lab nuclei 2ch v1 \(C0, C1; by web; MIT\)$/);
+    assert.match(info.trainers[name]!.description, /^Fine-tune Lab nuclei 2ch/);
+    assert.ok(info.models.impartial_2, 'the datastore models stay');
+
+    const upload = await call(
+      'PUT',
+      '/datastore/image?image=a',
+      formData({ file: new Blob([Buffer.from(syntheticTiff(96, 8).bytes)]) }, { file: 'a.tif' }),
+    );
+    assert.equal(upload.status, 200);
+    const inferred = await call('POST', `/infer/${name}?image=a&output=json`);
+    assert.equal(inferred.status, 200, await inferred.clone().text());
+    const described = (await (await call('GET', `/model/info/${name}`)).json()) as { version: string; parent: string };
+    assert.equal(described.parent, entry.model, "the datastore's copy of the published version");
+    assert.equal(
+      (await (await call('GET', `/api/catalogue/${entry.id}`)).json()).uses.inference,
+      1,
+      'a MONAI inference counts as a use',
+    );
+    // Training it fine-tunes the published model (its copy becomes the datastore's current model).
+    const lab = (await (await call('GET', '/api/projects/lab')).json()) as { images: ImageRecord[] };
+    for (const cls of [1, 2]) {
+      await postJson(`/api/images/${lab.images[0]!.id}/strokes`, {
+        drawing: line(10, 10 + cls * 30, 80, 20 + cls * 30, cls),
+      });
+    }
+    const train = await postJson(`/train/${name}`, { steps: 2 });
+    assert.equal(train.status, 200, await train.clone().text());
+    assert.equal((await (await call('GET', `/api/catalogue/${entry.id}`)).json()).uses.fineTunes, 1);
+    await waitFor(async () => ((await (await call('GET', '/train/')).json()) as { status: string }).status === 'DONE', {
+      timeoutMs: 120_000,
+      what: 'the fine-tune',
+    });
+    const replace = await call('PUT', `/model/${name}`, formData({ file: new Blob([new Uint8Array(4)]) }));
+    assert.equal(replace.status, 409);
+    const unknown = await call('POST', '/infer/catalogue_nothing?image=a');
+    assert.equal(unknown.status, 404);
   });
 });

@@ -1,4 +1,4 @@
-import type { ModelRecord } from '@impartial/shared';
+import type { CatalogueEntry, ModelRecord } from '@impartial/shared';
 import { ImpartialError } from '../errors.js';
 import { type Actor, named, type Services } from '../services/index.js';
 import type { StoredImage } from '../services/types.js';
@@ -132,18 +132,36 @@ export class MonaiApp {
     return this.projects.isDatastore(image.project) ? image.name : image.id;
   }
 
-  channelsOf(model: string): number {
+  /** The catalogue entry a model name stands for (catalogue_<entry id>), or null for impartial_N. */
+  entryOf(model: string): string | null {
+    return /^catalogue_([A-Za-z0-9_-]{1,64})$/.exec(model)?.[1] ?? null;
+  }
+
+  /** Published models the actor may use, newest versions only. */
+  catalogue(actor: Actor): CatalogueEntry[] {
+    return this.services.catalogue.list(actor, { sort: 'name' });
+  }
+
+  channelsOf(actor: Actor, model: string): number {
+    const entry = this.entryOf(model);
+    if (entry) return this.services.catalogue.get(actor, entry).channels.length;
     const m = /^impartial_(\d+)$/.exec(model);
     if (!m || Number(m[1]) < 1 || Number(m[1]) > 64) {
-      throw new ImpartialError('not-found', `model ${model} (models are impartial_N, N = the image channel count)`);
+      throw new ImpartialError(
+        'not-found',
+        `model ${model} (models are impartial_N, N = the image channel count, and catalogue_<entry>)`,
+      );
     }
     return Number(m[1]);
   }
 
-  /** Channel counts the app offers models for: 1-3 as the original, plus any in the datastore. */
+  /** impartial_N for 1-3 channels as the original, plus any in the datastore, and the catalogue's models. */
   modelNames(actor: Actor): string[] {
     const counts = new Set([1, 2, 3, ...this.images(actor).map((i) => i.channels)]);
-    return [...counts].sort((a, b) => a - b).map((n) => `impartial_${n}`);
+    return [
+      ...[...counts].sort((a, b) => a - b).map((n) => `impartial_${n}`),
+      ...this.catalogue(actor).map((e) => `catalogue_${e.id}`),
+    ];
   }
 
   /** Whether an image has strokes in effect (MONAI's "final label"). */
@@ -151,8 +169,22 @@ export class MonaiApp {
     return this.services.labels.hasFinal(actor, image.id);
   }
 
-  /** The model version behind impartial_N (the generic model, added once, when the project has none). */
-  async model(actor: Actor, channels: number): Promise<ModelRecord> {
+  /**
+   * The model version behind a name: for impartial_N the datastore's (the generic model, added
+   * once, when it has none); for catalogue_<entry> the datastore's copy of that published model,
+   * made on first use.
+   */
+  async model(actor: Actor, name: string): Promise<ModelRecord> {
+    const entryId = this.entryOf(name);
+    if (entryId) {
+      const entry = this.services.catalogue.get(actor, entryId);
+      const project = this.project(actor);
+      const copy = this.services.models
+        .list(actor, project)
+        .find((m) => m.catalogue === entry.id && m.parent === entry.model);
+      return copy ?? this.services.catalogue.use(actor, entry.id, project);
+    }
+    const channels = this.channelsOf(actor, name);
     try {
       return await this.services.models.forChannels(actor, this.project(actor), channels);
     } catch (e) {

@@ -46,18 +46,11 @@ export function registerMonaiInference(router: Router, app: MonaiApp, tempDir: s
   const { services } = app;
 
   /** Predicts one image with the impartial_N model and cuts its instances. */
-  const inferImage = async (
-    actor: Actor,
-    image: StoredImage,
-    channels: number,
-    p: InferParams,
-  ): Promise<InferResult> => {
+  const inferImage = async (actor: Actor, image: StoredImage, name: string, p: InferParams): Promise<InferResult> => {
     const id = app.monaiId(image);
+    const channels = app.channelsOf(actor, name);
     if (image.channels !== channels) {
-      throw new ImpartialError(
-        'bad-request',
-        `image ${id} has ${image.channels} channels; impartial_${channels} reads ${channels}`,
-      );
+      throw new ImpartialError('bad-request', `image ${id} has ${image.channels} channels; ${name} reads ${channels}`);
     }
     if (image.width * image.height > MAX_ANSWER_PIXELS) {
       throw new ImpartialError(
@@ -65,7 +58,7 @@ export function registerMonaiInference(router: Router, app: MonaiApp, tempDir: s
         `image ${id} is too large for one answer; use the bridge's OME-Zarr predictions`,
       );
     }
-    const model = await app.model(actor, channels);
+    const model = await app.model(actor, name);
     const request = {
       image: image.id,
       model: model.id,
@@ -112,10 +105,9 @@ export function registerMonaiInference(router: Router, app: MonaiApp, tempDir: s
 
   router.on('POST', '/infer/:model', async (c) => {
     const actor = app.actor(c.actor);
-    const channels = app.channelsOf(c.params.model!);
     const params = await inferParams(c, tempDir);
     const image = app.image(actor, c.url.searchParams.get('image'));
-    const result = await inferImage(actor, image, channels, params);
+    const result = await inferImage(actor, image, c.params.model!, params);
     app.tasks(actor).logs.add(`infer ${c.params.model} on ${app.monaiId(image)}: ${result.params.cells} cells`);
     sendInferAnswer(c.res, c.url.searchParams.get('output'), result);
   });
@@ -140,7 +132,7 @@ export function registerMonaiInference(router: Router, app: MonaiApp, tempDir: s
 
   router.on('POST', '/batch/infer/:model', async (c) => {
     const actor = app.actor(c.actor);
-    const channels = app.channelsOf(c.params.model!);
+    const channels = app.channelsOf(actor, c.params.model!);
     const params = parse(InferParams, await readJson(c.req, 1024 * 1024), 'params');
     const tasks = app.tasks(actor);
     if (tasks.batch?.status === 'RUNNING') throw new ImpartialError('busy', 'a batch inference is already running');
@@ -171,7 +163,7 @@ export function registerMonaiInference(router: Router, app: MonaiApp, tempDir: s
         }
         const head = `${k + 1}/${images.length} ${app.monaiId(image)}`;
         try {
-          const { params: out } = await inferImage(actor, image, channels, { ...params, ...save });
+          const { params: out } = await inferImage(actor, image, c.params.model!, { ...params, ...save });
           task.details.push(`${head}: ${out.cells} cells`);
         } catch (e) {
           task.details.push(`${head}: ${(e as Error).message}`);

@@ -12,15 +12,24 @@ export function registerMonaiInfo(router: Router, app: MonaiApp): void {
     const names = app.modelNames(actor);
     const images = app.images(actor);
     const labelled = images.filter((i) => app.labelled(actor, i));
+    const published = new Map(app.catalogue(actor).map((e) => [`catalogue_${e.id}`, e]));
+    const describe = (n: string) => {
+      const e = published.get(n);
+      if (!e) return `ImPartial U-Net for ${n.split('_')[1]}-channel images`;
+      const authors = e.lineage.authors.join(', ');
+      return `${e.name} v${e.version} (${e.channels.map((c) => c.name).join(', ')}; by ${authors}; ${e.license})`;
+    };
     const model = (n: string) => ({
       type: 'segmentation',
       labels: ['Nuclei'],
       dimension: 2,
-      description: `ImPartial U-Net for ${n.split('_')[1]}-channel images`,
+      description: describe(n),
       config: { threshold: DEFAULT_INSTANCE_OPTIONS.threshold, passes: INFERENCE_DEFAULTS.passes },
     });
     const trainer = (n: string) => ({
-      description: `Train ${n} from the strokes and outlines of the datastore`,
+      description: published.has(n)
+        ? `Fine-tune ${describe(n)} on the strokes and outlines of the datastore`
+        : `Train ${n} from the strokes and outlines of the datastore`,
       config: trainerConfig(),
     });
     const stats = services.models

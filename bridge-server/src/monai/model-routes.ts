@@ -27,13 +27,13 @@ export function registerMonaiModels(router: Router, app: MonaiApp, tempDir: stri
   router
     .on('GET', '/model/info/:model', async (c) => {
       const actor = app.actor(c.actor);
-      const model = await app.model(actor, app.channelsOf(c.params.model!));
+      const model = await app.model(actor, c.params.model!);
       const stats = { total_steps: model.steps, total_time: model.trainSeconds, ...model.metrics };
       sendJson(c.res, 200, { ...(await described(actor, model)), train_stats: stats });
     })
     .on('GET', '/model/:model', async (c) => {
       const actor = app.actor(c.actor);
-      const model = await app.model(actor, app.channelsOf(c.params.model!));
+      const model = await app.model(actor, c.params.model!);
       const zip = zipSync({
         [MODEL_JSON]: await fileOf(actor, model, MODEL_JSON),
         [MODEL_WEIGHTS]: await fileOf(actor, model, MODEL_WEIGHTS),
@@ -42,7 +42,13 @@ export function registerMonaiModels(router: Router, app: MonaiApp, tempDir: stri
     })
     .on('PUT', '/model/:model', async (c) => {
       const actor = app.actor(c.actor);
-      const channels = app.channelsOf(c.params.model!);
+      if (app.entryOf(c.params.model!)) {
+        throw new ImpartialError(
+          'conflict',
+          `${c.params.model} is a published model: it is not replaced (upload impartial_N)`,
+        );
+      }
+      const channels = app.channelsOf(actor, c.params.model!);
       const form = await readMultipart(c.req, tempDir, 512 * 1024 * 1024);
       try {
         const part = form.files.file;

@@ -85,7 +85,7 @@ export function registerMonaiTraining(router: Router, app: MonaiApp): void {
 
   router.on('POST', '/train/:model', async (c) => {
     const actor = app.actor(c.actor);
-    const channels = app.channelsOf(c.params.model!);
+    const channels = app.channelsOf(actor, c.params.model!);
     const p = parse(TrainParams, await readJson(c.req, 1024 * 1024), 'train');
     const enqueue = c.url.searchParams.get('enqueue') === 'true';
     const tasks = app.tasks(actor);
@@ -105,9 +105,15 @@ export function registerMonaiTraining(router: Router, app: MonaiApp): void {
     const stepsPerEpoch = Math.max(1, Math.ceil(p.npatches_epoch / batchSize));
     const epochs = p.steps ? Math.max(1, Math.ceil(p.steps / stepsPerEpoch)) : p.max_epochs;
     const steps = p.steps ?? epochs * stepsPerEpoch;
+    // A catalogue model is fine-tuned: the datastore's copy of it becomes the current model first.
+    if (app.entryOf(c.params.model!)) {
+      const copy = await app.model(actor, c.params.model!);
+      services.projects.setCurrentModel(actor, app.project(actor), copy.id);
+    }
     const project = services.projects.get(actor, app.project(actor));
     const current = project.currentModel ? services.models.get(actor, project.currentModel) : null;
-    const init = p.init ?? (current && current.channels.length === channels ? 'current' : 'generic');
+    const fineTune = app.entryOf(c.params.model!) ? 'current' : undefined;
+    const init = p.init ?? fineTune ?? (current && current.channels.length === channels ? 'current' : 'generic');
     const job = await services.training.start(actor, project.id, {
       steps,
       ...(p.seconds ? { seconds: p.seconds } : {}),
