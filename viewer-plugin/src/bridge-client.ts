@@ -111,15 +111,42 @@ export class BridgeClient extends EventTarget {
   /** The image's project (from the welcome). */
   project: string | null = null;
 
+  /** A REST call to the bridge with this viewer's token; JSON in and out, the bridge's error message on failure. */
+  async rest<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const r = await fetch(new URL(path, this.bridge), {
+      method,
+      headers: {
+        ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+        ...(this.token ? { Authorization: `Bearer ${this.token}` } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    if (!r.ok) {
+      const text = await r.text();
+      let message = text;
+      try {
+        message = (JSON.parse(text) as { error: { message: string } }).error.message;
+      } catch {
+        /* not the bridge's JSON error */
+      }
+      throw new Error(`${method} ${path}: ${message}`);
+    }
+    return (await r.json()) as T;
+  }
+
+  /** Bytes of a bridge file as an object URL for an <img> (which cannot send the token). */
+  async objectUrl(path: string): Promise<string> {
+    const r = await fetch(new URL(path, this.bridge), {
+      headers: this.token ? { Authorization: `Bearer ${this.token}` } : {},
+    });
+    if (!r.ok) throw new Error(`GET ${path}: ${r.status}`);
+    return URL.createObjectURL(await r.blob());
+  }
+
   /** Makes a model version current for the project (REST: there is no socket message for it). */
   async setCurrentModel(model: string): Promise<void> {
     if (!this.project) throw new Error('not connected yet');
-    const r = await fetch(new URL(`/api/projects/${this.project}/current`, this.bridge), {
-      method: 'PUT',
-      headers: { 'Content-Type': 'application/json', ...(this.token ? { Authorization: `Bearer ${this.token}` } : {}) },
-      body: JSON.stringify({ model }),
-    });
-    if (!r.ok) throw new Error(`cannot make ${model} current: ${r.status} ${await r.text()}`);
+    await this.rest('PUT', `/api/projects/${this.project}/current`, { model });
   }
 
   undo(): void {

@@ -7,12 +7,14 @@ import { autoContrast, type ChannelSetting, channelSettings, type LoadedZarr } f
 import { DEFAULT_LAYER_SETTINGS, type LayerSettings, sharedLayers } from './layers/settings.js';
 import { Stage } from './layers/stage.js';
 import { DEFAULT_CLASSES, type ScribbleClass } from './layers/strokes.js';
+import { type CatalogueView, cataloguePanel } from './panels/catalogue.js';
 import { channelPanel } from './panels/channels.js';
 import { layersPanel } from './panels/layers.js';
 import { viewerStyles } from './panels/styles.js';
 import { toolbar } from './panels/toolbar.js';
 import { type TrainingView, trainingPanel } from './panels/training.js';
 import { listenToBridge, saveStatus } from './state/bridge-events.js';
+import { CatalogueState, EMPTY_CATALOGUE } from './state/catalogue.js';
 import { PredictionState } from './state/prediction.js';
 import { imageUrl, openZarr } from './state/sources.js';
 import { trainingActions } from './state/training.js';
@@ -39,6 +41,7 @@ export class ImpartialViewer extends LitElement {
     training: { state: true },
     others: { state: true },
     panel: { state: true },
+    catalogue: { state: true },
     follow: { type: Boolean },
     classes: { attribute: false },
   };
@@ -58,6 +61,8 @@ export class ImpartialViewer extends LitElement {
   /** Names of the others on the image. */
   declare others: string[];
   declare panel: TrainingView;
+  /** The shared-models panel: the bridge's catalogue as searched. */
+  declare catalogue: CatalogueView;
   declare follow: boolean;
   /** The scribble palette (keys 1-9 pick a class); set it to add classes. */
   declare classes: ScribbleClass[];
@@ -79,6 +84,8 @@ export class ImpartialViewer extends LitElement {
   private stage: Stage | null = null;
   private readonly predictions = new PredictionState(this);
   private readonly trainingActions = trainingActions(this);
+  private readonly catalogueState = new CatalogueState(this);
+  private readonly catalogueActions = this.catalogueState.actions();
   private readonly pointer = new PointerDrawing(this, {
     viewport: () => this.stage?.viewport,
     brushCursor: () => this.renderRoot.querySelector<HTMLElement>('.brush'),
@@ -107,6 +114,12 @@ export class ImpartialViewer extends LitElement {
     this.others = [];
     this.follow = false;
     this.panel = { running: false, text: '', losses: [], models: [], current: null, suggestions: [] };
+    this.catalogue = EMPTY_CATALOGUE;
+  }
+
+  /** The project's current model version. */
+  get currentModel(): string | null {
+    return this.panel.current;
   }
 
   /** The prediction shown; its `tiles` are set when its overlay is drawn in the image's pass. */
@@ -130,6 +143,7 @@ export class ImpartialViewer extends LitElement {
         ${channelPanel(this, live)}
         ${live ? layersPanel(this) : ''}
         ${this.client ? trainingPanel(this.panel, this.trainingActions) : ''}
+        ${this.client ? cataloguePanel(this.catalogue, this.catalogueActions) : ''}
       </div>
       <div class="status">${this.status}${this.training ? html` · ${this.training}` : ''}${
         this.others.length ? html` · <span class="others">also here: ${this.others.join(', ')}</span>` : ''
@@ -195,6 +209,24 @@ export class ImpartialViewer extends LitElement {
     const vp = this.stage.viewport;
     const viewport = vp ? visibleRect(vp, getImageSize(this.image.data[0]!)) : undefined;
     this.client.infer({ ...(viewport ? { viewport } : {}), ...(passes ? { passes } : {}) });
+  }
+
+  /** Trains on from the current model with the training panel's budget (a published model, fine-tuned). */
+  fineTune(): void {
+    const field = (n: string) =>
+      this.renderRoot.querySelector<HTMLInputElement | HTMLSelectElement>(`.side [name=${n}]`)?.value;
+    const unit = field('unit') === 'steps' ? 'steps' : 'seconds';
+    this.trainingActions.train({
+      [unit]: Number(field('budget')),
+      learningRate: Number(field('lr')),
+      patch: Number(field('patch')),
+      init: 'current',
+    });
+  }
+
+  /** Loads the shared-models panel again. */
+  refreshCatalogue(): void {
+    void this.catalogueState.refresh();
   }
 
   /** Shows a model's prediction; `tiles` (level-0 rectangles) changed since the last call, none: everything. */

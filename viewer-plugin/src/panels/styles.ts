@@ -43,4 +43,8 @@ export const viewerStyles = css`
     margin: 2px 0
   }
   .suggestion { display: block; width: 100% }
-  .models { font-size: 11px; opacity: .85 }`;
+  .models { font-size: 11px; opacity: .85 }
+  .catalogue input:not([type=checkbox]), .catalogue select { width: 100%; box-sizing: border-box; margin: 1px 0 }
+  .catalogue .row input:not([type=checkbox]) { flex: 1; min-width: 0; width: auto }
+  .entry { border-top: 1px solid #444; padding: 4px 0; font-size: 11px }
+  .entry .cover { width: 100%; border-radius: 3px }`;

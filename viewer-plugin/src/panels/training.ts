@@ -12,7 +12,7 @@ export interface TrainingView {
 }
 
 export interface TrainingActions {
-  train(options: { seconds?: number; steps?: number; learningRate: number; patch: number }): void;
+  train(options: { seconds?: number; steps?: number; learningRate: number; patch: number; init?: 'current' }): void;
   stop(): void;
   /** Makes a model version the current one (and predicts with it). */
   choose(model: string): void;

@@ -22,6 +22,8 @@ export interface BridgeEventTarget {
   requestUpdate(): void;
   showPrediction(record: PredictionRecord, tiles?: readonly Rect[]): Promise<void>;
   predict(): void;
+  /** Loads the catalogue panel again (the current model changed: it may be published). */
+  refreshCatalogue(): void;
   dispatchEvent(event: Event): boolean;
 }
 
@@ -45,6 +47,7 @@ function trainingText(m: Message<'train-progress'>): string {
 const HANDLERS: Handlers = {
   welcome: (v, m) => {
     v.panel = { ...v.panel, models: m.models, current: m.currentModel };
+    v.refreshCatalogue();
     v.redraw();
     if (m.prediction) void v.showPrediction(m.prediction);
   },
@@ -88,6 +91,7 @@ const HANDLERS: Handlers = {
     const models = [...v.panel.models.filter((x) => x.id !== m.model.id), m.model];
     const current = m.current ? m.model.id : v.panel.current;
     v.panel = { ...v.panel, running: false, text: v.training, models, current };
+    if (m.current) v.refreshCatalogue();
     // The viewer that asked for the training asks for the prediction; the others receive its tiles.
     if (v.trainingRequested) {
       v.trainingRequested = false;
