@@ -159,7 +159,7 @@ describe('model catalogue: publish, find, use, fine-tune, credit', () => {
     assert.equal(bad.status, 400);
   });
 
-  it('bob predicts with it and fine-tunes it; his published result credits both; her entry counts his use', async () => {
+  it('bob predicts with it and fine-tunes it; his result credits both; her entry counts his use', async () => {
     bobImage = await projectWithStrokes('bob', 'b1', 2);
     const copy = await json<ModelRecord>(post('bob', `/api/catalogue/${aliceEntry.id}/use`, { project: 'b1' }), 201);
     assert.equal(copy.parent, aliceEntry.model);
@@ -240,7 +240,7 @@ describe('model catalogue: publish, find, use, fine-tune, credit', () => {
     assert.ok((await json<CatalogueEntry[]>(as('bob', '/api/catalogue?all=1'))).some((e) => e.id === aliceEntry.id));
   });
 
-  it('exports a bioimage.io package that validates and runs, and imports it back with the same predictions', async () => {
+  it('exports a bioimage.io package that validates and runs, and imports back with the same predictions', async () => {
     const r = await as('carol', `/api/catalogue/${bobEntry.id}/bioimageio.zip`);
     assert.equal(r.status, 200, await r.clone().text());
     const zip = new Uint8Array(await r.arrayBuffer());
@@ -318,7 +318,8 @@ describe('model catalogue: publish, find, use, fine-tune, credit', () => {
       .replace(/tensorflow_js:[\s\S]*?(?=\nconfig:|$)/, '')
       .replace(
         'onnx:',
-        'pytorch_state_dict:\n    source: weights.onnx\n    architecture: {callable: UNet, source: unet.py}\n    pytorch_version: "2.1"\n  onnx:',
+        'pytorch_state_dict:\n    source: weights.onnx\n' +
+          '    architecture: {callable: UNet, source: unet.py}\n    pytorch_version: "2.1"\n  onnx:',
       );
     await refused(
       { ...files, 'rdf.yaml': strToU8(foreign) },

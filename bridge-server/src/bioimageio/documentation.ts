@@ -9,6 +9,13 @@ export function documentation(
 ): string {
   const step = 2 ** config.depth;
   const t = meta.training;
+  const counts = [
+    `${t.steps} steps`,
+    `${Math.round(t.seconds)} s`,
+    ...(t.images !== undefined ? [`${t.images} image(s)`] : []),
+    ...(t.strokes !== undefined ? [`${t.strokes} stroke(s)`] : []),
+  ].join(', ');
+  const parent = meta.parent ? `\n- Fine-tuned from catalogue model ${meta.parent.id}.` : '';
   const metrics = Object.entries(t.metrics)
     .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(3)}`)
     .join(', ');
@@ -33,10 +40,11 @@ ${meta.channels.map((c) => `  - ${c.name}${c.description ? `: ${c.description}` 
 
 ## Training
 
-- ${t.steps} steps, ${Math.round(t.seconds)} s${t.images !== undefined ? `, ${t.images} image(s)` : ''}${t.strokes !== undefined ? `, ${t.strokes} stroke(s)` : ''}.
-- Trained by, along its chain: ${meta.lineageAuthors.join(', ') || 'unknown'}.${meta.parent ? `\n- Fine-tuned from catalogue model ${meta.parent.id}.` : ''}
+- ${counts}.
+- Trained by, along its chain: ${meta.lineageAuthors.join(', ') || 'unknown'}.${parent}
 ${metrics ? `- Calibration on the person's own strokes (no ground truth): ${metrics}.` : ''}
-- U-Net: depth ${config.depth}, base width ${config.base}, dropout ${config.dropout}, mixture components ${config.components.join(' + ')}.
+- U-Net: depth ${config.depth}, base width ${config.base}, dropout ${config.dropout},
+  mixture components ${config.components.join(' + ')}.
 
 # Validation
 

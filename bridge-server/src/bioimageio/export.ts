@@ -76,7 +76,9 @@ export async function buildPackage(input: ExportInput): Promise<ExportResult> {
   const { config } = manifest;
   const onnx = unetToOnnx(config, named, {
     producerVersion: input.producerVersion,
-    docString: `${input.meta.name}: ImPartial U-Net, input raw (N, ${config.inChannels}, H, W) scaled by percentiles 1-98`,
+    docString:
+      `${input.meta.name}: ImPartial U-Net; input raw (N, ${config.inChannels}, H, W) scaled by ` +
+      'percentiles 1-98, output the cell probability (N, 1, H, W)',
   });
   const raw = testInput(config.inChannels, config.depth, input.sample);
   const [, C, H, W] = raw.shape as [number, number, number, number];

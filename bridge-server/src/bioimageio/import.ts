@@ -111,7 +111,8 @@ export async function readPackage(bytes: Uint8Array): Promise<ImportedPackage> {
   if (!tfjs) {
     throw bad(
       `its weights are ${formats.join(', ')}: the bridge runs ImPartial U-Nets from their tensorflow_js weights ` +
-        '(packages exported by ImPartial); open this model in a tool that runs those formats (ilastik, deepImageJ, bioimageio.core)',
+        '(packages exported by ImPartial); open this model in a tool that runs those formats ' +
+        '(ilastik, deepImageJ, bioimageio.core)',
     );
   }
   const inner = readZip(fileOf(files, 'weights tensorflow_js', tfjs), {

@@ -19,7 +19,9 @@ export const FILES = {
 /** What ImPartial's method is cited as in every package (the user's own citation comes first). */
 export const METHOD_CITATIONS = [
   {
-    text: 'Martinez N, Sapiro G, Tannenbaum A, Hollmann TJ, Nadeem S. ImPartial: Partial Annotations for Cell Instance Segmentation. bioRxiv (2021)',
+    text:
+      'Martinez N, Sapiro G, Tannenbaum A, Hollmann TJ, Nadeem S. ' +
+      'ImPartial: Partial Annotations for Cell Instance Segmentation. bioRxiv (2021)',
     doi: '10.1101/2021.01.20.427458',
   },
 ];
@@ -53,6 +55,9 @@ export interface PackageFiles {
 export const identifier = (s: string, fallback: string) =>
   s.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '') || fallback;
 
+const channelText = (c: { name: string; description: string }) =>
+  c.description ? `${c.name} (${c.description})` : c.name;
+
 export function buildRdf(meta: PackageMeta, config: UNetConfig, f: PackageFiles): Record<string, unknown> {
   const step = 2 ** config.depth;
   const channelNames = meta.channels.map((c, i) => identifier(c.name, `channel${i}`));
@@ -81,7 +86,7 @@ export function buildRdf(meta: PackageMeta, config: UNetConfig, f: PackageFiles)
     inputs: [
       {
         id: 'raw',
-        description: `${config.inChannels} channel(s): ${meta.channels.map((c) => (c.description ? `${c.name} (${c.description})` : c.name)).join(', ')}`,
+        description: `${config.inChannels} channel(s): ${meta.channels.map(channelText).join(', ')}`,
         axes: [
           { type: 'batch' },
           { type: 'channel', channel_names: channelNames },

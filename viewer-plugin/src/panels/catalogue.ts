@@ -42,21 +42,21 @@ export interface CatalogueActions {
   publish(form: PublishForm): void;
 }
 
-const valueOf = (e: Event) => (e.target as HTMLInputElement | HTMLSelectElement).value;
+const fieldValue = (e: Event) => (e.target as HTMLInputElement | HTMLSelectElement).value;
 
 function filters(v: CatalogueView, act: CatalogueActions) {
   const q = v.query;
   const sorts: CatalogueSort[] = ['uses', 'recent', 'name'];
   return html`<div class="row"><input class="search" type="search" placeholder="search models" .value=${q.q}
-      @change=${(e: Event) => act.search({ q: valueOf(e) })}></div>
+      @change=${(e: Event) => act.search({ q: fieldValue(e) })}></div>
     <div class="row"><input class="tag" placeholder="tag" .value=${q.tag} @change=${(e: Event) =>
-      act.search({ tag: valueOf(e) })}>
+      act.search({ tag: fieldValue(e) })}>
       <input class="author" placeholder="author" .value=${q.author} @change=${(e: Event) =>
-        act.search({ author: valueOf(e) })}></div>
+        act.search({ author: fieldValue(e) })}></div>
     <div class="row"><label><input type="checkbox" class="same-channels" .checked=${q.sameChannels}
       @change=${(e: Event) => act.search({ sameChannels: (e.target as HTMLInputElement).checked })}>
       this image's channels</label>
-      <select class="sort" title="sort" @change=${(e: Event) => act.search({ sort: valueOf(e) as CatalogueSort })}>
+      <select class="sort" title="sort" @change=${(e: Event) => act.search({ sort: fieldValue(e) as CatalogueSort })}>
         ${sorts.map((s) => html`<option value=${s} ?selected=${q.sort === s}>by ${s}</option>`)}</select></div>`;
 }
 
@@ -104,7 +104,9 @@ function publishForm(v: CatalogueView, act: CatalogueActions) {
 export function cataloguePanel(v: CatalogueView, act: CatalogueActions) {
   return html`<details class="catalogue"><summary>Shared models</summary>
     ${filters(v, act)}
-    <div class="entries">${v.entries.length ? v.entries.map((e) => entryCard(e, v, act)) : html`<small>none found</small>`}</div>
+    <div class="entries">${
+      v.entries.length ? v.entries.map((e) => entryCard(e, v, act)) : html`<small>none found</small>`
+    }</div>
     ${publishForm(v, act)}
     <div class="catalogue-message">${v.message}</div>
   </details>`;

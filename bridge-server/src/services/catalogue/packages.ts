@@ -93,7 +93,7 @@ export class PackageService {
     return { zip: r.zip, maxDiff: r.maxDiff, filename: fileName(name) };
   }
 
-  /** A package exported by ImPartial becomes the project's current version (checked first; nothing stored if refused). */
+  /** A package exported by ImPartial becomes the project's current version (checked first; refused: nothing stored). */
   async importPackage(actor: Actor, projectId: string, bytes: Uint8Array): Promise<ModelRecord> {
     const project = this.scope.project(actor, projectId, 'write');
     const imported = await importInWorker(bytes);

@@ -42,7 +42,8 @@ for (const [config, width, height] of [
   [{ ...DEFAULT_UNET, inChannels: 2, depth: 2, base: 4 }, 48, 32],
   [{ ...DEFAULT_UNET, inChannels: 3, depth: 3, base: 8, components: [3, 2] as [number, number] }, 64, 64],
 ] as const) {
-  test(`depth ${config.depth}, ${config.inChannels} channels, ${width}x${height}: onnxruntime gives the engine's probability to 1e-4`, async () => {
+  const what = `depth ${config.depth}, ${config.inChannels} channels, ${width}x${height}`;
+  test(`${what}: onnxruntime gives the engine's probability to 1e-4`, async () => {
     const { weights, onnx } = await exported(config, 5);
     const image = smooth(width, height, config.inChannels);
     const engine = await predict(config, weights, image, { passes: 1, tile: Math.max(width, height), overlap: 0 });
