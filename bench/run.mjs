@@ -34,7 +34,7 @@ const lastJson = (text) =>
   );
 
 // `npm run bench -- bridge` runs only the bridge, Fiji and viewer figures; `-- engine` only the engine's;
-// `-- users` only the multi-user bridge's.
+// `-- users` only the multi-user bridge's; `-- models` only the model packages' and catalogue's.
 const only = process.argv[2];
 const want = (section) => !only || only === section;
 const results = { date: new Date().toISOString(), seconds };
@@ -218,6 +218,20 @@ if (want('users')) {
   line('GET /api/info while they train', ms(u.infoWhileTraining));
   const lag = u.eventLoopWhileTraining;
   line('event-loop lag while they train', `p50 ${f(lag.p50, 1)} ms  p99 ${f(lag.p99, 1)} ms  max ${f(lag.max, 1)} ms`);
+}
+if (want('models')) {
+  const m = lastJson(await run(process.execPath, [path.join(repo, 'bench', 'models.mjs')], 'models bench'));
+  results.models = m;
+  const line = (label, value) => console.log(`  ${label.padEnd(46)}${value}`);
+  console.log('\nModel sharing (the generic model, medians)');
+  line('bioimage.io package (incl. its ONNX check)', `${f(m.exportMs, 0)} ms, ${f(m.packageKb, 0)} KB`);
+  line(`one pass, ${m.side} x ${m.side} x 2, engine (${m.backend})`, `${f(m.engineMs, 0)} ms`);
+  line(
+    'same, onnxruntime-node on the ONNX export',
+    `${f(m.onnxMs, 0)} ms  (engine / ONNX ${f(m.engineMs / m.onnxMs, 2)})`,
+  );
+  line('largest |ONNX - engine| on it', m.maxDiff.toExponential(2));
+  line(`catalogue list, ${m.catalogueEntries} entries with uses`, `${f(m.catalogueListMs, 1)} ms`);
 }
 mkdirSync(path.join(repo, 'bench', 'results'), { recursive: true });
 const file = path.join(repo, 'bench', 'results', `bench-${results.date.replace(/[:.]/g, '-')}.json`);

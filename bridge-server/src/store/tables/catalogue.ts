@@ -55,12 +55,12 @@ export class CatalogueTable {
   find(id: string): CatalogueEntry & StoredEntry {
     const row = this.db.prepare('SELECT record, superseded_by FROM catalogue WHERE id = ?').get(id) as Row | undefined;
     if (!row) throw notFound(`catalogue entry ${id}`);
-    return this.withUses(row);
+    return this.withUses([row], 'WHERE entry = ?', [id])[0]!;
   }
 
   list(): Array<CatalogueEntry & StoredEntry> {
     const rows = this.db.prepare('SELECT record, superseded_by FROM catalogue ORDER BY created, id').all() as Row[];
-    return rows.map((r) => this.withUses(r));
+    return this.withUses(rows, '', []);
   }
 
   /** The entry that published a model version, if any. */
@@ -75,28 +75,35 @@ export class CatalogueTable {
       .run(entry, user, kind, new Date().toISOString());
   }
 
-  private withUses(row: Row): CatalogueEntry & StoredEntry {
-    const entry = JSON.parse(row.record) as StoredEntry;
-    const count = (kind: UseKind | null) =>
-      this.db
-        .prepare(
-          'SELECT COUNT(*) AS n, COUNT(DISTINCT user) AS users FROM catalogue_uses WHERE entry = ?' +
-            (kind ? ' AND kind = ?' : ''),
-        )
-        .get(...(kind ? [entry.id, kind] : [entry.id])) as { n: number; users: number };
-    const inference = count('inference'),
-      fineTunes = count('fine-tune'),
-      all = count(null);
-    return {
-      ...entry,
-      supersededBy: row.superseded_by,
-      uses: {
-        inference: inference.n,
-        fineTunes: fineTunes.n,
-        inferenceUsers: inference.users,
-        fineTuneUsers: fineTunes.users,
-        users: all.users,
-      },
-    };
+  /** The entries of `rows` with their use counts, added up in two grouped queries (`where` picks the uses). */
+  private withUses(rows: Row[], where: string, args: string[]): Array<CatalogueEntry & StoredEntry> {
+    const byKind = this.db
+      .prepare(
+        `SELECT entry, kind, COUNT(*) AS n, COUNT(DISTINCT user) AS users FROM catalogue_uses ${where} ` +
+          'GROUP BY entry, kind',
+      )
+      .all(...args) as Array<{ entry: string; kind: UseKind; n: number; users: number }>;
+    const byEntry = this.db
+      .prepare(`SELECT entry, COUNT(DISTINCT user) AS users FROM catalogue_uses ${where} GROUP BY entry`)
+      .all(...args) as Array<{ entry: string; users: number }>;
+    const counts = new Map(byKind.map((r) => [`${r.entry}/${r.kind}`, r]));
+    const count = (entry: string, kind: UseKind) => counts.get(`${entry}/${kind}`);
+    const users = new Map(byEntry.map((r) => [r.entry, r.users]));
+    return rows.map((row) => {
+      const entry = JSON.parse(row.record) as StoredEntry;
+      const inference = count(entry.id, 'inference'),
+        fineTunes = count(entry.id, 'fine-tune');
+      return {
+        ...entry,
+        supersededBy: row.superseded_by,
+        uses: {
+          inference: inference?.n ?? 0,
+          fineTunes: fineTunes?.n ?? 0,
+          inferenceUsers: inference?.users ?? 0,
+          fineTuneUsers: fineTunes?.users ?? 0,
+          users: users.get(entry.id) ?? 0,
+        },
+      };
+    });
   }
 }
