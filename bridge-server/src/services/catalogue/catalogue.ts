@@ -10,7 +10,7 @@ import {
   type PublishRequest,
 } from '@impartial/shared';
 import { encodeNpy } from '@impartial/shared/packaging';
-import { licenceIds } from '../../bioimageio/index.js';
+import { licenceIds } from '../../bioimageio/schema.js';
 import { badRequest, conflict, forbidden, notFound } from '../../errors.js';
 import { coverAndSample } from '../../imaging/model-cover.js';
 import type { StoredEntry } from '../../store/tables/catalogue.js';
