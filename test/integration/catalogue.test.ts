@@ -326,6 +326,25 @@ describe('model catalogue: publish, find, use, fine-tune, credit', () => {
       /the bridge runs ImPartial U-Nets from their tensorflow_js weights/,
     );
     await refused({ 'notes.txt': strToU8('hello') }, /no rdf\.yaml/);
+    // Packages are read two at a time with 16 waiting: past that, 429 busy (the bridge keeps serving).
+    const many = await Promise.all(
+      Array.from({ length: 24 }, () =>
+        as('carol', '/api/projects/c2/models/import', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/zip' },
+          body: zipSync({ 'notes.txt': strToU8('hello') }),
+        }),
+      ),
+    );
+    const statuses = many.map((r) => r.status);
+    assert.ok(
+      statuses.every((s) => s === 400 || s === 429),
+      statuses.join(' '),
+    );
+    const busy = many.filter((r) => r.status === 429);
+    assert.ok(busy.length >= 1, `some of 24 at once are refused as busy: ${statuses.join(' ')}`);
+    assert.match(await errorOf(busy[0]!), /model packages are being made or read; try again/);
+    assert.equal((await as('carol', '/api/catalogue')).status, 200);
     assert.equal((await json<ModelRecord[]>(as('carol', '/api/projects/c2/models'))).length, before);
   });
 
