@@ -86,7 +86,7 @@ export class ModelService {
     const id = newId('m');
     const tmp = path.join(this.ctx.store.layout.temp, `${id}.catalogue`);
     await mkdir(tmp, { recursive: true });
-    for (const name of MODEL_FILES) await cp(path.join(sourceDir, name), path.join(tmp, name)).catch(() => undefined);
+    await copyModelFiles(sourceDir, tmp);
     const parent = (JSON.parse(await readFile(path.join(tmp, MODEL_JSON), 'utf8')) as { lineage: ModelLineage })
       .lineage;
     return this.addVersion(project.id, tmp, childLineage(parent, copyOf(id, actor.name, parent, entry)), true);
@@ -136,6 +136,15 @@ export class ModelService {
     this.ctx.store.models.add(record, makeCurrent);
     if (makeCurrent) this.ctx.hub.toProject(project, { type: 'model', model: record, current: true });
     return record;
+  }
+}
+
+/** Copies a version's files: model.json and weights.bin must be there; the loss curve may not. */
+export async function copyModelFiles(from: string, to: string): Promise<void> {
+  for (const name of MODEL_FILES) {
+    await cp(path.join(from, name), path.join(to, name)).catch((e: NodeJS.ErrnoException) => {
+      if (name !== 'loss.svg' || e.code !== 'ENOENT') throw e;
+    });
   }
 }
 

@@ -1,4 +1,4 @@
-import { cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   type CatalogueEntry,
@@ -16,12 +16,11 @@ import { coverAndSample } from '../../imaging/model-cover.js';
 import type { StoredEntry } from '../../store/tables/catalogue.js';
 import type { Actor } from '../actor.js';
 import type { ServiceContext } from '../context.js';
-import type { ModelService } from '../models.js';
+import { copyModelFiles, type ModelService } from '../models.js';
 import type { Scope } from '../scope.js';
 
 /** Files of a published version: its weights as trained, and the cover and sample cut at publishing. */
 export const ENTRY_FILES = { cover: 'cover.png', sample: 'sample.npy' } as const;
-const COPIED = [MODEL_JSON, 'weights.bin', 'loss.svg'];
 
 type Full = CatalogueEntry & StoredEntry;
 
@@ -107,8 +106,7 @@ export class CatalogueService {
     try {
       await mkdir(tmp, { recursive: true });
       const from = store.layout.model(model.id);
-      for (const name of COPIED) await cp(path.join(from, name), path.join(tmp, name)).catch(() => undefined);
-      await readFile(path.join(tmp, MODEL_JSON));
+      await copyModelFiles(from, tmp);
       const made = await coverAndSample(store, images, model.id);
       if (made) {
         await writeFile(path.join(tmp, ENTRY_FILES.cover), made.png);
