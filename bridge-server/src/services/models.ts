@@ -85,10 +85,15 @@ export class ModelService {
     const project = this.scope.project(actor, projectId, 'write');
     const id = newId('m');
     const tmp = path.join(this.ctx.store.layout.temp, `${id}.catalogue`);
-    await mkdir(tmp, { recursive: true });
-    await copyModelFiles(sourceDir, tmp);
-    const parent = (JSON.parse(await readFile(path.join(tmp, MODEL_JSON), 'utf8')) as { lineage: ModelLineage })
-      .lineage;
+    let parent: ModelLineage;
+    try {
+      await mkdir(tmp, { recursive: true });
+      await copyModelFiles(sourceDir, tmp);
+      parent = (JSON.parse(await readFile(path.join(tmp, MODEL_JSON), 'utf8')) as { lineage: ModelLineage }).lineage;
+    } catch (e) {
+      await rm(tmp, { recursive: true, force: true });
+      throw e;
+    }
     return this.addVersion(project.id, tmp, childLineage(parent, copyOf(id, actor.name, parent, entry)), true);
   }
 

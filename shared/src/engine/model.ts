@@ -18,7 +18,7 @@ export interface ModelLineage {
   metrics?: Record<string, number>;
   /** Everyone who trained along the chain, oldest first: the credit a fine-tune carries on. */
   authors?: string[];
-  /** The catalogue entry this version descends from (nearest first), kept through fine-tunes. */
+  /** The nearest catalogue entry this version descends from, kept through fine-tunes. */
   catalogue?: string;
 }
 

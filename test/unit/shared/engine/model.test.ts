@@ -30,3 +30,22 @@ test("a copy (no training) keeps the parent's steps and names it as parent", () 
   const copy = childLineage(parent, { id: 'm9', author: 'generic', steps: 0, seconds: 0 });
   assert.deepEqual([copy.parent, copy.steps, copy.trainSeconds, copy.id], ['g', 2400, 900, 'm9']);
 });
+
+test('the authors along a chain: each who trained once, in order; a copy adds none; the catalogue entry is kept', () => {
+  const ann = childLineage(null, { id: 'm1', author: 'ann', channels: ['DAPI'], steps: 10, seconds: 1 });
+  assert.deepEqual(ann.authors, ['ann']);
+  const copy = childLineage(ann, { id: 'm2', author: 'bob', steps: 0, seconds: 0, catalogue: 'c1' });
+  assert.deepEqual(copy.authors, ['ann']);
+  assert.equal(copy.catalogue, 'c1');
+  const bob = childLineage(copy, { id: 'm3', author: 'bob', steps: 5, seconds: 1 });
+  assert.deepEqual(bob.authors, ['ann', 'bob']);
+  assert.equal(bob.catalogue, 'c1', 'a fine-tune keeps the entry it descends from');
+  const again = childLineage(bob, { id: 'm4', author: 'ann', steps: 5, seconds: 1 });
+  assert.deepEqual(again.authors, ['ann', 'bob']);
+  // A version saved before authors were recorded credits its author.
+  const { authors: _a, ...legacy } = ann;
+  assert.deepEqual(
+    childLineage({ ...legacy, author: 'old' }, { id: 'm5', author: 'cy', steps: 1, seconds: 1 }).authors,
+    ['old', 'cy'],
+  );
+});
