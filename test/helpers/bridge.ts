@@ -211,3 +211,22 @@ export async function drawCellAndBackground(c: TestClient, at: [number, number] 
   c.send({ type: 'draw', ref: 'bg', drawing: line(x + 50, y, x + 80, y + 20, 2, 3) });
   await c.next((m) => m.type === 'entry' && m.ref === 'bg', 10_000, 'entry');
 }
+
+/** Accounts with a personal access token each, on a multi-user test bridge, and fetch as any of them. */
+export async function accountClients(t: TestBridge, names: readonly string[]) {
+  const accounts = t.bridge.services.accounts;
+  if (!accounts) throw new Error('the bridge was started without users');
+  const tokens: Record<string, string> = {};
+  for (const name of names) {
+    const user = await accounts.addUser(name, `password-of-${name}`);
+    tokens[name] = accounts.issue(user, 'token', 'test').secret;
+  }
+  const as = (who: string, p: string, init: RequestInit = {}) =>
+    fetch(`${t.bridge.url}${p}`, {
+      ...init,
+      headers: { Authorization: `Bearer ${tokens[who]}`, ...(init.headers as Record<string, string> | undefined) },
+    });
+  const post = (who: string, p: string, body: unknown) =>
+    as(who, p, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  return { accounts, tokens, as, post };
+}

@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Services } from '@impartial/bridge-server';
 import type { ImageRecord, JobRecord } from '@impartial/shared';
-import { line, startTestBridge, syntheticTiff, type TestBridge, TestClient, TINY_TRAINING } from '../helpers/bridge.js';
+import {
+  accountClients,
+  line,
+  startTestBridge,
+  syntheticTiff,
+  type TestBridge,
+  TestClient,
+  TINY_TRAINING,
+} from '../helpers/bridge.js';
 import { waitFor } from '../helpers/wait.js';
 
 /*
@@ -15,19 +22,7 @@ import { waitFor } from '../helpers/wait.js';
 const ENDLESS = { ...TINY_TRAINING, steps: 1_000_000 };
 
 async function setUp(t: TestBridge, names: string[]) {
-  const accounts = t.bridge.services.accounts as NonNullable<Services['accounts']>;
-  const tokens: Record<string, string> = {};
-  for (const name of names) {
-    const user = await accounts.addUser(name, `password-of-${name}`);
-    tokens[name] = accounts.issue(user, 'token', 'test').secret;
-  }
-  const as = (who: string, p: string, init: RequestInit = {}) =>
-    fetch(`${t.bridge.url}${p}`, {
-      ...init,
-      headers: { Authorization: `Bearer ${tokens[who]}`, ...(init.headers as Record<string, string> | undefined) },
-    });
-  const post = (who: string, p: string, body: unknown) =>
-    as(who, p, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const { accounts, tokens, as, post } = await accountClients(t, names);
   /** A project of `who` with one image that has a cell and a background stroke. */
   const projectWithStrokes = async (who: string, id: string): Promise<ImageRecord> => {
     assert.equal((await post(who, '/api/projects', { name: id, id })).status, 201);

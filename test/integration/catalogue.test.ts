@@ -1,11 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Services } from '@impartial/bridge-server';
 import type { CatalogueEntry, ImageRecord, JobRecord, ModelRecord } from '@impartial/shared';
 import { strToU8, unzipSync, zipSync } from 'fflate';
 import { stringify } from 'yaml';
 import { runPackage, schemaErrors, unpack } from '../helpers/bioimageio.js';
-import { line, startTestBridge, syntheticTiff, type TestBridge, TINY_TRAINING } from '../helpers/bridge.js';
+import {
+  accountClients,
+  line,
+  startTestBridge,
+  syntheticTiff,
+  type TestBridge,
+  TINY_TRAINING,
+} from '../helpers/bridge.js';
 import { formData } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -23,15 +29,9 @@ const errorOf = async (r: Response) => ((await r.json()) as { error: { message: 
 
 describe('model catalogue: publish, find, use, fine-tune, credit', () => {
   let t: TestBridge;
-  let accounts: NonNullable<Services['accounts']>;
-  const tokens: Record<string, string> = {};
-  const as = (who: string, p: string, init: RequestInit = {}) =>
-    fetch(`${t.bridge.url}${p}`, {
-      ...init,
-      headers: { Authorization: `Bearer ${tokens[who]}`, ...(init.headers as Record<string, string> | undefined) },
-    });
-  const post = (who: string, p: string, body: unknown) =>
-    as(who, p, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  let client: Awaited<ReturnType<typeof accountClients>>;
+  const as = (who: string, p: string, init: RequestInit = {}) => client.as(who, p, init);
+  const post = (who: string, p: string, body: unknown) => client.post(who, p, body);
   const json = async <T>(r: Response | Promise<Response>, status = 200): Promise<T> => {
     const res = await r;
     assert.equal(res.status, status, await res.clone().text());
@@ -97,11 +97,8 @@ describe('model catalogue: publish, find, use, fine-tune, credit', () => {
 
   before(async () => {
     t = await startTestBridge({ users: {} });
-    accounts = t.bridge.services.accounts as NonNullable<Services['accounts']>;
-    for (const name of ['alice', 'bob', 'carol']) {
-      const user = await accounts.addUser(name, `password-of-${name}`);
-      tokens[name] = accounts.issue(user, 'token', 'test').secret;
-    }
+    client = await accountClients(t, ['alice', 'bob', 'carol']);
+    const { accounts } = client;
     accounts.addGroup('lab', 'private');
     accounts.addMember('lab', 'alice');
     accounts.addMember('lab', 'bob');
@@ -349,7 +346,7 @@ describe('model catalogue: publish, find, use, fine-tune, credit', () => {
   });
 
   it('keeps the credit of a deleted account', async () => {
-    accounts.deleteUser('alice');
+    client.accounts.deleteUser('alice');
     const entry = await json<CatalogueEntry>(as('bob', `/api/catalogue/${aliceEntry.id}`));
     assert.equal(entry.publisher, 'alice');
     assert.equal(entry.uses.fineTunes, 1);

@@ -21,6 +21,7 @@ import { rdfValidators } from './schema.js';
 export const PACKAGE_LIMITS = { entries: 64, entryBytes: 256 * 1024 * 1024, totalBytes: 512 * 1024 * 1024 };
 const RDF_MAX_BYTES = 1024 * 1024;
 const TOLERANCE = 1e-4;
+const MAX_TEST_PIXELS = 1024 * 1024;
 
 export interface ImportedPackage {
   name: string;
@@ -166,6 +167,10 @@ async function engineDiff(
     const [n, c, h, w] = input.shape as [number, number, number, number];
     if (input.shape.length !== 4 || n !== 1 || c !== model.config.inChannels) {
       throw bad(`its test input is ${input.shape.join('x')}, not 1 x ${model.config.inChannels} x H x W`);
+    }
+    // One pass over the whole test input: a bounded one (ours are at most 256 x 256).
+    if (h * w > MAX_TEST_PIXELS) {
+      throw bad(`its test input is ${h} x ${w}; the bridge checks test inputs of at most ${MAX_TEST_PIXELS} pixels`);
     }
     const data = scaleRange(input.data);
     const p = await predict(
