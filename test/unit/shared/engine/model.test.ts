@@ -31,7 +31,7 @@ test("a copy (no training) keeps the parent's steps and names it as parent", () 
   assert.deepEqual([copy.parent, copy.steps, copy.trainSeconds, copy.id], ['g', 2400, 900, 'm9']);
 });
 
-test('the authors along a chain: each who trained once, in order; a copy adds none; the catalogue entry is kept', () => {
+test('authors along a chain: each who trained, once, in order; a copy adds none; the entry is kept', () => {
   const ann = childLineage(null, { id: 'm1', author: 'ann', channels: ['DAPI'], steps: 10, seconds: 1 });
   assert.deepEqual(ann.authors, ['ann']);
   const copy = childLineage(ann, { id: 'm2', author: 'bob', steps: 0, seconds: 0, catalogue: 'c1' });
