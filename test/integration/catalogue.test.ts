@@ -162,6 +162,13 @@ describe('model catalogue: publish, find, use, fine-tune, credit', () => {
     assert.equal(copy.parent, aliceEntry.model);
     assert.equal(copy.catalogue, aliceEntry.id);
     assert.deepEqual(copy.authors, ['alice'], 'a copy adds no author');
+    const republished = await post(
+      'bob',
+      `/api/models/${copy.id}/publish`,
+      publishBody('Nuclei 2ch (bob)', 'everyone'),
+    );
+    assert.equal(republished.status, 409, 'a copy is not published as new work');
+    assert.match(await errorOf(republished), /is a copy of catalogue entry .*: fine-tune it, then publish/);
     await infer('bob', bobImage.id);
     const tuned = await train('bob', 'b1', 'current');
     const tunedRecord = await json<ModelRecord>(as('bob', `/api/models/${tuned}`));
@@ -191,10 +198,14 @@ describe('model catalogue: publish, find, use, fine-tune, credit', () => {
 
   it('a group-only model is invisible to a non-member; only its publisher supersedes it', async () => {
     const model = await train('alice', 'a1');
-    const groupEntry = await json<CatalogueEntry>(
-      post('alice', `/api/models/${model}/publish`, publishBody('Nuclei 2ch (lab only)', 'group', { group: 'lab' })),
-      201,
+    // Asked twice at once: one entry, the other answer 409.
+    const twice = await Promise.all(
+      [1, 2].map(() =>
+        post('alice', `/api/models/${model}/publish`, publishBody('Nuclei 2ch (lab only)', 'group', { group: 'lab' })),
+      ),
     );
+    assert.deepEqual(twice.map((r) => r.status).sort(), [201, 409]);
+    const groupEntry = (await twice.find((r) => r.status === 201)!.json()) as CatalogueEntry;
     assert.equal(groupEntry.group, 'lab');
     assert.ok((await json<CatalogueEntry[]>(as('bob', '/api/catalogue'))).some((e) => e.id === groupEntry.id));
     assert.ok(!(await json<CatalogueEntry[]>(as('carol', '/api/catalogue'))).some((e) => e.id === groupEntry.id));

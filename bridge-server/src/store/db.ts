@@ -51,6 +51,7 @@ CREATE TABLE IF NOT EXISTS catalogue (
 CREATE TABLE IF NOT EXISTS catalogue_uses (
   entry TEXT NOT NULL REFERENCES catalogue(id), user TEXT NOT NULL, kind TEXT NOT NULL, at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS catalogue_uses_by_entry ON catalogue_uses (entry, kind);
+CREATE UNIQUE INDEX IF NOT EXISTS catalogue_by_model ON catalogue (model);
 `;
 
 /** Columns added after a table first shipped: added to older data folders when they open. */

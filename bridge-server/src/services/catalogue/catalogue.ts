@@ -50,6 +50,10 @@ export class CatalogueService {
     const already = store.catalogue.byModel(model.id);
     if (already)
       throw conflict(`model version ${model.id} is already published (entry ${already}); train on and publish that`);
+    const copied = model.catalogue ? store.catalogue.find(model.catalogue) : null;
+    if (copied && copied.model === model.parent) {
+      throw conflict(`model version ${model.id} is a copy of catalogue entry ${copied.id}: fine-tune it, then publish`);
+    }
     if (!licenceIds().has(body.license)) {
       throw badRequest(
         `license ${JSON.stringify(body.license)} is not an SPDX licence id (e.g. CC-BY-4.0, MIT, Apache-2.0)`,

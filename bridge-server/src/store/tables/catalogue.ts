@@ -27,6 +27,18 @@ export class CatalogueTable {
 
   /** Adds an entry; when it supersedes another, marks that one in the same transaction. */
   add(entry: StoredEntry): void {
+    try {
+      this.insert(entry);
+    } catch (e) {
+      // Two publishes of one version at once: the second finds the first's row.
+      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+        throw conflict(`model version ${entry.model} is already published`);
+      }
+      throw e;
+    }
+  }
+
+  private insert(entry: StoredEntry): void {
     this.db.transaction(() => {
       if (entry.supersedes) {
         const changed = this.db
