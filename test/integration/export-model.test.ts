@@ -3,8 +3,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { disposeWeights, percentiles, predict } from '@impartial/shared';
-import { initBackend, loadModelDir } from '@impartial/shared/node';
+import { childLineage, DEFAULT_UNET, disposeWeights, initWeights, percentiles, predict } from '@impartial/shared';
+import { initBackend, loadModelDir, saveModelDir } from '@impartial/shared/node';
 import { decodeNpy } from '@impartial/shared/packaging';
 import { runPackage, schemaErrors, unpack } from '../helpers/bioimageio.js';
 import { syntheticTiff } from '../helpers/bridge.js';
@@ -101,6 +101,37 @@ describe('impartial export-model --format bioimageio', () => {
     for (let i = 0; i < expected.data.length; i++)
       max = Math.max(max, Math.abs(expected.data[i]! - engine.probability.data[i]!));
     assert.ok(max <= 1e-4, `packaged test output vs the engine on the model folder: ${max}`);
+  });
+
+  it('without an image, tests on synthetic cells, for any channel count', async () => {
+    const config = { ...DEFAULT_UNET, inChannels: 10, depth: 2, base: 4 };
+    const modelDir = path.join(dir, 'ten');
+    await saveModelDir(
+      {
+        config,
+        weights: initWeights(config, 3),
+        lineage: childLineage(null, {
+          id: 'm10',
+          author: 'ann',
+          channels: Array.from({ length: 10 }, (_, i) => `ch${i}`),
+          steps: 1,
+          seconds: 1,
+        }),
+      },
+      modelDir,
+    );
+    for (const model of [GENERIC, modelDir]) {
+      const out = path.join(dir, `${path.basename(model)}.zip`);
+      const r = await impartial(['export-model', '--model', model, '--out', out]);
+      assert.equal(r.code, 0, r.stderr);
+      const zip = new Uint8Array(await readFile(out));
+      const { rdf, files } = unpack(zip);
+      assert.deepEqual(schemaErrors(rdf), []);
+      const input = decodeNpy(files[rdf.inputs[0]!.test_tensor.source]!);
+      assert.deepEqual(input.shape, [1, model === GENERIC ? 2 : 10, 128, 128]);
+      const run = await runPackage(zip);
+      assert.ok(run.onnxVsTest <= 1e-4 && run.onnxVsEngine <= 1e-4, JSON.stringify(run));
+    }
   });
 
   it('refuses what it cannot write, with the reason', async () => {

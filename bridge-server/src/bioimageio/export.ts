@@ -47,8 +47,13 @@ function testInput(channels: number, depth: number, sample?: ExportInput['sample
   const m = 2 ** depth;
   if (!sample) {
     const side = Math.max(m, 128);
-    const { image } = syntheticCells({ width: side, height: side, channels: Math.max(2, channels), seed: 11 });
-    return { shape: [1, channels, side, side], data: image.data.slice(0, channels * side * side) };
+    // The generator makes 2-8 channels; more are its planes again.
+    const made = Math.min(8, Math.max(2, channels));
+    const { image } = syntheticCells({ width: side, height: side, channels: made, seed: 11 });
+    const n = side * side;
+    const data = new Float32Array(channels * n);
+    for (let c = 0; c < channels; c++) data.set(image.data.subarray((c % made) * n, ((c % made) + 1) * n), c * n);
+    return { shape: [1, channels, side, side], data };
   }
   const [, c, h, w] = sample.shape as [number, number, number, number];
   const th = Math.floor(h / m) * m,
