@@ -21,7 +21,7 @@ import { buildRdf, FILES, type PackageMeta } from './rdf.js';
 import { rdfValidators } from './schema.js';
 
 /** How far the ONNX weights may stray from the engine on the test input. */
-export const ONNX_TOLERANCE = 1e-4;
+const ONNX_TOLERANCE = 1e-4;
 
 export interface ExportInput {
   /** A model version's folder: model.json + weights.bin. */

@@ -18,7 +18,7 @@ import { scaleRange } from './preprocessing.js';
 import { rdfValidators } from './schema.js';
 
 /** What a package may hold: a few files, each within these sizes. */
-export const PACKAGE_LIMITS = { entries: 64, entryBytes: 256 * 1024 * 1024, totalBytes: 512 * 1024 * 1024 };
+const PACKAGE_LIMITS = { entries: 64, entryBytes: 256 * 1024 * 1024, totalBytes: 512 * 1024 * 1024 };
 const RDF_MAX_BYTES = 1024 * 1024;
 const TOLERANCE = 1e-4;
 const MAX_TEST_PIXELS = 1024 * 1024;

@@ -1,5 +1,3 @@
-export { buildPackage, type ExportInput, type ExportResult, ONNX_TOLERANCE } from './export.js';
-export { type ImportedPackage, PACKAGE_LIMITS, readPackage } from './import.js';
-export { exportInWorker, importInWorker } from './in-worker.js';
+export { buildPackage, type ExportInput, type ExportResult } from './export.js';
 export type { PackageMeta } from './rdf.js';
 export { licenceIds } from './schema.js';

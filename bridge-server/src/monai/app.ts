@@ -156,11 +156,11 @@ export class MonaiApp {
   }
 
   /** impartial_N for 1-3 channels as the original, plus any in the datastore, and the catalogue's models. */
-  modelNames(actor: Actor): string[] {
+  modelNames(actor: Actor, published: readonly CatalogueEntry[] = this.catalogue(actor)): string[] {
     const counts = new Set([1, 2, 3, ...this.images(actor).map((i) => i.channels)]);
     return [
       ...[...counts].sort((a, b) => a - b).map((n) => `impartial_${n}`),
-      ...this.catalogue(actor).map((e) => `catalogue_${e.id}`),
+      ...published.map((e) => `catalogue_${e.id}`),
     ];
   }
 

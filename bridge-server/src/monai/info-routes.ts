@@ -9,10 +9,11 @@ export function registerMonaiInfo(router: Router, app: MonaiApp): void {
   const { services } = app;
   const info = (c: RouteContext) => {
     const actor = app.actor(c.actor);
-    const names = app.modelNames(actor);
+    const entries = app.catalogue(actor);
+    const names = app.modelNames(actor, entries);
     const images = app.images(actor);
     const labelled = images.filter((i) => app.labelled(actor, i));
-    const published = new Map(app.catalogue(actor).map((e) => [`catalogue_${e.id}`, e]));
+    const published = new Map(entries.map((e) => [`catalogue_${e.id}`, e]));
     const describe = (n: string) => {
       const e = published.get(n);
       if (!e) return `ImPartial U-Net for ${n.split('_')[1]}-channel images`;

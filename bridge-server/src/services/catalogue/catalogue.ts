@@ -73,7 +73,7 @@ export class CatalogueService {
     const lineageAuthors = model.authors ?? [model.author];
     const parentEntry = model.catalogue ?? null;
     const images = store.images.list(project.id);
-    const annotated = images.filter((i) => this.ctx.strokes.drawings(i.id).length > 0);
+    const strokeCounts = images.map((i) => this.ctx.strokes.drawings(i.id).length).filter((n) => n > 0);
     const id = newId('c');
     const entry: StoredEntry = {
       id,
@@ -90,8 +90,8 @@ export class CatalogueService {
       tags: [...new Set(body.tags)],
       channels: channels.map((c) => ({ name: c.name, description: c.description ?? '' })),
       training: {
-        images: annotated.length,
-        strokes: annotated.reduce((n, i) => n + this.ctx.strokes.drawings(i.id).length, 0),
+        images: strokeCounts.length,
+        strokes: strokeCounts.reduce((a, b) => a + b, 0),
         steps: model.steps,
         seconds: model.trainSeconds,
         metrics: model.metrics,
