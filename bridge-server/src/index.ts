@@ -11,5 +11,5 @@ export {
   memorySource,
   type OpenedSource,
 } from './imaging/sources/index.js';
-export { tileOrder } from './jobs/infer-task.js';
+export { inferPhases, runInferTask, tileOrder } from './jobs/infer-task.js';
 export { type Actor, named, type Services, SYSTEM } from './services/index.js';

@@ -4,6 +4,7 @@ import {
   createOmeZarrLabels,
   DEFAULT_INSTANCE_OPTIONS,
   type InstanceOptions,
+  InstanceStitcher,
   openArray,
   type PixelArray,
   type PyramidTarget,
@@ -12,6 +13,7 @@ import {
   type Rect,
   readRegion,
   rebuildCoarseLevels,
+  relabelBlock,
   writePyramidRect,
 } from '@impartial/shared';
 import { FileSystemStore, initBackend, loadModelDir } from '@impartial/shared/node';
@@ -38,10 +40,32 @@ export interface InferHooks extends Omit<TaskHooks, 'progress'> {
   tile(t: TileResult, done: number, total: number): void;
 }
 
-/** Context read around each tile so the net sees across tile borders. */
+/**
+ * Context read around each tile: the net sees across tile borders, and the tile's cells are cut
+ * over it and matched there with the cells of tiles already written (InstanceStitcher).
+ */
 const MARGIN = 32;
-/** Below this many pixels, instances are cut again over the whole image at the end (no cells split at tile borders). */
-const GLOBAL_INSTANCES_PIXELS = 4096 * 4096;
+
+/** What a pass over tiles does: the viewport's single-pass preview, or the full MC passes. */
+interface Phase {
+  tiles: Rect[];
+  passes: number;
+  preview: boolean;
+}
+
+/** The viewport first as a one-pass preview when MC passes are asked for, then every tile, viewport first. */
+export function inferPhases(tiles: Rect[], passes: number, viewport?: Rect): Phase[] {
+  const full = { tiles, passes, preview: false };
+  if (!viewport || passes <= 1) return [full];
+  const inView = tiles.filter(
+    (t) =>
+      t.x < viewport.x + viewport.width &&
+      t.x + t.width > viewport.x &&
+      t.y < viewport.y + viewport.height &&
+      t.y + t.height > viewport.y,
+  );
+  return inView.length ? [{ tiles: inView, passes: 1, preview: true }, full] : [full];
+}
 
 /** Tiles of a grid aligned to `tile`, those meeting the viewport first, then outwards from its centre. */
 export function tileOrder(width: number, height: number, tile: number, viewport?: Rect): Rect[] {
@@ -118,75 +142,63 @@ export async function runInferTask(
     mode: 'nearest',
     channelAxis: false,
   };
-  const tiles = tileOrder(image.width, image.height, spec.tile, spec.viewport);
+  const phases = inferPhases(
+    tileOrder(image.width, image.height, spec.tile, spec.viewport),
+    spec.passes,
+    spec.viewport,
+  );
+  const total = phases.reduce((n, p) => n + p.tiles.length, 0);
+  const labelsLevel0 = await openArray(store, 'labels/instances/0');
+  const stitcher = new InstanceStitcher();
   const results: TileResult[] = [];
-  let nextLabel = 1,
+  let done = 0,
     entropySum = 0;
-  for (const t of tiles) {
-    if (hooks.signal.aborted) return { cells: nextLabel - 1, meanEntropy: NaN, tiles: results, cancelled: true };
-    const x0 = Math.max(0, t.x - MARGIN),
-      y0 = Math.max(0, t.y - MARGIN);
-    const x1 = Math.min(image.width, t.x + t.width + MARGIN),
-      y1 = Math.min(image.height, t.y + t.height + MARGIN);
-    const sw = x1 - x0,
-      sh = y1 - y0;
-    const data = await readNormalizedRegion(image, x0, y0, sw, sh);
-    const { probability, entropy } = await predict(
-      model.config,
-      model.weights,
-      { width: sw, height: sh, channels, data },
-      { tile: Math.max(sw, sh), overlap: 0, passes: spec.passes },
-    );
-    const labels = probabilityToInstances(probability, instance);
-    const ox = t.x - x0,
-      oy = t.y - y0;
-    const p = crop(probability.data, sw, ox, oy, t.width, t.height, Float32Array);
-    const e = crop(entropy.data, sw, ox, oy, t.width, t.height, Float32Array);
-    const raw = crop(labels.data, sw, ox, oy, t.width, t.height, Int32Array);
-    const relabel = new Map<number, number>();
-    const l = new Uint32Array(raw.length);
-    for (let i = 0; i < raw.length; i++) {
-      const v = raw[i]!;
-      if (!v) continue;
-      let id = relabel.get(v);
-      if (id === undefined) {
-        id = nextLabel++;
-        relabel.set(v, id);
+  for (const phase of phases) {
+    for (const t of phase.tiles) {
+      if (hooks.signal.aborted) return { cells: stitcher.cells, meanEntropy: NaN, tiles: results, cancelled: true };
+      const x0 = Math.max(0, t.x - MARGIN),
+        y0 = Math.max(0, t.y - MARGIN);
+      const ext = {
+        x: x0,
+        y: y0,
+        width: Math.min(image.width, t.x + t.width + MARGIN) - x0,
+        height: Math.min(image.height, t.y + t.height + MARGIN) - y0,
+      };
+      const data = await readNormalizedRegion(image, ext.x, ext.y, ext.width, ext.height);
+      const { probability, entropy } = await predict(
+        model.config,
+        model.weights,
+        { width: ext.width, height: ext.height, channels, data },
+        { tile: Math.max(ext.width, ext.height), overlap: 0, passes: phase.passes },
+      );
+      const local = probabilityToInstances(probability, instance).data;
+      const committed = (await readRegion(labelsLevel0, ext.x, ext.y, ext.width, ext.height)) as Uint32Array;
+      const stitched = stitcher.stitch(ext, local, committed, t, image);
+      const ox = t.x - ext.x,
+        oy = t.y - ext.y;
+      const p = crop(probability.data, ext.width, ox, oy, t.width, t.height, Float32Array);
+      const e = crop(entropy.data, ext.width, ox, oy, t.width, t.height, Float32Array);
+      await writePyramidRect(channels2, t, [p, e], spec.tile);
+      await writePyramidRect(labels1, t, [stitched.labels], spec.tile);
+      let s = 0;
+      for (const v of e) s += v;
+      const result = { ...t, entropy: s / e.length, cells: stitched.cells };
+      if (!phase.preview) {
+        entropySum += s;
+        results.push(result);
       }
-      l[i] = id;
+      hooks.tile(result, ++done, total);
     }
-    await writePyramidRect(channels2, t, [p, e], spec.tile);
-    await writePyramidRect(labels1, t, [l], spec.tile);
-    let s = 0;
-    for (const v of e) s += v;
-    entropySum += s;
-    const result = { ...t, entropy: s / e.length, cells: relabel.size };
-    results.push(result);
-    hooks.tile(result, results.length, tiles.length);
+  }
+  // Cells found to be one only after both their parts were written (they met at a corner).
+  for (const r of stitcher.rewrites()) {
+    const block = (await readRegion(labelsLevel0, r.rect.x, r.rect.y, r.rect.width, r.rect.height)) as Uint32Array;
+    relabelBlock(block, r.ids);
+    await writePyramidRect(labels1, r.rect, [block], spec.tile);
+    stitcher.rewritten(r);
   }
   await rebuildCoarseLevels(channels2, spec.tile, 2);
-  let cells = nextLabel - 1;
-  if (image.width * image.height <= GLOBAL_INSTANCES_PIXELS && tiles.length > 1) {
-    // Cells cut by tile borders are made whole again by one cut over the whole probability map.
-    const prob = (await readRegion(await openArray(store, '0'), 0, 0, image.width, image.height, 0)) as Float32Array;
-    const labels = probabilityToInstances({ width: image.width, height: image.height, data: prob }, instance);
-    const whole = { x: 0, y: 0, width: image.width, height: image.height };
-    await writePyramidRect(labels1, whole, [Uint32Array.from(labels.data)], Number.POSITIVE_INFINITY);
-    cells = labels.count;
-    hooks.tile(
-      {
-        x: 0,
-        y: 0,
-        width: image.width,
-        height: image.height,
-        entropy: entropySum / (image.width * image.height),
-        cells,
-      },
-      tiles.length,
-      tiles.length,
-    );
-  } else {
-    await rebuildCoarseLevels(labels1, spec.tile, 1);
-  }
+  await rebuildCoarseLevels(labels1, spec.tile, 1);
+  const cells = stitcher.cells;
   return { cells, meanEntropy: entropySum / (image.width * image.height), tiles: results, cancelled: false };
 }

@@ -38,8 +38,15 @@ export {
   synthesizeScribbles,
 } from './scribbles.js';
 export { type RasterDrawing, rasterizeDrawings, SparseRaster } from './sparse-raster.js';
+export {
+  type BlockRect,
+  type BlockRewrite,
+  InstanceStitcher,
+  relabelBlock,
+  type StitchedBlock,
+} from './stitch.js';
 export { type SyntheticOptions, type SyntheticSample, syntheticCells } from './synthetic.js';
-export { type SyntheticSlideOptions, syntheticSlideSource } from './synthetic-slide.js';
+export { type SyntheticSlideOptions, syntheticSlideLabels, syntheticSlideSource } from './synthetic-slide.js';
 export {
   type FloatImage,
   type LabelImage,

@@ -63,6 +63,52 @@ export interface SyntheticSlideOptions {
   seed: number;
 }
 
+/** The cells whose discs may reach rows y0..y1 of a slide `width` wide, with their ids (unique per slide). */
+function cellsInRows(o: SyntheticSlideOptions, y0: number, y1: number, visit: (cell: SlideCell, id: number) => void) {
+  const j0 = Math.floor((y0 - 16) / SPACING),
+    j1 = Math.floor((y1 + 16) / SPACING);
+  const i1 = Math.floor((o.width + 16) / SPACING);
+  for (let j = j0; j <= j1; j++) {
+    for (let i = -1; i <= i1; i++) {
+      const cell = cellAt(i, j, o.seed, o.channels);
+      if (cell) visit(cell, (j + 1) * (i1 + 2) + i + 2);
+    }
+  }
+}
+
+/**
+ * The ground truth of a synthetic slide over a rectangle: each pixel inside a cell's disc carries
+ * that cell's id (where discs overlap, the nearer centre's), 0 elsewhere.
+ */
+export function syntheticSlideLabels(
+  o: SyntheticSlideOptions,
+  rect: { x: number; y: number; width: number; height: number },
+): Int32Array {
+  const { x: x0, y: y0, width: w, height: h } = rect;
+  const labels = new Int32Array(w * h);
+  const nearest = new Float32Array(w * h).fill(Number.POSITIVE_INFINITY);
+  cellsInRows(o, y0, y0 + h, (cell, id) => {
+    const r2 = cell.r * cell.r;
+    const ya = Math.max(y0, Math.floor(cell.y - cell.r)),
+      yb = Math.min(y0 + h - 1, Math.ceil(cell.y + cell.r));
+    const xa = Math.max(x0, Math.floor(cell.x - cell.r)),
+      xb = Math.min(x0 + w - 1, Math.ceil(cell.x + cell.r));
+    for (let y = ya; y <= yb; y++) {
+      for (let x = xa; x <= xb; x++) {
+        const dx = x + 0.5 - cell.x,
+          dy = y + 0.5 - cell.y,
+          d2 = (dx * dx + dy * dy) / r2;
+        const k = (y - y0) * w + x - x0;
+        if (d2 <= 1 && d2 < nearest[k]!) {
+          nearest[k] = d2;
+          labels[k] = id;
+        }
+      }
+    }
+  });
+  return labels;
+}
+
 /** An 8-bit procedural slide as a band-by-band source for the OME-Zarr writer. */
 export function syntheticSlideSource(o: SyntheticSlideOptions): RegionSource {
   if (o.channels < 2 || o.channels > CHANNELS.length)
@@ -86,40 +132,32 @@ export function syntheticSlideSource(o: SyntheticSlideOptions): RegionSource {
           for (let x = 0; x < W; x++) p[y * W + x] = noise[(off + x * 7) & 0xffff]!;
         }
       }
-      const j0 = Math.floor((y0 - 16) / SPACING),
-        j1 = Math.floor((y0 + rows + 16) / SPACING);
-      const i1 = Math.floor((W + 16) / SPACING);
-      for (let j = j0; j <= j1; j++) {
-        for (let i = -1; i <= i1; i++) {
-          const cell = cellAt(i, j, o.seed, o.channels);
-          if (!cell) continue;
-          const r = cell.r,
-            r2 = r * r,
-            n2 = 0.35 * r2;
-          const ya = Math.max(y0, Math.floor(cell.y - r)),
-            yb = Math.min(y0 + rows - 1, Math.ceil(cell.y + r));
-          const xa = Math.max(0, Math.floor(cell.x - r)),
-            xb = Math.min(W - 1, Math.ceil(cell.x + r));
-          for (let y = ya; y <= yb; y++) {
-            const dy = y + 0.5 - cell.y,
-              row = (y - y0) * W;
-            for (let x = xa; x <= xb; x++) {
-              const dx = x + 0.5 - cell.x,
-                d2 = dx * dx + dy * dy;
-              if (d2 > r2) continue;
-              const k = row + x;
-              if (d2 < n2) planes[0]![k] = Math.min(255, planes[0]![k]! + 170);
-              if (d2 > 0.6 * r2) planes[1]![k] = Math.min(255, planes[1]![k]! + (cell.epithelial ? 160 : 90));
-              if (o.channels > 2 && cell.epithelial && d2 >= n2) planes[2]![k] = Math.min(255, planes[2]![k]! + 110);
-              for (let m = 0; m < cell.markers.length; m++) {
-                const v = cell.markers[m]!;
-                if (v > 0 && d2 >= n2 * 0.5)
-                  planes[3 + m]![k] = Math.min(255, planes[3 + m]![k]! + Math.round(150 * v));
-              }
+      cellsInRows(o, y0, y0 + rows, (cell) => {
+        const r = cell.r,
+          r2 = r * r,
+          n2 = 0.35 * r2;
+        const ya = Math.max(y0, Math.floor(cell.y - r)),
+          yb = Math.min(y0 + rows - 1, Math.ceil(cell.y + r));
+        const xa = Math.max(0, Math.floor(cell.x - r)),
+          xb = Math.min(W - 1, Math.ceil(cell.x + r));
+        for (let y = ya; y <= yb; y++) {
+          const dy = y + 0.5 - cell.y,
+            row = (y - y0) * W;
+          for (let x = xa; x <= xb; x++) {
+            const dx = x + 0.5 - cell.x,
+              d2 = dx * dx + dy * dy;
+            if (d2 > r2) continue;
+            const k = row + x;
+            if (d2 < n2) planes[0]![k] = Math.min(255, planes[0]![k]! + 170);
+            if (d2 > 0.6 * r2) planes[1]![k] = Math.min(255, planes[1]![k]! + (cell.epithelial ? 160 : 90));
+            if (o.channels > 2 && cell.epithelial && d2 >= n2) planes[2]![k] = Math.min(255, planes[2]![k]! + 110);
+            for (let m = 0; m < cell.markers.length; m++) {
+              const v = cell.markers[m]!;
+              if (v > 0 && d2 >= n2 * 0.5) planes[3 + m]![k] = Math.min(255, planes[3 + m]![k]! + Math.round(150 * v));
             }
           }
         }
-      }
+      });
       return planes;
     },
   };
