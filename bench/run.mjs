@@ -34,7 +34,8 @@ const lastJson = (text) =>
   );
 
 // `npm run bench -- bridge` runs only the bridge, Fiji and viewer figures; `-- engine` only the engine's;
-// `-- users` only the multi-user bridge's; `-- models` only the model packages' and catalogue's.
+// `-- users` only the multi-user bridge's; `-- models` only the model packages' and catalogue's;
+// `-- scale` only whole-slide stitching and the viewport preview.
 const only = process.argv[2];
 const want = (section) => !only || only === section;
 const results = { date: new Date().toISOString(), seconds };
@@ -232,6 +233,24 @@ if (want('models')) {
   );
   line('largest |ONNX - engine| on it', m.maxDiff.toExponential(2));
   line(`catalogue list, ${m.catalogueEntries} entries with uses`, `${f(m.catalogueListMs, 1)} ms`);
+}
+if (want('scale')) {
+  const sc = lastJson(await run(process.execPath, [path.join(repo, 'bench', 'scale.mjs')], 'scale bench'));
+  results.scale = sc;
+  const line = (label, value) => console.log(`  ${label.padEnd(46)}${value}`);
+  const side = sc.preview.side;
+  console.log('\nWhole-slide inference in blocks (stitched cells)');
+  for (const name of ['rowOrder', 'shuffled']) {
+    const r = sc[name];
+    line(
+      `${name === 'rowOrder' ? 'blocks in row order' : 'blocks in any order (workers)'}, F1 whole / stitched`,
+      `${f(r.whole.scores.f1, 4)} / ${f(r.stitched.scores.f1, 4)}  cells ${r.whole.cells} / ${r.stitched.cells}`,
+    );
+    line('  truth cells crossing borders, cut by stitching', `${r.crossingBorders}, ${r.stitched.cutByStitching}`);
+  }
+  const p = sc.preview;
+  line(`viewport ${p.viewport.width} x ${p.viewport.height} of ${side}^2: preview`, `${f(p.preview, 1)} s`);
+  line(`  its MC entropy (${p.passes} passes)`, `${f(p.mc, 1)} s`);
 }
 mkdirSync(path.join(repo, 'bench', 'results'), { recursive: true });
 const file = path.join(repo, 'bench', 'results', `bench-${results.date.replace(/[:.]/g, '-')}.json`);
