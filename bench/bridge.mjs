@@ -185,8 +185,8 @@ const importer = `
   import { Store } from '${path.join(repo, 'bridge-server/dist/store/store.js')}';
   import { importImage } from '${path.join(repo, 'bridge-server/dist/imaging/import.js')}';
   import { syntheticSlideSource } from '@impartial/shared';
-  const store = new Store(${JSON.stringify(path.join(dir, 'slide'))});
-  store.projects.create('slide', 's');
+  const store = await Store.open(${JSON.stringify(path.join(dir, 'slide'))});
+  await store.projects.create('slide', 's');
   const t0 = performance.now();
   let next = 0;
   const source = syntheticSlideSource({ width: ${slideSide}, height: ${slideSide}, channels: 8, seed: 1 });

@@ -78,10 +78,10 @@ log(`engine ${median(engineMs).toFixed(0)} ms, onnxruntime ${median(onnxMs).toFi
 // The catalogue's list: ENTRIES published entries with USES uses each, as the REST route reads them.
 const ENTRIES = Number(process.env.BENCH_CATALOGUE_ENTRIES ?? 500);
 const dir = mkdtempSync(path.join(tmpdir(), 'impartial-bench-catalogue-'));
-const store = new Store(dir);
+const store = await Store.open(dir);
 for (let i = 0; i < ENTRIES; i++) {
   const id = `c${i}`;
-  store.catalogue.add({
+  await store.catalogue.add({
     id,
     series: id,
     version: 1,
@@ -104,11 +104,11 @@ for (let i = 0; i < ENTRIES; i++) {
     cover: false,
     supersedes: null,
   });
-  for (let u = 0; u < 10; u++) store.catalogue.recordUse(id, `user${u}`, u % 2 ? 'inference' : 'fine-tune');
+  for (let u = 0; u < 10; u++) await store.catalogue.recordUse(id, `user${u}`, u % 2 ? 'inference' : 'fine-tune');
 }
 const listMs = [];
 for (let i = 0; i < 20; i++) listMs.push((await timed(() => store.catalogue.list())).ms);
-store.close();
+await store.close();
 rmSync(dir, { recursive: true, force: true });
 
 console.log(

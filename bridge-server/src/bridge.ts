@@ -33,6 +33,8 @@ import { handleConnection } from './ws/connection.js';
 
 export interface BridgeOptions {
   data: string;
+  /** A PostgreSQL URL for the index (`--db`); default: SQLite in the data folder. */
+  database?: string;
   host: string;
   /** 0 picks a free port. */
   port: number;
@@ -101,14 +103,14 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   }
   const token = users ? null : o.token === undefined ? randomBytes(18).toString('base64url') : o.token;
   const version = o.version ?? BRIDGE_VERSION;
-  const store = new Store(o.data);
+  const store = await Store.open(o.data, o.database ? { database: o.database } : {});
   const strokes = new StrokeLog(store);
   const hub = new Hub(store);
   const jobs = new JobManager(store, hub, {
     ...(o.maxInferenceThreads !== undefined ? { maxInferenceThreads: o.maxInferenceThreads } : {}),
     ...(o.maxJobs !== undefined ? { maxJobs: o.maxJobs } : {}),
   });
-  const interrupted = jobs.recover();
+  const interrupted = await jobs.recover();
   const limits = {
     maxValues: (o.maxImageMpx ?? DEFAULT_IMPORT_LIMITS.maxValues / 1e6) * 1e6,
     url: {
@@ -132,7 +134,13 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   const open = new OpenConnections();
   accounts?.onRevoked((r) => open.revoke(r));
   // `impartial users disable` runs in another process: what it revokes is found here within seconds.
-  const sweepTimer = accounts ? setInterval(() => open.sweep((a) => accounts.stillValid(a)), 3000) : null;
+  const sweepTimer = accounts
+    ? setInterval(() => {
+        open
+          .sweep((a) => accounts.stillValid(a))
+          .catch((e) => process.stderr.write(`open connections: ${(e as Error).message}\n`));
+      }, 3000)
+    : null;
   sweepTimer?.unref();
   const transport: TransportOptions = {
     services,
@@ -168,17 +176,17 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   // MONAI Label clients see one datastore, or on a multi-user bridge their current work session.
   const monaiProjects: MonaiProjects = workSessions
     ? {
-        of: (actor) => workSessions.ensure(actor).project,
+        of: async (actor) => (await workSessions.ensure(actor)).project,
         isDatastore: (p) => workSessions.isSessionProject(p),
-        stillCurrent: (actor, p) =>
-          accounts?.stillValid(actor.account!) === true && workSessions.current(actor)?.project === p,
+        stillCurrent: async (actor, p) =>
+          (await accounts?.stillValid(actor.account!)) === true && (await workSessions.current(actor))?.project === p,
       }
     : fixedMonaiProject(services, o.monaiProject ?? 'monai');
   registerMonai(router, transport, monaiProjects);
   // Sessions are warned 5 minutes before they expire, and ended when they do; expired credentials go.
   const sessionTimer = workSessions
     ? setInterval(() => {
-        accounts?.purgeExpired();
+        accounts?.purgeExpired().catch((e) => process.stderr.write(`credentials: ${(e as Error).message}\n`));
         void workSessions.tick().catch((e) => process.stderr.write(`work sessions: ${(e as Error).message}\n`));
       }, workSessions.options.tickMs)
     : null;
@@ -241,7 +249,7 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
         await strokes.settle();
       } finally {
         await strokes.close();
-        store.close();
+        await store.close();
       }
     },
   };

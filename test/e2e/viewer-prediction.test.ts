@@ -196,7 +196,7 @@ describe('<impartial-viewer> prediction overlay', { skip: missing, timeout: 300_
       null,
       { timeout: 10_000 },
     );
-    const last = t.bridge.services.strokes.drawings(SYSTEM, image.id).at(-1)!;
+    const last = (await t.bridge.services.strokes.drawings(SYSTEM, image.id)).at(-1)!;
     assert.equal(last.op === 'add' && last.class, 3, 'the stroke carries the third class');
     await viewerSettled(page, 'the stroke in the third class');
     const png = decodePng(new Uint8Array(await keepScreenshot(page, 'palette-third-class')));

@@ -114,7 +114,7 @@ describe('<impartial-viewer> in headless Chromium', { skip: missing, timeout: 30
       null,
       { timeout: 10_000 },
     );
-    const log = t.bridge.services.strokes.drawings(SYSTEM, image.id);
+    const log = await t.bridge.services.strokes.drawings(SYSTEM, image.id);
     assert.equal(log.length, 1);
     assert.equal(log[0]!.author, 'alice');
     assert.equal(log[0]!.op === 'add' && log[0]!.class, 1);
@@ -144,7 +144,7 @@ describe('<impartial-viewer> in headless Chromium', { skip: missing, timeout: 30
       null,
       { timeout: 10_000 },
     );
-    assert.equal(t.bridge.services.strokes.drawings(SYSTEM, image.id).length, 0);
+    assert.equal((await t.bridge.services.strokes.drawings(SYSTEM, image.id)).length, 0);
     await a.waitForFunction(
       () =>
         (document.querySelector('impartial-viewer') as unknown as { client: { drawings: unknown[] } }).client.drawings

@@ -219,7 +219,7 @@ export async function accountClients(t: TestBridge, names: readonly string[]) {
   const tokens: Record<string, string> = {};
   for (const name of names) {
     const user = await accounts.addUser(name, `password-of-${name}`);
-    tokens[name] = accounts.issue(user, 'token', 'test').secret;
+    tokens[name] = (await accounts.issue(user, 'token', 'test')).secret;
   }
   const as = (who: string, p: string, init: RequestInit = {}) =>
     fetch(`${t.bridge.url}${p}`, {

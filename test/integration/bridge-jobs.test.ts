@@ -177,7 +177,7 @@ describe('bridge jobs: train -> progress -> model version -> infer -> OME-Zarr',
     const c = await TestClient.join(t.bridge, image, 'subset');
     c.send({ type: 'train-start', ref: 'sub', options: { ...TINY, channels: [1], queue: true } });
     const model = await c.next((m) => m.type === 'model' && m.model.channels.length === 1, 120_000, 'model');
-    assert.deepEqual(model.model.channels, [t.bridge.services.images.get(SYSTEM, image).channelNames[1]]);
+    assert.deepEqual(model.model.channels, [(await t.bridge.services.images.get(SYSTEM, image)).channelNames[1]]);
     c.send({ type: 'infer', ref: 'sub-i', request: { model: model.model.id, tile: 128, passes: 1 } });
     const done = await c.next(
       (m) => m.type === 'tiles' && m.prediction.model === model.model.id && m.prediction.status === 'complete',
@@ -185,7 +185,7 @@ describe('bridge jobs: train -> progress -> model version -> infer -> OME-Zarr',
       'tiles',
     );
     // The one-channel model ran over the whole image: its prediction holds probabilities everywhere.
-    const zarr = new FileSystemStore(t.bridge.services.predictions.zarrDir(SYSTEM, image, model.model.id));
+    const zarr = new FileSystemStore(await t.bridge.services.predictions.zarrDir(SYSTEM, image, model.model.id));
     const p = await readRegion(await openArray(zarr, '0'), 0, 0, 160, 160, 0);
     assert.equal(p.length, 160 * 160);
     assert.ok(p.every((v) => v >= 0 && v <= 1) && p.some((v) => v > 0), 'probabilities in [0, 1], not all zero');

@@ -111,7 +111,7 @@ describe('bridge security', () => {
 
   it('returns no file for ../ tricks, encoded or not, and follows no symlink out of a folder', async () => {
     const token = t.bridge.token!;
-    const dir = t.bridge.services.images.zarrDir(SYSTEM, image);
+    const dir = await t.bridge.services.images.zarrDir(SYSTEM, image);
     await writeFile(path.join(t.dir, 'secret.txt'), 'SECRET');
     await symlink(path.join(t.dir, 'secret.txt'), path.join(dir, 'link.txt'));
     const attempts = [

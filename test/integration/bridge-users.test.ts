@@ -53,22 +53,22 @@ describe('multi-user bridge: accounts, groups and permissions on every route', (
     accounts = t.bridge.services.accounts!;
     for (const name of ['alice', 'bob', 'carol', 'dave', 'erin']) {
       const user = await accounts.addUser(name, password(name));
-      tokens[name] = accounts.issue(user, 'token', 'test').secret;
+      tokens[name] = (await accounts.issue(user, 'token', 'test')).secret;
     }
     const root = await accounts.addUser('root', password('root'), true);
-    tokens.root = accounts.issue(root, 'token', 'test').secret;
-    accounts.addGroup('viewers', 'read-only');
-    accounts.addGroup('annotators', 'read-annotate');
-    accounts.addGroup('solo', 'private');
-    accounts.addMember('viewers', 'carol');
-    accounts.addMember('annotators', 'dave');
+    tokens.root = (await accounts.issue(root, 'token', 'test')).secret;
+    await accounts.addGroup('viewers', 'read-only');
+    await accounts.addGroup('annotators', 'read-annotate');
+    await accounts.addGroup('solo', 'private');
+    await accounts.addMember('viewers', 'carol');
+    await accounts.addMember('annotators', 'dave');
     // Alice's projects go to her home group as she makes them.
     for (const [kind, group] of [
       ['viewers', 'viewers'],
       ['annotators', 'annotators'],
       ['private', 'solo'],
     ] as const) {
-      accounts.addMember(group, 'alice', { home: true });
+      await accounts.addMember(group, 'alice', { home: true });
       let r = await as('alice', '/api/projects', json({ name: `alice's ${kind}`, id: projects[kind] }));
       assert.equal(r.status, 201, await r.clone().text());
       r = await as('alice', `/api/projects/${projects[kind]}/images?name=${kind}`, {
@@ -182,7 +182,7 @@ describe('multi-user bridge: accounts, groups and permissions on every route', (
     assert.equal(refused.code, 'forbidden');
     carol.close();
     // A read-only token of the owner herself looks but does not change.
-    const readOnly = accounts.issue(accounts.user('alice'), 'token', 'viewer', 'read').secret;
+    const readOnly = (await accounts.issue(await accounts.user('alice'), 'token', 'viewer', 'read')).secret;
     r = await fetch(`${t.bridge.url}/api/images/${viewers}/strokes`, {
       ...json({ drawing: line(1, 1, 9, 9) }),
       headers: { Authorization: `Bearer ${readOnly}`, 'Content-Type': 'application/json' },
@@ -229,7 +229,7 @@ describe('multi-user bridge: accounts, groups and permissions on every route', (
   });
 
   it('a read-only token may not start, end or extend work sessions', async () => {
-    const readOnly = accounts.issue(accounts.user('bob'), 'token', 'viewer', 'read').secret;
+    const readOnly = (await accounts.issue(await accounts.user('bob'), 'token', 'viewer', 'read')).secret;
     for (const [method, p] of [
       ['POST', '/session'],
       ['DELETE', '/session'],
@@ -280,12 +280,12 @@ describe('multi-user bridge: accounts, groups and permissions on every route', (
     assert.equal((await as('carol', `/api/images/${images.viewers.id}`)).status, 401);
     // Only an admin may do that.
     assert.equal((await as('bob', '/api/admin/users/state', json({ name: 'dave', action: 'disable' }))).status, 403);
-    accounts.setDisabled('carol', false);
+    await accounts.setDisabled('carol', false);
     assert.equal((await as('carol', `/api/images/${images.viewers.id}`)).status, 200);
   });
 
   it("ends a revoked token's open long poll (Fiji's event wait) at once", async () => {
-    const made = accounts.issue(accounts.user('dave'), 'token', 'fiji');
+    const made = await accounts.issue(await accounts.user('dave'), 'token', 'fiji');
     const img = images.annotators.id;
     const hello = await (await fetch(`${t.bridge.url}/t/${made.secret}/fiji/hello?image=${img}`)).text();
     const cursor = /cursor=(\d+)/.exec(hello)![1];
@@ -329,7 +329,7 @@ describe('multi-user bridge: accounts, groups and permissions on every route', (
     assert.equal(r.status, 200);
     assert.equal((await use()).status, 401);
     // Another user's token is not bob's to revoke (and does not exist for him).
-    const other = accounts.tokens(accounts.user('dave').id)[0]!;
+    const other = (await accounts.tokens((await accounts.user('dave')).id))[0]!;
     assert.equal((await as('bob', `/api/me/tokens/${other.id}`, { method: 'DELETE' })).status, 404);
   });
 
@@ -430,12 +430,12 @@ describe('multi-user bridge: accounts, groups and permissions on every route', (
     await waitFor(() => carol.closed, { timeoutMs: 10_000, what: "carol's WebSocket to close" });
     assert.equal(carol.closed!.code, 4401);
     assert.equal((await as('carol', `/api/images/${images.viewers.id}`)).status, 404, 'no longer hers to see');
-    accounts.addMember('viewers', 'carol');
+    await accounts.addMember('viewers', 'carol');
     assert.equal((await as('carol', `/api/images/${images.viewers.id}`)).status, 200);
   });
 
   it('lets an owner of a group manage its members and level, but not make it read-write', async () => {
-    accounts.addMember('annotators', 'dave', { owner: true });
+    await accounts.addMember('annotators', 'dave', { owner: true });
     const member = (who: string, body: Record<string, string>) => as(who, '/api/admin/members', json(body));
     const level = (who: string, l: string) => as(who, '/api/admin/groups', json({ name: 'annotators', level: l }));
     assert.equal((await member('bob', { group: 'annotators', user: 'bob' })).status, 403, 'bob owns no group');
@@ -493,7 +493,7 @@ describe('multi-user bridge: open sign-up', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 11; i++) statuses.push((await signup(`visitor${i}`)).status);
     assert.deepEqual(statuses, [...Array(10).fill(201), 429]);
-    const names = t.bridge.services.accounts!.listUsers().map((u) => u.name);
+    const names = (await t.bridge.services.accounts!.listUsers()).map((u) => u.name);
     assert.equal(names.length, 10, 'the refused sign-up made no account');
   });
 });

@@ -99,9 +99,9 @@ describe('model catalogue: publish, find, use, fine-tune, credit', () => {
     t = await startTestBridge({ users: {} });
     client = await accountClients(t, ['alice', 'bob', 'carol']);
     const { accounts } = client;
-    accounts.addGroup('lab', 'private');
-    accounts.addMember('lab', 'alice');
-    accounts.addMember('lab', 'bob');
+    await accounts.addGroup('lab', 'private');
+    await accounts.addMember('lab', 'alice');
+    await accounts.addMember('lab', 'bob');
   });
   after(async () => {
     await t.stop();
@@ -357,7 +357,7 @@ describe('model catalogue: publish, find, use, fine-tune, credit', () => {
   });
 
   it('keeps the credit of a deleted account', async () => {
-    client.accounts.deleteUser('alice');
+    await client.accounts.deleteUser('alice');
     const entry = await json<CatalogueEntry>(as('bob', `/api/catalogue/${aliceEntry.id}`));
     assert.equal(entry.publisher, 'alice');
     assert.equal(entry.uses.fineTunes, 1);

@@ -250,7 +250,7 @@ describe("MONAI Label API: the ImPartial Fiji plugin's calls (notes/impartial.md
     assert.equal(model.model.steps, plannedSteps(epochs, request.npatches_epoch, request.batch_size));
     assert.equal(
       model.model.strokesHash,
-      t.bridge.services.strokes.hash(SYSTEM, [image.id]),
+      await t.bridge.services.strokes.hash(SYSTEM, [image.id]),
       "trained on exactly the WebSocket client's strokes",
     );
     const tiles = ws.upcoming((m) => m.type === 'tiles' && m.prediction.status === 'complete', 120_000);
@@ -319,9 +319,9 @@ describe('MONAI Label API: active learning, info routes, errors', () => {
       r = await call('POST', `/infer/impartial_2?image=${name}`, form({ params: JSON.stringify({ passes: 2 }) }));
       assert.equal(r.status, 200);
     }
-    const entropy = (name: string) =>
-      t.bridge.services.predictions.latest(SYSTEM, images.find((i) => i.name === name)!.id)!.meanEntropy!;
-    const expected = entropy('b') > entropy('c') ? 'b' : 'c';
+    const entropy = async (name: string) =>
+      (await t.bridge.services.predictions.latest(SYSTEM, images.find((i) => i.name === name)!.id))!.meanEntropy!;
+    const expected = (await entropy('b')) > (await entropy('c')) ? 'b' : 'c';
     r = await call('POST', '/activelearning/entropy', '{}', { 'Content-Type': 'application/json' });
     assert.equal(
       ((await r.json()) as { id: string }).id,

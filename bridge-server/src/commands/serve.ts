@@ -65,10 +65,10 @@ function vectraDir(): string | null {
  */
 export async function ensureDemoProject(bridge: Bridge): Promise<void> {
   const { images, projects } = bridge.services;
-  const project = projects.ensure(SYSTEM, DEMO_PROJECT, 'Demo: synthetic multiplexed tissue').id;
-  const have = (name: string) => images.byName(SYSTEM, project, name) !== null;
+  const project = (await projects.ensure(SYSTEM, DEMO_PROJECT, 'Demo: synthetic multiplexed tissue')).id;
+  const have = async (name: string) => (await images.byName(SYSTEM, project, name)) !== null;
   for (const seed of [1, 2]) {
-    if (have(`synthetic-${seed}`)) continue;
+    if (await have(`synthetic-${seed}`)) continue;
     const { image } = syntheticCells({ width: 512, height: 512, channels: 2, seed });
     await images.importSource(SYSTEM, project, memorySource(image), `synthetic-${seed}`);
   }
@@ -79,7 +79,7 @@ export async function ensureDemoProject(bridge: Bridge): Promise<void> {
         .sort()
     : []) {
     const name = `vectra-${file.replace(/\.tif$/, '')}`;
-    if (have(name)) continue;
+    if (await have(name)) continue;
     await images.importSource(
       SYSTEM,
       project,
@@ -88,9 +88,9 @@ export async function ensureDemoProject(bridge: Bridge): Promise<void> {
     );
   }
   const side = Number(process.env.IMPARTIAL_DEMO_SLIDE ?? 20000);
-  if (side > 0 && !have(SLIDE_NAME)) {
+  if (side > 0 && !(await have(SLIDE_NAME))) {
     log(`demo: writing a ${side} x ${side} x 8 procedural slide in the background (a few minutes; cached)`);
-    images.importDemoSlide(SYSTEM, project, SLIDE_NAME, side, log);
+    images.importDemoSlide(SYSTEM, project, SLIDE_NAME, side, log).catch((e: Error) => log(`demo slide: ${e.message}`));
   }
 }
 
@@ -180,7 +180,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     throw e;
   }
   if (a.demo) await ensureDemoProject(bridge);
-  if (users && bridge.services.accounts?.listUsers().length === 0) {
+  if (users && (await bridge.services.accounts?.listUsers())?.length === 0) {
     log(`no accounts yet: make one with 'impartial users add NAME --admin --data ${a.data} --password-stdin'`);
   }
   process.stdout.write(`ImPartial bridge listening on ${bridge.publicUrl}\n`);

@@ -46,8 +46,8 @@ async function readStdin(): Promise<string> {
     .replace(/\r?\n$/, '');
 }
 
-function withAccounts<T>(data: string, run: (accounts: Accounts, store: Store) => Promise<T>): Promise<T> {
-  const store = new Store(data, { keepTemp: true });
+async function withAccounts<T>(data: string, run: (accounts: Accounts, store: Store) => Promise<T>): Promise<T> {
+  const store = await Store.open(data, { keepTemp: true });
   const accounts = new Accounts(store, { signup: 'closed' as SignupMode, cookieHours: 1, loginTokenHours: 1 });
   return run(accounts, store).finally(() => store.close());
 }
@@ -80,14 +80,14 @@ export async function usersCommand(argv: string[]): Promise<number> {
         return 0;
       }
       case 'list':
-        for (const u of accounts.listUsers()) {
+        for (const u of await accounts.listUsers()) {
           const flags = [u.admin ? 'admin' : '', u.disabled ? 'disabled' : ''].filter(Boolean).join(', ');
           process.stdout.write(`${u.name}${flags ? `\t${flags}` : ''}\n`);
         }
         return 0;
       case 'disable':
       case 'enable':
-        accounts.setDisabled(needName(), action === 'disable');
+        await accounts.setDisabled(needName(), action === 'disable');
         process.stdout.write(`${action}d ${name}\n`);
         return 0;
       case 'reset-password':
@@ -95,19 +95,19 @@ export async function usersCommand(argv: string[]): Promise<number> {
         process.stdout.write(`new password set for ${name}\n`);
         return 0;
       case 'delete':
-        accounts.deleteUser(needName());
+        await accounts.deleteUser(needName());
         process.stdout.write(`deleted ${name}\n`);
         return 0;
       case 'token': {
-        const user = accounts.user(needName());
+        const user = await accounts.user(needName());
         const access = a['read-only'] ? 'read' : 'write';
-        const { secret } = accounts.issue(user, 'token', (a.label as string | undefined) ?? 'cli', access);
+        const { secret } = await accounts.issue(user, 'token', (a.label as string | undefined) ?? 'cli', access);
         process.stdout.write(`${secret}\n`);
         return 0;
       }
       case 'revoke': {
         if (!a.label) throw new UsageError('revoke needs --label L (the label the token was made with)');
-        const n = accounts.revokeByLabel(needName(), a.label as string);
+        const n = await accounts.revokeByLabel(needName(), a.label as string);
         process.stdout.write(`revoked ${n} token(s)\n`);
         return 0;
       }
@@ -142,25 +142,27 @@ export async function groupsCommand(argv: string[]): Promise<number> {
   return withAccounts(a.data as string, async (accounts, store) => {
     switch (action) {
       case 'add':
-        process.stdout.write(`added group ${accounts.addGroup(needName(), level()).name}\n`);
+        process.stdout.write(`added group ${(await accounts.addGroup(needName(), level())).name}\n`);
         return 0;
       case 'level':
-        process.stdout.write(`${accounts.setGroupLevel(needName(), level()).name} is now ${a.level}\n`);
+        process.stdout.write(`${(await accounts.setGroupLevel(needName(), level())).name} is now ${a.level}\n`);
         return 0;
       case 'list':
-        for (const g of accounts.groups()) {
-          const members = store.groups
-            .membersOf(g.id)
-            .map((m) => `${store.users.find(m.user)?.name ?? m.user}${m.owner ? ' (owner)' : ''}`);
+        for (const g of await accounts.groups()) {
+          const members = await Promise.all(
+            (await store.groups.membersOf(g.id)).map(
+              async (m) => `${(await store.users.find(m.user))?.name ?? m.user}${m.owner ? ' (owner)' : ''}`,
+            ),
+          );
           process.stdout.write(`${g.name}\t${g.level}\t${members.join(', ')}\n`);
         }
         return 0;
       case 'member':
-        accounts.addMember(needName(), needUser(), { owner: a.owner as boolean, home: a.home as boolean });
+        await accounts.addMember(needName(), needUser(), { owner: a.owner as boolean, home: a.home as boolean });
         process.stdout.write(`${user} is in ${name}\n`);
         return 0;
       case 'remove':
-        accounts.removeMember(needName(), needUser());
+        await accounts.removeMember(needName(), needUser());
         process.stdout.write(`${user} left ${name}\n`);
         return 0;
       default:

@@ -36,9 +36,14 @@ export function registerFijiActions(router: Router, f: FijiRequests): void {
       kv(res, 200, await replies.once(route, url, () => action(f.actor(actor, url), url), actor.account?.id)),
     );
   };
-  const undoRedo = (op: 'undo' | 'redo') => (actor: Actor, url: URL) => {
+  const undoRedo = (op: 'undo' | 'redo') => async (actor: Actor, url: URL) => {
     const target = url.searchParams.get('target');
-    const entry = services.strokes.undoRedo(actor, f.imageId(url), op, target ? parse(Positive, target) : undefined);
+    const entry = await services.strokes.undoRedo(
+      actor,
+      f.imageId(url),
+      op,
+      target ? parse(Positive, target) : undefined,
+    );
     return { ok: 1, seq: entry.seq, target: (entry as { target: number }).target };
   };
 
@@ -53,13 +58,13 @@ export function registerFijiActions(router: Router, f: FijiRequests): void {
     const entries =
       drawing.op === 'outline'
         ? await services.strokes.addOutlines(by, image, [drawing.points])
-        : services.strokes.replace(by, image, [], [{ ...drawing, op: drawing.op }]);
+        : await services.strokes.replace(by, image, [], [{ ...drawing, op: drawing.op }]);
     return { ok: 1, complete: 1, seq: entries.at(-1)!.seq, strokes: entries.length };
   };
 
   router.on('GET', '/fiji/stroke', async ({ actor, res, url }) => {
     const q = parse(FijiStrokeChunkSchema, query(url));
-    const image = services.images.get(actor, q.image);
+    const image = await services.images.get(actor, q.image);
     const key = `${image.id}:${q.id}`;
     const part = chunks.add(key, q.i, q.n, q.d);
     if (part.done) return kv(res, 200, await part.done);
@@ -71,7 +76,7 @@ export function registerFijiActions(router: Router, f: FijiRequests): void {
   });
   once('undo', undoRedo('undo'));
   once('redo', undoRedo('redo'));
-  router.on('GET', '/fiji/view', ({ actor, res, url }) => {
+  router.on('GET', '/fiji/view', async ({ actor, res, url }) => {
     const q = parse(ViewQuery, query(url));
     const by = f.actor(actor, url);
     const area =
@@ -86,11 +91,11 @@ export function registerFijiActions(router: Router, f: FijiRequests): void {
       ...(q.slice !== undefined ? { slice: q.slice } : {}),
       ...area,
     };
-    services.live.view(by, f.imageId(url), { id: `fiji-${by.name}`, name: by.name }, view);
+    await services.live.view(by, f.imageId(url), { id: `fiji-${by.name}`, name: by.name }, view);
     kv(res, 200, { ok: 1 });
   });
   once('train', async (actor, url) => {
-    const image = services.images.get(actor, f.imageId(url));
+    const image = await services.images.get(actor, f.imageId(url));
     const steps = url.searchParams.get('steps'),
       seconds = url.searchParams.get('seconds');
     const job = await services.training.start(actor, image.project, {
@@ -99,12 +104,15 @@ export function registerFijiActions(router: Router, f: FijiRequests): void {
     });
     return { ok: 1, job: job.id, status: job.status };
   });
-  once('stop', (actor, url) => {
-    const image = services.images.get(actor, f.imageId(url));
-    const running = services.training.running(actor, image.project);
+  once('stop', async (actor, url) => {
+    const image = await services.images.get(actor, f.imageId(url));
+    const running = await services.training.running(actor, image.project);
     if (!running) return { ok: 0, error: 'not training' };
-    services.training.stop(actor, image.project, running.id);
+    await services.training.stop(actor, image.project, running.id);
     return { ok: 1, job: running.id };
   });
-  once('infer', (actor, url) => ({ ok: 1, job: services.inference.start(actor, { image: f.imageId(url) }).id }));
+  once('infer', async (actor, url) => ({
+    ok: 1,
+    job: (await services.inference.start(actor, { image: f.imageId(url) })).id,
+  }));
 }

@@ -28,18 +28,18 @@ export function sendFijiError(res: ServerResponse, e: ImpartialError): void {
 /** What the encoder needs to look up besides the message. */
 export interface EventContext {
   /** The entry an undo or redo names (its drawing is repeated so the macro can remove or redraw it). */
-  entry(seq: number): LogEntry | null;
+  entry(seq: number): Promise<LogEntry | null>;
   /** The pyramid level a prediction's TIFFs are exported at, and the URL of one of its files. */
-  exportLevel(imageId: string): number;
+  exportLevel(imageId: string): Promise<number>;
   fileUrl(path: string): string;
 }
 
-function entryFields(e: LogEntry, ctx: EventContext): Fields {
+async function entryFields(e: LogEntry, ctx: EventContext): Promise<Fields> {
   if (e.op === 'add' || e.op === 'erase') {
     const points = formatFijiPoints(e.points);
     return { type: 'stroke', entry: e.seq, op: e.op, class: e.class, width: e.width, author: e.author, points };
   }
-  const target = ctx.entry(e.target);
+  const target = await ctx.entry(e.target);
   const drawn =
     target && (target.op === 'add' || target.op === 'erase')
       ? { op: target.op, class: target.class, width: target.width, points: formatFijiPoints(target.points) }
@@ -63,10 +63,13 @@ function viewFields(m: Extract<ServerMessage, { type: 'view' }>): Fields {
   };
 }
 
-function predictionFields(m: Extract<ServerMessage, { type: 'tiles' }>, ctx: EventContext): Fields | null {
+async function predictionFields(
+  m: Extract<ServerMessage, { type: 'tiles' }>,
+  ctx: EventContext,
+): Promise<Fields | null> {
   const p = m.prediction;
   if (p.status !== 'complete' || m.tiles.length > 0) return null;
-  const level = ctx.exportLevel(p.image);
+  const level = await ctx.exportLevel(p.image);
   const base = `/fiji/predictions/${p.image}/${p.model}/${level}`;
   return {
     type: 'prediction',
@@ -81,7 +84,7 @@ function predictionFields(m: Extract<ServerMessage, { type: 'tiles' }>, ctx: Eve
 }
 
 /** An event as key=value fields, or null for events macros do not use. */
-export function eventFields(message: ServerMessage, ctx: EventContext): Fields | null {
+export async function eventFields(message: ServerMessage, ctx: EventContext): Promise<Fields | null> {
   switch (message.type) {
     case 'entry':
       return entryFields(message.entry, ctx);

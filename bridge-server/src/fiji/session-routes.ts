@@ -11,17 +11,17 @@ const MAX_POLL_MS = 30_000;
 export function registerFijiSession(router: Router, f: FijiRequests): void {
   const { services } = f;
   router
-    .on('GET', '/fiji/projects', ({ actor, res }) => {
+    .on('GET', '/fiji/projects', async ({ actor, res }) => {
       kv(
         res,
         200,
-        indexed(services.projects.list(actor), (p) => ({ project: p.id, project_name: p.name })),
+        indexed(await services.projects.list(actor), (p) => ({ project: p.id, project_name: p.name })),
       );
     })
-    .on('GET', '/fiji/images', ({ actor, res, url }) => {
+    .on('GET', '/fiji/images', async ({ actor, res, url }) => {
       const project = url.searchParams.get('project');
-      const projects = project ? [services.projects.get(actor, project)] : services.projects.list(actor);
-      const images = projects.flatMap((p) => services.images.list(actor, p.id));
+      const projects = project ? [await services.projects.get(actor, project)] : await services.projects.list(actor);
+      const images = (await Promise.all(projects.map((p) => services.images.list(actor, p.id)))).flat();
       const fields = (i: (typeof images)[number]) => ({
         id: i.id,
         name: i.name,
@@ -31,10 +31,10 @@ export function registerFijiSession(router: Router, f: FijiRequests): void {
       });
       kv(res, 200, indexed(images, fields));
     })
-    .on('GET', '/fiji/hello', ({ actor, req, res, url }) => {
-      const image = services.images.get(actor, f.imageId(url));
-      const level = services.predictions.exportLevel(actor, image.id);
-      const prediction = services.predictions.latest(actor, image.id);
+    .on('GET', '/fiji/hello', async ({ actor, req, res, url }) => {
+      const image = await services.images.get(actor, f.imageId(url));
+      const level = await services.predictions.exportLevel(actor, image.id);
+      const prediction = await services.predictions.latest(actor, image.id);
       const files = `/fiji/predictions/${image.id}/${prediction?.model}/${level}`;
       kv(res, 200, {
         protocol: PROTOCOL_VERSION,
@@ -45,8 +45,8 @@ export function registerFijiSession(router: Router, f: FijiRequests): void {
         height: image.height,
         channels: image.channels,
         levels: image.levels,
-        cursor: services.live.cursor(actor, image.id),
-        seq: services.strokes.lastSeq(actor, image.id),
+        cursor: await services.live.cursor(actor, image.id),
+        seq: await services.strokes.lastSeq(actor, image.id),
         image_url: f.fileUrl(req, `/fiji/images/${image.id}/${level}/image.tif`),
         scale: 2 ** level,
         ...(prediction?.status === 'complete'
@@ -60,10 +60,10 @@ export function registerFijiSession(router: Router, f: FijiRequests): void {
       });
     })
     .on('GET', '/fiji/events', (c) => events(c, f))
-    .on('GET', '/fiji/strokes', ({ actor, res, url }) => {
+    .on('GET', '/fiji/strokes', async ({ actor, res, url }) => {
       const image = f.imageId(url);
-      const cursor = services.live.cursor(actor, image);
-      const fields = (d: ReturnType<typeof services.strokes.drawings>[number]) => ({
+      const cursor = await services.live.cursor(actor, image);
+      const fields = (d: Awaited<ReturnType<typeof services.strokes.drawings>>[number]) => ({
         entry: d.seq,
         op: d.op,
         class: d.class,
@@ -71,7 +71,7 @@ export function registerFijiSession(router: Router, f: FijiRequests): void {
         author: d.author,
         points: formatFijiPoints(d.points),
       });
-      kv(res, 200, indexed(services.strokes.drawings(actor, image), fields, { cursor }));
+      kv(res, 200, indexed(await services.strokes.drawings(actor, image), fields, { cursor }));
     });
 }
 
@@ -80,7 +80,7 @@ async function events({ actor, req, res, url }: RouteContext, f: FijiRequests): 
   const image = f.imageId(url);
   const live = f.services.live;
   // Checked before any header goes out: a missing image must still get its error reply.
-  live.cursor(actor, image);
+  await live.cursor(actor, image);
   let since = Number(url.searchParams.get('since') ?? 0);
   const timeout = Math.min(MAX_POLL_MS, Math.max(0, Number(url.searchParams.get('timeout') ?? 0) || 0));
   if (!Number.isInteger(since) || since < 0)
@@ -100,7 +100,7 @@ async function events({ actor, req, res, url }: RouteContext, f: FijiRequests): 
   while (!abort.signal.aborted) {
     const ev = await live.nextEvent(actor, image, since, Math.max(0, deadline - Date.now()), abort.signal);
     if (ev === 'reset') {
-      reply = { seq: live.cursor(actor, image), type: 'reset' };
+      reply = { seq: await live.cursor(actor, image), type: 'reset' };
       break;
     }
     // Nothing more: if only events this client does not use came, move its cursor past them.
@@ -109,7 +109,7 @@ async function events({ actor, req, res, url }: RouteContext, f: FijiRequests): 
       break;
     }
     since = ev.n;
-    const fields = eventFields(ev.message, encode);
+    const fields = await eventFields(ev.message, encode);
     const m = ev.message;
     const mine = me !== null && ((m.type === 'entry' && m.entry.author === me) || (m.type === 'view' && m.name === me));
     if (fields && !mine) {

@@ -27,7 +27,12 @@ export function sessionCookie(req: IncomingMessage): string | null {
 }
 
 /** The account a request's credentials stand for, as an actor; 401 when there are none or they are not valid. */
-export function accountActor(req: IncomingMessage, accounts: Accounts, writes: boolean, ownOrigins: string[]): Actor {
+export async function accountActor(
+  req: IncomingMessage,
+  accounts: Accounts,
+  writes: boolean,
+  ownOrigins: string[],
+): Promise<Actor> {
   const token = authorizationToken(req);
   const secret = token ?? sessionCookie(req);
   if (!secret) {
@@ -36,7 +41,7 @@ export function accountActor(req: IncomingMessage, accounts: Accounts, writes: b
       'sign in first: a browser session, or Authorization: Bearer TOKEN (a personal access token or a login token)',
     );
   }
-  const account = accounts.authenticate(secret);
+  const account = await accounts.authenticate(secret);
   if (!account)
     throw new ImpartialError('unauthorized', 'the session or token is not valid (expired, revoked or unknown)');
   if (account.cookie && writes) checkSameOrigin(req, ownOrigins);
@@ -94,5 +99,5 @@ export async function formLogin(req: IncomingMessage, accounts: Accounts, label:
   const f = await readFields(req);
   if (!f.username || !f.password) throw new ImpartialError('bad-request', 'login: username and password are required');
   const user = await accounts.login(f.username, f.password, req.socket.remoteAddress ?? 'unknown');
-  return accounts.issue(user, 'login', label).secret;
+  return (await accounts.issue(user, 'login', label)).secret;
 }

@@ -26,10 +26,10 @@ export class OpenConnections {
   }
 
   /** Closes what was opened with credentials that no longer stand (revoked by another process). */
-  sweep(stillValid: (account: NonNullable<Actor['account']>) => boolean): number {
+  async sweep(stillValid: (account: NonNullable<Actor['account']>) => Promise<boolean>): Promise<number> {
     let closed = 0;
     for (const o of [...this.open]) {
-      if (stillValid(o.actor.account!)) continue;
+      if (await stillValid(o.actor.account!)) continue;
       this.open.delete(o);
       o.close();
       closed++;

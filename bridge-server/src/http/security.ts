@@ -160,7 +160,7 @@ export function checkCrossSite(req: IncomingMessage, what: string, o: SecurityOp
  * holder of the bridge's token, or, under --no-auth on loopback, whoever is on this machine (named
  * "web" until a route learns a better name).
  */
-export function authenticate(req: IncomingMessage, url: URL, o: SecurityOptions): Actor {
+export async function authenticate(req: IncomingMessage, url: URL, o: SecurityOptions): Promise<Actor> {
   if (o.accounts) {
     const own = [...ownOrigins(req), ...o.allowOrigins.map((a) => a.toLowerCase())];
     // A WebSocket's messages draw and train: its upgrade counts as a write.

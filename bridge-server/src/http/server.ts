@@ -62,7 +62,7 @@ export function httpHandler(router: Router, security: SecurityOptions, guard: Co
         return;
       }
       if (changesState(req.method, url.pathname)) checkCrossSite(req, `${req.method} ${url.pathname}`, security);
-      const actor = router.isPublic(req.method, url.pathname) ? null : authenticate(req, url, security);
+      const actor = router.isPublic(req.method, url.pathname) ? null : await authenticate(req, url, security);
       // A long poll of an account that loses access ends at once (its socket is closed).
       const forget = actor ? open.add(actor, () => !res.writableEnded && req.socket.destroy()) : null;
       try {
@@ -132,14 +132,14 @@ export function upgradeHandler(
   guard: ConnectionGuard,
   connect: (ws: import('ws').WebSocket, actor: Actor) => void,
 ) {
-  return (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+  return async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
     socket.on('error', () => {});
     try {
       guard.checkConnection(req.socket);
       const url = requestUrl(req);
       checkHostAndOrigin(req, security);
       checkCrossSite(req, 'the WebSocket connection', security);
-      const actor = authenticate(req, url, security);
+      const actor = await authenticate(req, url, security);
       if (url.pathname !== '/ws')
         throw new ImpartialError('not-found', `WebSocket connections go to /ws, not ${url.pathname}`);
       // Counted until the socket closes, also when ws refuses the handshake itself (a bad key).

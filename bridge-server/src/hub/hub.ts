@@ -72,6 +72,7 @@ class Room {
  */
 export class Hub implements Publisher {
   private readonly rooms = new Map<string, Room>();
+  private projectSends: Promise<void> = Promise.resolve();
 
   constructor(private readonly store: Store) {}
 
@@ -93,7 +94,8 @@ export class Hub implements Publisher {
   leave(imageId: string, client: Client): void {
     const r = this.rooms.get(imageId);
     if (!r) return;
-    r.clients.delete(client);
+    // By id: the room may hold a wrapper of the client (see LiveService.join).
+    for (const c of r.clients) if (c.id === client.id) r.clients.delete(c);
     r.views.delete(client.id);
     this.presence(imageId);
   }
@@ -111,8 +113,13 @@ export class Hub implements Publisher {
     for (const c of r.clients) c.send(message);
   }
 
+  /** To every image of the project, once its images are read from the index; sends in the order asked. */
   toProject(projectId: string, message: ServerMessage): void {
-    for (const image of this.store.images.list(projectId)) this.toImage(image.id, message);
+    this.projectSends = this.projectSends
+      .then(async () => {
+        for (const image of await this.store.images.list(projectId)) this.toImage(image.id, message);
+      })
+      .catch((e: Error) => void process.stderr.write(`hub: project ${projectId}: ${e.message}\n`));
   }
 
   /** A new log entry: the sender's copy carries its ref (the acknowledgement). */
@@ -120,7 +127,7 @@ export class Hub implements Publisher {
     const r = this.room(imageId);
     const message: ServerMessage = { type: 'entry', entry };
     r.record(message);
-    for (const c of r.clients) c.send(c === sender && ref !== undefined ? { ...message, ref } : message);
+    for (const c of r.clients) c.send(c.id === sender?.id && ref !== undefined ? { ...message, ref } : message);
   }
 
   /** A client's view, to everyone else in the room (follow mode). */

@@ -71,8 +71,8 @@ export async function scribblesTiff(image: StoredImage, level: number): Promise<
   return writeTiff([{ width: w, height: h, data: Uint8Array.from(await readRegion(arr, 0, 0, w, h)) }]);
 }
 
-function predictionDir(store: Store, image: StoredImage, model: string): string {
-  if (!store.predictions.find(image.id, model))
+async function predictionDir(store: Store, image: StoredImage, model: string): Promise<string> {
+  if (!(await store.predictions.find(image.id, model)))
     throw new ImpartialError('not-found', `image ${image.id} has no prediction by model ${model}`);
   return store.layout.prediction(image.id, model);
 }
@@ -85,7 +85,7 @@ export async function predictionTiff(
   part: PredictionPart,
 ): Promise<Uint8Array> {
   const [w, h] = levelSize(image, level);
-  const zarr = new FileSystemStore(predictionDir(store, image, model));
+  const zarr = new FileSystemStore(await predictionDir(store, image, model));
   if (part === 'labels') {
     const data = await readRegion(await openArray(zarr, `labels/instances/${level}`), 0, 0, w, h);
     return labelTiff(w, h, data);
@@ -103,7 +103,7 @@ export async function predictionOutlines(
 ): Promise<Uint8Array | string> {
   const [w, h] = levelSize(image, 0);
   const data = await readRegion(
-    await openArray(new FileSystemStore(predictionDir(store, image, model)), 'labels/instances/0'),
+    await openArray(new FileSystemStore(await predictionDir(store, image, model)), 'labels/instances/0'),
     0,
     0,
     w,

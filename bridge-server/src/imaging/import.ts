@@ -104,7 +104,7 @@ export function importTarget(store: Store): { id: string; tmp: string } {
 
 /** Writes a source into the store and indexes it; listed in the store's imports while it runs. */
 export async function importImage(store: Store, source: RegionSource, options: ImportOptions): Promise<StoredImage> {
-  store.projects.get(options.project);
+  await store.projects.get(options.project);
   const { id, tmp } = importTarget(store);
   store.imports.start(id, options.project, options.name, source);
   try {

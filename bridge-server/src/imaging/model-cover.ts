@@ -18,7 +18,12 @@ export async function coverAndSample(
   images: StoredImage[],
   model: string,
 ): Promise<CoverAndSample | null> {
-  const image = images.find((i) => store.predictions.find(i.id, model)?.status === 'complete');
+  let image: StoredImage | undefined;
+  for (const i of images) {
+    if ((await store.predictions.find(i.id, model))?.status !== 'complete') continue;
+    image = i;
+    break;
+  }
   if (!image) return null;
   const side = Math.min(COVER_SIDE, image.width, image.height);
   const x0 = Math.floor((image.width - side) / 2),

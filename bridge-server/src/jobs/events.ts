@@ -19,21 +19,21 @@ export class JobEvents {
   ) {}
 
   /** Handles one event; returns the job's outcome when the event settles it. */
-  handle(
+  async handle(
     job: JobRecord,
     spec: TrainTaskSpec | InferTaskSpec,
     e: WorkerEvent,
     progress: Record<string, number>,
-  ): Outcome | null {
+  ): Promise<Outcome | null> {
     switch (e.type) {
       case 'log':
-        this.store.jobs.update(job.id, { log: `${e.line}\n` });
+        await this.store.jobs.update(job.id, { log: `${e.line}\n` });
         return null;
       case 'error':
-        this.store.jobs.update(job.id, { log: `error: ${e.message}\n` });
+        await this.store.jobs.update(job.id, { log: `error: ${e.message}\n` });
         return { status: 'failed', error: e.message };
       case 'train-progress':
-        this.trainProgress(job, e.progress, progress);
+        await this.trainProgress(job, e.progress, progress);
         return null;
       case 'train-done':
         if (e.saved) {
@@ -41,7 +41,7 @@ export class JobEvents {
             { ...e.lineage, strokesHash: e.lineage.strokesHash ?? (spec as TrainTaskSpec).strokesHash },
             job.project,
           );
-          this.store.models.add(record, true);
+          await this.store.models.add(record, true);
           this.publish.toProject(job.project, { type: 'model', model: record, current: true });
         }
         return {
@@ -49,32 +49,32 @@ export class JobEvents {
           result: { model: e.saved ? e.lineage.id : null, steps: e.steps, seconds: e.seconds },
         };
       case 'tile':
-        this.tile(job, spec as InferTaskSpec, e, progress);
+        await this.tile(job, spec as InferTaskSpec, e, progress);
         return null;
       case 'infer-done': {
         if (e.cancelled) return { status: 'cancelled' };
         const s = spec as InferTaskSpec;
         const model = modelOf(job);
         const done = { status: 'complete' as const, cells: e.cells, meanEntropy: e.meanEntropy };
-        const prediction = this.store.predictions.put(s.image.id, model, done);
+        const prediction = await this.store.predictions.put(s.image.id, model, done);
         this.publish.toImage(s.image.id, { type: 'tiles', job: job.id, prediction, tiles: [] });
         this.publish.toImage(s.image.id, {
           type: 'suggestions',
           job: job.id,
           model,
           tiles: rankTiles(e.tiles),
-          images: rankImages(this.store, job.project),
+          images: await rankImages(this.store, job.project),
         });
         return { status: 'done', result: { model, cells: e.cells, meanEntropy: e.meanEntropy } };
       }
     }
   }
 
-  private trainProgress(
+  private async trainProgress(
     job: JobRecord,
     p: Extract<WorkerEvent, { type: 'train-progress' }>['progress'],
     progress: Record<string, number>,
-  ): void {
+  ): Promise<void> {
     Object.assign(progress, {
       step: p.step,
       loss: p.loss,
@@ -83,7 +83,7 @@ export class JobEvents {
       elapsedSeconds: p.elapsedSeconds,
       ...(p.totalSteps ? { steps: p.totalSteps } : {}),
     });
-    this.store.jobs.update(job.id, { progress });
+    await this.store.jobs.update(job.id, { progress });
     this.publish.toProject(job.project, {
       type: 'train-progress',
       job: job.id,
@@ -99,15 +99,15 @@ export class JobEvents {
     });
   }
 
-  private tile(
+  private async tile(
     job: JobRecord,
     s: InferTaskSpec,
     e: Extract<WorkerEvent, { type: 'tile' }>,
     progress: Record<string, number>,
-  ): void {
-    const prediction = this.store.predictions.put(s.image.id, modelOf(job), { status: 'partial' });
+  ): Promise<void> {
+    const prediction = await this.store.predictions.put(s.image.id, modelOf(job), { status: 'partial' });
     Object.assign(progress, { done: e.done, total: e.total });
-    this.store.jobs.update(job.id, { progress });
+    await this.store.jobs.update(job.id, { progress });
     const tile = { x: e.tile.x, y: e.tile.y, width: e.tile.width, height: e.tile.height };
     this.publish.toImage(s.image.id, { type: 'tiles', job: job.id, prediction, tiles: [tile] });
     this.publish.toImage(s.image.id, { type: 'infer-progress', job: job.id, done: e.done, total: e.total });

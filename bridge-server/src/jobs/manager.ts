@@ -21,7 +21,7 @@ interface Running {
 
 interface QueuedTraining {
   job: JobRecord;
-  spec: () => TrainTaskSpec;
+  spec: () => Promise<TrainTaskSpec>;
 }
 
 export interface JobLimits {
@@ -37,7 +37,9 @@ export interface JobLimits {
  * at most `maxJobs` jobs run at once, the rest wait in line and are told their place (the job's
  * `progress.position`). Inference runs beside trainings with the saved weights of the model it
  * names, and a newer inference of the same image and model supersedes an older one. The specs come
- * ready from the services; progress goes out through the publisher.
+ * ready from the services; progress goes out through the publisher. What changes the lines and the
+ * running jobs runs one at a time (`exclusive`): each awaits the index, and two at once would both
+ * see a free place.
  */
 export class JobManager {
   private readonly running = new Map<string, Running>();
@@ -54,6 +56,7 @@ export class JobManager {
 
   private readonly maxInferenceThreads: number;
   private readonly maxJobs: number;
+  private lock: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly store: Store,
@@ -80,6 +83,13 @@ export class JobManager {
     this.events = new JobEvents(store, this.publish);
   }
 
+  /** Runs `fn` after every change asked for before it has finished. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn);
+    this.lock = run.catch(() => {});
+    return run;
+  }
+
   /** Hears every job message (progress, job status, models, tiles); returns the unsubscribe. */
   subscribe(listener: (message: ServerMessage) => void): () => void {
     this.listeners.add(listener);
@@ -87,7 +97,7 @@ export class JobManager {
   }
 
   /** Jobs left running by a process that died are failed; the last good model stays current. */
-  recover(): number {
+  recover(): Promise<number> {
     return this.store.jobs.failInterrupted();
   }
 
@@ -107,14 +117,23 @@ export class JobManager {
   startTrain(
     project: string,
     request: TrainRequest,
-    spec: () => TrainTaskSpec,
+    spec: () => Promise<TrainTaskSpec>,
     author: string | null = null,
-  ): JobRecord {
+  ): Promise<JobRecord> {
+    return this.exclusive(() => this.startTrainNow(project, request, spec, author));
+  }
+
+  private async startTrainNow(
+    project: string,
+    request: TrainRequest,
+    spec: () => Promise<TrainTaskSpec>,
+    author: string | null,
+  ): Promise<JobRecord> {
     const busy = this.runningTraining(project) ?? this.trainQueue.find((q) => q.job.project === project)?.job;
     if (busy && !request.queue) {
       throw conflict(`project ${project} is already training (job ${busy.id}); stop it, or ask with queue: true`);
     }
-    const added = this.store.jobs.add({
+    const added = await this.store.jobs.add({
       id: newId('j'),
       project,
       kind: 'train',
@@ -124,8 +143,8 @@ export class JobManager {
       author,
     });
     this.trainQueue.push({ job: added, spec });
-    this.drain();
-    const job = this.store.jobs.get(added.id);
+    await this.drainNow();
+    const job = await this.store.jobs.get(added.id);
     if (job.status === 'queued') this.publish.toProject(project, { type: 'job', job });
     return job;
   }
@@ -140,7 +159,7 @@ export class JobManager {
   }
 
   /** Starts what waits in line and may run now (trainings first, in order), then tells the rest their place. */
-  private drain(): void {
+  private async drainNow(): Promise<void> {
     for (let k = 0; k < this.trainQueue.length; ) {
       const next = this.trainQueue[k]!;
       // A project's trainings start in the order they were asked for.
@@ -151,27 +170,27 @@ export class JobManager {
       }
       this.trainQueue.splice(k, 1);
       try {
-        const job = this.store.jobs.update(next.job.id, { status: 'running', progress: {} });
+        const job = await this.store.jobs.update(next.job.id, { status: 'running', progress: {} });
         this.publish.toProject(job.project, { type: 'job', job });
-        this.launch(job, next.spec());
+        this.launch(job, await next.spec());
       } catch (e) {
-        this.finish(this.store.jobs.update(next.job.id, { status: 'failed', error: (e as Error).message }));
+        this.finish(await this.store.jobs.update(next.job.id, { status: 'failed', error: (e as Error).message }));
       }
     }
     while (this.inferQueue.length > 0 && this.inferenceThreadFree()) {
       const next = this.inferQueue.shift()!;
-      this.launchInfer(next.job, next.spec);
+      await this.launchInfer(next.job, next.spec);
     }
-    this.tellPositions();
+    await this.tellPositions();
   }
 
   /** Each waiting job's place in its line (1 = next), as `progress.position`, published when it changes. */
-  private tellPositions(): void {
+  private async tellPositions(): Promise<void> {
     const lines: Array<Array<{ job: JobRecord }>> = [this.trainQueue, this.inferQueue];
     for (const line of lines) {
       for (const [k, q] of line.entries()) {
         if (q.job.progress.position === k + 1) continue;
-        q.job = this.store.jobs.update(q.job.id, { progress: { position: k + 1 } });
+        q.job = await this.store.jobs.update(q.job.id, { progress: { position: k + 1 } });
         if (q.job.image) this.publish.toImage(q.job.image, { type: 'job', job: q.job });
         else this.publish.toProject(q.job.project, { type: 'job', job: q.job });
       }
@@ -185,7 +204,17 @@ export class JobManager {
     spec: InferTaskSpec,
     modelId: string,
     author: string | null = null,
-  ): JobRecord {
+  ): Promise<JobRecord> {
+    return this.exclusive(() => this.startInferNow(project, request, spec, modelId, author));
+  }
+
+  private async startInferNow(
+    project: string,
+    request: InferRequest,
+    spec: InferTaskSpec,
+    modelId: string,
+    author: string | null,
+  ): Promise<JobRecord> {
     const image = spec.image.id;
     const previous = [...this.running.values()].find(
       (r) =>
@@ -196,9 +225,9 @@ export class JobManager {
     // One still waiting for a thread is superseded outright.
     const sameTarget = (q: { job: JobRecord }) =>
       q.job.image === image && (q.job.result as { model?: string } | null)?.model === modelId;
-    for (const q of this.inferQueue.filter(sameTarget)) this.cancel(q.job.id);
+    for (const q of this.inferQueue.filter(sameTarget)) await this.cancelNow(q.job.id);
     const status = previous || !this.inferenceThreadFree() ? 'queued' : 'running';
-    const added = this.store.jobs.add({
+    const added = await this.store.jobs.add({
       id: newId('j'),
       project,
       kind: 'infer',
@@ -207,23 +236,25 @@ export class JobManager {
       options: request,
       author,
     });
-    const job = this.store.jobs.update(added.id, { result: { model: modelId } });
+    const job = await this.store.jobs.update(added.id, { result: { model: modelId } });
     this.publish.toImage(image, { type: 'job', job });
     if (!previous) {
-      this.launchInfer(job, spec);
+      await this.launchInfer(job, spec);
       return job;
     }
     // Both would write the same prediction folder: the newer starts once the older has stopped.
     const key = `${image}|${modelId}`;
-    this.cancel(previous.job.id);
+    await this.cancelNow(previous.job.id);
     const waiting = this.waitingInfer.get(key);
-    if (waiting) this.cancel(waiting);
+    if (waiting) await this.cancelNow(waiting);
     this.waitingInfer.set(key, job.id);
-    void this.waitFor(previous.job.id).then(() => {
-      if (this.waitingInfer.get(key) !== job.id) return;
-      this.waitingInfer.delete(key);
-      this.launchInfer(job, spec);
-    });
+    void this.waitFor(previous.job.id).then(() =>
+      this.exclusive(async () => {
+        if (this.waitingInfer.get(key) !== job.id) return;
+        this.waitingInfer.delete(key);
+        await this.launchInfer(job, spec);
+      }),
+    );
     return job;
   }
 
@@ -234,38 +265,42 @@ export class JobManager {
   }
 
   /** Runs an inference now when a thread is free, else queues it (it starts when one frees). */
-  private launchInfer(job: JobRecord, spec: InferTaskSpec): void {
+  private async launchInfer(job: JobRecord, spec: InferTaskSpec): Promise<void> {
     if (!this.inferenceThreadFree()) {
       this.inferQueue.push({ job, spec });
-      this.tellPositions();
+      await this.tellPositions();
       return;
     }
     const started =
-      job.status === 'running' ? job : this.store.jobs.update(job.id, { status: 'running', progress: {} });
+      job.status === 'running' ? job : await this.store.jobs.update(job.id, { status: 'running', progress: {} });
     if (started !== job) this.publish.toImage(spec.image.id, { type: 'job', job: started });
     this.launch(started, spec);
   }
 
-  cancel(jobId: string): JobRecord {
-    const job = this.store.jobs.get(jobId);
+  cancel(jobId: string): Promise<JobRecord> {
+    return this.exclusive(() => this.cancelNow(jobId));
+  }
+
+  private async cancelNow(jobId: string): Promise<JobRecord> {
+    const job = await this.store.jobs.get(jobId);
     for (const [key, id] of this.waitingInfer) {
       if (id !== jobId) continue;
       this.waitingInfer.delete(key);
-      return this.finish(this.store.jobs.update(jobId, { status: 'cancelled' }));
+      return this.finish(await this.store.jobs.update(jobId, { status: 'cancelled' }));
     }
     const waiting = this.inferQueue.findIndex((q) => q.job.id === jobId);
     if (waiting >= 0) {
       this.inferQueue.splice(waiting, 1);
-      const cancelled = this.finish(this.store.jobs.update(jobId, { status: 'cancelled' }));
-      this.tellPositions();
+      const cancelled = this.finish(await this.store.jobs.update(jobId, { status: 'cancelled' }));
+      await this.tellPositions();
       return cancelled;
     }
     const queued = this.trainQueue.findIndex((q) => q.job.id === jobId);
     if (queued >= 0) {
       this.trainQueue.splice(queued, 1);
-      const cancelled = this.finish(this.store.jobs.update(jobId, { status: 'cancelled' }));
+      const cancelled = this.finish(await this.store.jobs.update(jobId, { status: 'cancelled' }));
       // A later training of the same project may have waited only for this one.
-      this.drain();
+      await this.drainNow();
       return cancelled;
     }
     this.running.get(jobId)?.thread.cancel();
@@ -273,9 +308,9 @@ export class JobManager {
   }
 
   /** Resolves when the job has finished (done, failed or cancelled). */
-  waitFor(jobId: string): Promise<JobRecord> {
-    const job = this.store.jobs.get(jobId);
-    if (job.status !== 'running' && job.status !== 'queued') return Promise.resolve(job);
+  async waitFor(jobId: string): Promise<JobRecord> {
+    const job = await this.store.jobs.get(jobId);
+    if (job.status !== 'running' && job.status !== 'queued') return job;
     return new Promise((resolve) => this.waiters.set(jobId, [...(this.waiters.get(jobId) ?? []), resolve]));
   }
 
@@ -285,14 +320,14 @@ export class JobManager {
 
   async shutdown(): Promise<void> {
     const stopped = { status: 'cancelled' as const, error: 'the bridge shut down' };
-    for (const id of this.waitingInfer.values()) this.store.jobs.update(id, stopped);
+    for (const id of this.waitingInfer.values()) await this.store.jobs.update(id, stopped);
     this.waitingInfer.clear();
-    for (const { job } of this.trainQueue.splice(0)) this.store.jobs.update(job.id, stopped);
-    for (const { job } of this.inferQueue.splice(0)) this.store.jobs.update(job.id, stopped);
+    for (const { job } of this.trainQueue.splice(0)) await this.store.jobs.update(job.id, stopped);
+    for (const { job } of this.inferQueue.splice(0)) await this.store.jobs.update(job.id, stopped);
     await Promise.all(
       [...this.running.values()].map(async (r) => {
         await r.thread.terminate();
-        this.store.jobs.update(r.job.id, {
+        await this.store.jobs.update(r.job.id, {
           status: 'failed',
           error: 'the bridge shut down while this job was running',
         });
@@ -315,15 +350,16 @@ export class JobManager {
     // thread is then terminated, so the next job of the project can start at once.
     const thread = new TaskThread(this.workerUrl, spec, {
       event: (e) => this.events.handle(job, spec, e, progress),
-      settled: (outcome: Outcome) => {
-        this.running.delete(job.id);
-        const result = outcome.result
-          ? { result: { ...(this.store.jobs.get(job.id).result ?? {}), ...outcome.result } }
-          : {};
-        const error = outcome.error ? { error: outcome.error } : {};
-        this.finish(this.store.jobs.update(job.id, { status: outcome.status, progress, ...error, ...result }));
-        this.drain();
-      },
+      settled: (outcome: Outcome) =>
+        this.exclusive(async () => {
+          this.running.delete(job.id);
+          const result = outcome.result
+            ? { result: { ...((await this.store.jobs.get(job.id)).result ?? {}), ...outcome.result } }
+            : {};
+          const error = outcome.error ? { error: outcome.error } : {};
+          this.finish(await this.store.jobs.update(job.id, { status: outcome.status, progress, ...error, ...result }));
+          await this.drainNow();
+        }),
     });
     this.running.set(job.id, { job, thread });
   }

@@ -11,9 +11,9 @@ const CANCEL_GRACE_MS = 10_000;
 
 export interface TaskHandlers {
   /** One event of the worker; returns the outcome when the event settles the job. */
-  event(e: WorkerEvent): Outcome | null;
+  event(e: WorkerEvent): Promise<Outcome | null>;
   /** Called once, when the job has its outcome (the thread is being terminated). */
-  settled(outcome: Outcome): void;
+  settled(outcome: Outcome): Promise<void>;
 }
 
 /**
@@ -26,6 +26,8 @@ export class TaskThread {
   private readonly cancelFlag: Int32Array;
   private cancelTimer: NodeJS.Timeout | undefined;
   private settled = false;
+  /** Events are handled one after another, in the order the worker sent them, and before its end. */
+  private handling: Promise<void> = Promise.resolve();
   cancelRequested = false;
 
   constructor(workerUrl: URL, spec: TrainTaskSpec | InferTaskSpec, handlers: TaskHandlers) {
@@ -33,29 +35,40 @@ export class TaskThread {
     this.cancelFlag = new Int32Array(shared);
     // workerData must be an object even when empty: geotiff's web-worker dependency reads it on import.
     this.worker = new Worker(workerUrl, { workerData: { spec, cancelFlag: shared } });
-    const settle = (given: Outcome) => {
+    const settle = async (given: Outcome): Promise<void> => {
       if (this.settled) return;
       this.settled = true;
       // A job stopped on request may fail on its way out (a newer inference cleared its folder): it was cancelled.
       const outcome: Outcome = this.cancelRequested && given.status === 'failed' ? { status: 'cancelled' } : given;
       clearTimeout(this.cancelTimer);
-      handlers.settled(outcome);
       void this.worker.terminate();
+      await handlers.settled(outcome).catch((e: Error) => {
+        process.stderr.write(`job end: ${e.message}\n`);
+      });
     };
-    this.worker.on('message', (e: WorkerEvent) => {
-      if (this.settled) return;
-      let outcome: Outcome | null;
-      try {
-        outcome = handlers.event(e);
-      } catch (err) {
-        outcome = { status: 'failed', error: (err as Error).message };
-      }
-      if (outcome) settle(outcome);
-    });
-    this.worker.on('error', (err) => settle({ status: 'failed', error: err.message }));
+    const next = (step: () => Promise<unknown>) => {
+      this.handling = this.handling.then(step).then(() => {});
+    };
+    this.worker.on('message', (e: WorkerEvent) =>
+      next(async () => {
+        if (this.settled) return;
+        let outcome: Outcome | null;
+        try {
+          outcome = await handlers.event(e);
+        } catch (err) {
+          outcome = { status: 'failed', error: (err as Error).message };
+        }
+        if (outcome) await settle(outcome);
+      }),
+    );
+    this.worker.on('error', (err) => next(() => settle({ status: 'failed', error: err.message })));
     this.worker.on('exit', (code) =>
-      settle(
-        this.cancelRequested ? { status: 'cancelled' } : { status: 'failed', error: `worker exited with code ${code}` },
+      next(() =>
+        settle(
+          this.cancelRequested
+            ? { status: 'cancelled' }
+            : { status: 'failed', error: `worker exited with code ${code}` },
+        ),
       ),
     );
   }

@@ -15,10 +15,17 @@ export function rankTiles(
 }
 
 /** Images of the project by the mean entropy of their latest prediction, highest first. */
-export function rankImages(store: Store, project: string): Array<{ image: string; name: string; entropy: number }> {
-  return store.images
-    .list(project)
-    .map((i) => ({ image: i.id, name: i.name, entropy: store.predictions.latest(i.id)?.meanEntropy ?? Number.NaN }))
-    .filter((i) => Number.isFinite(i.entropy))
-    .sort((a, b) => b.entropy - a.entropy);
+export async function rankImages(
+  store: Store,
+  project: string,
+): Promise<Array<{ image: string; name: string; entropy: number }>> {
+  const images = await store.images.list(project);
+  const ranked = await Promise.all(
+    images.map(async (i) => ({
+      image: i.id,
+      name: i.name,
+      entropy: (await store.predictions.latest(i.id))?.meanEntropy ?? Number.NaN,
+    })),
+  );
+  return ranked.filter((i) => Number.isFinite(i.entropy)).sort((a, b) => b.entropy - a.entropy);
 }

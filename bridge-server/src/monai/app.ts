@@ -40,19 +40,19 @@ export const MONAI_AUTHOR = 'monai';
 /** Which project is a caller's datastore. */
 export interface MonaiProjects {
   /** The project the actor's MONAI calls work on, made on first use. */
-  of(actor: Actor): string;
+  of(actor: Actor): Promise<string>;
   /** Whether a project is some caller's datastore: its images go by their names. */
-  isDatastore(project: string): boolean;
+  isDatastore(project: string): Promise<boolean>;
   /** Whether `project` is still the actor's datastore (a work session may have ended); makes nothing. */
-  stillCurrent(actor: Actor, project: string): boolean;
+  stillCurrent(actor: Actor, project: string): Promise<boolean>;
 }
 
 /** The one datastore project of a single-user bridge. */
 export function fixedMonaiProject(services: Services, id: string): MonaiProjects {
   return {
-    of: (actor) => services.projects.ensure(actor, id, 'MONAI Label datastore').id,
-    isDatastore: (project) => project === id,
-    stillCurrent: () => true,
+    of: async (actor) => (await services.projects.ensure(actor, id, 'MONAI Label datastore')).id,
+    isDatastore: async (project) => project === id,
+    stillCurrent: async () => true,
   };
 }
 
@@ -85,18 +85,18 @@ export class MonaiApp {
   }
 
   /** The datastore project, made on first use. */
-  project(actor: Actor): string {
+  project(actor: Actor): Promise<string> {
     return this.projects.of(actor);
   }
 
   /** Whether a batch or task begun on `project` may go on: it is still the actor's datastore. */
-  stillCurrent(actor: Actor, project: string): boolean {
+  stillCurrent(actor: Actor, project: string): Promise<boolean> {
     return this.projects.stillCurrent(actor, project);
   }
 
   /** The task records of the actor's datastore. */
-  tasks(actor: Actor): MonaiTasks {
-    const project = this.project(actor);
+  async tasks(actor: Actor): Promise<MonaiTasks> {
+    const project = await this.project(actor);
     let t = this.tasksByProject.get(project);
     if (!t) {
       t = new MonaiTasks(project);
@@ -111,25 +111,25 @@ export class MonaiApp {
     return undefined;
   }
 
-  images(actor: Actor): StoredImage[] {
-    return this.services.images.list(actor, this.project(actor));
+  async images(actor: Actor): Promise<StoredImage[]> {
+    return this.services.images.list(actor, await this.project(actor));
   }
 
   /** A MONAI image id: an image name in the datastore project, or one of our image ids. */
-  image(actor: Actor, id: string | null): StoredImage {
+  async image(actor: Actor, id: string | null): Promise<StoredImage> {
     if (!id) throw new ImpartialError('bad-request', 'the image query parameter is required');
-    const byName = this.services.images.byName(actor, this.project(actor), id);
+    const byName = await this.services.images.byName(actor, await this.project(actor), id);
     if (byName) return byName;
     try {
-      return this.services.images.get(actor, id);
+      return await this.services.images.get(actor, id);
     } catch {
       throw new ImpartialError('not-found', `image ${id} is not in the datastore`);
     }
   }
 
   /** MONAI's image id for one of our images. */
-  monaiId(image: StoredImage): string {
-    return this.projects.isDatastore(image.project) ? image.name : image.id;
+  async monaiId(image: StoredImage): Promise<string> {
+    return (await this.projects.isDatastore(image.project)) ? image.name : image.id;
   }
 
   /** The catalogue entry a model name stands for (catalogue_<entry id>), or null for impartial_N. */
@@ -138,13 +138,13 @@ export class MonaiApp {
   }
 
   /** Published models the actor may use, newest versions only. */
-  catalogue(actor: Actor): CatalogueEntry[] {
+  catalogue(actor: Actor): Promise<CatalogueEntry[]> {
     return this.services.catalogue.list(actor, { sort: 'name' });
   }
 
-  channelsOf(actor: Actor, model: string): number {
+  async channelsOf(actor: Actor, model: string): Promise<number> {
     const entry = this.entryOf(model);
-    if (entry) return this.services.catalogue.get(actor, entry).channels.length;
+    if (entry) return (await this.services.catalogue.get(actor, entry)).channels.length;
     const m = /^impartial_(\d+)$/.exec(model);
     if (!m || Number(m[1]) < 1 || Number(m[1]) > 64) {
       throw new ImpartialError(
@@ -156,8 +156,9 @@ export class MonaiApp {
   }
 
   /** impartial_N for 1-3 channels as the original, plus any in the datastore, and the catalogue's models. */
-  modelNames(actor: Actor, published: readonly CatalogueEntry[] = this.catalogue(actor)): string[] {
-    const counts = new Set([1, 2, 3, ...this.images(actor).map((i) => i.channels)]);
+  async modelNames(actor: Actor, given?: readonly CatalogueEntry[]): Promise<string[]> {
+    const published = given ?? (await this.catalogue(actor));
+    const counts = new Set([1, 2, 3, ...(await this.images(actor)).map((i) => i.channels)]);
     return [
       ...[...counts].sort((a, b) => a - b).map((n) => `impartial_${n}`),
       ...published.map((e) => `catalogue_${e.id}`),
@@ -165,7 +166,7 @@ export class MonaiApp {
   }
 
   /** Whether an image has strokes in effect (MONAI's "final label"). */
-  labelled(actor: Actor, image: StoredImage): boolean {
+  labelled(actor: Actor, image: StoredImage): Promise<boolean> {
     return this.services.labels.hasFinal(actor, image.id);
   }
 
@@ -177,16 +178,16 @@ export class MonaiApp {
   async model(actor: Actor, name: string): Promise<ModelRecord> {
     const entryId = this.entryOf(name);
     if (entryId) {
-      const entry = this.services.catalogue.get(actor, entryId);
-      const project = this.project(actor);
-      const copy = this.services.models
-        .list(actor, project)
-        .find((m) => m.catalogue === entry.id && m.parent === entry.model);
-      return copy ?? this.services.catalogue.use(actor, entry.id, project);
+      const entry = await this.services.catalogue.get(actor, entryId);
+      const project = await this.project(actor);
+      const copy = (await this.services.models.list(actor, project)).find(
+        (m) => m.catalogue === entry.id && m.parent === entry.model,
+      );
+      return copy ?? (await this.services.catalogue.use(actor, entry.id, project));
     }
-    const channels = this.channelsOf(actor, name);
+    const channels = await this.channelsOf(actor, name);
     try {
-      return await this.services.models.forChannels(actor, this.project(actor), channels);
+      return await this.services.models.forChannels(actor, await this.project(actor), channels);
     } catch (e) {
       if (e instanceof ImpartialError && e.code === 'not-ready') {
         throw new ImpartialError(

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { probabilityToInstances } from '@impartial/shared';
 import { z } from 'zod';
+import { filterAsync } from '../async-filter.js';
 import { ImpartialError } from '../errors.js';
 import { parseInput as parse } from '../http/input.js';
 import { readMultipart } from '../http/multipart.js';
@@ -47,8 +48,8 @@ export function registerMonaiInference(router: Router, app: MonaiApp, tempDir: s
 
   /** Predicts one image with the impartial_N model and cuts its instances. */
   const inferImage = async (actor: Actor, image: StoredImage, name: string, p: InferParams): Promise<InferResult> => {
-    const id = app.monaiId(image);
-    const channels = app.channelsOf(actor, name);
+    const id = await app.monaiId(image);
+    const channels = await app.channelsOf(actor, name);
     if (image.channels !== channels) {
       throw new ImpartialError('bad-request', `image ${id} has ${image.channels} channels; ${name} reads ${channels}`);
     }
@@ -65,7 +66,7 @@ export function registerMonaiInference(router: Router, app: MonaiApp, tempDir: s
       ...(p.passes ? { passes: p.passes } : {}),
       ...(p.tile ? { tile: p.tile } : {}),
     };
-    const job = await services.inference.wait(actor, services.inference.start(actor, request).id);
+    const job = await services.inference.wait(actor, (await services.inference.start(actor, request)).id);
     if (job.status !== 'done') {
       const why = `inference ${job.status}${job.error ? `: ${job.error}` : ''}`;
       throw new ImpartialError(job.status === 'cancelled' ? 'conflict' : 'internal', why);
@@ -106,25 +107,27 @@ export function registerMonaiInference(router: Router, app: MonaiApp, tempDir: s
   router.on('POST', '/infer/:model', async (c) => {
     const actor = app.actor(c.actor);
     const params = await inferParams(c, tempDir);
-    const image = app.image(actor, c.url.searchParams.get('image'));
+    const image = await app.image(actor, c.url.searchParams.get('image'));
     const result = await inferImage(actor, image, c.params.model!, params);
-    app.tasks(actor).logs.add(`infer ${c.params.model} on ${app.monaiId(image)}: ${result.params.cells} cells`);
+    (await app.tasks(actor)).logs.add(
+      `infer ${c.params.model} on ${await app.monaiId(image)}: ${result.params.cells} cells`,
+    );
     sendInferAnswer(c.res, c.url.searchParams.get('output'), result);
   });
 
-  const batchRecord = (c: RouteContext) => {
-    const { batch } = app.tasks(app.actor(c.actor));
+  const batchRecord = async (c: RouteContext) => {
+    const { batch } = await app.tasks(app.actor(c.actor));
     const running = c.url.searchParams.get('check_if_running') === 'true' && batch?.status !== 'RUNNING';
     if (!batch || running) throw new ImpartialError('not-found', 'no batch inference task');
     sendJson(c.res, 200, c.url.searchParams.get('all') === 'true' ? [batch] : batch);
   };
-  const stopBatch = (c: RouteContext) => {
+  const stopBatch = async (c: RouteContext) => {
     const actor = app.actor(c.actor);
-    const tasks = app.tasks(actor);
+    const tasks = await app.tasks(actor);
     if (tasks.batch?.status === 'RUNNING') {
       tasks.batchStop = true;
-      for (const j of services.jobs.active(actor))
-        if (j.kind === 'infer' && j.project === tasks.project) services.jobs.cancel(actor, j.id);
+      for (const j of await services.jobs.active(actor))
+        if (j.kind === 'infer' && j.project === tasks.project) await services.jobs.cancel(actor, j.id);
     }
     sendJson(c.res, 200, tasks.batch);
   };
@@ -132,17 +135,19 @@ export function registerMonaiInference(router: Router, app: MonaiApp, tempDir: s
 
   router.on('POST', '/batch/infer/:model', async (c) => {
     const actor = app.actor(c.actor);
-    const channels = app.channelsOf(actor, c.params.model!);
+    const channels = await app.channelsOf(actor, c.params.model!);
     const params = parse(InferParams, await readJson(c.req, 1024 * 1024), 'params');
-    const tasks = app.tasks(actor);
+    const tasks = await app.tasks(actor);
     if (tasks.batch?.status === 'RUNNING') throw new ImpartialError('busy', 'a batch inference is already running');
     const which = c.url.searchParams.get('images') ?? 'all';
     if (!['all', 'labeled', 'unlabeled'].includes(which)) {
       throw new ImpartialError('bad-request', 'images must be all, labeled or unlabeled');
     }
-    const images = app
-      .images(actor)
-      .filter((i) => i.channels === channels && (which === 'all' || (which === 'labeled') === app.labelled(actor, i)));
+    const images = await filterAsync(
+      await app.images(actor),
+      async (i) =>
+        i.channels === channels && (which === 'all' || (which === 'labeled') === (await app.labelled(actor, i))),
+    );
     const task: TaskRecord = {
       id: randomUUID(),
       status: 'RUNNING',
@@ -157,11 +162,11 @@ export function registerMonaiInference(router: Router, app: MonaiApp, tempDir: s
     void (async () => {
       for (const [k, image] of images.entries()) {
         // Stopped, or its work session ended (or the account lost access): the rest is not run.
-        if (tasks.batchStop || !app.stillCurrent(actor, tasks.project)) {
+        if (tasks.batchStop || !(await app.stillCurrent(actor, tasks.project))) {
           task.status = 'STOPPED';
           break;
         }
-        const head = `${k + 1}/${images.length} ${app.monaiId(image)}`;
+        const head = `${k + 1}/${images.length} ${await app.monaiId(image)}`;
         try {
           const { params: out } = await inferImage(actor, image, c.params.model!, { ...params, ...save });
           task.details.push(`${head}: ${out.cells} cells`);

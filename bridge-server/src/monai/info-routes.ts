@@ -1,4 +1,5 @@
 import { DEFAULT_INSTANCE_OPTIONS, INFERENCE_DEFAULTS } from '@impartial/shared';
+import { filterAsync } from '../async-filter.js';
 import { sendBytes, sendJson } from '../http/respond.js';
 import type { RouteContext, Router } from '../http/router.js';
 import type { MonaiApp } from './app.js';
@@ -7,12 +8,12 @@ import { trainerConfig } from './train-routes.js';
 /** GET /info/ (the app: models, trainers, strategies, datastore stats) and GET /logs/. */
 export function registerMonaiInfo(router: Router, app: MonaiApp): void {
   const { services } = app;
-  const info = (c: RouteContext) => {
+  const info = async (c: RouteContext) => {
     const actor = app.actor(c.actor);
-    const entries = app.catalogue(actor);
-    const names = app.modelNames(actor, entries);
-    const images = app.images(actor);
-    const labelled = images.filter((i) => app.labelled(actor, i));
+    const entries = await app.catalogue(actor);
+    const names = await app.modelNames(actor, entries);
+    const images = await app.images(actor);
+    const labelled = await filterAsync(images, (i) => app.labelled(actor, i));
     const published = new Map(entries.map((e) => [`catalogue_${e.id}`, e]));
     const describe = (n: string) => {
       const e = published.get(n);
@@ -33,8 +34,7 @@ export function registerMonaiInfo(router: Router, app: MonaiApp): void {
         : `Train ${n} from the strokes and outlines of the datastore`,
       config: trainerConfig(),
     });
-    const stats = services.models
-      .list(actor, app.project(actor))
+    const stats = (await services.models.list(actor, await app.project(actor)))
       .slice(-1)
       .map((m) => [
         `impartial_${m.channels.length}`,
@@ -59,9 +59,9 @@ export function registerMonaiInfo(router: Router, app: MonaiApp): void {
   };
   for (const p of ['/info', '/info/']) router.on('GET', p, info);
   for (const p of ['/logs', '/logs/']) {
-    router.on('GET', p, (c) => {
+    router.on('GET', p, async (c) => {
       const n = Math.min(5000, Math.max(1, Number(c.url.searchParams.get('lines') ?? 300) || 300));
-      const { logs } = app.tasks(app.actor(c.actor));
+      const { logs } = await app.tasks(app.actor(c.actor));
       sendBytes(c.res, `${logs.tail(n).join('\n')}\n`, 'text/plain; charset=utf-8');
     });
   }

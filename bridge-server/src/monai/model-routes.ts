@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError, MODEL_JSON, MODEL_WEIGHTS, type ModelRecord, readZip } from '@impartial/shared';
 import { zipSync } from 'fflate';
+import { filterAsync } from '../async-filter.js';
 import { ImpartialError } from '../errors.js';
 import { readMultipart } from '../http/multipart.js';
 import { readBody, sendBytes, sendJson } from '../http/respond.js';
@@ -20,7 +21,7 @@ export function registerMonaiModels(router: Router, app: MonaiApp, tempDir: stri
     parent: model.parent,
   });
   const fileOf = async (actor: Actor, model: ModelRecord, name: string) => {
-    const { dir } = services.models.file(actor, model.id, name);
+    const { dir } = await services.models.file(actor, model.id, name);
     return new Uint8Array(await readFile(path.join(dir, name)));
   };
 
@@ -48,7 +49,7 @@ export function registerMonaiModels(router: Router, app: MonaiApp, tempDir: stri
           `${c.params.model} is a published model: it is not replaced (upload impartial_N)`,
         );
       }
-      const channels = app.channelsOf(actor, c.params.model!);
+      const channels = await app.channelsOf(actor, c.params.model!);
       const form = await readMultipart(c.req, tempDir, 512 * 1024 * 1024);
       try {
         const part = form.files.file;
@@ -89,8 +90,8 @@ export function registerMonaiModels(router: Router, app: MonaiApp, tempDir: stri
           });
         }
         const byName = new Map([...files].map(([k, v]) => [path.basename(k), v]));
-        const record = await services.models.addUploaded(actor, app.project(actor), byName, channels);
-        app.tasks(actor).logs.add(`model ${record.id}: uploaded (was ${record.parent})`);
+        const record = await services.models.addUploaded(actor, await app.project(actor), byName, channels);
+        (await app.tasks(actor)).logs.add(`model ${record.id}: uploaded (was ${record.parent})`);
         sendJson(c.res, 200, await described(actor, record));
       } finally {
         await form.cleanup();
@@ -100,16 +101,19 @@ export function registerMonaiModels(router: Router, app: MonaiApp, tempDir: stri
       const actor = app.actor(c.actor);
       const strategy = c.params.strategy!;
       await readBody(c.req, 1024 * 1024);
-      const candidates = app.images(actor).filter((i) => !app.labelled(actor, i));
+      const candidates = await filterAsync(await app.images(actor), async (i) => !(await app.labelled(actor, i)));
       if (candidates.length === 0) return sendJson(c.res, 200, {});
-      const entropyOf = (id: string) => services.predictions.latest(actor, id)?.meanEntropy ?? null;
+      const entropyOf = async (id: string) => (await services.predictions.latest(actor, id))?.meanEntropy ?? null;
       let pick = candidates[0]!;
       if (strategy === 'random') pick = candidates[Math.floor(Math.random() * candidates.length)]!;
-      else if (strategy === 'entropy')
-        pick = [...candidates].sort((a, b) => (entropyOf(b.id) ?? -1) - (entropyOf(a.id) ?? -1))[0]!;
-      else throw new ImpartialError('not-found', `strategy ${strategy} (choose random or entropy)`);
-      const id = app.monaiId(pick);
-      const entropy = entropyOf(pick.id);
+      else if (strategy === 'entropy') {
+        const entropies = new Map(
+          await Promise.all(candidates.map(async (c) => [c.id, await entropyOf(c.id)] as const)),
+        );
+        pick = [...candidates].sort((a, b) => (entropies.get(b.id) ?? -1) - (entropies.get(a.id) ?? -1))[0]!;
+      } else throw new ImpartialError('not-found', `strategy ${strategy} (choose random or entropy)`);
+      const id = await app.monaiId(pick);
+      const entropy = await entropyOf(pick.id);
       const path = `/datastore/image?image=${id}`;
       sendJson(c.res, 200, {
         id,

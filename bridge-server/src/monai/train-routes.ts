@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type ServerMessage, TRAINING_DEFAULTS } from '@impartial/shared';
 import { z } from 'zod';
+import { filterAsync } from '../async-filter.js';
 import { ImpartialError } from '../errors.js';
 import { parseInput as parse } from '../http/input.js';
 import { readJson, sendJson } from '../http/respond.js';
@@ -65,8 +66,8 @@ export function registerMonaiTraining(router: Router, app: MonaiApp): void {
     }
   });
 
-  const status = (c: RouteContext) => {
-    const { train } = app.tasks(app.actor(c.actor));
+  const status = async (c: RouteContext) => {
+    const { train } = await app.tasks(app.actor(c.actor));
     const running = train && (train.status === 'RUNNING' || train.status === 'SUBMITTED');
     if (c.url.searchParams.get('check_if_running') === 'true' && !running) {
       throw new ImpartialError('not-found', 'no training is running');
@@ -74,32 +75,36 @@ export function registerMonaiTraining(router: Router, app: MonaiApp): void {
     if (!train) throw new ImpartialError('not-found', 'no training task yet');
     sendJson(c.res, 200, c.url.searchParams.get('all') === 'true' ? [train] : train);
   };
-  const stop = (c: RouteContext) => {
+  const stop = async (c: RouteContext) => {
     const actor = app.actor(c.actor);
-    const tasks = app.tasks(actor);
+    const tasks = await app.tasks(actor);
     const status = tasks.train?.status;
-    if (tasks.trainJob && (status === 'RUNNING' || status === 'SUBMITTED')) services.jobs.cancel(actor, tasks.trainJob);
+    if (tasks.trainJob && (status === 'RUNNING' || status === 'SUBMITTED'))
+      await services.jobs.cancel(actor, tasks.trainJob);
     sendJson(c.res, 200, tasks.train);
   };
   for (const p of ['/train', '/train/']) router.on('GET', p, status).on('DELETE', p, stop);
 
   router.on('POST', '/train/:model', async (c) => {
     const actor = app.actor(c.actor);
-    const channels = app.channelsOf(actor, c.params.model!);
+    const channels = await app.channelsOf(actor, c.params.model!);
     const p = parse(TrainParams, await readJson(c.req, 1024 * 1024), 'train');
     const enqueue = c.url.searchParams.get('enqueue') === 'true';
-    const tasks = app.tasks(actor);
+    const tasks = await app.tasks(actor);
     if (tasks.train?.status === 'RUNNING' && !enqueue) {
       throw new ImpartialError(
         'busy',
         `a training is already running (task ${tasks.train.id}); DELETE /train/ stops it`,
       );
     }
-    const images = app.images(actor).filter((i) => app.labelled(actor, i));
+    const images = await filterAsync(await app.images(actor), (i) => app.labelled(actor, i));
     const wrong = images.find((i) => i.channels !== channels);
     if (wrong) {
       const what = `${c.params.model} trains on ${channels}-channel images`;
-      throw new ImpartialError('bad-request', `image ${app.monaiId(wrong)} has ${wrong.channels} channels; ${what}`);
+      throw new ImpartialError(
+        'bad-request',
+        `image ${await app.monaiId(wrong)} has ${wrong.channels} channels; ${what}`,
+      );
     }
     const batchSize = p.batch_size ?? TRAINING_DEFAULTS.batchSize;
     const stepsPerEpoch = Math.max(1, Math.ceil(p.npatches_epoch / batchSize));
@@ -108,10 +113,10 @@ export function registerMonaiTraining(router: Router, app: MonaiApp): void {
     // A catalogue model is fine-tuned: the datastore's copy of it becomes the current model first.
     if (app.entryOf(c.params.model!)) {
       const copy = await app.model(actor, c.params.model!);
-      services.projects.setCurrentModel(actor, app.project(actor), copy.id);
+      await services.projects.setCurrentModel(actor, await app.project(actor), copy.id);
     }
-    const project = services.projects.get(actor, app.project(actor));
-    const current = project.currentModel ? services.models.get(actor, project.currentModel) : null;
+    const project = await services.projects.get(actor, await app.project(actor));
+    const current = project.currentModel ? await services.models.get(actor, project.currentModel) : null;
     const fineTune = app.entryOf(c.params.model!) ? 'current' : undefined;
     const init = p.init ?? fineTune ?? (current && current.channels.length === channels ? 'current' : 'generic');
     const job = await services.training.start(actor, project.id, {

@@ -34,9 +34,9 @@ export function registerAccount(router: Router, accounts: Accounts): void {
     const user = await accounts.login(body.name, body.password, address(c));
     // A session id set before the login (fixation) is not reused: every login gets a new one.
     const old = sessionCookie(c.req);
-    const oldAccount = old ? accounts.authenticate(old) : null;
-    if (oldAccount?.cookie) accounts.revokeCredential(oldAccount.credential);
-    const { secret } = accounts.issue(user, 'cookie', c.req.headers['user-agent']?.slice(0, 100) ?? 'browser');
+    const oldAccount = old ? await accounts.authenticate(old) : null;
+    if (oldAccount?.cookie) await accounts.revokeCredential(oldAccount.credential);
+    const { secret } = await accounts.issue(user, 'cookie', c.req.headers['user-agent']?.slice(0, 100) ?? 'browser');
     setSessionCookie(c.req, c.res, secret, accounts.options.cookieHours);
     sendJson(c.res, 200, { user: publicUser(user) });
   });
@@ -47,19 +47,19 @@ export function registerAccount(router: Router, accounts: Accounts): void {
     sendJson(c.res, 201, { user: publicUser(user) });
   });
 
-  router.on('POST', '/api/logout', ({ actor, req, res }) => {
-    accounts.revokeCredential(accountOf(actor).credential);
+  router.on('POST', '/api/logout', async ({ actor, req, res }) => {
+    await accounts.revokeCredential(accountOf(actor).credential);
     clearSessionCookie(req, res);
     sendJson(res, 200, { ok: true });
   });
 
-  router.on('GET', '/api/me', ({ actor, res }) => {
+  router.on('GET', '/api/me', async ({ actor, res }) => {
     const account = accountOf(actor);
-    const user = accounts.user(account.name);
+    const user = await accounts.user(account.name);
     sendJson(res, 200, {
       user: publicUser(user),
       readOnly: account.readOnly,
-      groups: accounts.groupsOf(user.id),
+      groups: await accounts.groupsOf(user.id),
       homeGroup: user.homeGroup,
       signup: accounts.options.signup,
     });
@@ -75,8 +75,8 @@ export function registerAccount(router: Router, accounts: Accounts): void {
     sendJson(res, 200, { ok: true, signedOut: true });
   });
 
-  router.on('GET', '/api/me/tokens', ({ actor, res }) => {
-    sendJson(res, 200, accounts.tokens(accountOf(actor).id));
+  router.on('GET', '/api/me/tokens', async ({ actor, res }) => {
+    sendJson(res, 200, await accounts.tokens(accountOf(actor).id));
   });
 
   router.on('POST', '/api/me/tokens', async ({ actor, req, res }) => {
@@ -89,12 +89,17 @@ export function registerAccount(router: Router, accounts: Accounts): void {
       );
     }
     const body = parse(TokenRequest, await readFields(req), 'token');
-    const { secret, record } = accounts.issue(accounts.user(account.name), 'token', body.label, body.access);
+    const { secret, record } = await accounts.issue(
+      await accounts.user(account.name),
+      'token',
+      body.label,
+      body.access,
+    );
     sendJson(res, 201, { token: secret, record });
   });
 
-  router.on('DELETE', '/api/me/tokens/:token', ({ actor, res, params }) => {
-    accounts.revoke(actor, params.token!);
+  router.on('DELETE', '/api/me/tokens/:token', async ({ actor, res, params }) => {
+    await accounts.revoke(actor, params.token!);
     sendJson(res, 200, { ok: true });
   });
 }

@@ -36,17 +36,17 @@ export function registerAdmin(router: Router, accounts: Accounts): void {
     if (!account.admin || account.readOnly) throw new ImpartialError('forbidden', 'only admins may do this');
   };
   /** An admin, or an owner of this group. */
-  const manager = (c: RouteContext, group: string) => {
+  const manager = async (c: RouteContext, group: string) => {
     const account = accountOf(c.actor);
-    if (account.readOnly || !(account.admin || accounts.ownsGroup(account.id, group))) {
+    if (account.readOnly || !(account.admin || (await accounts.ownsGroup(account.id, group)))) {
       throw new ImpartialError('forbidden', `only admins and owners of group ${group} may change it`);
     }
     return account;
   };
 
-  router.on('GET', '/api/admin/users', (c) => {
+  router.on('GET', '/api/admin/users', async (c) => {
     admin(c);
-    sendJson(c.res, 200, accounts.listUsers().map(publicUser));
+    sendJson(c.res, 200, (await accounts.listUsers()).map(publicUser));
   });
   router.on('POST', '/api/admin/users', async (c) => {
     admin(c);
@@ -56,38 +56,38 @@ export function registerAdmin(router: Router, accounts: Accounts): void {
   router.on('POST', '/api/admin/users/state', async (c) => {
     admin(c);
     const body = parse(UserChange, await readFields(c.req), 'user');
-    sendJson(c.res, 200, publicUser(accounts.setDisabled(body.name, body.action === 'disable')));
+    sendJson(c.res, 200, publicUser(await accounts.setDisabled(body.name, body.action === 'disable')));
   });
-  router.on('POST', '/api/admin/invites', (c) => {
+  router.on('POST', '/api/admin/invites', async (c) => {
     admin(c);
-    sendJson(c.res, 201, { invite: accounts.invite(c.actor) });
+    sendJson(c.res, 201, { invite: await accounts.invite(c.actor) });
   });
-  router.on('GET', '/api/admin/groups', (c) => {
+  router.on('GET', '/api/admin/groups', async (c) => {
     admin(c);
-    sendJson(c.res, 200, accounts.groups());
+    sendJson(c.res, 200, await accounts.groups());
   });
   router.on('POST', '/api/admin/groups', async (c) => {
     const body = parse(NewGroup, await readFields(c.req), 'group');
-    const existing = accounts.groups().some((g) => g.name === body.name);
+    const existing = (await accounts.groups()).some((g) => g.name === body.name);
     if (!existing) {
       admin(c);
-      return sendJson(c.res, 201, accounts.addGroup(body.name, body.level));
+      return sendJson(c.res, 201, await accounts.addGroup(body.name, body.level));
     }
-    const account = manager(c, body.name);
+    const account = await manager(c, body.name);
     if (body.level === 'read-write' && !account.admin) {
       throw new ImpartialError('forbidden', 'only admins make a group read-write (members could then delete its data)');
     }
-    sendJson(c.res, 200, accounts.setGroupLevel(body.name, body.level));
+    sendJson(c.res, 200, await accounts.setGroupLevel(body.name, body.level));
   });
   router.on('POST', '/api/admin/members', async (c) => {
     const body = parse(Member, await readFields(c.req), 'member');
-    const account = manager(c, body.group);
+    const account = await manager(c, body.group);
     // Where someone's new projects go is theirs (or an admin's) to say.
     if (body.home === 'true' && !account.admin && body.user !== account.name) {
       throw new ImpartialError('forbidden', `only ${body.user} or an admin may make ${body.group} their home group`);
     }
-    if (body.remove === 'true') accounts.removeMember(body.group, body.user);
-    else accounts.addMember(body.group, body.user, { owner: body.owner === 'true', home: body.home === 'true' });
+    if (body.remove === 'true') await accounts.removeMember(body.group, body.user);
+    else await accounts.addMember(body.group, body.user, { owner: body.owner === 'true', home: body.home === 'true' });
     sendJson(c.res, 200, { ok: true });
   });
 }

@@ -13,15 +13,15 @@ export const MAX_PACKAGE_BYTES = 256 * 1024 * 1024;
 export function registerCatalogue(router: Router, { services, maxJsonBytes }: TransportOptions): void {
   const { catalogue, packages } = services;
   router
-    .on('GET', '/api/catalogue', ({ actor, res, url }) => {
+    .on('GET', '/api/catalogue', async ({ actor, res, url }) => {
       const query = parse(CatalogueQuerySchema, Object.fromEntries(url.searchParams), 'catalogue query');
-      sendJson(res, 200, catalogue.list(actor, query));
+      sendJson(res, 200, await catalogue.list(actor, query));
     })
-    .on('GET', '/api/catalogue/:entry', ({ actor, res, params }) =>
-      sendJson(res, 200, catalogue.get(actor, params.entry!)),
+    .on('GET', '/api/catalogue/:entry', async ({ actor, res, params }) =>
+      sendJson(res, 200, await catalogue.get(actor, params.entry!)),
     )
     .on('GET', '/api/catalogue/:entry/cover.png', async ({ actor, req, res, params }) => {
-      const { dir, name } = catalogue.file(actor, params.entry!, 'cover.png');
+      const { dir, name } = await catalogue.file(actor, params.entry!, 'cover.png');
       await serveFile(req, res, dir, name);
     })
     .on('POST', '/api/catalogue/:entry/use', async ({ actor, req, res, params }) => {
@@ -41,7 +41,7 @@ export function registerCatalogue(router: Router, { services, maxJsonBytes }: Tr
       sendBytes(res, p.zip, 'application/zip', { ...attachment(p.filename), 'X-Onnx-Max-Diff': String(p.maxDiff) });
     })
     .on('POST', '/api/projects/:project/models/import', async ({ actor, req, res, params }) => {
-      const project = services.projects.get(actor, params.project!).id;
+      const project = (await services.projects.get(actor, params.project!)).id;
       const bytes = new Uint8Array(await readBody(req, MAX_PACKAGE_BYTES));
       sendJson(res, 201, await packages.importPackage(actor, project, bytes));
     });

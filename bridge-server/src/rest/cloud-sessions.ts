@@ -25,14 +25,14 @@ export function registerCloudSessions(router: Router, accounts: Accounts, sessio
   };
 
   // Older plugins send POST /session?session_id=ID to go back to a session: that restores it.
-  router.on('POST', '/session', ({ actor, res, url }) => {
+  router.on('POST', '/session', async ({ actor, res, url }) => {
     const id = sessionId(url);
-    const s = id ? sessions.restore(actor, id) : sessions.start(actor);
+    const s = id ? await sessions.restore(actor, id) : await sessions.start(actor);
     sendJson(res, 200, { session_id: s.id });
   });
-  router.on('GET', '/session', ({ actor, res }) => sendJson(res, 200, sessions.list(actor)));
-  router.on('GET', '/session/details', ({ actor, res }) => {
-    const s = sessions.current(actor);
+  router.on('GET', '/session', async ({ actor, res }) => sendJson(res, 200, await sessions.list(actor)));
+  router.on('GET', '/session/details', async ({ actor, res }) => {
+    const s = await sessions.current(actor);
     if (!s) throw new ImpartialError('not-found', 'no running session: POST /session starts one');
     // The bridge serves a session as soon as it exists: no server to provision, so running and healthy at once.
     sendJson(res, 200, {
@@ -43,14 +43,14 @@ export function registerCloudSessions(router: Router, accounts: Accounts, sessio
       expires: s.expires,
     });
   });
-  router.on('POST', '/session/restore', ({ actor, res, url }) => {
+  router.on('POST', '/session/restore', async ({ actor, res, url }) => {
     const id = sessionId(url);
     if (!id) throw new ImpartialError('bad-request', 'session_id is required');
-    const s = sessions.restore(actor, id);
+    const s = await sessions.restore(actor, id);
     sendJson(res, 200, { session_id: s.id, expires: s.expires });
   });
-  router.on('POST', '/session/extend', ({ actor, res }) => {
-    const s = sessions.extend(actor);
+  router.on('POST', '/session/extend', async ({ actor, res }) => {
+    const s = await sessions.extend(actor);
     sendJson(res, 200, { session_id: s.id, expires: s.expires });
   });
   router.on('DELETE', '/session', async ({ actor, res, url }) => {

@@ -22,24 +22,24 @@ export function registerImages(router: Router, o: TransportOptions): void {
   const author = (c: RouteContext, given?: string) => named(c.actor, given ?? c.url.searchParams.get('author'));
   const undoRedo = (op: 'undo' | 'redo') => async (c: RouteContext) => {
     const body = parse(UndoBody, await readJson(c.req, o.maxJsonBytes), op);
-    sendJson(c.res, 201, services.strokes.undoRedo(author(c, body.author), c.params.image!, op, body.target));
+    sendJson(c.res, 201, await services.strokes.undoRedo(author(c, body.author), c.params.image!, op, body.target));
   };
   router
-    .on('GET', '/api/images/:image', ({ actor, res, params }) =>
-      sendJson(res, 200, services.images.record(actor, params.image!)),
+    .on('GET', '/api/images/:image', async ({ actor, res, params }) =>
+      sendJson(res, 200, await services.images.record(actor, params.image!)),
     )
-    .on('GET', '/api/images/:image/strokes', ({ actor, res, params, url }) =>
+    .on('GET', '/api/images/:image/strokes', async ({ actor, res, params, url }) =>
       sendJson(
         res,
         200,
-        services.strokes.entries(actor, params.image!, int(url.searchParams.get('since'), 0, 'since')),
+        await services.strokes.entries(actor, params.image!, int(url.searchParams.get('since'), 0, 'since')),
       ),
     )
     .on('POST', '/api/images/:image/strokes', async (c) => {
       const body = parse(StrokeBody, await readJson(c.req, o.maxJsonBytes), 'stroke');
       // With a `ref`, a retried POST (the response was lost) returns the entry it made: 200, not 201.
       const ref = body.ref !== undefined ? { ref: body.ref } : {};
-      const { entry, fresh } = services.strokes.draw(author(c, body.author), c.params.image!, body.drawing, ref);
+      const { entry, fresh } = await services.strokes.draw(author(c, body.author), c.params.image!, body.drawing, ref);
       sendJson(c.res, fresh ? 201 : 200, entry);
     })
     .on('POST', '/api/images/:image/undo', undoRedo('undo'))
@@ -52,13 +52,13 @@ export function registerImages(router: Router, o: TransportOptions): void {
       const level = url.searchParams.has('level') ? int(url.searchParams.get('level'), 0, 'level') : undefined;
       sendBytes(res, await services.images.tiff(actor, params.image!, level), 'image/tiff');
     })
-    .on('GET', '/api/images/:image/predictions', ({ actor, res, params }) =>
-      sendJson(res, 200, services.predictions.list(actor, params.image!)),
+    .on('GET', '/api/images/:image/predictions', async ({ actor, res, params }) =>
+      sendJson(res, 200, await services.predictions.list(actor, params.image!)),
     )
     .on('GET', '/api/predictions/:image/:model/:file', async ({ actor, res, params, url }) => {
       const { image, model, file } = params as { image: string; model: string; file: string };
       if (file === 'rois') {
-        const name = services.images.get(actor, image).name;
+        const name = (await services.images.get(actor, image)).name;
         const zip = await services.predictions.outlines(actor, image, model, 'rois');
         return sendBytes(res, zip, 'application/zip', attachment(`${name}.rois.zip`));
       }

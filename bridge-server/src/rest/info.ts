@@ -18,10 +18,10 @@ export function registerInfo(router: Router, { services }: TransportOptions): vo
     .on('GET', '/api/info', ({ res }) =>
       sendJson(res, 200, { name: 'impartial-bridge', version: services.version, protocol: PROTOCOL_VERSION }),
     )
-    .on('GET', '/api/health', ({ actor, res, url }) => {
+    .on('GET', '/api/health', async ({ actor, res, url }) => {
       sendJson(res, 200, {
         uptimeSeconds: Math.round(process.uptime()),
-        jobs: services.jobs.active(actor).map((j) => ({ id: j.id, kind: j.kind })),
+        jobs: (await services.jobs.active(actor)).map((j) => ({ id: j.id, kind: j.kind })),
         eventLoopLagMs: {
           p50: ms(lag.percentile(50)),
           p99: ms(lag.percentile(99)),

@@ -16,13 +16,15 @@ export function registerJobs(router: Router, o: TransportOptions): void {
     })
     .on('POST', '/api/infer', async ({ actor, req, res }) => {
       const body = parse(InferRequestSchema, await readJson(req, o.maxJsonBytes), 'infer');
-      sendJson(res, 202, services.inference.start(actor, body));
+      sendJson(res, 202, await services.inference.start(actor, body));
     })
-    .on('GET', '/api/projects/:project/jobs', ({ actor, res, params }) =>
-      sendJson(res, 200, services.jobs.list(actor, params.project!)),
+    .on('GET', '/api/projects/:project/jobs', async ({ actor, res, params }) =>
+      sendJson(res, 200, await services.jobs.list(actor, params.project!)),
     )
-    .on('GET', '/api/jobs/:job', ({ actor, res, params }) => sendJson(res, 200, services.jobs.get(actor, params.job!)))
-    .on('DELETE', '/api/jobs/:job', ({ actor, res, params }) =>
-      sendJson(res, 202, services.jobs.cancel(actor, params.job!)),
+    .on('GET', '/api/jobs/:job', async ({ actor, res, params }) =>
+      sendJson(res, 200, await services.jobs.get(actor, params.job!)),
+    )
+    .on('DELETE', '/api/jobs/:job', async ({ actor, res, params }) =>
+      sendJson(res, 202, await services.jobs.cancel(actor, params.job!)),
     );
 }

@@ -28,7 +28,7 @@ const CurrentBody = z.object({ model: IdSchema }).strict();
 export function registerProjects(router: Router, o: TransportOptions): void {
   const { services } = o;
   const importImage = async ({ actor, req, res, params, url }: RouteContext) => {
-    const project = services.projects.get(actor, params.project!).id;
+    const project = (await services.projects.get(actor, params.project!)).id;
     const signal = abortedByClient(res);
     if ((req.headers['content-type'] ?? '').startsWith('application/json')) {
       const body = parse(ImportBody, await readJson(req, o.maxJsonBytes), 'import');
@@ -46,20 +46,20 @@ export function registerProjects(router: Router, o: TransportOptions): void {
     }
   };
   router
-    .on('GET', '/api/projects', ({ actor, res }) => sendJson(res, 200, services.projects.list(actor)))
+    .on('GET', '/api/projects', async ({ actor, res }) => sendJson(res, 200, await services.projects.list(actor)))
     .on('POST', '/api/projects', async ({ actor, req, res }) => {
       const body = parse(ProjectBody, await readJson(req, o.maxJsonBytes), 'project');
-      sendJson(res, 201, services.projects.create(actor, body.name, body.id));
+      sendJson(res, 201, await services.projects.create(actor, body.name, body.id));
     })
-    .on('GET', '/api/projects/:project', ({ actor, res, params }) =>
-      sendJson(res, 200, services.projects.detail(actor, params.project!)),
+    .on('GET', '/api/projects/:project', async ({ actor, res, params }) =>
+      sendJson(res, 200, await services.projects.detail(actor, params.project!)),
     )
-    .on('GET', '/api/imports', ({ actor, res, url }) =>
-      sendJson(res, 200, services.images.imports(actor, url.searchParams.get('project') ?? undefined)),
+    .on('GET', '/api/imports', async ({ actor, res, url }) =>
+      sendJson(res, 200, await services.images.imports(actor, url.searchParams.get('project') ?? undefined)),
     )
     .on('POST', '/api/projects/:project/images', importImage)
     .on('PUT', '/api/projects/:project/current', async ({ actor, req, res, params }) => {
       const body = parse(CurrentBody, await readJson(req, o.maxJsonBytes), 'current model');
-      sendJson(res, 200, services.projects.setCurrentModel(actor, params.project!, body.model));
+      sendJson(res, 200, await services.projects.setCurrentModel(actor, params.project!, body.model));
     });
 }

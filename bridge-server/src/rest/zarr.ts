@@ -6,9 +6,9 @@ import type { TransportOptions } from './options.js';
 export function registerZarr(router: Router, { services }: TransportOptions): void {
   router
     .on('GET', '/zarr/images/:image/*', async ({ actor, req, res, params, rest }) =>
-      serveFile(req, res, services.images.zarrDir(actor, params.image!), rest),
+      serveFile(req, res, await services.images.zarrDir(actor, params.image!), rest),
     )
     .on('GET', '/zarr/predictions/:image/:model/*', async ({ actor, req, res, params, rest }) =>
-      serveFile(req, res, services.predictions.zarrDir(actor, params.image!, params.model!), rest),
+      serveFile(req, res, await services.predictions.zarrDir(actor, params.image!, params.model!), rest),
     );
 }

@@ -21,12 +21,12 @@ export interface Shared {
  * may do everything; `AccountAccess` decides from accounts and groups.
  */
 export class Access {
-  allows(_actor: Actor, _project: ProjectRecord, _need: Permission): boolean {
+  async allows(_actor: Actor, _project: ProjectRecord, _need: Permission): Promise<boolean> {
     return true;
   }
 
   /** Whether the actor may see (and use) a published model. */
-  sees(_actor: Actor, _entry: Shared): boolean {
+  async sees(_actor: Actor, _entry: Shared): Promise<boolean> {
     return true;
   }
 
@@ -36,9 +36,9 @@ export class Access {
   }
 
   /** A project the actor may not see answers as missing (its existence is not leaked); one it may only see, 403. */
-  check(actor: Actor, project: ProjectRecord, need: Permission): void {
-    if (this.allows(actor, project, need)) return;
-    if (need === 'read' || !this.allows(actor, project, 'read')) throw notFound(`project ${project.id}`);
+  async check(actor: Actor, project: ProjectRecord, need: Permission): Promise<void> {
+    if (await this.allows(actor, project, need)) return;
+    if (need === 'read' || !(await this.allows(actor, project, 'read'))) throw notFound(`project ${project.id}`);
     if (actor.account?.readOnly) throw forbidden(`a read-only token may not change project ${project.id}`);
     throw forbidden(`${actor.name} may not ${need === 'annotate' ? 'draw on' : 'change'} project ${project.id}`);
   }
@@ -54,22 +54,24 @@ export class AccountAccess extends Access {
     super();
   }
 
-  override allows(actor: Actor, project: ProjectRecord, need: Permission): boolean {
+  override async allows(actor: Actor, project: ProjectRecord, need: Permission): Promise<boolean> {
     if (actor.via === 'internal') return true;
     const account = actor.account;
     if (!account) return false;
     if (account.readOnly && need !== 'read') return false;
-    return RANK[need] <= this.granted(account.id, account.admin, project);
+    return RANK[need] <= (await this.granted(account.id, account.admin, project));
   }
 
   /** Everyone on the bridge, the members of its group, or its publisher alone; admins see all. */
-  override sees(actor: Actor, entry: Shared): boolean {
+  override async sees(actor: Actor, entry: Shared): Promise<boolean> {
     if (actor.via === 'internal') return true;
     const account = actor.account;
     if (!account) return false;
     if (account.admin || entry.visibility === 'everyone' || account.id === entry.publisherId) return true;
     return (
-      entry.visibility === 'group' && entry.groupId !== null && !!this.groups.membership(entry.groupId, account.id)
+      entry.visibility === 'group' &&
+      entry.groupId !== null &&
+      !!(await this.groups.membership(entry.groupId, account.id))
     );
   }
 
@@ -80,13 +82,13 @@ export class AccountAccess extends Access {
   }
 
   /** The highest permission an account has on a project (-1: none). */
-  private granted(user: string, admin: boolean, project: ProjectRecord): number {
+  private async granted(user: string, admin: boolean, project: ProjectRecord): Promise<number> {
     if (admin || project.owner === user) return RANK.write;
     if (!project.group) return -1;
-    const member = this.groups.membership(project.group, user);
+    const member = await this.groups.membership(project.group, user);
     if (!member) return -1;
     if (member.owner) return RANK.write;
-    const level = this.groups.find(project.group)?.level ?? 'private';
+    const level = (await this.groups.find(project.group))?.level ?? 'private';
     return { private: -1, 'read-only': RANK.read, 'read-annotate': RANK.annotate, 'read-write': RANK.write }[level];
   }
 }

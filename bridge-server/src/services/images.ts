@@ -35,24 +35,24 @@ export class ImageService {
     private readonly quota: StorageQuota | null = null,
   ) {}
 
-  get(actor: Actor, id: string): StoredImage {
+  get(actor: Actor, id: string): Promise<StoredImage> {
     return this.scope.image(actor, id, 'read');
   }
 
-  record(actor: Actor, id: string): ImageRecord {
-    return publicImage(this.get(actor, id));
+  async record(actor: Actor, id: string): Promise<ImageRecord> {
+    return publicImage(await this.get(actor, id));
   }
 
-  list(actor: Actor, project: string): StoredImage[] {
-    return this.ctx.store.images.list(this.scope.project(actor, project, 'read').id);
+  async list(actor: Actor, project: string): Promise<StoredImage[]> {
+    return this.ctx.store.images.list((await this.scope.project(actor, project, 'read')).id);
   }
 
-  byName(actor: Actor, project: string, name: string): StoredImage | null {
-    return this.ctx.store.images.byName(this.scope.project(actor, project, 'read').id, name);
+  async byName(actor: Actor, project: string, name: string): Promise<StoredImage | null> {
+    return this.ctx.store.images.byName((await this.scope.project(actor, project, 'read')).id, name);
   }
 
-  imports(actor: Actor, project?: string): ImportRecord[] {
-    const visible = new Set(this.scope.projects(actor).map((p) => p.id));
+  async imports(actor: Actor, project?: string): Promise<ImportRecord[]> {
+    const visible = new Set((await this.scope.projects(actor)).map((p) => p.id));
     return this.ctx.store.imports.list(project).filter((i) => visible.has(i.project));
   }
 
@@ -69,9 +69,9 @@ export class ImageService {
   ): Promise<StoredImage> {
     let release = () => {};
     try {
-      const p = this.scope.project(actor, project, 'write');
+      const p = await this.scope.project(actor, project, 'write');
       if (this.quota && p.owner) release = await this.quota.reserve(p.owner, source);
-      const old = options.replace ? this.ctx.store.images.byName(p.id, name) : null;
+      const old = options.replace ? await this.ctx.store.images.byName(p.id, name) : null;
       const image = await importImage(this.ctx.store, source, {
         project: p.id,
         name: name || 'image',
@@ -86,13 +86,13 @@ export class ImageService {
   }
 
   async importUpload(actor: Actor, project: string, upload: Upload, name: string, options: ImportOptions = {}) {
-    this.scope.project(actor, project, 'write');
+    await this.scope.project(actor, project, 'write');
     const source = await openUpload(upload.file, upload.type, name, this.ctx.limits);
     return this.importSource(actor, project, source, name, options);
   }
 
   async importPath(actor: Actor, project: string, requested: string, name?: string, options: ImportOptions = {}) {
-    this.scope.project(actor, project, 'write');
+    await this.scope.project(actor, project, 'write');
     const file = await this.containedImportPath(requested);
     const source = await openSourcePath(file, this.ctx.limits);
     const base = path.basename(file).replace(/\.(ome\.)?(tiff?|zarr|png)$/i, '');
@@ -101,15 +101,21 @@ export class ImageService {
 
   /** An OME-Zarr by http(s) URL, read through the URL policy (public hosts, byte cap, time limits). */
   async importUrl(actor: Actor, project: string, url: string, name?: string, options: ImportOptions = {}) {
-    this.scope.project(actor, project, 'write');
+    await this.scope.project(actor, project, 'write');
     const source = await openOmeZarrSource(url, this.ctx.limits, options.signal);
     const base = path.basename(new URL(url).pathname.replace(/\/+$/, '')).replace(/\.ome\.zarr$|\.zarr$/i, '');
     return this.importSource(actor, project, source, name ?? base, options);
   }
 
   /** The procedural demo slide (side x side x channels), written in a worker and added when done. */
-  importDemoSlide(actor: Actor, project: string, name: string, side: number, log: (line: string) => void): void {
-    const p = this.scope.project(actor, project, 'write');
+  async importDemoSlide(
+    actor: Actor,
+    project: string,
+    name: string,
+    side: number,
+    log: (line: string) => void,
+  ): Promise<void> {
+    const p = await this.scope.project(actor, project, 'write');
     importSlideInBackground(this.ctx.store, p.id, name, { side, channels: 8 }, log);
   }
 
@@ -137,41 +143,41 @@ export class ImageService {
 
   /** Forgets an image with its strokes, predictions and labels, then removes its files. */
   async delete(actor: Actor, id: string): Promise<void> {
-    await this.removeImage(this.scope.image(actor, id, 'write'));
+    await this.removeImage(await this.scope.image(actor, id, 'write'));
   }
 
   private async removeImage(image: StoredImage): Promise<void> {
     const { store, strokes } = this.ctx;
-    store.images.remove(image.id);
+    await store.images.remove(image.id);
     // A raster write still under way would recreate folders under the image removed below.
     await strokes.forget(image.id).catch(() => {}); // a stopped worker holds nothing to write
     const dirs = [store.layout.image(image.id), store.layout.predictions(image.id), store.layout.labels(image.id)];
     await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
   }
 
-  info(actor: Actor, id: string): Record<string, unknown> {
-    return this.ctx.store.images.info(this.get(actor, id).id);
+  async info(actor: Actor, id: string): Promise<Record<string, unknown>> {
+    return this.ctx.store.images.info((await this.get(actor, id)).id);
   }
 
-  setInfo(actor: Actor, id: string, info: Record<string, unknown>): void {
-    this.ctx.store.images.setInfo(this.scope.image(actor, id, 'annotate').id, info);
+  async setInfo(actor: Actor, id: string, info: Record<string, unknown>): Promise<void> {
+    await this.ctx.store.images.setInfo((await this.scope.image(actor, id, 'annotate')).id, info);
   }
 
   /** A level of the image as an ImageJ hyperstack TIFF (the finest level an export can read whole by default). */
   async tiff(actor: Actor, id: string, level?: number): Promise<Uint8Array> {
-    const image = this.get(actor, id);
+    const image = await this.get(actor, id);
     return imageTiff(image, level ?? exportLevel(image));
   }
 
   /** The scribble raster as it stands (pending writes flushed first), as a TIFF. */
   async scribblesTiff(actor: Actor, id: string, level = 0): Promise<Uint8Array> {
-    const image = this.get(actor, id);
+    const image = await this.get(actor, id);
     await this.ctx.strokes.flush(image.id);
     return scribblesTiff(image, level);
   }
 
   /** The folder of the image's OME-Zarr, for serving its files. */
-  zarrDir(actor: Actor, id: string): string {
-    return this.get(actor, id).dir;
+  async zarrDir(actor: Actor, id: string): Promise<string> {
+    return (await this.get(actor, id)).dir;
   }
 }

@@ -31,13 +31,13 @@ export class InferenceService {
   ) {}
 
   /** Predicts an image with a model version (the project's current one by default), viewport first. */
-  start(actor: Actor, request: InferRequest): JobRecord {
-    const image = this.scope.image(actor, request.image, 'annotate');
-    const project = this.ctx.store.projects.get(image.project);
+  async start(actor: Actor, request: InferRequest): Promise<JobRecord> {
+    const image = await this.scope.image(actor, request.image, 'annotate');
+    const project = await this.ctx.store.projects.get(image.project);
     const modelId = request.model ?? project.currentModel;
     if (!modelId) throw new ImpartialError('not-ready', `project ${project.id} has no model yet: train first`);
     // Through the scope: a model of a project the actor may not see answers as missing, naming nothing.
-    const model = this.scope.model(actor, modelId, 'read');
+    const model = await this.scope.model(actor, modelId, 'read');
     if (model.project !== project.id) {
       throw badRequest(`model ${modelId} belongs to project ${model.project}, not ${project.id}`);
     }
@@ -74,12 +74,12 @@ export class InferenceService {
       ...(request.threshold !== undefined ? { threshold: request.threshold } : {}),
     };
     const job = this.ctx.jobs.startInfer(project.id, request, spec, modelId, actor.account?.name ?? null);
-    creditUse(this.ctx.store, actor, model, 'inference');
+    await creditUse(this.ctx.store, actor, model, 'inference');
     return job;
   }
 
   /** Resolves when the job has ended (done, failed or cancelled). */
-  wait(actor: Actor, jobId: string): Promise<JobRecord> {
-    return this.ctx.jobs.waitFor(this.scope.job(actor, jobId, 'read').id);
+  async wait(actor: Actor, jobId: string): Promise<JobRecord> {
+    return this.ctx.jobs.waitFor((await this.scope.job(actor, jobId, 'read')).id);
   }
 }

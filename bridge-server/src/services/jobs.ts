@@ -10,23 +10,23 @@ export class JobService {
     private readonly scope: Scope,
   ) {}
 
-  list(actor: Actor, projectId: string, limit?: number): JobRecord[] {
-    return this.ctx.store.jobs.list(this.scope.project(actor, projectId, 'read').id, limit);
+  async list(actor: Actor, projectId: string, limit?: number): Promise<JobRecord[]> {
+    return this.ctx.store.jobs.list((await this.scope.project(actor, projectId, 'read')).id, limit);
   }
 
-  get(actor: Actor, id: string): JobRecord & { log: string } {
-    const job = this.scope.job(actor, id, 'read');
-    return { ...job, log: this.ctx.store.jobs.log(job.id) };
+  async get(actor: Actor, id: string): Promise<JobRecord & { log: string }> {
+    const job = await this.scope.job(actor, id, 'read');
+    return { ...job, log: await this.ctx.store.jobs.log(job.id) };
   }
 
   /** Cancels a queued job at once, or asks a running one to stop (a training still saves what it learned). */
-  cancel(actor: Actor, id: string): JobRecord {
-    return this.ctx.jobs.cancel(this.scope.job(actor, id, 'write').id);
+  async cancel(actor: Actor, id: string): Promise<JobRecord> {
+    return this.ctx.jobs.cancel((await this.scope.job(actor, id, 'write')).id);
   }
 
   /** Jobs running now, on the projects the actor may see. */
-  active(actor: Actor): JobRecord[] {
-    const visible = new Set(this.scope.projects(actor).map((p) => p.id));
+  async active(actor: Actor): Promise<JobRecord[]> {
+    const visible = new Set((await this.scope.projects(actor)).map((p) => p.id));
     return this.ctx.jobs.active().filter((j) => visible.has(j.project));
   }
 

@@ -26,48 +26,53 @@ export class LabelService {
     private readonly strokes: StrokeService,
   ) {}
 
-  list(actor: Actor, imageId: string): LabelFile[] {
-    return this.ctx.store.labels.list(this.scope.image(actor, imageId, 'read').id);
+  async list(actor: Actor, imageId: string): Promise<LabelFile[]> {
+    return this.ctx.store.labels.list((await this.scope.image(actor, imageId, 'read')).id);
   }
 
-  find(actor: Actor, imageId: string, tag: string): LabelFile | null {
-    return this.ctx.store.labels.find(this.scope.image(actor, imageId, 'read').id, tag);
+  async find(actor: Actor, imageId: string, tag: string): Promise<LabelFile | null> {
+    return this.ctx.store.labels.find((await this.scope.image(actor, imageId, 'read')).id, tag);
   }
 
   /** Whether the image has strokes in effect (its "final" label). */
-  hasFinal(actor: Actor, imageId: string): boolean {
-    return this.strokes.drawings(actor, imageId).length > 0;
+  async hasFinal(actor: Actor, imageId: string): Promise<boolean> {
+    return (await this.strokes.drawings(actor, imageId)).length > 0;
   }
 
   async put(actor: Actor, imageId: string, tag: string, ext: string, bytes: Uint8Array, info: Record<string, unknown>) {
-    const image = this.scope.image(actor, imageId, 'annotate');
+    const image = await this.scope.image(actor, imageId, 'annotate');
     await writeFileAtomic(this.ctx.store.layout.label(image.id, tag, ext), bytes);
-    this.ctx.store.labels.put(image.id, tag, ext, { ...info, ts: Math.floor(Date.now() / 1000) });
+    await this.ctx.store.labels.put(image.id, tag, ext, { ...info, ts: Math.floor(Date.now() / 1000) });
   }
 
   async read(actor: Actor, imageId: string, tag: string): Promise<{ file: LabelFile; bytes: Uint8Array }> {
-    const image = this.scope.image(actor, imageId, 'read');
-    const file = this.ctx.store.labels.find(image.id, tag);
+    const image = await this.scope.image(actor, imageId, 'read');
+    const file = await this.ctx.store.labels.find(image.id, tag);
     if (!file) throw notFound(`a label of image ${image.id} under tag ${tag}`);
     return { file, bytes: new Uint8Array(await readFile(this.ctx.store.layout.label(image.id, tag, file.ext))) };
   }
 
-  setInfo(actor: Actor, imageId: string, tag: string, info: Record<string, unknown>): Record<string, unknown> {
-    const image = this.scope.image(actor, imageId, 'annotate');
-    const file = this.ctx.store.labels.find(image.id, tag);
+  async setInfo(
+    actor: Actor,
+    imageId: string,
+    tag: string,
+    info: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
+    const image = await this.scope.image(actor, imageId, 'annotate');
+    const file = await this.ctx.store.labels.find(image.id, tag);
     if (!file) throw notFound(`a label file of image ${image.id} under tag ${tag}`);
-    this.ctx.store.labels.put(image.id, tag, file.ext, { ...file.info, ...info });
-    return this.ctx.store.labels.find(image.id, tag)!.info;
+    await this.ctx.store.labels.put(image.id, tag, file.ext, { ...file.info, ...info });
+    return (await this.ctx.store.labels.find(image.id, tag))!.info;
   }
 
   /** Removes a label file; the final label also switches off every stroke in effect. */
   async delete(actor: Actor, imageId: string, tag: string): Promise<void> {
     // The final label is everyone's strokes: removing it takes write permission.
-    const image = this.scope.image(actor, imageId, tag === 'final' ? 'write' : 'annotate');
-    if (tag === 'final') this.strokes.clear(actor, image.id);
-    const file = this.ctx.store.labels.find(image.id, tag);
+    const image = await this.scope.image(actor, imageId, tag === 'final' ? 'write' : 'annotate');
+    if (tag === 'final') await this.strokes.clear(actor, image.id);
+    const file = await this.ctx.store.labels.find(image.id, tag);
     if (file) await rm(this.ctx.store.layout.label(image.id, tag, file.ext), { force: true });
-    this.ctx.store.labels.remove(image.id, tag);
+    await this.ctx.store.labels.remove(image.id, tag);
   }
 
   /** An ImageJ ROI set as the image's final label: outlines and lines become strokes; the set is kept. */
@@ -95,9 +100,9 @@ export class LabelService {
    * as polylines.
    */
   async finalZip(actor: Actor, imageId: string): Promise<Uint8Array | null> {
-    const active = this.strokes.drawings(actor, imageId);
+    const active = await this.strokes.drawings(actor, imageId);
     const rois: Roi[] = [];
-    const saved = this.find(actor, imageId, 'final');
+    const saved = await this.find(actor, imageId, 'final');
     if (saved && active.some((d) => d.author === actor.name)) {
       rois.push(...readRoiZip((await this.read(actor, imageId, 'final')).bytes));
     }

@@ -1,6 +1,6 @@
 import { PROTOCOL_VERSION, type ServerMessage, type ViewState } from '@impartial/shared';
 import type { Client, RoomEvent } from '../hub/hub.js';
-import { publicImage } from '../store/store.js';
+import { publicImage, type StoredImage } from '../store/store.js';
 import type { Actor } from './actor.js';
 import type { ServiceContext } from './context.js';
 import type { Scope } from './scope.js';
@@ -15,25 +15,56 @@ export class LiveService {
   ) {}
 
   /** Joins a client to an image's room and returns its welcome: the image's state and what it missed since `since`. */
-  join(actor: Actor, imageId: string, client: Client, since = 0): Extract<ServerMessage, { type: 'welcome' }> {
-    const image = this.scope.image(actor, imageId, 'read');
+  /**
+   * Joins a client to an image's room and sends it the welcome, then what happened since. The
+   * client is in the room before the log is read (nothing drawn meanwhile is missed); what reaches
+   * it before its welcome waits, and entries the welcome already holds are not sent twice.
+   */
+  async join(
+    actor: Actor,
+    imageId: string,
+    client: Client,
+    since = 0,
+  ): Promise<Extract<ServerMessage, { type: 'welcome' }>> {
+    const image = await this.scope.image(actor, imageId, 'read');
     const { store, strokes, hub } = this.ctx;
-    const project = store.projects.get(image.project);
+    const early: ServerMessage[] = [];
+    let open = false;
+    const gated: Client = { ...client, send: (m) => (open ? client.send(m) : void early.push(m)) };
+    hub.join(image.id, gated);
+    try {
+      const welcome = await this.welcome(image, client, since);
+      client.send(welcome);
+      for (const m of early) if (m.type !== 'entry' || m.entry.seq > welcome.seq) client.send(m);
+      open = true;
+      return welcome;
+    } catch (e) {
+      hub.leave(image.id, gated);
+      throw e;
+    }
+  }
+
+  private async welcome(
+    image: StoredImage,
+    client: Client,
+    since: number,
+  ): Promise<Extract<ServerMessage, { type: 'welcome' }>> {
+    const { store, strokes, hub } = this.ctx;
+    const project = await store.projects.get(image.project);
     const welcome: Extract<ServerMessage, { type: 'welcome' }> = {
       type: 'welcome',
       protocol: PROTOCOL_VERSION,
       server: this.ctx.version,
       clientId: client.id,
       image: publicImage(image),
-      seq: strokes.lastSeq(image.id),
-      entries: strokes.entries(image.id, since),
-      models: store.models.list(image.project),
+      seq: await strokes.lastSeq(image.id),
+      entries: await strokes.entries(image.id, since),
+      models: await store.models.list(image.project),
       currentModel: project.currentModel,
-      jobs: store.jobs.list(image.project, 20),
-      prediction: store.predictions.latest(image.id),
+      jobs: await store.jobs.list(image.project, 20),
+      prediction: await store.predictions.latest(image.id),
       views: hub.views(image.id),
     };
-    hub.join(image.id, client);
     return welcome;
   }
 
@@ -42,23 +73,23 @@ export class LiveService {
   }
 
   /** A client's view, to everyone else on the image (follow mode). */
-  view(actor: Actor, imageId: string, from: { id: string; name: string }, view: ViewState): void {
-    this.ctx.hub.view(this.scope.image(actor, imageId, 'read').id, from, view);
+  async view(actor: Actor, imageId: string, from: { id: string; name: string }, view: ViewState): Promise<void> {
+    this.ctx.hub.view((await this.scope.image(actor, imageId, 'read')).id, from, view);
   }
 
   /** The cursor of the image's event ring (what a polling client starts from). */
-  cursor(actor: Actor, imageId: string): number {
-    return this.ctx.hub.cursor(this.scope.image(actor, imageId, 'read').id);
+  async cursor(actor: Actor, imageId: string): Promise<number> {
+    return this.ctx.hub.cursor((await this.scope.image(actor, imageId, 'read')).id);
   }
 
   /** The first event after `since`, waiting up to `timeoutMs` for one; 'reset' when the cursor is from another run. */
-  nextEvent(
+  async nextEvent(
     actor: Actor,
     imageId: string,
     since: number,
     timeoutMs: number,
     signal?: AbortSignal,
   ): Promise<RoomEvent | 'reset' | null> {
-    return this.ctx.hub.nextEvent(this.scope.image(actor, imageId, 'read').id, since, timeoutMs, signal);
+    return this.ctx.hub.nextEvent((await this.scope.image(actor, imageId, 'read')).id, since, timeoutMs, signal);
   }
 }

@@ -29,24 +29,24 @@ export class ModelService {
     private readonly scope: Scope,
   ) {}
 
-  list(actor: Actor, projectId: string): ModelRecord[] {
-    return this.ctx.store.models.list(this.scope.project(actor, projectId, 'read').id);
+  async list(actor: Actor, projectId: string): Promise<ModelRecord[]> {
+    return this.ctx.store.models.list((await this.scope.project(actor, projectId, 'read')).id);
   }
 
-  get(actor: Actor, id: string): ModelRecord {
+  get(actor: Actor, id: string): Promise<ModelRecord> {
     return this.scope.model(actor, id, 'read');
   }
 
   /** The folder of a version and the checked name of one of its files. */
-  file(actor: Actor, id: string, name: string): { dir: string; name: string } {
-    const model = this.get(actor, id);
+  async file(actor: Actor, id: string, name: string): Promise<{ dir: string; name: string }> {
+    const model = await this.get(actor, id);
     if (!MODEL_FILES.includes(name)) throw notFound(`model file ${name} (choose ${MODEL_FILES.join(', ')})`);
     return { dir: this.ctx.store.layout.model(model.id), name };
   }
 
   /** "SHA256:<hex>" of a version's weights. */
   async checksum(actor: Actor, id: string): Promise<string> {
-    const bytes = await readFile(path.join(this.ctx.store.layout.model(this.get(actor, id).id), MODEL_WEIGHTS));
+    const bytes = await readFile(path.join(this.ctx.store.layout.model((await this.get(actor, id)).id), MODEL_WEIGHTS));
     return `SHA256:${createHash('sha256').update(bytes).digest('hex')}`;
   }
 
@@ -55,15 +55,15 @@ export class ModelService {
    * one that reads that many, or else the shipped generic model, added once as a version.
    */
   async forChannels(actor: Actor, projectId: string, channels: number): Promise<ModelRecord> {
-    const project = this.scope.project(actor, projectId, 'read');
-    const versions = this.ctx.store.models.list(project.id);
+    const project = await this.scope.project(actor, projectId, 'read');
+    const versions = await this.ctx.store.models.list(project.id);
     const current = versions.find((m) => m.id === project.currentModel);
     if (current && current.channels.length === channels) return current;
     const latest = [...versions].reverse().find((m) => m.channels.length === channels);
     if (latest) return latest;
     const generic = genericModelDir(channels);
     if (!generic) throw new ImpartialError('not-ready', `no model for ${channels}-channel images yet: train one first`);
-    this.scope.project(actor, project.id, 'write');
+    await this.scope.project(actor, project.id, 'write');
     const lineage = (JSON.parse(await readFile(path.join(generic, MODEL_JSON), 'utf8')) as { lineage: ModelLineage })
       .lineage;
     const id = newId('m');
@@ -82,7 +82,7 @@ export class ModelService {
    * version, and it names the catalogue entry, so what is done with it is credited there.
    */
   async addFromCatalogue(actor: Actor, projectId: string, entry: string, sourceDir: string): Promise<ModelRecord> {
-    const project = this.scope.project(actor, projectId, 'write');
+    const project = await this.scope.project(actor, projectId, 'write');
     const id = newId('m');
     const tmp = path.join(this.ctx.store.layout.temp, `${id}.catalogue`);
     let parent: ModelLineage;
@@ -102,7 +102,7 @@ export class ModelService {
    * one; `channels`, when given, is what the project's images have.
    */
   async addUploaded(actor: Actor, projectId: string, files: Map<string, Uint8Array>, channels: number | null) {
-    const project = this.scope.project(actor, projectId, 'write');
+    const project = await this.scope.project(actor, projectId, 'write');
     const json = files.get(MODEL_JSON),
       weights = files.get(MODEL_WEIGHTS);
     if (!json || !weights) throw badRequest(`a model upload is a zip holding ${MODEL_JSON} and ${MODEL_WEIGHTS}`);
@@ -138,7 +138,7 @@ export class ModelService {
       throw e;
     }
     const record = modelRecordOf(lineage, project);
-    this.ctx.store.models.add(record, makeCurrent);
+    await this.ctx.store.models.add(record, makeCurrent);
     if (makeCurrent) this.ctx.hub.toProject(project, { type: 'model', model: record, current: true });
     return record;
   }

@@ -23,48 +23,57 @@ export class PredictionService {
     private readonly scope: Scope,
   ) {}
 
-  list(actor: Actor, imageId: string): PredictionRecord[] {
-    return this.ctx.store.predictions.list(this.scope.image(actor, imageId, 'read').id);
+  async list(actor: Actor, imageId: string): Promise<PredictionRecord[]> {
+    return this.ctx.store.predictions.list((await this.scope.image(actor, imageId, 'read')).id);
   }
 
   /** The newest prediction of an image (by the project's current model when there is one). */
-  latest(actor: Actor, imageId: string): PredictionRecord | null {
-    return this.ctx.store.predictions.latest(this.scope.image(actor, imageId, 'read').id);
+  async latest(actor: Actor, imageId: string): Promise<PredictionRecord | null> {
+    return this.ctx.store.predictions.latest((await this.scope.image(actor, imageId, 'read')).id);
   }
 
-  private existing(actor: Actor, imageId: string, model: string): { image: StoredImage; record: PredictionRecord } {
-    const image = this.scope.image(actor, imageId, 'read');
-    const record = this.ctx.store.predictions.find(image.id, model);
+  private async existing(
+    actor: Actor,
+    imageId: string,
+    model: string,
+  ): Promise<{ image: StoredImage; record: PredictionRecord }> {
+    const image = await this.scope.image(actor, imageId, 'read');
+    const record = await this.ctx.store.predictions.find(image.id, model);
     if (!record) throw notFound(`a prediction of image ${image.id} by model ${model}`);
     return { image, record };
   }
 
   /** The folder of a prediction's OME-Zarr, for serving its files. */
-  zarrDir(actor: Actor, imageId: string, model: string): string {
-    const { image } = this.existing(actor, imageId, model);
+  async zarrDir(actor: Actor, imageId: string, model: string): Promise<string> {
+    const { image } = await this.existing(actor, imageId, model);
     return this.ctx.store.layout.prediction(image.id, model);
   }
 
   /** One part (instance labels, probability or entropy) of a level as a TIFF. */
-  tiff(actor: Actor, imageId: string, model: string, part: PredictionPart, level?: number): Promise<Uint8Array> {
-    const { image } = this.existing(actor, imageId, model);
+  async tiff(actor: Actor, imageId: string, model: string, part: PredictionPart, level?: number): Promise<Uint8Array> {
+    const { image } = await this.existing(actor, imageId, model);
     return predictionTiff(this.ctx.store, image, model, level ?? 0, part);
   }
 
   /** Cell outlines (level 0) as an ImageJ ROI set or GeoJSON. */
-  outlines(actor: Actor, imageId: string, model: string, format: 'rois' | 'geojson'): Promise<Uint8Array | string> {
-    const { image } = this.existing(actor, imageId, model);
+  async outlines(
+    actor: Actor,
+    imageId: string,
+    model: string,
+    format: 'rois' | 'geojson',
+  ): Promise<Uint8Array | string> {
+    const { image } = await this.existing(actor, imageId, model);
     return predictionOutlines(this.ctx.store, image, model, format);
   }
 
   /** The finest pyramid level an export of this image can read whole. */
-  exportLevel(actor: Actor, imageId: string): number {
-    return exportLevel(this.scope.image(actor, imageId, 'read'));
+  async exportLevel(actor: Actor, imageId: string): Promise<number> {
+    return exportLevel(await this.scope.image(actor, imageId, 'read'));
   }
 
   /** Level 0 of probability and entropy, and the instance cut saved with the model. */
   async maps(actor: Actor, imageId: string, model: string) {
-    const { image } = this.existing(actor, imageId, model);
+    const { image } = await this.existing(actor, imageId, model);
     const zarr = new FileSystemStore(this.ctx.store.layout.prediction(image.id, model));
     const level0 = await openArray(zarr, '0');
     const probability = (await readRegion(level0, 0, 0, image.width, image.height, 0)) as Float32Array;

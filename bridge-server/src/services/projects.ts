@@ -18,50 +18,50 @@ export class ProjectService {
     private readonly scope: Scope,
   ) {}
 
-  list(actor: Actor): ProjectRecord[] {
+  list(actor: Actor): Promise<ProjectRecord[]> {
     return this.scope.projects(actor);
   }
 
-  get(actor: Actor, id: string): ProjectRecord {
+  get(actor: Actor, id: string): Promise<ProjectRecord> {
     return this.scope.project(actor, id, 'read');
   }
 
-  detail(actor: Actor, id: string): ProjectDetail {
-    const p = this.get(actor, id);
+  async detail(actor: Actor, id: string): Promise<ProjectDetail> {
+    const p = await this.get(actor, id);
     const { store } = this.ctx;
     return {
       ...p,
-      images: store.images.list(p.id).map(publicImage),
-      models: store.models.list(p.id),
-      jobs: store.jobs.list(p.id),
+      images: (await store.images.list(p.id)).map(publicImage),
+      models: await store.models.list(p.id),
+      jobs: await store.jobs.list(p.id),
     };
   }
 
   /** A new project; an account's belongs to it and is shared in its home group. */
-  create(actor: Actor, name: string, id?: string): ProjectRecord {
+  async create(actor: Actor, name: string, id?: string): Promise<ProjectRecord> {
     const account = actor.account;
     if (!account) return this.ctx.store.projects.create(name, id);
     if (account.readOnly) throw forbidden('a read-only token may not make projects');
-    const owner = this.ctx.store.users.get(account.id);
+    const owner = await this.ctx.store.users.get(account.id);
     return this.ctx.store.projects.create(name, id, { owner: owner.id, group: owner.homeGroup });
   }
 
   /** The project with this id, made (with this name) when it does not exist yet. */
-  ensure(actor: Actor, id: string, name: string): ProjectRecord {
-    const found = this.ctx.store.projects.find(id);
+  async ensure(actor: Actor, id: string, name: string): Promise<ProjectRecord> {
+    const found = await this.ctx.store.projects.find(id);
     if (found) {
-      this.ctx.access.check(actor, found, 'read');
+      await this.ctx.access.check(actor, found, 'read');
       return found;
     }
     return this.create(actor, name, id);
   }
 
   /** Makes a model version the project's current one (what predictions and fine-tuning use by default). */
-  setCurrentModel(actor: Actor, projectId: string, modelId: string): ProjectRecord {
-    const project = this.scope.project(actor, projectId, 'write');
-    const model = this.scope.model(actor, modelId, 'read');
+  async setCurrentModel(actor: Actor, projectId: string, modelId: string): Promise<ProjectRecord> {
+    const project = await this.scope.project(actor, projectId, 'write');
+    const model = await this.scope.model(actor, modelId, 'read');
     if (model.project !== project.id) throw badRequest(`model ${model.id} belongs to project ${model.project}`);
-    this.ctx.store.projects.setCurrentModel(project.id, model.id);
+    await this.ctx.store.projects.setCurrentModel(project.id, model.id);
     this.ctx.hub.toProject(project.id, { type: 'model', model, current: true });
     return this.ctx.store.projects.get(project.id);
   }

@@ -9,39 +9,41 @@ import type { ServiceContext } from './context.js';
 export class Scope {
   constructor(private readonly ctx: ServiceContext) {}
 
-  project(actor: Actor, id: string, need: Permission): ProjectRecord {
-    const project = this.ctx.store.projects.get(id);
-    this.ctx.access.check(actor, project, need);
+  async project(actor: Actor, id: string, need: Permission): Promise<ProjectRecord> {
+    const project = await this.ctx.store.projects.get(id);
+    await this.ctx.access.check(actor, project, need);
     return project;
   }
 
-  image(actor: Actor, id: string, need: Permission): StoredImage {
-    const image = this.ctx.store.images.get(id);
-    this.within(actor, image.project, need, `image ${id}`);
+  async image(actor: Actor, id: string, need: Permission): Promise<StoredImage> {
+    const image = await this.ctx.store.images.get(id);
+    await this.within(actor, image.project, need, `image ${id}`);
     return image;
   }
 
-  model(actor: Actor, id: string, need: Permission): ModelRecord {
-    const model = this.ctx.store.models.get(id);
-    this.within(actor, model.project, need, `model version ${id}`);
+  async model(actor: Actor, id: string, need: Permission): Promise<ModelRecord> {
+    const model = await this.ctx.store.models.get(id);
+    await this.within(actor, model.project, need, `model version ${id}`);
     return model;
   }
 
-  job(actor: Actor, id: string, need: Permission): JobRecord {
-    const job = this.ctx.store.jobs.get(id);
-    this.within(actor, job.project, need, `job ${id}`);
+  async job(actor: Actor, id: string, need: Permission): Promise<JobRecord> {
+    const job = await this.ctx.store.jobs.get(id);
+    await this.within(actor, job.project, need, `job ${id}`);
     return job;
   }
 
   /** A record of a project the actor may not see answers as missing under its own name, not the project's. */
-  private within(actor: Actor, projectId: string, need: Permission, what: string): void {
-    const project = this.ctx.store.projects.get(projectId);
-    if (!this.ctx.access.allows(actor, project, 'read')) throw notFound(what);
-    this.ctx.access.check(actor, project, need);
+  private async within(actor: Actor, projectId: string, need: Permission, what: string): Promise<void> {
+    const project = await this.ctx.store.projects.get(projectId);
+    if (!(await this.ctx.access.allows(actor, project, 'read'))) throw notFound(what);
+    await this.ctx.access.check(actor, project, need);
   }
 
   /** The projects the actor may see. */
-  projects(actor: Actor): ProjectRecord[] {
-    return this.ctx.store.projects.list().filter((p) => this.ctx.access.allows(actor, p, 'read'));
+  async projects(actor: Actor): Promise<ProjectRecord[]> {
+    const all = await this.ctx.store.projects.list();
+    const seen = await Promise.all(all.map((p) => this.ctx.access.allows(actor, p, 'read')));
+    return all.filter((_, i) => seen[i]);
   }
 }

@@ -1,6 +1,7 @@
 import type { DrawEntry, Drawing, LogEntry, Polygon } from '@impartial/shared';
 import { badRequest } from '../errors.js';
 import type { Client } from '../hub/hub.js';
+import { KeyedQueue } from '../keyed-queue.js';
 import type { Actor } from './actor.js';
 import type { ServiceContext } from './context.js';
 import type { Scope } from './scope.js';
@@ -14,62 +15,89 @@ export interface Sender {
 
 /** Strokes: the log of an image (draw, erase, undo, redo, batches), each change saved then published. */
 export class StrokeService {
+  /** Per image, an append and its publication before the next: clients get entries in log order. */
+  private readonly published = new KeyedQueue();
+
   constructor(
     private readonly ctx: ServiceContext,
     private readonly scope: Scope,
   ) {}
 
   /** The log after `since`, and the newest sequence number. */
-  entries(actor: Actor, imageId: string, since = 0): { seq: number; entries: LogEntry[] } {
-    const image = this.scope.image(actor, imageId, 'read');
-    return { seq: this.ctx.strokes.lastSeq(image.id), entries: this.ctx.strokes.entries(image.id, since) };
+  async entries(actor: Actor, imageId: string, since = 0): Promise<{ seq: number; entries: LogEntry[] }> {
+    const image = await this.scope.image(actor, imageId, 'read');
+    return { seq: await this.ctx.strokes.lastSeq(image.id), entries: await this.ctx.strokes.entries(image.id, since) };
   }
 
-  lastSeq(actor: Actor, imageId: string): number {
-    return this.ctx.strokes.lastSeq(this.scope.image(actor, imageId, 'read').id);
+  async lastSeq(actor: Actor, imageId: string): Promise<number> {
+    return this.ctx.strokes.lastSeq((await this.scope.image(actor, imageId, 'read')).id);
   }
 
   /** One entry of an image's log, or null. */
-  entry(actor: Actor, imageId: string, seq: number): LogEntry | null {
-    return this.ctx.strokes.entry(this.scope.image(actor, imageId, 'read').id, seq);
+  async entry(actor: Actor, imageId: string, seq: number): Promise<LogEntry | null> {
+    return this.ctx.strokes.entry((await this.scope.image(actor, imageId, 'read')).id, seq);
   }
 
   /** The drawings in effect. */
-  drawings(actor: Actor, imageId: string): DrawEntry[] {
-    return this.ctx.strokes.drawings(this.scope.image(actor, imageId, 'read').id);
+  async drawings(actor: Actor, imageId: string): Promise<DrawEntry[]> {
+    return this.ctx.strokes.drawings((await this.scope.image(actor, imageId, 'read')).id);
   }
 
   /**
    * Adds a drawing by the actor. With a `ref`, the same drawing sent again (its acknowledgement
    * was lost) returns the entry it made the first time, `fresh` false, and is not published again.
    */
-  draw(actor: Actor, imageId: string, drawing: Drawing, from: Sender = {}): { entry: LogEntry; fresh: boolean } {
-    const image = this.scope.image(actor, imageId, 'annotate');
+  async draw(
+    actor: Actor,
+    imageId: string,
+    drawing: Drawing,
+    from: Sender = {},
+  ): Promise<{ entry: LogEntry; fresh: boolean }> {
+    const image = await this.scope.image(actor, imageId, 'annotate');
     checkStroke(drawing);
-    const made = this.ctx.strokes.appendOnce(image.id, actor.name, drawing, from.ref);
-    if (made.fresh) this.ctx.hub.entry(image.id, made.entry, from.client, from.ref);
-    else from.client?.send({ type: 'entry', entry: made.entry, ...(from.ref !== undefined ? { ref: from.ref } : {}) });
-    return made;
+    return this.published.run(image.id, async () => {
+      const made = await this.ctx.strokes.appendOnce(image.id, actor.name, drawing, from.ref);
+      if (made.fresh) this.ctx.hub.entry(image.id, made.entry, from.client, from.ref);
+      else
+        from.client?.send({ type: 'entry', entry: made.entry, ...(from.ref !== undefined ? { ref: from.ref } : {}) });
+      return made;
+    });
   }
 
   /** Undo (or redo) `target`, or the actor's latest drawing (undo) or undo (redo). */
-  undoRedo(actor: Actor, imageId: string, op: 'undo' | 'redo', target?: number, from: Sender = {}): LogEntry {
-    const image = this.scope.image(actor, imageId, 'annotate');
+  async undoRedo(
+    actor: Actor,
+    imageId: string,
+    op: 'undo' | 'redo',
+    target?: number,
+    from: Sender = {},
+  ): Promise<LogEntry> {
+    const image = await this.scope.image(actor, imageId, 'annotate');
     // Switching someone else's drawing off or on is changing their work: that takes write permission.
-    const named = target !== undefined ? this.ctx.strokes.entry(image.id, target) : null;
-    if (named && named.author !== actor.name) this.scope.image(actor, imageId, 'write');
-    const entry = this.ctx.strokes.undoRedo(image.id, actor.name, op, target);
-    this.ctx.hub.entry(image.id, entry, from.client, from.ref);
-    return entry;
+    const named = target !== undefined ? await this.ctx.strokes.entry(image.id, target) : null;
+    if (named && named.author !== actor.name) await this.scope.image(actor, imageId, 'write');
+    return this.published.run(image.id, async () => {
+      const entry = await this.ctx.strokes.undoRedo(image.id, actor.name, op, target);
+      this.ctx.hub.entry(image.id, entry, from.client, from.ref);
+      return entry;
+    });
   }
 
   /** Switches off `undo` and adds `drawings` in one transaction (an ROI set, an outline), then publishes each entry. */
-  replace(actor: Actor, imageId: string, undo: readonly number[], drawings: readonly Drawing[]): LogEntry[] {
-    const image = this.scope.image(actor, imageId, 'annotate');
+  async replace(
+    actor: Actor,
+    imageId: string,
+    undo: readonly number[],
+    drawings: readonly Drawing[],
+  ): Promise<LogEntry[]> {
+    const image = await this.scope.image(actor, imageId, 'annotate');
     if (undo.length === 0 && drawings.length === 0) throw badRequest('nothing to add or undo');
     for (const d of drawings) checkStroke(d);
-    const entries = this.ctx.strokes.appendMany(image.id, actor.name, undo, drawings);
-    for (const e of entries) this.ctx.hub.entry(image.id, e);
+    const entries = await this.published.run(image.id, async () => {
+      const made = await this.ctx.strokes.appendMany(image.id, actor.name, undo, drawings);
+      for (const e of made) this.ctx.hub.entry(image.id, e);
+      return made;
+    });
     return entries;
   }
 
@@ -86,12 +114,14 @@ export class StrokeService {
     lines: Drawing[] = [],
     options: { replaceOwn?: boolean } = {},
   ): Promise<LogEntry[]> {
-    const image = this.scope.image(actor, imageId, 'annotate');
+    const image = await this.scope.image(actor, imageId, 'annotate');
     checkOutlines(outlines);
     const traced = outlines.length ? await this.ctx.strokes.outlines(outlines, image.width, image.height) : [];
     const drawings = [...traced, ...lines];
     if (drawings.length === 0) throw badRequest('the outlines enclose no pixel of the image');
-    const own = options.replaceOwn ? this.ctx.strokes.drawings(image.id).filter((d) => d.author === actor.name) : [];
+    const own = options.replaceOwn
+      ? (await this.ctx.strokes.drawings(image.id)).filter((d) => d.author === actor.name)
+      : [];
     return this.replace(
       actor,
       image.id,
@@ -101,13 +131,14 @@ export class StrokeService {
   }
 
   /** Switches off every drawing in effect (an empty log to train on), published like any undo. */
-  clear(actor: Actor, imageId: string): LogEntry[] {
-    const active = this.drawings(actor, imageId).map((d) => d.seq);
-    return active.length ? this.replace(actor, imageId, active, []) : [];
+  async clear(actor: Actor, imageId: string): Promise<LogEntry[]> {
+    const active = (await this.drawings(actor, imageId)).map((d) => d.seq);
+    return active.length ? await this.replace(actor, imageId, active, []) : [];
   }
 
   /** Hash of the drawings in effect on these images (what a model version records it was trained on). */
-  hash(actor: Actor, imageIds: readonly string[]): string {
-    return this.ctx.strokes.hash(imageIds.map((id) => this.scope.image(actor, id, 'read').id));
+  async hash(actor: Actor, imageIds: readonly string[]): Promise<string> {
+    const images = await Promise.all(imageIds.map((id) => this.scope.image(actor, id, 'read')));
+    return this.ctx.strokes.hash(images.map((i) => i.id));
   }
 }

@@ -18,18 +18,19 @@ export class TrainingService {
 
   /** Starts (or, with `queue`, queues) a training on the strokes of the project's images. */
   async start(actor: Actor, projectId: string, request: TrainRequest): Promise<JobRecord> {
-    const project = this.scope.project(actor, projectId, 'write');
+    const project = await this.scope.project(actor, projectId, 'write');
     const { store, strokes } = this.ctx;
     const candidates = request.images
-      ? request.images.map((id) => this.scope.image(actor, id, 'read'))
-      : store.images.list(project.id);
+      ? await Promise.all(request.images.map((id) => this.scope.image(actor, id, 'read')))
+      : await store.images.list(project.id);
     const foreign = candidates.find((i) => i.project !== project.id);
     if (foreign) throw badRequest(`image ${foreign.id} belongs to project ${foreign.project}, not ${project.id}`);
-    const images = candidates.filter((i) => strokes.drawings(i.id).length > 0);
+    const drawn = await Promise.all(candidates.map(async (i) => (await strokes.drawings(i.id)).length > 0));
+    const images = candidates.filter((_, k) => drawn[k]);
     await this.checkStrokes(images, request.images !== undefined);
     const { channels, channelNames, select } = this.channels(images, request.channels);
     // By default fine-tune the current model, unless it reads other channels than asked for now.
-    const current = project.currentModel ? store.models.get(project.currentModel) : null;
+    const current = project.currentModel ? await store.models.get(project.currentModel) : null;
     const init = request.init ?? (current && sameChannels(current.channels, channelNames) ? 'current' : 'generic');
     if (init === 'current' && !current) throw badRequest('init "current": the project has no model yet');
     const parent = init === 'current' ? current : null;
@@ -39,7 +40,7 @@ export class TrainingService {
           'use init "generic" or "scratch"',
       );
     }
-    const spec = (): TrainTaskSpec => {
+    const spec = async (): Promise<TrainTaskSpec> => {
       const o = { ...TRAINING_DEFAULTS, ...request };
       const modelId = newId('m');
       const budget =
@@ -53,20 +54,22 @@ export class TrainingService {
         tempDir: store.layout.temp,
         author: actor.name,
         // Taken when the job starts: a queued training uses the strokes drawn while it waited.
-        strokesHash: strokes.hash(images.map((i) => i.id)),
+        strokesHash: await strokes.hash(images.map((i) => i.id)),
         channelNames,
         parentDir: parent ? store.layout.model(parent.id) : null,
         init: init === 'scratch' ? 'scratch' : 'generic',
-        images: images.map((i) => ({
-          id: i.id,
-          dir: i.dir,
-          width: i.width,
-          height: i.height,
-          channels: i.channels,
-          norm: i.norm,
-          ...(select ? { select } : {}),
-          drawings: strokes.drawings(i.id),
-        })),
+        images: await Promise.all(
+          images.map(async (i) => ({
+            id: i.id,
+            dir: i.dir,
+            width: i.width,
+            height: i.height,
+            channels: i.channels,
+            norm: i.norm,
+            ...(select ? { select } : {}),
+            drawings: await strokes.drawings(i.id),
+          })),
+        ),
         ...budget,
         learningRate: o.learningRate,
         batchSize: o.batchSize,
@@ -76,8 +79,8 @@ export class TrainingService {
         seed: o.seed,
       };
     };
-    const job = this.ctx.jobs.startTrain(project.id, request, spec, actor.account?.name ?? null);
-    creditUse(this.ctx.store, actor, parent, 'fine-tune');
+    const job = await this.ctx.jobs.startTrain(project.id, request, spec, actor.account?.name ?? null);
+    await creditUse(this.ctx.store, actor, parent, 'fine-tune');
     return job;
   }
 
@@ -112,16 +115,16 @@ export class TrainingService {
   }
 
   /** The project's training: the running one, else the one waiting in line; null when none. */
-  running(actor: Actor, projectId: string): JobRecord | null {
-    const id = this.scope.project(actor, projectId, 'read').id;
+  async running(actor: Actor, projectId: string): Promise<JobRecord | null> {
+    const id = (await this.scope.project(actor, projectId, 'read')).id;
     return this.ctx.jobs.runningTraining(id) ?? this.ctx.jobs.queuedTraining(id) ?? null;
   }
 
   /** Stops a training: the one named, or the project's running (else waiting) one. What it learned is saved. */
-  stop(actor: Actor, projectId: string, jobId?: string): JobRecord {
-    const project = this.scope.project(actor, projectId, 'write');
+  async stop(actor: Actor, projectId: string, jobId?: string): Promise<JobRecord> {
+    const project = await this.scope.project(actor, projectId, 'write');
     const target = jobId ?? (this.ctx.jobs.runningTraining(project.id) ?? this.ctx.jobs.queuedTraining(project.id))?.id;
     if (!target) throw conflict(`project ${project.id} is not training`);
-    return this.ctx.jobs.cancel(this.scope.job(actor, target, 'write').id);
+    return this.ctx.jobs.cancel((await this.scope.job(actor, target, 'write')).id);
   }
 }

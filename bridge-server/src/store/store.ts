@@ -1,5 +1,5 @@
 import { mkdirSync, rmSync } from 'node:fs';
-import { type Db, openDatabase } from './db.js';
+import { type DatabaseTarget, type Db, openDatabase, postgresTarget } from './database/open.js';
 import { ImportRegistry } from './import-progress.js';
 import { type DataLayout, dataLayout } from './paths.js';
 import { CatalogueTable } from './tables/catalogue.js';
@@ -18,9 +18,17 @@ import { WorkSessionTable } from './tables/work-sessions.js';
 export { type ImageNorm, publicImage, type StoredImage } from './tables/images.js';
 export { modelRecordOf } from './tables/models.js';
 
-/** The datastore: the SQLite index (one table object per record kind) and where the files live. */
+export interface StoreOptions {
+  /** Another process (a running bridge) may be using the folder: its uploads stay. */
+  keepTemp?: boolean;
+  /** A PostgreSQL URL for the index (several bridge nodes share it); default: the folder's SQLite file. */
+  database?: string;
+}
+
+/** The datastore: the index (one table object per record kind) and where the files live. */
 export class Store {
   readonly db: Db;
+  readonly dialect: DatabaseTarget['kind'];
   readonly layout: DataLayout;
   readonly imports = new ImportRegistry();
   readonly projects: ProjectTable;
@@ -36,29 +44,36 @@ export class Store {
   readonly sessions: WorkSessionTable;
   readonly catalogue: CatalogueTable;
 
-  /** `keepTemp`: another process (a running bridge) may be using the folder; its uploads stay. */
-  constructor(dataDir: string, o: { keepTemp?: boolean } = {}) {
-    this.layout = dataLayout(dataDir);
-    mkdirSync(this.layout.root, { recursive: true });
+  /** Opens the data folder and the index, brought to the newest schema. */
+  static async open(dataDir: string, o: StoreOptions = {}): Promise<Store> {
+    const layout = dataLayout(dataDir);
+    mkdirSync(layout.root, { recursive: true });
     // What a killed process left half-written (imports, models, uploads) is never used: start clean.
-    if (!o.keepTemp) rmSync(this.layout.temp, { recursive: true, force: true });
-    mkdirSync(this.layout.temp, { recursive: true });
-    this.db = openDatabase(this.layout.database);
-    this.projects = new ProjectTable(this.db);
-    this.images = new ImageTable(this.db, (id) => this.layout.image(id));
-    this.models = new ModelTable(this.db);
-    this.predictions = new PredictionTable(this.db);
-    this.jobs = new JobTable(this.db);
-    this.labels = new LabelTable(this.db);
-    this.users = new UserTable(this.db);
-    this.groups = new GroupTable(this.db);
-    this.credentials = new CredentialTable(this.db);
-    this.invites = new InviteTable(this.db);
-    this.sessions = new WorkSessionTable(this.db);
-    this.catalogue = new CatalogueTable(this.db);
+    if (!o.keepTemp) rmSync(layout.temp, { recursive: true, force: true });
+    mkdirSync(layout.temp, { recursive: true });
+    const target: DatabaseTarget = o.database ? postgresTarget(o.database) : { kind: 'sqlite', file: layout.database };
+    return new Store(layout, await openDatabase(target), target.kind);
   }
 
-  close(): void {
-    this.db.close();
+  private constructor(layout: DataLayout, db: Db, dialect: DatabaseTarget['kind']) {
+    this.layout = layout;
+    this.db = db;
+    this.dialect = dialect;
+    this.projects = new ProjectTable(db);
+    this.images = new ImageTable(db, (id) => layout.image(id));
+    this.models = new ModelTable(db);
+    this.predictions = new PredictionTable(db);
+    this.jobs = new JobTable(db);
+    this.labels = new LabelTable(db);
+    this.users = new UserTable(db);
+    this.groups = new GroupTable(db);
+    this.credentials = new CredentialTable(db);
+    this.invites = new InviteTable(db);
+    this.sessions = new WorkSessionTable(db);
+    this.catalogue = new CatalogueTable(db);
+  }
+
+  close(): Promise<void> {
+    return this.db.destroy();
   }
 }

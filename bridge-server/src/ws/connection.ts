@@ -64,11 +64,15 @@ export function handleConnection(
     ws.ping();
   }, policy.wsPingIntervalMs);
 
+  let inOrder: Promise<void> = Promise.resolve();
+  let flooded = false;
   ws.on('message', (data, isBinary) => {
-    if (ws.readyState !== ws.OPEN) return;
+    if (ws.readyState !== ws.OPEN || flooded) return;
     if (!rate.take()) {
       if (++refused > policy.wsMessageBurst) {
-        ws.close(1008, `sent more than ${policy.wsMessagesPerSecond} messages a second`);
+        // What was taken in is answered first.
+        flooded = true;
+        void inOrder.then(() => ws.close(1008, `sent more than ${policy.wsMessagesPerSecond} messages a second`));
         return;
       }
       return fail('busy', `over ${policy.wsMessagesPerSecond} messages a second: this one was dropped; slow down`);
@@ -89,12 +93,8 @@ export function handleConnection(
       const err = asImpartialError(e);
       fail(err.code, err.message, ref);
     };
-    try {
-      // Most messages finish at once; a training's checks wait on the raster worker.
-      handle(result.data)?.catch(failed);
-    } catch (e) {
-      failed(e);
-    }
+    // One message at a time, in the order they came: a client's strokes enter the log as it drew them.
+    inOrder = inOrder.then(() => handle(result.data).catch(failed));
   });
   ws.on('close', () => {
     clearTimeout(helloTimer);
@@ -103,9 +103,9 @@ export function handleConnection(
   });
   ws.on('error', () => {});
 
-  function handle(m: ClientMessage): Promise<void> | undefined {
+  async function handle(m: ClientMessage): Promise<void> {
     if (m.type === 'hello') {
-      hello(m);
+      await hello(m);
       return;
     }
     if (m.type === 'ping') {
@@ -117,29 +117,29 @@ export function handleConnection(
     const from = { client, ...withRef('ref' in m ? m.ref : undefined) };
     switch (m.type) {
       case 'draw':
-        services.strokes.draw(actor, image, m.drawing, from);
+        await services.strokes.draw(actor, image, m.drawing, from);
         return;
       case 'undo':
       case 'redo':
-        services.strokes.undoRedo(actor, image, m.type, m.target, from);
+        await services.strokes.undoRedo(actor, image, m.type, m.target, from);
         return;
       case 'view':
-        services.live.view(actor, image, client, m.view);
+        await services.live.view(actor, image, client, m.view);
         return;
       case 'train-start':
         return services.training.start(actor, project, m.options ?? {}).then((job) => {
           send({ type: 'job', job, ...withRef(m.ref) });
         });
       case 'train-stop':
-        send({ type: 'job', job: services.training.stop(actor, project, m.job), ...withRef(m.ref) });
+        send({ type: 'job', job: await services.training.stop(actor, project, m.job), ...withRef(m.ref) });
         return;
       case 'infer':
-        send({ type: 'job', job: services.inference.start(actor, { ...m.request, image }), ...withRef(m.ref) });
+        send({ type: 'job', job: await services.inference.start(actor, { ...m.request, image }), ...withRef(m.ref) });
         return;
     }
   }
 
-  function hello(m: Extract<ClientMessage, { type: 'hello' }>): void {
+  async function hello(m: Extract<ClientMessage, { type: 'hello' }>): Promise<void> {
     if (joined) throw new ImpartialError('bad-message', 'hello was already sent on this connection');
     if (m.protocol !== PROTOCOL_VERSION) {
       fail(
@@ -154,9 +154,9 @@ export function handleConnection(
     const actor = named(connectionActor, name, m.client);
     // An account's viewers go by the account's name, whatever name they give.
     const client: LiveClient = { id, name: actor.name, kind: m.client, send };
-    const welcome = services.live.join(actor, m.image, client, m.since ?? 0);
+    // The welcome goes out from join, before anything else of the room.
+    const welcome = await services.live.join(actor, m.image, client, m.since ?? 0);
     clearTimeout(helloTimer);
     joined = { image: welcome.image.id, project: welcome.image.project, client, actor };
-    send(welcome);
   }
 }

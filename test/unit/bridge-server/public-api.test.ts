@@ -32,6 +32,18 @@ const EXPECTED: Record<string, string[]> = {
     'tileOrder',
     'UsageError',
   ],
+  './store': [
+    'type DatabaseTarget',
+    'type Db',
+    'type ImageNorm',
+    'isUniqueViolation',
+    'openDatabase',
+    'publicImage',
+    'Store',
+    'type StoredImage',
+    'type StoreOptions',
+    'StrokeEntries',
+  ],
 };
 
 it('@impartial/bridge-server exports exactly its public API', () => {

@@ -46,11 +46,11 @@ export async function openTiffSource(file: string, limits: ImportLimits, name = 
         return out;
       },
       async close() {
-        tiff.close?.();
+        void tiff.close?.();
       },
     };
   } catch (e) {
-    tiff.close?.();
+    void tiff.close?.();
     if (e instanceof ImpartialError) throw e;
     throw new InputError(`${name}: cannot decode TIFF data (${(e as Error).message})`);
   }

@@ -76,39 +76,39 @@ export class Accounts {
 
   async addUser(name: string, password: string, admin = false): Promise<UserRecord> {
     checkAccountName(name);
-    if (this.store.users.findByName(name)) throw conflict(`user ${name} already exists`);
+    if (await this.store.users.findByName(name)) throw conflict(`user ${name} already exists`);
     const hash = await hashPassword(password);
     return this.store.users.add(name, hash, admin);
   }
 
-  listUsers(): UserRecord[] {
+  listUsers(): Promise<UserRecord[]> {
     return this.store.users.list();
   }
 
-  user(name: string): UserRecord {
+  user(name: string): Promise<UserRecord> {
     return this.store.users.byName(name);
   }
 
-  setDisabled(name: string, disabled: boolean): UserRecord {
-    const u = this.user(name);
-    this.store.users.setDisabled(u.id, disabled);
+  async setDisabled(name: string, disabled: boolean): Promise<UserRecord> {
+    const u = await this.user(name);
+    await this.store.users.setDisabled(u.id, disabled);
     if (disabled) this.revoked({ user: u.id });
     return this.store.users.get(u.id);
   }
 
   /** A new password ends the user's browser sessions and login tokens (not personal tokens). */
   async resetPassword(name: string, password: string): Promise<void> {
-    const u = this.user(name);
-    this.store.users.setHash(u.id, await hashPassword(password));
+    const u = await this.user(name);
+    await this.store.users.setHash(u.id, await hashPassword(password));
     for (const kind of ['cookie', 'login'] as const) {
-      for (const c of this.store.credentials.ofUser(u.id, kind)) this.revokeCredential(c.id);
+      for (const c of await this.store.credentials.ofUser(u.id, kind)) await this.revokeCredential(c.id);
     }
   }
 
   /** Deletes the account and its credentials; its projects stay, seen by admins (and its groups by level). */
-  deleteUser(name: string): void {
-    const u = this.user(name);
-    this.store.users.delete(u.id);
+  async deleteUser(name: string): Promise<void> {
+    const u = await this.user(name);
+    await this.store.users.delete(u.id);
     this.revoked({ user: u.id });
   }
 
@@ -116,7 +116,7 @@ export class Accounts {
   async login(name: string, password: string, address: string): Promise<UserRecord> {
     const key = name.slice(0, 64);
     await this.limiter.attempt(key, address);
-    const found = NAME.test(name) ? this.store.users.hashOf(name) : null;
+    const found = NAME.test(name) ? await this.store.users.hashOf(name) : null;
     const ok = await passwordMatches(found?.hash ?? null, password);
     if (!ok || !found) throw new ImpartialError('unauthorized', 'wrong user name or password');
     if (found.user.disabled) throw new ImpartialError('unauthorized', `the account ${name} is disabled`);
@@ -126,7 +126,12 @@ export class Accounts {
 
   // --- credentials ---
 
-  issue(user: UserRecord, kind: CredentialKind, label: string, access: CredentialAccess = 'write'): IssuedCredential {
+  async issue(
+    user: UserRecord,
+    kind: CredentialKind,
+    label: string,
+    access: CredentialAccess = 'write',
+  ): Promise<IssuedCredential> {
     const secret = newSecret(kind);
     const expires =
       kind === 'cookie'
@@ -134,7 +139,7 @@ export class Accounts {
         : kind === 'login'
           ? hoursFromNow(this.options.loginTokenHours)
           : null;
-    const record = this.store.credentials.add(hashSecret(secret), {
+    const record = await this.store.credentials.add(hashSecret(secret), {
       user: user.id,
       kind,
       label: label.slice(0, 100),
@@ -145,11 +150,11 @@ export class Accounts {
   }
 
   /** The account a secret stands for, or null (unknown, expired, revoked, or its user disabled). */
-  authenticate(secret: string): Account | null {
+  async authenticate(secret: string): Promise<Account | null> {
     if (!secret || secret.length > MAX_SECRET_LENGTH) return null;
-    const c = this.store.credentials.byHash(hashSecret(secret));
+    const c = await this.store.credentials.byHash(hashSecret(secret));
     if (!c) return null;
-    const u = this.store.users.find(c.user);
+    const u = await this.store.users.find(c.user);
     if (!u || u.disabled) return null;
     return {
       id: u.id,
@@ -162,48 +167,48 @@ export class Accounts {
   }
 
   /** Whether an account's credential still stands (revoked by another process, the CLI, or expired). */
-  stillValid(account: Account): boolean {
-    const user = this.store.users.find(account.id);
+  async stillValid(account: Account): Promise<boolean> {
+    const user = await this.store.users.find(account.id);
     if (!user || user.disabled) return false;
-    return this.store.credentials.find(account.credential)?.user === account.id;
+    return (await this.store.credentials.find(account.credential))?.user === account.id;
   }
 
   /** Forgets expired browser sessions and login tokens (they are refused already). */
-  purgeExpired(): void {
-    this.store.credentials.deleteExpired();
+  async purgeExpired(): Promise<void> {
+    await this.store.credentials.deleteExpired();
   }
 
-  tokens(user: string): CredentialRecord[] {
+  tokens(user: string): Promise<CredentialRecord[]> {
     return this.store.credentials.ofUser(user, 'token');
   }
 
   /** Revokes one of `owner`'s credentials (an admin may revoke anyone's). */
-  revoke(actor: Actor, credentialId: string): void {
+  async revoke(actor: Actor, credentialId: string): Promise<void> {
     if (actor.account?.readOnly) throw forbidden('a read-only token may not revoke credentials');
-    const c = this.store.credentials.get(credentialId);
+    const c = await this.store.credentials.get(credentialId);
     if (c.user !== actor.account?.id && !actor.account?.admin) throw notFound(`credential ${credentialId}`);
-    this.revokeCredential(c.id);
+    await this.revokeCredential(c.id);
   }
 
-  revokeCredential(id: string): void {
-    this.store.credentials.delete(id);
+  async revokeCredential(id: string): Promise<void> {
+    await this.store.credentials.delete(id);
     this.revoked({ credential: id });
   }
 
   /** Revokes the personal tokens of a user that carry this label (the CLI's handle on them). */
-  revokeByLabel(name: string, label: string): number {
-    const u = this.user(name);
-    const found = this.tokens(u.id).filter((t) => t.label === label);
-    for (const t of found) this.revokeCredential(t.id);
+  async revokeByLabel(name: string, label: string): Promise<number> {
+    const u = await this.user(name);
+    const found = (await this.tokens(u.id)).filter((t) => t.label === label);
+    for (const t of found) await this.revokeCredential(t.id);
     return found.length;
   }
 
   // --- sign-up and invites ---
 
-  invite(actor: Actor): string {
+  async invite(actor: Actor): Promise<string> {
     if (!actor.account?.admin) throw forbidden('only admins make invite codes');
     const code = newSecret('invite');
-    this.store.invites.add(hashSecret(code), actor.account.id, hoursFromNow(INVITE_DAYS * 24));
+    await this.store.invites.add(hashSecret(code), actor.account.id, hoursFromNow(INVITE_DAYS * 24));
     return code;
   }
 
@@ -214,13 +219,13 @@ export class Accounts {
     // Counted like logins, under a name no account can have: an open bridge is not filled by one script.
     await this.limiter.attempt(`~signup ${address}`, address);
     const inviteHash = invite && invite.length <= MAX_SECRET_LENGTH ? hashSecret(invite) : null;
-    if (mode === 'invite' && !(inviteHash && this.store.invites.usable(inviteHash))) {
+    if (mode === 'invite' && !(inviteHash && (await this.store.invites.usable(inviteHash)))) {
       throw forbidden('sign-up needs a valid, unused invite code');
     }
     const user = await this.addUser(name, password);
-    if (mode === 'invite' && !this.store.invites.use(inviteHash!, user.id)) {
+    if (mode === 'invite' && !(await this.store.invites.use(inviteHash!, user.id))) {
       // Someone used the same code in between: the account made with it goes again.
-      this.store.users.delete(user.id);
+      await this.store.users.delete(user.id);
       throw forbidden('sign-up needs a valid, unused invite code');
     }
     return user;
@@ -228,54 +233,54 @@ export class Accounts {
 
   // --- groups ---
 
-  groups(): GroupRecord[] {
+  groups(): Promise<GroupRecord[]> {
     return this.store.groups.list();
   }
 
-  addGroup(name: string, level: GroupLevel): GroupRecord {
+  addGroup(name: string, level: GroupLevel): Promise<GroupRecord> {
     checkAccountName(name, 'group');
     checkLevel(level);
     return this.store.groups.add(name, level);
   }
 
   /** Whether a user owns the group of this name (a group that does not exist is owned by nobody). */
-  ownsGroup(user: string, groupName: string): boolean {
-    const g = this.store.groups.findByName(groupName);
-    return !!g && this.store.groups.membership(g.id, user)?.owner === true;
+  async ownsGroup(user: string, groupName: string): Promise<boolean> {
+    const g = await this.store.groups.findByName(groupName);
+    return !!g && (await this.store.groups.membership(g.id, user))?.owner === true;
   }
 
-  groupsOf(user: string): Array<GroupRecord & { owner: boolean }> {
+  groupsOf(user: string): Promise<Array<GroupRecord & { owner: boolean }>> {
     return this.store.groups.groupsOf(user);
   }
 
-  group(name: string): GroupRecord {
-    const g = this.store.groups.findByName(name);
+  async group(name: string): Promise<GroupRecord> {
+    const g = await this.store.groups.findByName(name);
     if (!g) throw notFound(`group ${name}`);
     return g;
   }
 
   /** A new level; its members' open connections close (they may see less now, and reconnect to what they may). */
-  setGroupLevel(name: string, level: GroupLevel): GroupRecord {
+  async setGroupLevel(name: string, level: GroupLevel): Promise<GroupRecord> {
     checkLevel(level);
-    const g = this.group(name);
-    this.store.groups.setLevel(g.id, level);
-    for (const m of this.store.groups.membersOf(g.id)) this.revoked({ user: m.user, live: true });
+    const g = await this.group(name);
+    await this.store.groups.setLevel(g.id, level);
+    for (const m of await this.store.groups.membersOf(g.id)) this.revoked({ user: m.user, live: true });
     return this.store.groups.get(g.id);
   }
 
   /** Adds a user to a group (as an owner: a PI); `home` makes it where their new projects go. */
-  addMember(groupName: string, userName: string, o: { owner?: boolean; home?: boolean } = {}): void {
-    const g = this.group(groupName);
-    const u = this.user(userName);
-    this.store.groups.setMember(g.id, u.id, o.owner ?? false);
-    if (o.home) this.store.users.setHomeGroup(u.id, g.id);
+  async addMember(groupName: string, userName: string, o: { owner?: boolean; home?: boolean } = {}): Promise<void> {
+    const g = await this.group(groupName);
+    const u = await this.user(userName);
+    await this.store.groups.setMember(g.id, u.id, o.owner ?? false);
+    if (o.home) await this.store.users.setHomeGroup(u.id, g.id);
   }
 
-  removeMember(groupName: string, userName: string): void {
-    const g = this.group(groupName);
-    const u = this.user(userName);
-    this.store.groups.removeMember(g.id, u.id);
-    if (u.homeGroup === g.id) this.store.users.setHomeGroup(u.id, null);
+  async removeMember(groupName: string, userName: string): Promise<void> {
+    const g = await this.group(groupName);
+    const u = await this.user(userName);
+    await this.store.groups.removeMember(g.id, u.id);
+    if (u.homeGroup === g.id) await this.store.users.setHomeGroup(u.id, null);
     this.revoked({ user: u.id, live: true });
   }
 }

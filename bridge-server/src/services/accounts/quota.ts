@@ -39,9 +39,9 @@ export class StorageQuota {
   /** Bytes the images of an account's projects take on disk. */
   async usage(owner: string): Promise<number> {
     let total = 0;
-    for (const project of this.ctx.store.projects.list()) {
+    for (const project of await this.ctx.store.projects.list()) {
       if (project.owner !== owner) continue;
-      for (const image of this.ctx.store.images.list(project.id)) {
+      for (const image of await this.ctx.store.images.list(project.id)) {
         let bytes = this.measured.get(image.id);
         if (bytes === undefined) {
           bytes = await folderBytes(image.dir);
@@ -68,7 +68,7 @@ export class StorageQuota {
         else this.reserved.delete(owner);
       };
     }
-    const name = this.ctx.store.users.find(owner)?.name ?? owner;
+    const name = (await this.ctx.store.users.find(owner))?.name ?? owner;
     throw tooLarge(
       `this image may take up to ${size(adding)}; ${name} has ${size(used)} of the ${size(this.quotaBytes)} quota ` +
         'in use (--quota-gb): delete images or ask an admin',

@@ -51,56 +51,61 @@ export class WorkSessions {
   }
 
   /** A new session with a project of its own, owned by the user and shared in their home group. */
-  start(actor: Actor): WorkSessionRecord {
+  async start(actor: Actor): Promise<WorkSessionRecord> {
     this.checkWrites(actor);
     const user = this.userOf(actor);
-    const project = this.projects.create(actor, `session ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`);
+    const project = await this.projects.create(
+      actor,
+      `session ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`,
+    );
     return this.ctx.store.sessions.add(user, project.id, inHours(this.options.hours));
   }
 
   /** The user's current session (running, used last); null when none runs. */
-  current(actor: Actor): WorkSessionRecord | null {
+  current(actor: Actor): Promise<WorkSessionRecord | null> {
     return this.ctx.store.sessions.current(this.userOf(actor));
   }
 
   /** The current session, started when none runs (MONAI Label clients that know nothing of sessions). */
-  ensure(actor: Actor): WorkSessionRecord {
-    return this.current(actor) ?? this.start(actor);
+  async ensure(actor: Actor): Promise<WorkSessionRecord> {
+    return (await this.current(actor)) ?? (await this.start(actor));
   }
 
   /** Whether a project is some session's workspace. */
-  isSessionProject(project: string): boolean {
-    return this.ctx.store.sessions.byProject(project) !== null;
+  async isSessionProject(project: string): Promise<boolean> {
+    return (await this.ctx.store.sessions.byProject(project)) !== null;
   }
 
-  get(actor: Actor, id: string): WorkSessionRecord {
-    const s = this.ctx.store.sessions.find(id);
+  async get(actor: Actor, id: string): Promise<WorkSessionRecord> {
+    const s = await this.ctx.store.sessions.find(id);
     // Another user's session answers as a missing one.
     if (!s || s.user !== this.userOf(actor)) throw notFound(`session ${id}`);
     return s;
   }
 
-  list(actor: Actor): Record<string, WorkSessionSummary> {
+  async list(actor: Actor): Promise<Record<string, WorkSessionSummary>> {
     const out: Record<string, WorkSessionSummary> = {};
-    for (const s of this.ctx.store.sessions.ofUser(this.userOf(actor))) {
-      const images = this.ctx.store.images.list(s.project);
+    for (const s of await this.ctx.store.sessions.ofUser(this.userOf(actor))) {
+      const images = await this.ctx.store.images.list(s.project);
       out[s.id] = {
         created_at: s.created,
         status: s.status,
         expires: s.expires,
         project: s.project,
         images: images.map((i) => i.name),
-        labels: images.filter((i) => this.ctx.strokes.drawings(i.id).length > 0).map((i) => i.name),
+        labels: (
+          await Promise.all(images.map(async (i) => ((await this.ctx.strokes.drawings(i.id)).length ? i.name : '')))
+        ).filter((name) => name !== ''),
       };
     }
     return out;
   }
 
-  restore(actor: Actor, id: string): WorkSessionRecord {
+  async restore(actor: Actor, id: string): Promise<WorkSessionRecord> {
     this.checkWrites(actor);
-    const s = this.get(actor, id);
+    const s = await this.get(actor, id);
     const at = new Date().toISOString();
-    this.ctx.store.sessions.update(s.id, {
+    await this.ctx.store.sessions.update(s.id, {
       status: 'running',
       expires: inHours(this.options.hours),
       warned: false,
@@ -110,18 +115,18 @@ export class WorkSessions {
   }
 
   /** Moves the current session's expiry to `hours` from now. */
-  extend(actor: Actor): WorkSessionRecord {
+  async extend(actor: Actor): Promise<WorkSessionRecord> {
     this.checkWrites(actor);
-    const s = this.current(actor);
+    const s = await this.current(actor);
     if (!s) throw notFound('a running session (POST /session starts one)');
-    this.ctx.store.sessions.update(s.id, { expires: inHours(this.options.hours), warned: false });
+    await this.ctx.store.sessions.update(s.id, { expires: inHours(this.options.hours), warned: false });
     return this.ctx.store.sessions.get(s.id);
   }
 
   /** Ends the current session (or the one named). */
   async end(actor: Actor, id?: string): Promise<WorkSessionRecord> {
     this.checkWrites(actor);
-    const s = id ? this.get(actor, id) : this.current(actor);
+    const s = id ? await this.get(actor, id) : await this.current(actor);
     if (!s) throw notFound('a running session');
     await this.endSession(s);
     return this.ctx.store.sessions.get(s.id);
@@ -129,30 +134,30 @@ export class WorkSessions {
 
   /** Cancels the session's jobs and frees its cached rasters; the data stays. */
   private async endSession(s: WorkSessionRecord): Promise<void> {
-    this.ctx.store.sessions.update(s.id, { status: 'ended' });
-    for (const job of this.ctx.store.jobs.list(s.project)) {
+    await this.ctx.store.sessions.update(s.id, { status: 'ended' });
+    for (const job of await this.ctx.store.jobs.list(s.project)) {
       if (job.status !== 'running' && job.status !== 'queued') continue;
       try {
-        this.ctx.jobs.cancel(job.id);
+        await this.ctx.jobs.cancel(job.id);
       } catch {
         // It finished in between.
       }
     }
-    const images = this.ctx.store.images.list(s.project);
+    const images = await this.ctx.store.images.list(s.project);
     await Promise.all(images.map((i) => this.ctx.strokes.forget(i.id)));
     this.ctx.hub.toProject(s.project, { type: 'session', session: s.id, state: 'ended', expires: s.expires });
   }
 
   /** Warns sessions about to expire and ends expired ones; the bridge calls it on a timer. */
   async tick(at = Date.now()): Promise<void> {
-    for (const listed of this.ctx.store.sessions.running()) {
+    for (const listed of await this.ctx.store.sessions.running()) {
       // Read again: ending the one before took a while, and this one may have been extended or ended meanwhile.
-      const s = this.ctx.store.sessions.get(listed.id);
+      const s = await this.ctx.store.sessions.get(listed.id);
       if (s.status !== 'running') continue;
       const left = Date.parse(s.expires) - at;
       if (left <= 0) await this.endSession(s);
       else if (left <= this.options.warnMinutes * 60_000 && !s.warned) {
-        this.ctx.store.sessions.update(s.id, { warned: true });
+        await this.ctx.store.sessions.update(s.id, { warned: true });
         this.ctx.hub.toProject(s.project, { type: 'session', session: s.id, state: 'expiring', expires: s.expires });
       }
     }

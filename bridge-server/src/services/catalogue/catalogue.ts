@@ -25,9 +25,9 @@ export const ENTRY_FILES = { cover: 'cover.png', sample: 'sample.npy' } as const
 type Full = CatalogueEntry & StoredEntry;
 
 /** An entry as clients see it: the group by name, no account ids. */
-export function publicEntry(store: ServiceContext['store'], e: Full): CatalogueEntry {
+export async function publicEntry(store: ServiceContext['store'], e: Full): Promise<CatalogueEntry> {
   const { publisherId: _p, groupId, ...rest } = e;
-  return { ...rest, group: groupId ? (store.groups.find(groupId)?.name ?? null) : null };
+  return { ...rest, group: groupId ? ((await store.groups.find(groupId))?.name ?? null) : null };
 }
 
 /**
@@ -45,12 +45,12 @@ export class CatalogueService {
 
   async publish(actor: Actor, modelId: string, body: PublishRequest): Promise<CatalogueEntry> {
     const { store } = this.ctx;
-    const model = this.scope.model(actor, modelId, 'write');
-    const project = store.projects.get(model.project);
-    const already = store.catalogue.byModel(model.id);
+    const model = await this.scope.model(actor, modelId, 'write');
+    const project = await store.projects.get(model.project);
+    const already = await store.catalogue.byModel(model.id);
     if (already)
       throw conflict(`model version ${model.id} is already published (entry ${already}); train on and publish that`);
-    const copied = model.catalogue ? store.catalogue.find(model.catalogue) : null;
+    const copied = model.catalogue ? await store.catalogue.find(model.catalogue) : null;
     if (copied && copied.model === model.parent) {
       throw conflict(`model version ${model.id} is a copy of catalogue entry ${copied.id}: fine-tune it, then publish`);
     }
@@ -63,17 +63,19 @@ export class CatalogueService {
     if (channels.length !== model.channels.length) {
       throw badRequest(`channels: the model reads ${model.channels.length} channels, ${channels.length} described`);
     }
-    const previous = body.supersedes ? this.visible(actor, body.supersedes) : null;
+    const previous = body.supersedes ? await this.visible(actor, body.supersedes) : null;
     if (previous && !this.ctx.access.mayChange(actor, previous)) {
       throw forbidden(`only the publisher of ${previous.id} (${previous.publisher}) may publish its next version`);
     }
     if (previous?.supersededBy)
       throw conflict(`catalogue entry ${previous.id} is already superseded by ${previous.supersededBy}`);
-    const groupId = body.visibility === 'group' ? this.groupFor(actor, body.group, project.group ?? null) : null;
+    const groupId = body.visibility === 'group' ? await this.groupFor(actor, body.group, project.group ?? null) : null;
     const lineageAuthors = model.authors ?? [model.author];
     const parentEntry = model.catalogue ?? null;
-    const images = store.images.list(project.id);
-    const strokeCounts = images.map((i) => this.ctx.strokes.drawings(i.id).length).filter((n) => n > 0);
+    const images = await store.images.list(project.id);
+    const strokeCounts = (
+      await Promise.all(images.map(async (i) => (await this.ctx.strokes.drawings(i.id)).length))
+    ).filter((n) => n > 0);
     const id = newId('c');
     const entry: StoredEntry = {
       id,
@@ -84,7 +86,12 @@ export class CatalogueService {
       description: body.description,
       authors:
         body.authors ??
-        lineageAuthors.map((name) => ({ name, ...(store.users.findByName(name) ? { account: name } : {}) })),
+        (await Promise.all(
+          lineageAuthors.map(async (name) => ({
+            name,
+            ...((await store.users.findByName(name)) ? { account: name } : {}),
+          })),
+        )),
       license: body.license,
       cite: body.cite,
       tags: [...new Set(body.tags)],
@@ -125,7 +132,7 @@ export class CatalogueService {
       throw e;
     }
     try {
-      store.catalogue.add(entry);
+      await store.catalogue.add(entry);
     } catch (e) {
       await rm(store.layout.catalogue(id), { recursive: true, force: true });
       throw e;
@@ -134,37 +141,38 @@ export class CatalogueService {
   }
 
   /** The group a "group" entry is shared with: the one named (the actor must belong to it), else the project's. */
-  private groupFor(actor: Actor, name: string | undefined, projectGroup: string | null): string {
+  private async groupFor(actor: Actor, name: string | undefined, projectGroup: string | null): Promise<string> {
     const { store } = this.ctx;
     if (!actor.account) throw badRequest('visibility "group" needs a multi-user bridge (serve --users)');
     if (name === undefined) {
       if (!projectGroup) throw badRequest('visibility "group": name the group (the project has none)');
       return projectGroup;
     }
-    const group = store.groups.findByName(name);
-    if (!group || (!actor.account.admin && !store.groups.membership(group.id, actor.account.id))) {
+    const group = await store.groups.findByName(name);
+    if (!group || (!actor.account.admin && !(await store.groups.membership(group.id, actor.account.id)))) {
       throw badRequest(`group ${name}: not a group of ${actor.account.name}`);
     }
     return group.id;
   }
 
-  private visible(actor: Actor, id: string): Full {
-    const entry = this.ctx.store.catalogue.find(id);
-    if (!this.ctx.access.sees(actor, entry)) throw notFound(`catalogue entry ${id}`);
+  private async visible(actor: Actor, id: string): Promise<Full> {
+    const entry = await this.ctx.store.catalogue.find(id);
+    if (!(await this.ctx.access.sees(actor, entry))) throw notFound(`catalogue entry ${id}`);
     return entry;
   }
 
-  get(actor: Actor, id: string): CatalogueEntry {
-    return publicEntry(this.ctx.store, this.visible(actor, id));
+  async get(actor: Actor, id: string): Promise<CatalogueEntry> {
+    return publicEntry(this.ctx.store, await this.visible(actor, id));
   }
 
   /** What the actor may see, filtered and sorted; superseded versions only when asked for. */
-  list(actor: Actor, q: CatalogueQuery): CatalogueEntry[] {
+  async list(actor: Actor, q: CatalogueQuery): Promise<CatalogueEntry[]> {
     const words = (q.q ?? '').toLowerCase().split(/\s+/).filter(Boolean);
     const author = q.author?.toLowerCase();
-    const entries = this.ctx.store.catalogue
-      .list()
-      .filter((e) => this.ctx.access.sees(actor, e))
+    const all = await this.ctx.store.catalogue.list();
+    const seen = await Promise.all(all.map((e) => this.ctx.access.sees(actor, e)));
+    const entries = all
+      .filter((_, k) => seen[k])
       .filter((e) => q.all === '1' || !e.supersededBy)
       .filter((e) => q.channels === undefined || e.channels.length === q.channels)
       .filter((e) => !q.tag || e.tags.includes(q.tag.toLowerCase()))
@@ -192,25 +200,25 @@ export class CatalogueService {
       recent: (a, b) => b.created.localeCompare(a.created),
       name: (a, b) => a.name.localeCompare(b.name),
     };
-    return entries.sort(order[q.sort]).map((e) => publicEntry(this.ctx.store, e));
+    return Promise.all(entries.sort(order[q.sort]).map((e) => publicEntry(this.ctx.store, e)));
   }
 
   /** An entry's folder and the checked name of one of its files (the cover). */
-  file(actor: Actor, id: string, name: string): { dir: string; name: string } {
-    const entry = this.visible(actor, id);
+  async file(actor: Actor, id: string, name: string): Promise<{ dir: string; name: string }> {
+    const entry = await this.visible(actor, id);
     if (name !== ENTRY_FILES.cover || !entry.cover) throw notFound(`${name} of catalogue entry ${id}`);
     return { dir: this.ctx.store.layout.catalogue(entry.id), name };
   }
 
   /** Copies a published model into a project as its current version, to predict with or fine-tune. */
-  use(actor: Actor, id: string, projectId: string): Promise<ModelRecord> {
-    const entry = this.visible(actor, id);
+  async use(actor: Actor, id: string, projectId: string): Promise<ModelRecord> {
+    const entry = await this.visible(actor, id);
     return this.models.addFromCatalogue(actor, projectId, entry.id, this.ctx.store.layout.catalogue(entry.id));
   }
 
   /** The folder and lineage of an entry, for a package. */
   async source(actor: Actor, id: string): Promise<{ entry: Full; dir: string; lineage: ModelLineage }> {
-    const entry = this.visible(actor, id);
+    const entry = await this.visible(actor, id);
     const dir = this.ctx.store.layout.catalogue(entry.id);
     const { lineage } = JSON.parse(await readFile(path.join(dir, MODEL_JSON), 'utf8')) as { lineage: ModelLineage };
     return { entry, dir, lineage };

@@ -11,13 +11,13 @@ export const userOf = (actor: Actor) => actor.account?.name ?? actor.name;
  * that is a copy of a catalogue entry (its parent is the published version). A fine-tune of a
  * fine-tune is the second person's work and counts for nothing here; its lineage still credits all.
  */
-export function creditUse(store: Store, actor: Actor, model: ModelRecord | null, kind: UseKind): void {
+export async function creditUse(store: Store, actor: Actor, model: ModelRecord | null, kind: UseKind): Promise<void> {
   if (!model?.catalogue) return;
   let entry: { id: string; model: string };
   try {
-    entry = store.catalogue.find(model.catalogue);
+    entry = await store.catalogue.find(model.catalogue);
   } catch {
     return;
   }
-  if (entry.model === model.parent) store.catalogue.recordUse(entry.id, userOf(actor), kind);
+  if (entry.model === model.parent) await store.catalogue.recordUse(entry.id, userOf(actor), kind);
 }

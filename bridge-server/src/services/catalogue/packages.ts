@@ -32,7 +32,7 @@ export class PackageService {
   /** A published model with everything its entry says (authors, licence, citation, parent, cover). */
   async exportEntry(actor: Actor, id: string): Promise<ModelPackage> {
     const { entry, dir } = await this.catalogue.source(actor, id);
-    const parent = entry.lineage.parent ? this.ctx.store.catalogue.find(entry.lineage.parent) : null;
+    const parent = entry.lineage.parent ? await this.ctx.store.catalogue.find(entry.lineage.parent) : null;
     const meta: PackageMeta = {
       name: entry.name,
       description: entry.description,
@@ -66,9 +66,9 @@ export class PackageService {
 
   /** A project's model version, published or not (then with what its lineage says, and no licence). */
   async exportModel(actor: Actor, modelId: string): Promise<ModelPackage> {
-    const model = this.scope.model(actor, modelId, 'read');
-    const published = this.ctx.store.catalogue.byModel(model.id);
-    if (published && this.ctx.access.sees(actor, this.ctx.store.catalogue.find(published))) {
+    const model = await this.scope.model(actor, modelId, 'read');
+    const published = await this.ctx.store.catalogue.byModel(model.id);
+    if (published && (await this.ctx.access.sees(actor, await this.ctx.store.catalogue.find(published)))) {
       return this.exportEntry(actor, published);
     }
     const authors = model.authors ?? [model.author];
@@ -84,7 +84,7 @@ export class PackageService {
       lineageAuthors: authors,
       created: model.created,
     };
-    const made = await coverAndSample(this.ctx.store, this.ctx.store.images.list(model.project), model.id);
+    const made = await coverAndSample(this.ctx.store, await this.ctx.store.images.list(model.project), model.id);
     const r = await exportInWorker({
       modelDir: this.ctx.store.layout.model(model.id),
       meta,
@@ -96,7 +96,7 @@ export class PackageService {
 
   /** A package exported by ImPartial becomes the project's current version (checked first; refused: nothing stored). */
   async importPackage(actor: Actor, projectId: string, bytes: Uint8Array): Promise<ModelRecord> {
-    const project = this.scope.project(actor, projectId, 'write');
+    const project = await this.scope.project(actor, projectId, 'write');
     const imported = await importInWorker(bytes);
     const files = new Map([
       [MODEL_JSON, new TextEncoder().encode(JSON.stringify(imported.manifestJson))],

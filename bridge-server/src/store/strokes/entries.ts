@@ -7,67 +7,114 @@ import {
   LogEntrySchema,
   undoRedoTarget,
 } from '@impartial/shared';
+import { sql, type Transaction } from 'kysely';
 import { conflict, notFound } from '../../errors.js';
-import type { Db } from '../db.js';
+import type { Db } from '../database/open.js';
+import { isBusy, isUniqueViolation } from '../database/open.js';
+import type { Schema } from '../database/schema.js';
 
 const refKey = (author: string, ref: string) => `${author}\u0000${ref}`;
 
 const drawn = (d: Drawing) => ({ op: d.op, class: d.class, width: d.width, points: d.points });
 
+type Tx = Transaction<Schema>;
+
+/** Tries of a transaction that lost the race for a sequence number to another bridge node. */
+const SEQUENCE_TRIES = 20;
+
 /**
- * The append-only stroke log of every image in SQLite: drawings, erasures, undo and redo are
- * entries with a per-image sequence number; an entry is committed to disk when a call returns.
+ * The append-only stroke log of every image in the index: drawings, erasures, undo and redo are
+ * entries with a per-image sequence number, given in the transaction that stores the entry; an
+ * entry is committed to disk when a call resolves.
  */
 export class StrokeEntries {
   /** Per image, the entry each (author, drawing ref) became (built from the log on first use). */
   private readonly refs = new Map<string, Map<string, number>>();
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    /** PostgreSQL: bridge nodes append to one image one at a time (an advisory lock per image). */
+    private readonly postgres = false,
+  ) {}
 
-  list(imageId: string, since = 0): LogEntry[] {
-    const rows = this.db
-      .prepare('SELECT entry FROM strokes WHERE image = ? AND seq > ? ORDER BY seq')
-      .all(imageId, since);
-    return (rows as Array<{ entry: string }>).map((r) => JSON.parse(r.entry) as LogEntry);
+  async list(imageId: string, since = 0, db: Db | Tx = this.db): Promise<LogEntry[]> {
+    const rows = await db
+      .selectFrom('strokes')
+      .select('entry')
+      .where('image', '=', imageId)
+      .where('seq', '>', since)
+      .orderBy('seq')
+      .execute();
+    return rows.map((r) => JSON.parse(r.entry) as LogEntry);
   }
 
   /** One entry of the log, or null. */
-  get(imageId: string, seq: number): LogEntry | null {
-    const r = this.db.prepare('SELECT entry FROM strokes WHERE image = ? AND seq = ?').get(imageId, seq);
-    return r ? (JSON.parse((r as { entry: string }).entry) as LogEntry) : null;
+  async get(imageId: string, seq: number): Promise<LogEntry | null> {
+    const r = await this.db
+      .selectFrom('strokes')
+      .select('entry')
+      .where('image', '=', imageId)
+      .where('seq', '=', seq)
+      .executeTakeFirst();
+    return r ? (JSON.parse(r.entry) as LogEntry) : null;
   }
 
-  lastSeq(imageId: string): number {
-    const r = this.db.prepare('SELECT MAX(seq) AS s FROM strokes WHERE image = ?').get(imageId) as { s: number | null };
-    return r.s ?? 0;
+  async lastSeq(imageId: string, db: Db | Tx = this.db): Promise<number> {
+    const r = await db
+      .selectFrom('strokes')
+      .select((eb) => eb.fn.max('seq').as('s'))
+      .where('image', '=', imageId)
+      .executeTakeFirst();
+    return Number(r?.s ?? 0);
   }
 
-  private insert(imageId: string, make: (seq: number) => LogEntry): LogEntry {
-    return this.db.transaction(() => {
-      const entry = LogEntrySchema.parse(make(this.lastSeq(imageId) + 1));
-      this.db
-        .prepare('INSERT INTO strokes (image, seq, entry) VALUES (?, ?, ?)')
-        .run(imageId, entry.seq, JSON.stringify(entry));
-      return entry;
-    })();
+  /**
+   * Runs `body` in a transaction that owns the image's next sequence numbers: on PostgreSQL an
+   * advisory lock orders the nodes; a transaction that still loses the race (a duplicate
+   * sequence, or on SQLite another process's write) is run again after a short random pause.
+   */
+  private async sequenced<T>(imageId: string, body: (trx: Tx) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction().execute(async (trx) => {
+          if (this.postgres) await sql`SELECT pg_advisory_xact_lock(hashtext(${imageId}))`.execute(trx);
+          return body(trx);
+        });
+      } catch (e) {
+        if (!(isUniqueViolation(e) || isBusy(e)) || attempt >= SEQUENCE_TRIES) throw e;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+      }
+    }
+  }
+
+  private async insert(trx: Tx, imageId: string, make: (seq: number) => LogEntry): Promise<LogEntry> {
+    const entry = LogEntrySchema.parse(make((await this.lastSeq(imageId, trx)) + 1));
+    await trx
+      .insertInto('strokes')
+      .values({ image: imageId, seq: entry.seq, entry: JSON.stringify(entry) })
+      .execute();
+    return entry;
   }
 
   /** The entry an earlier drawing with this author and `ref` became, if any (a client resending). */
-  byRef(imageId: string, author: string, ref: string): LogEntry | null {
+  async byRef(imageId: string, author: string, ref: string): Promise<LogEntry | null> {
     let refs = this.refs.get(imageId);
     if (!refs) {
-      refs = new Map();
-      for (const e of this.list(imageId)) if (e.ref !== undefined) refs.set(refKey(e.author, e.ref), e.seq);
+      const built = new Map<string, number>();
+      for (const e of await this.list(imageId)) if (e.ref !== undefined) built.set(refKey(e.author, e.ref), e.seq);
+      refs = this.refs.get(imageId) ?? built;
       this.refs.set(imageId, refs);
     }
     const seq = refs.get(refKey(author, ref));
-    return seq === undefined ? null : this.get(imageId, seq);
+    return seq === undefined ? null : await this.get(imageId, seq);
   }
 
-  /** Adds a drawing; on disk when this returns. */
-  append(imageId: string, author: string, drawing: Drawing, ref?: string): LogEntry {
+  /** Adds a drawing; on disk when this resolves. */
+  async append(imageId: string, author: string, drawing: Drawing, ref?: string): Promise<LogEntry> {
     const t = Date.now();
-    const entry = this.insert(imageId, (seq) => ({ seq, author, t, ...drawn(drawing), ...(ref ? { ref } : {}) }));
+    const entry = await this.sequenced(imageId, (trx) =>
+      this.insert(trx, imageId, (seq) => ({ seq, author, t, ...drawn(drawing), ...(ref ? { ref } : {}) })),
+    );
     if (ref !== undefined) this.refs.get(imageId)?.set(refKey(author, ref), entry.seq);
     return entry;
   }
@@ -76,24 +123,35 @@ export class StrokeEntries {
    * Undo entries for `undo` and the drawings, in one transaction (one disk sync): an ROI set of
    * hundreds of cells arrives as thousands of strokes, and a sync each would hold up the bridge.
    */
-  appendMany(imageId: string, author: string, undo: readonly number[], drawings: readonly Drawing[]): LogEntry[] {
-    return this.db.transaction(() => {
-      const active = new Set(activeDrawings(this.list(imageId)).map((d) => d.seq));
+  appendMany(
+    imageId: string,
+    author: string,
+    undo: readonly number[],
+    drawings: readonly Drawing[],
+  ): Promise<LogEntry[]> {
+    return this.sequenced(imageId, async (trx) => {
+      const active = new Set(activeDrawings(await this.list(imageId, 0, trx)).map((d) => d.seq));
       const out: LogEntry[] = [];
       const t = Date.now();
+      let next = (await this.lastSeq(imageId, trx)) + 1;
       for (const target of undo) {
         if (!active.has(target)) throw conflict(`entry ${target} is not a drawing in effect`);
-        out.push(this.insert(imageId, (seq) => ({ seq, author, t, op: 'undo', target })));
+        out.push(LogEntrySchema.parse({ seq: next++, author, t, op: 'undo', target }));
       }
-      for (const d of drawings) out.push(this.insert(imageId, (seq) => ({ seq, author, t, ...drawn(d) })));
+      for (const d of drawings) out.push(LogEntrySchema.parse({ seq: next++, author, t, ...drawn(d) }));
+      // One statement per few hundred rows: SQLite and PostgreSQL cap the parameters of one statement.
+      for (let i = 0; i < out.length; i += 500) {
+        const rows = out.slice(i, i + 500).map((e) => ({ image: imageId, seq: e.seq, entry: JSON.stringify(e) }));
+        await trx.insertInto('strokes').values(rows).execute();
+      }
       return out;
-    })();
+    });
   }
 
   /** Undo (or redo) `target`, or the author's latest drawing (undo) or undo (redo). */
-  undoRedo(imageId: string, author: string, op: 'undo' | 'redo', target?: number): LogEntry {
-    return this.db.transaction(() => {
-      const log = this.list(imageId);
+  undoRedo(imageId: string, author: string, op: 'undo' | 'redo', target?: number): Promise<LogEntry> {
+    return this.sequenced(imageId, async (trx) => {
+      const log = await this.list(imageId, 0, trx);
       const active = new Set(activeDrawings(log).map((d) => d.seq));
       const t = target ?? undoRedoTarget(log, author, op);
       if (t === null || t === undefined) throw conflict(`nothing of ${author}'s to ${op}`);
@@ -102,24 +160,24 @@ export class StrokeEntries {
       }
       if (op === 'undo' && !active.has(t)) throw conflict(`entry ${t} is already undone`);
       if (op === 'redo' && active.has(t)) throw conflict(`entry ${t} is in effect; nothing to redo`);
-      return this.insert(imageId, (seq) => ({ seq, author, t: Date.now(), op, target: t }));
-    })();
+      return this.insert(trx, imageId, (seq) => ({ seq, author, t: Date.now(), op, target: t }));
+    });
   }
 
   /** The drawings in effect (not undone), in log order. */
-  drawings(imageId: string): DrawEntry[] {
-    return activeDrawings(this.list(imageId));
+  async drawings(imageId: string): Promise<DrawEntry[]> {
+    return activeDrawings(await this.list(imageId));
   }
 
   /** Every drawing of the log, undone ones too. */
-  everDrawn(imageId: string): DrawEntry[] {
-    return this.list(imageId).filter((e): e is DrawEntry => e.op === 'add' || e.op === 'erase');
+  async everDrawn(imageId: string): Promise<DrawEntry[]> {
+    return (await this.list(imageId)).filter((e): e is DrawEntry => e.op === 'add' || e.op === 'erase');
   }
 
   /** Hash of what the given images' logs hold in effect (model lineage). */
-  hash(imageIds: readonly string[]): string {
+  async hash(imageIds: readonly string[]): Promise<string> {
     const h = createHash('sha256');
-    for (const id of [...imageIds].sort()) h.update(id).update(JSON.stringify(this.drawings(id)));
+    for (const id of [...imageIds].sort()) h.update(id).update(JSON.stringify(await this.drawings(id)));
     return h.digest('hex').slice(0, 16);
   }
 }

@@ -14,10 +14,10 @@ export class StrokeLog {
   private readonly rasters: ScribbleRasters;
 
   constructor(store: Store) {
-    this.log = new StrokeEntries(store.db);
+    this.log = new StrokeEntries(store.db, store.dialect === 'postgres');
     this.rasters = new ScribbleRasters({
-      target: (id) => {
-        const { width, height, dir, levels } = store.images.get(id);
+      target: async (id) => {
+        const { width, height, dir, levels } = await store.images.get(id);
         return { width, height, dir, levels };
       },
       lastSeq: (id) => this.log.lastSeq(id),
@@ -26,15 +26,15 @@ export class StrokeLog {
     });
   }
 
-  entries(imageId: string, since = 0): LogEntry[] {
+  entries(imageId: string, since = 0): Promise<LogEntry[]> {
     return this.log.list(imageId, since);
   }
 
-  entry(imageId: string, seq: number): LogEntry | null {
+  entry(imageId: string, seq: number): Promise<LogEntry | null> {
     return this.log.get(imageId, seq);
   }
 
-  lastSeq(imageId: string): number {
+  lastSeq(imageId: string): Promise<number> {
     return this.log.lastSeq(imageId);
   }
 
@@ -42,28 +42,38 @@ export class StrokeLog {
    * Adds a drawing once per author and `ref`: the same again (a client resending after it lost
    * the acknowledgement) returns the entry it already made, with `fresh` false.
    */
-  appendOnce(imageId: string, author: string, drawing: Drawing, ref?: string): { entry: LogEntry; fresh: boolean } {
-    const known = ref === undefined ? null : this.log.byRef(imageId, author, ref);
+  async appendOnce(
+    imageId: string,
+    author: string,
+    drawing: Drawing,
+    ref?: string,
+  ): Promise<{ entry: LogEntry; fresh: boolean }> {
+    const known = ref === undefined ? null : await this.log.byRef(imageId, author, ref);
     if (known) return { entry: known, fresh: false };
-    const entry = this.log.append(imageId, author, drawing, ref);
-    this.rasters.painted(imageId, entry.seq, drawing);
+    const entry = await this.log.append(imageId, author, drawing, ref);
+    void this.rasters.painted(imageId, entry.seq, drawing);
     return { entry, fresh: true };
   }
 
   /** Undo entries for `undo` and the drawings, in one transaction. */
-  appendMany(imageId: string, author: string, undo: readonly number[], drawings: readonly Drawing[]): LogEntry[] {
-    const entries = this.log.appendMany(imageId, author, undo, drawings);
-    this.rasters.rebuild(imageId);
+  async appendMany(
+    imageId: string,
+    author: string,
+    undo: readonly number[],
+    drawings: readonly Drawing[],
+  ): Promise<LogEntry[]> {
+    const entries = await this.log.appendMany(imageId, author, undo, drawings);
+    void this.rasters.rebuild(imageId);
     return entries;
   }
 
-  undoRedo(imageId: string, author: string, op: 'undo' | 'redo', target?: number): LogEntry {
-    const entry = this.log.undoRedo(imageId, author, op, target);
-    this.rasters.rebuild(imageId);
+  async undoRedo(imageId: string, author: string, op: 'undo' | 'redo', target?: number): Promise<LogEntry> {
+    const entry = await this.log.undoRedo(imageId, author, op, target);
+    void this.rasters.rebuild(imageId);
     return entry;
   }
 
-  drawings(imageId: string): DrawEntry[] {
+  drawings(imageId: string): Promise<DrawEntry[]> {
     return this.log.drawings(imageId);
   }
 
@@ -77,7 +87,7 @@ export class StrokeLog {
     return this.rasters.outlines(polygons, width, height);
   }
 
-  hash(imageIds: readonly string[]): string {
+  hash(imageIds: readonly string[]): Promise<string> {
     return this.log.hash(imageIds);
   }
 

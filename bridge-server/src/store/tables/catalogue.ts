@@ -1,6 +1,6 @@
 import type { CatalogueEntry } from '@impartial/shared';
 import { conflict, notFound } from '../../errors.js';
-import type { Db } from '../db.js';
+import { type Db, isUniqueViolation } from '../database/open.js';
 
 /** What is stored of an entry; its use counts are added up when it is read. */
 export type StoredEntry = Omit<CatalogueEntry, 'uses' | 'supersededBy'> & {
@@ -26,81 +26,92 @@ export class CatalogueTable {
   constructor(private readonly db: Db) {}
 
   /** Adds an entry; when it supersedes another, marks that one in the same transaction. */
-  add(entry: StoredEntry): void {
+  async add(entry: StoredEntry): Promise<void> {
     try {
-      this.insert(entry);
+      await this.insert(entry);
     } catch (e) {
       // Two publishes of one version at once: the second finds the first's row.
-      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+      if (isUniqueViolation(e)) {
         throw conflict(`model version ${entry.model} is already published`);
       }
       throw e;
     }
   }
 
-  private insert(entry: StoredEntry): void {
-    this.db.transaction(() => {
+  private async insert(entry: StoredEntry): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
       if (entry.supersedes) {
-        const changed = this.db
-          .prepare('UPDATE catalogue SET superseded_by = ? WHERE id = ? AND superseded_by IS NULL')
-          .run(entry.id, entry.supersedes).changes;
-        if (changed === 0) throw conflict(`catalogue entry ${entry.supersedes} is already superseded`);
+        const r = await trx
+          .updateTable('catalogue')
+          .set({ superseded_by: entry.id })
+          .where('id', '=', entry.supersedes)
+          .where('superseded_by', 'is', null)
+          .executeTakeFirst();
+        if (Number(r.numUpdatedRows) === 0) throw conflict(`catalogue entry ${entry.supersedes} is already superseded`);
       }
-      this.db
-        .prepare(
-          'INSERT INTO catalogue (id, series, model, publisher, visibility, grp, record, created) ' +
-            'VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-        )
-        .run(
-          entry.id,
-          entry.series,
-          entry.model,
-          entry.publisherId,
-          entry.visibility,
-          entry.groupId,
-          JSON.stringify(entry),
-          entry.created,
-        );
-    })();
+      await trx
+        .insertInto('catalogue')
+        .values({
+          id: entry.id,
+          series: entry.series,
+          model: entry.model,
+          publisher: entry.publisherId,
+          visibility: entry.visibility,
+          grp: entry.groupId,
+          record: JSON.stringify(entry),
+          created: entry.created,
+        })
+        .execute();
+    });
   }
 
-  find(id: string): CatalogueEntry & StoredEntry {
-    const row = this.db.prepare('SELECT record, superseded_by FROM catalogue WHERE id = ?').get(id) as Row | undefined;
+  async find(id: string): Promise<CatalogueEntry & StoredEntry> {
+    const row = await this.db
+      .selectFrom('catalogue')
+      .select(['record', 'superseded_by'])
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (!row) throw notFound(`catalogue entry ${id}`);
-    return this.withUses([row], 'WHERE entry = ?', [id])[0]!;
+    return (await this.withUses([row], id))[0]!;
   }
 
-  list(): Array<CatalogueEntry & StoredEntry> {
-    const rows = this.db.prepare('SELECT record, superseded_by FROM catalogue ORDER BY created, id').all() as Row[];
-    return this.withUses(rows, '', []);
+  async list(): Promise<Array<CatalogueEntry & StoredEntry>> {
+    const rows = await this.db
+      .selectFrom('catalogue')
+      .select(['record', 'superseded_by'])
+      .orderBy('created')
+      .orderBy('id')
+      .execute();
+    return this.withUses(rows);
   }
 
   /** The entry that published a model version, if any. */
-  byModel(model: string): string | null {
-    const row = this.db.prepare('SELECT id FROM catalogue WHERE model = ?').get(model) as { id: string } | undefined;
+  async byModel(model: string): Promise<string | null> {
+    const row = await this.db.selectFrom('catalogue').select('id').where('model', '=', model).executeTakeFirst();
     return row?.id ?? null;
   }
 
-  recordUse(entry: string, user: string, kind: UseKind): void {
-    this.db
-      .prepare('INSERT INTO catalogue_uses (entry, user, kind, at) VALUES (?, ?, ?, ?)')
-      .run(entry, user, kind, new Date().toISOString());
+  async recordUse(entry: string, user: string, kind: UseKind): Promise<void> {
+    await this.db.insertInto('catalogue_uses').values({ entry, user, kind, at: new Date().toISOString() }).execute();
   }
 
-  /** The entries of `rows` with their use counts, added up in two grouped queries (`where` picks the uses). */
-  private withUses(rows: Row[], where: string, args: string[]): Array<CatalogueEntry & StoredEntry> {
-    const byKind = this.db
-      .prepare(
-        `SELECT entry, kind, COUNT(*) AS n, COUNT(DISTINCT user) AS users FROM catalogue_uses ${where} ` +
-          'GROUP BY entry, kind',
-      )
-      .all(...args) as Array<{ entry: string; kind: UseKind; n: number; users: number }>;
-    const byEntry = this.db
-      .prepare(`SELECT entry, COUNT(DISTINCT user) AS users FROM catalogue_uses ${where} GROUP BY entry`)
-      .all(...args) as Array<{ entry: string; users: number }>;
-    const counts = new Map(byKind.map((r) => [`${r.entry}/${r.kind}`, r]));
+  /** The entries of `rows` with their use counts, added up in two grouped queries (only `entry`'s uses when given). */
+  private async withUses(rows: Row[], entry?: string): Promise<Array<CatalogueEntry & StoredEntry>> {
+    const uses = () => {
+      const q = this.db.selectFrom('catalogue_uses');
+      return entry === undefined ? q : q.where('entry', '=', entry);
+    };
+    const byKind = await uses()
+      .select((eb) => ['entry', 'kind', eb.fn.countAll().as('n'), eb.fn.count('user').distinct().as('users')])
+      .groupBy(['entry', 'kind'])
+      .execute();
+    const byEntry = await uses()
+      .select((eb) => ['entry', eb.fn.count('user').distinct().as('users')])
+      .groupBy('entry')
+      .execute();
+    const counts = new Map(byKind.map((r) => [`${r.entry}/${r.kind}`, { n: Number(r.n), users: Number(r.users) }]));
     const count = (entry: string, kind: UseKind) => counts.get(`${entry}/${kind}`);
-    const users = new Map(byEntry.map((r) => [r.entry, r.users]));
+    const users = new Map(byEntry.map((r) => [r.entry, Number(r.users)]));
     return rows.map((row) => {
       const entry = JSON.parse(row.record) as StoredEntry;
       const inference = count(entry.id, 'inference'),

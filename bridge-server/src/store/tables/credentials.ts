@@ -1,6 +1,6 @@
 import { newId } from '@impartial/shared';
 import { notFound } from '../../errors.js';
-import type { Db } from '../db.js';
+import type { Db } from '../database/open.js';
 import { now } from './time.js';
 
 /*
@@ -33,56 +33,70 @@ const recordOf = ({ hash: _hash, ...r }: CredentialRow): CredentialRecord => r;
 export class CredentialTable {
   constructor(private readonly db: Db) {}
 
-  add(hash: string, c: Omit<CredentialRecord, 'id' | 'created'>): CredentialRecord {
+  async add(hash: string, c: Omit<CredentialRecord, 'id' | 'created'>): Promise<CredentialRecord> {
     const id = newId('c');
-    this.db
-      .prepare(`INSERT INTO credentials (hash, id, user, kind, label, access, created, expires)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(hash, id, c.user, c.kind, c.label, c.access, now(), c.expires);
+    await this.db
+      .insertInto('credentials')
+      .values({
+        hash,
+        id,
+        user: c.user,
+        kind: c.kind,
+        label: c.label,
+        access: c.access,
+        created: now(),
+        expires: c.expires,
+      })
+      .execute();
     return this.get(id);
   }
 
   /** The credential behind a hash, if it exists and has not expired. */
-  byHash(hash: string, at = now()): CredentialRecord | null {
-    const r = this.db
-      .prepare('SELECT * FROM credentials WHERE hash = ? AND (expires IS NULL OR expires > ?)')
-      .get(hash, at) as CredentialRow | undefined;
-    return r ? recordOf(r) : null;
+  async byHash(hash: string, at = now()): Promise<CredentialRecord | null> {
+    const r = await this.db
+      .selectFrom('credentials')
+      .selectAll()
+      .where('hash', '=', hash)
+      .where((eb) => eb.or([eb('expires', 'is', null), eb('expires', '>', at)]))
+      .executeTakeFirst();
+    return r ? recordOf(r as CredentialRow) : null;
   }
 
   /** The credential with this id, if it exists and has not expired. */
-  find(id: string, at = now()): CredentialRecord | null {
-    const r = this.db
-      .prepare('SELECT * FROM credentials WHERE id = ? AND (expires IS NULL OR expires > ?)')
-      .get(id, at) as CredentialRow | undefined;
-    return r ? recordOf(r) : null;
+  async find(id: string, at = now()): Promise<CredentialRecord | null> {
+    const r = await this.db
+      .selectFrom('credentials')
+      .selectAll()
+      .where('id', '=', id)
+      .where((eb) => eb.or([eb('expires', 'is', null), eb('expires', '>', at)]))
+      .executeTakeFirst();
+    return r ? recordOf(r as CredentialRow) : null;
   }
 
-  get(id: string): CredentialRecord {
-    const r = this.db.prepare('SELECT * FROM credentials WHERE id = ?').get(id) as CredentialRow | undefined;
+  async get(id: string): Promise<CredentialRecord> {
+    const r = await this.db.selectFrom('credentials').selectAll().where('id', '=', id).executeTakeFirst();
     if (!r) throw notFound(`credential ${id}`);
-    return recordOf(r);
+    return recordOf(r as CredentialRow);
   }
 
-  ofUser(user: string, kind?: CredentialKind): CredentialRecord[] {
-    const rows = (
-      kind
-        ? this.db.prepare('SELECT * FROM credentials WHERE user = ? AND kind = ? ORDER BY created').all(user, kind)
-        : this.db.prepare('SELECT * FROM credentials WHERE user = ? ORDER BY created').all(user)
-    ) as CredentialRow[];
-    return rows.map(recordOf);
+  async ofUser(user: string, kind?: CredentialKind): Promise<CredentialRecord[]> {
+    let q = this.db.selectFrom('credentials').selectAll().where('user', '=', user);
+    if (kind) q = q.where('kind', '=', kind);
+    const rows = await q.orderBy('created').execute();
+    return (rows as CredentialRow[]).map(recordOf);
   }
 
-  delete(id: string): void {
-    this.db.prepare('DELETE FROM credentials WHERE id = ?').run(id);
+  async delete(id: string): Promise<void> {
+    await this.db.deleteFrom('credentials').where('id', '=', id).execute();
   }
 
-  deleteOfUser(user: string, kind?: CredentialKind): void {
-    if (kind) this.db.prepare('DELETE FROM credentials WHERE user = ? AND kind = ?').run(user, kind);
-    else this.db.prepare('DELETE FROM credentials WHERE user = ?').run(user);
+  async deleteOfUser(user: string, kind?: CredentialKind): Promise<void> {
+    let q = this.db.deleteFrom('credentials').where('user', '=', user);
+    if (kind) q = q.where('kind', '=', kind);
+    await q.execute();
   }
 
-  deleteExpired(at = now()): void {
-    this.db.prepare('DELETE FROM credentials WHERE expires IS NOT NULL AND expires <= ?').run(at);
+  async deleteExpired(at = now()): Promise<void> {
+    await this.db.deleteFrom('credentials').where('expires', 'is not', null).where('expires', '<=', at).execute();
   }
 }

@@ -1,6 +1,6 @@
 import { newId } from '@impartial/shared';
 import { conflict, notFound } from '../../errors.js';
-import type { Db } from '../db.js';
+import { type Db, isUniqueViolation } from '../database/open.js';
 import { now } from './time.js';
 
 /**
@@ -28,70 +28,83 @@ export interface Membership {
 export class GroupTable {
   constructor(private readonly db: Db) {}
 
-  add(name: string, level: GroupLevel): GroupRecord {
-    if (this.findByName(name)) throw conflict(`group ${name} already exists`);
+  async add(name: string, level: GroupLevel): Promise<GroupRecord> {
+    if (await this.findByName(name)) throw conflict(`group ${name} already exists`);
     const id = newId('g');
-    this.db.prepare('INSERT INTO groups (id, name, level, created) VALUES (?, ?, ?, ?)').run(id, name, level, now());
+    try {
+      await this.db.insertInto('groups').values({ id, name, level, created: now() }).execute();
+    } catch (e) {
+      // Two adds of one name at once: the second finds the first's row.
+      if (isUniqueViolation(e)) throw conflict(`group ${name} already exists`);
+      throw e;
+    }
     return this.get(id);
   }
 
-  list(): GroupRecord[] {
-    return this.db.prepare('SELECT * FROM groups ORDER BY name').all() as GroupRecord[];
+  async list(): Promise<GroupRecord[]> {
+    return (await this.db.selectFrom('groups').selectAll().orderBy('name').execute()) as GroupRecord[];
   }
 
-  find(id: string): GroupRecord | null {
-    return (this.db.prepare('SELECT * FROM groups WHERE id = ?').get(id) as GroupRecord | undefined) ?? null;
+  async find(id: string): Promise<GroupRecord | null> {
+    const g = await this.db.selectFrom('groups').selectAll().where('id', '=', id).executeTakeFirst();
+    return (g as GroupRecord | undefined) ?? null;
   }
 
-  get(id: string): GroupRecord {
-    const g = this.find(id);
+  async get(id: string): Promise<GroupRecord> {
+    const g = await this.find(id);
     if (!g) throw notFound(`group ${id}`);
     return g;
   }
 
-  findByName(name: string): GroupRecord | null {
-    return (this.db.prepare('SELECT * FROM groups WHERE name = ?').get(name) as GroupRecord | undefined) ?? null;
+  async findByName(name: string): Promise<GroupRecord | null> {
+    const g = await this.db.selectFrom('groups').selectAll().where('name', '=', name).executeTakeFirst();
+    return (g as GroupRecord | undefined) ?? null;
   }
 
-  setLevel(id: string, level: GroupLevel): void {
-    this.db.prepare('UPDATE groups SET level = ? WHERE id = ?').run(level, id);
+  async setLevel(id: string, level: GroupLevel): Promise<void> {
+    await this.db.updateTable('groups').set({ level }).where('id', '=', id).execute();
   }
 
-  setMember(group: string, user: string, owner: boolean): void {
-    this.db
-      .prepare(
-        'INSERT INTO members (grp, user, owner) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET owner = excluded.owner',
-      )
-      .run(group, user, owner ? 1 : 0);
+  async setMember(group: string, user: string, owner: boolean): Promise<void> {
+    await this.db
+      .insertInto('members')
+      .values({ grp: group, user, owner: owner ? 1 : 0 })
+      .onConflict((oc) => oc.columns(['grp', 'user']).doUpdateSet((eb) => ({ owner: eb.ref('excluded.owner') })))
+      .execute();
   }
 
-  removeMember(group: string, user: string): void {
-    this.db.prepare('DELETE FROM members WHERE grp = ? AND user = ?').run(group, user);
+  async removeMember(group: string, user: string): Promise<void> {
+    await this.db.deleteFrom('members').where('grp', '=', group).where('user', '=', user).execute();
   }
 
-  membership(group: string, user: string): Membership | null {
-    const r = this.db.prepare('SELECT owner FROM members WHERE grp = ? AND user = ?').get(group, user) as
-      | { owner: number }
-      | undefined;
+  async membership(group: string, user: string): Promise<Membership | null> {
+    const r = await this.db
+      .selectFrom('members')
+      .select('owner')
+      .where('grp', '=', group)
+      .where('user', '=', user)
+      .executeTakeFirst();
     return r ? { group, user, owner: r.owner === 1 } : null;
   }
 
-  membersOf(group: string): Membership[] {
-    const rows = this.db.prepare('SELECT user, owner FROM members WHERE grp = ?').all(group) as Array<{
-      user: string;
-      owner: number;
-    }>;
+  async membersOf(group: string): Promise<Membership[]> {
+    const rows = await this.db.selectFrom('members').select(['user', 'owner']).where('grp', '=', group).execute();
     return rows.map((r) => ({ group, user: r.user, owner: r.owner === 1 }));
   }
 
-  groupsOf(user: string): Array<GroupRecord & { owner: boolean }> {
-    const rows = this.db
-      .prepare('SELECT g.*, m.owner FROM groups g JOIN members m ON m.grp = g.id WHERE m.user = ? ORDER BY g.name')
-      .all(user) as Array<GroupRecord & { owner: number }>;
-    return rows.map((r) => ({ ...r, owner: r.owner === 1 }));
+  async groupsOf(user: string): Promise<Array<GroupRecord & { owner: boolean }>> {
+    const rows = await this.db
+      .selectFrom('groups as g')
+      .innerJoin('members as m', 'm.grp', 'g.id')
+      .selectAll('g')
+      .select('m.owner')
+      .where('m.user', '=', user)
+      .orderBy('g.name')
+      .execute();
+    return rows.map((r) => ({ ...r, level: r.level as GroupLevel, owner: r.owner === 1 }));
   }
 
-  delete(id: string): void {
-    this.db.prepare('DELETE FROM groups WHERE id = ?').run(id);
+  async delete(id: string): Promise<void> {
+    await this.db.deleteFrom('groups').where('id', '=', id).execute();
   }
 }

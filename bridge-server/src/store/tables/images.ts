@@ -1,6 +1,6 @@
 import type { ImageRecord } from '@impartial/shared';
 import { notFound } from '../../errors.js';
-import type { Db } from '../db.js';
+import type { Db } from '../database/open.js';
 import { now } from './time.js';
 
 /** Percentile range (p1, p98, all channels jointly) the engine normalises with, fixed at import. */
@@ -60,74 +60,89 @@ export class ImageTable {
     };
   }
 
-  add(image: Omit<StoredImage, 'url' | 'created' | 'dir'>): StoredImage {
-    this.db
-      .prepare(`INSERT INTO images
-        (id, project, name, width, height, channels, channel_names, dtype, levels, norm, created)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(
-        image.id,
-        image.project,
-        image.name,
-        image.width,
-        image.height,
-        image.channels,
-        JSON.stringify(image.channelNames),
-        image.dtype,
-        image.levels,
-        JSON.stringify(image.norm),
-        now(),
-      );
+  async add(image: Omit<StoredImage, 'url' | 'created' | 'dir'>): Promise<StoredImage> {
+    await this.db
+      .insertInto('images')
+      .values({
+        id: image.id,
+        project: image.project,
+        name: image.name,
+        width: image.width,
+        height: image.height,
+        channels: image.channels,
+        channel_names: JSON.stringify(image.channelNames),
+        dtype: image.dtype,
+        levels: image.levels,
+        norm: JSON.stringify(image.norm),
+        created: now(),
+      })
+      .execute();
     return this.get(image.id);
   }
 
-  find(id: string): StoredImage | null {
-    const r = this.db.prepare('SELECT * FROM images WHERE id = ?').get(id) as ImageRow | undefined;
+  async find(id: string): Promise<StoredImage | null> {
+    const r = await this.db.selectFrom('images').selectAll().where('id', '=', id).executeTakeFirst();
     return r ? this.imageOf(r) : null;
   }
 
-  get(id: string): StoredImage {
-    const image = this.find(id);
+  async get(id: string): Promise<StoredImage> {
+    const image = await this.find(id);
     if (!image) throw notFound(`image ${id}`);
     return image;
   }
 
-  byName(project: string, name: string): StoredImage | null {
-    const r = this.db
-      .prepare('SELECT * FROM images WHERE project = ? AND name = ? ORDER BY created DESC LIMIT 1')
-      .get(project, name) as ImageRow | undefined;
+  async byName(project: string, name: string): Promise<StoredImage | null> {
+    const r = await this.db
+      .selectFrom('images')
+      .selectAll()
+      .where('project', '=', project)
+      .where('name', '=', name)
+      .orderBy('created', 'desc')
+      .limit(1)
+      .executeTakeFirst();
     return r ? this.imageOf(r) : null;
   }
 
-  list(project: string): StoredImage[] {
-    const rows = this.db.prepare('SELECT * FROM images WHERE project = ? ORDER BY created, id').all(project);
-    return (rows as ImageRow[]).map((r) => this.imageOf(r));
+  async list(project: string): Promise<StoredImage[]> {
+    const rows = await this.db
+      .selectFrom('images')
+      .selectAll()
+      .where('project', '=', project)
+      .orderBy('created')
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => this.imageOf(r));
   }
 
-  count(project: string): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM images WHERE project = ?').get(project) as { n: number }).n;
+  async count(project: string): Promise<number> {
+    const r = await this.db
+      .selectFrom('images')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('project', '=', project)
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
   }
 
   /** Forgets an image with its strokes, predictions, labels and info (the caller removes its files). */
-  remove(id: string): void {
-    this.db.transaction(() => {
-      for (const table of ['strokes', 'predictions', 'labels', 'image_info']) {
-        this.db.prepare(`DELETE FROM ${table} WHERE image = ?`).run(id);
+  async remove(id: string): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      for (const table of ['strokes', 'predictions', 'labels', 'image_info'] as const) {
+        await trx.deleteFrom(table).where('image', '=', id).execute();
       }
-      this.db.prepare('DELETE FROM images WHERE id = ?').run(id);
-    })();
+      await trx.deleteFrom('images').where('id', '=', id).execute();
+    });
   }
 
-  info(image: string): Record<string, unknown> {
-    const r = this.db.prepare('SELECT info FROM image_info WHERE image = ?').get(image) as { info: string } | undefined;
+  async info(image: string): Promise<Record<string, unknown>> {
+    const r = await this.db.selectFrom('image_info').select('info').where('image', '=', image).executeTakeFirst();
     return r ? (JSON.parse(r.info) as Record<string, unknown>) : {};
   }
 
-  setInfo(image: string, info: Record<string, unknown>): void {
-    this.db
-      .prepare(
-        'INSERT INTO image_info (image, info) VALUES (?, ?) ON CONFLICT (image) DO UPDATE SET info = excluded.info',
-      )
-      .run(image, JSON.stringify(info));
+  async setInfo(image: string, info: Record<string, unknown>): Promise<void> {
+    await this.db
+      .insertInto('image_info')
+      .values({ image, info: JSON.stringify(info) })
+      .onConflict((oc) => oc.column('image').doUpdateSet((eb) => ({ info: eb.ref('excluded.info') })))
+      .execute();
   }
 }

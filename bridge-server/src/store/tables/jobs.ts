@@ -1,6 +1,8 @@
 import type { JobRecord, JobStatus } from '@impartial/shared';
+import { sql, type UpdateObject } from 'kysely';
 import { notFound } from '../../errors.js';
-import type { Db } from '../db.js';
+import type { Db } from '../database/open.js';
+import type { Schema } from '../database/schema.js';
 import { now } from './time.js';
 
 interface JobRow {
@@ -46,7 +48,7 @@ const jobOf = (r: JobRow): JobRecord => ({
 export class JobTable {
   constructor(private readonly db: Db) {}
 
-  add(job: {
+  async add(job: {
     id: string;
     project: string;
     kind: 'train' | 'infer';
@@ -55,64 +57,69 @@ export class JobTable {
     options: unknown;
     /** The account that asked for it (multi-user bridges). */
     author?: string | null;
-  }): JobRecord {
+  }): Promise<JobRecord> {
     const t = now();
-    this.db
-      .prepare(`INSERT INTO jobs (id, project, kind, status, image, options, progress, created, updated, author)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(
-        job.id,
-        job.project,
-        job.kind,
-        job.status,
-        job.image,
-        JSON.stringify(job.options),
-        '{}',
-        t,
-        t,
-        job.author ?? null,
-      );
+    await this.db
+      .insertInto('jobs')
+      .values({
+        id: job.id,
+        project: job.project,
+        kind: job.kind,
+        status: job.status,
+        image: job.image,
+        options: JSON.stringify(job.options),
+        progress: '{}',
+        log: '',
+        created: t,
+        updated: t,
+        author: job.author ?? null,
+      })
+      .execute();
     return this.get(job.id);
   }
 
-  update(id: string, fields: JobUpdate): JobRecord {
-    const sets: string[] = ['updated = @updated'];
-    const params: Record<string, unknown> = { id, updated: now() };
-    const set = (column: string, value: unknown, sql = `${column} = @${column}`) => {
-      sets.push(sql);
-      params[column] = value;
-    };
-    if (fields.status) set('status', fields.status);
-    if (fields.progress) set('progress', JSON.stringify(fields.progress));
-    if (fields.error !== undefined) set('error', fields.error);
-    if (fields.result) set('result', JSON.stringify(fields.result));
-    if (fields.log) set('log', fields.log, 'log = log || @log');
-    this.db.prepare(`UPDATE jobs SET ${sets.join(', ')} WHERE id = @id`).run(params);
+  async update(id: string, fields: JobUpdate): Promise<JobRecord> {
+    const sets: UpdateObject<Schema, 'jobs'> = { updated: now() };
+    if (fields.status) sets.status = fields.status;
+    if (fields.progress) sets.progress = JSON.stringify(fields.progress);
+    if (fields.error !== undefined) sets.error = fields.error;
+    if (fields.result) sets.result = JSON.stringify(fields.result);
+    // || concatenates on SQLite and PostgreSQL alike.
+    if (fields.log) sets.log = sql<string>`log || ${fields.log}`;
+    await this.db.updateTable('jobs').set(sets).where('id', '=', id).execute();
     return this.get(id);
   }
 
-  get(id: string): JobRecord {
-    const r = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
+  async get(id: string): Promise<JobRecord> {
+    const r = await this.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
     if (!r) throw notFound(`job ${id}`);
-    return jobOf(r);
+    return jobOf(r as JobRow);
   }
 
-  log(id: string): string {
-    return (this.db.prepare('SELECT log FROM jobs WHERE id = ?').get(id) as { log: string } | undefined)?.log ?? '';
+  async log(id: string): Promise<string> {
+    const r = await this.db.selectFrom('jobs').select('log').where('id', '=', id).executeTakeFirst();
+    return r?.log ?? '';
   }
 
-  list(project: string, limit = 50): JobRecord[] {
-    const rows = this.db
-      .prepare('SELECT * FROM jobs WHERE project = ? ORDER BY created DESC, id DESC LIMIT ?')
-      .all(project, limit);
-    return (rows as JobRow[]).map(jobOf);
+  async list(project: string, limit = 50): Promise<JobRecord[]> {
+    const rows = await this.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('project', '=', project)
+      .orderBy('created', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => jobOf(r as JobRow));
   }
 
   /** Jobs a previous process left queued or running: they can never finish now. */
-  failInterrupted(): number {
-    return this.db
-      .prepare(`UPDATE jobs SET status = 'failed', error = 'the bridge stopped while this job was queued or running',
-      updated = ? WHERE status IN ('queued', 'running')`)
-      .run(now()).changes;
+  async failInterrupted(): Promise<number> {
+    const result = await this.db
+      .updateTable('jobs')
+      .set({ status: 'failed', error: 'the bridge stopped while this job was queued or running', updated: now() })
+      .where('status', 'in', ['queued', 'running'])
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
   }
 }

@@ -1,4 +1,4 @@
-import type { Db } from '../db.js';
+import type { Db } from '../database/open.js';
 import { now } from './time.js';
 
 export interface LabelFile {
@@ -12,16 +12,28 @@ export interface LabelFile {
 export class LabelTable {
   constructor(private readonly db: Db) {}
 
-  put(image: string, tag: string, ext: string, info: Record<string, unknown>): void {
-    this.db
-      .prepare(`INSERT INTO labels (image, tag, ext, info, created) VALUES (?, ?, ?, ?, ?)
-      ON CONFLICT (image, tag) DO UPDATE SET ext = excluded.ext, info = excluded.info, created = excluded.created`)
-      .run(image, tag, ext, JSON.stringify(info), now());
+  async put(image: string, tag: string, ext: string, info: Record<string, unknown>): Promise<void> {
+    await this.db
+      .insertInto('labels')
+      .values({ image, tag, ext, info: JSON.stringify(info), created: now() })
+      .onConflict((oc) =>
+        oc.columns(['image', 'tag']).doUpdateSet((eb) => ({
+          ext: eb.ref('excluded.ext'),
+          info: eb.ref('excluded.info'),
+          created: eb.ref('excluded.created'),
+        })),
+      )
+      .execute();
   }
 
-  list(image: string): LabelFile[] {
-    const rows = this.db.prepare('SELECT tag, ext, info, created FROM labels WHERE image = ? ORDER BY tag').all(image);
-    return (rows as Array<{ tag: string; ext: string; info: string; created: string }>).map((r) => ({
+  async list(image: string): Promise<LabelFile[]> {
+    const rows = await this.db
+      .selectFrom('labels')
+      .select(['tag', 'ext', 'info', 'created'])
+      .where('image', '=', image)
+      .orderBy('tag')
+      .execute();
+    return rows.map((r) => ({
       tag: r.tag,
       ext: r.ext,
       info: JSON.parse(r.info) as Record<string, unknown>,
@@ -29,11 +41,16 @@ export class LabelTable {
     }));
   }
 
-  find(image: string, tag: string): LabelFile | null {
-    return this.list(image).find((l) => l.tag === tag) ?? null;
+  async find(image: string, tag: string): Promise<LabelFile | null> {
+    return (await this.list(image)).find((l) => l.tag === tag) ?? null;
   }
 
-  remove(image: string, tag: string): boolean {
-    return this.db.prepare('DELETE FROM labels WHERE image = ? AND tag = ?').run(image, tag).changes > 0;
+  async remove(image: string, tag: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('labels')
+      .where('image', '=', image)
+      .where('tag', '=', tag)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
   }
 }

@@ -1,34 +1,41 @@
 import type { ModelLineage, ModelRecord } from '@impartial/shared';
 import { notFound } from '../../errors.js';
-import type { Db } from '../db.js';
+import type { Db } from '../database/open.js';
 
 /** Model versions: never rewritten once added; a project's "current" one is a pointer in projects. */
 export class ModelTable {
   constructor(private readonly db: Db) {}
 
   /** Adds a version, and makes it the project's current one in the same transaction when asked. */
-  add(record: ModelRecord, makeCurrent: boolean): void {
-    this.db.transaction(() => {
-      this.db
-        .prepare('INSERT INTO models (id, project, record, created) VALUES (?, ?, ?, ?)')
-        .run(record.id, record.project, JSON.stringify(record), record.created);
+  async add(record: ModelRecord, makeCurrent: boolean): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('models')
+        .values({ id: record.id, project: record.project, record: JSON.stringify(record), created: record.created })
+        .execute();
       if (makeCurrent)
-        this.db.prepare('UPDATE projects SET current_model = ? WHERE id = ?').run(record.id, record.project);
-    })();
+        await trx.updateTable('projects').set({ current_model: record.id }).where('id', '=', record.project).execute();
+    });
   }
 
-  list(project: string): ModelRecord[] {
-    const rows = this.db.prepare('SELECT record FROM models WHERE project = ? ORDER BY created, id').all(project);
-    return (rows as Array<{ record: string }>).map((r) => JSON.parse(r.record) as ModelRecord);
+  async list(project: string): Promise<ModelRecord[]> {
+    const rows = await this.db
+      .selectFrom('models')
+      .select('record')
+      .where('project', '=', project)
+      .orderBy('created')
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => JSON.parse(r.record) as ModelRecord);
   }
 
-  find(id: string): ModelRecord | null {
-    const r = this.db.prepare('SELECT record FROM models WHERE id = ?').get(id) as { record: string } | undefined;
+  async find(id: string): Promise<ModelRecord | null> {
+    const r = await this.db.selectFrom('models').select('record').where('id', '=', id).executeTakeFirst();
     return r ? (JSON.parse(r.record) as ModelRecord) : null;
   }
 
-  get(id: string): ModelRecord {
-    const model = this.find(id);
+  async get(id: string): Promise<ModelRecord> {
+    const model = await this.find(id);
     if (!model) throw notFound(`model ${id}`);
     return model;
   }

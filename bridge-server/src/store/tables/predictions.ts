@@ -1,5 +1,5 @@
 import type { PredictionRecord } from '@impartial/shared';
-import type { Db } from '../db.js';
+import type { Db } from '../database/open.js';
 import { now } from './time.js';
 
 interface PredictionRow {
@@ -25,35 +25,64 @@ const predictionOf = (r: PredictionRow): PredictionRecord => ({
 export class PredictionTable {
   constructor(private readonly db: Db) {}
 
-  put(
+  async put(
     image: string,
     model: string,
     fields: { status: 'partial' | 'complete'; cells?: number | null; meanEntropy?: number | null },
-  ): PredictionRecord {
-    this.db
-      .prepare(`INSERT INTO predictions (image, model, status, cells, mean_entropy, created) VALUES (?, ?, ?, ?, ?, ?)
-      ON CONFLICT (image, model) DO UPDATE SET status = excluded.status, cells = excluded.cells,
-      mean_entropy = excluded.mean_entropy`)
-      .run(image, model, fields.status, fields.cells ?? null, fields.meanEntropy ?? null, now());
-    return this.find(image, model)!;
+  ): Promise<PredictionRecord> {
+    await this.db
+      .insertInto('predictions')
+      .values({
+        image,
+        model,
+        status: fields.status,
+        cells: fields.cells ?? null,
+        mean_entropy: fields.meanEntropy ?? null,
+        created: now(),
+      })
+      .onConflict((oc) =>
+        oc.columns(['image', 'model']).doUpdateSet((eb) => ({
+          status: eb.ref('excluded.status'),
+          cells: eb.ref('excluded.cells'),
+          mean_entropy: eb.ref('excluded.mean_entropy'),
+        })),
+      )
+      .execute();
+    return (await this.find(image, model))!;
   }
 
-  find(image: string, model: string): PredictionRecord | null {
-    const r = this.db.prepare('SELECT * FROM predictions WHERE image = ? AND model = ?').get(image, model);
+  async find(image: string, model: string): Promise<PredictionRecord | null> {
+    const r = await this.db
+      .selectFrom('predictions')
+      .selectAll()
+      .where('image', '=', image)
+      .where('model', '=', model)
+      .executeTakeFirst();
     return r ? predictionOf(r as PredictionRow) : null;
   }
 
   /** The newest prediction of an image (by the project's current model when there is one). */
-  latest(image: string): PredictionRecord | null {
-    const r = this.db
-      .prepare(`SELECT p.* FROM predictions p JOIN images i ON i.id = p.image JOIN projects j ON j.id = i.project
-      WHERE p.image = ? ORDER BY (p.model = j.current_model) DESC, p.created DESC LIMIT 1`)
-      .get(image) as PredictionRow | undefined;
-    return r ? predictionOf(r) : null;
+  async latest(image: string): Promise<PredictionRecord | null> {
+    const r = await this.db
+      .selectFrom('predictions as p')
+      .innerJoin('images as i', 'i.id', 'p.image')
+      .innerJoin('projects as j', 'j.id', 'i.project')
+      .selectAll('p')
+      .where('p.image', '=', image)
+      .orderBy((eb) => eb('p.model', '=', eb.ref('j.current_model')), 'desc')
+      .orderBy('p.created', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return r ? predictionOf(r as PredictionRow) : null;
   }
 
-  list(image: string): PredictionRecord[] {
-    const rows = this.db.prepare('SELECT * FROM predictions WHERE image = ? ORDER BY created').all(image);
-    return (rows as PredictionRow[]).map(predictionOf);
+  async list(image: string): Promise<PredictionRecord[]> {
+    const rows = await this.db
+      .selectFrom('predictions')
+      .selectAll()
+      .where('image', '=', image)
+      .orderBy('created')
+      .execute();
+    return rows.map((r) => predictionOf(r as PredictionRow));
   }
 }

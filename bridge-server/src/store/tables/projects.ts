@@ -1,6 +1,6 @@
 import { newId, type ProjectRecord } from '@impartial/shared';
 import { conflict, notFound } from '../../errors.js';
-import type { Db } from '../db.js';
+import { type Db, isUniqueViolation } from '../database/open.js';
 import { now } from './time.js';
 
 interface ProjectRow {
@@ -25,34 +25,46 @@ export class ProjectTable {
   constructor(private readonly db: Db) {}
 
   /** A project; on a multi-user bridge it belongs to an account and is shared in one of its groups. */
-  create(name: string, id = newId('p'), ownership?: { owner: string; group: string | null }): ProjectRecord {
-    if (this.db.prepare('SELECT 1 FROM projects WHERE id = ?').get(id)) throw conflict(`project ${id} already exists`);
-    this.db
-      .prepare('INSERT INTO projects (id, name, created, owner, grp) VALUES (?, ?, ?, ?, ?)')
-      .run(id, name, now(), ownership?.owner ?? null, ownership?.group ?? null);
+  async create(
+    name: string,
+    id = newId('p'),
+    ownership?: { owner: string; group: string | null },
+  ): Promise<ProjectRecord> {
+    if (await this.find(id)) throw conflict(`project ${id} already exists`);
+    try {
+      await this.db
+        .insertInto('projects')
+        .values({ id, name, created: now(), owner: ownership?.owner ?? null, grp: ownership?.group ?? null })
+        .execute();
+    } catch (e) {
+      // Another caller made it between the check and the insert.
+      if (isUniqueViolation(e)) throw conflict(`project ${id} already exists`);
+      throw e;
+    }
     return this.get(id);
   }
 
-  setGroup(id: string, group: string | null): void {
-    this.db.prepare('UPDATE projects SET grp = ? WHERE id = ?').run(group, id);
+  async setGroup(id: string, group: string | null): Promise<void> {
+    await this.db.updateTable('projects').set({ grp: group }).where('id', '=', id).execute();
   }
 
-  list(): ProjectRecord[] {
-    return (this.db.prepare('SELECT * FROM projects ORDER BY created').all() as ProjectRow[]).map(projectOf);
+  async list(): Promise<ProjectRecord[]> {
+    const rows = await this.db.selectFrom('projects').selectAll().orderBy('created').execute();
+    return rows.map(projectOf);
   }
 
-  find(id: string): ProjectRecord | null {
-    const r = this.db.prepare('SELECT * FROM projects WHERE id = ?').get(id) as ProjectRow | undefined;
+  async find(id: string): Promise<ProjectRecord | null> {
+    const r = await this.db.selectFrom('projects').selectAll().where('id', '=', id).executeTakeFirst();
     return r ? projectOf(r) : null;
   }
 
-  get(id: string): ProjectRecord {
-    const p = this.find(id);
+  async get(id: string): Promise<ProjectRecord> {
+    const p = await this.find(id);
     if (!p) throw notFound(`project ${id}`);
     return p;
   }
 
-  setCurrentModel(project: string, model: string): void {
-    this.db.prepare('UPDATE projects SET current_model = ? WHERE id = ?').run(model, project);
+  async setCurrentModel(project: string, model: string): Promise<void> {
+    await this.db.updateTable('projects').set({ current_model: model }).where('id', '=', project).execute();
   }
 }

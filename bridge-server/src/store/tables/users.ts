@@ -1,6 +1,6 @@
 import { newId } from '@impartial/shared';
 import { conflict, notFound } from '../../errors.js';
-import type { Db } from '../db.js';
+import { type Db, isUniqueViolation } from '../database/open.js';
 import { now } from './time.js';
 
 /** An account of the multi-user bridge. The password hash never leaves the store's own methods. */
@@ -37,68 +37,87 @@ const userOf = (r: UserRow): UserRecord => ({
 export class UserTable {
   constructor(private readonly db: Db) {}
 
-  add(name: string, hash: string, admin: boolean, homeGroup: string | null = null): UserRecord {
-    if (this.findByName(name)) throw conflict(`user ${name} already exists`);
+  async add(name: string, hash: string, admin: boolean, homeGroup: string | null = null): Promise<UserRecord> {
+    if (await this.findByName(name)) throw conflict(`user ${name} already exists`);
     const id = newId('u');
-    this.db
-      .prepare('INSERT INTO users (id, name, hash, admin, home_group, created) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(id, name, hash, admin ? 1 : 0, homeGroup, now());
+    try {
+      await this.db
+        .insertInto('users')
+        .values({ id, name, hash, admin: admin ? 1 : 0, disabled: 0, home_group: homeGroup, created: now() })
+        .execute();
+    } catch (e) {
+      // Two sign-ups of one name at once: the second finds the first's row.
+      if (isUniqueViolation(e)) throw conflict(`user ${name} already exists`);
+      throw e;
+    }
     return this.get(id);
   }
 
-  list(): UserRecord[] {
-    return (this.db.prepare('SELECT * FROM users ORDER BY name').all() as UserRow[]).map(userOf);
+  async list(): Promise<UserRecord[]> {
+    return (await this.db.selectFrom('users').selectAll().orderBy('name').execute()).map(userOf);
   }
 
-  count(): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM users').get() as { n: number }).n;
+  async count(): Promise<number> {
+    const r = await this.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
   }
 
-  find(id: string): UserRecord | null {
-    const r = this.db.prepare('SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
+  async find(id: string): Promise<UserRecord | null> {
+    const r = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
     return r ? userOf(r) : null;
   }
 
-  get(id: string): UserRecord {
-    const u = this.find(id);
+  async get(id: string): Promise<UserRecord> {
+    const u = await this.find(id);
     if (!u) throw notFound(`user ${id}`);
     return u;
   }
 
-  findByName(name: string): UserRecord | null {
-    const r = this.db.prepare('SELECT * FROM users WHERE name = ?').get(name) as UserRow | undefined;
+  async findByName(name: string): Promise<UserRecord | null> {
+    const r = await this.db.selectFrom('users').selectAll().where('name', '=', name).executeTakeFirst();
     return r ? userOf(r) : null;
   }
 
-  byName(name: string): UserRecord {
-    const u = this.findByName(name);
+  async byName(name: string): Promise<UserRecord> {
+    const u = await this.findByName(name);
     if (!u) throw notFound(`user ${name}`);
     return u;
   }
 
   /** The stored hash to verify a password against (null for an unknown name). */
-  hashOf(name: string): { user: UserRecord; hash: string } | null {
-    const r = this.db.prepare('SELECT * FROM users WHERE name = ?').get(name) as UserRow | undefined;
+  async hashOf(name: string): Promise<{ user: UserRecord; hash: string } | null> {
+    const r = await this.db.selectFrom('users').selectAll().where('name', '=', name).executeTakeFirst();
     return r ? { user: userOf(r), hash: r.hash } : null;
   }
 
-  setHash(id: string, hash: string): void {
-    this.db.prepare('UPDATE users SET hash = ? WHERE id = ?').run(hash, id);
+  async setHash(id: string, hash: string): Promise<void> {
+    await this.db.updateTable('users').set({ hash }).where('id', '=', id).execute();
   }
 
-  setDisabled(id: string, disabled: boolean): void {
-    this.db.prepare('UPDATE users SET disabled = ? WHERE id = ?').run(disabled ? 1 : 0, id);
+  async setDisabled(id: string, disabled: boolean): Promise<void> {
+    await this.db
+      .updateTable('users')
+      .set({ disabled: disabled ? 1 : 0 })
+      .where('id', '=', id)
+      .execute();
   }
 
-  setAdmin(id: string, admin: boolean): void {
-    this.db.prepare('UPDATE users SET admin = ? WHERE id = ?').run(admin ? 1 : 0, id);
+  async setAdmin(id: string, admin: boolean): Promise<void> {
+    await this.db
+      .updateTable('users')
+      .set({ admin: admin ? 1 : 0 })
+      .where('id', '=', id)
+      .execute();
   }
 
-  setHomeGroup(id: string, group: string | null): void {
-    this.db.prepare('UPDATE users SET home_group = ? WHERE id = ?').run(group, id);
+  async setHomeGroup(id: string, group: string | null): Promise<void> {
+    await this.db.updateTable('users').set({ home_group: group }).where('id', '=', id).execute();
   }
 
-  delete(id: string): void {
-    this.db.prepare('DELETE FROM users WHERE id = ?').run(id);
+  async delete(id: string): Promise<void> {
+    await this.db.deleteFrom('users').where('id', '=', id).execute();
   }
 }

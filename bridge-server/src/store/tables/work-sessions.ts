@@ -1,6 +1,6 @@
 import { newId } from '@impartial/shared';
 import { notFound } from '../../errors.js';
-import type { Db } from '../db.js';
+import type { Db } from '../database/open.js';
 import { now } from './time.js';
 
 /*
@@ -33,62 +33,76 @@ const recordOf = (r: WorkSessionRow): WorkSessionRecord => ({ ...r, warned: r.wa
 export class WorkSessionTable {
   constructor(private readonly db: Db) {}
 
-  add(user: string, project: string, expires: string): WorkSessionRecord {
+  async add(user: string, project: string, expires: string): Promise<WorkSessionRecord> {
     const id = newId('s');
     const t = now();
-    this.db
-      .prepare(`INSERT INTO work_sessions (id, user, project, status, created, expires, used)
-        VALUES (?, ?, ?, 'running', ?, ?, ?)`)
-      .run(id, user, project, t, expires, t);
+    await this.db
+      .insertInto('work_sessions')
+      .values({ id, user, project, status: 'running', created: t, expires, warned: 0, used: t })
+      .execute();
     return this.get(id);
   }
 
-  find(id: string): WorkSessionRecord | null {
-    const r = this.db.prepare('SELECT * FROM work_sessions WHERE id = ?').get(id) as WorkSessionRow | undefined;
+  async find(id: string): Promise<WorkSessionRecord | null> {
+    const r = await this.db.selectFrom('work_sessions').selectAll().where('id', '=', id).executeTakeFirst();
     return r ? recordOf(r) : null;
   }
 
-  get(id: string): WorkSessionRecord {
-    const s = this.find(id);
+  async get(id: string): Promise<WorkSessionRecord> {
+    const s = await this.find(id);
     if (!s) throw notFound(`session ${id}`);
     return s;
   }
 
-  ofUser(user: string): WorkSessionRecord[] {
-    const rows = this.db.prepare('SELECT * FROM work_sessions WHERE user = ? ORDER BY created').all(user);
-    return (rows as WorkSessionRow[]).map(recordOf);
+  async ofUser(user: string): Promise<WorkSessionRecord[]> {
+    const rows = await this.db
+      .selectFrom('work_sessions')
+      .selectAll()
+      .where('user', '=', user)
+      .orderBy('created')
+      .execute();
+    return rows.map(recordOf);
   }
 
   /** The user's running session used last, if any. */
-  current(user: string): WorkSessionRecord | null {
-    const r = this.db
-      .prepare("SELECT * FROM work_sessions WHERE user = ? AND status = 'running' ORDER BY used DESC LIMIT 1")
-      .get(user) as WorkSessionRow | undefined;
+  async current(user: string): Promise<WorkSessionRecord | null> {
+    const r = await this.db
+      .selectFrom('work_sessions')
+      .selectAll()
+      .where('user', '=', user)
+      .where('status', '=', 'running')
+      .orderBy('used', 'desc')
+      .limit(1)
+      .executeTakeFirst();
     return r ? recordOf(r) : null;
   }
 
-  byProject(project: string): WorkSessionRecord | null {
-    const r = this.db.prepare('SELECT * FROM work_sessions WHERE project = ?').get(project) as
-      | WorkSessionRow
-      | undefined;
+  async byProject(project: string): Promise<WorkSessionRecord | null> {
+    const r = await this.db.selectFrom('work_sessions').selectAll().where('project', '=', project).executeTakeFirst();
     return r ? recordOf(r) : null;
   }
 
-  running(): WorkSessionRecord[] {
-    const rows = this.db.prepare("SELECT * FROM work_sessions WHERE status = 'running'").all();
-    return (rows as WorkSessionRow[]).map(recordOf);
+  async running(): Promise<WorkSessionRecord[]> {
+    const rows = await this.db.selectFrom('work_sessions').selectAll().where('status', '=', 'running').execute();
+    return rows.map(recordOf);
   }
 
-  update(id: string, change: { status?: WorkSessionStatus; expires?: string; warned?: boolean; used?: string }): void {
-    const s = this.get(id);
-    this.db
-      .prepare('UPDATE work_sessions SET status = ?, expires = ?, warned = ?, used = ? WHERE id = ?')
-      .run(
-        change.status ?? s.status,
-        change.expires ?? s.expires,
-        (change.warned ?? s.warned) ? 1 : 0,
-        change.used ?? s.used,
-        id,
-      );
+  async update(
+    id: string,
+    change: { status?: WorkSessionStatus; expires?: string; warned?: boolean; used?: string },
+  ): Promise<void> {
+    // Only the given columns are set, so two updates at once (say a use and a warning) keep each other's.
+    const set = {
+      ...(change.status !== undefined && { status: change.status }),
+      ...(change.expires !== undefined && { expires: change.expires }),
+      ...(change.warned !== undefined && { warned: change.warned ? 1 : 0 }),
+      ...(change.used !== undefined && { used: change.used }),
+    };
+    if (Object.keys(set).length === 0) {
+      await this.get(id);
+      return;
+    }
+    const r = await this.db.updateTable('work_sessions').set(set).where('id', '=', id).executeTakeFirst();
+    if (Number(r.numUpdatedRows) === 0) throw notFound(`session ${id}`);
   }
 }
