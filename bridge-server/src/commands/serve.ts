@@ -18,6 +18,8 @@ The local bridge: stores images, strokes, models and predictions, runs training 
 and keeps every web viewer and Fiji in sync. HTTP and WebSocket on one port.
 
   --data DIR              data folder (default ./impartial-data)
+  --db postgres://...     keep the index (projects, strokes, jobs, accounts) in PostgreSQL instead
+                          of the data folder's SQLite file; bridge nodes may share it
   --host H --port N       where to listen (default 127.0.0.1:8000; port 0 picks a free one)
   --token T               the token clients must send (default: a new random one each start)
   --token-file FILE       the token read from FILE (trimmed); unlike --token it does not show in ps
@@ -124,6 +126,7 @@ function readTokenFile(file: string): string {
 export async function serveCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, {
     data: { kind: 'string', default: 'impartial-data' },
+    db: { kind: 'string' },
     host: { kind: 'string', default: '127.0.0.1' },
     port: { kind: 'number', default: 8000 },
     token: { kind: 'string' },
@@ -161,6 +164,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   try {
     bridge = await startBridge({
       data: a.data as string,
+      ...(a.db !== undefined ? { database: a.db as string } : {}),
       host: a.host as string,
       port,
       token: a.auth === false ? null : token,

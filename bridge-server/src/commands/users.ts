@@ -19,7 +19,8 @@ export const USERS_HELP = `impartial users <action> [NAME] [--data DIR] [options
                                           clients, printed once (only its hash is kept)
   revoke NAME --label L                   revokes NAME's tokens with that label
 
-  --data DIR    the bridge's data folder (default ./impartial-data)`;
+  --data DIR    the bridge's data folder (default ./impartial-data)
+  --db URL      the bridge's PostgreSQL index, when it runs with --db`;
 
 export const GROUPS_HELP = `impartial groups <action> [NAME] [--data DIR] [options]
 
@@ -32,7 +33,8 @@ export const GROUPS_HELP = `impartial groups <action> [NAME] [--data DIR] [optio
                                --home: USER's new projects are shared in this group)
   remove NAME USER             takes USER out of the group
 
-  --data DIR    the bridge's data folder (default ./impartial-data)`;
+  --data DIR    the bridge's data folder (default ./impartial-data)
+  --db URL      the bridge's PostgreSQL index, when it runs with --db`;
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -46,8 +48,12 @@ async function readStdin(): Promise<string> {
     .replace(/\r?\n$/, '');
 }
 
-async function withAccounts<T>(data: string, run: (accounts: Accounts, store: Store) => Promise<T>): Promise<T> {
-  const store = await Store.open(data, { keepTemp: true });
+async function withAccounts<T>(
+  data: string,
+  database: string | undefined,
+  run: (accounts: Accounts, store: Store) => Promise<T>,
+): Promise<T> {
+  const store = await Store.open(data, { keepTemp: true, ...(database ? { database } : {}) });
   const accounts = new Accounts(store, { signup: 'closed' as SignupMode, cookieHours: 1, loginTokenHours: 1 });
   return run(accounts, store).finally(() => store.close());
 }
@@ -55,6 +61,7 @@ async function withAccounts<T>(data: string, run: (accounts: Accounts, store: St
 export async function usersCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, {
     data: { kind: 'string', default: 'impartial-data' },
+    db: { kind: 'string' },
     admin: { kind: 'boolean', default: false },
     'password-stdin': { kind: 'boolean', default: false },
     label: { kind: 'string' },
@@ -72,7 +79,7 @@ export async function usersCommand(argv: string[]): Promise<number> {
       throw new UsageError(`${action} reads the password from standard input: --password-stdin`);
     return readStdin();
   };
-  return withAccounts(a.data as string, async (accounts) => {
+  return withAccounts(a.data as string, a.db as string | undefined, async (accounts) => {
     switch (action) {
       case 'add': {
         const user = await accounts.addUser(needName(), await password(), a.admin as boolean);
@@ -120,6 +127,7 @@ export async function usersCommand(argv: string[]): Promise<number> {
 export async function groupsCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, {
     data: { kind: 'string', default: 'impartial-data' },
+    db: { kind: 'string' },
     level: { kind: 'string' },
     owner: { kind: 'boolean', default: false },
     home: { kind: 'boolean', default: false },
@@ -139,7 +147,7 @@ export async function groupsCommand(argv: string[]): Promise<number> {
     if (!a.level) throw new UsageError(`${action} needs --level private|read-only|read-annotate|read-write`);
     return a.level as 'private';
   };
-  return withAccounts(a.data as string, async (accounts, store) => {
+  return withAccounts(a.data as string, a.db as string | undefined, async (accounts, store) => {
     switch (action) {
       case 'add':
         process.stdout.write(`added group ${(await accounts.addGroup(needName(), level())).name}\n`);

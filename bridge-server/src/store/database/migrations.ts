@@ -185,8 +185,9 @@ const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
 /** Brings the database to the newest schema; throws with the failing migration's error. */
 export async function migrate(db: AnyDb): Promise<void> {
   const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
-  if (error) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'a migration';
-    throw new Error(`database migration ${failed} failed: ${(error as Error).message ?? error}`, { cause: error });
-  }
+  if (!error) return;
+  const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+  // No migration ran: the database was not reached (or its lock table could not be made).
+  if (!failed) throw error;
+  throw new Error(`database migration ${failed} failed: ${(error as Error).message ?? error}`, { cause: error });
 }

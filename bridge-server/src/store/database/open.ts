@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { badRequest, ImpartialError } from '../../errors.js';
 import { migrate } from './migrations.js';
 import type { Schema } from './schema.js';
 
@@ -11,7 +12,7 @@ export type DatabaseTarget = { kind: 'sqlite'; file: string } | { kind: 'postgre
 
 /** Parses `--db`: a postgres:// or postgresql:// URL (anything else is refused). */
 export function postgresTarget(url: string): DatabaseTarget {
-  if (!/^postgres(ql)?:\/\//.test(url)) throw new Error(`--db must be a postgres:// URL, got ${url}`);
+  if (!/^postgres(ql)?:\/\//.test(url)) throw badRequest(`--db must be a postgres:// URL, got ${redacted(url)}`);
   return { kind: 'postgres', url };
 }
 
@@ -43,9 +44,17 @@ export async function openDatabase(target: DatabaseTarget): Promise<Db> {
     await migrate(db);
   } catch (e) {
     await db.destroy();
+    if (target.kind === 'postgres' && !(e as Error).message.startsWith('database migration')) {
+      throw new ImpartialError('unreachable', `PostgreSQL at ${redacted(target.url)}: ${(e as Error).message}`);
+    }
     throw e;
   }
   return db;
+}
+
+/** A database URL without its password, for messages. */
+function redacted(url: string): string {
+  return url.replace(/(\/\/[^:/@]+):[^@]*@/, '$1:***@');
 }
 
 /**
