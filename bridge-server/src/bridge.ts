@@ -21,6 +21,7 @@ import { isLoopback, normalizeOrigin, type SecurityOptions } from './http/securi
 import { httpHandler, upgradeHandler } from './http/server.js';
 import { serveFile } from './http/static-files.js';
 import { Hub } from './hub/hub.js';
+import { RedisRelay } from './hub/relay.js';
 import { DEFAULT_IMPORT_LIMITS, DEFAULT_URL_POLICY } from './imaging/sources/index.js';
 import { JobManager } from './jobs/manager.js';
 import { fixedMonaiProject, type MonaiProjects, registerMonai, registerMonaiAuth } from './monai/index.js';
@@ -35,6 +36,11 @@ export interface BridgeOptions {
   data: string;
   /** A PostgreSQL URL for the index (`--db`); default: SQLite in the data folder. */
   database?: string;
+  /**
+   * A Redis URL (`--queue`): room messages go between the bridge nodes that share the database
+   * through its pub/sub. Nodes share the data folder.
+   */
+  queue?: string;
   host: string;
   /** 0 picks a free port. */
   port: number;
@@ -103,14 +109,18 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   }
   const token = users ? null : o.token === undefined ? randomBytes(18).toString('base64url') : o.token;
   const version = o.version ?? BRIDGE_VERSION;
-  const store = await Store.open(o.data, o.database ? { database: o.database } : {});
+  // Other nodes may be writing uploads into the shared folder's tmp/: it is not emptied then.
+  const store = await Store.open(o.data, { ...(o.database ? { database: o.database } : {}), keepTemp: !!o.queue });
   const strokes = new StrokeLog(store);
-  const hub = new Hub(store);
+  const hub = new Hub(store, (id, seq) => strokes.entries(id, seq));
+  const relay = o.queue ? await RedisRelay.connect(o.queue, (e) => hub.deliver(e)) : null;
+  if (relay) hub.useRelay(relay);
   const jobs = new JobManager(store, hub, {
     ...(o.maxInferenceThreads !== undefined ? { maxInferenceThreads: o.maxInferenceThreads } : {}),
     ...(o.maxJobs !== undefined ? { maxJobs: o.maxJobs } : {}),
   });
-  const interrupted = await jobs.recover();
+  // With other nodes on the database, a running job may be theirs.
+  const interrupted = relay ? 0 : await jobs.recover();
   const limits = {
     maxValues: (o.maxImageMpx ?? DEFAULT_IMPORT_LIMITS.maxValues / 1e6) * 1e6,
     url: {
@@ -249,6 +259,7 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
         await strokes.settle();
       } finally {
         await strokes.close();
+        await relay?.close();
         await store.close();
       }
     },

@@ -99,7 +99,7 @@ export class TestClient {
     });
   }
 
-  static async open(bridge: Bridge, headers: Record<string, string> = {}): Promise<TestClient> {
+  static async open(bridge: Pick<Bridge, 'url' | 'token'>, headers: Record<string, string> = {}): Promise<TestClient> {
     const ws = new WebSocket(`${bridge.url.replace('http', 'ws')}/ws`, {
       headers: { ...(bridge.token ? { Authorization: `Bearer ${bridge.token}` } : {}), ...headers },
     });
@@ -113,7 +113,7 @@ export class TestClient {
 
   /** Opens, says hello and waits for the welcome. */
   static async join(
-    bridge: Bridge,
+    bridge: Pick<Bridge, 'url' | 'token'>,
     image: string,
     name: string,
     since?: number,

@@ -18,9 +18,10 @@ function serverBin(): string | null {
   return versions.length ? path.join(PG_ROOT, versions[0]!, 'bin') : null;
 }
 
-/** Why PostgreSQL tests cannot run here, or null when they can. */
+/** Why PostgreSQL tests cannot run here, or null when they can (under CI they run, and fail if they cannot). */
 export function postgresMissing(): string | null {
-  return serverBin() ? null : `no PostgreSQL server under ${PG_ROOT} (apt-get install postgresql)`;
+  if (serverBin() || process.env.CI) return null;
+  return `no PostgreSQL server under ${PG_ROOT} (apt-get install postgresql)`;
 }
 
 export function freePort(): Promise<number> {

@@ -20,6 +20,8 @@ and keeps every web viewer and Fiji in sync. HTTP and WebSocket on one port.
   --data DIR              data folder (default ./impartial-data)
   --db postgres://...     keep the index (projects, strokes, jobs, accounts) in PostgreSQL instead
                           of the data folder's SQLite file; bridge nodes may share it
+  --queue redis://...     several bridge nodes behind one address: they share --db and the data
+                          folder, and pass live messages (strokes in log order) through Redis
   --host H --port N       where to listen (default 127.0.0.1:8000; port 0 picks a free one)
   --token T               the token clients must send (default: a new random one each start)
   --token-file FILE       the token read from FILE (trimmed); unlike --token it does not show in ps
@@ -127,6 +129,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, {
     data: { kind: 'string', default: 'impartial-data' },
     db: { kind: 'string' },
+    queue: { kind: 'string' },
     host: { kind: 'string', default: '127.0.0.1' },
     port: { kind: 'number', default: 8000 },
     token: { kind: 'string' },
@@ -165,6 +168,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     bridge = await startBridge({
       data: a.data as string,
       ...(a.db !== undefined ? { database: a.db as string } : {}),
+      ...(a.queue !== undefined ? { queue: a.queue as string } : {}),
       host: a.host as string,
       port,
       token: a.auth === false ? null : token,

@@ -1,6 +1,7 @@
 import type { LogEntry, ServerMessage, ViewState } from '@impartial/shared';
 import type { Publisher } from '../jobs/publisher.js';
 import type { Store } from '../store/store.js';
+import type { Envelope, Relay } from './relay.js';
 
 /** One connected client of a room: a WebSocket viewer, or Fiji through the long-poll routes. */
 export interface Client {
@@ -14,6 +15,9 @@ export interface Client {
 const EVENT_RING = 2000;
 /** ...and this many bytes of JSON (a 20000-point stroke is ~400 KB; 2000 of them would be gigabytes). */
 const EVENT_RING_BYTES = 8 * 1024 * 1024;
+
+/** How long entries wait for one missing before it (lost between nodes) before it is read from the index. */
+const GAP_MS = 300;
 
 export interface RoomEvent {
   n: number;
@@ -29,6 +33,11 @@ class Room {
   /** Number of the latest event (the cursor a poller sends back). */
   n = 0;
   private readonly pollers = new Set<() => void>();
+  /** Between bridge nodes: the newest entry delivered here (undefined until a client's welcome fixes it)... */
+  delivered: number | undefined;
+  /** ...and entries that came before one missing before them, by sequence. */
+  readonly waiting = new Map<number, Envelope>();
+  gapTimer: NodeJS.Timeout | undefined;
 
   record(message: ServerMessage): void {
     const event = { n: ++this.n, message, bytes: JSON.stringify(message).length };
@@ -69,12 +78,90 @@ class Room {
 /**
  * Rooms per image: every message about an image goes to all its clients in one order (the
  * order the bridge produced them in), and into a ring of recent events for polling clients.
+ * With several bridge nodes, messages go through the relay to every node; entries are delivered
+ * in sequence order there, so every client of every node sees one order (one missing for long
+ * is read from the index).
  */
 export class Hub implements Publisher {
   private readonly rooms = new Map<string, Room>();
   private projectSends: Promise<void> = Promise.resolve();
+  private relay: Relay | null = null;
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    /** The log's entries of an image after a sequence number (what a relay lost). */
+    private readonly entriesAfter: (imageId: string, seq: number) => Promise<LogEntry[]> = async () => [],
+  ) {}
+
+  /** From now on messages go through the relay (several bridge nodes). */
+  useRelay(relay: Relay): void {
+    this.relay = relay;
+  }
+
+  /** What a relay brings: from any node, this one included. */
+  deliver(e: Envelope): void {
+    if (e.message.type === 'entry') this.deliverEntry(e);
+    else if (e.message.type === 'view') this.showView(e.image, e.message);
+    else this.deliverLocal(e);
+  }
+
+  /**
+   * A client here has its welcome: the room's entries start after `seq` when none came before
+   * (what the welcome holds is not delivered again).
+   */
+  welcomed(imageId: string, seq: number): void {
+    const r = this.room(imageId);
+    if (!this.relay || r.delivered !== undefined) return;
+    r.delivered = seq;
+    this.flushEntries(imageId, r);
+  }
+
+  private deliverLocal(e: Envelope): void {
+    const r = this.room(e.image);
+    r.record(e.message);
+    // The sender's copy of an entry carries its ref (the acknowledgement).
+    const acked = e.message.type === 'entry' && e.ref !== undefined ? { ...e.message, ref: e.ref } : e.message;
+    for (const c of r.clients) c.send(c.id === e.sender ? acked : e.message);
+  }
+
+  private deliverEntry(e: Envelope): void {
+    const r = this.room(e.image);
+    const seq = (e.message as Extract<ServerMessage, { type: 'entry' }>).entry.seq;
+    if (r.delivered !== undefined && seq <= r.delivered) return;
+    r.waiting.set(seq, e);
+    this.flushEntries(e.image, r);
+  }
+
+  private flushEntries(imageId: string, r: Room): void {
+    if (r.delivered === undefined) return;
+    for (let next = r.waiting.get(r.delivered + 1); next; next = r.waiting.get(r.delivered + 1)) {
+      r.waiting.delete(r.delivered + 1);
+      r.delivered++;
+      this.deliverLocal(next);
+    }
+    for (const seq of r.waiting.keys()) if (seq <= r.delivered) r.waiting.delete(seq);
+    clearTimeout(r.gapTimer);
+    r.gapTimer = r.waiting.size ? setTimeout(() => void this.fillGap(imageId, r), GAP_MS) : undefined;
+  }
+
+  /** Entries that waited too long for one before them: the missing ones come from the index. */
+  private async fillGap(imageId: string, r: Room): Promise<void> {
+    if (r.delivered === undefined) return;
+    try {
+      for (const entry of await this.entriesAfter(imageId, r.delivered)) {
+        if (!r.waiting.has(entry.seq)) r.waiting.set(entry.seq, { image: imageId, message: { type: 'entry', entry } });
+      }
+    } catch (e) {
+      process.stderr.write(`hub: image ${imageId}: ${(e as Error).message}\n`);
+    }
+    this.flushEntries(imageId, r);
+  }
+
+  private send(e: Envelope): void {
+    if (this.relay) this.relay.publish(e);
+    else if (e.message.type === 'view') this.showView(e.image, e.message);
+    else this.deliverLocal(e);
+  }
 
   room(imageId: string): Room {
     let r = this.rooms.get(imageId);
@@ -108,9 +195,7 @@ export class Hub implements Publisher {
   }
 
   toImage(imageId: string, message: ServerMessage): void {
-    const r = this.room(imageId);
-    r.record(message);
-    for (const c of r.clients) c.send(message);
+    this.send({ image: imageId, message });
   }
 
   /** To every image of the project, once its images are read from the index; sends in the order asked. */
@@ -124,19 +209,19 @@ export class Hub implements Publisher {
 
   /** A new log entry: the sender's copy carries its ref (the acknowledgement). */
   entry(imageId: string, entry: LogEntry, sender?: Client, ref?: string): void {
-    const r = this.room(imageId);
-    const message: ServerMessage = { type: 'entry', entry };
-    r.record(message);
-    for (const c of r.clients) c.send(c.id === sender?.id && ref !== undefined ? { ...message, ref } : message);
+    this.send({ image: imageId, message: { type: 'entry', entry }, ...envelopeSender(sender, ref) });
   }
 
   /** A client's view, to everyone else in the room (follow mode). */
   view(imageId: string, from: { id: string; name: string }, view: ViewState): void {
+    this.send({ image: imageId, message: { type: 'view', clientId: from.id, name: from.name, view } });
+  }
+
+  private showView(imageId: string, message: Extract<ServerMessage, { type: 'view' }>): void {
     const r = this.room(imageId);
-    r.views.set(from.id, { name: from.name, view });
-    const message: ServerMessage = { type: 'view', clientId: from.id, name: from.name, view };
+    r.views.set(message.clientId, { name: message.name, view: message.view });
     r.record(message);
-    for (const c of r.clients) if (c.id !== from.id) c.send(message);
+    for (const c of r.clients) if (c.id !== message.clientId) c.send(message);
   }
 
   views(imageId: string): Array<{ clientId: string; name: string; view: ViewState }> {
@@ -153,3 +238,8 @@ export class Hub implements Publisher {
     return this.room(imageId).next(since, timeoutMs, signal);
   }
 }
+
+const envelopeSender = (sender?: Client, ref?: string) => ({
+  ...(sender ? { sender: sender.id } : {}),
+  ...(ref !== undefined ? { ref } : {}),
+});

@@ -27,13 +27,14 @@ export class LiveService {
     since = 0,
   ): Promise<Extract<ServerMessage, { type: 'welcome' }>> {
     const image = await this.scope.image(actor, imageId, 'read');
-    const { store, strokes, hub } = this.ctx;
+    const { hub } = this.ctx;
     const early: ServerMessage[] = [];
     let open = false;
     const gated: Client = { ...client, send: (m) => (open ? client.send(m) : void early.push(m)) };
     hub.join(image.id, gated);
     try {
       const welcome = await this.welcome(image, client, since);
+      hub.welcomed(image.id, welcome.seq);
       client.send(welcome);
       for (const m of early) if (m.type !== 'entry' || m.entry.seq > welcome.seq) client.send(m);
       open = true;

@@ -52,8 +52,8 @@ export async function openDatabase(target: DatabaseTarget): Promise<Db> {
   return db;
 }
 
-/** A database URL without its password, for messages. */
-function redacted(url: string): string {
+/** A server's URL without its password, for messages. */
+export function redacted(url: string): string {
   return url.replace(/(\/\/[^:/@]+):[^@]*@/, '$1:***@');
 }
 

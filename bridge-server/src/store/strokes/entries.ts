@@ -28,8 +28,11 @@ const SEQUENCE_TRIES = 20;
  * entry is committed to disk when a call resolves.
  */
 export class StrokeEntries {
-  /** Per image, the entry each (author, drawing ref) became (built from the log on first use). */
-  private readonly refs = new Map<string, Map<string, number>>();
+  /**
+   * Per image, the entry each (author, drawing ref) became, as far as the log was read (`upTo`):
+   * other bridge nodes append too, so a ref not found here is looked for in what came since.
+   */
+  private readonly refs = new Map<string, { upTo: number; seqs: Map<string, number> }>();
 
   constructor(
     private readonly db: Db,
@@ -100,12 +103,17 @@ export class StrokeEntries {
   async byRef(imageId: string, author: string, ref: string): Promise<LogEntry | null> {
     let refs = this.refs.get(imageId);
     if (!refs) {
-      const built = new Map<string, number>();
-      for (const e of await this.list(imageId)) if (e.ref !== undefined) built.set(refKey(e.author, e.ref), e.seq);
-      refs = this.refs.get(imageId) ?? built;
+      refs = { upTo: 0, seqs: new Map() };
       this.refs.set(imageId, refs);
     }
-    const seq = refs.get(refKey(author, ref));
+    const key = refKey(author, ref);
+    if (!refs.seqs.has(key)) {
+      for (const e of await this.list(imageId, refs.upTo)) {
+        if (e.ref !== undefined) refs.seqs.set(refKey(e.author, e.ref), e.seq);
+        refs.upTo = Math.max(refs.upTo, e.seq);
+      }
+    }
+    const seq = refs.seqs.get(key);
     return seq === undefined ? null : await this.get(imageId, seq);
   }
 
@@ -115,7 +123,9 @@ export class StrokeEntries {
     const entry = await this.sequenced(imageId, (trx) =>
       this.insert(trx, imageId, (seq) => ({ seq, author, t, ...drawn(drawing), ...(ref ? { ref } : {}) })),
     );
-    if (ref !== undefined) this.refs.get(imageId)?.set(refKey(author, ref), entry.seq);
+    const refs = this.refs.get(imageId);
+    if (refs && ref !== undefined) refs.seqs.set(refKey(author, ref), entry.seq);
+    if (refs && entry.seq === refs.upTo + 1) refs.upTo = entry.seq;
     return entry;
   }
 
