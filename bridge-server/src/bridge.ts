@@ -24,6 +24,7 @@ import { Hub } from './hub/hub.js';
 import { RedisRelay } from './hub/relay.js';
 import { DEFAULT_IMPORT_LIMITS, DEFAULT_URL_POLICY } from './imaging/sources/index.js';
 import { JobManager } from './jobs/manager.js';
+import { QueueRunner } from './jobs/queue.js';
 import { fixedMonaiProject, type MonaiProjects, registerMonai, registerMonaiAuth } from './monai/index.js';
 import { registerAccounts, registerRest, type TransportOptions } from './rest/index.js';
 import { Access, AccountAccess, createServices, type Services, type UsersOptions } from './services/index.js';
@@ -37,10 +38,13 @@ export interface BridgeOptions {
   /** A PostgreSQL URL for the index (`--db`); default: SQLite in the data folder. */
   database?: string;
   /**
-   * A Redis URL (`--queue`): room messages go between the bridge nodes that share the database
-   * through its pub/sub. Nodes share the data folder.
+   * A Redis URL (`--queue`): training and inference go to `impartial worker` processes through a
+   * BullMQ queue there, and room messages go between the bridge nodes that share the database
+   * through its pub/sub. Nodes and workers share the data folder.
    */
   queue?: string;
+  /** Queued trainings checkpoint every this many steps (default 25). */
+  checkpointEvery?: number;
   host: string;
   /** 0 picks a free port. */
   port: number;
@@ -115,7 +119,10 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   const hub = new Hub(store, (id, seq) => strokes.entries(id, seq));
   const relay = o.queue ? await RedisRelay.connect(o.queue, (e) => hub.deliver(e)) : null;
   if (relay) hub.useRelay(relay);
+  const queue = o.queue ? await QueueRunner.connect(o.queue) : null;
   const jobs = new JobManager(store, hub, {
+    queue,
+    ...(o.checkpointEvery !== undefined ? { checkpointEvery: o.checkpointEvery } : {}),
     ...(o.maxInferenceThreads !== undefined ? { maxInferenceThreads: o.maxInferenceThreads } : {}),
     ...(o.maxJobs !== undefined ? { maxJobs: o.maxJobs } : {}),
   });
@@ -260,6 +267,7 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
       } finally {
         await strokes.close();
         await relay?.close();
+        await queue?.close();
         await store.close();
       }
     },

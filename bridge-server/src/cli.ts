@@ -9,6 +9,7 @@ import { PRETRAIN_HELP, pretrainCommand } from './commands/pretrain.js';
 import { SERVE_HELP, serveCommand } from './commands/serve.js';
 import { TRAIN_HELP, trainCommand } from './commands/train.js';
 import { GROUPS_HELP, groupsCommand, USERS_HELP, usersCommand } from './commands/users.js';
+import { WORKER_HELP, workerCommand } from './commands/worker.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   eval: { run: evalCommand, help: EVAL_HELP },
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   serve: { run: serveCommand, help: SERVE_HELP },
   users: { run: usersCommand, help: USERS_HELP },
   groups: { run: groupsCommand, help: GROUPS_HELP },
+  worker: { run: workerCommand, help: WORKER_HELP },
 };
 
 const USAGE = `impartial <command> [options]
@@ -36,6 +38,7 @@ Commands:
   pretrain  make the generic starting model from synthetic cells
   users   accounts of a multi-user bridge (serve --users): add, list, disable, tokens
   groups  groups and their levels (private, read-only, read-annotate, read-write)
+  worker  runs the jobs of bridges started with --queue, on any machine (one per GPU)
 
 Environment: IMPARTIAL_BACKEND=webgpu|wasm|cpu forces a backend; IMPARTIAL_WASM_THREADS=N.
 Run 'impartial <command> --help' for a command's options.`;

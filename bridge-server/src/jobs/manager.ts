@@ -1,11 +1,13 @@
 import { availableParallelism } from 'node:os';
+import path from 'node:path';
 import { type InferRequest, type JobRecord, newId, type ServerMessage, type TrainRequest } from '@impartial/shared';
 import { conflict } from '../errors.js';
 import type { Store } from '../store/store.js';
 import { JobEvents } from './events.js';
 import type { InferTaskSpec } from './infer-task.js';
 import type { Publisher } from './publisher.js';
-import { type Outcome, TaskThread } from './runner.js';
+import type { QueueRunner, TaskRun } from './queue.js';
+import { type Outcome, type TaskHandlers, TaskThread } from './runner.js';
 import type { TrainTaskSpec } from './train-task.js';
 
 /**
@@ -16,7 +18,7 @@ export const MAX_INFERENCE_THREADS = Math.max(1, Math.min(4, availableParallelis
 
 interface Running {
   job: JobRecord;
-  thread: TaskThread;
+  thread: TaskRun;
 }
 
 interface QueuedTraining {
@@ -29,6 +31,10 @@ export interface JobLimits {
   maxInferenceThreads: number;
   /** Jobs (trainings and inferences) running at once on this machine; more wait in line. */
   maxJobs: number;
+  /** Tasks go to `impartial worker` processes through this queue instead of threads of the bridge. */
+  queue: QueueRunner | null;
+  /** Queued trainings save a checkpoint every this many steps (another worker resumes from it). */
+  checkpointEvery: number;
 }
 
 /**
@@ -56,6 +62,8 @@ export class JobManager {
 
   private readonly maxInferenceThreads: number;
   private readonly maxJobs: number;
+  private readonly queue: QueueRunner | null;
+  private readonly checkpointEvery: number;
   private lock: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -64,8 +72,13 @@ export class JobManager {
     limits: Partial<JobLimits> = {},
     private readonly workerUrl = new URL('./worker.js', import.meta.url),
   ) {
-    this.maxInferenceThreads = limits.maxInferenceThreads ?? MAX_INFERENCE_THREADS;
+    this.queue = limits.queue ?? null;
+    // With workers elsewhere, their count and the queue's priorities decide what runs.
+    this.maxInferenceThreads = this.queue
+      ? Number.POSITIVE_INFINITY
+      : (limits.maxInferenceThreads ?? MAX_INFERENCE_THREADS);
     this.maxJobs = limits.maxJobs ?? Number.POSITIVE_INFINITY;
+    this.checkpointEvery = limits.checkpointEvery ?? 25;
     // Everything published about jobs also goes to in-process listeners (the MONAI Label task records).
     const tell = (m: ServerMessage) => {
       for (const l of this.listeners) l(m);
@@ -344,11 +357,20 @@ export class JobManager {
     return job;
   }
 
+  /** A training on a worker elsewhere checkpoints to the shared folder, so that another one can go on. */
+  private queued(job: JobRecord, spec: TrainTaskSpec | InferTaskSpec): TrainTaskSpec | InferTaskSpec {
+    if (spec.kind !== 'train') return spec;
+    return {
+      ...spec,
+      checkpoint: { dir: path.join(spec.tempDir, 'checkpoints', job.id), every: this.checkpointEvery },
+    };
+  }
+
   private launch(job: JobRecord, spec: TrainTaskSpec | InferTaskSpec): void {
     const progress: Record<string, number> = {};
     // The job is settled by its final event (or by the worker's end, if it never sent one); the
     // thread is then terminated, so the next job of the project can start at once.
-    const thread = new TaskThread(this.workerUrl, spec, {
+    const handlers: TaskHandlers = {
       event: (e) => this.events.handle(job, spec, e, progress),
       settled: (outcome: Outcome) =>
         this.exclusive(async () => {
@@ -360,7 +382,10 @@ export class JobManager {
           this.finish(await this.store.jobs.update(job.id, { status: outcome.status, progress, ...error, ...result }));
           await this.drainNow();
         }),
-    });
+    };
+    const thread = this.queue
+      ? this.queue.start(job.id, this.queued(job, spec), handlers)
+      : new TaskThread(this.workerUrl, spec, handlers);
     this.running.set(job.id, { job, thread });
   }
 }

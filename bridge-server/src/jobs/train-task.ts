@@ -1,4 +1,4 @@
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   childLineage,
@@ -38,6 +38,40 @@ export interface TrainTaskSpec {
   depth: number;
   base: number;
   seed: number;
+  /**
+   * A queued training's checkpoint: every `every` steps the weights go to `dir`; a worker that
+   * takes the job over (the first one died) goes on from there.
+   */
+  checkpoint?: { dir: string; every: number };
+}
+
+/** Where a checkpointed training stood: its weights (with the parent's lineage), steps and seconds done. */
+interface Resumed {
+  model: ImpartialModel;
+  parent: ImpartialModel['lineage'] | null;
+  steps: number;
+  seconds: number;
+}
+
+async function resumedFrom(dir: string): Promise<Resumed | null> {
+  try {
+    const done = JSON.parse(await readFile(path.join(dir, 'progress.json'), 'utf8')) as Omit<Resumed, 'model'>;
+    return { ...done, model: await loadModelDir(dir) };
+  } catch {
+    return null;
+  }
+}
+
+async function saveCheckpoint(dir: string, model: ImpartialModel, done: Omit<Resumed, 'model'>): Promise<void> {
+  // Written whole beside it, then swapped in: a kill during the write leaves the previous one.
+  const tmp = `${dir}.writing`;
+  await rm(tmp, { recursive: true, force: true });
+  await saveModelDir(model, tmp);
+  await writeFile(path.join(tmp, 'progress.json'), JSON.stringify(done));
+  await rm(`${dir}.old`, { recursive: true, force: true });
+  await rename(dir, `${dir}.old`).catch(() => {});
+  await rename(tmp, dir);
+  await rm(`${dir}.old`, { recursive: true, force: true });
 }
 
 export interface TaskHooks {
@@ -106,6 +140,20 @@ async function startingModel(spec: TrainTaskSpec, channels: number, hooks: TaskH
   return null;
 }
 
+/** The lineage a checkpoint of a training from no model carries (model files need one). */
+function checkpointLineage(spec: TrainTaskSpec): ImpartialModel['lineage'] {
+  return childLineage(null, {
+    id: `${spec.modelId}-checkpoint`,
+    author: spec.author,
+    channels: spec.channelNames,
+    steps: 0,
+    seconds: 0,
+    strokesHash: spec.strokesHash,
+    backend: 'checkpoint',
+    metrics: {},
+  });
+}
+
 /** Trains (or fine-tunes) on the strokes of the given images and saves a new model version. */
 export async function runTrainTask(
   spec: TrainTaskSpec,
@@ -116,28 +164,51 @@ export async function runTrainTask(
   const channels = modelChannels(spec.images[0]!);
   const crops = (await Promise.all(spec.images.map(cropsOf))).flat();
   hooks.log(`training on ${crops.length} region(s) of ${spec.images.length} image(s)`);
-  const parent = await startingModel(spec, channels, hooks);
-  const config = parent?.config ?? { ...DEFAULT_UNET, inChannels: channels, depth: spec.depth, base: spec.base };
+  const resumed = spec.checkpoint ? await resumedFrom(spec.checkpoint.dir) : null;
+  if (resumed) hooks.log(`resuming from the checkpoint at step ${resumed.steps}`);
+  const parent = resumed ? null : await startingModel(spec, channels, hooks);
+  const parentLineage = resumed ? resumed.parent : (parent?.lineage ?? null);
+  const start = resumed?.model ?? parent;
+  const config = start?.config ?? { ...DEFAULT_UNET, inChannels: channels, depth: spec.depth, base: spec.base };
   if (config.inChannels !== channels)
     throw new Error(`the starting model reads ${config.inChannels} channels but the images have ${channels}`);
-  const weights = parent ? parent.weights : initWeights(config, spec.seed);
+  const weights = start ? start.weights : initWeights(config, spec.seed);
+  const done = { steps: resumed?.steps ?? 0, seconds: resumed?.seconds ?? 0 };
   const sampler = new PatchSampler(
     crops.map((c) => c.image),
     crops.map((c) => c.scribbles),
     { seed: spec.seed, patch: spec.patch },
   );
-  const result = await train(config, weights, sampler, {
-    ...(spec.steps !== undefined ? { steps: spec.steps } : {}),
-    ...(spec.seconds !== undefined ? { seconds: spec.seconds } : {}),
+  const checkpoint = spec.checkpoint;
+  const trained = await train(config, weights, sampler, {
+    ...(spec.steps !== undefined ? { steps: Math.max(0, spec.steps - done.steps) } : {}),
+    ...(spec.seconds !== undefined ? { seconds: Math.max(0, spec.seconds - done.seconds) } : {}),
     ...(spec.learningRate !== undefined ? { learningRate: spec.learningRate } : {}),
     batchSize: spec.batchSize,
     signal: hooks.signal,
-    onProgress: hooks.progress,
+    onProgress: (p) =>
+      hooks.progress({
+        ...p,
+        step: p.step + done.steps,
+        ...(spec.steps !== undefined ? { totalSteps: spec.steps } : {}),
+      }),
+    ...(checkpoint
+      ? {
+          checkpointEvery: checkpoint.every,
+          onCheckpoint: (seconds: number, step: number) =>
+            saveCheckpoint(
+              checkpoint.dir,
+              { config, weights, lineage: parentLineage ?? checkpointLineage(spec) },
+              { parent: parentLineage, steps: done.steps + step, seconds: done.seconds + seconds },
+            ),
+        }
+      : {}),
   });
+  const result = { ...trained, steps: done.steps + trained.steps, seconds: done.seconds + trained.seconds };
   const model: ImpartialModel = {
     config,
     weights,
-    lineage: childLineage(parent?.lineage ?? null, {
+    lineage: childLineage(parentLineage, {
       id: spec.modelId,
       author: spec.author,
       channels: spec.channelNames,
@@ -157,5 +228,6 @@ export async function runTrainTask(
     await mkdir(path.dirname(spec.modelDir), { recursive: true });
     await rename(tmp, spec.modelDir);
   }
+  if (checkpoint && !result.cancelled) await rm(checkpoint.dir, { recursive: true, force: true });
   return { model, steps: result.steps, seconds: result.seconds, cancelled: result.cancelled, losses: result.losses };
 }

@@ -18,6 +18,8 @@ export interface TrainOptions {
   onProgress?: (p: TrainProgress) => void;
   /** Training times (s) at which to pause and call onCheckpoint; its time does not count as training. */
   checkpoints?: number[];
+  /** Also call onCheckpoint after every this many steps (a job that may move to another machine). */
+  checkpointEvery?: number;
   onCheckpoint?: (trainSeconds: number, step: number) => Promise<void>;
 }
 
@@ -164,8 +166,13 @@ export async function train(
           etaSeconds: Math.min(etaSteps, etaTime),
         });
       }
+      const everySteps = o.checkpointEvery !== undefined && step % o.checkpointEvery === 0;
+      let due = everySteps;
       while (checkpoints.length && elapsed() >= checkpoints[0]!) {
         checkpoints.shift();
+        due = true;
+      }
+      if (due) {
         const t = elapsed(),
           pauseStart = performance.now();
         await o.onCheckpoint?.(t, step);

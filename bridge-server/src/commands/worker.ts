@@ -1,0 +1,52 @@
+import { hostname } from 'node:os';
+import { initBackend } from '@impartial/shared/node';
+import { parseArgs, UsageError } from '../cli/args.js';
+import { startQueueWorker } from '../jobs/queue-worker.js';
+
+export const WORKER_HELP = `impartial worker --queue redis://HOST:PORT [--concurrency 1] [--lock-ms 30000] [options]
+
+Runs the training and inference jobs of bridges started with the same --queue, on any machine
+that reaches Redis and the bridge's data folder (the same path; a network share across machines).
+Start one per GPU. A worker killed mid-training is noticed when its job's lock runs out; another
+worker goes on from the training's last checkpoint.
+
+  --queue URL       the Redis of the bridges' --queue
+  --concurrency N   tasks at once (default 1: one per GPU)
+  --lock-ms N       a job's lock, renewed at half of it: a dead worker's job moves after at most
+                    this long (default 30000)
+  --max-stalls N    times a job may lose its worker before it fails (default 2)
+  --name NAME       this worker's name in job logs (default: host and process id)`;
+
+export async function workerCommand(argv: string[]): Promise<number> {
+  const a = parseArgs(argv, {
+    queue: { kind: 'string' },
+    concurrency: { kind: 'number', default: 1 },
+    'lock-ms': { kind: 'number', default: 30_000 },
+    'max-stalls': { kind: 'number', default: 2 },
+    name: { kind: 'string' },
+  });
+  if (a._.length) throw new UsageError(`unexpected argument ${a._[0]}`);
+  if (!a.queue) throw new UsageError('--queue redis://... is required');
+  const concurrency = a.concurrency as number;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('--concurrency must be 1 or more');
+  const lockMs = a['lock-ms'] as number;
+  if (!(lockMs >= 1000)) throw new UsageError('--lock-ms must be at least 1000');
+  const name = (a.name as string | undefined) ?? `${hostname()}-${process.pid}`;
+  const log = (line: string) => void process.stdout.write(`${line}\n`);
+  const backend = await initBackend();
+  log(`${name}: backend ${backend.description}`);
+  const worker = await startQueueWorker(a.queue as string, {
+    concurrency,
+    lockMs,
+    maxStalls: a['max-stalls'] as number,
+    name,
+    log,
+  });
+  log(`${name}: waiting for jobs`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await worker.close();
+  return 0;
+}

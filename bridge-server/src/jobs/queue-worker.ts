@@ -1,0 +1,78 @@
+import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { InferTaskSpec } from './infer-task.js';
+import { CANCEL_CHANNEL, JOB_QUEUE, type QueuedEvent, redisConnection } from './queue.js';
+import { type Outcome, TaskThread } from './runner.js';
+import type { TrainTaskSpec } from './train-task.js';
+import type { WorkerEvent } from './worker-events.js';
+
+export interface QueueWorkerOptions {
+  /** Tasks at once (one per GPU: one). */
+  concurrency: number;
+  /** How long a job's lock lasts unless renewed (renewed at half of it): a dead worker's job moves after it. */
+  lockMs: number;
+  /** Times a job may lose its worker before it fails. */
+  maxStalls: number;
+  /** Names this worker in logs and job logs. */
+  name: string;
+  log(line: string): void;
+}
+
+/** The last event of a task: what the worker's job ends with (the bridge makes the record of it). */
+function finalOutcome(e: WorkerEvent): Outcome | null {
+  if (e.type === 'error') return { status: 'failed', error: e.message };
+  if (e.type === 'train-done' || e.type === 'infer-done') return { status: e.cancelled ? 'cancelled' : 'done' };
+  return null;
+}
+
+/**
+ * An `impartial worker`: takes train and infer tasks from the queue and runs each in a worker
+ * thread (the process's event loop stays free to renew the job's lock); every event of the task
+ * goes back as the job's progress. Cancellations come over Redis pub/sub.
+ */
+export async function startQueueWorker(url: string, o: QueueWorkerOptions): Promise<{ close(): Promise<void> }> {
+  const running = new Map<string, TaskThread>();
+  const sub = new Redis(url, { maxRetriesPerRequest: null });
+  sub.on('error', (e: Error) => o.log(`redis: ${e.message}`));
+  await sub.subscribe(CANCEL_CHANNEL);
+  sub.on('message', (_channel: string, jobId: string) => running.get(jobId)?.cancel());
+  const workerUrl = new URL('./worker.js', import.meta.url);
+  const worker = new Worker(
+    JOB_QUEUE,
+    async (job) => {
+      const spec = (job.data as { spec: TrainTaskSpec | InferTaskSpec }).spec;
+      o.log(`${o.name}: job ${job.id} (${spec.kind})${job.attemptsStarted > 1 ? ', taken over' : ''}`);
+      let n = 0;
+      return new Promise<Outcome>((resolve) => {
+        const thread = new TaskThread(workerUrl, spec, {
+          event: async (e) => {
+            const sent: QueuedEvent = { n: ++n, event: e.type === 'log' ? { ...e, line: `${o.name}: ${e.line}` } : e };
+            await job.updateProgress(sent as unknown as object);
+            return finalOutcome(e);
+          },
+          settled: async (outcome) => {
+            running.delete(job.id!);
+            resolve(outcome);
+          },
+        });
+        running.set(job.id!, thread);
+      });
+    },
+    {
+      connection: redisConnection(url),
+      concurrency: o.concurrency,
+      lockDuration: o.lockMs,
+      stalledInterval: Math.max(500, Math.floor(o.lockMs / 2)),
+      maxStalledCount: o.maxStalls,
+    },
+  );
+  worker.on('error', (e) => o.log(`${o.name}: ${e.message}`));
+  await worker.waitUntilReady();
+  return {
+    async close() {
+      await worker.close(true);
+      for (const t of running.values()) await t.terminate();
+      sub.disconnect();
+    },
+  };
+}

@@ -1,0 +1,141 @@
+import { type ConnectionOptions, Job, Queue, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { InferTaskSpec } from './infer-task.js';
+import type { Outcome, TaskHandlers } from './runner.js';
+import type { TrainTaskSpec } from './train-task.js';
+import type { WorkerEvent } from './worker-events.js';
+
+/*
+ * Jobs through BullMQ on Redis: the bridge adds train and infer tasks to one queue, `impartial
+ * worker` processes on any machine that reaches Redis run them (one task per GPU), and what their
+ * worker threads report comes back as job progress, in order, to the bridge that asked.
+ */
+
+export const JOB_QUEUE = 'impartial-jobs';
+/** Cancellations, by job id, to whichever worker holds the job. */
+export const CANCEL_CHANNEL = 'impartial:cancel';
+
+/** One event of a task as its worker passes it on (numbered: the order a bridge handles them in). */
+export interface QueuedEvent {
+  n: number;
+  event: WorkerEvent;
+}
+
+/** A task under way: what the job manager holds of it. */
+export interface TaskRun {
+  cancel(): void;
+  terminate(): Promise<unknown>;
+}
+
+/** Viewport inference first, trainings next, whole-image inference last (BullMQ: lower runs first). */
+export function priorityOf(spec: TrainTaskSpec | InferTaskSpec): number {
+  if (spec.kind === 'train') return 5;
+  return spec.viewport ? 1 : 10;
+}
+
+export function redisConnection(url: string): ConnectionOptions {
+  const u = new URL(url);
+  return {
+    host: u.hostname,
+    port: Number(u.port || 6379),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.pathname.length > 1 ? { db: Number(u.pathname.slice(1)) } : {}),
+    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+    maxRetriesPerRequest: null,
+  };
+}
+
+/** The bridge's side: adds tasks and hands their workers' events to the job manager's handlers. */
+export class QueueRunner {
+  private readonly handlers = new Map<string, { handlers: TaskHandlers; settled: boolean; chain: Promise<void> }>();
+
+  private constructor(
+    private readonly queue: Queue,
+    private readonly events: QueueEvents,
+    private readonly pub: Redis,
+  ) {
+    events.on('progress', ({ jobId, data }) => {
+      const e = data as unknown as QueuedEvent;
+      if (e && typeof e === 'object' && 'event' in e) this.step(jobId, async (h) => h.event(e.event));
+    });
+    events.on('completed', ({ jobId, returnvalue }) => {
+      this.step(jobId, async () => (returnvalue as unknown as Outcome | undefined) ?? { status: 'done' });
+    });
+    events.on('failed', ({ jobId, failedReason }) => {
+      // A failed attempt with tries left waits for another worker; only the last settles the job.
+      this.step(jobId, async () => {
+        const job = await Job.fromId(this.queue, jobId);
+        const state = job ? await job.getState() : 'failed';
+        return state === 'failed' ? { status: 'failed', error: failedReason } : null;
+      });
+    });
+  }
+
+  static async connect(url: string): Promise<QueueRunner> {
+    const connection = redisConnection(url);
+    const queue = new Queue(JOB_QUEUE, { connection });
+    const events = new QueueEvents(JOB_QUEUE, { connection });
+    const pub = new Redis(url, { maxRetriesPerRequest: null });
+    const report = (e: Error) => void process.stderr.write(`job queue: ${e.message}\n`);
+    queue.on('error', report);
+    events.on('error', report);
+    pub.on('error', report);
+    await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+    return new QueueRunner(queue, events, pub);
+  }
+
+  /** Handles one thing of a job after the ones before it; an outcome settles the job (once). */
+  private step(jobId: string, fn: (h: TaskHandlers) => Promise<Outcome | null>): void {
+    const entry = this.handlers.get(jobId);
+    if (!entry) return;
+    entry.chain = entry.chain.then(async () => {
+      if (entry.settled) return;
+      let outcome: Outcome | null;
+      try {
+        outcome = await fn(entry.handlers);
+      } catch (e) {
+        outcome = { status: 'failed', error: (e as Error).message };
+      }
+      if (!outcome) return;
+      entry.settled = true;
+      this.handlers.delete(jobId);
+      await entry.handlers.settled(outcome);
+    });
+  }
+
+  start(jobId: string, spec: TrainTaskSpec | InferTaskSpec, handlers: TaskHandlers): TaskRun {
+    this.handlers.set(jobId, { handlers, settled: false, chain: Promise.resolve() });
+    this.queue
+      .add(
+        spec.kind,
+        { spec },
+        {
+          jobId,
+          priority: priorityOf(spec),
+          // Crashed workers are what retries are for: a task's own error is its outcome.
+          attempts: 1,
+          removeOnComplete: 1000,
+          removeOnFail: 1000,
+        },
+      )
+      .catch((e: Error) => this.step(jobId, async () => ({ status: 'failed', error: `queue: ${e.message}` })));
+    return {
+      cancel: () => {
+        void this.pub.publish(CANCEL_CHANNEL, jobId);
+        // Still waiting for a worker: taken out of the queue, cancelled at once.
+        void Job.fromId(this.queue, jobId).then(async (job) => {
+          if (!job || !['waiting', 'prioritized', 'delayed'].includes(await job.getState())) return;
+          await job.remove();
+          this.step(jobId, async () => ({ status: 'cancelled' }));
+        });
+      },
+      terminate: async () => this.handlers.delete(jobId),
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.events.close(), this.queue.close()]);
+    this.pub.disconnect();
+  }
+}

@@ -1,0 +1,133 @@
+// Jobs on `impartial worker` processes through BullMQ: a bridge on PostgreSQL and Redis (started by
+// the test on loopback) and two worker processes. The worker training a job is killed with SIGKILL
+// at about 30% of its steps; the other one notices within seconds and goes on from the checkpoint.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { ModelRecord } from '@impartial/shared';
+import FetchStore from '@zarrita/storage/fetch';
+import * as zarr from 'zarrita';
+import { line, projectWithImage, startTestBridge, type TestBridge, TestClient } from '../helpers/bridge.js';
+import { repoRoot } from '../helpers/paths.js';
+import { type Postgres, postgresMissing, startPostgres } from '../helpers/postgres.js';
+import { type RedisServer, redisMissing, startRedis } from '../helpers/redis.js';
+import { waitFor } from '../helpers/wait.js';
+
+const STEPS = 600;
+const CHECKPOINT_EVERY = 20;
+
+interface WorkerProcess {
+  name: string;
+  child: ChildProcess;
+  out: () => string;
+}
+
+function startWorker(name: string, queue: string): WorkerProcess {
+  const bin = path.join(repoRoot, 'bridge-server', 'bin', 'impartial.js');
+  // A short lock: a killed worker's job moves within about two seconds.
+  const args = ['worker', '--queue', queue, '--name', name, '--lock-ms', '2000'];
+  const child = spawn(process.execPath, [bin, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, IMPARTIAL_WASM_THREADS: '1' },
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
+  child.stderr!.on('data', (d) => {
+    out += d;
+  });
+  return { name, child, out: () => out };
+}
+
+describe('jobs on worker processes through BullMQ', {
+  skip: postgresMissing() ?? redisMissing() ?? false,
+  timeout: 300_000,
+}, () => {
+  let pg: Postgres;
+  let redis: RedisServer;
+  let t: TestBridge;
+  let workers: WorkerProcess[];
+  before(async () => {
+    [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
+    t = await startTestBridge({
+      database: pg.database('queue'),
+      queue: redis.url,
+      checkpointEvery: CHECKPOINT_EVERY,
+    });
+    workers = [startWorker('w1', redis.url), startWorker('w2', redis.url)];
+    await waitFor(() => workers.every((w) => /waiting for jobs/.test(w.out())), {
+      timeoutMs: 60_000,
+      what: () => `both workers ready (${workers.map((w) => w.out()).join(' | ')})`,
+    });
+  });
+  after(async () => {
+    for (const w of workers ?? []) w.child.kill('SIGKILL');
+    await t?.stop();
+    await redis?.stop();
+    pg?.stop();
+  });
+
+  it('finishes a training on the second worker from a checkpoint when the first is killed', async () => {
+    const image = (await projectWithImage(t, 160, 3, 'q')).id;
+    const c = await TestClient.join(t.bridge, image, 'trainer');
+    c.send({ type: 'draw', ref: 'fg', drawing: line(20, 20, 60, 60, 1, 4) });
+    c.send({ type: 'draw', ref: 'bg', drawing: line(100, 10, 150, 30, 2, 4) });
+    await c.next((m) => m.type === 'entry' && m.ref === 'bg', 10_000, 'entry');
+    const options = { steps: STEPS, depth: 2, base: 8, batchSize: 4, patch: 48, init: 'scratch' as const };
+    c.send({ type: 'train-start', ref: 't', options });
+    const job = (await c.next((m) => m.type === 'job' && m.ref === 't', 10_000, 'job')).job;
+    const progress = () => c.of('train-progress').filter((m) => m.job === job.id);
+    await c.next(() => progress().some((p) => p.step >= 0.3 * STEPS), 120_000, 'train-progress');
+    const first = await waitFor(() => workers.find((w) => w.out().includes(`job ${job.id} (train)`)), {
+      timeoutMs: 10_000,
+      what: 'the worker that took the training',
+    });
+    first.child.kill('SIGKILL');
+    const killedAt = Math.max(...progress().map((p) => p.step));
+    const seenBefore = progress().length;
+    const second = workers.find((w) => w !== first)!;
+
+    const done = await c.next(
+      (m) => m.type === 'job' && m.job.id === job.id && m.job.status !== 'running' && m.job.status !== 'queued',
+      180_000,
+      'job',
+    );
+    assert.equal(done.job.status, 'done', JSON.stringify(done.job));
+    assert.match(second.out(), new RegExp(`job ${job.id} \\(train\\), taken over`));
+    const after = progress().slice(seenBefore);
+    assert.ok(after.length > 0, 'the WebSocket client saw progress after the kill too');
+    assert.ok(after[0]!.step > CHECKPOINT_EVERY, `resumed from a checkpoint, not step 0 (first: ${after[0]!.step})`);
+    assert.ok(after[0]!.step <= killedAt + CHECKPOINT_EVERY + 50, 'from about where it was');
+    const record = (await (await t.api(`/api/jobs/${job.id}`)).json()) as { log: string };
+    assert.match(record.log, /w\d: resuming from the checkpoint at step \d+/);
+
+    // One model version, with every step counted once.
+    const models = (await (await t.api(`/api/projects/q/models`)).json()) as ModelRecord[];
+    assert.equal(models.length, 1, JSON.stringify(models));
+    assert.equal(models[0]!.steps, STEPS);
+
+    // Its prediction, on the worker still running, read back over HTTP as the viewer reads it.
+    c.send({ type: 'infer', ref: 'i', request: { model: models[0]!.id, tile: 64, passes: 2 } });
+    const complete = await c.next(
+      (m) => m.type === 'tiles' && m.prediction.model === models[0]!.id && m.prediction.status === 'complete',
+      120_000,
+      'tiles',
+    );
+    const store = new FetchStore(`${t.bridge.url}${complete.prediction.url}`, {
+      overrides: { headers: { Authorization: `Bearer ${t.bridge.token}` } },
+    });
+    const level0 = await zarr.open.v2(zarr.root(store).resolve('0'), { kind: 'array' });
+    assert.deepEqual(level0.shape, [2, 160, 160]);
+    const chunk = await zarr.get(level0, [0, null, null]);
+    const p = chunk.data as Float32Array;
+    assert.ok(
+      p.every((v) => v >= 0 && v <= 1),
+      'probabilities',
+    );
+    c.close();
+  });
+});
