@@ -35,7 +35,7 @@ const lastJson = (text) =>
 
 // `npm run bench -- bridge` runs only the bridge, Fiji and viewer figures; `-- engine` only the engine's;
 // `-- users` only the multi-user bridge's; `-- models` only the model packages' and catalogue's;
-// `-- scale` only whole-slide stitching and the viewport preview.
+// `-- scale` only whole-slide stitching, the viewport preview, the job queue and fan-out between nodes.
 const only = process.argv[2];
 const want = (section) => !only || only === section;
 const results = { date: new Date().toISOString(), seconds };
@@ -251,6 +251,17 @@ if (want('scale')) {
   const p = sc.preview;
   line(`viewport ${p.viewport.width} x ${p.viewport.height} of ${side}^2: preview`, `${f(p.preview, 1)} s`);
   line(`  its MC entropy (${p.passes} passes)`, `${f(p.mc, 1)} s`);
+  const q = lastJson(await run(process.execPath, [path.join(repo, 'bench', 'queue.mjs')], 'queue bench'));
+  results.queue = q;
+  console.log(`\nJobs through BullMQ (${q.jobs} inference jobs at once, 256 x 256 x 2, one pass)`);
+  for (const [n, w] of Object.entries(q.workers)) {
+    const l = w.queueLatencyMs;
+    line(
+      `${n} worker process(es)`,
+      `${f(w.jobsPerMinute, 1)} jobs/min; queue latency idle ${f(l.idle, 0)} ms, burst median ${f(l.median, 0)} ms`,
+    );
+  }
+  line('stroke fan-out across 2 nodes', `p50 ${f(q.fanout.p50, 1)} ms  p99 ${f(q.fanout.p99, 1)} ms`);
 }
 mkdirSync(path.join(repo, 'bench', 'results'), { recursive: true });
 const file = path.join(repo, 'bench', 'results', `bench-${results.date.replace(/[:.]/g, '-')}.json`);

@@ -128,6 +128,18 @@ describe('jobs on worker processes through BullMQ', {
       p.every((v) => v >= 0 && v <= 1),
       'probabilities',
     );
+
+    // A cancellation reaches the worker running the training.
+    c.send({ type: 'train-start', ref: 'long', options: { ...options, steps: 100_000 } });
+    const long = (await c.next((m) => m.type === 'job' && m.ref === 'long', 10_000, 'job')).job;
+    await c.next(() => c.of('train-progress').some((p) => p.job === long.id), 60_000, 'train-progress');
+    assert.equal((await t.api(`/api/jobs/${long.id}`, { method: 'DELETE' })).status, 202);
+    const ended = await c.next(
+      (m) => m.type === 'job' && m.job.id === long.id && m.job.status !== 'running' && m.job.status !== 'queued',
+      60_000,
+      'job',
+    );
+    assert.equal(ended.job.status, 'cancelled');
     c.close();
   });
 });

@@ -65,6 +65,6 @@ export class RedisRelay implements Relay {
 
   async close(): Promise<void> {
     this.sub.disconnect();
-    await this.pub.quit().catch(() => this.pub.disconnect());
+    this.pub.disconnect();
   }
 }

@@ -134,8 +134,12 @@ export class QueueRunner {
     };
   }
 
+  /** Closes cleanly when Redis answers, and at once after 2 s when it does not (the bridge still stops). */
   async close(): Promise<void> {
-    await Promise.all([this.events.close(), this.queue.close()]);
+    const closed = Promise.all([this.events.close(), this.queue.close()]).catch(() => {});
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    // Not awaited: without Redis, a disconnect waits on the reconnection it cancels.
+    void Promise.all([this.events.disconnect(), this.queue.disconnect()]).catch(() => {});
     this.pub.disconnect();
   }
 }
