@@ -1,6 +1,7 @@
 import type { ImageRecord } from '@impartial/shared';
 import { notFound } from '../../errors.js';
 import type { Db } from '../database/open.js';
+import type { ImagesTable } from '../database/schema.js';
 import { now } from './time.js';
 
 /** Percentile range (p1, p98, all channels jointly) the engine normalises with, fixed at import. */
@@ -15,19 +16,7 @@ export interface StoredImage extends ImageRecord {
   dir: string;
 }
 
-interface ImageRow {
-  id: string;
-  project: string;
-  name: string;
-  width: number;
-  height: number;
-  channels: number;
-  channel_names: string;
-  dtype: string;
-  levels: number;
-  norm: string;
-  created: string;
-}
+type ImageRow = ImagesTable;
 
 /** Public record (no server paths). */
 export function publicImage(image: StoredImage): ImageRecord {

@@ -2,24 +2,11 @@ import type { JobRecord, JobStatus } from '@impartial/shared';
 import { sql, type UpdateObject } from 'kysely';
 import { notFound } from '../../errors.js';
 import type { Db } from '../database/open.js';
-import type { Schema } from '../database/schema.js';
+import type { JobsTable, Schema } from '../database/schema.js';
 import { now } from './time.js';
 
-interface JobRow {
-  id: string;
-  project: string;
-  kind: 'train' | 'infer';
-  status: JobStatus;
-  image: string | null;
-  options: string;
-  progress: string;
-  error: string | null;
-  result: string | null;
-  log: string;
-  created: string;
-  updated: string;
-  author: string | null;
-}
+/** A row as stored, with its status narrowed to the job states. */
+type JobRow = Omit<JobsTable, 'status'> & { status: JobStatus };
 
 export interface JobUpdate {
   status?: JobStatus;

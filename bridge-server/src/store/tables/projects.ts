@@ -1,16 +1,10 @@
 import { newId, type ProjectRecord } from '@impartial/shared';
 import { conflict, notFound } from '../../errors.js';
 import { type Db, isUniqueViolation } from '../database/open.js';
+import type { ProjectsTable } from '../database/schema.js';
 import { now } from './time.js';
 
-interface ProjectRow {
-  id: string;
-  name: string;
-  created: string;
-  current_model: string | null;
-  owner: string | null;
-  grp: string | null;
-}
+type ProjectRow = ProjectsTable;
 
 const projectOf = (r: ProjectRow): ProjectRecord => ({
   id: r.id,

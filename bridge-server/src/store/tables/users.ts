@@ -1,6 +1,7 @@
 import { newId } from '@impartial/shared';
 import { conflict, notFound } from '../../errors.js';
 import { type Db, isUniqueViolation } from '../database/open.js';
+import type { UsersTable } from '../database/schema.js';
 import { now } from './time.js';
 
 /** An account of the multi-user bridge. The password hash never leaves the store's own methods. */
@@ -14,15 +15,7 @@ export interface UserRecord {
   created: string;
 }
 
-interface UserRow {
-  id: string;
-  name: string;
-  hash: string;
-  admin: number;
-  disabled: number;
-  home_group: string | null;
-  created: string;
-}
+type UserRow = UsersTable;
 
 const userOf = (r: UserRow): UserRecord => ({
   id: r.id,
