@@ -30,13 +30,23 @@ export class LiveService {
     const { hub } = this.ctx;
     const early: ServerMessage[] = [];
     let open = false;
-    const gated: Client = { ...client, send: (m) => (open ? client.send(m) : void early.push(m)) };
+    // Entries the welcome holds are never sent again, also when a gap fill brings them late.
+    let welcomed = Number.POSITIVE_INFINITY;
+    const fresh = (m: ServerMessage) => m.type !== 'entry' || m.entry.seq > welcomed;
+    const gated: Client = {
+      ...client,
+      send: (m) => {
+        if (!open) early.push(m);
+        else if (fresh(m)) client.send(m);
+      },
+    };
     hub.join(image.id, gated);
     try {
       const welcome = await this.welcome(image, client, since);
       hub.welcomed(image.id, welcome.seq);
+      welcomed = welcome.seq;
       client.send(welcome);
-      for (const m of early) if (m.type !== 'entry' || m.entry.seq > welcome.seq) client.send(m);
+      for (const m of early) if (fresh(m)) client.send(m);
       open = true;
       return welcome;
     } catch (e) {
