@@ -16,3 +16,19 @@ export class KeyedQueue {
     return result;
   }
 }
+
+/** Runs tasks one at a time, in the order given; a task that fails does not stop the ones after it. */
+export class SerialQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task, task);
+    this.tail = result.catch(() => {});
+    return result;
+  }
+
+  /** Resolves once every task given so far has finished. */
+  idle(): Promise<void> {
+    return this.run(async () => {});
+  }
+}

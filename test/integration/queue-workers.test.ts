@@ -3,8 +3,6 @@
 // at about 30% of its steps; the other one notices within seconds and goes on from the checkpoint.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ModelRecord } from '@impartial/shared';
@@ -124,8 +122,9 @@ describe('jobs on worker processes through BullMQ', {
     assert.deepEqual(level0.shape, [2, 160, 160]);
     const chunk = await zarr.get(level0, [0, null, null]);
     const p = chunk.data as Float32Array;
+    // The mean of 2 MC passes in float32 may round a hair above 1.
     assert.ok(
-      p.every((v) => v >= 0 && v <= 1),
+      p.every((v) => v >= 0 && v <= 1 + 1e-6),
       'probabilities',
     );
 

@@ -1,5 +1,6 @@
 import type { LogEntry, ServerMessage, ViewState } from '@impartial/shared';
 import type { Publisher } from '../jobs/publisher.js';
+import { SerialQueue } from '../keyed-queue.js';
 import type { Store } from '../store/store.js';
 import type { Envelope, Relay } from './relay.js';
 
@@ -84,7 +85,7 @@ class Room {
  */
 export class Hub implements Publisher {
   private readonly rooms = new Map<string, Room>();
-  private projectSends: Promise<void> = Promise.resolve();
+  private readonly projectSends = new SerialQueue();
   private relay: Relay | null = null;
 
   constructor(
@@ -200,8 +201,8 @@ export class Hub implements Publisher {
 
   /** To every image of the project, once its images are read from the index; sends in the order asked. */
   toProject(projectId: string, message: ServerMessage): void {
-    this.projectSends = this.projectSends
-      .then(async () => {
+    this.projectSends
+      .run(async () => {
         for (const image of await this.store.images.list(projectId)) this.toImage(image.id, message);
       })
       .catch((e: Error) => void process.stderr.write(`hub: project ${projectId}: ${e.message}\n`));

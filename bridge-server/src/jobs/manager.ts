@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { type InferRequest, type JobRecord, newId, type ServerMessage, type TrainRequest } from '@impartial/shared';
 import { conflict } from '../errors.js';
+import { SerialQueue } from '../keyed-queue.js';
 import type { Store } from '../store/store.js';
 import { JobEvents } from './events.js';
 import type { InferTaskSpec } from './infer-task.js';
@@ -64,7 +65,7 @@ export class JobManager {
   private readonly maxJobs: number;
   private readonly queue: QueueRunner | null;
   private readonly checkpointEvery: number;
-  private lock: Promise<unknown> = Promise.resolve();
+  private readonly serial = new SerialQueue();
 
   constructor(
     private readonly store: Store,
@@ -98,9 +99,7 @@ export class JobManager {
 
   /** Runs `fn` after every change asked for before it has finished. */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.lock.then(fn);
-    this.lock = run.catch(() => {});
-    return run;
+    return this.serial.run(fn);
   }
 
   /** Hears every job message (progress, job status, models, tiles); returns the unsubscribe. */

@@ -1,5 +1,6 @@
 import { type ConnectionOptions, Job, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
+import { KeyedQueue } from '../keyed-queue.js';
 import type { InferTaskSpec } from './infer-task.js';
 import type { Outcome, TaskHandlers } from './runner.js';
 import type { TrainTaskSpec } from './train-task.js';
@@ -48,7 +49,9 @@ export function redisConnection(url: string): ConnectionOptions {
 
 /** The bridge's side: adds tasks and hands their workers' events to the job manager's handlers. */
 export class QueueRunner {
-  private readonly handlers = new Map<string, { handlers: TaskHandlers; settled: boolean; chain: Promise<void> }>();
+  private readonly handlers = new Map<string, { handlers: TaskHandlers; settled: boolean }>();
+  /** Per job, what came from its worker, handled in order. */
+  private readonly steps = new KeyedQueue();
 
   private constructor(
     private readonly queue: Queue,
@@ -89,23 +92,25 @@ export class QueueRunner {
   private step(jobId: string, fn: (h: TaskHandlers) => Promise<Outcome | null>): void {
     const entry = this.handlers.get(jobId);
     if (!entry) return;
-    entry.chain = entry.chain.then(async () => {
-      if (entry.settled) return;
-      let outcome: Outcome | null;
-      try {
-        outcome = await fn(entry.handlers);
-      } catch (e) {
-        outcome = { status: 'failed', error: (e as Error).message };
-      }
-      if (!outcome) return;
-      entry.settled = true;
-      this.handlers.delete(jobId);
-      await entry.handlers.settled(outcome);
-    });
+    this.steps
+      .run(jobId, async () => {
+        if (entry.settled) return;
+        let outcome: Outcome | null;
+        try {
+          outcome = await fn(entry.handlers);
+        } catch (e) {
+          outcome = { status: 'failed', error: (e as Error).message };
+        }
+        if (!outcome) return;
+        entry.settled = true;
+        this.handlers.delete(jobId);
+        await entry.handlers.settled(outcome);
+      })
+      .catch((e: Error) => void process.stderr.write(`job ${jobId}: ${e.message}\n`));
   }
 
   start(jobId: string, spec: TrainTaskSpec | InferTaskSpec, handlers: TaskHandlers): TaskRun {
-    this.handlers.set(jobId, { handlers, settled: false, chain: Promise.resolve() });
+    this.handlers.set(jobId, { handlers, settled: false });
     this.queue
       .add(
         spec.kind,

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { SerialQueue } from '../keyed-queue.js';
 import type { InferTaskSpec } from './infer-task.js';
 import type { TrainTaskSpec } from './train-task.js';
 import type { WorkerEvent } from './worker-events.js';
@@ -27,7 +28,7 @@ export class TaskThread {
   private cancelTimer: NodeJS.Timeout | undefined;
   private settled = false;
   /** Events are handled one after another, in the order the worker sent them, and before its end. */
-  private handling: Promise<void> = Promise.resolve();
+  private readonly handling = new SerialQueue();
   cancelRequested = false;
 
   constructor(workerUrl: URL, spec: TrainTaskSpec | InferTaskSpec, handlers: TaskHandlers) {
@@ -46,9 +47,7 @@ export class TaskThread {
         process.stderr.write(`job end: ${e.message}\n`);
       });
     };
-    const next = (step: () => Promise<unknown>) => {
-      this.handling = this.handling.then(step).then(() => {});
-    };
+    const next = (step: () => Promise<unknown>) => void this.handling.run(step);
     this.worker.on('message', (e: WorkerEvent) =>
       next(async () => {
         if (this.settled) return;

@@ -1,4 +1,5 @@
 import type { JobRecord, ModelRecord, ProjectRecord } from '@impartial/shared';
+import { filterAsync } from '../async-filter.js';
 import { notFound } from '../errors.js';
 import type { StoredImage } from '../store/store.js';
 import type { Permission } from './access.js';
@@ -42,8 +43,6 @@ export class Scope {
 
   /** The projects the actor may see. */
   async projects(actor: Actor): Promise<ProjectRecord[]> {
-    const all = await this.ctx.store.projects.list();
-    const seen = await Promise.all(all.map((p) => this.ctx.access.allows(actor, p, 'read')));
-    return all.filter((_, i) => seen[i]);
+    return filterAsync(await this.ctx.store.projects.list(), (p) => this.ctx.access.allows(actor, p, 'read'));
   }
 }

@@ -1,4 +1,5 @@
 import { type JobRecord, newId, TRAINING_DEFAULTS, type TrainRequest } from '@impartial/shared';
+import { filterAsync } from '../async-filter.js';
 import { badRequest, conflict } from '../errors.js';
 import type { TrainTaskSpec } from '../jobs/train-task.js';
 import type { StoredImage } from '../store/store.js';
@@ -25,8 +26,7 @@ export class TrainingService {
       : await store.images.list(project.id);
     const foreign = candidates.find((i) => i.project !== project.id);
     if (foreign) throw badRequest(`image ${foreign.id} belongs to project ${foreign.project}, not ${project.id}`);
-    const drawn = await Promise.all(candidates.map(async (i) => (await strokes.drawings(i.id)).length > 0));
-    const images = candidates.filter((_, k) => drawn[k]);
+    const images = await filterAsync(candidates, async (i) => (await strokes.drawings(i.id)).length > 0);
     await this.checkStrokes(images, request.images !== undefined);
     const { channels, channelNames, select } = this.channels(images, request.channels);
     // By default fine-tune the current model, unless it reads other channels than asked for now.

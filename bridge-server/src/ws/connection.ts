@@ -11,6 +11,7 @@ import { ImpartialError } from '../errors.js';
 import { describeIssue } from '../http/input.js';
 import { type ConnectionLimits, TokenBucket } from '../http/limits.js';
 import { asImpartialError } from '../http/respond.js';
+import { SerialQueue } from '../keyed-queue.js';
 import { type Actor, type LiveClient, named, type Services } from '../services/index.js';
 
 /** A client that reads slower than this many buffered bytes is dropped rather than letting memory grow. */
@@ -64,7 +65,7 @@ export function handleConnection(
     ws.ping();
   }, policy.wsPingIntervalMs);
 
-  let inOrder: Promise<void> = Promise.resolve();
+  const inOrder = new SerialQueue();
   let flooded = false;
   ws.on('message', (data, isBinary) => {
     if (ws.readyState !== ws.OPEN || flooded) return;
@@ -72,7 +73,7 @@ export function handleConnection(
       if (++refused > policy.wsMessageBurst) {
         // What was taken in is answered first.
         flooded = true;
-        void inOrder.then(() => ws.close(1008, `sent more than ${policy.wsMessagesPerSecond} messages a second`));
+        void inOrder.run(async () => ws.close(1008, `sent more than ${policy.wsMessagesPerSecond} messages a second`));
         return;
       }
       return fail('busy', `over ${policy.wsMessagesPerSecond} messages a second: this one was dropped; slow down`);
@@ -94,7 +95,7 @@ export function handleConnection(
       fail(err.code, err.message, ref);
     };
     // One message at a time, in the order they came: a client's strokes enter the log as it drew them.
-    inOrder = inOrder.then(() => handle(result.data).catch(failed));
+    void inOrder.run(() => handle(result.data).catch(failed));
   });
   ws.on('close', () => {
     clearTimeout(helloTimer);

@@ -1,3 +1,4 @@
+import { filterAsync } from '../../async-filter.js';
 import { forbidden, notFound } from '../../errors.js';
 import type { WorkSessionRecord } from '../../store/tables/work-sessions.js';
 import type { Actor } from '../actor.js';
@@ -93,9 +94,9 @@ export class WorkSessions {
         expires: s.expires,
         project: s.project,
         images: images.map((i) => i.name),
-        labels: (
-          await Promise.all(images.map(async (i) => ((await this.ctx.strokes.drawings(i.id)).length ? i.name : '')))
-        ).filter((name) => name !== ''),
+        labels: (await filterAsync(images, async (i) => (await this.ctx.strokes.drawings(i.id)).length > 0)).map(
+          (i) => i.name,
+        ),
       };
     }
     return out;

@@ -10,6 +10,7 @@ import {
   type PublishRequest,
 } from '@impartial/shared';
 import { encodeNpy } from '@impartial/shared/packaging';
+import { filterAsync } from '../../async-filter.js';
 import { licenceIds } from '../../bioimageio/schema.js';
 import { badRequest, conflict, forbidden, notFound } from '../../errors.js';
 import { coverAndSample } from '../../imaging/model-cover.js';
@@ -169,10 +170,8 @@ export class CatalogueService {
   async list(actor: Actor, q: CatalogueQuery): Promise<CatalogueEntry[]> {
     const words = (q.q ?? '').toLowerCase().split(/\s+/).filter(Boolean);
     const author = q.author?.toLowerCase();
-    const all = await this.ctx.store.catalogue.list();
-    const seen = await Promise.all(all.map((e) => this.ctx.access.sees(actor, e)));
-    const entries = all
-      .filter((_, k) => seen[k])
+    const visible = await filterAsync(await this.ctx.store.catalogue.list(), (e) => this.ctx.access.sees(actor, e));
+    const entries = visible
       .filter((e) => q.all === '1' || !e.supersededBy)
       .filter((e) => q.channels === undefined || e.channels.length === q.channels)
       .filter((e) => !q.tag || e.tags.includes(q.tag.toLowerCase()))

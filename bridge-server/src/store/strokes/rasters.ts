@@ -1,4 +1,5 @@
 import type { DrawEntry, Drawing, Polygon, TracedStroke } from '@impartial/shared';
+import { SerialQueue } from '../../keyed-queue.js';
 import { RasterClient } from './raster-client.js';
 import type { RasterRequest, RasterTarget } from './raster-messages.js';
 import type { DistributiveOmit } from './types.js';
@@ -28,18 +29,18 @@ export class ScribbleRasters {
   /** Per image, the log sequence the worker's raster is at (absent: the worker holds none). */
   private readonly workerSeq = new Map<string, number>();
   private readonly worker = new RasterClient(() => this.workerSeq.clear());
-  private chain: Promise<void> = Promise.resolve();
+  private readonly steps = new SerialQueue();
 
   constructor(private readonly log: RasterSource) {}
 
   /** Runs `fn` after every step asked for before; a step that fails is logged and its raster forgotten. */
   private step(imageId: string, fn: () => Promise<void>): Promise<void> {
-    const run = this.chain.then(fn).catch((e: Error) => {
-      process.stderr.write(`scribble raster: image ${imageId}: ${e.message}\n`);
-      this.workerSeq.delete(imageId);
-    });
-    this.chain = run;
-    return run;
+    return this.steps.run(() =>
+      fn().catch((e: Error) => {
+        process.stderr.write(`scribble raster: image ${imageId}: ${e.message}\n`);
+        this.workerSeq.delete(imageId);
+      }),
+    );
   }
 
   /** A drawing just appended as entry `seq`. */
@@ -105,13 +106,13 @@ export class ScribbleRasters {
 
   /** Waits for every pending raster write (shutdown, tests). */
   async settle(): Promise<void> {
-    await this.chain;
+    await this.steps.idle();
     await this.worker.ask({ type: 'settle' });
   }
 
   /** Drops an image's raster once its pending writes are done (before its files are removed). */
   async forget(imageId: string): Promise<void> {
-    await this.chain;
+    await this.steps.idle();
     this.workerSeq.delete(imageId);
     await this.worker.ask({ type: 'forget', image: imageId });
   }
