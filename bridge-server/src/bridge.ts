@@ -40,9 +40,14 @@ export interface BridgeOptions {
   /**
    * A Redis URL (`--queue`): training and inference go to `impartial worker` processes through a
    * BullMQ queue there, and room messages go between the bridge nodes that share the database
-   * through its pub/sub. Nodes and workers share the data folder.
+   * through its pub/sub. Nodes and workers share the data folder, or `objects`.
    */
   queue?: string;
+  /**
+   * An S3 URL (`--store s3://BUCKET/PREFIX?endpoint=URL`): images, models and predictions live
+   * there (the data folder caches them), so workers and nodes need no shared folder.
+   */
+  objects?: string;
   /** Queued trainings checkpoint every this many steps (default 25). */
   checkpointEvery?: number;
   host: string;
@@ -82,6 +87,8 @@ export interface Bridge {
   services: Services;
   /** The data folder, absolute. */
   dataDir: string;
+  /** Where images, models and predictions live when not in the data folder (`--store`), else null. */
+  objects: string | null;
   url: string;
   /** The URL with the token, as printed for people. */
   publicUrl: string;
@@ -114,7 +121,11 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   const token = users ? null : o.token === undefined ? randomBytes(18).toString('base64url') : o.token;
   const version = o.version ?? BRIDGE_VERSION;
   // Other nodes may be writing uploads into the shared folder's tmp/: it is not emptied then.
-  const store = await Store.open(o.data, { ...(o.database ? { database: o.database } : {}), keepTemp: !!o.queue });
+  const store = await Store.open(o.data, {
+    ...(o.database ? { database: o.database } : {}),
+    ...(o.objects ? { objects: o.objects } : {}),
+    keepTemp: !!o.queue,
+  });
   const strokes = new StrokeLog(store);
   const hub = new Hub(store, (id, seq) => strokes.entries(id, seq));
   const relay = o.queue ? await RedisRelay.connect(o.queue, (e) => hub.deliver(e)) : null;
@@ -246,6 +257,7 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   return {
     services,
     dataDir: store.layout.root,
+    objects: store.files.where,
     url,
     port,
     token,

@@ -9,6 +9,7 @@ import { FileSystemStore } from '@impartial/shared/node';
 import { decode as decodePng } from 'fast-png';
 import {
   drawCellAndBackground,
+  folderOf,
   line,
   projectWithImage,
   startTestBridge,
@@ -201,7 +202,7 @@ selectImage(IP_WINDOW); run("Flatten"); saveAs("PNG", "${out}/flattened.png");
     model = p.model!;
     assert.match(model, /^m/, run.log);
     assert.equal(Number(p.overlays) >= 2, true);
-    const zarr = new FileSystemStore(await t.bridge.services.predictions.zarrDir(SYSTEM, image.id, model));
+    const zarr = new FileSystemStore(folderOf(await t.bridge.services.predictions.zarrFiles(SYSTEM, image.id, model)));
     const labels = await readRegion(await openArray(zarr, 'labels/instances/0'), 0, 0, 128, 128);
     const entropy = await readRegion(await openArray(zarr, '0'), 0, 0, 128, 128, 1);
     const shownLabels = await readTiff((await readFile(path.join(out, 'labels.tif'))).buffer as ArrayBuffer);

@@ -230,3 +230,9 @@ export async function accountClients(t: TestBridge, names: readonly string[]) {
     as(who, p, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
   return { accounts, tokens, as, post };
 }
+
+/** The folder an embedded bridge serves an OME-Zarr from (a bridge on object storage has none). */
+export function folderOf(files: object): string {
+  if ('folder' in files && typeof files.folder === 'string') return files.folder;
+  throw new Error('these OME-Zarr files are in object storage, not a folder');
+}

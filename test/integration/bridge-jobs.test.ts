@@ -5,7 +5,7 @@ import { type JobRecord, type ModelRecord, openArray, readRegion, readRoiZip, re
 import { FileSystemStore } from '@impartial/shared/node';
 import FetchStore from '@zarrita/storage/fetch';
 import * as zarr from 'zarrita';
-import { line, projectWithImage, startTestBridge, type TestBridge, TestClient } from '../helpers/bridge.js';
+import { folderOf, line, projectWithImage, startTestBridge, type TestBridge, TestClient } from '../helpers/bridge.js';
 
 /** A tiny net and a few steps: these tests check the plumbing, not accuracy (that is `npm run bench`). */
 const TINY = { steps: 4, depth: 2, base: 4, batchSize: 2, patch: 32, init: 'scratch' as const };
@@ -185,7 +185,9 @@ describe('bridge jobs: train -> progress -> model version -> infer -> OME-Zarr',
       'tiles',
     );
     // The one-channel model ran over the whole image: its prediction holds probabilities everywhere.
-    const zarr = new FileSystemStore(await t.bridge.services.predictions.zarrDir(SYSTEM, image, model.model.id));
+    const zarr = new FileSystemStore(
+      folderOf(await t.bridge.services.predictions.zarrFiles(SYSTEM, image, model.model.id)),
+    );
     const p = await readRegion(await openArray(zarr, '0'), 0, 0, 160, 160, 0);
     assert.equal(p.length, 160 * 160);
     assert.ok(p.every((v) => v >= 0 && v <= 1) && p.some((v) => v > 0), 'probabilities in [0, 1], not all zero');

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { SYSTEM, startBridge } from '@impartial/bridge-server';
 import { PROTOCOL_VERSION, Random } from '@impartial/shared';
 import WebSocket from 'ws';
-import { projectWithImage, startTestBridge, type TestBridge, TestClient } from '../helpers/bridge.js';
+import { folderOf, projectWithImage, startTestBridge, type TestBridge, TestClient } from '../helpers/bridge.js';
 import { rawRequest } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -111,7 +111,7 @@ describe('bridge security', () => {
 
   it('returns no file for ../ tricks, encoded or not, and follows no symlink out of a folder', async () => {
     const token = t.bridge.token!;
-    const dir = await t.bridge.services.images.zarrDir(SYSTEM, image);
+    const dir = folderOf(await t.bridge.services.images.zarrFiles(SYSTEM, image, '.zattrs'));
     await writeFile(path.join(t.dir, 'secret.txt'), 'SECRET');
     await symlink(path.join(t.dir, 'secret.txt'), path.join(dir, 'link.txt'));
     const attempts = [

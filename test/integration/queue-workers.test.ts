@@ -1,10 +1,16 @@
-// Jobs on `impartial worker` processes through BullMQ: a bridge on PostgreSQL and Redis (started by
-// the test on loopback) and two worker processes. The worker training a job is killed with SIGKILL
-// at about 30% of its steps; the other one notices within seconds and goes on from the checkpoint.
+// Jobs on `impartial worker` processes through BullMQ: a bridge on PostgreSQL, Redis and S3 object
+// storage (PostgreSQL and Redis started by the test on loopback, s3rver in this process) and two
+// worker processes, each with its own cache folder: nothing is shared but the engines. The worker
+// training a job is killed with SIGKILL at about 30% of its steps; the other one notices within
+// seconds and goes on from the checkpoint, which it reads from the object storage.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { ObjectStore, parseObjectStoreUrl } from '@impartial/bridge-server/store';
 import type { ModelRecord } from '@impartial/shared';
 import FetchStore from '@zarrita/storage/fetch';
 import * as zarr from 'zarrita';
@@ -12,6 +18,7 @@ import { line, projectWithImage, startTestBridge, type TestBridge, TestClient } 
 import { repoRoot } from '../helpers/paths.js';
 import { type Postgres, postgresMissing, startPostgres } from '../helpers/postgres.js';
 import { type RedisServer, redisMissing, startRedis } from '../helpers/redis.js';
+import { type S3Server, startS3 } from '../helpers/s3.js';
 import { waitFor } from '../helpers/wait.js';
 
 const STEPS = 600;
@@ -23,10 +30,10 @@ interface WorkerProcess {
   out: () => string;
 }
 
-function startWorker(name: string, queue: string): WorkerProcess {
+function startWorker(name: string, queue: string, store: string, cache: string): WorkerProcess {
   const bin = path.join(repoRoot, 'bridge-server', 'bin', 'impartial.js');
   // A short lock: a killed worker's job moves within about two seconds.
-  const args = ['worker', '--queue', queue, '--name', name, '--lock-ms', '2000'];
+  const args = ['worker', '--queue', queue, '--store', store, '--data', cache, '--name', name, '--lock-ms', '2000'];
   const child = spawn(process.execPath, [bin, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, IMPARTIAL_WASM_THREADS: '1' },
@@ -47,16 +54,21 @@ describe('jobs on worker processes through BullMQ', {
 }, () => {
   let pg: Postgres;
   let redis: RedisServer;
+  let s3: S3Server;
+  let caches: string;
   let t: TestBridge;
   let workers: WorkerProcess[];
   before(async () => {
-    [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
+    [pg, redis, s3] = await Promise.all([startPostgres(), startRedis(), startS3()]);
     t = await startTestBridge({
       database: pg.database('queue'),
       queue: redis.url,
+      objects: s3.storeUrl('queue'),
       checkpointEvery: CHECKPOINT_EVERY,
     });
-    workers = [startWorker('w1', redis.url), startWorker('w2', redis.url)];
+    caches = await mkdtemp(path.join(tmpdir(), 'impartial-workers-'));
+    const store = s3.storeUrl('queue');
+    workers = ['w1', 'w2'].map((name) => startWorker(name, redis.url, store, path.join(caches, name)));
     await waitFor(() => workers.every((w) => /waiting for jobs/.test(w.out())), {
       timeoutMs: 60_000,
       what: () => `both workers ready (${workers.map((w) => w.out()).join(' | ')})`,
@@ -66,7 +78,9 @@ describe('jobs on worker processes through BullMQ', {
     for (const w of workers ?? []) w.child.kill('SIGKILL');
     await t?.stop();
     await redis?.stop();
+    await s3?.stop();
     pg?.stop();
+    if (caches) await rm(caches, { recursive: true, force: true });
   });
 
   it('finishes a training on the second worker from a checkpoint when the first is killed', async () => {
@@ -107,6 +121,15 @@ describe('jobs on worker processes through BullMQ', {
     const models = (await (await t.api(`/api/projects/q/models`)).json()) as ModelRecord[];
     assert.equal(models.length, 1, JSON.stringify(models));
     assert.equal(models[0]!.steps, STEPS);
+    const objects = new ObjectStore(parseObjectStoreUrl(s3.storeUrl('queue')));
+    const listed = async (prefix: string) => {
+      const out: string[] = [];
+      for await (const k of objects.list(prefix)) out.push(k);
+      return out;
+    };
+    const modelIds = new Set((await listed('models/')).map((k) => k.split('/')[1]));
+    assert.deepEqual([...modelIds], [models[0]!.id], 'one model in the object storage');
+    assert.deepEqual(await listed('tmp/checkpoints/'), [], 'its checkpoints removed');
 
     // Its prediction, on the worker still running, read back over HTTP as the viewer reads it.
     c.send({ type: 'infer', ref: 'i', request: { model: models[0]!.id, tile: 64, passes: 2 } });
@@ -127,6 +150,10 @@ describe('jobs on worker processes through BullMQ', {
       p.every((v) => v >= 0 && v <= 1 + 1e-6),
       'probabilities',
     );
+    // Read from the object storage: the bridge's folder never held it.
+    assert.ok(!existsSync(path.join(t.bridge.dataDir, 'predictions')));
+    assert.ok((await listed(`predictions/${image}/`)).length > 0);
+    objects.close();
 
     // A cancellation reaches the worker running the training.
     c.send({ type: 'train-start', ref: 'long', options: { ...options, steps: 100_000 } });

@@ -21,7 +21,13 @@ and keeps every web viewer and Fiji in sync. HTTP and WebSocket on one port.
   --db postgres://...     keep the index (projects, strokes, jobs, accounts) in PostgreSQL instead
                           of the data folder's SQLite file; bridge nodes may share it
   --queue redis://...     several bridge nodes behind one address: they share --db and the data
-                          folder, and pass live messages (strokes in log order) through Redis
+                          folder, and pass live messages (strokes in log order) through Redis;
+                          training and inference run on 'impartial worker' processes
+  --store s3://BUCKET/PREFIX?endpoint=URL
+                          keep images, models and predictions in S3-compatible object storage (the
+                          data folder caches them); credentials from AWS_ACCESS_KEY_ID and
+                          AWS_SECRET_ACCESS_KEY (or ~/.aws); endpoint for MinIO, Ceph or others;
+                          &presign=SECONDS sends viewers to presigned URLs instead of streaming
   --host H --port N       where to listen (default 127.0.0.1:8000; port 0 picks a free one)
   --token T               the token clients must send (default: a new random one each start)
   --token-file FILE       the token read from FILE (trimmed); unlike --token it does not show in ps
@@ -130,6 +136,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     data: { kind: 'string', default: 'impartial-data' },
     db: { kind: 'string' },
     queue: { kind: 'string' },
+    store: { kind: 'string' },
     host: { kind: 'string', default: '127.0.0.1' },
     port: { kind: 'number', default: 8000 },
     token: { kind: 'string' },
@@ -169,6 +176,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       data: a.data as string,
       ...(a.db !== undefined ? { database: a.db as string } : {}),
       ...(a.queue !== undefined ? { queue: a.queue as string } : {}),
+      ...(a.store !== undefined ? { objects: a.store as string } : {}),
       host: a.host as string,
       port,
       token: a.auth === false ? null : token,
@@ -193,7 +201,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   process.stdout.write(`ImPartial bridge listening on ${bridge.publicUrl}\n`);
   log(`viewer: ${bridge.viewerUrl}`);
-  log(`data: ${bridge.dataDir}`);
+  log(`data: ${bridge.dataDir}${bridge.objects ? ` (a cache of ${bridge.objects})` : ''}`);
   // A bug in one request must not take the bridge down with every client's session.
   process.on('uncaughtException', (e) => log(`error (the bridge keeps running): ${e.stack ?? e}`));
   process.on('unhandledRejection', (e) => log(`error (the bridge keeps running): ${(e as Error)?.stack ?? e}`));

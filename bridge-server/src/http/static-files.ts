@@ -2,8 +2,10 @@ import { createReadStream } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { ImpartialError } from '../errors.js';
 import { contained } from '../files/contained.js';
+import type { ZarrFiles } from '../services/zarr-files.js';
 
 const TYPES: Record<string, string> = {
   '.zattrs': 'application/json',
@@ -23,6 +25,51 @@ const TYPES: Record<string, string> = {
  * responses carry an ETag and clients revalidate (304 when unchanged). An HTML page gets the
  * Content-Security-Policy `pagePolicy` makes of its text, when given (else the data policy set for all).
  */
+const contentType = (file: string) =>
+  TYPES[path.extname(file)] ?? TYPES[path.basename(file)] ?? 'application/octet-stream';
+
+function checkRelative(rest: string): void {
+  if (rest.includes('\0') || rest.split(/[\\/]/).includes('..'))
+    throw new ImpartialError('forbidden', 'path leaves its folder');
+}
+
+/**
+ * Serves a file of an OME-Zarr from its folder, or from object storage: streamed (with the
+ * object's ETag, so clients revalidate as with files) or, when the store presigns, by a redirect.
+ */
+export async function serveZarr(req: IncomingMessage, res: ServerResponse, files: ZarrFiles, rest: string) {
+  if ('folder' in files) return serveFile(req, res, files.folder, rest);
+  checkRelative(rest);
+  if (!rest || rest.endsWith('/')) throw new ImpartialError('not-found', `${rest || '/'} is not a file`);
+  const url = await files.presigned(rest);
+  if (url) {
+    res.writeHead(307, { Location: url, 'Cache-Control': 'no-store' });
+    res.end();
+    return;
+  }
+  const object = await files.open(rest);
+  if (!object) throw new ImpartialError('not-found', `${rest} does not exist`);
+  const etag = object.etag;
+  if (etag && req.headers['if-none-match'] === etag) {
+    object.body.destroy();
+    res.writeHead(304, { ETag: etag });
+    res.end();
+    return;
+  }
+  res.writeHead(200, {
+    'Content-Type': contentType(rest),
+    'Content-Length': String(object.length),
+    ...(etag ? { ETag: etag } : {}),
+    'Cache-Control': 'no-cache',
+  });
+  if (req.method === 'HEAD') {
+    object.body.destroy();
+    res.end();
+    return;
+  }
+  await pipeline(object.body, res);
+}
+
 export async function serveFile(
   req: IncomingMessage,
   res: ServerResponse,
@@ -30,8 +77,7 @@ export async function serveFile(
   rest: string,
   pagePolicy?: (html: string) => string,
 ): Promise<void> {
-  if (rest.includes('\0') || rest.split(/[\\/]/).includes('..'))
-    throw new ImpartialError('forbidden', 'path leaves its folder');
+  checkRelative(rest);
   const file = contained(root, rest || '.');
   const [realRoot, realFile] = await Promise.all([realpath(root).catch(() => null), realpath(file).catch(() => null)]);
   if (!realRoot || !realFile) throw new ImpartialError('not-found', `${rest || '/'} does not exist`);
@@ -41,7 +87,7 @@ export async function serveFile(
   if (!info.isFile()) throw new ImpartialError('not-found', `${rest || '/'} is not a file`);
   const etag = `"${info.size.toString(36)}-${Math.floor(info.mtimeMs).toString(36)}"`;
   const headers = {
-    'Content-Type': TYPES[path.extname(realFile)] ?? TYPES[path.basename(realFile)] ?? 'application/octet-stream',
+    'Content-Type': contentType(realFile),
     'Content-Length': String(info.size),
     ETag: etag,
     'Cache-Control': 'no-cache',

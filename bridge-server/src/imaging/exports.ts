@@ -57,9 +57,9 @@ function tiffPixels(plane: PixelArray): Uint8Array | Uint16Array | Float32Array 
     : Float32Array.from(plane);
 }
 
-export async function imageTiff(image: StoredImage, level: number): Promise<Uint8Array> {
+export async function imageTiff(store: Store, image: StoredImage, level: number): Promise<Uint8Array> {
   const [w, h] = levelSize(image, level);
-  const arr = await openArray(new FileSystemStore(image.dir), `${level}`);
+  const arr = await openArray(await store.files.zarr(image.dir), `${level}`);
   const planes = [];
   for (let c = 0; c < image.channels; c++) planes.push(tiffPixels(await readRegion(arr, 0, 0, w, h, c)));
   return writeTiff(imagejHyperstack(planes, w, h, { unit: 'pixel' }));
@@ -85,7 +85,7 @@ export async function predictionTiff(
   part: PredictionPart,
 ): Promise<Uint8Array> {
   const [w, h] = levelSize(image, level);
-  const zarr = new FileSystemStore(await predictionDir(store, image, model));
+  const zarr = await store.files.zarr(await predictionDir(store, image, model));
   if (part === 'labels') {
     const data = await readRegion(await openArray(zarr, `labels/instances/${level}`), 0, 0, w, h);
     return labelTiff(w, h, data);
@@ -103,7 +103,7 @@ export async function predictionOutlines(
 ): Promise<Uint8Array | string> {
   const [w, h] = levelSize(image, 0);
   const data = await readRegion(
-    await openArray(new FileSystemStore(await predictionDir(store, image, model)), 'labels/instances/0'),
+    await openArray(await store.files.zarr(await predictionDir(store, image, model)), 'labels/instances/0'),
     0,
     0,
     w,

@@ -93,6 +93,8 @@ export async function registerImport(
   await rm(dir, { recursive: true, force: true });
   await mkdir(path.dirname(dir), { recursive: true });
   await rename(tmp, dir);
+  // The objects are complete before the index names the image.
+  await store.files.publish(dir);
   return store.images.add({ id, project, name, ...written });
 }
 

@@ -1,5 +1,4 @@
 import { compositeRgb, drawOutlines, encodePng, openArray, readRegion, sideBySide } from '@impartial/shared';
-import { FileSystemStore } from '@impartial/shared/node';
 import type { Store, StoredImage } from '../store/store.js';
 
 /** Side of the square a published model's cover and sample tensor are cut from (level 0, the centre). */
@@ -28,11 +27,11 @@ export async function coverAndSample(
   const side = Math.min(COVER_SIDE, image.width, image.height);
   const x0 = Math.floor((image.width - side) / 2),
     y0 = Math.floor((image.height - side) / 2);
-  const pixels = await openArray(new FileSystemStore(image.dir), '0');
+  const pixels = await openArray(await store.files.zarr(image.dir), '0');
   const data = new Float32Array(image.channels * side * side);
   for (let c = 0; c < image.channels; c++)
     data.set(Float32Array.from(await readRegion(pixels, x0, y0, side, side, c)), c * side * side);
-  const zarr = new FileSystemStore(store.layout.prediction(image.id, model));
+  const zarr = await store.files.zarr(store.layout.prediction(image.id, model));
   const labels = Int32Array.from(await readRegion(await openArray(zarr, 'labels/instances/0'), x0, y0, side, side));
   const raw = compositeRgb({ width: side, height: side, channels: image.channels, data });
   const outlined = raw.slice();

@@ -16,12 +16,15 @@ import {
   relabelBlock,
   writePyramidRect,
 } from '@impartial/shared';
-import { FileSystemStore, initBackend, loadModelDir } from '@impartial/shared/node';
+import { initBackend, loadModelDir } from '@impartial/shared/node';
+import { DataFiles, type TaskFilesSpec } from '../store/files.js';
 import { type ImageRef, modelChannels, readNormalizedRegion } from './region.js';
 import type { TaskHooks } from './train-task.js';
 
 export interface InferTaskSpec {
   kind: 'infer';
+  /** Object storage the task's folders live in (absent: the data folder). */
+  files?: TaskFilesSpec;
   image: ImageRef & { name: string; levels: number };
   modelDir: string;
   outDir: string;
@@ -100,12 +103,26 @@ function crop<T extends PixelArray | Int32Array>(
  * and entropy, and labels/instances, each tile written to every pyramid level it covers and
  * announced through hooks.tile as soon as it is on disk.
  */
-export async function runInferTask(
-  spec: InferTaskSpec,
-  hooks: InferHooks,
-): Promise<{ cells: number; meanEntropy: number; tiles: TileResult[]; cancelled: boolean }> {
+export async function runInferTask(spec: InferTaskSpec, hooks: InferHooks): Promise<InferTaskResult> {
+  const files = await DataFiles.forTask(spec.files);
+  try {
+    return await inferWith(spec, hooks, files);
+  } finally {
+    files.close();
+  }
+}
+
+interface InferTaskResult {
+  cells: number;
+  meanEntropy: number;
+  tiles: TileResult[];
+  cancelled: boolean;
+}
+
+async function inferWith(spec: InferTaskSpec, hooks: InferHooks, files: DataFiles): Promise<InferTaskResult> {
   const backend = await initBackend();
   hooks.log(`backend: ${backend.description}`);
+  if (!(await files.have(spec.modelDir))) throw new Error(`the model is missing (${spec.modelDir})`);
   const model = await loadModelDir(spec.modelDir);
   const { image } = spec;
   const channels = modelChannels(image);
@@ -120,7 +137,8 @@ export async function runInferTask(
     ...(spec.threshold !== undefined ? { threshold: spec.threshold } : {}),
   };
   await rm(spec.outDir, { recursive: true, force: true });
-  const store = new FileSystemStore(spec.outDir);
+  // In object storage, a new version of the prediction that readers see from its metadata on, tile by tile.
+  const store = files.publisher(spec.outDir);
   await createOmeZarrImage(
     store,
     `${image.name} prediction ${model.lineage.id}`,
@@ -133,6 +151,8 @@ export async function runInferTask(
     '<f4',
   );
   await createOmeZarrLabels(store, 'instances', image.width, image.height, '<u4');
+  await store.point();
+  const imageZarr = await files.zarr(image.dir);
   const levels = image.levels;
   const channels2: PyramidTarget = { store, levels, levelPath: (l) => `${l}`, mode: 'mean', channelAxis: true };
   const labels1: PyramidTarget = {
@@ -164,7 +184,7 @@ export async function runInferTask(
         width: Math.min(image.width, t.x + t.width + MARGIN) - x0,
         height: Math.min(image.height, t.y + t.height + MARGIN) - y0,
       };
-      const data = await readNormalizedRegion(image, ext.x, ext.y, ext.width, ext.height);
+      const data = await readNormalizedRegion(image, ext.x, ext.y, ext.width, ext.height, imageZarr);
       const { probability, entropy } = await predict(
         model.config,
         model.weights,
@@ -180,6 +200,7 @@ export async function runInferTask(
       const e = crop(entropy.data, ext.width, ox, oy, t.width, t.height, Float32Array);
       await writePyramidRect(channels2, t, [p, e], spec.tile);
       await writePyramidRect(labels1, t, [stitched.labels], spec.tile);
+      await store.flush();
       let s = 0;
       for (const v of e) s += v;
       const result = { ...t, entropy: s / e.length, cells: stitched.cells };
@@ -199,6 +220,8 @@ export async function runInferTask(
   }
   await rebuildCoarseLevels(channels2, spec.tile, 2);
   await rebuildCoarseLevels(labels1, spec.tile, 1);
+  await store.flush();
+  await store.prune();
   const cells = stitcher.cells;
   return { cells, meanEntropy: entropySum / (image.width * image.height), tiles: results, cancelled: false };
 }

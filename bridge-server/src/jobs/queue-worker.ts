@@ -1,5 +1,7 @@
+import path from 'node:path';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import type { TaskFilesSpec } from '../store/files.js';
 import type { InferTaskSpec } from './infer-task.js';
 import { CANCEL_CHANNEL, JOB_QUEUE, type QueuedEvent, redisConnection } from './queue.js';
 import { type Outcome, TaskThread } from './runner.js';
@@ -15,7 +17,28 @@ export interface QueueWorkerOptions {
   maxStalls: number;
   /** Names this worker in logs and job logs. */
   name: string;
+  /** This machine's cache of object storage, for tasks whose folders live there. */
+  dataDir: string;
+  /** The object storage URL to use instead of the one a task names (another endpoint from here). */
+  store?: string;
   log(line: string): void;
+}
+
+/**
+ * A task made on a bridge whose folders live in object storage: its paths (under that bridge's data
+ * folder) move under this worker's cache folder.
+ */
+export function rebaseSpec<T extends { files?: TaskFilesSpec }>(spec: T, root: string, store?: string): T {
+  const files = spec.files;
+  if (!files) return spec;
+  const under = (v: string) => v === files.root || v.startsWith(files.root + path.sep);
+  const move = (v: unknown): unknown => {
+    if (typeof v === 'string') return under(v) ? path.join(root, path.relative(files.root, v)) : v;
+    if (Array.isArray(v)) return v.map(move);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, move(x)]));
+    return v;
+  };
+  return { ...(move(spec) as T), files: { store: store ?? files.store, root: path.resolve(root) } };
 }
 
 /** The last event of a task: what the worker's job ends with (the bridge makes the record of it). */
@@ -40,7 +63,8 @@ export async function startQueueWorker(url: string, o: QueueWorkerOptions): Prom
   const worker = new Worker(
     JOB_QUEUE,
     async (job) => {
-      const spec = (job.data as { spec: TrainTaskSpec | InferTaskSpec }).spec;
+      const given = (job.data as { spec: TrainTaskSpec | InferTaskSpec }).spec;
+      const spec = rebaseSpec(given, o.dataDir, o.store);
       o.log(`${o.name}: job ${job.id} (${spec.kind})${job.attemptsStarted > 1 ? ', taken over' : ''}`);
       let n = 0;
       return new Promise<Outcome>((resolve) => {

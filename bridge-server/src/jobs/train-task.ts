@@ -15,10 +15,13 @@ import {
 } from '@impartial/shared';
 import { initBackend, loadGenericModel, loadModelDir, saveModelDir } from '@impartial/shared/node';
 import { lossCurveSvg } from '../cli/loss-plot.js';
+import { DataFiles, type TaskFilesSpec } from '../store/files.js';
 import { type ImageRef, modelChannels, readNormalizedRegion } from './region.js';
 
 export interface TrainTaskSpec {
   kind: 'train';
+  /** Object storage the task's folders live in (absent: the data folder). */
+  files?: TaskFilesSpec;
   modelId: string;
   /** Final model folder (written under tempDir first, then renamed). */
   modelDir: string;
@@ -53,8 +56,9 @@ interface Resumed {
   seconds: number;
 }
 
-async function resumedFrom(dir: string): Promise<Resumed | null> {
+async function resumedFrom(dir: string, files: DataFiles): Promise<Resumed | null> {
   try {
+    if (!(await files.refresh(dir))) return null;
     const done = JSON.parse(await readFile(path.join(dir, 'progress.json'), 'utf8')) as Omit<Resumed, 'model'>;
     return { ...done, model: await loadModelDir(dir) };
   } catch {
@@ -62,7 +66,12 @@ async function resumedFrom(dir: string): Promise<Resumed | null> {
   }
 }
 
-async function saveCheckpoint(dir: string, model: ImpartialModel, done: Omit<Resumed, 'model'>): Promise<void> {
+async function saveCheckpoint(
+  dir: string,
+  model: ImpartialModel,
+  done: Omit<Resumed, 'model'>,
+  files: DataFiles,
+): Promise<void> {
   // Written whole beside it, then swapped in: a kill during the write leaves the previous one.
   const tmp = `${dir}.writing`;
   await rm(tmp, { recursive: true, force: true });
@@ -72,6 +81,7 @@ async function saveCheckpoint(dir: string, model: ImpartialModel, done: Omit<Res
   await rename(dir, `${dir}.old`).catch(() => {});
   await rename(tmp, dir);
   await rm(`${dir}.old`, { recursive: true, force: true });
+  await files.publish(dir);
 }
 
 export interface TaskHooks {
@@ -97,6 +107,7 @@ function engineScribbles(raster: LabelImage): LabelImage {
 /** Training crops of one image: the whole image, or a block (plus margin) around every 1024-block with strokes. */
 async function cropsOf(
   image: TrainTaskSpec['images'][number],
+  files: DataFiles,
 ): Promise<Array<{ image: MultiChannelImage; scribbles: LabelImage }>> {
   const raster = rasterizeDrawings(image.drawings, image.width, image.height);
   const rects: Array<[number, number, number, number]> = [];
@@ -117,8 +128,9 @@ async function cropsOf(
     }
   }
   const crops = [];
+  const zarr = await files.zarr(image.dir);
   for (const [x, y, w, h] of rects) {
-    const data = await readNormalizedRegion(image, x, y, w, h);
+    const data = await readNormalizedRegion(image, x, y, w, h, zarr);
     crops.push({
       image: { width: w, height: h, channels: modelChannels(image), data },
       scribbles: engineScribbles(raster.region(x, y, w, h)),
@@ -127,8 +139,16 @@ async function cropsOf(
   return crops;
 }
 
-async function startingModel(spec: TrainTaskSpec, channels: number, hooks: TaskHooks): Promise<ImpartialModel | null> {
-  if (spec.parentDir) return loadModelDir(spec.parentDir);
+async function startingModel(
+  spec: TrainTaskSpec,
+  channels: number,
+  hooks: TaskHooks,
+  files: DataFiles,
+): Promise<ImpartialModel | null> {
+  if (spec.parentDir) {
+    if (!(await files.have(spec.parentDir))) throw new Error(`the model to fine-tune is missing (${spec.parentDir})`);
+    return loadModelDir(spec.parentDir);
+  }
   if (spec.init === 'scratch') return null;
   const generic = await loadGenericModel(channels);
   if (generic && generic.config.depth === spec.depth && generic.config.base === spec.base) return generic;
@@ -155,18 +175,32 @@ function checkpointLineage(spec: TrainTaskSpec): ImpartialModel['lineage'] {
 }
 
 /** Trains (or fine-tunes) on the strokes of the given images and saves a new model version. */
-export async function runTrainTask(
-  spec: TrainTaskSpec,
-  hooks: TaskHooks,
-): Promise<{ model: ImpartialModel; steps: number; seconds: number; cancelled: boolean; losses: number[] }> {
+export async function runTrainTask(spec: TrainTaskSpec, hooks: TaskHooks): Promise<TrainTaskResult> {
+  const files = await DataFiles.forTask(spec.files);
+  try {
+    return await trainWith(spec, hooks, files);
+  } finally {
+    files.close();
+  }
+}
+
+interface TrainTaskResult {
+  model: ImpartialModel;
+  steps: number;
+  seconds: number;
+  cancelled: boolean;
+  losses: number[];
+}
+
+async function trainWith(spec: TrainTaskSpec, hooks: TaskHooks, files: DataFiles): Promise<TrainTaskResult> {
   const backend = await initBackend();
   hooks.log(`backend: ${backend.description}`);
   const channels = modelChannels(spec.images[0]!);
-  const crops = (await Promise.all(spec.images.map(cropsOf))).flat();
+  const crops = (await Promise.all(spec.images.map((i) => cropsOf(i, files)))).flat();
   hooks.log(`training on ${crops.length} region(s) of ${spec.images.length} image(s)`);
-  const resumed = spec.checkpoint ? await resumedFrom(spec.checkpoint.dir) : null;
+  const resumed = spec.checkpoint ? await resumedFrom(spec.checkpoint.dir, files) : null;
   if (resumed) hooks.log(`resuming from the checkpoint at step ${resumed.steps}`);
-  const parent = resumed ? null : await startingModel(spec, channels, hooks);
+  const parent = resumed ? null : await startingModel(spec, channels, hooks, files);
   const parentLineage = resumed ? resumed.parent : (parent?.lineage ?? null);
   const start = resumed?.model ?? parent;
   const config = start?.config ?? { ...DEFAULT_UNET, inChannels: channels, depth: spec.depth, base: spec.base };
@@ -200,6 +234,7 @@ export async function runTrainTask(
               checkpoint.dir,
               { config, weights, lineage: parentLineage ?? checkpointLineage(spec) },
               { parent: parentLineage, steps: done.steps + step, seconds: done.seconds + seconds },
+              files,
             ),
         }
       : {}),
@@ -227,7 +262,8 @@ export async function runTrainTask(
     await rm(spec.modelDir, { recursive: true, force: true });
     await mkdir(path.dirname(spec.modelDir), { recursive: true });
     await rename(tmp, spec.modelDir);
+    await files.publish(spec.modelDir);
   }
-  if (checkpoint && !result.cancelled) await rm(checkpoint.dir, { recursive: true, force: true });
+  if (checkpoint && !result.cancelled) await files.remove(checkpoint.dir);
   return { model, steps: result.steps, seconds: result.seconds, cancelled: result.cancelled, losses: result.losses };
 }

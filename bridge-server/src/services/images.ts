@@ -1,4 +1,4 @@
-import { realpath, rm } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { ImageRecord, ImportRecord } from '@impartial/shared';
 import { badRequest, ImpartialError } from '../errors.js';
@@ -11,6 +11,7 @@ import type { StorageQuota } from './accounts/quota.js';
 import type { Actor } from './actor.js';
 import type { ServiceContext } from './context.js';
 import type { Scope } from './scope.js';
+import { type ZarrFiles, zarrFiles } from './zarr-files.js';
 
 /** How an import goes: `replace` an older image of the same name; stop when `signal` aborts (the client left). */
 export interface ImportOptions {
@@ -152,7 +153,7 @@ export class ImageService {
     // A raster write still under way would recreate folders under the image removed below.
     await strokes.forget(image.id).catch(() => {}); // a stopped worker holds nothing to write
     const dirs = [store.layout.image(image.id), store.layout.predictions(image.id), store.layout.labels(image.id)];
-    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+    await Promise.all(dirs.map((d) => store.files.remove(d)));
   }
 
   async info(actor: Actor, id: string): Promise<Record<string, unknown>> {
@@ -166,7 +167,7 @@ export class ImageService {
   /** A level of the image as an ImageJ hyperstack TIFF (the finest level an export can read whole by default). */
   async tiff(actor: Actor, id: string, level?: number): Promise<Uint8Array> {
     const image = await this.get(actor, id);
-    return imageTiff(image, level ?? exportLevel(image));
+    return imageTiff(this.ctx.store, image, level ?? exportLevel(image));
   }
 
   /** The scribble raster as it stands (pending writes flushed first), as a TIFF. */
@@ -176,8 +177,12 @@ export class ImageService {
     return scribblesTiff(image, level);
   }
 
-  /** The folder of the image's OME-Zarr, for serving its files. */
-  async zarrDir(actor: Actor, id: string): Promise<string> {
-    return (await this.get(actor, id)).dir;
+  /**
+   * Where the image's OME-Zarr file `file` is read from, for serving it. The scribble raster is
+   * this node's, written here from the stroke log, so it is read from the data folder.
+   */
+  async zarrFiles(actor: Actor, id: string, file: string): Promise<ZarrFiles> {
+    const { dir } = await this.get(actor, id);
+    return file.startsWith('labels/scribbles/') ? { folder: dir } : zarrFiles(this.ctx.store, dir);
   }
 }

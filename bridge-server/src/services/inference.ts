@@ -55,6 +55,7 @@ export class InferenceService {
     const reordered = select.length !== image.channels || select.some((c, i) => c !== i);
     const spec: InferTaskSpec = {
       kind: 'infer',
+      ...this.ctx.store.files.taskSpec(),
       image: {
         id: image.id,
         dir: image.dir,

@@ -41,12 +41,13 @@ export class ModelService {
   async file(actor: Actor, id: string, name: string): Promise<{ dir: string; name: string }> {
     const model = await this.get(actor, id);
     if (!MODEL_FILES.includes(name)) throw notFound(`model file ${name} (choose ${MODEL_FILES.join(', ')})`);
-    return { dir: this.ctx.store.layout.model(model.id), name };
+    return { dir: await this.ctx.store.modelFolder(model.id), name };
   }
 
   /** "SHA256:<hex>" of a version's weights. */
   async checksum(actor: Actor, id: string): Promise<string> {
-    const bytes = await readFile(path.join(this.ctx.store.layout.model((await this.get(actor, id)).id), MODEL_WEIGHTS));
+    const dir = await this.ctx.store.modelFolder((await this.get(actor, id)).id);
+    const bytes = await readFile(path.join(dir, MODEL_WEIGHTS));
     return `SHA256:${createHash('sha256').update(bytes).digest('hex')}`;
   }
 
@@ -133,6 +134,7 @@ export class ModelService {
       const dir = this.ctx.store.layout.model(lineage.id);
       await mkdir(path.dirname(dir), { recursive: true });
       await rename(tmp, dir);
+      await this.ctx.store.files.publish(dir);
     } catch (e) {
       await rm(tmp, { recursive: true, force: true });
       throw e;

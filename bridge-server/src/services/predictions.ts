@@ -8,13 +8,13 @@ import {
   type PredictionRecord,
   readRegion,
 } from '@impartial/shared';
-import { FileSystemStore } from '@impartial/shared/node';
 import { notFound } from '../errors.js';
 import { exportLevel, type PredictionPart, predictionOutlines, predictionTiff } from '../imaging/exports.js';
 import type { StoredImage } from '../store/store.js';
 import type { Actor } from './actor.js';
 import type { ServiceContext } from './context.js';
 import type { Scope } from './scope.js';
+import { type ZarrFiles, zarrFiles } from './zarr-files.js';
 
 /** Predictions of an image: records, the OME-Zarr to serve, and exports (TIFF, ROI set, GeoJSON). */
 export class PredictionService {
@@ -43,10 +43,10 @@ export class PredictionService {
     return { image, record };
   }
 
-  /** The folder of a prediction's OME-Zarr, for serving its files. */
-  async zarrDir(actor: Actor, imageId: string, model: string): Promise<string> {
+  /** Where a prediction's OME-Zarr files are read from, for serving them. */
+  async zarrFiles(actor: Actor, imageId: string, model: string): Promise<ZarrFiles> {
     const { image } = await this.existing(actor, imageId, model);
-    return this.ctx.store.layout.prediction(image.id, model);
+    return zarrFiles(this.ctx.store, this.ctx.store.layout.prediction(image.id, model));
   }
 
   /** One part (instance labels, probability or entropy) of a level as a TIFF. */
@@ -74,11 +74,11 @@ export class PredictionService {
   /** Level 0 of probability and entropy, and the instance cut saved with the model. */
   async maps(actor: Actor, imageId: string, model: string) {
     const { image } = await this.existing(actor, imageId, model);
-    const zarr = new FileSystemStore(this.ctx.store.layout.prediction(image.id, model));
+    const zarr = await this.ctx.store.files.zarr(this.ctx.store.layout.prediction(image.id, model));
     const level0 = await openArray(zarr, '0');
     const probability = (await readRegion(level0, 0, 0, image.width, image.height, 0)) as Float32Array;
     const entropy = (await readRegion(level0, 0, 0, image.width, image.height, 1)) as Float32Array;
-    const manifest = path.join(this.ctx.store.layout.model(model), MODEL_JSON);
+    const manifest = path.join(await this.ctx.store.modelFolder(model), MODEL_JSON);
     const saved = JSON.parse(await readFile(manifest, 'utf8')) as { lineage: { instances?: Partial<InstanceOptions> } };
     const instances: InstanceOptions = { ...DEFAULT_INSTANCE_OPTIONS, ...saved.lineage.instances };
     return { width: image.width, height: image.height, probability, entropy, instances };

@@ -49,6 +49,7 @@ export class TrainingService {
           : { seconds: o.seconds };
       return {
         kind: 'train',
+        ...store.files.taskSpec(),
         modelId,
         modelDir: store.layout.model(modelId),
         tempDir: store.layout.temp,

@@ -1,5 +1,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
+import { ImpartialError } from '../errors.js';
 import { type DatabaseTarget, type Db, openDatabase, postgresTarget } from './database/open.js';
+import { DataFiles } from './files.js';
 import { ImportRegistry } from './import-progress.js';
 import { type DataLayout, dataLayout } from './paths.js';
 import { CatalogueTable } from './tables/catalogue.js';
@@ -23,6 +25,8 @@ export interface StoreOptions {
   keepTemp?: boolean;
   /** A PostgreSQL URL for the index (several bridge nodes share it); default: the folder's SQLite file. */
   database?: string;
+  /** An S3 URL where images, models and predictions live (the data folder caches them); default: the folder. */
+  objects?: string;
 }
 
 /** The datastore: the index (one table object per record kind) and where the files live. */
@@ -30,6 +34,8 @@ export class Store {
   readonly db: Db;
   readonly dialect: DatabaseTarget['kind'];
   readonly layout: DataLayout;
+  /** Where the folders under the layout really live: the data folder, or object storage. */
+  readonly files: DataFiles;
   readonly imports = new ImportRegistry();
   readonly projects: ProjectTable;
   readonly images: ImageTable;
@@ -52,11 +58,13 @@ export class Store {
     if (!o.keepTemp) rmSync(layout.temp, { recursive: true, force: true });
     mkdirSync(layout.temp, { recursive: true });
     const target: DatabaseTarget = o.database ? postgresTarget(o.database) : { kind: 'sqlite', file: layout.database };
-    return new Store(layout, await openDatabase(target), target.kind);
+    const files = o.objects ? await DataFiles.objectStore(layout.root, o.objects) : DataFiles.folder(layout.root);
+    return new Store(layout, files, await openDatabase(target), target.kind);
   }
 
-  private constructor(layout: DataLayout, db: Db, dialect: DatabaseTarget['kind']) {
+  private constructor(layout: DataLayout, files: DataFiles, db: Db, dialect: DatabaseTarget['kind']) {
     this.layout = layout;
+    this.files = files;
     this.db = db;
     this.dialect = dialect;
     this.projects = new ProjectTable(db);
@@ -73,7 +81,23 @@ export class Store {
     this.catalogue = new CatalogueTable(db);
   }
 
+  /** A model version's folder, here (fetched from object storage when this machine lacks it). */
+  modelFolder(id: string): Promise<string> {
+    return this.folder(this.layout.model(id), `model ${id}`);
+  }
+
+  /** A catalogue entry's folder, here (fetched when this machine lacks it). */
+  catalogueFolder(id: string): Promise<string> {
+    return this.folder(this.layout.catalogue(id), `catalogue entry ${id}`);
+  }
+
+  private async folder(dir: string, what: string): Promise<string> {
+    if (!(await this.files.have(dir))) throw new ImpartialError('not-found', `the files of ${what} are missing`);
+    return dir;
+  }
+
   close(): Promise<void> {
+    this.files.close();
     return this.db.destroy();
   }
 }

@@ -34,15 +34,21 @@ const EXPECTED: Record<string, string[]> = {
   ],
   './store': [
     'type DatabaseTarget',
+    'DataFiles',
     'type Db',
     'type ImageNorm',
     'isUniqueViolation',
+    'ObjectStore',
+    'type ObjectStoreTarget',
     'openDatabase',
+    'parseObjectStoreUrl',
     'publicImage',
     'Store',
     'type StoredImage',
     'type StoreOptions',
     'StrokeEntries',
+    'VersionedObjects',
+    'ZarrPublisher',
   ],
 };
 

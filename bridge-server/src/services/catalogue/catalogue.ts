@@ -117,7 +117,7 @@ export class CatalogueService {
     const tmp = path.join(store.layout.temp, `${id}.publish`);
     try {
       await mkdir(tmp, { recursive: true });
-      const from = store.layout.model(model.id);
+      const from = await store.modelFolder(model.id);
       await copyModelFiles(from, tmp);
       const made = await coverAndSample(store, images, model.id);
       if (made) {
@@ -128,6 +128,7 @@ export class CatalogueService {
       const dir = store.layout.catalogue(id);
       await mkdir(path.dirname(dir), { recursive: true });
       await rename(tmp, dir);
+      await store.files.publish(dir);
     } catch (e) {
       await rm(tmp, { recursive: true, force: true });
       throw e;
@@ -135,7 +136,7 @@ export class CatalogueService {
     try {
       await store.catalogue.add(entry);
     } catch (e) {
-      await rm(store.layout.catalogue(id), { recursive: true, force: true });
+      await store.files.remove(store.layout.catalogue(id));
       throw e;
     }
     return this.get(actor, id);
@@ -206,19 +207,19 @@ export class CatalogueService {
   async file(actor: Actor, id: string, name: string): Promise<{ dir: string; name: string }> {
     const entry = await this.visible(actor, id);
     if (name !== ENTRY_FILES.cover || !entry.cover) throw notFound(`${name} of catalogue entry ${id}`);
-    return { dir: this.ctx.store.layout.catalogue(entry.id), name };
+    return { dir: await this.ctx.store.catalogueFolder(entry.id), name };
   }
 
   /** Copies a published model into a project as its current version, to predict with or fine-tune. */
   async use(actor: Actor, id: string, projectId: string): Promise<ModelRecord> {
     const entry = await this.visible(actor, id);
-    return this.models.addFromCatalogue(actor, projectId, entry.id, this.ctx.store.layout.catalogue(entry.id));
+    return this.models.addFromCatalogue(actor, projectId, entry.id, await this.ctx.store.catalogueFolder(entry.id));
   }
 
   /** The folder and lineage of an entry, for a package. */
   async source(actor: Actor, id: string): Promise<{ entry: Full; dir: string; lineage: ModelLineage }> {
     const entry = await this.visible(actor, id);
-    const dir = this.ctx.store.layout.catalogue(entry.id);
+    const dir = await this.ctx.store.catalogueFolder(entry.id);
     const { lineage } = JSON.parse(await readFile(path.join(dir, MODEL_JSON), 'utf8')) as { lineage: ModelLineage };
     return { entry, dir, lineage };
   }

@@ -86,7 +86,7 @@ export class PackageService {
     };
     const made = await coverAndSample(this.ctx.store, await this.ctx.store.images.list(model.project), model.id);
     const r = await exportInWorker({
-      modelDir: this.ctx.store.layout.model(model.id),
+      modelDir: await this.ctx.store.modelFolder(model.id),
       meta,
       ...(made ? { cover: made.png, sample: made.sample } : {}),
       producerVersion: this.ctx.version,
