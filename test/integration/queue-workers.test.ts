@@ -10,8 +10,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { runInferTask, SYSTEM } from '@impartial/bridge-server';
 import { ObjectStore, parseObjectStoreUrl } from '@impartial/bridge-server/store';
 import type { ModelRecord } from '@impartial/shared';
+import { FileSystemStore } from '@impartial/shared/node';
 import FetchStore from '@zarrita/storage/fetch';
 import * as zarr from 'zarrita';
 import { line, projectWithImage, startTestBridge, type TestBridge, TestClient } from '../helpers/bridge.js';
@@ -56,6 +58,8 @@ describe('jobs on worker processes through BullMQ', {
   let redis: RedisServer;
   let s3: S3Server;
   let caches: string;
+  /** The image the first test trains on; the second predicts it. */
+  let trainedImage = '';
   let t: TestBridge;
   let workers: WorkerProcess[];
   before(async () => {
@@ -85,6 +89,7 @@ describe('jobs on worker processes through BullMQ', {
 
   it('finishes a training on the second worker from a checkpoint when the first is killed', async () => {
     const image = (await projectWithImage(t, 160, 3, 'q')).id;
+    trainedImage = image;
     const c = await TestClient.join(t.bridge, image, 'trainer');
     c.send({ type: 'draw', ref: 'fg', drawing: line(20, 20, 60, 60, 1, 4) });
     c.send({ type: 'draw', ref: 'bg', drawing: line(100, 10, 150, 30, 2, 4) });
@@ -166,6 +171,77 @@ describe('jobs on worker processes through BullMQ', {
       'job',
     );
     assert.equal(ended.job.status, 'cancelled');
+    c.close();
+  });
+
+  it('spreads an inference over the workers and cuts the same cells as one worker alone', async () => {
+    const w3 = startWorker('w3', redis.url, s3.storeUrl('queue'), path.join(caches, 'w3'));
+    workers.push(w3);
+    await waitFor(() => /waiting for jobs/.test(w3.out()), { timeoutMs: 60_000, what: () => `w3 ready: ${w3.out()}` });
+    const models = (await (await t.api(`/api/projects/q/models`)).json()) as ModelRecord[];
+    const model = models[0]!.id;
+    const id = trainedImage;
+    const c = await TestClient.join(t.bridge, id, 'farm');
+    // 9 tiles of 64 px in one deterministic pass: 5 shares of 2 tiles (the smallest tile a request may ask for).
+    c.send({ type: 'infer', ref: 'farm', request: { model, tile: 64, passes: 1 } });
+    const job = (await c.next((m) => m.type === 'job' && m.ref === 'farm', 10_000, 'job')).job;
+    const complete = await c.next(
+      (m) => m.type === 'tiles' && m.job === job.id && m.prediction.status === 'complete',
+      180_000,
+      'tiles',
+    );
+    const tilesSeen = c.of('tiles').filter((m) => m.job === job.id && m.tiles.length === 1).length;
+    assert.equal(tilesSeen, 9, 'every tile announced once, as it landed');
+    const record = (await (await t.api(`/api/jobs/${job.id}`)).json()) as { log: string };
+    const shared = /(\d+) share\(s\) of 2 tiles were predicted by other workers/.exec(record.log);
+    assert.ok(shared && Number(shared[1]) >= 1, `other workers took shares: ${record.log}`);
+    const shareLines = workers.map(
+      (w) => (w.out().match(new RegExp(`job ${job.id}\\.[^ ]+ \\(tile-maps\\)`, 'g')) ?? []).length,
+    );
+    assert.equal(
+      shareLines.reduce((a, b) => a + b, 0),
+      Number(shared![1]),
+      `shares per worker: ${shareLines}`,
+    );
+
+    // The same inference by one thread, from the same objects, into a folder of its own.
+    const checkDir = await mkdtemp(path.join(tmpdir(), 'impartial-farm-check-'));
+    try {
+      const info = await t.bridge.services.images.get(SYSTEM, id);
+      const root = path.join(checkDir, 'data');
+      const alone = path.join(root, 'alone.ome.zarr');
+      await runInferTask(
+        {
+          kind: 'infer',
+          files: { store: s3.storeUrl('queue'), root },
+          image: { ...info, dir: path.join(root, 'images', `${id}.ome.zarr`) },
+          modelDir: path.join(root, 'models', model),
+          outDir: alone,
+          tile: 64,
+          passes: 1,
+        },
+        { signal: new AbortController().signal, log: () => {}, tile: () => {} },
+      );
+      const remote = new FetchStore(`${t.bridge.url}${complete.prediction.url}`, {
+        overrides: { headers: { Authorization: `Bearer ${t.bridge.token}` } },
+      });
+      const read = async (store: zarr.Readable, at: string) =>
+        (await zarr.get(await zarr.open.v2(zarr.root(store).resolve(at), { kind: 'array' }))).data;
+      const [farmed, single] = [
+        await read(remote, 'labels/instances/0'),
+        await read(new FileSystemStore(alone), 'labels/instances/0'),
+      ];
+      assert.equal(farmed.length, 160 * 160);
+      assert.ok(new Set(farmed as Uint32Array).size > 2, 'cells were found');
+      assert.deepEqual(farmed, single, 'the same cells, the same ids');
+      const [p1, p2] = [await read(remote, '0'), await read(new FileSystemStore(alone), '0')] as Float32Array[];
+      assert.ok(
+        p1!.every((v, i) => Math.abs(v - p2![i]!) < 1e-5),
+        'the same maps',
+      );
+    } finally {
+      await rm(checkDir, { recursive: true, force: true });
+    }
     c.close();
   });
 });

@@ -48,6 +48,8 @@ export class JobEvents {
           status: e.cancelled ? 'cancelled' : 'done',
           result: { model: e.saved ? e.lineage.id : null, steps: e.steps, seconds: e.seconds },
         };
+      case 'maps-done': // a share of another job's tiles: not a job of the bridge's
+        return null;
       case 'tile':
         await this.tile(job, spec as InferTaskSpec, e, progress);
         return null;

@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import {
   createOmeZarrImage,
   createOmeZarrLabels,
@@ -8,7 +9,6 @@ import {
   openArray,
   type PixelArray,
   type PyramidTarget,
-  predict,
   probabilityToInstances,
   type Rect,
   readRegion,
@@ -18,13 +18,19 @@ import {
 } from '@impartial/shared';
 import { initBackend, loadModelDir } from '@impartial/shared/node';
 import { DataFiles, type TaskFilesSpec } from '../store/files.js';
-import { type ImageRef, modelChannels, readNormalizedRegion } from './region.js';
+import { type ImageRef, modelChannels } from './region.js';
+import { type FarmSpec, SHARE_TILES, TileFarm } from './tile-farm.js';
+import { type TileMaps, tileMaps } from './tile-maps.js';
 import type { TaskHooks } from './train-task.js';
 
 export interface InferTaskSpec {
   kind: 'infer';
   /** Object storage the task's folders live in (absent: the data folder). */
   files?: TaskFilesSpec;
+  /** Where a farmed inference keeps its shares' maps (under the data folder). */
+  tempDir?: string;
+  /** Set by a queue worker: the tiles' maps are shared out over the workers (see TileFarm). */
+  farm?: FarmSpec;
   image: ImageRef & { name: string; levels: number };
   modelDir: string;
   outDir: string;
@@ -82,6 +88,32 @@ export function tileOrder(width: number, height: number, tile: number, viewport?
   const meets = (t: Rect) => t.x < v.x + v.width && t.x + t.width > v.x && t.y < v.y + v.height && t.y + t.height > v.y;
   const dist = (t: Rect) => Math.hypot(t.x + t.width / 2 - cx, t.y + t.height / 2 - cy);
   return tiles.sort((a, b) => Number(meets(b)) - Number(meets(a)) || dist(a) - dist(b));
+}
+
+/** A tile with the context read around it, clipped to the image. */
+function withMargin(t: Rect, width: number, height: number): Rect {
+  const x = Math.max(0, t.x - MARGIN),
+    y = Math.max(0, t.y - MARGIN);
+  return {
+    x,
+    y,
+    width: Math.min(width, t.x + t.width + MARGIN) - x,
+    height: Math.min(height, t.y + t.height + MARGIN) - y,
+  };
+}
+
+async function* mapsHere(rects: Rect[], compute: (r: Rect) => Promise<TileMaps>, signal: AbortSignal) {
+  for (const r of rects) {
+    if (signal.aborted) return;
+    yield await compute(r);
+  }
+}
+
+/** The farm an inference on a queue worker shares its tiles out through; null when it runs alone. */
+function farmOf(spec: InferTaskSpec, files: DataFiles): Promise<TileFarm | null> {
+  if (!spec.farm || !spec.tempDir) return Promise.resolve(null);
+  const base = { ...(spec.files ? { files: spec.files } : {}), image: spec.image, modelDir: spec.modelDir };
+  return TileFarm.open(spec.farm, files, base, path.join(spec.tempDir, 'farm', spec.farm.job));
 }
 
 function crop<T extends PixelArray | Int32Array>(
@@ -173,43 +205,46 @@ async function inferWith(spec: InferTaskSpec, hooks: InferHooks, files: DataFile
   const results: TileResult[] = [];
   let done = 0,
     entropySum = 0;
-  for (const phase of phases) {
-    for (const t of phase.tiles) {
-      if (hooks.signal.aborted) return { cells: stitcher.cells, meanEntropy: NaN, tiles: results, cancelled: true };
-      const x0 = Math.max(0, t.x - MARGIN),
-        y0 = Math.max(0, t.y - MARGIN);
-      const ext = {
-        x: x0,
-        y: y0,
-        width: Math.min(image.width, t.x + t.width + MARGIN) - x0,
-        height: Math.min(image.height, t.y + t.height + MARGIN) - y0,
-      };
-      const data = await readNormalizedRegion(image, ext.x, ext.y, ext.width, ext.height, imageZarr);
-      const { probability, entropy } = await predict(
-        model.config,
-        model.weights,
-        { width: ext.width, height: ext.height, channels, data },
-        { tile: Math.max(ext.width, ext.height), overlap: 0, passes: phase.passes },
-      );
-      const local = probabilityToInstances(probability, instance).data;
-      const committed = (await readRegion(labelsLevel0, ext.x, ext.y, ext.width, ext.height)) as Uint32Array;
-      const stitched = stitcher.stitch(ext, local, committed, t, image);
-      const ox = t.x - ext.x,
-        oy = t.y - ext.y;
-      const p = crop(probability.data, ext.width, ox, oy, t.width, t.height, Float32Array);
-      const e = crop(entropy.data, ext.width, ox, oy, t.width, t.height, Float32Array);
-      await writePyramidRect(channels2, t, [p, e], spec.tile);
-      await writePyramidRect(labels1, t, [stitched.labels], spec.tile);
-      await store.flush();
-      let s = 0;
-      for (const v of e) s += v;
-      const result = { ...t, entropy: s / e.length, cells: stitched.cells };
-      if (!phase.preview) {
-        entropySum += s;
-        results.push(result);
+  const farm = await farmOf(spec, files);
+  try {
+    for (const phase of phases) {
+      const rects = phase.tiles.map((t) => withMargin(t, image.width, image.height));
+      const here = (r: Rect) => tileMaps(model, image, imageZarr, r, phase.passes);
+      const maps =
+        farm && rects.length > SHARE_TILES
+          ? farm.maps(rects, phase.passes, here, hooks.signal)
+          : mapsHere(rects, here, hooks.signal);
+      let k = 0;
+      for await (const { probability, entropy } of maps) {
+        const t = phase.tiles[k]!,
+          ext = rects[k++]!;
+        const local = probabilityToInstances(
+          { width: ext.width, height: ext.height, data: probability },
+          instance,
+        ).data;
+        const committed = (await readRegion(labelsLevel0, ext.x, ext.y, ext.width, ext.height)) as Uint32Array;
+        const stitched = stitcher.stitch(ext, local, committed, t, image);
+        const ox = t.x - ext.x,
+          oy = t.y - ext.y;
+        const p = crop(probability, ext.width, ox, oy, t.width, t.height, Float32Array);
+        const e = crop(entropy, ext.width, ox, oy, t.width, t.height, Float32Array);
+        await writePyramidRect(channels2, t, [p, e], spec.tile);
+        await writePyramidRect(labels1, t, [stitched.labels], spec.tile);
+        await store.flush();
+        let s = 0;
+        for (const v of e) s += v;
+        const result = { ...t, entropy: s / e.length, cells: stitched.cells };
+        if (!phase.preview) {
+          entropySum += s;
+          results.push(result);
+        }
+        hooks.tile(result, ++done, total);
       }
-      hooks.tile(result, ++done, total);
+      if (hooks.signal.aborted) return { cells: stitcher.cells, meanEntropy: NaN, tiles: results, cancelled: true };
     }
+    if (farm?.remote) hooks.log(`${farm.remote} share(s) of ${SHARE_TILES} tiles were predicted by other workers`);
+  } finally {
+    await farm?.close();
   }
   // Cells found to be one only after both their parts were written (they met at a corner).
   for (const r of stitcher.rewrites()) {

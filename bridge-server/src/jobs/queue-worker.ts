@@ -2,11 +2,10 @@ import path from 'node:path';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { TaskFilesSpec } from '../store/files.js';
-import type { InferTaskSpec } from './infer-task.js';
-import { CANCEL_CHANNEL, JOB_QUEUE, type QueuedEvent, redisConnection } from './queue.js';
+import type { QueuedEvent } from './queue.js';
+import { CANCEL_CHANNEL, JOB_QUEUE, redisConnection } from './queue-connection.js';
 import { type Outcome, TaskThread } from './runner.js';
-import type { TrainTaskSpec } from './train-task.js';
-import type { WorkerEvent } from './worker-events.js';
+import type { TaskSpec, WorkerEvent } from './worker-events.js';
 
 export interface QueueWorkerOptions {
   /** Tasks at once (one per GPU: one). */
@@ -45,6 +44,7 @@ export function rebaseSpec<T extends { files?: TaskFilesSpec }>(spec: T, root: s
 function finalOutcome(e: WorkerEvent): Outcome | null {
   if (e.type === 'error') return { status: 'failed', error: e.message };
   if (e.type === 'train-done' || e.type === 'infer-done') return { status: e.cancelled ? 'cancelled' : 'done' };
+  if (e.type === 'maps-done') return { status: e.written ? 'done' : 'cancelled' };
   return null;
 }
 
@@ -63,8 +63,13 @@ export async function startQueueWorker(url: string, o: QueueWorkerOptions): Prom
   const worker = new Worker(
     JOB_QUEUE,
     async (job) => {
-      const given = (job.data as { spec: TrainTaskSpec | InferTaskSpec }).spec;
-      const spec = rebaseSpec(given, o.dataDir, o.store);
+      const given = (job.data as { spec: TaskSpec }).spec;
+      const rebased = rebaseSpec(given, o.dataDir, o.store);
+      // An inference shares its tiles out through the queue it came from.
+      const spec: TaskSpec =
+        rebased.kind === 'infer'
+          ? { ...rebased, farm: { queue: url, job: job.id!, priority: job.opts.priority ?? 0 } }
+          : rebased;
       o.log(`${o.name}: job ${job.id} (${spec.kind})${job.attemptsStarted > 1 ? ', taken over' : ''}`);
       let n = 0;
       return new Promise<Outcome>((resolve) => {

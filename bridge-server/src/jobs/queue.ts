@@ -1,7 +1,8 @@
-import { type ConnectionOptions, Job, Queue, QueueEvents } from 'bullmq';
+import { Job, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { KeyedQueue } from '../keyed-queue.js';
 import type { InferTaskSpec } from './infer-task.js';
+import { CANCEL_CHANNEL, JOB_QUEUE, redisConnection } from './queue-connection.js';
 import type { Outcome, TaskHandlers } from './runner.js';
 import type { TrainTaskSpec } from './train-task.js';
 import type { WorkerEvent } from './worker-events.js';
@@ -11,10 +12,6 @@ import type { WorkerEvent } from './worker-events.js';
  * worker` processes on any machine that reaches Redis run them (one task per GPU), and what their
  * worker threads report comes back as job progress, in order, to the bridge that asked.
  */
-
-export const JOB_QUEUE = 'impartial-jobs';
-/** Cancellations, by job id, to whichever worker holds the job. */
-export const CANCEL_CHANNEL = 'impartial:cancel';
 
 /** One event of a task as its worker passes it on (numbered: the order a bridge handles them in). */
 export interface QueuedEvent {
@@ -32,19 +29,6 @@ export interface TaskRun {
 export function priorityOf(spec: TrainTaskSpec | InferTaskSpec): number {
   if (spec.kind === 'train') return 5;
   return spec.viewport ? 1 : 10;
-}
-
-export function redisConnection(url: string): ConnectionOptions {
-  const u = new URL(url);
-  return {
-    host: u.hostname,
-    port: Number(u.port || 6379),
-    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
-    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
-    ...(u.pathname.length > 1 ? { db: Number(u.pathname.slice(1)) } : {}),
-    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
-    maxRetriesPerRequest: null,
-  };
 }
 
 /** The bridge's side: adds tasks and hands their workers' events to the job manager's handlers. */

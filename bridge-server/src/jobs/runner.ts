@@ -1,8 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { SerialQueue } from '../keyed-queue.js';
-import type { InferTaskSpec } from './infer-task.js';
-import type { TrainTaskSpec } from './train-task.js';
-import type { WorkerEvent } from './worker-events.js';
+import type { TaskSpec, WorkerEvent } from './worker-events.js';
 
 /** How a job ended. */
 export type Outcome = { status: 'done' | 'failed' | 'cancelled'; error?: string; result?: Record<string, unknown> };
@@ -31,7 +29,7 @@ export class TaskThread {
   private readonly handling = new SerialQueue();
   cancelRequested = false;
 
-  constructor(workerUrl: URL, spec: TrainTaskSpec | InferTaskSpec, handlers: TaskHandlers) {
+  constructor(workerUrl: URL, spec: TaskSpec, handlers: TaskHandlers) {
     const shared = new SharedArrayBuffer(4);
     this.cancelFlag = new Int32Array(shared);
     // workerData must be an object even when empty: geotiff's web-worker dependency reads it on import.

@@ -1,5 +1,10 @@
 import type { ModelLineage, TrainProgress } from '@impartial/shared';
-import type { TileResult } from './infer-task.js';
+import type { InferTaskSpec, TileResult } from './infer-task.js';
+import type { TileMapsSpec } from './tile-maps.js';
+import type { TrainTaskSpec } from './train-task.js';
+
+/** What a job's worker thread runs. */
+export type TaskSpec = TrainTaskSpec | InferTaskSpec | TileMapsSpec;
 
 /** What a job's worker thread tells the bridge. */
 export type WorkerEvent =
@@ -8,4 +13,5 @@ export type WorkerEvent =
   | { type: 'train-done'; lineage: ModelLineage; steps: number; seconds: number; cancelled: boolean; saved: boolean }
   | { type: 'tile'; tile: TileResult; done: number; total: number }
   | { type: 'infer-done'; cells: number; meanEntropy: number; tiles: TileResult[]; cancelled: boolean }
+  | { type: 'maps-done'; written: boolean }
   | { type: 'error'; message: string };

@@ -1,7 +1,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { type InferTaskSpec, runInferTask } from './infer-task.js';
-import { runTrainTask, type TrainTaskSpec } from './train-task.js';
-import type { WorkerEvent } from './worker-events.js';
+import { runInferTask } from './infer-task.js';
+import { runTileMapsTask } from './tile-maps.js';
+import { runTrainTask } from './train-task.js';
+import type { TaskSpec, WorkerEvent } from './worker-events.js';
 
 /*
  * Entry of a job's worker thread: runs one train or infer task and reports over the port.
@@ -10,7 +11,7 @@ import type { WorkerEvent } from './worker-events.js';
 
 const port = parentPort!;
 const controller = new AbortController();
-const { spec, cancelFlag } = workerData as { spec: TrainTaskSpec | InferTaskSpec; cancelFlag: SharedArrayBuffer };
+const { spec, cancelFlag } = workerData as { spec: TaskSpec; cancelFlag: SharedArrayBuffer };
 // Training steps do not yield to this thread's event loop, so a cancel message could wait for
 // ever; the bridge also raises a shared flag, checked after every step and tile.
 const flag = new Int32Array(cancelFlag);
@@ -46,6 +47,9 @@ async function main(): Promise<void> {
       cancelled: r.cancelled,
       saved: r.steps > 0,
     });
+  } else if (spec.kind === 'tile-maps') {
+    const written = await runTileMapsTask(spec, { signal: controller.signal, log });
+    post({ type: 'maps-done', written });
   } else {
     const r = await runInferTask(spec, {
       signal: controller.signal,

@@ -69,6 +69,7 @@ export class InferenceService {
       },
       modelDir: this.ctx.store.layout.model(modelId),
       outDir: this.ctx.store.layout.prediction(image.id, modelId),
+      tempDir: this.ctx.store.layout.temp,
       tile: request.tile ?? INFERENCE_DEFAULTS.tile,
       passes: request.passes ?? INFERENCE_DEFAULTS.passes,
       ...(v ? { viewport: clampRect(v, image.width, image.height) } : {}),

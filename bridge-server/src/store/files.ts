@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ReadableStore } from '@impartial/shared';
 import { FileSystemStore } from '@impartial/shared/node';
@@ -83,6 +83,23 @@ export class DataFiles {
   /** The published version of a folder that changes (a checkpoint) replaces the local copy; false when none. */
   async refresh(dir: string): Promise<boolean> {
     return this.objects ? this.objects.fetch(this.keyOf(dir), dir) : existsSync(dir);
+  }
+
+  /** Writes one file that is written once and read once (a task's share of work), not versioned. */
+  async putBlob(file: string, bytes: Uint8Array): Promise<void> {
+    if (this.objects) return this.objects.objects.put(this.keyOf(file), bytes);
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(`${file}.writing`, bytes);
+    await rename(`${file}.writing`, file);
+  }
+
+  /** A file putBlob wrote, or null when there is none. */
+  async getBlob(file: string): Promise<Uint8Array | null> {
+    if (this.objects) return this.objects.objects.get(this.keyOf(file));
+    return readFile(file).then(
+      (b) => new Uint8Array(b),
+      () => null,
+    );
   }
 
   /** Removes a folder here and in the object store. */
