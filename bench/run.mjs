@@ -35,7 +35,8 @@ const lastJson = (text) =>
 
 // `npm run bench -- bridge` runs only the bridge, Fiji and viewer figures; `-- engine` only the engine's;
 // `-- users` only the multi-user bridge's; `-- models` only the model packages' and catalogue's;
-// `-- scale` only whole-slide stitching, the viewport preview, the job queue and fan-out between nodes.
+// `-- scale` only whole-slide stitching, the viewport preview, the job queue, fan-out between nodes and
+// the viewport of the demo slide with 1 and 2 workers.
 const only = process.argv[2];
 const want = (section) => !only || only === section;
 const results = { date: new Date().toISOString(), seconds };
@@ -262,6 +263,16 @@ if (want('scale')) {
     );
   }
   line('stroke fan-out across 2 nodes', `p50 ${f(q.fanout.p50, 1)} ms  p99 ${f(q.fanout.p99, 1)} ms`);
+  const v = lastJson(await run(process.execPath, [path.join(repo, 'bench', 'viewport.mjs')], 'viewport bench'));
+  results.viewport = v;
+  console.log(`\nPredict on the demo slide (${v.side}^2 x 8), a 1536 x 1024 viewport at 1:1, ${v.passes} MC passes`);
+  for (const [label, r] of [
+    ['embedded (the bridge alone)', v.embedded],
+    ['1 worker process', v.workers1],
+    ['2 worker processes sharing the tiles', v.workers2],
+  ])
+    line(label, `preview ${f(r.previewSeconds, 1)} s, MC entropy ${f(r.mcSeconds, 1)} s`);
+  line('  2 workers vs embedded (x faster)', `preview ${f(v.speedup2.preview, 2)}, MC ${f(v.speedup2.mc, 2)}`);
 }
 mkdirSync(path.join(repo, 'bench', 'results'), { recursive: true });
 const file = path.join(repo, 'bench', 'results', `bench-${results.date.replace(/[:.]/g, '-')}.json`);

@@ -184,4 +184,20 @@ describe('object storage (s3rver)', { timeout: 240_000 }, () => {
       await t.stop();
     }
   });
+
+  it('answers 502 naming the object storage when it is gone, and keeps running', async () => {
+    const own = await startS3();
+    const t = await startTestBridge({ objects: own.storeUrl('gone') });
+    try {
+      const image = (await projectWithImage(t, 64, 7, 'gone')).id;
+      assert.equal((await t.api(`/zarr/images/${image}/.zattrs`)).status, 200);
+      await own.stop();
+      const r = await t.api(`/zarr/images/${image}/0/.zarray`);
+      assert.equal(r.status, 502);
+      assert.match(await r.text(), /object storage s3:\/\/impartial-test\/gone/);
+      assert.equal((await t.api(`/api/images/${image}`)).status, 200, 'the index still answers');
+    } finally {
+      await t.stop();
+    }
+  });
 });

@@ -23,7 +23,9 @@ the training's last checkpoint.
   --lock-ms N       a job's lock, renewed at half of it: a dead worker's job moves after at most
                     this long (default 30000)
   --max-stalls N    times a job may lose its worker before it fails (default 2)
-  --name NAME       this worker's name in job logs (default: host and process id)`;
+  --name NAME       this worker's name in job logs (default: host and process id)
+  --threads N       CPU threads of each task (default: all cores); several CPU workers on one
+                    machine split its cores between them`;
 
 export async function workerCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, {
@@ -34,6 +36,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
     name: { kind: 'string' },
     store: { kind: 'string' },
     data: { kind: 'string', default: path.join(tmpdir(), 'impartial-worker') },
+    threads: { kind: 'number' },
   });
   if (a._.length) throw new UsageError(`unexpected argument ${a._[0]}`);
   if (!a.queue) throw new UsageError('--queue redis://... is required');
@@ -43,6 +46,13 @@ export async function workerCommand(argv: string[]): Promise<number> {
   if (!(lockMs >= 1000)) throw new UsageError('--lock-ms must be at least 1000');
   const name = (a.name as string | undefined) ?? `${hostname()}-${process.pid}`;
   const log = (line: string) => void process.stdout.write(`${line}\n`);
+  if (a.threads !== undefined) {
+    const threads = a.threads as number;
+    if (!Number.isInteger(threads) || threads < 1) throw new UsageError('--threads must be 1 or more');
+    // Read when a task thread loads the engine (wasm's pool, oneDNN's OpenMP).
+    process.env.IMPARTIAL_WASM_THREADS = String(threads);
+    process.env.OMP_NUM_THREADS = String(threads);
+  }
   const backend = await initBackend();
   const store = a.store as string | undefined;
   if (store) {

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { ImpartialError } from '../errors.js';
 import type { Store } from '../store/store.js';
 
 /** One file of an OME-Zarr in object storage, as the HTTP answer needs it. */
@@ -25,8 +26,13 @@ export function zarrFiles(store: Store, dir: string): ZarrFiles {
   if (!objects) return { folder: dir };
   const key = store.files.keyOf(dir);
   const seconds = store.files.presignSeconds;
+  // Object storage that fails to answer is a bad gateway, named, not an error of the bridge.
+  const reach = <T>(p: Promise<T>) =>
+    p.catch((e: Error) => {
+      throw new ImpartialError('unreachable', `object storage ${store.files.where}: ${e.message || e.name}`);
+    });
   return {
-    open: (file) => objects.open(key, file),
-    presigned: async (file) => (seconds ? objects.presign(key, file, seconds) : null),
+    open: (file) => reach(objects.open(key, file)),
+    presigned: async (file) => (seconds ? reach(objects.presign(key, file, seconds)) : null),
   };
 }
