@@ -136,12 +136,7 @@ function crop<T extends PixelArray | Int32Array>(
  * announced through hooks.tile as soon as it is on disk.
  */
 export async function runInferTask(spec: InferTaskSpec, hooks: InferHooks): Promise<InferTaskResult> {
-  const files = await DataFiles.forTask(spec.files);
-  try {
-    return await inferWith(spec, hooks, files);
-  } finally {
-    files.close();
-  }
+  return DataFiles.forTask(spec.files, (files) => inferWith(spec, hooks, files));
 }
 
 interface InferTaskResult {

@@ -67,8 +67,7 @@ export interface TileMapsSpec {
 }
 
 export async function runTileMapsTask(spec: TileMapsSpec, hooks: Omit<TaskHooks, 'progress'>): Promise<boolean> {
-  const files = await DataFiles.forTask(spec.files);
-  try {
+  return DataFiles.forTask(spec.files, async (files) => {
     if (!(await files.have(spec.modelDir))) throw new Error(`the model is missing (${spec.modelDir})`);
     await initBackend();
     const model = await loadModelDir(spec.modelDir);
@@ -80,7 +79,5 @@ export async function runTileMapsTask(spec: TileMapsSpec, hooks: Omit<TaskHooks,
     }
     await files.putBlob(spec.out, encodeMaps(maps));
     return true;
-  } finally {
-    files.close();
-  }
+  });
 }

@@ -176,12 +176,7 @@ function checkpointLineage(spec: TrainTaskSpec): ImpartialModel['lineage'] {
 
 /** Trains (or fine-tunes) on the strokes of the given images and saves a new model version. */
 export async function runTrainTask(spec: TrainTaskSpec, hooks: TaskHooks): Promise<TrainTaskResult> {
-  const files = await DataFiles.forTask(spec.files);
-  try {
-    return await trainWith(spec, hooks, files);
-  } finally {
-    files.close();
-  }
+  return DataFiles.forTask(spec.files, (files) => trainWith(spec, hooks, files));
 }
 
 interface TrainTaskResult {

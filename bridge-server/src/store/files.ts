@@ -40,9 +40,14 @@ export class DataFiles {
     return new DataFiles(path.resolve(root), new VersionedObjects(objects), url);
   }
 
-  /** The files of a task that runs elsewhere (a thread, a worker process): the folder, or object storage. */
-  static forTask(files: TaskFilesSpec | undefined): Promise<DataFiles> {
-    return files ? DataFiles.objectStore(files.root, files.store) : Promise.resolve(DataFiles.folder('/'));
+  /** Runs a task (in a thread, a worker process) with its files: the folder, or object storage; closed after. */
+  static async forTask<T>(spec: TaskFilesSpec | undefined, run: (files: DataFiles) => Promise<T>): Promise<T> {
+    const files = spec ? await DataFiles.objectStore(spec.root, spec.store) : DataFiles.folder('/');
+    try {
+      return await run(files);
+    } finally {
+      files.close();
+    }
   }
 
   /** What a task spec carries so that the task reaches the same object storage (nothing when embedded). */
