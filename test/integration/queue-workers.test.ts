@@ -244,4 +244,42 @@ describe('jobs on worker processes through BullMQ', {
     }
     c.close();
   });
+
+  it('stops a worker frozen past its lock once another has taken its training over', async () => {
+    const c = await TestClient.join(t.bridge, trainedImage, 'frozen');
+    const options = { steps: 400, depth: 2, base: 8, batchSize: 4, patch: 48, init: 'scratch' as const };
+    c.send({ type: 'train-start', ref: 'f', options });
+    const job = (await c.next((m) => m.type === 'job' && m.ref === 'f', 10_000, 'job')).job;
+    await c.next(() => c.of('train-progress').some((p) => p.job === job.id && p.step >= 60), 120_000, 'train-progress');
+    const alive = workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
+    const frozen = await waitFor(() => alive.find((w) => w.out().includes(`job ${job.id} (train)`)), {
+      timeoutMs: 10_000,
+      what: 'the worker training',
+    });
+    frozen.child.kill('SIGSTOP');
+    const other = alive.find((w) => w !== frozen)!;
+    try {
+      await waitFor(() => other.out().includes(`job ${job.id} (train), taken over`), {
+        timeoutMs: 60_000,
+        what: () => `the training taken over: ${other.out()}`,
+      });
+    } finally {
+      frozen.child.kill('SIGCONT');
+    }
+    await waitFor(() => frozen.out().includes(`lost the lock of job ${job.id}`), {
+      timeoutMs: 30_000,
+      what: () => `the frozen worker stopping: ${frozen.out()}`,
+    });
+    const done = await c.next(
+      (m) => m.type === 'job' && m.job.id === job.id && m.job.status !== 'running' && m.job.status !== 'queued',
+      180_000,
+      'job',
+    );
+    assert.equal(done.job.status, 'done', JSON.stringify(done.job));
+    const models = (await (await t.api(`/api/projects/q/models`)).json()) as ModelRecord[];
+    const made = models.filter((m) => m.id === (done.job.result as { model: string }).model);
+    assert.equal(made.length, 1);
+    assert.equal(made[0]!.steps, 400, 'every step counted once');
+    c.close();
+  });
 });

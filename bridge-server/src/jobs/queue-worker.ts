@@ -55,6 +55,8 @@ function finalOutcome(e: WorkerEvent): Outcome | null {
  */
 export async function startQueueWorker(url: string, o: QueueWorkerOptions): Promise<{ close(): Promise<void> }> {
   const running = new Map<string, TaskThread>();
+  /** Jobs whose lock this worker lost: their events are not passed on. */
+  const lost = new Set<string>();
   const sub = new Redis(url, { maxRetriesPerRequest: null });
   sub.on('error', (e: Error) => o.log(`redis: ${e.message}`));
   await sub.subscribe(CANCEL_CHANNEL);
@@ -62,7 +64,7 @@ export async function startQueueWorker(url: string, o: QueueWorkerOptions): Prom
   const workerUrl = new URL('./worker.js', import.meta.url);
   const worker = new Worker(
     JOB_QUEUE,
-    async (job) => {
+    async (job, token) => {
       const given = (job.data as { spec: TaskSpec }).spec;
       const rebased = rebaseSpec(given, o.dataDir, o.store);
       // An inference shares its tiles out through the queue it came from.
@@ -75,12 +77,17 @@ export async function startQueueWorker(url: string, o: QueueWorkerOptions): Prom
       return new Promise<Outcome>((resolve) => {
         const thread = new TaskThread(workerUrl, spec, {
           event: async (e) => {
+            const final = finalOutcome(e);
+            // A job's end is told only while this worker still holds it (frozen past its lock, it may not).
+            if (final && token) await job.extendLock(token, o.lockMs).catch(() => lost.add(job.id!));
+            if (lost.has(job.id!)) return final;
             const sent: QueuedEvent = { n: ++n, event: e.type === 'log' ? { ...e, line: `${o.name}: ${e.line}` } : e };
             await job.updateProgress(sent as unknown as object);
-            return finalOutcome(e);
+            return final;
           },
           settled: async (outcome) => {
             running.delete(job.id!);
+            lost.delete(job.id!);
             resolve(outcome);
           },
         });
@@ -96,6 +103,16 @@ export async function startQueueWorker(url: string, o: QueueWorkerOptions): Prom
     },
   );
   worker.on('error', (e) => o.log(`${o.name}: ${e.message}`));
+  // Frozen past its lock (not dead), this worker's job went to another: it stops, and says nothing more of it.
+  worker.on('lockRenewalFailed', (ids) => {
+    for (const id of ids) {
+      const thread = running.get(id);
+      if (!thread || lost.has(id)) continue;
+      lost.add(id);
+      o.log(`${o.name}: lost the lock of job ${id} (another worker may hold it): stopped`);
+      void thread.terminate();
+    }
+  });
   await worker.waitUntilReady();
   return {
     async close() {
