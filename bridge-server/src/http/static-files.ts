@@ -19,12 +19,6 @@ const TYPES: Record<string, string> = {
   '.png': 'image/png',
 };
 
-/**
- * Serves root/rest: the path is normalised and must stay inside root, also after symlinks are
- * resolved; folders are not listed. Chunks of a prediction change while it is computed, so
- * responses carry an ETag and clients revalidate (304 when unchanged). An HTML page gets the
- * Content-Security-Policy `pagePolicy` makes of its text, when given (else the data policy set for all).
- */
 const contentType = (file: string) =>
   TYPES[path.extname(file)] ?? TYPES[path.basename(file)] ?? 'application/octet-stream';
 
@@ -70,6 +64,12 @@ export async function serveZarr(req: IncomingMessage, res: ServerResponse, files
   await pipeline(object.body, res);
 }
 
+/**
+ * Serves root/rest: the path is normalised and must stay inside root, also after symlinks are
+ * resolved; folders are not listed. Chunks of a prediction change while it is computed, so
+ * responses carry an ETag and clients revalidate (304 when unchanged). An HTML page gets the
+ * Content-Security-Policy `pagePolicy` makes of its text, when given (else the data policy set for all).
+ */
 export async function serveFile(
   req: IncomingMessage,
   res: ServerResponse,
