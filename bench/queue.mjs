@@ -6,20 +6,17 @@
 //   the burst, from BullMQ's own timestamps.
 // - Stroke fan-out across two bridge nodes (one in this process, one `impartial serve` child):
 //   a stroke drawn on node 1 until a client of node 2 has it, p50 and p99 over BENCH_STROKES.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { memorySource, SYSTEM, startBridge } from '@impartial/bridge-server';
 import { PROTOCOL_VERSION, syntheticCells } from '@impartial/shared';
 import { Job, Queue } from 'bullmq';
 import { WebSocket } from 'ws';
 import { startPostgres } from '../test/dist/helpers/postgres.js';
 import { startRedis } from '../test/dist/helpers/redis.js';
+import { cliChild } from './cli-child.mjs';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const bin = path.join(repo, 'bridge-server', 'bin', 'impartial.js');
 const JOBS = Number(process.env.BENCH_QUEUE_JOBS ?? 16);
 const STROKES = Number(process.env.BENCH_STROKES ?? 200);
 const log = (m) => process.stderr.write(`${m}\n`);
@@ -33,21 +30,6 @@ const until = async (condition, what, timeoutMs = 300_000) => {
     await new Promise((r) => setTimeout(r, 20));
   }
 };
-
-function child(args, env = {}) {
-  const c = spawn(process.execPath, [bin, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  c.out = '';
-  c.stdout.on('data', (d) => {
-    c.out += d;
-  });
-  c.stderr.on('data', (d) => {
-    c.out += d;
-  });
-  return c;
-}
 
 const [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
 const dir = mkdtempSync(path.join(tmpdir(), 'impartial-bench-queue-'));
@@ -73,7 +55,7 @@ try {
   });
   for (const n of [1, 2, 4]) {
     const workers = Array.from({ length: n }, (_, k) =>
-      child(['worker', '--queue', redis.url, '--name', `w${k}`], { IMPARTIAL_WASM_THREADS: '1' }),
+      cliChild(['worker', '--queue', redis.url, '--name', `w${k}`], { IMPARTIAL_WASM_THREADS: '1' }),
     );
     await until(() => workers.every((w) => /waiting for jobs/.test(w.out)), `${n} workers ready`);
     // One job alone on idle workers: what the queue adds (enqueue to a worker taking it).
@@ -112,7 +94,19 @@ try {
   const database = pg.database('nodes');
   const token = 'bench-token';
   const a = await startBridge({ data, host: '127.0.0.1', port: 0, database, queue: redis.url, token });
-  const b = child(['serve', '--data', data, '--db', database, '--queue', redis.url, '--port', '0', '--token', token]);
+  const b = cliChild([
+    'serve',
+    '--data',
+    data,
+    '--db',
+    database,
+    '--queue',
+    redis.url,
+    '--port',
+    '0',
+    '--token',
+    token,
+  ]);
   const bUrl = await until(() => /listening on (http:\/\/[^/\s]+)/.exec(b.out)?.[1], 'the second node');
   const p = (await a.services.projects.ensure(SYSTEM, 'fan', 'fan')).id;
   const { image: pixels } = syntheticCells({ width: 256, height: 256, channels: 2, seed: 9 });

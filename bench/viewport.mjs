@@ -5,18 +5,15 @@
 // the middle of the slide, 3 MC passes, 512 px tiles. Seconds from the request to the viewport
 // covered by the one-pass preview and to its MC entropy: on the bridge alone (embedded), and with
 // 1 and 2 `impartial worker` processes, which share the tiles of the one job out among themselves.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { inferPhases, SYSTEM, startBridge, tileOrder } from '@impartial/bridge-server';
 import { childLineage, DEFAULT_UNET, initWeights } from '@impartial/shared';
 import { initBackend, saveModelDir } from '@impartial/shared/node';
 import { startRedis } from '../test/dist/helpers/redis.js';
+import { cliChild } from './cli-child.mjs';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const bin = path.join(repo, 'bridge-server', 'bin', 'impartial.js');
 const SIDE = Number(process.env.BENCH_VIEWPORT_SIDE ?? 20000);
 const log = (m) => process.stderr.write(`${m}\n`);
 const until = async (condition, what, timeoutMs = 3_600_000, everyMs = 20) => {
@@ -29,18 +26,8 @@ const until = async (condition, what, timeoutMs = 3_600_000, everyMs = 20) => {
   }
 };
 
-function worker(name, queue, threads) {
-  const args = [bin, 'worker', '--queue', queue, '--name', name, '--threads', String(threads)];
-  const c = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  c.out = '';
-  c.stdout.on('data', (d) => {
-    c.out += d;
-  });
-  c.stderr.on('data', (d) => {
-    c.out += d;
-  });
-  return c;
-}
+const worker = (name, queue, threads) =>
+  cliChild(['worker', '--queue', queue, '--name', name, '--threads', String(threads)]);
 
 const redis = await startRedis();
 const dir = mkdtempSync(path.join(tmpdir(), 'impartial-bench-viewport-'));

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ReadableStore } from '@impartial/shared';
-import { FileSystemStore } from '@impartial/shared/node';
+import { FileSystemStore, writeFileAtomic } from '@impartial/shared/node';
 import type * as zarr from 'zarrita';
 import { ObjectStore, parseObjectStoreUrl } from './objects/s3.js';
 import { inParallel, newVersion, VersionedObjects } from './objects/versioned.js';
@@ -93,9 +93,7 @@ export class DataFiles {
   /** Writes one file that is written once and read once (a task's share of work), not versioned. */
   async putBlob(file: string, bytes: Uint8Array): Promise<void> {
     if (this.objects) return this.objects.objects.put(this.keyOf(file), bytes);
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(`${file}.writing`, bytes);
-    await rename(`${file}.writing`, file);
+    await writeFileAtomic(file, bytes);
   }
 
   /** A file putBlob wrote, or null when there is none. */

@@ -48,7 +48,6 @@ const EXPECTED: Record<string, string[]> = {
     'type StoreOptions',
     'StrokeEntries',
     'VersionedObjects',
-    'ZarrPublisher',
   ],
 };
 
