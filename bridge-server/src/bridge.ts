@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
 import { ImpartialError } from './errors.js';
@@ -129,8 +130,10 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   const strokes = new StrokeLog(store);
   const hub = new Hub(store, (id, seq) => strokes.entries(id, seq));
   const relay = o.queue ? await RedisRelay.connect(o.queue, (e) => hub.deliver(e)) : null;
-  if (relay) hub.useRelay(relay);
-  const queue = o.queue ? await QueueRunner.connect(o.queue) : null;
+  // Names this node among the bridge nodes of a site (presence, job holds).
+  const node = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  if (relay) hub.useRelay(relay, node);
+  const queue = o.queue ? await QueueRunner.connect(o.queue, node) : null;
   const jobs = new JobManager(store, hub, {
     queue,
     ...(o.checkpointEvery !== undefined ? { checkpointEvery: o.checkpointEvery } : {}),
@@ -278,6 +281,7 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
         await strokes.settle();
       } finally {
         await strokes.close();
+        hub.close();
         await relay?.close();
         await queue?.close();
         await store.close();

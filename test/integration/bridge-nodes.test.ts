@@ -2,7 +2,6 @@
 // started by the test on loopback). One node runs in this process, the other as `impartial serve`
 // in a child process, so that it can be killed with SIGKILL.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,37 +9,12 @@ import { after, before, describe, it } from 'node:test';
 import { SYSTEM } from '@impartial/bridge-server';
 import type { LogEntry } from '@impartial/shared';
 import { line, projectWithImage, startTestBridge, type TestBridge, TestClient } from '../helpers/bridge.js';
-import { repoRoot } from '../helpers/paths.js';
 import { type Postgres, postgresMissing, startPostgres } from '../helpers/postgres.js';
+import { type NodeProcess, spawnNode } from '../helpers/processes.js';
 import { type RedisServer, redisMissing, startRedis } from '../helpers/redis.js';
 import { waitFor } from '../helpers/wait.js';
 
 const TOKEN = 'nodes-test-token';
-
-interface Node {
-  url: string;
-  token: string;
-  child: ChildProcess;
-}
-
-/** `impartial serve` on the shared folder, database and Redis, in a process of its own. */
-async function spawnNode(data: string, database: string, queue: string): Promise<Node> {
-  const bin = path.join(repoRoot, 'bridge-server', 'bin', 'impartial.js');
-  const args = ['serve', '--data', data, '--db', database, '--queue', queue, '--port', '0', '--token', TOKEN];
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => {
-    out += d;
-  });
-  child.stderr!.on('data', (d) => {
-    out += d;
-  });
-  const url = await waitFor(() => /listening on (http:\/\/[^/\s]+)/.exec(out)?.[1], {
-    timeoutMs: 30_000,
-    what: () => `the second node's address (so far: ${out})`,
-  });
-  return { url, token: TOKEN, child };
-}
 
 const seqs = (c: TestClient) => c.of('entry').map((m) => m.entry.seq);
 const acked = (c: TestClient) => new Set(c.of('entry').flatMap((m) => (m.ref ? [m.ref] : [])));
@@ -50,7 +24,7 @@ describe('two bridge nodes on one database and Redis', { skip: postgresMissing()
   let redis: RedisServer;
   let dir: string;
   let a: TestBridge;
-  let b: Node;
+  let b: NodeProcess;
   let image: string;
   before(async () => {
     [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
@@ -58,7 +32,7 @@ describe('two bridge nodes on one database and Redis', { skip: postgresMissing()
     const database = pg.database('nodes');
     const data = path.join(dir, 'data');
     a = await startTestBridge({ data, database, queue: redis.url, token: TOKEN });
-    b = await spawnNode(data, database, redis.url);
+    b = await spawnNode(['--data', data, '--db', database, '--queue', redis.url], TOKEN);
     image = (await projectWithImage(a, 256, 2, 'nodes')).id;
   });
   after(async () => {

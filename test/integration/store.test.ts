@@ -129,6 +129,37 @@ for (const backend of backends) {
         assert.deepEqual(failed.result, { model: 'm' });
       }));
 
+    it('runs one training per project and per author at a time, whichever node starts it', () =>
+      withStores(async (a, b) => {
+        const add = (id: string, project: string, author: string | null, kind: 'train' | 'infer' = 'train') =>
+          a.jobs.add({ id, project, kind, status: 'queued', image: null, options: {}, author });
+        await add('t1', 'p1', 'alice');
+        await add('t2', 'p1', 'bob');
+        await add('t3', 'p2', 'alice');
+        await add('t4', 'p2', 'bob');
+        await add('t5', 'p3', null);
+        await add('t6', 'p4', null);
+        await add('i1', 'p1', 'alice', 'infer');
+        assert.equal((await a.jobs.startTraining('t1'))?.status, 'running');
+        assert.equal(await b.jobs.startTraining('t2'), null, 'its project trains (node a)');
+        assert.equal(await b.jobs.startTraining('t3'), null, 'its author trains (node a)');
+        assert.equal((await b.jobs.get('t2')).status, 'queued', 'a refused start changes nothing');
+        assert.equal((await b.jobs.startTraining('t4'))?.status, 'running');
+        assert.equal((await b.jobs.startTraining('t5'))?.status, 'running');
+        assert.equal((await a.jobs.startTraining('t6'))?.status, 'running', 'jobs without an author');
+        await a.jobs.update('i1', { status: 'running' });
+        assert.equal((await b.jobs.activeTraining('p1'))?.id, 't1');
+        assert.deepEqual(
+          (await b.jobs.unfinished()).map((j) => j.id),
+          ['t1', 't2', 't3', 't4', 't5', 't6', 'i1'],
+        );
+        await a.jobs.update('t1', { status: 'done' });
+        assert.equal(await b.jobs.startTraining('t2'), null, 'bob still trains p2');
+        await b.jobs.update('t4', { status: 'cancelled' });
+        assert.equal((await b.jobs.startTraining('t2'))?.status, 'running');
+        assert.equal((await a.jobs.startTraining('t3'))?.status, 'running');
+      }));
+
     it('keeps accounts, groups, credentials, sessions and the catalogue, refusing duplicates', () =>
       withStores(async (store) => {
         const alice = await store.users.add('alice', 'hash', true);
@@ -223,7 +254,7 @@ for (const backend of backends) {
 }
 
 describe('a data folder made before migrations', () => {
-  it('keeps its rows and gains the columns added since', async () => {
+  it('keeps its rows, gains the columns added since, and fails a duplicate running training', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'impartial-store-old-'));
     try {
       // The first shipped schema of two tables, without the columns added later.
@@ -233,13 +264,20 @@ describe('a data folder made before migrations', () => {
         CREATE TABLE jobs (id TEXT PRIMARY KEY, project TEXT NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL,
         image TEXT, options TEXT NOT NULL, progress TEXT NOT NULL, error TEXT, result TEXT,
         log TEXT NOT NULL DEFAULT '', created TEXT NOT NULL, updated TEXT NOT NULL);
-        INSERT INTO projects VALUES ('p-old', 'old', '2025-01-01T00:00:00Z', NULL);`);
+        INSERT INTO projects VALUES ('p-old', 'old', '2025-01-01T00:00:00Z', NULL);
+        INSERT INTO jobs VALUES ('j-a', 'p-old', 'train', 'running', NULL, '{}', '{}', NULL, NULL, '',
+          '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z');
+        INSERT INTO jobs VALUES ('j-b', 'p-old', 'train', 'running', NULL, '{}', '{}', NULL, NULL, '',
+          '2025-01-02T00:00:00Z', '2025-01-02T00:00:00Z');`);
       old.close();
       const store = await Store.open(dir);
       try {
         assert.equal((await store.projects.get('p-old')).name, 'old');
         const p = await store.projects.create('new', newId('p'), { owner: 'alice', group: null });
         assert.equal((await store.projects.get(p.id)).owner, 'alice', 'projects gained their owner column');
+        // Two trainings of one project running: the older is failed, so that the rule can hold from now on.
+        assert.equal((await store.jobs.get('j-a')).status, 'failed');
+        assert.equal((await store.jobs.get('j-b')).status, 'running');
       } finally {
         await store.close();
       }

@@ -20,6 +20,13 @@ const EVENT_RING_BYTES = 8 * 1024 * 1024;
 /** How long entries wait for one missing before it (lost between nodes) before it is read from the index. */
 const GAP_MS = 300;
 
+/** Between bridge nodes: each tells its clients of each room this often... */
+const PRESENCE_MS = 5000;
+/** ...and a node not heard of for this long (it stopped) is taken off the room's presence. */
+const PRESENCE_LAPSE_MS = 3 * PRESENCE_MS;
+
+type PresenceClient = Extract<ServerMessage, { type: 'presence' }>['clients'][number];
+
 export interface RoomEvent {
   n: number;
   message: ServerMessage;
@@ -39,6 +46,8 @@ class Room {
   /** ...and entries that came before one missing before them, by sequence. */
   readonly waiting = new Map<number, Envelope>();
   gapTimer: NodeJS.Timeout | undefined;
+  /** Other nodes' clients of the room, by node, with when that node last told them. */
+  readonly remote = new Map<string, { clients: PresenceClient[]; at: number }>();
 
   record(message: ServerMessage): void {
     const event = { n: ++this.n, message, bytes: JSON.stringify(message).length };
@@ -87,6 +96,9 @@ export class Hub implements Publisher {
   private readonly rooms = new Map<string, Room>();
   private readonly projectSends = new SerialQueue();
   private relay: Relay | null = null;
+  /** This node's name among the nodes of a relay. */
+  private node = '';
+  private presenceTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: Store,
@@ -94,16 +106,54 @@ export class Hub implements Publisher {
     private readonly entriesAfter: (imageId: string, seq: number) => Promise<LogEntry[]> = async () => [],
   ) {}
 
-  /** From now on messages go through the relay (several bridge nodes). */
-  useRelay(relay: Relay): void {
+  /** From now on messages go through the relay (several bridge nodes); `node` names this one. */
+  useRelay(relay: Relay, node: string): void {
     this.relay = relay;
+    this.node = node;
+    this.presenceTimer = setInterval(() => this.tellPresence(), PRESENCE_MS);
+    this.presenceTimer.unref();
+  }
+
+  close(): void {
+    clearInterval(this.presenceTimer);
   }
 
   /** What a relay brings: from any node, this one included. */
   deliver(e: Envelope): void {
     if (e.message.type === 'entry') this.deliverEntry(e);
     else if (e.message.type === 'view') this.showView(e.image, e.message);
+    else if (e.message.type === 'presence') this.presenceFrom(e.image, e.node, e.message.clients, e.ask);
     else this.deliverLocal(e);
+  }
+
+  /** Another node's clients of a room (a node's own presence is already with its clients). */
+  private presenceFrom(imageId: string, node: string | undefined, clients: PresenceClient[], ask?: boolean): void {
+    if (!node || node === this.node) return;
+    const r = this.room(imageId);
+    if (clients.length) r.remote.set(node, { clients, at: Date.now() });
+    else r.remote.delete(node);
+    if (ask && r.clients.size) this.announce(imageId, r);
+    this.showPresence(imageId);
+  }
+
+  /** Every room's clients here, to the other nodes; nodes not heard of for a while leave the presence. */
+  private tellPresence(): void {
+    const lapsed = Date.now() - PRESENCE_LAPSE_MS;
+    for (const [imageId, r] of this.rooms) {
+      if (r.clients.size) this.announce(imageId, r);
+      let changed = false;
+      for (const [node, part] of r.remote) {
+        if (part.at >= lapsed) continue;
+        r.remote.delete(node);
+        changed = true;
+      }
+      if (changed) this.showPresence(imageId);
+    }
+  }
+
+  private announce(imageId: string, r: Room, ask = false): void {
+    const clients = [...r.clients].map((c) => ({ clientId: c.id, name: c.name, kind: c.kind }));
+    this.relay?.publish({ image: imageId, message: { type: 'presence', clients }, node: this.node, ask });
   }
 
   /**
@@ -188,10 +238,21 @@ export class Hub implements Publisher {
     this.presence(imageId);
   }
 
-  /** Who is on the image, to everyone on it (not kept in the ring: a poller asks for nothing of it). */
+  /**
+   * A room's clients here changed: the other nodes are told (asked for theirs when this node has
+   * heard of none yet), and everyone here is shown who is on the image.
+   */
   private presence(imageId: string): void {
     const r = this.room(imageId);
-    const clients = [...r.clients].map((c) => ({ clientId: c.id, name: c.name, kind: c.kind }));
+    if (this.relay) this.announce(imageId, r, r.remote.size === 0);
+    this.showPresence(imageId);
+  }
+
+  /** Who is on the image, on every node, to everyone on it here (not kept in the ring: pollers ask for nothing of it). */
+  private showPresence(imageId: string): void {
+    const r = this.room(imageId);
+    const here = [...r.clients].map((c) => ({ clientId: c.id, name: c.name, kind: c.kind }));
+    const clients = [...here, ...[...r.remote.values()].flatMap((part) => part.clients)];
     for (const c of r.clients) c.send({ type: 'presence', clients });
   }
 

@@ -3,12 +3,18 @@ import { Redis } from 'ioredis';
 import { badRequest, ImpartialError } from '../errors.js';
 import { redacted } from '../store/database/open.js';
 
-/** A room message on its way between bridge nodes; `sender` and `ref` mark the acknowledgement of an entry. */
+/**
+ * A room message on its way between bridge nodes; `sender` and `ref` mark the acknowledgement of an
+ * entry. A presence message carries one node's own clients of the room, from `node`; with `ask`,
+ * the other nodes answer with theirs.
+ */
 export interface Envelope {
   image: string;
   message: ServerMessage;
   sender?: string;
   ref?: string;
+  node?: string;
+  ask?: boolean;
 }
 
 /** Carries room messages to every bridge node, this one included. */

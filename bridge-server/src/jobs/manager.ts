@@ -6,6 +6,7 @@ import { SerialQueue } from '../keyed-queue.js';
 import type { Store } from '../store/store.js';
 import { JobEvents } from './events.js';
 import type { InferTaskSpec } from './infer-task.js';
+import { LEASE_MS } from './job-leases.js';
 import type { Publisher } from './publisher.js';
 import type { QueueRunner, TaskRun } from './queue.js';
 import { type Outcome, type TaskHandlers, TaskThread } from './runner.js';
@@ -16,6 +17,9 @@ import type { TrainTaskSpec } from './train-task.js';
  * of requests queues instead of starting a thread each (trainings are one per project already).
  */
 export const MAX_INFERENCE_THREADS = Math.max(1, Math.min(4, availableParallelism() - 1));
+
+/** How often a bridge node on a queue renews its job holds and looks for jobs no node handles. */
+const LOOK_MS = Math.floor(LEASE_MS / 5);
 
 interface Running {
   job: JobRecord;
@@ -66,6 +70,7 @@ export class JobManager {
   private readonly queue: QueueRunner | null;
   private readonly checkpointEvery: number;
   private readonly serial = new SerialQueue();
+  private readonly looking: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: Store,
@@ -95,6 +100,65 @@ export class JobManager {
       },
     };
     this.events = new JobEvents(store, this.publish);
+    if (this.queue) {
+      this.queue.onCancelAsked((id) => void this.exclusive(() => this.cancelHere(id)).catch(() => {}));
+      this.looking = setInterval(() => void this.look(), LOOK_MS);
+      this.looking.unref();
+    }
+  }
+
+  /** Every job this node handles: running, or waiting in one of its lines. */
+  private held(): string[] {
+    return [
+      ...this.running.keys(),
+      ...this.trainQueue.map((q) => q.job.id),
+      ...this.inferQueue.map((q) => q.job.id),
+      ...this.waitingInfer.values(),
+    ];
+  }
+
+  /**
+   * With several bridge nodes: renews this node's holds, takes over the jobs of nodes that stopped,
+   * and starts trainings of its line that waited for another node's training of the same project
+   * or author to end.
+   */
+  private async look(): Promise<void> {
+    const queue = this.queue!;
+    try {
+      for (const id of await queue.leases.renew(this.held())) {
+        // Stalled past its hold, this node lost the job to another: it stops handling it (only).
+        this.running.delete(id);
+        queue.detach(id);
+      }
+      await this.exclusive(async () => {
+        const held = new Set(this.held());
+        for (const job of await this.store.jobs.unfinished()) {
+          if (!held.has(job.id) && (await queue.leases.claim(job.id))) await this.takeOver(job);
+        }
+        if (this.trainQueue.length) await this.drainNow();
+      });
+    } catch (e) {
+      process.stderr.write(`jobs: ${(e as Error).message}\n`);
+    }
+  }
+
+  /** A job whose node stopped: handled here from now on, or failed if it never reached the queue. */
+  private async takeOver(job: JobRecord): Promise<void> {
+    const found = await this.queue!.find(job.id);
+    if (!found) {
+      const error = 'the bridge node that held it in line stopped';
+      this.finish(await this.store.jobs.update(job.id, { status: 'failed', error }));
+      return;
+    }
+    await this.store.jobs.update(job.id, {
+      log: 'taken over by another bridge node (the one that queued it stopped)\n',
+    });
+    this.launch(job, found.spec, true);
+  }
+
+  /** A new job is this node's before other nodes can see it. */
+  private async hold(jobId: string): Promise<void> {
+    await this.queue?.leases.claim(jobId);
   }
 
   /** Runs `fn` after every change asked for before it has finished. */
@@ -141,12 +205,15 @@ export class JobManager {
     spec: () => Promise<TrainTaskSpec>,
     author: string | null,
   ): Promise<JobRecord> {
-    const busy = this.runningTraining(project) ?? this.trainQueue.find((q) => q.job.project === project)?.job;
+    // The index knows every node's trainings, queued or running.
+    const busy = this.runningTraining(project) ?? (await this.store.jobs.activeTraining(project));
     if (busy && !request.queue) {
       throw conflict(`project ${project} is already training (job ${busy.id}); stop it, or ask with queue: true`);
     }
+    const id = newId('j');
+    await this.hold(id);
     const added = await this.store.jobs.add({
-      id: newId('j'),
+      id,
       project,
       kind: 'train',
       status: 'queued',
@@ -180,12 +247,19 @@ export class JobManager {
         k++;
         continue;
       }
-      this.trainQueue.splice(k, 1);
       try {
-        const job = await this.store.jobs.update(next.job.id, { status: 'running', progress: {} });
+        // Refused (null) while another node runs a training of its project or author: it waits for that one.
+        const job = await this.store.jobs.startTraining(next.job.id);
+        if (!job) {
+          k++;
+          continue;
+        }
+        this.trainQueue.splice(k, 1);
         this.publish.toProject(job.project, { type: 'job', job });
         this.launch(job, await next.spec());
       } catch (e) {
+        const at = this.trainQueue.indexOf(next);
+        if (at >= 0) this.trainQueue.splice(at, 1);
         this.finish(await this.store.jobs.update(next.job.id, { status: 'failed', error: (e as Error).message }));
       }
     }
@@ -239,8 +313,10 @@ export class JobManager {
       q.job.image === image && (q.job.result as { model?: string } | null)?.model === modelId;
     for (const q of this.inferQueue.filter(sameTarget)) await this.cancelNow(q.job.id);
     const status = previous || !this.inferenceThreadFree() ? 'queued' : 'running';
+    const id = newId('j');
+    await this.hold(id);
     const added = await this.store.jobs.add({
-      id: newId('j'),
+      id,
       project,
       kind: 'infer',
       status,
@@ -290,7 +366,18 @@ export class JobManager {
   }
 
   cancel(jobId: string): Promise<JobRecord> {
-    return this.exclusive(() => this.cancelNow(jobId));
+    return this.exclusive(async () => {
+      const known = this.held().includes(jobId);
+      const job = await this.cancelNow(jobId);
+      // Another node handles it: that one is asked (and the worker running it is told at once).
+      if (!known && this.queue && (job.status === 'queued' || job.status === 'running')) this.queue.askCancel(jobId);
+      return job;
+    });
+  }
+
+  /** A cancellation asked on another node, of a job this node may hold. */
+  private async cancelHere(jobId: string): Promise<void> {
+    if (this.held().includes(jobId)) await this.cancelNow(jobId);
   }
 
   private async cancelNow(jobId: string): Promise<JobRecord> {
@@ -331,11 +418,18 @@ export class JobManager {
   }
 
   async shutdown(): Promise<void> {
+    clearInterval(this.looking);
     const stopped = { status: 'cancelled' as const, error: 'the bridge shut down' };
     for (const id of this.waitingInfer.values()) await this.store.jobs.update(id, stopped);
     this.waitingInfer.clear();
     for (const { job } of this.trainQueue.splice(0)) await this.store.jobs.update(job.id, stopped);
     for (const { job } of this.inferQueue.splice(0)) await this.store.jobs.update(job.id, stopped);
+    if (this.queue) {
+      // Their workers go on: another bridge node takes them over at once (or this one when it is back).
+      await this.queue.leases.release([...this.running.keys()]).catch(() => {});
+      this.running.clear();
+      return;
+    }
     await Promise.all(
       [...this.running.values()].map(async (r) => {
         await r.thread.terminate();
@@ -365,7 +459,8 @@ export class JobManager {
     };
   }
 
-  private launch(job: JobRecord, spec: TrainTaskSpec | InferTaskSpec): void {
+  /** Runs a job's task; `takenOver`: a task another node put on the queue, handled from here on. */
+  private launch(job: JobRecord, spec: TrainTaskSpec | InferTaskSpec, takenOver = false): void {
     const progress: Record<string, number> = {};
     // The job is settled by its final event (or by the worker's end, if it never sent one); the
     // thread is then terminated, so the next job of the project can start at once.
@@ -382,9 +477,11 @@ export class JobManager {
           await this.drainNow();
         }),
     };
-    const thread = this.queue
-      ? this.queue.start(job.id, this.queued(job, spec), handlers)
-      : new TaskThread(this.workerUrl, spec, handlers);
+    const thread = !this.queue
+      ? new TaskThread(this.workerUrl, spec, handlers)
+      : takenOver
+        ? this.queue.attach(job.id, handlers)
+        : this.queue.start(job.id, this.queued(job, spec), handlers);
     this.running.set(job.id, { job, thread });
   }
 }

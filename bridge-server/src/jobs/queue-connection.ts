@@ -4,6 +4,8 @@ import type { ConnectionOptions } from 'bullmq';
 export const JOB_QUEUE = 'impartial-jobs';
 /** Cancellations, by job id, to whichever worker holds the job. */
 export const CANCEL_CHANNEL = 'impartial:cancel';
+/** Cancellations asked on one bridge node, by job id, to the node that handles the job. */
+export const CANCEL_ASK_CHANNEL = 'impartial:cancel-ask';
 
 export function redisConnection(url: string): ConnectionOptions {
   const u = new URL(url);

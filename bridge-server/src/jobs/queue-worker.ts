@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { TaskFilesSpec } from '../store/files.js';
-import type { QueuedEvent } from './queue.js';
+import type { QueuedEvent, QueuedOutcome } from './queue.js';
 import { CANCEL_CHANNEL, JOB_QUEUE, redisConnection } from './queue-connection.js';
 import { type Outcome, TaskThread } from './runner.js';
 import type { TaskSpec, WorkerEvent } from './worker-events.js';
@@ -74,10 +74,12 @@ export async function startQueueWorker(url: string, o: QueueWorkerOptions): Prom
           : rebased;
       o.log(`${o.name}: job ${job.id} (${spec.kind})${job.attemptsStarted > 1 ? ', taken over' : ''}`);
       let n = 0;
-      return new Promise<Outcome>((resolve) => {
+      let last: WorkerEvent | undefined;
+      return new Promise<QueuedOutcome>((resolve) => {
         const thread = new TaskThread(workerUrl, spec, {
           event: async (e) => {
             const final = finalOutcome(e);
+            if (final) last = e;
             // A job's end is told only while this worker still holds it (frozen past its lock, it may not).
             if (final && token) await job.extendLock(token, o.lockMs).catch(() => lost.add(job.id!));
             if (lost.has(job.id!)) return final;
@@ -88,7 +90,8 @@ export async function startQueueWorker(url: string, o: QueueWorkerOptions): Prom
           settled: async (outcome) => {
             running.delete(job.id!);
             lost.delete(job.id!);
-            resolve(outcome);
+            // The final event again: a bridge node that takes the job over after it was sent still sees it.
+            resolve(last ? { ...outcome, event: last } : outcome);
           },
         });
         running.set(job.id!, thread);

@@ -175,9 +175,40 @@ async function addedColumns(db: AnyDb): Promise<void> {
   }
 }
 
+/**
+ * One running training per project, and per account where jobs have an author, whichever bridge
+ * node started it: the database refuses a second, so two nodes deciding at once cannot both start
+ * one. Older duplicates (none should exist: each node kept the rule for itself) are failed first.
+ */
+async function oneTrainingAtATime(db: AnyDb): Promise<void> {
+  await sql`update jobs set status = 'failed', error = 'another training of its project or author was running'
+    where kind = 'train' and status = 'running' and exists (
+      select 1 from jobs later where later.kind = 'train' and later.status = 'running'
+        and (later.project = jobs.project or later.author = jobs.author)
+        and (later.created > jobs.created or (later.created = jobs.created and later.id > jobs.id)))`.execute(db);
+  const running = sql<boolean>`kind = 'train' and status = 'running'`;
+  await db.schema
+    .createIndex('jobs_one_training_per_project')
+    .ifNotExists()
+    .unique()
+    .on('jobs')
+    .column('project')
+    .where(running)
+    .execute();
+  await db.schema
+    .createIndex('jobs_one_training_per_author')
+    .ifNotExists()
+    .unique()
+    .on('jobs')
+    .column('author')
+    .where(sql<boolean>`${running} and author is not null`)
+    .execute();
+}
+
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': { up: initial },
   '0002-added-columns': { up: addedColumns },
+  '0003-one-training-at-a-time': { up: oneTrainingAtATime },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

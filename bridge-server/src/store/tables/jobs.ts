@@ -1,7 +1,7 @@
 import type { JobRecord, JobStatus } from '@impartial/shared';
 import { sql, type UpdateObject } from 'kysely';
 import { notFound } from '../../errors.js';
-import type { Db } from '../database/open.js';
+import { type Db, isUniqueViolation } from '../database/open.js';
 import type { JobsTable, Schema } from '../database/schema.js';
 import { now } from './time.js';
 
@@ -75,6 +75,45 @@ export class JobTable {
     if (fields.log) sets.log = sql<string>`log || ${fields.log}`;
     await this.db.updateTable('jobs').set(sets).where('id', '=', id).execute();
     return this.get(id);
+  }
+
+  /**
+   * Marks a waiting training running, unless its project or author already has one running (on any
+   * bridge node: the database's unique indexes decide); null then, and the job stays as it was.
+   */
+  async startTraining(id: string): Promise<JobRecord | null> {
+    try {
+      return await this.update(id, { status: 'running', progress: {} });
+    } catch (e) {
+      if (isUniqueViolation(e)) return null;
+      throw e;
+    }
+  }
+
+  /** The project's oldest training still queued or running, on any bridge node. */
+  async activeTraining(project: string): Promise<JobRecord | undefined> {
+    const r = await this.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('project', '=', project)
+      .where('kind', '=', 'train')
+      .where('status', 'in', ['queued', 'running'])
+      .orderBy('created')
+      .orderBy('id')
+      .executeTakeFirst();
+    return r ? jobOf(r as JobRow) : undefined;
+  }
+
+  /** Every job queued or running, oldest first (bridge nodes look for those no node handles any more). */
+  async unfinished(): Promise<JobRecord[]> {
+    const rows = await this.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('status', 'in', ['queued', 'running'])
+      .orderBy('created')
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => jobOf(r as JobRow));
   }
 
   async get(id: string): Promise<JobRecord> {
