@@ -179,10 +179,14 @@ export class ImageService {
 
   /**
    * Where the image's OME-Zarr file `file` is read from, for serving it. The scribble raster is
-   * this node's, written here from the stroke log, so it is read from the data folder.
+   * derived from the stroke log (the index, which every bridge node shares) by each node, in its
+   * data folder; it is brought to the log as it stands first, so a stroke drawn through another
+   * node shows too.
    */
   async zarrFiles(actor: Actor, id: string, file: string): Promise<ZarrFiles> {
-    const { dir } = await this.get(actor, id);
-    return file.startsWith('labels/scribbles/') ? { folder: dir } : zarrFiles(this.ctx.store, dir);
+    const { id: imageId, dir } = await this.get(actor, id);
+    if (!file.startsWith('labels/scribbles/')) return zarrFiles(this.ctx.store, dir);
+    await this.ctx.strokes.flush(imageId);
+    return { folder: dir };
   }
 }

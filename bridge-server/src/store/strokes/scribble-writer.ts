@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { createOmeZarrLabels, openArray, type SparseRaster, writeRegion } from '@impartial/shared';
 import { FileSystemStore } from '@impartial/shared/node';
 
@@ -59,6 +61,10 @@ export class ScribbleWriter {
     if (!held) return;
     const { raster, target } = held;
     const { dir, levels } = target;
+    // A bridge node whose images live in object storage has no folder of its own for one it never wrote.
+    if (!existsSync(path.join(dir, 'labels', 'scribbles', '0', '.zarray'))) {
+      await createScribbleLabels(dir, raster.width, raster.height);
+    }
     const dirty = raster.takeDirty();
     if (dirty.length === 0) return;
     const store = new FileSystemStore(dir);
