@@ -115,7 +115,7 @@ describe('object storage (s3rver)', { timeout: 240_000 }, () => {
       await t?.stop();
     });
 
-    it('keeps images, models and predictions there and serves them from there', async () => {
+    it('keeps images, models, predictions and label files there and serves them from there', async () => {
       const image = (await projectWithImage(t, 128, 5, 'o')).id;
       const imageKeys = await keys(objects, `images/${image}.ome.zarr/`);
       assert.ok(imageKeys.includes(`images/${image}.ome.zarr/.current.json`), 'the image is published');
@@ -158,10 +158,25 @@ describe('object storage (s3rver)', { timeout: 240_000 }, () => {
       assert.ok((await weights.arrayBuffer()).byteLength > 0);
       assert.ok(existsSync(path.join(t.bridge.dataDir, 'models', model.id, 'model.json')));
 
-      // Removing the image removes its objects and its predictions'.
+      // Label files (MONAI Label's datastore) are objects too: every node reads the same.
+      const labels = t.bridge.services.labels;
+      const bytes = (n: number) => Uint8Array.from({ length: 300 }, (_, k) => (k * n) % 251);
+      await labels.put(SYSTEM, image, 'seg', '.tif', bytes(3), {});
+      await labels.put(SYSTEM, image, 'other', '.tif', bytes(5), {});
+      assert.deepEqual(await keys(objects, `labels/${image}/`), [
+        `labels/${image}/other.tif`,
+        `labels/${image}/seg.tif`,
+      ]);
+      assert.ok(!existsSync(path.join(t.bridge.dataDir, 'labels', image, 'seg.tif')), 'not in the data folder');
+      assert.deepEqual((await labels.read(SYSTEM, image, 'seg')).bytes, bytes(3));
+      await labels.delete(SYSTEM, image, 'seg');
+      assert.deepEqual(await keys(objects, `labels/${image}/`), [`labels/${image}/other.tif`]);
+
+      // Removing the image removes its objects, its predictions' and its labels'.
       await t.bridge.services.images.delete(SYSTEM, image);
       assert.deepEqual(await keys(objects, `images/${image}.ome.zarr/`), []);
       assert.deepEqual(await keys(objects, `predictions/${image}/`), []);
+      assert.deepEqual(await keys(objects, `labels/${image}/`), []);
       c.close();
     });
   });

@@ -1,6 +1,4 @@
-import { readFile, rm } from 'node:fs/promises';
 import { LimitError, type Roi, readRoiZip, roisToPolygons, writeRoiZip } from '@impartial/shared';
-import { writeFileAtomic } from '@impartial/shared/node';
 import { badRequest, notFound } from '../errors.js';
 import type { LabelFile } from '../store/tables/labels.js';
 import type { Actor } from './actor.js';
@@ -41,7 +39,8 @@ export class LabelService {
 
   async put(actor: Actor, imageId: string, tag: string, ext: string, bytes: Uint8Array, info: Record<string, unknown>) {
     const image = await this.scope.image(actor, imageId, 'annotate');
-    await writeFileAtomic(this.ctx.store.layout.label(image.id, tag, ext), bytes);
+    // In the data folder, or in object storage where the bridge has one (every node reads it there).
+    await this.ctx.store.files.putBlob(this.ctx.store.layout.label(image.id, tag, ext), bytes);
     await this.ctx.store.labels.put(image.id, tag, ext, { ...info, ts: Math.floor(Date.now() / 1000) });
   }
 
@@ -49,7 +48,9 @@ export class LabelService {
     const image = await this.scope.image(actor, imageId, 'read');
     const file = await this.ctx.store.labels.find(image.id, tag);
     if (!file) throw notFound(`a label of image ${image.id} under tag ${tag}`);
-    return { file, bytes: new Uint8Array(await readFile(this.ctx.store.layout.label(image.id, tag, file.ext))) };
+    const bytes = await this.ctx.store.files.getBlob(this.ctx.store.layout.label(image.id, tag, file.ext));
+    if (!bytes) throw notFound(`the file of label ${tag} of image ${image.id}`);
+    return { file, bytes };
   }
 
   async setInfo(
@@ -71,7 +72,7 @@ export class LabelService {
     const image = await this.scope.image(actor, imageId, tag === 'final' ? 'write' : 'annotate');
     if (tag === 'final') await this.strokes.clear(actor, image.id);
     const file = await this.ctx.store.labels.find(image.id, tag);
-    if (file) await rm(this.ctx.store.layout.label(image.id, tag, file.ext), { force: true });
+    if (file) await this.ctx.store.files.removeBlob(this.ctx.store.layout.label(image.id, tag, file.ext));
     await this.ctx.store.labels.remove(image.id, tag);
   }
 

@@ -90,7 +90,10 @@ export class DataFiles {
     return this.objects ? this.objects.fetch(this.keyOf(dir), dir) : existsSync(dir);
   }
 
-  /** Writes one file that is written once and read once (a task's share of work), not versioned. */
+  /**
+   * Writes one file whole, not versioned (a task's share of work, a label file): an object replaced
+   * by a put is never seen half written.
+   */
   async putBlob(file: string, bytes: Uint8Array): Promise<void> {
     if (this.objects) return this.objects.objects.put(this.keyOf(file), bytes);
     await writeFileAtomic(file, bytes);
@@ -103,6 +106,12 @@ export class DataFiles {
       (b) => new Uint8Array(b),
       () => null,
     );
+  }
+
+  /** Removes a file putBlob wrote. */
+  async removeBlob(file: string): Promise<void> {
+    if (this.objects) await this.objects.objects.delete([this.keyOf(file)]);
+    else await rm(file, { force: true });
   }
 
   /** Removes a folder here and in the object store. */
