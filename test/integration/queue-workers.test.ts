@@ -4,7 +4,6 @@
 // training a job is killed with SIGKILL at about 30% of its steps; the other one notices within
 // seconds and goes on from the checkpoint, which it reads from the object storage.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,40 +14,17 @@ import { ObjectStore, parseObjectStoreUrl } from '@impartial/bridge-server/store
 import type { ModelRecord } from '@impartial/shared';
 import { FileSystemStore } from '@impartial/shared/node';
 import FetchStore from '@zarrita/storage/fetch';
+import { Job, Queue } from 'bullmq';
 import * as zarr from 'zarrita';
 import { line, projectWithImage, startTestBridge, type TestBridge, TestClient } from '../helpers/bridge.js';
-import { repoRoot } from '../helpers/paths.js';
 import { type Postgres, postgresMissing, startPostgres } from '../helpers/postgres.js';
+import { alive, type CliProcess, startWorker } from '../helpers/processes.js';
 import { type RedisServer, redisMissing, startRedis } from '../helpers/redis.js';
 import { type S3Server, startS3 } from '../helpers/s3.js';
 import { waitFor } from '../helpers/wait.js';
 
 const STEPS = 600;
 const CHECKPOINT_EVERY = 20;
-
-interface WorkerProcess {
-  name: string;
-  child: ChildProcess;
-  out: () => string;
-}
-
-function startWorker(name: string, queue: string, store: string, cache: string): WorkerProcess {
-  const bin = path.join(repoRoot, 'bridge-server', 'bin', 'impartial.js');
-  // A short lock: a killed worker's job moves within about two seconds.
-  const args = ['worker', '--queue', queue, '--store', store, '--data', cache, '--name', name, '--lock-ms', '2000'];
-  const child = spawn(process.execPath, [bin, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, IMPARTIAL_WASM_THREADS: '1' },
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => {
-    out += d;
-  });
-  child.stderr!.on('data', (d) => {
-    out += d;
-  });
-  return { name, child, out: () => out };
-}
 
 describe('jobs on worker processes through BullMQ', {
   skip: postgresMissing() ?? redisMissing() ?? false,
@@ -61,7 +37,7 @@ describe('jobs on worker processes through BullMQ', {
   /** The image the first test trains on; the second predicts it. */
   let trainedImage = '';
   let t: TestBridge;
-  let workers: WorkerProcess[];
+  let workers: CliProcess[];
   before(async () => {
     [pg, redis, s3] = await Promise.all([startPostgres(), startRedis(), startS3()]);
     t = await startTestBridge({
@@ -245,19 +221,58 @@ describe('jobs on worker processes through BullMQ', {
     c.close();
   });
 
+  it('drops the shares an earlier attempt of a farmed inference left in the queue', async () => {
+    const models = (await (await t.api(`/api/projects/q/models`)).json()) as ModelRecord[];
+    const info = await t.bridge.services.images.get(SYSTEM, trainedImage);
+    // Paused, no worker takes a share: what the earlier attempt queued stays waiting, as when all are busy.
+    const queue = new Queue('impartial-jobs', { connection: { url: redis.url, maxRetriesPerRequest: null } });
+    const checkDir = await mkdtemp(path.join(tmpdir(), 'impartial-farm-retry-'));
+    try {
+      await queue.pause();
+      const job = 'jretry';
+      const stale = await queue.add('tile-maps', { spec: {} }, { jobId: `${job}.old.1`, priority: 10 });
+      assert.equal(await stale.getState(), 'prioritized', 'waiting its turn');
+      const root = path.join(checkDir, 'data');
+      await runInferTask(
+        {
+          kind: 'infer',
+          files: { store: s3.storeUrl('queue'), root },
+          image: { ...info, dir: path.join(root, 'images', `${trainedImage}.ome.zarr`) },
+          modelDir: path.join(root, 'models', models[0]!.id),
+          outDir: path.join(root, 'retry.ome.zarr'),
+          tempDir: path.join(root, 'tmp'),
+          farm: { queue: redis.url, job, priority: 10 },
+          tile: 64,
+          passes: 1,
+        },
+        { signal: new AbortController().signal, log: () => {}, tile: () => {} },
+      );
+      assert.equal(await Job.fromId(queue, stale.id!), undefined, "the earlier attempt's share is gone");
+      assert.deepEqual(
+        (await queue.getJobs(['waiting', 'prioritized'])).filter((j) => j.id?.startsWith(`${job}.`)),
+        [],
+        'and this attempt took its own shares back',
+      );
+    } finally {
+      await queue.resume();
+      await queue.close();
+      await rm(checkDir, { recursive: true, force: true });
+    }
+  });
+
   it('stops a worker frozen past its lock once another has taken its training over', async () => {
     const c = await TestClient.join(t.bridge, trainedImage, 'frozen');
     const options = { steps: 400, depth: 2, base: 8, batchSize: 4, patch: 48, init: 'scratch' as const };
     c.send({ type: 'train-start', ref: 'f', options });
     const job = (await c.next((m) => m.type === 'job' && m.ref === 'f', 10_000, 'job')).job;
     await c.next(() => c.of('train-progress').some((p) => p.job === job.id && p.step >= 60), 120_000, 'train-progress');
-    const alive = workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
-    const frozen = await waitFor(() => alive.find((w) => w.out().includes(`job ${job.id} (train)`)), {
+    const running = workers.filter(alive);
+    const frozen = await waitFor(() => running.find((w) => w.out().includes(`job ${job.id} (train)`)), {
       timeoutMs: 10_000,
       what: 'the worker training',
     });
     frozen.child.kill('SIGSTOP');
-    const other = alive.find((w) => w !== frozen)!;
+    const other = running.find((w) => w !== frozen)!;
     try {
       await waitFor(() => other.out().includes(`job ${job.id} (train), taken over`), {
         timeoutMs: 60_000,

@@ -76,7 +76,28 @@ export class TileFarm {
     const events = new QueueEvents(JOB_QUEUE, { connection });
     // Listening before any share is added: none of their endings is missed.
     await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
-    return new TileFarm(farm, queue, events, files, base, dir);
+    const tileFarm = new TileFarm(farm, queue, events, files, base, dir);
+    await tileFarm.dropEarlierAttempts();
+    return tileFarm;
+  }
+
+  /**
+   * The job ran before on a worker that died: the shares it queued and that no worker took yet are
+   * removed, those under way are cancelled, and the maps they wrote go (no one will read them).
+   */
+  private async dropEarlierAttempts(): Promise<void> {
+    const prefix = `${this.farm.job}.`;
+    const earlier = (await this.queue.getJobs(['waiting', 'prioritized', 'delayed', 'active'])).filter(
+      (j) => j.id?.startsWith(prefix) && j.name === 'tile-maps',
+    );
+    for (const job of earlier) {
+      const removed = await job.remove().then(
+        () => true,
+        () => false, // locked by a worker meanwhile
+      );
+      if (!removed) await this.cancel(job.id!);
+    }
+    await this.files.remove(this.dir).catch(() => {});
   }
 
   /**
