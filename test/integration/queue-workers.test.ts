@@ -96,7 +96,12 @@ describe('jobs on worker processes through BullMQ', {
     assert.ok(after[0]!.step > CHECKPOINT_EVERY, `resumed from a checkpoint, not step 0 (first: ${after[0]!.step})`);
     assert.ok(after[0]!.step <= killedAt + CHECKPOINT_EVERY + 50, 'from about where it was');
     const record = (await (await t.api(`/api/jobs/${job.id}`)).json()) as { log: string };
-    assert.match(record.log, /w\d: resuming from the checkpoint at step \d+/);
+    // The checkpoint carried Adam's state: the worker went on from its moments and step count.
+    const resumedAt = /w\d: resuming from the checkpoint at step (\d+) with Adam's state of step (\d+)/.exec(
+      record.log,
+    );
+    assert.ok(resumedAt, record.log);
+    assert.equal(resumedAt[2], resumedAt[1], "Adam's step count is the checkpoint's");
 
     // One model version, with every step counted once.
     const models = (await (await t.api(`/api/projects/q/models`)).json()) as ModelRecord[];

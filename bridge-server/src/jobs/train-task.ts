@@ -1,6 +1,7 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
+  type AdamState,
   childLineage,
   DEFAULT_UNET,
   type DrawEntry,
@@ -48,34 +49,102 @@ export interface TrainTaskSpec {
   checkpoint?: { dir: string; every: number };
 }
 
-/** Where a checkpointed training stood: its weights (with the parent's lineage), steps and seconds done. */
-interface Resumed {
-  model: ImpartialModel;
+/** The parent's lineage, steps and seconds a checkpoint has done (its progress.json). */
+interface Progress {
   parent: ImpartialModel['lineage'] | null;
   steps: number;
   seconds: number;
 }
 
-async function resumedFrom(dir: string, files: DataFiles): Promise<Resumed | null> {
+/** Where a checkpointed training stood: its weights, progress and Adam's state (null: an older checkpoint). */
+interface Resumed extends Progress {
+  model: ImpartialModel;
+  optimizer: AdamState | null;
+}
+
+const OPTIMIZER_JSON = 'optimizer.json';
+const OPTIMIZER_BIN = 'optimizer.bin';
+
+/** optimizer.json: the step count and, in optimizer.bin's order, each weight's name and length. */
+interface OptimizerIndex {
+  steps: number;
+  /** optimizer.bin holds, per weight in this order, its m then its v: little-endian float32. */
+  weights: Array<{ name: string; length: number }>;
+}
+
+async function writeOptimizerState(dir: string, state: AdamState): Promise<void> {
+  const weights = Object.entries(state.moments).map(([name, { m }]) => ({ name, length: m.length }));
+  const bytes = new Uint8Array(weights.reduce((n, w) => n + w.length * 8, 0));
+  const view = new DataView(bytes.buffer);
+  let at = 0;
+  for (const { name } of weights) {
+    const { m, v } = state.moments[name]!;
+    for (const array of [m, v]) {
+      for (let i = 0; i < array.length; i++, at += 4) view.setFloat32(at, array[i]!, true);
+    }
+  }
+  const index: OptimizerIndex = { steps: state.steps, weights };
+  await writeFile(path.join(dir, OPTIMIZER_BIN), bytes);
+  await writeFile(path.join(dir, OPTIMIZER_JSON), JSON.stringify(index));
+}
+
+/** Adam's state in a checkpoint folder; null when it has none (written before checkpoints carried it). */
+async function readOptimizerState(dir: string): Promise<AdamState | null> {
+  let index: OptimizerIndex;
+  try {
+    index = JSON.parse(await readFile(path.join(dir, OPTIMIZER_JSON), 'utf8')) as OptimizerIndex;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+  const bytes = await readFile(path.join(dir, OPTIMIZER_BIN));
+  const expected = index.weights.reduce((n, w) => n + w.length * 8, 0);
+  if (bytes.byteLength !== expected)
+    throw new Error(`${OPTIMIZER_BIN} has ${bytes.byteLength} bytes, ${OPTIMIZER_JSON} lists ${expected}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const moments: AdamState['moments'] = {};
+  let at = 0;
+  const next = (length: number) => {
+    const array = new Float32Array(length);
+    for (let i = 0; i < length; i++, at += 4) array[i] = view.getFloat32(at, true);
+    return array;
+  };
+  for (const { name, length } of index.weights) {
+    const m = next(length);
+    moments[name] = { m, v: next(length) };
+  }
+  return { steps: index.steps, moments };
+}
+
+async function resumedFrom(dir: string, files: DataFiles, log: (line: string) => void): Promise<Resumed | null> {
+  let done: Progress, model: ImpartialModel;
   try {
     if (!(await files.refresh(dir))) return null;
-    const done = JSON.parse(await readFile(path.join(dir, 'progress.json'), 'utf8')) as Omit<Resumed, 'model'>;
-    return { ...done, model: await loadModelDir(dir) };
+    done = JSON.parse(await readFile(path.join(dir, 'progress.json'), 'utf8')) as Progress;
+    model = await loadModelDir(dir);
   } catch {
     return null;
   }
+  // The weights are worth going on from even when Adam's state cannot be read: fresh moments then.
+  const optimizer = await readOptimizerState(dir).catch((e: Error) => {
+    log(`the checkpoint's optimiser state is unreadable (${e.message}); going on with fresh moments`);
+    return null;
+  });
+  return { ...done, model, optimizer };
 }
 
 async function saveCheckpoint(
   dir: string,
   model: ImpartialModel,
-  done: Omit<Resumed, 'model'>,
+  done: Progress,
+  optimizer: AdamState,
   files: DataFiles,
 ): Promise<void> {
   // Written whole beside it, then swapped in: a kill during the write leaves the previous one.
   const tmp = `${dir}.writing`;
   await rm(tmp, { recursive: true, force: true });
   await saveModelDir(model, tmp);
+  await writeOptimizerState(tmp, optimizer);
   await writeFile(path.join(tmp, 'progress.json'), JSON.stringify(done));
   await rm(`${dir}.old`, { recursive: true, force: true });
   await rename(dir, `${dir}.old`).catch(() => {});
@@ -174,6 +243,11 @@ function checkpointLineage(spec: TrainTaskSpec): ImpartialModel['lineage'] {
   });
 }
 
+/** The patch sampler's seed after `steps` done: spec.seed for a fresh training, another stream per resume point. */
+function resumedSeed(seed: number, steps: number): number {
+  return steps === 0 ? seed : (seed ^ Math.imul(steps, 0x9e3779b1)) >>> 0;
+}
+
 /** Trains (or fine-tunes) on the strokes of the given images and saves a new model version. */
 export async function runTrainTask(spec: TrainTaskSpec, hooks: TaskHooks): Promise<TrainTaskResult> {
   return DataFiles.forTask(spec.files, (files) => trainWith(spec, hooks, files));
@@ -193,8 +267,13 @@ async function trainWith(spec: TrainTaskSpec, hooks: TaskHooks, files: DataFiles
   const channels = modelChannels(spec.images[0]!);
   const crops = (await Promise.all(spec.images.map((i) => cropsOf(i, files)))).flat();
   hooks.log(`training on ${crops.length} region(s) of ${spec.images.length} image(s)`);
-  const resumed = spec.checkpoint ? await resumedFrom(spec.checkpoint.dir, files) : null;
-  if (resumed) hooks.log(`resuming from the checkpoint at step ${resumed.steps}`);
+  const resumed = spec.checkpoint ? await resumedFrom(spec.checkpoint.dir, files, hooks.log) : null;
+  if (resumed) {
+    const optimizer = resumed.optimizer
+      ? `Adam's state of step ${resumed.optimizer.steps}`
+      : 'fresh Adam moments (the checkpoint has no optimiser state)';
+    hooks.log(`resuming from the checkpoint at step ${resumed.steps} with ${optimizer}`);
+  }
   const parent = resumed ? null : await startingModel(spec, channels, hooks, files);
   const parentLineage = resumed ? resumed.parent : (parent?.lineage ?? null);
   const start = resumed?.model ?? parent;
@@ -206,13 +285,16 @@ async function trainWith(spec: TrainTaskSpec, hooks: TaskHooks, files: DataFiles
   const sampler = new PatchSampler(
     crops.map((c) => c.image),
     crops.map((c) => c.scribbles),
-    { seed: spec.seed, patch: spec.patch },
+    // A resumed training gets a seed of its own: with spec.seed it would replay the patches of the
+    // first steps. (The sampler's position is not saved, so this continues the data stream, not replicates it.)
+    { seed: resumedSeed(spec.seed, done.steps), patch: spec.patch },
   );
   const checkpoint = spec.checkpoint;
   const trained = await train(config, weights, sampler, {
     ...(spec.steps !== undefined ? { steps: Math.max(0, spec.steps - done.steps) } : {}),
     ...(spec.seconds !== undefined ? { seconds: Math.max(0, spec.seconds - done.seconds) } : {}),
     ...(spec.learningRate !== undefined ? { learningRate: spec.learningRate } : {}),
+    ...(resumed?.optimizer ? { optimizerState: resumed.optimizer } : {}),
     batchSize: spec.batchSize,
     signal: hooks.signal,
     onProgress: (p) =>
@@ -224,11 +306,12 @@ async function trainWith(spec: TrainTaskSpec, hooks: TaskHooks, files: DataFiles
     ...(checkpoint
       ? {
           checkpointEvery: checkpoint.every,
-          onCheckpoint: (seconds: number, step: number) =>
+          onCheckpoint: async (seconds: number, step: number, optimizerState: () => Promise<AdamState>) =>
             saveCheckpoint(
               checkpoint.dir,
               { config, weights, lineage: parentLineage ?? checkpointLineage(spec) },
               { parent: parentLineage, steps: done.steps + step, seconds: done.seconds + seconds },
+              await optimizerState(),
               files,
             ),
         }

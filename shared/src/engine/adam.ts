@@ -10,10 +10,50 @@ export interface AdamOptions {
   epsilon?: number;
 }
 
+/**
+ * Where Adam stands: the steps taken (its bias correction depends on them) and each variable's first
+ * (m) and second (v) moments, keyed by variable name. Both optimisers below read and write the same
+ * form, so a training may resume on another backend.
+ */
+export interface AdamState {
+  steps: number;
+  moments: Record<string, { m: Float32Array; v: Float32Array }>;
+}
+
 /** Applies one optimiser step to variables from their gradients (keyed by variable name). */
 export interface WeightUpdate {
   apply(vars: tf.Variable[], grads: Record<string, tf.Tensor>): void;
+  /** A copy of the optimiser's state (no moments before the first step). */
+  state(): Promise<AdamState>;
+  /**
+   * Goes on from a saved state for these variables; throws when the state's variables or their sizes
+   * differ from them. A state of no steps and no moments starts afresh.
+   */
+  restore(vars: tf.Variable[], state: AdamState): Promise<void>;
   dispose(): void;
+}
+
+/** Throws unless the state has moments for exactly these variables, each of the variable's size. */
+function checkState(vars: tf.Variable[], state: AdamState): void {
+  if (!Number.isInteger(state.steps) || state.steps < 0)
+    throw new Error(`optimiser state: bad step count ${state.steps}`);
+  const names = Object.keys(state.moments);
+  if (state.steps === 0 && names.length === 0) return;
+  const expected = new Set(vars.map((v) => v.name));
+  const missing = [...expected].filter((n) => !(n in state.moments)),
+    extra = names.filter((n) => !expected.has(n));
+  if (missing.length || extra.length) {
+    const list = (xs: string[]) => (xs.length > 3 ? `${xs.slice(0, 3).join(', ')}, ...` : xs.join(', '));
+    throw new Error(
+      `optimiser state does not match the model: ${missing.length} variable(s) missing (${list(missing)}), ` +
+        `${extra.length} unknown (${list(extra)})`,
+    );
+  }
+  for (const v of vars) {
+    const { m, v: second } = state.moments[v.name]!;
+    if (m.length !== v.size || second.length !== v.size)
+      throw new Error(`optimiser state for ${v.name} has ${m.length}/${second.length} values, the variable ${v.size}`);
+  }
 }
 
 /**
@@ -22,6 +62,8 @@ export interface WeightUpdate {
  */
 export class TfjsAdam implements WeightUpdate {
   private readonly optimizer: tf.AdamOptimizer;
+  /** Variable names in the order of the optimiser's moments: tfjs keeps them by position, not by name. */
+  private order: string[] | null = null;
 
   constructor(private readonly options: AdamOptions) {
     this.optimizer = tf.train.adam(
@@ -34,11 +76,61 @@ export class TfjsAdam implements WeightUpdate {
 
   apply(vars: tf.Variable[], grads: Record<string, tf.Tensor>): void {
     const decay = this.options.weightDecay;
+    this.order ??= vars.map((v) => v.name);
+    const byName = new Map(vars.map((v) => [v.name, v]));
+    if (this.order.length !== vars.length || this.order.some((n) => !byName.has(n)))
+      throw new Error('the variables changed between optimiser steps');
     tf.tidy(() => {
-      const decayed: Record<string, tf.Tensor> = {};
-      for (const v of vars) decayed[v.name] = decay ? tf.add(grads[v.name]!, tf.mul(v, decay)) : grads[v.name]!;
-      this.optimizer.applyGradients(decayed as unknown as Parameters<tf.AdamOptimizer['applyGradients']>[0]);
+      // As a list, not a record: a record's integer-like keys (tfjs' default variable names) would reorder.
+      const decayed = this.order!.map((name) => {
+        const g = grads[name]!;
+        return { name, tensor: decay ? tf.add(g, tf.mul(byName.get(name)!, decay)) : g };
+      });
+      this.optimizer.applyGradients(decayed);
     });
+  }
+
+  async state(): Promise<AdamState> {
+    // getWeights: the iteration count (a new scalar), then every first moment `NAME/m`, then every `NAME/v`.
+    const [iter, ...moments] = await this.optimizer.getWeights();
+    try {
+      const steps = (await iter!.tensor.data())[0]!;
+      const count = moments.length / 2;
+      const out: AdamState['moments'] = {};
+      for (let i = 0; i < count; i++) {
+        const m = moments[i]!,
+          v = moments[count + i]!;
+        out[m.name.replace(/\/m$/, '')] = {
+          m: new Float32Array(await m.tensor.data()),
+          v: new Float32Array(await v.tensor.data()),
+        };
+      }
+      return { steps, moments: out };
+    } finally {
+      iter!.tensor.dispose();
+    }
+  }
+
+  async restore(vars: tf.Variable[], state: AdamState): Promise<void> {
+    checkState(vars, state);
+    const fresh = Object.keys(state.moments).length === 0;
+    const [oldIter, ...oldMoments] = await this.optimizer.getWeights();
+    const moment = (key: 'm' | 'v') =>
+      fresh
+        ? []
+        : vars.map((v) => ({
+            name: `${v.name}/${key}`,
+            tensor: tf.tensor(state.moments[v.name]![key], v.shape, 'float32'),
+          }));
+    const given = [{ name: 'iter', tensor: tf.scalar(state.steps, 'int32') }, ...moment('m'), ...moment('v')];
+    try {
+      // setWeights sets the bias-correction powers (accBeta) from the iteration count and makes the
+      // moments new variables (which hold their own reference to the data).
+      await this.optimizer.setWeights(given);
+    } finally {
+      tf.dispose([oldIter!.tensor, ...oldMoments.map((w) => w.tensor), ...given.map((w) => w.tensor)]);
+    }
+    this.order = fresh ? null : vars.map((v) => v.name);
   }
 
   dispose(): void {
@@ -87,6 +179,20 @@ export class CpuAdam implements WeightUpdate {
       variable.assign(updated);
       updated.dispose();
     }
+  }
+
+  async state(): Promise<AdamState> {
+    const moments: AdamState['moments'] = {};
+    for (const [name, { m, v }] of this.moments) moments[name] = { m: m.slice(), v: v.slice() };
+    return { steps: this.steps, moments };
+  }
+
+  async restore(vars: tf.Variable[], state: AdamState): Promise<void> {
+    checkState(vars, state);
+    this.moments.clear();
+    for (const [name, { m, v }] of Object.entries(state.moments))
+      this.moments.set(name, { m: Float32Array.from(m), v: Float32Array.from(v) });
+    this.steps = state.steps;
   }
 
   dispose(): void {

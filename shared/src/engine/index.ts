@@ -1,4 +1,4 @@
-export { type AdamOptions, CpuAdam, TfjsAdam, type WeightUpdate } from './adam.js';
+export { type AdamOptions, type AdamState, CpuAdam, TfjsAdam, type WeightUpdate } from './adam.js';
 export { type ConvLayerOptions, convLayerKernel, hasConvLayerKernel } from './conv-layer.js';
 export { type InferOptions, type Prediction, predict, tileOrigins } from './infer.js';
 export { registerConvGradients } from './kernels.js';

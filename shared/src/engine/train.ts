@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { PatchBatch, PatchSampler } from '../image/patches.js';
 import { TRAINING_DEFAULTS } from '../protocol/settings.js';
-import { adamForBackend, type WeightUpdate } from './adam.js';
+import { type AdamState, adamForBackend, type WeightUpdate } from './adam.js';
 import { impartialLoss } from './losses.js';
 import { forward, type UNetConfig, type UNetWeights } from './unet.js';
 
@@ -20,7 +20,13 @@ export interface TrainOptions {
   checkpoints?: number[];
   /** Also call onCheckpoint after every this many steps (a job that may move to another machine). */
   checkpointEvery?: number;
-  onCheckpoint?: (trainSeconds: number, step: number) => Promise<void>;
+  /**
+   * Called at each checkpoint; optimizerState reads Adam's state (moments keyed by weight name), for
+   * a caller that saves it to resume from (a readback of twice the weights, so only on demand).
+   */
+  onCheckpoint?: (trainSeconds: number, step: number, optimizerState: () => Promise<AdamState>) => Promise<void>;
+  /** Adam's state to go on from (a checkpoint's), instead of fresh moments and a step count of 0. */
+  optimizerState?: AdamState;
 }
 
 export const DEFAULT_TRAIN: Omit<TrainOptions, 'steps' | 'seconds'> = {
@@ -110,6 +116,36 @@ export class Trainer {
     return { loss: loss!, foreground: foreground!, background: background!, reconstruction: reconstruction! };
   }
 
+  /** Adam's state, its moments keyed by weight name (tfjs variable names differ per loaded weight set). */
+  async optimizerState(): Promise<AdamState> {
+    const state = await this.optimizer.state();
+    const moments: AdamState['moments'] = {};
+    for (const [name, v] of this.weights) {
+      const m = state.moments[v.name];
+      if (m) moments[name] = m;
+    }
+    return { steps: state.steps, moments };
+  }
+
+  /** Goes on from a state optimizerState gave (for these same weight names and shapes); throws when it does not fit. */
+  async restoreOptimizer(state: AdamState): Promise<void> {
+    const names = Object.keys(state.moments);
+    const unknown = names.filter((name) => !this.weights.has(name)),
+      missing = names.length ? [...this.weights.keys()].filter((name) => !(name in state.moments)) : [];
+    if (unknown.length || missing.length)
+      throw new Error(
+        `the optimiser state does not fit the model: no moments for ${missing.length} weight(s) ` +
+          `(${missing.slice(0, 3).join(', ')}), moments of ${unknown.length} unknown ` +
+          `(${unknown.slice(0, 3).join(', ')})`,
+      );
+    const moments: AdamState['moments'] = {};
+    for (const [name, v] of this.weights) {
+      const m = state.moments[name];
+      if (m) moments[v.name] = m;
+    }
+    await this.optimizer.restore(this.vars, { steps: state.steps, moments });
+  }
+
   dispose(): void {
     this.optimizer.dispose();
   }
@@ -132,6 +168,14 @@ export async function train(
   if (sampler.channels !== config.inChannels)
     throw new Error(`the model reads ${config.inChannels} channels but the images have ${sampler.channels}`);
   const trainer = new Trainer(config, weights, o);
+  if (o.optimizerState) {
+    try {
+      await trainer.restoreOptimizer(o.optimizerState);
+    } catch (e) {
+      trainer.dispose();
+      throw e;
+    }
+  }
   const losses: number[] = [];
   const start = performance.now();
   let step = 0,
@@ -175,7 +219,7 @@ export async function train(
       if (due) {
         const t = elapsed(),
           pauseStart = performance.now();
-        await o.onCheckpoint?.(t, step);
+        await o.onCheckpoint?.(t, step, () => trainer.optimizerState());
         paused += performance.now() - pauseStart;
       }
     }

@@ -12,6 +12,7 @@ const EXPECTED: Record<string, string[]> = {
   '.': [
     'activeDrawings',
     'type AdamOptions',
+    'type AdamState',
     'AP_THRESHOLDS',
     'type BlockRect',
     'type BlockRewrite',
