@@ -35,8 +35,8 @@ const lastJson = (text) =>
 
 // `npm run bench -- bridge` runs only the bridge, Fiji and viewer figures; `-- engine` only the engine's;
 // `-- users` only the multi-user bridge's; `-- models` only the model packages' and catalogue's;
-// `-- scale` only whole-slide stitching, the viewport preview, the job queue, fan-out between nodes and
-// the viewport of the demo slide with 1 and 2 workers.
+// `-- scale` only whole-slide stitching, the real engine on a slide alone and shared, the viewport preview,
+// the job queue, fan-out between nodes and the viewport of the demo slide with 1 and 2 workers.
 const only = process.argv[2];
 const want = (section) => !only || only === section;
 const results = { date: new Date().toISOString(), seconds };
@@ -249,6 +249,21 @@ if (want('scale')) {
     );
     line('  truth cells crossing borders, cut by stitching', `${r.crossingBorders}, ${r.stitched.cutByStitching}`);
   }
+  const fs = lastJson(await run(process.execPath, [path.join(repo, 'bench', 'farm-slide.mjs')], 'farm bench'));
+  results.farmSlide = fs;
+  console.log(
+    `\nThe real engine on a ${fs.side}^2 x 2 slide, tiles of ${fs.tile} (model: ${fs.training.seconds} s on a crop)`,
+  );
+  for (const [label, r] of [
+    ['one worker alone', fs.alone],
+    [`a job shared over ${fs.workers} workers`, fs.farmed],
+  ])
+    line(
+      label,
+      `F1 ${f(r.f1, 4)}, ${r.cells} cells, ${r.cutAtBorders} truth cells cut at borders, ${f(r.seconds, 0)} s`,
+    );
+  line('  truth cells crossing tile borders', `${fs.crossingBorders} of ${fs.truthCells}`);
+  line('  labels identical, shares on each worker', `${fs.identical}, ${fs.farmed.sharesPerWorker.join(' / ')}`);
   const p = sc.preview;
   line(`viewport ${p.viewport.width} x ${p.viewport.height} of ${side}^2: preview`, `${f(p.preview, 1)} s`);
   line(`  its MC entropy (${p.passes} passes)`, `${f(p.mc, 1)} s`);

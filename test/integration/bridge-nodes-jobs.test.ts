@@ -69,7 +69,7 @@ describe('bridge nodes sharing only PostgreSQL, Redis and S3', {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it("lists every node's clients in the presence, and each node's scribble raster has every node's strokes", async () => {
+  it("lists every node's clients in the presence; each node's scribble raster has all strokes", async () => {
     const alice = await TestClient.join(a.bridge, image, 'alice');
     const bob = await TestClient.join(b, image, 'bob');
     for (const c of [alice, bob]) {
@@ -96,7 +96,7 @@ describe('bridge nodes sharing only PostgreSQL, Redis and S3', {
     bob.close();
   });
 
-  it('runs one training of a project at a time across nodes; a cancellation on one node reaches the other', async () => {
+  it('runs one training of a project at a time across nodes; a cancellation on one node reaches it', async () => {
     const alice = await TestClient.join(a.bridge, image, 'alice');
     const bob = await TestClient.join(b, image, 'bob');
     bob.send({ type: 'train-start', ref: 'long', options: { ...TRAIN, steps: 100_000 } });

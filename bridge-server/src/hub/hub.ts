@@ -248,7 +248,7 @@ export class Hub implements Publisher {
     this.showPresence(imageId);
   }
 
-  /** Who is on the image, on every node, to everyone on it here (not kept in the ring: pollers ask for nothing of it). */
+  /** Who is on the image, on every node, to everyone on it here (not in the ring: pollers ask nothing of it). */
   private showPresence(imageId: string): void {
     const r = this.room(imageId);
     const here = [...r.clients].map((c) => ({ clientId: c.id, name: c.name, kind: c.kind }));
