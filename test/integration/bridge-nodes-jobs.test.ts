@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { ObjectStore, parseObjectStoreUrl } from '@impartial/bridge-server/store';
 import type { ModelRecord } from '@impartial/shared';
 import FetchStore from '@zarrita/storage/fetch';
 import * as zarr from 'zarrita';
@@ -91,6 +92,17 @@ describe('bridge nodes sharing only PostgreSQL, Redis and S3', {
       const at = (x: number, y: number) => raster[y * 160 + x];
       assert.equal(at(40, 40), 1, `the cell stroke drawn on A, read from ${node.url}`);
       assert.equal(at(125, 20), 2, `the background stroke drawn on B, read from ${node.url}`);
+    }
+    // The raster's chunks are objects in the image's published version (served from there).
+    const objects = new ObjectStore(parseObjectStoreUrl(s3.storeUrl('multi')));
+    try {
+      const chunks: string[] = [];
+      for await (const k of objects.list(`images/${image}.ome.zarr/.versions/`)) {
+        if (/\/labels\/scribbles\/0\/\d/.test(k)) chunks.push(k);
+      }
+      assert.ok(chunks.length > 0, 'scribble chunks in the object storage');
+    } finally {
+      objects.close();
     }
     alice.close();
     bob.close();

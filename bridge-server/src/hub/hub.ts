@@ -130,10 +130,12 @@ export class Hub implements Publisher {
   private presenceFrom(imageId: string, node: string | undefined, clients: PresenceClient[], ask?: boolean): void {
     if (!node || node === this.node) return;
     const r = this.room(imageId);
+    const before = JSON.stringify(r.remote.get(node)?.clients ?? []);
     if (clients.length) r.remote.set(node, { clients, at: Date.now() });
     else r.remote.delete(node);
     if (ask && r.clients.size) this.announce(imageId, r);
-    this.showPresence(imageId);
+    // A node tells its clients every few seconds: the clients here hear of changes only.
+    if (JSON.stringify(clients) !== before) this.showPresence(imageId);
   }
 
   /** Every room's clients here, to the other nodes; nodes not heard of for a while leave the presence. */

@@ -129,6 +129,11 @@ export class JobManager {
         // Stalled past its hold, this node lost the job to another: it stops handling it (only).
         this.running.delete(id);
         queue.detach(id);
+        for (const line of [this.trainQueue, this.inferQueue] as Array<Array<{ job: JobRecord }>>) {
+          const at = line.findIndex((q) => q.job.id === id);
+          if (at >= 0) line.splice(at, 1);
+        }
+        for (const [key, waiting] of this.waitingInfer) if (waiting === id) this.waitingInfer.delete(key);
       }
       await this.exclusive(async () => {
         const held = new Set(this.held());

@@ -179,14 +179,13 @@ export class ImageService {
 
   /**
    * Where the image's OME-Zarr file `file` is read from, for serving it. The scribble raster is
-   * derived from the stroke log (the index, which every bridge node shares) by each node, in its
-   * data folder; it is brought to the log as it stands first, so a stroke drawn through another
-   * node shows too.
+   * derived from the stroke log (the index, which every bridge node shares): this node's copy is
+   * brought to the log as it stands and written out first (into object storage too, where there
+   * is one), so a stroke drawn through another node shows as well.
    */
   async zarrFiles(actor: Actor, id: string, file: string): Promise<ZarrFiles> {
     const { id: imageId, dir } = await this.get(actor, id);
-    if (!file.startsWith('labels/scribbles/')) return zarrFiles(this.ctx.store, dir);
-    await this.ctx.strokes.flush(imageId);
-    return { folder: dir };
+    if (file.startsWith('labels/scribbles/')) await this.ctx.strokes.flush(imageId);
+    return zarrFiles(this.ctx.store, dir);
   }
 }

@@ -142,21 +142,33 @@ export class DataFiles {
   publisher(dir: string): ZarrPublisher {
     return new ZarrPublisher(dir, this.objects ? { objects: this.objects, key: this.keyOf(dir) } : null);
   }
+
+  /**
+   * A zarr store to change a published folder through (an image's scribble raster): what a flush
+   * uploads goes into the version readers see now. Embedded, only the folder is written.
+   */
+  async mirror(dir: string): Promise<ZarrPublisher> {
+    if (!this.objects) return new ZarrPublisher(dir, null);
+    const key = this.keyOf(dir);
+    const version = await this.objects.current(key);
+    if (!version) throw new Error(`${key} is not in the object storage ${this.where}`);
+    return new ZarrPublisher(dir, { objects: this.objects, key }, version);
+  }
 }
 
 /**
- * A zarr folder written here and uploaded, chunk by chunk, to a new version of its objects: what a
- * flush uploads is readable once the version is pointed at (after the metadata) - tiles of a
- * prediction appear as they land, as they do on disk. Embedded, only the folder is written.
+ * A zarr folder written here and uploaded, chunk by chunk, to a version of its objects (by default
+ * a new one): what a flush uploads is readable once the version is pointed at (after the metadata)
+ * - tiles of a prediction appear as they land, as they do on disk. Embedded, only the folder is written.
  */
 export class ZarrPublisher {
   readonly local: FileSystemStore;
-  private readonly version = newVersion();
   private pending = new Map<string, Uint8Array>();
 
   constructor(
     dir: string,
     private readonly remote: { objects: VersionedObjects; key: string } | null,
+    private readonly version = newVersion(),
   ) {
     this.local = new FileSystemStore(dir);
   }

@@ -1,16 +1,18 @@
 import type { Drawing, Polygon, TracedStroke } from '@impartial/shared';
+import type { TaskFilesSpec } from '../files.js';
 
 /*
  * What the bridge asks its raster worker: painting, rebuilding and writing scribble rasters, and
  * turning outlines into strokes, all off the event loop. Replies carry the request's id.
  */
 
-/** Where an image's scribble raster lives on disk, and its size. */
+/** Where an image's scribble raster lives on disk (and in object storage, with `files`), and its size. */
 export interface RasterTarget {
   width: number;
   height: number;
   dir: string;
   levels: number;
+  files?: TaskFilesSpec;
 }
 
 export type RasterRequest = { id: number } & (

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createOmeZarrLabels, openArray, type SparseRaster, writeRegion } from '@impartial/shared';
 import { FileSystemStore } from '@impartial/shared/node';
+import { DataFiles, type TaskFilesSpec, type ZarrPublisher } from '../files.js';
 
 /** Scribble label colours: cell green, background magenta (as the viewer draws them). */
 export const SCRIBBLE_COLORS: Array<{ 'label-value': number; rgba: [number, number, number, number] }> = [
@@ -14,10 +15,27 @@ export async function createScribbleLabels(dir: string, width: number, height: n
   await createOmeZarrLabels(new FileSystemStore(dir), 'scribbles', width, height, '|u1', 256, SCRIBBLE_COLORS);
 }
 
-/** Where an image's OME-Zarr is and how many levels it has. */
+/** Where an image's OME-Zarr is (and its object storage, with `files`) and how many levels it has. */
 export interface ScribbleTarget {
   dir: string;
   levels: number;
+  files?: TaskFilesSpec;
+}
+
+/** The data files of each object storage a target names (one client per storage); the folder without one. */
+const filesByStorage = new Map<string, Promise<DataFiles>>();
+function filesOf(target: ScribbleTarget): Promise<DataFiles> {
+  const spec = target.files;
+  if (!spec) return Promise.resolve(DataFiles.folder('/'));
+  const id = `${spec.store} ${spec.root}`;
+  let files = filesByStorage.get(id);
+  if (!files) {
+    files = DataFiles.objectStore(spec.root, spec.store);
+    // A storage that failed to open is tried again at the next write.
+    files.catch(() => filesByStorage.delete(id));
+    filesByStorage.set(id, files);
+  }
+  return files;
 }
 
 /** An image's raster and where it is written; null once the image is forgotten. */
@@ -26,6 +44,7 @@ export type HeldRaster = { raster: SparseRaster; target: ScribbleTarget } | null
 /**
  * Writes the dirty tiles of scribble rasters into each image's labels/scribbles (every pyramid
  * level), shortly after a change and serialised per image, so a burst of strokes is one write.
+ * With object storage, the chunks written also go into the image's published version there.
  */
 export class ScribbleWriter {
   private readonly flushes = new Map<string, Promise<void>>();
@@ -67,7 +86,28 @@ export class ScribbleWriter {
     }
     const dirty = raster.takeDirty();
     if (dirty.length === 0) return;
-    const store = new FileSystemStore(dir);
+    let store: ZarrPublisher;
+    try {
+      store = await (await filesOf(target)).mirror(dir);
+    } catch (e) {
+      raster.markAllDirty(dirty); // written at the next flush
+      throw e;
+    }
+    try {
+      await this.writeTiles(store, raster, levels, dirty);
+      await store.flush();
+    } catch (e) {
+      raster.markAllDirty(dirty); // written again at the next flush
+      throw e;
+    }
+  }
+
+  private async writeTiles(
+    store: ZarrPublisher,
+    raster: SparseRaster,
+    levels: number,
+    dirty: Array<[number, number]>,
+  ): Promise<void> {
     const T = raster.tile;
     for (let level = 0; level < levels; level++) {
       const arr = await openArray(store, `labels/scribbles/${level}`);

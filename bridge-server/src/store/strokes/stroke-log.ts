@@ -18,7 +18,7 @@ export class StrokeLog {
     this.rasters = new ScribbleRasters({
       target: async (id) => {
         const { width, height, dir, levels } = await store.images.get(id);
-        return { width, height, dir, levels };
+        return { width, height, dir, levels, ...store.files.taskSpec() };
       },
       lastSeq: (id) => this.log.lastSeq(id),
       drawings: (id) => this.log.drawings(id),
