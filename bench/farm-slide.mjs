@@ -5,7 +5,8 @@
 // pass. Once by runInferTask in this process, once as a queued job that a worker takes and shares
 // out to BENCH_FARM_WORKERS (default 2) worker processes (Redis started here, the folder shared by
 // path). Prints F1 against the truth of each, the truth cells crossing tile borders and those cut
-// there, whether the two label images are identical, the shares other workers computed, and times.
+// there (and, as a control, those crossing lines through the middle of the tiles and cut there by the
+// model itself), whether the two label images are identical, the shares other workers computed, and times.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -24,7 +25,7 @@ import { FileSystemStore } from '@impartial/shared/node';
 import { Queue, QueueEvents } from 'bullmq';
 import * as zarr from 'zarrita';
 import { startRedis } from '../test/dist/helpers/redis.js';
-import { cutCells } from '../test/dist/helpers/stitching.js';
+import { cropPlane, cutCells } from '../test/dist/helpers/stitching.js';
 import { cliChild } from './cli-child.mjs';
 
 const log = (m) => process.stderr.write(`${m}\n`);
@@ -134,7 +135,23 @@ try {
   ]) {
     const scores = matchInstances(truthImage, { width: SIDE, height: SIDE, data: new Int32Array(labels.buffer) });
     const cut = cutCells(truth, labels, SIDE, SIDE, TILE);
-    Object.assign(results[name], { f1: scores.f1, cells: new Set(labels).size - 1, cutAtBorders: cut.cut.size });
+    // The control: the same count on lines through the middle of the tiles, where no tile border is
+    // (the model's own splits of cells, which a border crossing the cell meets as often).
+    const mid = { x: TILE / 2, y: TILE / 2, width: SIDE - TILE / 2, height: SIDE - TILE / 2 };
+    const midCut = cutCells(
+      cropPlane(truth, SIDE, mid, Int32Array),
+      cropPlane(labels, SIDE, mid, Uint32Array),
+      mid.width,
+      mid.height,
+      TILE,
+    );
+    Object.assign(results[name], {
+      f1: scores.f1,
+      cells: new Set(labels).size - 1,
+      cutAtBorders: cut.cut.size,
+      crossingMidLines: midCut.crossing,
+      cutAtMidLines: midCut.cut.size,
+    });
     results.crossingBorders = cut.crossing;
   }
   results.truthCells = new Set(truth).size - 1;

@@ -263,6 +263,10 @@ if (want('scale')) {
       `F1 ${f(r.f1, 4)}, ${r.cells} cells, ${r.cutAtBorders} truth cells cut at borders, ${f(r.seconds, 0)} s`,
     );
   line('  truth cells crossing tile borders', `${fs.crossingBorders} of ${fs.truthCells}`);
+  line(
+    '  control: cut on mid-tile lines (no border)',
+    `${fs.alone.cutAtMidLines} of ${fs.alone.crossingMidLines} crossing them`,
+  );
   line('  labels identical, shares on each worker', `${fs.identical}, ${fs.farmed.sharesPerWorker.join(' / ')}`);
   const p = sc.preview;
   line(`viewport ${p.viewport.width} x ${p.viewport.height} of ${side}^2: preview`, `${f(p.preview, 1)} s`);
