@@ -246,7 +246,7 @@ describe('jobs on worker processes through BullMQ', {
           modelDir: path.join(root, 'models', models[0]!.id),
           outDir: path.join(root, 'retry.ome.zarr'),
           tempDir: path.join(root, 'tmp'),
-          farm: { queue: redis.url, job, priority: 10 },
+          farm: { queue: redis.url, job, priority: 10, retry: true },
           tile: 64,
           passes: 1,
         },

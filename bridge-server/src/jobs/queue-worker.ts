@@ -70,7 +70,10 @@ export async function startQueueWorker(url: string, o: QueueWorkerOptions): Prom
       // An inference shares its tiles out through the queue it came from.
       const spec: TaskSpec =
         rebased.kind === 'infer'
-          ? { ...rebased, farm: { queue: url, job: job.id!, priority: job.opts.priority ?? 0 } }
+          ? {
+              ...rebased,
+              farm: { queue: url, job: job.id!, priority: job.opts.priority ?? 0, retry: job.attemptsStarted > 1 },
+            }
           : rebased;
       o.log(`${o.name}: job ${job.id} (${spec.kind})${job.attemptsStarted > 1 ? ', taken over' : ''}`);
       let n = 0;

@@ -22,6 +22,8 @@ export interface FarmSpec {
   /** The inference job: shares are named after it. */
   job: string;
   priority: number;
+  /** An earlier attempt of the job ran (its worker died): what it left is cleared first. */
+  retry: boolean;
 }
 
 /** Tiles per share: a share's thread start and model load (~1 s) stay small beside its tiles. */
@@ -77,7 +79,8 @@ export class TileFarm {
     // Listening before any share is added: none of their endings is missed.
     await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
     const tileFarm = new TileFarm(farm, queue, events, files, base, dir);
-    await tileFarm.dropEarlierAttempts();
+    // Only a retry has leftovers: a first attempt does not scan the queue for them.
+    if (farm.retry) await tileFarm.dropEarlierAttempts();
     return tileFarm;
   }
 
