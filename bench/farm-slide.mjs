@@ -7,25 +7,33 @@
 // path). Prints F1 against the truth of each, the truth cells crossing tile borders and those cut
 // there (and, as a control, those crossing lines through the middle of the tiles and cut there by the
 // model itself), whether the two label images are identical, the shares other workers computed, and times.
+// The references: one cut of the whole probability map the tiles wrote (the same cells, pixel for
+// pixel, on the pixels the model calls cell), and one pass of the net over a 2048^2 crop at once (what
+// the tiles' context margin costs the net's values and the F1 there).
+// Cells count as cut by the ids on their foreground (p above the cut's threshold): the 1-px ring the cut
+// grows cells by into the background goes to either neighbour at a tie, in one cut as in tiles.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runInferTask } from '@impartial/bridge-server';
 import {
+  DEFAULT_INSTANCE_OPTIONS,
   imagejHyperstack,
   labelTiff,
   matchInstances,
   percentiles,
+  probabilityToInstances,
   syntheticSlideLabels,
   syntheticSlideSource,
   writeOmeZarrFromSource,
   writeTiff,
 } from '@impartial/shared';
-import { FileSystemStore } from '@impartial/shared/node';
+import { FileSystemStore, loadModelDir } from '@impartial/shared/node';
 import { Queue, QueueEvents } from 'bullmq';
 import * as zarr from 'zarrita';
+import { tileMaps } from '../bridge-server/dist/jobs/tile-maps.js';
 import { startRedis } from '../test/dist/helpers/redis.js';
-import { cropPlane, cutCells } from '../test/dist/helpers/stitching.js';
+import { cropPlane, cutCells, partitionDifference } from '../test/dist/helpers/stitching.js';
 import { cliChild } from './cli-child.mjs';
 
 const log = (m) => process.stderr.write(`${m}\n`);
@@ -129,31 +137,84 @@ try {
   const truthImage = { width: SIDE, height: SIDE, data: truth };
   const [alone, farmed] = [await labelsOf('alone.ome.zarr'), await labelsOf('farmed.ome.zarr')];
   results.identical = alone.length === farmed.length && alone.every((v, i) => v === farmed[i]);
+  const model = await loadModelDir(modelDir);
+  const instances = { ...DEFAULT_INSTANCE_OPTIONS, ...model.lineage.instances };
+  const written = await zarr.open.v2(zarr.root(new FileSystemStore(path.join(dir, 'alone.ome.zarr'))).resolve('0'), {
+    kind: 'array',
+  });
+  const probability = (await zarr.get(written, [0, null, null])).data;
+  t = performance.now();
+  const whole = probabilityToInstances({ width: SIDE, height: SIDE, data: probability }, instances);
+  results.wholeCut = { seconds: (performance.now() - t) / 1000 };
+  const foreground = Uint8Array.from(probability, (v) => (v > instances.threshold ? 1 : 0));
+  const wholeCut = cutCells(truth, Uint32Array.from(whole.data), SIDE, SIDE, TILE, foreground);
+  // The control: the same count on lines through the middle of the tiles, where no tile border is
+  // (the model's own splits of cells, which a border crossing the cell meets as often).
+  const mid = { x: TILE / 2, y: TILE / 2, width: SIDE - TILE / 2, height: SIDE - TILE / 2 };
   for (const [name, labels] of [
     ['alone', alone],
     ['farmed', farmed],
+    ['wholeCut', Uint32Array.from(whole.data)],
   ]) {
     const scores = matchInstances(truthImage, { width: SIDE, height: SIDE, data: new Int32Array(labels.buffer) });
-    const cut = cutCells(truth, labels, SIDE, SIDE, TILE);
-    // The control: the same count on lines through the middle of the tiles, where no tile border is
-    // (the model's own splits of cells, which a border crossing the cell meets as often).
-    const mid = { x: TILE / 2, y: TILE / 2, width: SIDE - TILE / 2, height: SIDE - TILE / 2 };
+    const cut = cutCells(truth, labels, SIDE, SIDE, TILE, foreground);
     const midCut = cutCells(
       cropPlane(truth, SIDE, mid, Int32Array),
       cropPlane(labels, SIDE, mid, Uint32Array),
       mid.width,
       mid.height,
       TILE,
+      cropPlane(foreground, SIDE, mid, Uint8Array),
     );
     Object.assign(results[name], {
       f1: scores.f1,
       cells: new Set(labels).size - 1,
       cutAtBorders: cut.cut.size,
+      cutByStitching: [...cut.cut].filter((c) => !wholeCut.cut.has(c)).length,
       crossingMidLines: midCut.crossing,
       cutAtMidLines: midCut.cut.size,
     });
+    if (name !== 'wholeCut') results[name].againstWholeCut = partitionDifference(whole.data, labels, foreground);
     results.crossingBorders = cut.crossing;
   }
+  // One net pass over a crop at once, against the tiles' values and cells there (away from the crop's edges).
+  const c = Math.min(2048, SIDE),
+    crop0 = (SIDE - c) / 2;
+  t = performance.now();
+  const net = await tileMaps(
+    model,
+    spec('x').image,
+    new FileSystemStore(imageDir),
+    { x: crop0, y: crop0, width: c, height: c },
+    1,
+  );
+  const inner = { x: 64, y: 64, width: c - 128, height: c - 128 };
+  const at = { ...inner, x: crop0 + 64, y: crop0 + 64 };
+  const netP = cropPlane(net.probability, c, inner, Float32Array);
+  const tiledP = cropPlane(probability, SIDE, at, Float32Array);
+  let maxDiff = 0,
+    sumDiff = 0;
+  for (let i = 0; i < netP.length; i++) {
+    const d = Math.abs(netP[i] - tiledP[i]);
+    maxDiff = Math.max(maxDiff, d);
+    sumDiff += d;
+  }
+  const innerTruth = { width: inner.width, height: inner.height, data: cropPlane(truth, SIDE, at, Int32Array) };
+  const netCells = probabilityToInstances({ width: c, height: c, data: net.probability }, instances);
+  const f1Of = (labels, width) =>
+    matchInstances(innerTruth, {
+      width: inner.width,
+      height: inner.height,
+      data: cropPlane(labels, width, width === c ? inner : at, Int32Array),
+    }).f1;
+  results.onePass = {
+    crop: c,
+    seconds: (performance.now() - t) / 1000,
+    maxAbsDiff: maxDiff,
+    meanAbsDiff: sumDiff / netP.length,
+    f1OnePass: f1Of(netCells.data, c),
+    f1Tiled: f1Of(new Int32Array(alone.buffer), SIDE),
+  };
   results.truthCells = new Set(truth).size - 1;
   log(JSON.stringify(results));
 } finally {

@@ -9,7 +9,6 @@ import {
   openArray,
   type PixelArray,
   type PyramidTarget,
-  probabilityToInstances,
   type Rect,
   readRegion,
   rebuildCoarseLevels,
@@ -51,7 +50,7 @@ export interface InferHooks extends Omit<TaskHooks, 'progress'> {
 
 /**
  * Context read around each tile: the net sees across tile borders, and the tile's cells are cut
- * over it and matched there with the cells of tiles already written (InstanceStitcher).
+ * over it and linked there with the cells of tiles already written (InstanceStitcher).
  */
 const MARGIN = 32;
 
@@ -195,6 +194,7 @@ async function inferWith(spec: InferTaskSpec, hooks: InferHooks, files: DataFile
     spec.viewport,
   );
   const total = phases.reduce((n, p) => n + p.tiles.length, 0);
+  const level0 = await openArray(store, '0');
   const labelsLevel0 = await openArray(store, 'labels/instances/0');
   const stitcher = new InstanceStitcher();
   const results: TileResult[] = [];
@@ -213,12 +213,12 @@ async function inferWith(spec: InferTaskSpec, hooks: InferHooks, files: DataFile
       for await (const { probability, entropy } of maps) {
         const t = phase.tiles[k]!,
           ext = rects[k++]!;
-        const local = probabilityToInstances(
-          { width: ext.width, height: ext.height, data: probability },
-          instance,
-        ).data;
-        const committed = (await readRegion(labelsLevel0, ext.x, ext.y, ext.width, ext.height)) as Uint32Array;
-        const stitched = stitcher.stitch(ext, local, committed, t, image);
+        // What neighbours wrote: the tile is cut by their values where they lie, so its cells agree with theirs.
+        const written = {
+          probability: (await readRegion(level0, ext.x, ext.y, ext.width, ext.height, 0)) as Float32Array,
+          labels: (await readRegion(labelsLevel0, ext.x, ext.y, ext.width, ext.height)) as Uint32Array,
+        };
+        const stitched = stitcher.cutBlock(ext, t, image, probability, written, instance);
         const ox = t.x - ext.x,
           oy = t.y - ext.y;
         const p = crop(probability, ext.width, ox, oy, t.width, t.height, Float32Array);

@@ -38,8 +38,7 @@ export function probabilityToInstances(
 ): LabelImage & { count: number } {
   const o = { ...DEFAULT_INSTANCE_OPTIONS, ...options };
   const { width, height, data } = probability;
-  const mask = new Uint8Array(data.length);
-  for (let i = 0; i < data.length; i++) mask[i] = data[i]! > o.threshold ? 1 : 0;
+  const mask = foregroundMask(data, o.threshold);
   const components =
     o.separation === 'seeded'
       ? seededRegions(probability, mask, Math.max(o.seedThreshold, o.threshold), o.seedMinSize)
@@ -47,6 +46,13 @@ export function probabilityToInstances(
   let { labels, count } = removeSmallObjects(components.labels, o.minSize);
   for (let k = 0; k < o.dilation; k++) labels = dilateIntoBackground(labels, width, height);
   return { width, height, data: labels, count };
+}
+
+/** 1 where the probability is above the threshold: the pixels the cut counts as cell. */
+export function foregroundMask(probability: Float32Array, threshold: number): Uint8Array {
+  const mask = new Uint8Array(probability.length);
+  for (let i = 0; i < probability.length; i++) mask[i] = probability[i]! > threshold ? 1 : 0;
+  return mask;
 }
 
 /**

@@ -52,7 +52,7 @@ test('block labels of the wrong size are refused', () => {
   );
 });
 
-test('a synthetic slide cut in blocks in any order matches one whole cut and cuts no cell at a border', () => {
+test('a synthetic slide cut in blocks in any order, each block seeing its margin differently, matches one whole cut', () => {
   const slide = { width: 2048, height: 2048, channels: 3, seed: 5 };
   const rng = new Random(3);
   const orders = {
@@ -67,9 +67,15 @@ test('a synthetic slide cut in blocks in any order matches one whole cut and cut
   for (const [[name, order], [cutName, options]] of Object.entries(orders).flatMap((o) =>
     cuts.map((c) => [o, c] as const),
   )) {
-    const r = compareStitching(slide, 256, 32, order, options);
+    // Each block's values on its margin are off by up to 0.6 (as a net's are with less context there).
+    const r = compareStitching(slide, 256, 32, order, options, 0.6);
     assert.ok(r.crossingBorders > 200, `${name}, ${cutName}: ${r.crossingBorders} cells cross block borders`);
     assert.equal(r.stitched.cutByStitching, 0, `${name}, ${cutName}: cells cut at a border`);
+    // The components cut goes by the values written, so its cells are the whole cut's, pixel for pixel
+    // (the seeded flood also depends on seeds beyond the margin: a cell's edge may differ there).
+    const { split, merged, onlyOne } = r.stitched.partition;
+    if (cutName === 'components') assert.deepEqual([split, merged, onlyOne], [0, 0, 0], `${name}: the cells differ`);
+    else assert.ok(split + merged <= 3, `${name}, seeded: ${split} split, ${merged} merged`);
     assert.ok(
       Math.abs(r.stitched.scores.f1 - r.whole.scores.f1) <= 0.01,
       `${name}, ${cutName}: F1 ${JSON.stringify(r)}`,
