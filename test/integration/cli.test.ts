@@ -127,8 +127,58 @@ describe('the impartial CLI', () => {
     assert.ok(json.threshold_best >= 0.5 && json.threshold_best <= 0.95, 'the oracle sweeps 0.5-0.95');
     assert.equal(json.separation, 'seeded');
     assert.ok(json.seed_threshold > json.threshold);
+    assert.deepEqual(
+      json.images.map((i: { file: string }) => i.file),
+      [a.image, b.image],
+    );
+    for (const img of json.images) assert.ok(img.f1 >= 0 && img.f1 <= 1 && img.ap >= 0 && img.ap <= 1);
+    const meanF1 = (json.images[0].f1 + json.images[1].f1) / 2;
+    assert.ok(Math.abs(json.f1 - meanF1) < 1e-9, 'F1 is the mean over the images');
+    assert.deepEqual(json.f1_at, {}, 'a budget in steps has no default checkpoints');
     assert.match(r.stderr, /backend: wasm/);
     assert.match(r.stderr, /2 cells scribbled|cells, \d+ scribbled/);
+  });
+
+  test('eval --seeds runs each seed and reports the mean and the minimum, and F1 at each checkpoint', async () => {
+    const r = await impartial([
+      'eval',
+      '--images',
+      a.image,
+      '--labels',
+      a.labels,
+      '--seconds',
+      '2',
+      '--checkpoints',
+      '1',
+      '--seeds',
+      '0,3',
+      '--passes',
+      '1',
+      ...TINY,
+      '--json',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    const json = JSON.parse(lines[lines.length - 1]!);
+    assert.deepEqual(json.seeds, [0, 3]);
+    assert.deepEqual(
+      json.runs.map((x: { seed: number }) => x.seed),
+      [0, 3],
+    );
+    const f1s = json.runs.map((x: { f1: number }) => x.f1);
+    assert.ok(Math.abs(json.f1 - (f1s[0] + f1s[1]) / 2) < 1e-9, 'f1 is the mean over seeds');
+    assert.equal(json.mean.f1.min, Math.min(...f1s));
+    for (const run of json.runs) {
+      assert.deepEqual(Object.keys(run.f1_at).sort(), ['1', '2'], 'F1 at the checkpoint and at the end');
+      assert.equal(run.f1_at['2'], run.f1);
+      assert.equal(run.images.length, 1);
+    }
+    assert.deepEqual(Object.keys(json.mean.f1_at).sort(), ['1', '2']);
+    assert.match(r.stderr, /scribbled \(seed 3\)/);
+    assert.match(r.stderr, /over seeds 0, 3: F1 /);
+    const bad = await impartial(['eval', '--images', a.image, '--labels', a.labels, '--seeds', '0,x']);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /--seeds takes integers/);
   });
 
   test('train from outlines, then infer writes OME-Zarr, ROI zip and GeoJSON that read back', async () => {
