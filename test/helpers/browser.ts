@@ -12,8 +12,8 @@ export function chromiumMissing(): string | undefined {
   return existsSync(CHROMIUM) ? undefined : `Chromium is not installed (${CHROMIUM}; apt-get install -y chromium)`;
 }
 
-/** Headless Debian Chromium with WebGL2 on SwiftShader and no background network. */
-export function launchChromium(): Promise<Browser> {
+/** Headless Debian Chromium with WebGL2 on SwiftShader and no background network (plus `extraArgs`). */
+export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -23,9 +23,13 @@ export function launchChromium(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--no-first-run',
+      ...extraArgs,
     ],
   });
 }
+
+/** WebGPU on SwiftShader's Vulkan (pages from http://127.0.0.1, not about:blank, get an adapter). */
+export const WEBGPU_ON_SWIFTSHADER = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'];
 
 /** Saves a screenshot as a test artefact and returns its PNG bytes. */
 export async function keepScreenshot(page: Page, name: string): Promise<Buffer> {

@@ -3,6 +3,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 
+/** Types a page needs (module scripts must be served as JavaScript); other files go untyped. */
+const CONTENT_TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript' };
+
 /** A plain static file server on loopback (another origin, as a data portal would be), with redirects. */
 export async function serveFolder(
   dir: string,
@@ -18,7 +21,8 @@ export async function serveFolder(
     }
     readFile(path.join(dir, pathname)).then(
       (b) => {
-        res.writeHead(200, { 'Access-Control-Allow-Origin': '*' });
+        const type = CONTENT_TYPES[path.extname(pathname)];
+        res.writeHead(200, { 'Access-Control-Allow-Origin': '*', ...(type ? { 'Content-Type': type } : {}) });
         res.end(b);
       },
       () => {

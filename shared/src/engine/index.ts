@@ -23,6 +23,7 @@ export {
   initWeights,
   outputChannels,
   parameterCount,
+  seedDropoutMasks,
   type UNetConfig,
   type UNetWeights,
   weightsFromTensors,

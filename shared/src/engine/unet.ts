@@ -91,6 +91,11 @@ export function initWeights(config: UNetConfig, seed = 0): UNetWeights {
 /** xorshift32 state for dropout masks; dropout needs speed, not reproducibility. */
 let maskState = (Math.random() * 0xffffffff) >>> 0 || 1;
 
+/** Restarts the dropout masks' sequence from a seed: two runs (two backends, say) then draw the same masks. */
+export function seedDropoutMasks(seed: number): void {
+  maskState = seed >>> 0 || 1;
+}
+
 /**
  * Dropout as one multiply by a {0, 1/keep} mask drawn in JS: tf.dropout draws its uniforms with
  * seedrandom and spends three more full passes (add, floor, divide), a large share of a CPU step.

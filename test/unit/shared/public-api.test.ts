@@ -212,6 +212,7 @@ const EXPECTED: Record<string, string[]> = {
     'SCRIBBLE_FOREGROUND',
     'scribbleLoss',
     'type ScribbleRaster',
+    'seedDropoutMasks',
     'seedMinSizeFor',
     'selectChannels',
     'type ServerMessage',
