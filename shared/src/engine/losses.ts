@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 /** ImPartial's loss weights: foreground scribbles, background scribbles, reconstruction. */
 export const LOSS_WEIGHTS = { foreground: 0.45, background: 0.45, reconstruction: 0.1 } as const;
 
-const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+export const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
 export interface LossInputs {
   /** Raw network output (N, H, W, K + K*C). */

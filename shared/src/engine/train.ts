@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { PatchBatch, PatchSampler } from '../image/patches.js';
 import { TRAINING_DEFAULTS } from '../protocol/settings.js';
 import { type AdamState, adamForBackend, type WeightUpdate } from './adam.js';
+import { impartialLossOnCpu } from './fused-loss.js';
 import { impartialLoss } from './losses.js';
 import { forward, type UNetConfig, type UNetWeights } from './unet.js';
 
@@ -95,11 +96,13 @@ export class Trainer {
 
   async step(batch: PatchBatch): Promise<StepLosses> {
     const { config, weights, vars, optimizer } = this;
+    // On the CPU backends the loss runs as one pass in JS; on a GPU it stays tfjs ops, where the output lives.
+    const lossOf = ['wasm', 'cpu'].includes(tf.getBackend()) ? impartialLossOnCpu : impartialLoss;
     let kept: tf.Tensor[] = [];
     const parts = tf.tidy(() => {
       const t = batchTensors(batch);
       const { value, grads } = tf.variableGrads(() => {
-        const terms = impartialLoss({
+        const terms = lossOf({
           ...t,
           output: forward(config, weights, t.input, { dropout: true }),
           components: config.components,

@@ -83,6 +83,7 @@ const EXPECTED: Record<string, string[]> = {
     'type ImageWriteInput',
     'ImpartialError',
     'impartialLoss',
+    'impartialLossOnCpu',
     'type ImpartialModel',
     'type ImportRecord',
     'ImportRecordSchema',
