@@ -1,8 +1,10 @@
 // Scale-out figures (npm run bench -- scale, or alone: node bench/scale.mjs after a build):
 // - stitching: a synthetic slide with ground truth (BENCH_STITCH_SIDE, default 8192), a probability
-//   map made from its truth, cut once whole and block by block (512 px blocks, 32 px margin) in row
-//   order and in a shuffled order (the completion order of several workers): F1 of each against the
-//   truth, cells, truth cells crossing block borders and those cut there, and the times;
+//   map made from its truth, cut once whole and block by block (512 px blocks, 32 px margin, each
+//   block's margin values off by up to 0.6 as a net's are with less context) in row order and in a
+//   shuffled order (the completion order of several workers): F1 of each against the truth, cells,
+//   truth cells crossing block borders and those cut there, how the cells differ from the whole cut's,
+//   and the times;
 // - the viewport preview: runInferTask on a synthetic 2-channel slide (BENCH_PREVIEW_SIDE, default
 //   4096) with the shipped model, a 1536 x 1024 viewport and 3 MC passes: seconds from the start to
 //   the viewport covered by the one-pass preview and to its MC entropy.
@@ -27,7 +29,7 @@ const results = {};
     ['shuffled', (b) => rng.permutation(b)],
   ]) {
     const t = performance.now();
-    const r = compareStitching(slide, 512, 32, order);
+    const r = compareStitching(slide, 512, 32, order, {}, 0.6);
     results[name] = { ...r, seconds: (performance.now() - t) / 1000 };
     log(`stitching ${STITCH_SIDE}^2, ${name}: ${JSON.stringify(results[name])}`);
   }
