@@ -214,6 +214,23 @@ describe('<impartial-viewer> in headless Chromium', { skip: missing, timeout: 30
     });
   });
 
+  it('stops zooming in at 8 screen pixels per image pixel', async () => {
+    const zoomOf = () =>
+      a.evaluate(() => (document.querySelector('impartial-viewer') as unknown as { view: { zoom: number } }).view.zoom);
+    const before = await zoomOf();
+    await a.mouse.move(450, 300);
+    for (let i = 0; i < 40; i++) await a.mouse.wheel(0, -400);
+    await a.waitForFunction(
+      () => (document.querySelector('impartial-viewer') as unknown as { view: { zoom: number } }).view.zoom > 2.5,
+      null,
+      { timeout: 10_000 },
+    );
+    const zoom = await zoomOf();
+    assert.ok(zoom > before + 1, `the wheel zoomed in (${before} -> ${zoom})`);
+    assert.ok(zoom <= 3 + 1e-9, `zoom ${zoom}: no closer than 2^3 screen pixels per image pixel`);
+    await a.evaluate(() => (document.querySelector('impartial-viewer') as unknown as { fitView(): void }).fitView());
+  });
+
   it('trains from the UI with live progress, then shows prediction and entropy overlays', async () => {
     const ws = await TestClient.join(t.bridge, image.id, 'annotator');
     ws.send({ type: 'draw', ref: 'fg', drawing: line(60, 60, 120, 120, 1, 4) });

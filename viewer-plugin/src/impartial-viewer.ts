@@ -18,7 +18,7 @@ import { CatalogueState, EMPTY_CATALOGUE } from './state/catalogue.js';
 import { PredictionState } from './state/prediction.js';
 import { imageUrl, openZarr } from './state/sources.js';
 import { trainingActions } from './state/training.js';
-import { fitView, type View, viewOfRect, visibleRect } from './state/view.js';
+import { clampView, fitView, type View, viewOfRect, visibleRect } from './state/view.js';
 import { PointerDrawing, type Tool } from './tools/pointer-drawing.js';
 import { runShortcut } from './tools/shortcuts.js';
 
@@ -155,7 +155,7 @@ export class ImpartialViewer extends LitElement {
     this.addEventListener('keydown', (e) => runShortcut(this, e));
     this.stage = new Stage(this.renderRoot.querySelector<HTMLElement>('.stage')!, this.view, {
       viewChanged: (view) => {
-        this.view = view;
+        this.view = clampView(view);
         this.redraw();
         this.emitView();
       },

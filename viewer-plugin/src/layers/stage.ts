@@ -1,6 +1,6 @@
 import { Deck, OrthographicView } from '@deck.gl/core';
 import type { RenderedDetail } from '../events.js';
-import type { ScreenToImage, View } from '../state/view.js';
+import { MAX_ZOOM, type ScreenToImage, type View } from '../state/view.js';
 import { LayerStack, type Scene } from './stack.js';
 
 export interface StageHooks {
@@ -24,7 +24,7 @@ export class Stage {
     this.deck = new Deck({
       parent,
       views: new OrthographicView({ id: 'ortho', controller: true }),
-      viewState: view as never,
+      viewState: { ...view, maxZoom: MAX_ZOOM } as never,
       // No multisampling: images and label tiles are pixels, not vector edges, and on machines
       // without a GPU (software WebGL) it multiplies the cost of every layer's pass.
       deviceProps: { webgl: { antialias: false } },
@@ -39,7 +39,8 @@ export class Stage {
   show(scene: Scene, view: View): void {
     const layers = this.stack.layers(scene);
     this.scenes++;
-    this.deck.setProps({ viewState: view as never, layers: layers as never });
+    // maxZoom in the view state is what deck's controller stops the wheel and pinch at.
+    this.deck.setProps({ viewState: { ...view, maxZoom: MAX_ZOOM } as never, layers: layers as never });
   }
 
   /** Dragging pans (the pan tool), or is left to the drawing tools. */

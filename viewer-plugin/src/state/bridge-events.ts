@@ -3,7 +3,7 @@ import type { BridgeClient } from '../bridge-client.js';
 import { viewerEvent } from '../events.js';
 import { followLayers, type LayerSettings } from '../layers/settings.js';
 import type { TrainingView } from '../panels/training.js';
-import type { View } from './view.js';
+import { clampView, type View } from './view.js';
 
 /** The element state that the bridge's messages change, and what they make the element do. */
 export interface BridgeEventTarget {
@@ -53,7 +53,7 @@ const HANDLERS: Handlers = {
   },
   view: (v, m) => {
     if (!v.follow) return;
-    v.view = { target: [m.view.x, m.view.y, 0], zoom: m.view.zoom };
+    v.view = clampView({ target: [m.view.x, m.view.y, 0], zoom: m.view.zoom });
     // Shared layer state: what the followed viewer shows, this one shows.
     if (m.view.layers) {
       v.layers = followLayers(v.layers, m.view.layers);

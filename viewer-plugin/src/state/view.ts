@@ -18,6 +18,17 @@ export interface ScreenToImage {
   unproject(xy: number[]): number[];
 }
 
+/**
+ * The closest zoom: 8 screen pixels per image pixel. Closer shows nothing new, only bigger squares,
+ * and a person zooming with the wheel loses their place.
+ */
+export const MAX_ZOOM = 3;
+
+/** The view with its zoom no closer than MAX_ZOOM. */
+export function clampView(view: View): View {
+  return view.zoom > MAX_ZOOM ? { ...view, zoom: MAX_ZOOM } : view;
+}
+
 // An element not laid out yet (zero size) still gets a usable view.
 const widthOf = (box: Size) => box.width || 800;
 const heightOf = (box: Size) => box.height || 600;
@@ -33,10 +44,10 @@ export function fitView(image: Size, box: Size, sideWidth: number): View {
 
 /** A rectangle of the image (a suggested tile) centred and zoomed to fit, with a little room around it. */
 export function viewOfRect(r: Rect, box: Size): View {
-  return {
+  return clampView({
     target: [r.x + r.width / 2, r.y + r.height / 2, 0],
     zoom: Math.log2(Math.min(widthOf(box) / r.width, heightOf(box) / r.height)) - 0.3,
-  };
+  });
 }
 
 /** The part of the image on screen, in whole level-0 pixels; undefined when none of it is. */
