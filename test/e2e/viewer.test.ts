@@ -101,6 +101,10 @@ describe('<impartial-viewer> in headless Chromium', { skip: missing, timeout: 30
   });
 
   it('sends a stroke drawn with the mouse; a second viewer shows it; undo removes it everywhere', async () => {
+    await viewerSettled(b, 'the second page before the stroke');
+    // The halo darkens what is under it: the image's cyan (0, 255, 255) becomes about (0, 53, 53).
+    const dark = (rgb: Buffer) => share(rgb, (r, g, bl) => r < 20 && g >= 35 && g <= 75 && bl <= 75);
+    const darkBefore = dark(await keepScreenshot(b, 'viewer-second-page-before-stroke'));
     await a.evaluate(() => (document.querySelector('impartial-viewer') as HTMLElement).focus());
     await a.keyboard.press('1');
     await a.mouse.move(450, 250);
@@ -135,6 +139,12 @@ describe('<impartial-viewer> in headless Chromium', { skip: missing, timeout: 30
     assert.ok(
       green > 0.0005,
       `the second viewer draws the cell stroke in green (${(green * 100).toFixed(2)}% of pixels)`,
+    );
+    // The stroke's dark halo: darkened pixels that were not there before it.
+    const darkAfter = dark(png);
+    assert.ok(
+      darkAfter - darkBefore > 0.0003,
+      `a dark halo around the stroke (${(darkBefore * 100).toFixed(3)}% -> ${(darkAfter * 100).toFixed(3)}% darkened)`,
     );
     await a.keyboard.press('Control+z');
     await b.waitForFunction(

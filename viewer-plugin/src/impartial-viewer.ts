@@ -284,6 +284,7 @@ export class ImpartialViewer extends LitElement {
       seq: this.client?.seq ?? 0,
       pending: [...(this.client?.pending.values() ?? [])],
       drawing: this.pointer.stroke,
+      zoom: this.view.zoom,
     };
     this.stage.show(scene, this.view);
   }

@@ -31,6 +31,8 @@ const EXPECTED: Record<string, string[]> = {
     'DEFAULT_CLASSES',
     'DEFAULT_LAYER_SETTINGS',
     'followLayers',
+    'HALO_PIXELS',
+    'haloWidth',
     'imageLayer',
     'INFERNO',
     'type LabelStyle',
@@ -50,8 +52,10 @@ const EXPECTED: Record<string, string[]> = {
     'sharedLayers',
     'type ShownPrediction',
     'type ShownStroke',
+    'strokeHaloLayer',
     'strokeLayer',
   ],
+  './layers/halo': ['HALO_PIXELS', 'haloWidth'],
   './layers/overlay-pixels': ['cellColor', 'INFERNO', 'type LabelStyle', 'overlayPixels', 'type OverlayStyle'],
 };
 

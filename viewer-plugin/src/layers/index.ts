@@ -1,3 +1,4 @@
+export { HALO_PIXELS, haloWidth } from './halo.js';
 export {
   autoContrast,
   type ChannelSetting,
@@ -11,4 +12,10 @@ export { cellColor, INFERNO, type LabelStyle, type OverlayStyle, overlayPixels }
 export { predictionLayer, type Refresh } from './prediction.js';
 export { DEFAULT_LAYER_SETTINGS, followLayers, type LayerSettings, overlayStyle, sharedLayers } from './settings.js';
 export { LayerStack, type Scene, type ShownPrediction } from './stack.js';
-export { DEFAULT_CLASSES, type ScribbleClass, type ShownStroke, strokeLayer } from './strokes.js';
+export {
+  DEFAULT_CLASSES,
+  type ScribbleClass,
+  type ShownStroke,
+  strokeHaloLayer,
+  strokeLayer,
+} from './strokes.js';

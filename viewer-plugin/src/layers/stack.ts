@@ -3,7 +3,7 @@ import { type ChannelSetting, imageLayer, type LoadedZarr } from './image.js';
 import type { OverlayTiles } from './overlay-extension.js';
 import { predictionLayer, type Refresh } from './prediction.js';
 import { type LayerSettings, overlayStyle } from './settings.js';
-import { type ScribbleClass, type ShownStroke, strokeLayer } from './strokes.js';
+import { type ScribbleClass, type ShownStroke, strokeHaloLayer, strokeLayer } from './strokes.js';
 
 /** A prediction being shown; `tiles` is set when its overlay is drawn in the image's pass (same tile grid). */
 export interface ShownPrediction {
@@ -28,6 +28,8 @@ export interface Scene {
   pending: readonly ShownStroke[];
   /** The stroke under the pointer, not sent yet. */
   drawing: ShownStroke | null;
+  /** The view's zoom (the strokes' halo is a few screen pixels wide at any zoom). */
+  zoom: number;
 }
 
 /**
@@ -40,7 +42,7 @@ export class LayerStack {
 
   layers(scene: Scene): unknown[] {
     this.used.clear();
-    const layers = [this.image(scene), this.prediction(scene), this.strokes(scene), drawingLayer(scene)];
+    const layers = [this.image(scene), this.prediction(scene), ...this.strokes(scene), ...drawingLayer(scene)];
     // deck finalizes a layer it no longer draws: one that comes back must be a new instance. (Hidden
     // layers stay, with `visible: false`, so that showing them again needs no refetch.)
     for (const name of this.memo.keys()) if (!this.used.has(name)) this.memo.delete(name);
@@ -80,15 +82,24 @@ export class LayerStack {
     );
   }
 
-  private strokes({ strokes, pending, seq, settings, classes }: Scene) {
-    const key = `${seq}|${pending.length}|${settings.strokes}|${JSON.stringify(classes)}`;
-    return this.cached('strokes', key, () =>
-      strokeLayer('strokes', [...strokes, ...pending], classes, settings.strokes),
-    );
+  /** The strokes over their halo; one data array for both, so a zoom recomputes only the halo's widths. */
+  private strokes({ strokes, pending, seq, settings, classes, zoom }: Scene) {
+    const key = `${seq}|${pending.length}|${settings.strokes}`;
+    const data = this.cached('stroke-data', key, () => [...strokes, ...pending]);
+    // The halo's width follows the zoom in steps of 1/8 (a width change too small to see costs a pass).
+    const step = Math.round(zoom * 8) / 8;
+    return [
+      this.cached('stroke-halo', `${key}|${step}`, () => strokeHaloLayer('stroke-halo', data, step, settings.strokes)),
+      this.cached('strokes', `${key}|${JSON.stringify(classes)}`, () =>
+        strokeLayer('strokes', data, classes, settings.strokes),
+      ),
+    ];
   }
 }
 
-/** The stroke being drawn: a new layer on every point (it is one short path). */
-function drawingLayer({ drawing, classes }: Scene) {
-  return strokeLayer(`drawing-${drawing?.points.length ?? 0}`, drawing ? [drawing] : [], classes);
+/** The stroke being drawn, over its halo: new layers on every point (it is one short path). */
+function drawingLayer({ drawing, classes, zoom }: Scene) {
+  const data = drawing ? [drawing] : [];
+  const n = drawing?.points.length ?? 0;
+  return [strokeHaloLayer(`drawing-halo-${n}`, data, zoom), strokeLayer(`drawing-${n}`, data, classes)];
 }

@@ -1,4 +1,5 @@
 import { PathLayer } from '@deck.gl/layers';
+import { HALO_PIXELS, haloWidth } from './halo.js';
 
 export interface ShownStroke {
   op: 'add' | 'erase';
@@ -45,5 +46,25 @@ export function strokeLayer(
     getColor: (d) =>
       (d.op === 'erase' ? [40, 40, 40, 200] : [...(colors.get(d.class) ?? [255, 255, 255]), 230]) as never,
     updateTriggers: { getPath: strokes.length, getColor: [strokes.length, classes] },
+  });
+}
+
+/** A dark band under the strokes, HALO_PIXELS wider on each side at this zoom. */
+export function strokeHaloLayer(id: string, strokes: readonly ShownStroke[], zoom: number, visible = true) {
+  return new PathLayer<ShownStroke>({
+    id,
+    visible,
+    data: strokes as ShownStroke[],
+    pickable: false,
+    opacity: 0.6,
+    capRounded: true,
+    jointRounded: true,
+    widthUnits: 'common',
+    widthMinPixels: 1.5 + 2 * HALO_PIXELS,
+    getPath: (d) =>
+      (d.points.length > 1 ? d.points : [d.points[0]!, [d.points[0]![0] + 0.01, d.points[0]![1]]]) as never,
+    getWidth: (d) => haloWidth(d.width, zoom),
+    getColor: [0, 0, 0, 255],
+    updateTriggers: { getPath: strokes.length, getWidth: zoom },
   });
 }
