@@ -1,5 +1,6 @@
 import {
   chooseInstanceParameters,
+  disposeWeights,
   type FloatImage,
   type ImpartialModel,
   INFERENCE_DEFAULTS,
@@ -105,7 +106,8 @@ interface EvalSetup {
   checkpoints: number[];
   passes: number;
   instance: Pick<InstanceOptions, 'separation'>;
-  parent: Awaited<ReturnType<typeof startingModel>>;
+  /** The starting model, loaded afresh for each run: training changes the weights it is given. */
+  parent: () => ReturnType<typeof startingModel>;
   backend: Awaited<ReturnType<typeof initBackend>>;
   a: Record<string, unknown>;
 }
@@ -125,6 +127,7 @@ async function evaluateSeed(setup: EvalSetup, seed: number): Promise<EvalRecord>
     );
   }
   const records: NonNullable<EvalRecord['checkpoints']> = [];
+  const parent = await setup.parent();
   const { model, result } = await trainWithProgress({
     images: images.map((i) => i.normalized),
     scribbles,
@@ -135,7 +138,7 @@ async function evaluateSeed(setup: EvalSetup, seed: number): Promise<EvalRecord>
     depth: a.depth as number,
     base: a.base as number,
     backend,
-    ...(setup.parent ? { parent: setup.parent } : {}),
+    ...(parent ? { parent } : {}),
     checkpoints: setup.checkpoints,
     onCheckpoint: async (m, t, step) => {
       const r = await evaluateModel(m, images, truth, outlined, passes, instance);
@@ -147,6 +150,7 @@ async function evaluateSeed(setup: EvalSetup, seed: number): Promise<EvalRecord>
     },
   });
   const r = await evaluateModel(model, images, truth, outlined, passes, instance);
+  disposeWeights(model.weights);
   const f1At: Record<string, number> = {};
   records.forEach((c, k) => {
     f1At[String(setup.checkpoints[k] ?? Math.round(c.seconds))] = c.f1;
@@ -233,10 +237,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const backend = await initBackend();
   log(`backend: ${backend.description}`);
   const images = await loadImages(imageFiles);
-  const parent = await startingModel(a.init as string, images[0]!.raw.channels, {
-    depth: a.depth as number,
-    base: a.base as number,
-  });
+  const parent = () =>
+    startingModel(a.init as string, images[0]!.raw.channels, { depth: a.depth as number, base: a.base as number });
   const truth: LabelImage[] = [];
   for (const [k, img] of images.entries())
     truth.push(await loadInstanceLabels(labelFiles[k]!, img.raw.width, img.raw.height));
