@@ -73,6 +73,7 @@ export function edgeNoise(probability: Float32Array, width: number, amplitude: n
   return (ext, core) => {
     const own = cropPlane(probability, width, ext, Float32Array);
     const shift = rng.uniform(-amplitude, amplitude);
+    const margin = Math.max(core.x - ext.x, ext.x + ext.width - core.x - core.width, core.y - ext.y, 1);
     for (let y = 0; y < ext.height; y++)
       for (let x = 0; x < ext.width; x++) {
         const gx = ext.x + x,
@@ -84,7 +85,6 @@ export function edgeNoise(probability: Float32Array, width: number, amplitude: n
           gy - (core.y + core.height - 1),
         );
         if (outside <= 0) continue;
-        const margin = Math.max(core.x - ext.x, ext.x + ext.width - core.x - core.width, core.y - ext.y, 1);
         const i = y * ext.width + x;
         const off = (shift + rng.uniform(-amplitude / 2, amplitude / 2)) * Math.min(1, outside / margin);
         own[i] = Math.min(1, Math.max(0, own[i]! + off));

@@ -104,14 +104,12 @@ export class InstanceStitcher {
   }
 
   /**
-   * Gives a block's cells global ids.
+   * Gives a block's cells global ids, matching them by overlap with the committed cells.
    * `local`: the block's cut over `ext` (the block plus its margin, clipped to the image), ids
    * local to it, row-major over ext. `committed`: the global labels already written over ext (0
    * where there is no cell or nothing is written yet). `core`: the block itself, inside ext.
    * A block may be committed again (a preview replaced by the full pass): its old cut is replaced,
-   * only its neighbours count as committed. `foreground` (given for a 'components' cut that agrees
-   * with the committed cuts where they lie, as cutBlock's): cells are linked where they share
-   * foreground with committed cells, instead of matched by overlap.
+   * only its neighbours count as committed.
    */
   stitch(
     ext: BlockRect,
@@ -119,30 +117,8 @@ export class InstanceStitcher {
     committed: Uint32Array,
     core: BlockRect,
     image: { width: number; height: number },
-    foreground?: Uint8Array,
   ): StitchedBlock {
-    return this.stitchBy(ext, local, committed, core, image, foreground, foreground ? 'foreground' : 'overlap');
-  }
-
-  /** stitch, with cells linked by shared foreground or matched by overlap; `foreground` also gives their areas. */
-  private stitchBy(
-    ext: BlockRect,
-    local: Int32Array,
-    committed: Uint32Array,
-    core: BlockRect,
-    image: { width: number; height: number },
-    foreground: Uint8Array | undefined,
-    by: 'foreground' | 'overlap',
-  ): StitchedBlock {
-    const n = ext.width * ext.height;
-    if (local.length !== n || committed.length !== n || (foreground && foreground.length !== n))
-      throw new RangeError(`block labels hold ${local.length} and ${committed.length} pixels, ext has ${n}`);
-    const doneMask = this.committedMask(ext, key(core));
-    const matched =
-      by === 'foreground' && foreground
-        ? this.linkComponents(ext, core, local, committed, doneMask, foreground)
-        : this.matchCells(ext, local, committed, core, image, doneMask);
-    return this.commit(ext, local, core, matched, foreground);
+    return this.stitchBy(ext, local, committed, core, image, null, 'overlap');
   }
 
   /**
@@ -163,18 +139,43 @@ export class InstanceStitcher {
         `block probabilities hold ${own.length} and ${written.probability.length} pixels, ext has ${n}`,
       );
     const o = { ...DEFAULT_INSTANCE_OPTIONS, ...options };
+    this.minSize = o.minSize;
     const done = this.committedMask(ext, key(core));
     if (o.separation === 'seeded') {
       // The flood needs the values beyond the committed blocks too; cells are matched by overlap.
       const p = blockProbability(ext, core, own, written.probability, done, true);
       const local = probabilityToInstances({ width: ext.width, height: ext.height, data: p }, o).data;
-      this.minSize = o.minSize;
-      return this.stitchBy(ext, local, written.labels, core, image, foregroundMask(p, o.threshold), 'overlap');
+      const matched = { done, foreground: foregroundMask(p, o.threshold) };
+      return this.stitchBy(ext, local, written.labels, core, image, matched, 'overlap');
     }
-    this.minSize = o.minSize;
+    // The 'components' cut agrees with the committed cuts where they lie: cells link by shared foreground.
     const foreground = foregroundMask(blockProbability(ext, core, own, written.probability, done, false), o.threshold);
     const local = blockComponents(foreground, ext, core, image, done, written.labels, o);
-    return this.stitch(ext, local, written.labels, core, image, foreground);
+    return this.stitchBy(ext, local, written.labels, core, image, { done, foreground }, 'foreground');
+  }
+
+  /**
+   * stitch, with cells linked by shared foreground or matched by overlap. `cut` (from cutBlock): the
+   * committed part of ext, already worked out, and the cut's foreground, which also gives the cells' areas.
+   */
+  private stitchBy(
+    ext: BlockRect,
+    local: Int32Array,
+    committed: Uint32Array,
+    core: BlockRect,
+    image: { width: number; height: number },
+    cut: { done: Uint8Array; foreground: Uint8Array } | null,
+    by: 'foreground' | 'overlap',
+  ): StitchedBlock {
+    const n = ext.width * ext.height;
+    if (local.length !== n || committed.length !== n)
+      throw new RangeError(`block labels hold ${local.length} and ${committed.length} pixels, ext has ${n}`);
+    const doneMask = cut?.done ?? this.committedMask(ext, key(core));
+    const matched =
+      by === 'foreground' && cut
+        ? this.linkComponents(ext, core, local, committed, doneMask, cut.foreground)
+        : this.matchCells(ext, local, committed, core, image, doneMask);
+    return this.commit(ext, local, core, matched, cut?.foreground);
   }
 
   /**

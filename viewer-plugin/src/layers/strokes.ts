@@ -21,6 +21,10 @@ export const DEFAULT_CLASSES: ScribbleClass[] = [
   { id: 2, name: 'Background', color: [240, 0, 240] },
 ];
 
+/** A stroke's path; a single point becomes a tiny segment, so it draws as a dot of its width. */
+const pathOf = (d: ShownStroke) =>
+  (d.points.length > 1 ? d.points : [d.points[0]!, [d.points[0]![0] + 0.01, d.points[0]![1]]]) as never;
+
 /** Strokes in effect, drawn with their brush width in image pixels; erasures dark. */
 export function strokeLayer(
   id: string,
@@ -40,8 +44,7 @@ export function strokeLayer(
     jointRounded: true,
     widthUnits: 'common',
     widthMinPixels: 1.5,
-    getPath: (d) =>
-      (d.points.length > 1 ? d.points : [d.points[0]!, [d.points[0]![0] + 0.01, d.points[0]![1]]]) as never,
+    getPath: pathOf,
     getWidth: (d) => d.width,
     getColor: (d) =>
       (d.op === 'erase' ? [40, 40, 40, 200] : [...(colors.get(d.class) ?? [255, 255, 255]), 230]) as never,
@@ -61,8 +64,7 @@ export function strokeHaloLayer(id: string, strokes: readonly ShownStroke[], zoo
     jointRounded: true,
     widthUnits: 'common',
     widthMinPixels: 1.5 + 2 * HALO_PIXELS,
-    getPath: (d) =>
-      (d.points.length > 1 ? d.points : [d.points[0]!, [d.points[0]![0] + 0.01, d.points[0]![1]]]) as never,
+    getPath: pathOf,
     getWidth: (d) => haloWidth(d.width, zoom),
     getColor: [0, 0, 0, 255],
     updateTriggers: { getPath: strokes.length, getWidth: zoom },

@@ -52,7 +52,7 @@ test('block labels of the wrong size are refused', () => {
   );
 });
 
-test('a synthetic slide cut in blocks in any order, each block seeing its margin differently, matches one whole cut', () => {
+test('a slide cut in blocks in any order, each block seeing its margin differently, matches one whole cut', () => {
   const slide = { width: 2048, height: 2048, channels: 3, seed: 5 };
   const rng = new Random(3);
   const orders = {
