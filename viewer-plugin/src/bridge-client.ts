@@ -1,6 +1,7 @@
 import {
   activeDrawings,
   type Drawing,
+  HTTP_STATUS,
   type InferRequest,
   type LogEntry,
   PROTOCOL_VERSION,
@@ -16,8 +17,10 @@ import {
  */
 export class BridgeClient extends EventTarget {
   readonly log: LogEntry[] = [];
-  /** Strokes sent and not yet acknowledged (the "unsaved" state). */
+  /** Strokes sent and not yet acknowledged (the "unsaved" state); an outline as its closed contour. */
   readonly pending = new Map<string, Drawing>();
+  /** The points of each pending outline (sent again as an outline, not as its contour). */
+  private readonly outlines = new Map<string, Array<[number, number]>>();
   private ws: WebSocket | null = null;
   private refs = 0;
   private closed = false;
@@ -81,14 +84,17 @@ export class BridgeClient extends EventTarget {
       for (const e of m.entries) {
         if (e.seq > this.seq) this.log.push(e);
         // Saved before the connection dropped, acknowledgement lost: not to be sent again.
-        if (e.ref !== undefined) this.pending.delete(e.ref);
+        if (e.ref !== undefined) this.settle(e.ref);
       }
       this.dispatchEvent(new CustomEvent('connection', { detail: { connected: true } }));
       // Strokes sent while disconnected go out again (each carries its own ref; the bridge adds a ref once).
-      for (const [ref, d] of this.pending) this.send({ type: 'draw', ref, drawing: d });
+      for (const [ref, d] of this.pending) this.sendStroke(ref, d);
     } else if (m.type === 'entry') {
       if (m.entry.seq > this.seq) this.log.push(m.entry);
-      if (m.ref) this.pending.delete(m.ref);
+      if (m.ref) this.settle(m.ref);
+    } else if (m.type === 'error' && m.ref !== undefined && HTTP_STATUS[m.code] < 500) {
+      // Refused (out of the image, too large): sending it again would be refused again.
+      this.settle(m.ref);
     }
     this.dispatchEvent(new CustomEvent(m.type, { detail: m }));
   }
@@ -100,10 +106,37 @@ export class BridgeClient extends EventTarget {
   }
 
   draw(drawing: Drawing): string {
-    const ref = `${this.name}-${Date.now().toString(36)}-${this.refs++}`;
+    const ref = this.nextRef();
     this.pending.set(ref, drawing);
-    this.send({ type: 'draw', ref, drawing });
+    this.sendStroke(ref, drawing);
     return ref;
+  }
+
+  /**
+   * Sends a closed cell outline (at least 3 points); the bridge adds its strokes (skeleton and
+   * inner ring as cell, border as background), which undo and redo take as one.
+   */
+  outline(points: Array<[number, number]>): string {
+    const ref = this.nextRef();
+    this.outlines.set(ref, points);
+    this.pending.set(ref, { op: 'add', class: 1, width: 1, points: [...points, points[0]!] });
+    this.sendStroke(ref, this.pending.get(ref)!);
+    return ref;
+  }
+
+  private nextRef(): string {
+    return `${this.name}-${Date.now().toString(36)}-${this.refs++}`;
+  }
+
+  private sendStroke(ref: string, drawing: Drawing): void {
+    const outline = this.outlines.get(ref);
+    if (outline) this.send({ type: 'outline', ref, outline: { points: outline } });
+    else this.send({ type: 'draw', ref, drawing });
+  }
+
+  private settle(ref: string): void {
+    this.pending.delete(ref);
+    this.outlines.delete(ref);
   }
 
   /** This connection's id on the bridge (from the welcome). */

@@ -95,6 +95,11 @@ export class ImpartialViewer extends LitElement {
       this.status = saveStatus(this.client);
       this.redraw();
     },
+    outlined: (points) => {
+      this.client?.outline(points);
+      this.status = saveStatus(this.client);
+      this.redraw();
+    },
   });
   private loaded = '';
 
@@ -136,7 +141,8 @@ export class ImpartialViewer extends LitElement {
     // Without a bridge the element is a viewer only: no scribble tools, layers or training.
     const live = !!(this.bridge && this.imageId);
     return html`<div class="stage" @pointerdown=${this.pointer.down} @pointermove=${this.pointer.move}
-        @pointerup=${this.pointer.up} @pointerleave=${this.pointer.leave}></div>
+        @pointerup=${this.pointer.up} @pointerleave=${this.pointer.leave}
+        @dblclick=${this.pointer.doubleClick}></div>
       <div class="brush" hidden></div>
       ${toolbar(this, live)}
       <div class="side">
@@ -167,7 +173,10 @@ export class ImpartialViewer extends LitElement {
 
   override updated(changed: PropertyValues<this>): void {
     if (changed.has('classes')) this.redraw();
-    if (changed.has('tool')) this.stage?.dragPans(this.tool === 'pan');
+    if (changed.has('tool')) {
+      this.pointer.cancel();
+      this.stage?.dragPans(this.tool === 'pan');
+    }
     if (this.stage && this.loaded !== this.sourceKey()) void this.load();
   }
 
@@ -268,6 +277,19 @@ export class ImpartialViewer extends LitElement {
 
   setTool(tool: Tool): void {
     this.tool = tool;
+  }
+
+  /** The outline tool's keys: they act only while a polygon is being placed. */
+  get outlineKeys() {
+    const pointer = this.pointer;
+    return {
+      get placing() {
+        return pointer.placingOutline;
+      },
+      close: () => pointer.closeOutline(),
+      removeLast: () => pointer.removeOutlineCorner(),
+      cancel: () => pointer.cancel(),
+    };
   }
 
   /** Gives deck the layers and view as they are now (after `view` or settings were changed directly). */

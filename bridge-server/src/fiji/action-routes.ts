@@ -38,17 +38,17 @@ export function registerFijiActions(router: Router, f: FijiRequests): void {
   };
   const undoRedo = (op: 'undo' | 'redo') => async (actor: Actor, url: URL) => {
     const target = url.searchParams.get('target');
-    const entry = await services.strokes.undoRedo(
+    const [entry] = await services.strokes.undoRedo(
       actor,
       f.imageId(url),
       op,
       target ? parse(Positive, target) : undefined,
     );
-    return { ok: 1, seq: entry.seq, target: (entry as { target: number }).target };
+    return { ok: 1, seq: entry!.seq, target: (entry as { target: number }).target };
   };
 
   /** The stroke a macro sent, once all its chunks are in: added (outlines converted first). */
-  const addStroke = async (by: Actor, image: string, text: string): Promise<Fields> => {
+  const addStroke = async (by: Actor, image: string, id: string, text: string): Promise<Fields> => {
     let drawing: ReturnType<typeof parseFijiStroke>;
     try {
       drawing = parseFijiStroke(text);
@@ -57,7 +57,8 @@ export function registerFijiActions(router: Router, f: FijiRequests): void {
     }
     const entries =
       drawing.op === 'outline'
-        ? await services.strokes.addOutlines(by, image, [drawing.points])
+        ? // Its strokes carry the macro's id: undone and redone as one outline.
+          await services.strokes.addOutlines(by, image, [drawing.points], [], {}, { ref: `fiji-${id}` })
         : await services.strokes.replace(by, image, [], [{ ...drawing, op: drawing.op }]);
     return { ok: 1, complete: 1, seq: entries.at(-1)!.seq, strokes: entries.length };
   };
@@ -70,7 +71,7 @@ export function registerFijiActions(router: Router, f: FijiRequests): void {
     if (part.done) return kv(res, 200, await part.done);
     if (part.text === null) return kv(res, 200, { ok: 1, complete: 0, ...chunks.received(key) });
     // Marked complete before any await, so the doubled GET of the last chunk waits for this reply.
-    const reply = addStroke(f.actor(actor, url), image.id, part.text);
+    const reply = addStroke(f.actor(actor, url), image.id, q.id, part.text);
     chunks.complete(key, reply);
     kv(res, 200, await reply);
   });

@@ -22,7 +22,9 @@ export function registerImages(router: Router, o: TransportOptions): void {
   const author = (c: RouteContext, given?: string) => named(c.actor, given ?? c.url.searchParams.get('author'));
   const undoRedo = (op: 'undo' | 'redo') => async (c: RouteContext) => {
     const body = parse(UndoBody, await readJson(c.req, o.maxJsonBytes), op);
-    sendJson(c.res, 201, await services.strokes.undoRedo(author(c, body.author), c.params.image!, op, body.target));
+    // The named drawing's entry; an outline's other strokes, switched with it, are in the log after it.
+    const [entry] = await services.strokes.undoRedo(author(c, body.author), c.params.image!, op, body.target);
+    sendJson(c.res, 201, entry);
   };
   router
     .on('GET', '/api/images/:image', async ({ actor, res, params }) =>

@@ -64,38 +64,55 @@ export class StrokeService {
     });
   }
 
-  /** Undo (or redo) `target`, or the actor's latest drawing (undo) or undo (redo). */
+  /**
+   * Undo (or redo) `target`, or the actor's latest drawing (undo) or undo (redo), with the rest of
+   * its request's drawings (an outline's strokes go together). The named drawing's entry comes first.
+   */
   async undoRedo(
     actor: Actor,
     imageId: string,
     op: 'undo' | 'redo',
     target?: number,
     from: Sender = {},
-  ): Promise<LogEntry> {
+  ): Promise<LogEntry[]> {
     const image = await this.scope.image(actor, imageId, 'annotate');
     // Switching someone else's drawing off or on is changing their work: that takes write permission.
     const named = target !== undefined ? await this.ctx.strokes.entry(image.id, target) : null;
     if (named && named.author !== actor.name) await this.scope.image(actor, imageId, 'write');
     return this.published.run(image.id, async () => {
-      const entry = await this.ctx.strokes.undoRedo(image.id, actor.name, op, target);
-      this.ctx.hub.entry(image.id, entry, from.client, from.ref);
-      return entry;
+      const entries = await this.ctx.strokes.undoRedo(image.id, actor.name, op, target);
+      for (const e of entries) this.ctx.hub.entry(image.id, e, from.client, from.ref);
+      return entries;
     });
   }
 
-  /** Switches off `undo` and adds `drawings` in one transaction (an ROI set, an outline), then publishes each entry. */
+  /** A closed outline drawn by a person, as strokes (see `addOutlines`) that share the sender's ref. */
+  async outline(actor: Actor, imageId: string, outline: Polygon, from: Sender = {}): Promise<LogEntry[]> {
+    return this.addOutlines(actor, imageId, [outline], [], {}, from);
+  }
+
+  /**
+   * Switches off `undo` and adds `drawings` in one transaction (an ROI set, an outline), then
+   * publishes each entry. The drawings carry the sender's ref, when there is one: sent again with
+   * it, nothing is added.
+   */
   async replace(
     actor: Actor,
     imageId: string,
     undo: readonly number[],
     drawings: readonly Drawing[],
+    from: Sender = {},
   ): Promise<LogEntry[]> {
     const image = await this.scope.image(actor, imageId, 'annotate');
     if (undo.length === 0 && drawings.length === 0) throw badRequest('nothing to add or undo');
     for (const d of drawings) checkStroke(d);
     const entries = await this.published.run(image.id, async () => {
-      const made = await this.ctx.strokes.appendMany(image.id, actor.name, undo, drawings);
-      for (const e of made) this.ctx.hub.entry(image.id, e);
+      // Sent again (its acknowledgement was lost): what the first time made, to the sender only.
+      const earlier = from.ref !== undefined ? await this.ctx.strokes.byRef(image.id, actor.name, from.ref) : [];
+      for (const e of earlier) from.client?.send({ type: 'entry', entry: e, ref: from.ref });
+      if (earlier.length) return earlier;
+      const made = await this.ctx.strokes.appendMany(image.id, actor.name, undo, drawings, from.ref);
+      for (const e of made) this.ctx.hub.entry(image.id, e, from.client, from.ref);
       return made;
     });
     return entries;
@@ -113,6 +130,7 @@ export class StrokeService {
     outlines: Polygon[],
     lines: Drawing[] = [],
     options: { replaceOwn?: boolean } = {},
+    from: Sender = {},
   ): Promise<LogEntry[]> {
     const image = await this.scope.image(actor, imageId, 'annotate');
     checkOutlines(outlines);
@@ -127,6 +145,7 @@ export class StrokeService {
       image.id,
       own.map((d) => d.seq),
       drawings,
+      from,
     );
   }
 

@@ -120,6 +120,9 @@ export function handleConnection(
       case 'draw':
         await services.strokes.draw(actor, image, m.drawing, from);
         return;
+      case 'outline':
+        await services.strokes.outline(actor, image, m.outline.points, from);
+        return;
       case 'undo':
       case 'redo':
         await services.strokes.undoRedo(actor, image, m.type, m.target, from);

@@ -11,7 +11,7 @@ import {
   TrainRequestSchema,
   ViewStateSchema,
 } from './records.js';
-import { DrawingSchema, LogEntrySchema } from './strokes.js';
+import { DrawingSchema, LogEntrySchema, OutlineSchema } from './strokes.js';
 
 /*
  * WebSocket messages (JSON text frames), one room per image. A client opens /ws, sends `hello`
@@ -37,6 +37,8 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
     })
     .strict(),
   z.object({ type: z.literal('draw'), ref: Ref, drawing: DrawingSchema }).strict(),
+  /** A closed cell outline; its strokes come back as entries carrying `ref`, undone and redone as one. */
+  z.object({ type: z.literal('outline'), ref: Ref, outline: OutlineSchema }).strict(),
   /** Without a target: this client's author's latest drawing (undo) or latest undo (redo). */
   z.object({ type: z.literal('undo'), ref: Ref, target: z.number().int().positive().optional() }).strict(),
   z.object({ type: z.literal('redo'), ref: Ref, target: z.number().int().positive().optional() }).strict(),

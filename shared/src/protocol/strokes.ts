@@ -45,13 +45,25 @@ export const DrawingSchema = z.object({
 });
 export type Drawing = z.infer<typeof DrawingSchema>;
 
+/**
+ * A closed cell outline drawn by a client (lasso or polygon; the last point joins the first). The
+ * bridge stores it as ImPartial reads outlines: the cell's skeleton and inner ring as cell strokes,
+ * its border as background, all entries of one outline sharing the sender's `ref`.
+ */
+export const OutlineSchema = z.object({ points: z.array(PointSchema).min(3).max(MAX_STROKE_POINTS) });
+export type Outline = z.infer<typeof OutlineSchema>;
+
 const EntryBase = {
   /** Position in the image's log, assigned by the server (1, 2, 3, ...). */
   seq: z.number().int().positive(),
   author: z.string().max(200),
   /** Server time (ms since the epoch). */
   t: z.number(),
-  /** The sender's reference for a drawing: a draw sent again (after a lost acknowledgement) is recognised by it. */
+  /**
+   * The sender's reference for a drawing: a draw sent again (after a lost acknowledgement) is
+   * recognised by it. The drawings one request made (an outline's strokes) share it, and undo and
+   * redo switch them off and on together.
+   */
   ref: z.string().max(100).optional(),
 };
 
@@ -88,6 +100,21 @@ export function activeDrawings(log: readonly LogEntry[]): DrawEntry[] {
     else if (draws.has(e.target)) active.add(e.target);
   }
   return [...draws.values()].filter((d) => active.has(d.seq)).sort((a, b) => a.seq - b.seq);
+}
+
+/**
+ * The drawings switched off (undo) or on (redo) with `target`: every drawing by the same author made
+ * by the same request (the same `ref`: an outline's strokes), that `op` changes, in log order.
+ */
+export function strokeGroup(log: readonly LogEntry[], target: number, op: 'undo' | 'redo'): number[] {
+  const named = log.find((e) => e.seq === target);
+  if (!named || (named.op !== 'add' && named.op !== 'erase') || named.ref === undefined) return [target];
+  const active = new Set(activeDrawings(log).map((d) => d.seq));
+  const changes = (seq: number) => seq === target || active.has(seq) === (op === 'undo');
+  return log
+    .filter((e) => (e.op === 'add' || e.op === 'erase') && e.author === named.author && e.ref === named.ref)
+    .map((e) => e.seq)
+    .filter(changes);
 }
 
 /**

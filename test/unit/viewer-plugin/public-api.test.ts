@@ -57,6 +57,14 @@ const EXPECTED: Record<string, string[]> = {
   ],
   './layers/halo': ['HALO_PIXELS', 'haloWidth'],
   './layers/overlay-pixels': ['cellColor', 'INFERNO', 'type LabelStyle', 'overlayPixels', 'type OverlayStyle'],
+  './tools/outline-shape': [
+    'CLICK_PIXELS',
+    'CLOSE_PIXELS',
+    'closedOutline',
+    'type ImagePoint',
+    'OutlineShape',
+    'polygonArea',
+  ],
 };
 
 it('@impartial/viewer-plugin exports exactly its public API', () => {

@@ -45,7 +45,8 @@ export class Stage {
 
   /** Dragging pans (the pan tool), or is left to the drawing tools. */
   dragPans(on: boolean): void {
-    this.deck.setProps({ controller: on ? true : { dragPan: false } } as never);
+    // While drawing, a double click closes an outline rather than zooming in.
+    this.deck.setProps({ controller: on ? true : { dragPan: false, doubleClickZoom: false } } as never);
   }
 
   get viewport(): ScreenToImage | undefined {

@@ -7,7 +7,9 @@ export const viewerStyles = css`
     font: 13px system-ui, sans-serif; outline: none
   }
   .stage { position: absolute; inset: 0 }
-  :host([tool=brush]) .stage, :host([tool=erase]) .stage { cursor: crosshair; touch-action: none }
+  :host([tool=brush]) .stage, :host([tool=erase]) .stage, :host([tool=outline]) .stage {
+    cursor: crosshair; touch-action: none
+  }
   .bar {
     position: absolute; top: 6px; left: 6px; right: 248px; display: flex; gap: 4px; flex-wrap: wrap; z-index: 2;
     pointer-events: none

@@ -13,6 +13,9 @@ export interface ToolbarTarget {
 }
 
 const MAX_BRUSH = 512;
+const OUTLINE_TITLE =
+  'outline a cell (O): drag around it, or click its corners and close on the first one, with a double click ' +
+  'or Enter; Backspace takes a corner back, Escape drops it. The border becomes background, the inside cell.';
 
 const button = (label: string, pressed: boolean, title: string, click: () => void) =>
   html`<button aria-pressed=${pressed} title=${title} @click=${click}>${label}</button>`;
@@ -40,13 +43,14 @@ function brushSize(v: ToolbarTarget) {
 }
 
 /**
- * The tool bar over the image: pan, and when `live` (with a bridge) a brush per class, eraser,
- * brush size, undo and redo.
+ * The tool bar over the image: pan, and when `live` (with a bridge) a brush per class, the outline
+ * tool, eraser, brush size, undo and redo.
  */
 export function toolbar(v: ToolbarTarget, live: boolean) {
   const pan = button('Pan', v.tool === 'pan', 'pan and zoom (H)', () => v.setTool('pan'));
   if (!live) return html`<div class="bar">${pan}</div>`;
   return html`<div class="bar">${pan} ${classButtons(v)}
+    ${button('Outline', v.tool === 'outline', OUTLINE_TITLE, () => v.setTool('outline'))}
     ${button('Eraser', v.tool === 'erase', 'eraser (E)', () => v.setTool('erase'))}
     ${brushSize(v)}
     ${button('Undo', false, 'Ctrl+Z', () => v.client?.undo())}

@@ -13,6 +13,8 @@ export interface ShortcutTarget {
   fitView(): void;
   setTool(tool: Tool): void;
   setLayers(settings: Partial<LayerSettings>): void;
+  /** The polygon outline being placed, if any. */
+  readonly outlineKeys: { readonly placing: boolean; close(): void; removeLast(): void; cancel(): void };
 }
 
 interface Shortcut {
@@ -22,6 +24,8 @@ interface Shortcut {
   command?: boolean;
   /** Only with a bridge. */
   live?: boolean;
+  /** Only while a polygon outline is being placed (other keys of the page keep their meaning otherwise). */
+  placing?: boolean;
   run(target: ShortcutTarget, key: string, e: KeyboardEvent): void;
 }
 
@@ -36,6 +40,10 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { keys: ['b'], live: true, run: (t) => t.setTool('brush') },
   { keys: ['e'], live: true, run: (t) => t.setTool('erase') },
   { keys: ['h'], live: true, run: (t) => t.setTool('pan') },
+  { keys: ['o'], live: true, run: (t) => t.setTool('outline') },
+  { keys: ['enter'], live: true, placing: true, run: (t) => t.outlineKeys.close() },
+  { keys: ['backspace'], live: true, placing: true, run: (t) => t.outlineKeys.removeLast() },
+  { keys: ['escape'], live: true, placing: true, run: (t) => t.outlineKeys.cancel() },
   {
     keys: ['1', '2', '3', '4', '5', '6', '7', '8', '9'],
     live: true,
@@ -71,7 +79,7 @@ export function runShortcut(target: ShortcutTarget, e: KeyboardEvent): void {
   const key = e.key.toLowerCase();
   const command = e.ctrlKey || e.metaKey;
   const shortcut = SHORTCUTS.find((s) => s.keys.includes(key) && (!s.command || command));
-  if (!shortcut || (shortcut.live && !target.client)) return;
+  if (!shortcut || (shortcut.live && !target.client) || (shortcut.placing && !target.outlineKeys.placing)) return;
   shortcut.run(target, key, e);
-  if (shortcut.command) e.preventDefault();
+  if (shortcut.command || shortcut.placing) e.preventDefault();
 }

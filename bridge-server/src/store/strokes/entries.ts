@@ -5,6 +5,7 @@ import {
   type Drawing,
   type LogEntry,
   LogEntrySchema,
+  strokeGroup,
   undoRedoTarget,
 } from '@impartial/shared';
 import { sql, type Transaction } from 'kysely';
@@ -109,7 +110,9 @@ export class StrokeEntries {
     const key = refKey(author, ref);
     if (!refs.seqs.has(key)) {
       for (const e of await this.list(imageId, refs.upTo)) {
-        if (e.ref !== undefined) refs.seqs.set(refKey(e.author, e.ref), e.seq);
+        // A request's first entry: byRefAll reads its drawings on from there.
+        const k = e.ref !== undefined ? refKey(e.author, e.ref) : null;
+        if (k && !refs.seqs.has(k)) refs.seqs.set(k, e.seq);
         refs.upTo = Math.max(refs.upTo, e.seq);
       }
     }
@@ -132,14 +135,16 @@ export class StrokeEntries {
   /**
    * Undo entries for `undo` and the drawings, in one transaction (one disk sync): an ROI set of
    * hundreds of cells arrives as thousands of strokes, and a sync each would hold up the bridge.
+   * With a `ref`, the drawings carry it: one request's strokes, undone and redone together.
    */
-  appendMany(
+  async appendMany(
     imageId: string,
     author: string,
     undo: readonly number[],
     drawings: readonly Drawing[],
+    ref?: string,
   ): Promise<LogEntry[]> {
-    return this.sequenced(imageId, async (trx) => {
+    const out = await this.sequenced(imageId, async (trx) => {
       const active = new Set(activeDrawings(await this.list(imageId, 0, trx)).map((d) => d.seq));
       const out: LogEntry[] = [];
       const t = Date.now();
@@ -148,7 +153,8 @@ export class StrokeEntries {
         if (!active.has(target)) throw conflict(`entry ${target} is not a drawing in effect`);
         out.push(LogEntrySchema.parse({ seq: next++, author, t, op: 'undo', target }));
       }
-      for (const d of drawings) out.push(LogEntrySchema.parse({ seq: next++, author, t, ...drawn(d) }));
+      for (const d of drawings)
+        out.push(LogEntrySchema.parse({ seq: next++, author, t, ...drawn(d), ...(ref ? { ref } : {}) }));
       // One statement per few hundred rows: SQLite and PostgreSQL cap the parameters of one statement.
       for (let i = 0; i < out.length; i += 500) {
         const rows = out.slice(i, i + 500).map((e) => ({ image: imageId, seq: e.seq, entry: JSON.stringify(e) }));
@@ -156,10 +162,24 @@ export class StrokeEntries {
       }
       return out;
     });
+    const first = out.find((e) => e.ref !== undefined);
+    const refs = this.refs.get(imageId);
+    if (refs && first && ref !== undefined) refs.seqs.set(refKey(author, ref), first.seq);
+    return out;
   }
 
-  /** Undo (or redo) `target`, or the author's latest drawing (undo) or undo (redo). */
-  undoRedo(imageId: string, author: string, op: 'undo' | 'redo', target?: number): Promise<LogEntry> {
+  /** The drawings one request of `author` made (its `ref`), in log order; none when it made none. */
+  async byRefAll(imageId: string, author: string, ref: string): Promise<LogEntry[]> {
+    const first = await this.byRef(imageId, author, ref);
+    if (!first) return [];
+    return (await this.list(imageId, first.seq - 1)).filter((e) => e.author === author && e.ref === ref);
+  }
+
+  /**
+   * Undo (or redo) `target`, or the author's latest drawing (undo) or undo (redo), together with
+   * the rest of its request's drawings (an outline's strokes): one entry each, in one transaction.
+   */
+  undoRedo(imageId: string, author: string, op: 'undo' | 'redo', target?: number): Promise<LogEntry[]> {
     return this.sequenced(imageId, async (trx) => {
       const log = await this.list(imageId, 0, trx);
       const active = new Set(activeDrawings(log).map((d) => d.seq));
@@ -170,7 +190,11 @@ export class StrokeEntries {
       }
       if (op === 'undo' && !active.has(t)) throw conflict(`entry ${t} is already undone`);
       if (op === 'redo' && active.has(t)) throw conflict(`entry ${t} is in effect; nothing to redo`);
-      return this.insert(trx, imageId, (seq) => ({ seq, author, t: Date.now(), op, target: t }));
+      const made: LogEntry[] = [];
+      // The named target first: its entry is what a caller that expects one gets.
+      for (const seq of [t, ...strokeGroup(log, t, op).filter((s) => s !== t)])
+        made.push(await this.insert(trx, imageId, (next) => ({ seq: next, author, t: Date.now(), op, target: seq })));
+      return made;
     });
   }
 

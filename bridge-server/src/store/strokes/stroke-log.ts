@@ -55,22 +55,29 @@ export class StrokeLog {
     return { entry, fresh: true };
   }
 
-  /** Undo entries for `undo` and the drawings, in one transaction. */
+  /** Undo entries for `undo` and the drawings (carrying `ref` when given), in one transaction. */
   async appendMany(
     imageId: string,
     author: string,
     undo: readonly number[],
     drawings: readonly Drawing[],
+    ref?: string,
   ): Promise<LogEntry[]> {
-    const entries = await this.log.appendMany(imageId, author, undo, drawings);
+    const entries = await this.log.appendMany(imageId, author, undo, drawings, ref);
     void this.rasters.rebuild(imageId);
     return entries;
   }
 
-  async undoRedo(imageId: string, author: string, op: 'undo' | 'redo', target?: number): Promise<LogEntry> {
-    const entry = await this.log.undoRedo(imageId, author, op, target);
+  /** The drawings an earlier request with this author and `ref` made (a client resending), or none. */
+  byRef(imageId: string, author: string, ref: string): Promise<LogEntry[]> {
+    return this.log.byRefAll(imageId, author, ref);
+  }
+
+  /** Undo or redo entries for a drawing and the rest of its request's drawings. */
+  async undoRedo(imageId: string, author: string, op: 'undo' | 'redo', target?: number): Promise<LogEntry[]> {
+    const entries = await this.log.undoRedo(imageId, author, op, target);
     void this.rasters.rebuild(imageId);
-    return entry;
+    return entries;
   }
 
   drawings(imageId: string): Promise<DrawEntry[]> {
