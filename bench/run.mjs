@@ -35,6 +35,7 @@ const lastJson = (text) =>
 
 // `npm run bench -- bridge` runs only the bridge, Fiji and viewer figures; `-- engine` only the engine's;
 // `-- users` only the multi-user bridge's; `-- models` only the model packages' and catalogue's;
+// `-- outlines` only outline-tool strokes against brush strokes on the demo image;
 // `-- scale` only whole-slide stitching, the real engine on a slide alone and shared, the viewport preview,
 // the job queue, fan-out between nodes and the viewport of the demo slide with 1 and 2 workers.
 const only = process.argv[2];
@@ -234,6 +235,24 @@ if (want('models')) {
   );
   line('largest |ONNX - engine| on it', m.maxDiff.toExponential(2));
   line(`catalogue list, ${m.catalogueEntries} entries with uses`, `${f(m.catalogueListMs, 1)} ms`);
+}
+if (want('outlines')) {
+  const o = lastJson(await run(process.execPath, [path.join(repo, 'bench', 'outlines.mjs')], 'outlines bench'));
+  results.outlines = o;
+  const line = (label, value) => console.log(`  ${label.padEnd(46)}${value}`);
+  console.log(
+    `\nOutlines vs brush strokes on the demo image (${o.cells} touching cells marked, ${o.background_strokes} ` +
+      'background strokes each; the shipped model trained on; medians over seeds 0-2)',
+  );
+  line(
+    'the shipped model, before any stroke',
+    `F1 ${f(o.start.f1, 3)}, near the marked cells F1 ${f(o.start.f1_marked, 3)}`,
+  );
+  for (const [k, v] of Object.entries(o.summary))
+    line(
+      k.replace('_', ', '),
+      `F1 ${f(v.f1, 3)}, near the marked cells F1 ${f(v.f1_marked, 3)} and ${v.merged_marked} merged (${v.steps} steps)`,
+    );
 }
 if (want('scale')) {
   const sc = lastJson(await run(process.execPath, [path.join(repo, 'bench', 'scale.mjs')], 'scale bench'));

@@ -30,7 +30,8 @@ function cellsToOutline(labels: LabelImage): Array<{ id: number; outline: Polygo
   for (const [id, outline] of labelOutlines(labels)) {
     const xs = outline.map((p) => p[0]),
       ys = outline.map((p) => p[1]);
-    const inside = Math.min(...xs) > 24 && Math.min(...ys) > 24 && Math.max(...xs) < SIZE - 24 && Math.max(...ys) < SIZE - 24;
+    const inside =
+      Math.min(...xs) > 24 && Math.min(...ys) > 24 && Math.max(...xs) < SIZE - 24 && Math.max(...ys) < SIZE - 24;
     const pixels = area.get(id) ?? 0;
     if (inside && pixels >= 150 && pixels <= 700) out.push({ id, outline, pixels });
   }
@@ -53,14 +54,17 @@ async function showAt(page: Page, x: number, y: number): Promise<void> {
 
 /** Level-0 image points on the page (CSS pixels), as the element's deck viewport projects them. */
 function onPage(page: Page, points: Polygon): Promise<Array<[number, number]>> {
-  return page.evaluate((pts) => {
-    const v = document.querySelector('impartial-viewer') as unknown as Viewer;
-    const stage = v.shadowRoot!.querySelector('.stage')!.getBoundingClientRect();
-    return pts.map((p) => {
-      const [sx, sy] = v.stage.viewport.project(p as number[]);
-      return [stage.left + sx!, stage.top + sy!] as [number, number];
-    });
-  }, points as Array<[number, number]>);
+  return page.evaluate(
+    (pts) => {
+      const v = document.querySelector('impartial-viewer') as unknown as Viewer;
+      const stage = v.shadowRoot!.querySelector('.stage')!.getBoundingClientRect();
+      return pts.map((p) => {
+        const [sx, sy] = v.stage.viewport.project(p as number[]);
+        return [stage.left + sx!, stage.top + sy!] as [number, number];
+      });
+    },
+    points as Array<[number, number]>,
+  );
 }
 
 const drawingCount = (page: Page) =>
@@ -138,7 +142,8 @@ describe('the outline tool in headless Chromium', { skip: missing, timeout: 300_
     const path = await onPage(page, cell.outline);
     const side = await page.evaluate(
       () =>
-        (document.querySelector('impartial-viewer') as HTMLElement).shadowRoot!.querySelector('.side')!
+        (document.querySelector('impartial-viewer') as HTMLElement)
+          .shadowRoot!.querySelector('.side')!
           .getBoundingClientRect().left,
     );
     assert.ok(
@@ -149,10 +154,15 @@ describe('the outline tool in headless Chromium', { skip: missing, timeout: 300_
     await page.mouse.down();
     for (const p of path.slice(1)) await page.mouse.move(p[0], p[1], { steps: 2 });
     await page.mouse.up();
-    await waitInPage(page, () => {
-      const v = document.querySelector('impartial-viewer') as unknown as Viewer;
-      return v.client.pending.size === 0 && v.client.drawings.length >= 3;
-    }, undefined, { timeoutMs: 15_000, what: 'the outline saved' });
+    await waitInPage(
+      page,
+      () => {
+        const v = document.querySelector('impartial-viewer') as unknown as Viewer;
+        return v.client.pending.size === 0 && v.client.drawings.length >= 3;
+      },
+      undefined,
+      { timeoutMs: 15_000, what: 'the outline saved' },
+    );
     const drawn = await t.bridge.services.strokes.drawings(SYSTEM, image.id);
     assert.ok(drawn.length >= 3, `skeleton, ring and border strokes (${drawn.length})`);
     assert.equal(new Set(drawn.map((d) => d.ref)).size, 1, 'all from one request');
@@ -184,10 +194,15 @@ describe('the outline tool in headless Chromium', { skip: missing, timeout: 300_
     for (const [x, y] of corners) await page.mouse.click(x, y);
     assert.equal(await drawingCount(page), before, 'nothing is sent before the polygon is closed');
     await page.keyboard.press('Enter');
-    await waitInPage(page, () => {
-      const v = document.querySelector('impartial-viewer') as unknown as Viewer;
-      return v.client.pending.size === 0 && v.client.drawings.length >= 6;
-    }, undefined, { timeoutMs: 15_000, what: 'the polygon saved' });
+    await waitInPage(
+      page,
+      () => {
+        const v = document.querySelector('impartial-viewer') as unknown as Viewer;
+        return v.client.pending.size === 0 && v.client.drawings.length >= 6;
+      },
+      undefined,
+      { timeoutMs: 15_000, what: 'the polygon saved' },
+    );
     const after = await drawingCount(page);
     const m = marks(await scribbles(), cell.id);
     assert.ok(m.inside >= 10, `cell strokes inside the second cell (${m.inside} px)`);

@@ -32,7 +32,10 @@ describe('the event ring is bounded in bytes', () => {
     const cursor = Number(/cursor=(\d+)/.exec(await fiji(`hello?image=${image.id}`))![1]);
     const c = await TestClient.join(t.bridge, image.id, 'painter');
     // 40 strokes of 20000 points: ~10 MB of events, over the ring's 8 MB.
-    const points = Array.from({ length: 20_000 }, (_, i): [number, number] => [(i % 600) / 10, Math.floor(i / 600) + 0.25]);
+    const points = Array.from({ length: 20_000 }, (_, i): [number, number] => [
+      (i % 600) / 10,
+      Math.floor(i / 600) + 0.25,
+    ]);
     for (let k = 0; k < 40; k++) {
       c.send({ type: 'draw', ref: `big${k}`, drawing: { op: 'add', class: 1, width: 1, points } });
       await c.next((m) => m.type === 'entry' && m.ref === `big${k}`, 30_000, 'entry');

@@ -27,7 +27,8 @@ import { type Drawing, MAX_STROKE_POINTS, MAX_STROKE_WIDTH } from './strokes.js'
  *                                            Answers complete=0|1 and seq (the log entry) once complete.
  * GET /fiji/strokes?image=I                  the strokes in effect: count, cursor, then per stroke K: entryK, opK,
  *                                            classK, widthK, authorK, pointsK (what a client draws on linking)
- * GET /fiji/undo?image=I&id=ID&name=AUTHOR, /fiji/redo?...   the author's latest drawing / undo
+ * GET /fiji/undo?image=I&id=ID&name=AUTHOR, /fiji/redo?...   the author's latest drawing / undo (an outline's
+ *                                            strokes together)
  * GET /fiji/view?image=I&x=&y=&zoom=&channel=&slice=[&ax=&ay=&aw=&ah=]   this client's view (level-0)
  * GET /fiji/train?image=I&id=ID[&steps=N|&seconds=S]   starts training the image's project once per id
  * GET /fiji/stop?image=I&id=ID               cancels the project's training
