@@ -1,6 +1,7 @@
 import '../src/impartial-viewer.js';
 import type { ImportRecord } from '@impartial/shared/protocol';
 import type { ImpartialViewer } from '../src/impartial-viewer.js';
+import { enableDropImport } from './drop-import.js';
 
 /*
  * The demo page the bridge serves at /t/TOKEN/viewer/: the bridge's images on the left, the
@@ -48,6 +49,9 @@ async function getJson<T>(path: string): Promise<T> {
   return body as T;
 }
 
+/** The first project listed (where a dropped file goes when no image is shown). */
+let firstProject: string | null = null;
+
 /** The bridge's projects and images as links, imports still being written with their progress; the first image. */
 async function listImages(): Promise<string> {
   const [projects, imports] = await Promise.all([
@@ -57,6 +61,7 @@ async function listImages(): Promise<string> {
   const list = document.getElementById('images')!;
   list.textContent = '';
   let first = '';
+  firstProject = projects[0]?.id ?? null;
   for (const p of projects) {
     const detail = await getJson<{ images: Array<{ id: string; name: string; width: number; height: number }> }>(
       `/api/projects/${p.id}`,
@@ -69,7 +74,7 @@ async function listImages(): Promise<string> {
       const a = document.createElement('a');
       a.href = `?image=${img.id}`;
       a.textContent = `${img.name} (${img.width}x${img.height})`;
-      if (img.id === params.get('image')) a.setAttribute('aria-current', 'true');
+      if (img.id === new URLSearchParams(location.search).get('image')) a.setAttribute('aria-current', 'true');
       list.append(a);
     }
     for (const i of imports.filter((i) => i.project === p.id && i.status !== 'done')) {
@@ -86,6 +91,30 @@ async function listImages(): Promise<string> {
   if (imports.some((i) => i.status === 'running')) setTimeout(() => void listImages(), 2000);
   return first;
 }
+
+/** Shows an image in the element and marks its link, without reloading the page. */
+function show(image: string): void {
+  const url = new URL(location.href);
+  url.searchParams.set('image', image);
+  history.replaceState(history.state, '', url);
+  for (const a of document.querySelectorAll('#images a'))
+    a.setAttribute('aria-current', String(a.getAttribute('href') === `?image=${image}`));
+  viewer.imageId = image;
+}
+
+enableDropImport(document.body, token, {
+  project: () => viewer.client?.project ?? firstProject,
+  progress: (text) => {
+    document.getElementById('dropped')!.textContent = text;
+  },
+  // The bridge lists the import with its rows done while it writes the pyramid.
+  uploaded: () => void listImages().catch(() => {}),
+  imported: (image) => {
+    void listImages()
+      .catch(() => {})
+      .then(() => show(image.id));
+  },
+});
 
 async function main(): Promise<void> {
   const list = document.getElementById('images')!;
