@@ -171,6 +171,26 @@ describe("bridge Fiji routes (GET only, key=value, idempotent under ImageJ's dou
     ws.close();
   });
 
+  it('an outline sent from Fiji becomes strokes that one undo switches off together', async () => {
+    const image = await ownImage('outlines');
+    const box = encodeURIComponent('outline|1|1|30,30;54,30;54,46;30,46');
+    const sent = await get(`/fiji/stroke?image=${image}&id=o1&i=0&n=1&name=fiji-user&d=${box}`);
+    assert.equal(sent.fields.complete, '1');
+    const parts = Number(sent.fields.strokes);
+    assert.ok(parts >= 3, `skeleton, ring and border: ${parts} strokes`);
+    const undo = await get(`/fiji/undo?image=${image}&id=u-outline&name=fiji-user`);
+    assert.equal(undo.fields.ok, '1');
+    const log = (await (await t.api(`/api/images/${image}/strokes`)).json()) as {
+      entries: Array<{ op: string; ref?: string }>;
+    };
+    assert.ok(
+      log.entries.filter((e) => e.op !== 'undo').every((e) => e.ref === 'fiji-o1'),
+      "the strokes carry the macro's id",
+    );
+    assert.equal(log.entries.filter((e) => e.op === 'undo').length, parts, 'every part undone by one undo');
+    assert.equal(log.entries.length, 2 * parts, 'and nothing else: the doubled GET added no second copy');
+  });
+
   it('trains and announces the prediction as .tif URLs with the model version in the path', async () => {
     const image = await ownImage('predictions');
     const ws = await TestClient.join(t.bridge, image, 'w2');
