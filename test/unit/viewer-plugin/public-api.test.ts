@@ -55,6 +55,7 @@ const EXPECTED: Record<string, string[]> = {
     'strokeHaloLayer',
     'strokeLayer',
   ],
+  './layers/contrast': ['brightestPixel', 'type ChannelWindow', 'CONTRAST_LEVEL', 'contrastWindow', 'contrastWindows'],
   './layers/halo': ['HALO_PIXELS', 'haloWidth'],
   './layers/overlay-pixels': ['cellColor', 'INFERNO', 'type LabelStyle', 'overlayPixels', 'type OverlayStyle'],
   './tools/outline-shape': [

@@ -1,6 +1,7 @@
 import { ColorPaletteExtension } from '@vivjs/extensions';
 import { MultiscaleImageLayer } from '@vivjs/layers';
-import { getChannelStats, getImageSize, type loadOmeZarr } from '@vivjs/loaders';
+import { getImageSize, type loadOmeZarr } from '@vivjs/loaders';
+import { contrastWindows } from './contrast.js';
 import { OverlayTileExtension, type OverlayTiles } from './overlay-extension.js';
 
 export type LoadedZarr = Awaited<ReturnType<typeof loadOmeZarr>>;
@@ -94,22 +95,11 @@ export function imageLayer(
   } as never);
 }
 
-/** Contrast limits from the statistics of the coarsest level (cheap, and what the eye sees first). */
+/** Contrast windows for every channel from near-full-resolution pixels of the tissue (see `contrastWindows`). */
 export async function autoContrast(image: LoadedZarr, channels: readonly ChannelSetting[]): Promise<ChannelSetting[]> {
-  const coarsest = image.data.at(-1)!;
-  const labels = coarsest.labels as string[];
-  return Promise.all(
-    channels.map(async (c) => {
-      const raster = (await coarsest.getRaster({ selection: labels.includes('c') ? { c: c.index } : {} } as never)) as {
-        data: ArrayLike<number>;
-      };
-      const stats = getChannelStats(raster.data as never);
-      const [min, max] = [stats.domain[0]!, stats.domain[1]!];
-      let [low, high] = [stats.contrastLimits[0]!, stats.contrastLimits[1]!];
-      // Viv's limits skip zeros: a two-valued channel (a mask, a stain in a few spots) comes out as
-      // one value, an empty window that draws nothing. Use the full range then.
-      if (!(high > low)) [low, high] = max > min ? [min, max] : [min, min + 1];
-      return { ...c, window: [low, high] as [number, number], domain: [min, Math.max(max, high)] as [number, number] };
-    }),
+  const windows = await contrastWindows(
+    image,
+    channels.map((c) => c.index),
   );
+  return channels.map((c, k) => ({ ...c, ...windows[k]! }));
 }
