@@ -35,7 +35,8 @@ const lastJson = (text) =>
 
 // `npm run bench -- bridge` runs only the bridge, Fiji and viewer figures; `-- engine` only the engine's;
 // `-- users` only the multi-user bridge's; `-- models` only the model packages' and catalogue's;
-// `-- outlines` only outline-tool strokes against brush strokes on the demo image;
+// `-- outlines` only outline-tool strokes against brush strokes on the demo image; `-- starts` only the
+// shipped 1- and 6-channel starting models against random weights;
 // `-- scale` only whole-slide stitching, the real engine on a slide alone and shared, the viewport preview,
 // the job queue, fan-out between nodes and the viewport of the demo slide with 1 and 2 workers.
 const only = process.argv[2];
@@ -253,6 +254,14 @@ if (want('outlines')) {
       k.replace('_', ', '),
       `F1 ${f(v.f1, 3)}, near the marked cells F1 ${f(v.f1_marked, 3)} and ${v.merged_marked} merged (${v.steps} steps)`,
     );
+}
+if (want('starts')) {
+  const st = lastJson(await run(process.execPath, [path.join(repo, 'bench', 'start-models.mjs')], 'starts bench'));
+  results.starts = st;
+  const line = (label, value) => console.log(`  ${label.padEnd(46)}${value}`);
+  console.log(`\nStarting models: F1 after ${st.seconds} s on a synthetic ${st.size}^2 image, medians over seeds 0-2`);
+  for (const c of ['c1', 'c6'])
+    line(`${c.slice(1)} channel(s): shipped model / random`, `${f(st[c].generic, 3)} / ${f(st[c].scratch, 3)}`);
 }
 if (want('scale')) {
   const sc = lastJson(await run(process.execPath, [path.join(repo, 'bench', 'scale.mjs')], 'scale bench'));

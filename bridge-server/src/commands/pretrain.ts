@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import {
   childLineage,
@@ -18,13 +19,20 @@ import { initBackend, saveModelDir } from '@impartial/shared/node';
 import { parseArgs, UsageError } from '../cli/args.js';
 import { TRAINING_FLAGS } from '../cli/flags.js';
 import { log, progressBar } from '../cli/progress.js';
+import { resumedFrom, resumedSeed, saveCheckpoint } from '../jobs/checkpoints.js';
+import { DataFiles } from '../store/files.js';
 
 export const PRETRAIN_HELP = `impartial pretrain --out MODEL_DIR [--channels N] [--steps N] [--images N] [--seed N]
+                          [--checkpoint-every N] [--resume]
 
 Trains a small generic model on synthetic multiplexed cells (ground-truth scribbles on most
 cells, random channel order and cell size), so that training on real scribbles starts from a
 model that already knows cells and their boundaries. This is how the shipped model
-(shared/models/generic-c2) is made: impartial pretrain --out shared/models/generic-c2 --channels 2`;
+(shared/models/generic-c2) is made: impartial pretrain --out shared/models/generic-c2 --channels 2
+
+Every --checkpoint-every steps (default 200) the weights and Adam's state go to MODEL_DIR.checkpoint;
+--resume goes on from there after an interruption (the same other options), and the checkpoint is
+removed once the model is saved.`;
 
 export async function pretrainCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, {
@@ -36,6 +44,8 @@ export async function pretrainCommand(argv: string[]): Promise<number> {
     batch: TRAINING_FLAGS.batch!,
     depth: TRAINING_FLAGS.depth!,
     base: TRAINING_FLAGS.base!,
+    'checkpoint-every': { kind: 'number', default: 200 },
+    resume: { kind: 'boolean', default: false },
   });
   const out = a.out as string | undefined;
   if (!out) throw new UsageError('--out MODEL_DIR is required');
@@ -69,35 +79,51 @@ export async function pretrainCommand(argv: string[]): Promise<number> {
     depth: a.depth as number,
     base: a.base as number,
   };
-  const weights = initWeights(config, a.seed as number);
+  const checkpointDir = `${path.resolve(out)}.checkpoint`;
+  const files = DataFiles.folder(path.dirname(checkpointDir));
+  const resumed = a.resume ? await resumedFrom(checkpointDir, files, log) : null;
+  if (a.resume && !resumed) log(`no checkpoint at ${checkpointDir}: starting afresh`);
+  if (resumed && resumed.model.config.inChannels !== channels)
+    throw new UsageError(`the checkpoint is for ${resumed.model.config.inChannels} channels, not ${channels}`);
+  if (resumed) log(`resuming at step ${resumed.steps} of ${a.steps}`);
+  const weights = resumed?.model.weights ?? initWeights(config, a.seed as number);
+  const done = { steps: resumed?.steps ?? 0, seconds: resumed?.seconds ?? 0 };
   const steps = a.steps as number;
   const bar = progressBar('pretraining', steps, ' steps');
-  const result = await train(config, weights, new PatchSampler(images, scribbles, { seed: a.seed as number }), {
-    steps,
+  const lineage = (stepsDone: number, seconds: number) =>
+    childLineage(null, {
+      id: newId('m'),
+      author: 'impartial pretrain',
+      channels: Array.from({ length: channels }, (_, c) => `any${c}`),
+      steps: stepsDone,
+      seconds,
+      backend: backend.description,
+      strokesHash: `synthetic:images=${a.images},seed=${a.seed}`,
+    });
+  const seed = resumedSeed(a.seed as number, done.steps);
+  const result = await train(config, weights, new PatchSampler(images, scribbles, { seed }), {
+    steps: Math.max(0, steps - done.steps),
     batchSize: a.batch as number,
+    ...(resumed?.optimizer ? { optimizerState: resumed.optimizer } : {}),
+    checkpointEvery: a['checkpoint-every'] as number,
+    onCheckpoint: async (seconds, step, optimizerState) => {
+      const at = { parent: null, steps: done.steps + step, seconds: done.seconds + seconds };
+      const model = { config, weights, lineage: lineage(at.steps, at.seconds) };
+      await saveCheckpoint(checkpointDir, model, at, await optimizerState(), files);
+    },
     onProgress: (p) =>
       bar.update(
-        p.step,
+        done.steps + p.step,
         `loss ${p.loss.toFixed(3)} ${p.stepsPerSecond.toFixed(2)} steps/s ETA ${Math.ceil(p.etaSeconds)} s`,
       ),
   });
   bar.stop();
-  const model: ImpartialModel = {
-    config,
-    weights,
-    lineage: childLineage(null, {
-      id: newId('m'),
-      author: 'impartial pretrain',
-      channels: Array.from({ length: channels }, (_, c) => `any${c}`),
-      steps: result.steps,
-      seconds: result.seconds,
-      backend: backend.description,
-      strokesHash: `synthetic:images=${a.images},seed=${a.seed}`,
-    }),
-  };
+  const total = { steps: done.steps + result.steps, seconds: done.seconds + result.seconds };
+  const model: ImpartialModel = { config, weights, lineage: lineage(total.steps, total.seconds) };
   await saveModelDir(model, out);
+  await rm(checkpointDir, { recursive: true, force: true });
   process.stdout.write(
-    `saved generic model to ${path.resolve(out)} (${result.steps} steps, ${result.seconds.toFixed(0)} s)\n`,
+    `saved generic model to ${path.resolve(out)} (${total.steps} steps, ${total.seconds.toFixed(0)} s)\n`,
   );
   return 0;
 }

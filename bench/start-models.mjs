@@ -1,0 +1,67 @@
+// Shipped starting models against random weights, for 1 and 6 channels (in `npm run bench -- starts`, or
+// alone: node bench/start-models.mjs after a build). For each channel count, a synthetic 512^2 image with
+// ground truth that no pretraining saw (seed 77; 1 channel: the whole-cell stain alone; 6: nuclear,
+// whole-cell, cytoplasm and 3 markers), 20% of its cells scribbled, `impartial eval` for
+// BENCH_START_SECONDS (default 60) from the shipped model (--init generic) and from random weights
+// (--init scratch), seeds 0, 1, 2. Prints F1 of each and the medians.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { imagejHyperstack, labelTiff, selectChannels, syntheticCells, writeTiff } from '@impartial/shared';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cli = path.join(repo, 'bridge-server', 'bin', 'impartial.js');
+const log = (m) => process.stderr.write(`${m}\n`);
+const SECONDS = Number(process.env.BENCH_START_SECONDS ?? 60);
+const SEEDS = (process.env.BENCH_START_SEEDS ?? '0,1,2').split(',');
+const SIZE = 512;
+
+function evalRun(args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, 'eval', ...args, '--json'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('close', (code) =>
+      code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop())) : reject(new Error(`eval exited with ${code}`)),
+    );
+  });
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const dir = mkdtempSync(path.join(tmpdir(), 'impartial-bench-starts-'));
+const results = {};
+try {
+  for (const [channels, keep] of [
+    [1, [1]],
+    [6, [0, 1, 2, 3, 4, 5]],
+  ]) {
+    const sample = syntheticCells({ width: SIZE, height: SIZE, channels: 6, seed: 77 });
+    const image = selectChannels(sample.image, keep);
+    const n = SIZE * SIZE;
+    const planes = keep.map((_, c) =>
+      Uint16Array.from(image.data.subarray(c * n, (c + 1) * n), (v) => Math.round(Math.max(0, Math.min(1, v)) * 60000)),
+    );
+    const file = path.join(dir, `c${channels}.tif`),
+      labels = path.join(dir, `c${channels}-labels.tif`);
+    writeFileSync(file, writeTiff(imagejHyperstack(planes, SIZE, SIZE)));
+    writeFileSync(labels, labelTiff(SIZE, SIZE, sample.labels.data));
+    const runs = [];
+    for (const seed of SEEDS)
+      for (const init of ['generic', 'scratch']) {
+        const args = ['--images', file, '--labels', labels, '--seconds', String(SECONDS), '--seed', seed];
+        const r = await evalRun([...args, '--init', init]);
+        runs.push({ init, seed: Number(seed), f1: r.f1, steps: r.steps });
+        log(`${channels} channel(s), ${init}, seed ${seed}: F1 ${r.f1.toFixed(3)} (${r.steps} steps)`);
+      }
+    const of = (init) => median(runs.filter((r) => r.init === init).map((r) => r.f1));
+    results[`c${channels}`] = { generic: of('generic'), scratch: of('scratch'), runs };
+    log(
+      `${channels} channel(s): median F1 ${of('generic').toFixed(3)} from the shipped model, ${of('scratch').toFixed(3)} from random`,
+    );
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log(JSON.stringify({ seconds: SECONDS, size: SIZE, ...results }));
