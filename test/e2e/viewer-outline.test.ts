@@ -67,6 +67,18 @@ function onPage(page: Page, points: Polygon): Promise<Array<[number, number]>> {
   );
 }
 
+/** Waits until nothing waits to be saved and the page has at least `n` drawings in effect. */
+const saved = (page: Page, n: number, what: string) =>
+  waitInPage(
+    page,
+    (least) => {
+      const v = document.querySelector('impartial-viewer') as unknown as Viewer;
+      return v.client.pending.size === 0 && v.client.drawings.length >= least;
+    },
+    n,
+    { timeoutMs: 15_000, what },
+  );
+
 const drawingCount = (page: Page) =>
   page.evaluate(() => (document.querySelector('impartial-viewer') as unknown as Viewer).client.drawings.length);
 
@@ -154,15 +166,7 @@ describe('the outline tool in headless Chromium', { skip: missing, timeout: 300_
     await page.mouse.down();
     for (const p of path.slice(1)) await page.mouse.move(p[0], p[1], { steps: 2 });
     await page.mouse.up();
-    await waitInPage(
-      page,
-      () => {
-        const v = document.querySelector('impartial-viewer') as unknown as Viewer;
-        return v.client.pending.size === 0 && v.client.drawings.length >= 3;
-      },
-      undefined,
-      { timeoutMs: 15_000, what: 'the outline saved' },
-    );
+    await saved(page, 3, 'the outline saved');
     const drawn = await t.bridge.services.strokes.drawings(SYSTEM, image.id);
     assert.ok(drawn.length >= 3, `skeleton, ring and border strokes (${drawn.length})`);
     assert.equal(new Set(drawn.map((d) => d.ref)).size, 1, 'all from one request');
@@ -194,15 +198,7 @@ describe('the outline tool in headless Chromium', { skip: missing, timeout: 300_
     for (const [x, y] of corners) await page.mouse.click(x, y);
     assert.equal(await drawingCount(page), before, 'nothing is sent before the polygon is closed');
     await page.keyboard.press('Enter');
-    await waitInPage(
-      page,
-      () => {
-        const v = document.querySelector('impartial-viewer') as unknown as Viewer;
-        return v.client.pending.size === 0 && v.client.drawings.length >= 6;
-      },
-      undefined,
-      { timeoutMs: 15_000, what: 'the polygon saved' },
-    );
+    await saved(page, 6, 'the polygon saved');
     const after = await drawingCount(page);
     const m = marks(await scribbles(), cell.id);
     assert.ok(m.inside >= 10, `cell strokes inside the second cell (${m.inside} px)`);
