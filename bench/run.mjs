@@ -260,7 +260,7 @@ if (want('starts')) {
   results.starts = st;
   const line = (label, value) => console.log(`  ${label.padEnd(46)}${value}`);
   console.log(`\nStarting models: F1 after ${st.seconds} s on a synthetic ${st.size}^2 image, medians over seeds 0-2`);
-  for (const c of ['c1', 'c6'])
+  for (const c of ['c1', 'c6'].filter((k) => k in st))
     line(`${c.slice(1)} channel(s): shipped model / random`, `${f(st[c].generic, 3)} / ${f(st[c].scratch, 3)}`);
 }
 if (want('scale')) {
