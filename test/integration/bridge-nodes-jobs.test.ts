@@ -139,7 +139,9 @@ describe('bridge nodes sharing only PostgreSQL, Redis and S3', {
     const alice = await TestClient.join(a.bridge, image, 'alice');
     const bob = await TestClient.join(b, image, 'bob');
     await waitFor(() => names(alice).includes('bob'), { timeoutMs: 10_000, what: 'bob in the presence' });
-    bob.send({ type: 'train-start', ref: 'k', options: { ...TRAIN, steps: 600 } });
+    // Long enough that the kill lands mid-training even when progress reaches alice late: with 600
+    // steps, CI once saw no progress after the kill, most likely the training ending before it.
+    bob.send({ type: 'train-start', ref: 'k', options: { ...TRAIN, steps: 1500 } });
     const job = (await bob.next((m) => m.type === 'job' && m.ref === 'k', 10_000, 'job')).job;
     const progress = () => alice.of('train-progress').filter((m) => m.job === job.id);
     await alice.next(() => progress().some((p) => p.step >= 30), 120_000, 'train-progress');
@@ -158,7 +160,7 @@ describe('bridge nodes sharing only PostgreSQL, Redis and S3', {
     const models = (await (await a.api(`/api/projects/${PROJECT}/models`)).json()) as ModelRecord[];
     const made = models.filter((m) => m.id === (done.job.result as { model: string }).model);
     assert.equal(made.length, 1, 'its model recorded once');
-    assert.equal(made[0]!.steps, 600);
+    assert.equal(made[0]!.steps, 1500);
     alice.close();
   });
 
