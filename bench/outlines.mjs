@@ -223,7 +223,8 @@ for (const seconds of SECONDS)
   }
 log('\nmedians over seeds:');
 log(
-  `shipped model  F1 ${start.f1.toFixed(3)}  merged ${start.merged}  near the marked cells: F1 ${start.f1_marked.toFixed(3)}`,
+  `shipped model  F1 ${start.f1.toFixed(3)}  merged ${start.merged}  ` +
+    `near the marked cells: F1 ${start.f1_marked.toFixed(3)}`,
 );
 for (const [k, v] of Object.entries(summary))
   log(

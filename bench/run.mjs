@@ -252,7 +252,8 @@ if (want('outlines')) {
   for (const [k, v] of Object.entries(o.summary))
     line(
       k.replace('_', ', '),
-      `F1 ${f(v.f1, 3)}, near the marked cells F1 ${f(v.f1_marked, 3)} and ${v.merged_marked} merged (${v.steps} steps)`,
+      `F1 ${f(v.f1, 3)}, near the marked cells F1 ${f(v.f1_marked, 3)} and ${v.merged_marked} merged ` +
+        `(${v.steps} steps)`,
     );
 }
 if (want('starts')) {

@@ -58,9 +58,8 @@ try {
       }
     const of = (init) => median(runs.filter((r) => r.init === init).map((r) => r.f1));
     results[`c${channels}`] = { generic: of('generic'), scratch: of('scratch'), runs };
-    log(
-      `${channels} channel(s): median F1 ${of('generic').toFixed(3)} from the shipped model, ${of('scratch').toFixed(3)} from random`,
-    );
+    const [shipped, random] = [of('generic'), of('scratch')].map((x) => x.toFixed(3));
+    log(`${channels} channel(s): median F1 ${shipped} from the shipped model, ${random} from random`);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -79,6 +79,15 @@ const saved = (page: Page, n: number, what: string) =>
     { timeoutMs: 15_000, what },
   );
 
+/** Waits until the page has exactly `n` drawings in effect. */
+const drawingsBecome = (page: Page, n: number, what: string) =>
+  waitInPage(
+    page,
+    (count) => (document.querySelector('impartial-viewer') as unknown as Viewer).client.drawings.length === count,
+    n,
+    { timeoutMs: 15_000, what },
+  );
+
 const drawingCount = (page: Page) =>
   page.evaluate(() => (document.querySelector('impartial-viewer') as unknown as Viewer).client.drawings.length);
 
@@ -183,7 +192,7 @@ describe('the outline tool in headless Chromium', { skip: missing, timeout: 300_
     );
   });
 
-  it('clicked corners make a polygon outline, closed with Enter; one undo takes it all back, one redo returns it', async () => {
+  it('clicked corners make a polygon, closed with Enter; one undo takes it all back, one redo returns it', async () => {
     const cell = cells[1]!;
     const xs = cell.outline.map((p) => p[0]),
       ys = cell.outline.map((p) => p[1]);
@@ -204,21 +213,11 @@ describe('the outline tool in headless Chromium', { skip: missing, timeout: 300_
     assert.ok(m.inside >= 10, `cell strokes inside the second cell (${m.inside} px)`);
 
     await page.keyboard.press('Control+z');
-    await waitInPage(
-      page,
-      (n) => (document.querySelector('impartial-viewer') as unknown as Viewer).client.drawings.length === n,
-      before,
-      { timeoutMs: 15_000, what: 'the whole polygon undone' },
-    );
+    await drawingsBecome(page, before, 'the whole polygon undone');
     assert.equal((await t.bridge.services.strokes.drawings(SYSTEM, image.id)).length, before);
     assert.equal(marks(await scribbles(), cell.id).inside, 0, 'none of its strokes is left');
     await page.keyboard.press('Control+Shift+z');
-    await waitInPage(
-      page,
-      (n) => (document.querySelector('impartial-viewer') as unknown as Viewer).client.drawings.length === n,
-      after,
-      { timeoutMs: 15_000, what: 'the whole polygon redone' },
-    );
+    await drawingsBecome(page, after, 'the whole polygon redone');
   });
 
   it('Escape drops a polygon being placed; nothing is sent', async () => {

@@ -119,8 +119,9 @@ export class BridgeClient extends EventTarget {
   outline(points: Array<[number, number]>): string {
     const ref = this.nextRef();
     this.outlines.set(ref, points);
-    this.pending.set(ref, { op: 'add', class: 1, width: 1, points: [...points, points[0]!] });
-    this.sendStroke(ref, this.pending.get(ref)!);
+    const contour: Drawing = { op: 'add', class: 1, width: 1, points: [...points, points[0]!] };
+    this.pending.set(ref, contour);
+    this.sendStroke(ref, contour);
     return ref;
   }
 

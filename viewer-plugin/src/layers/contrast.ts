@@ -47,7 +47,7 @@ export function brightestPixel(planes: readonly ArrayLike<number>[]): number {
  * as one value, an empty window that draws nothing; the full range is used then.
  */
 export function contrastWindow(values: ArrayLike<number>): ChannelWindow {
-  const stats = getChannelStats(Float64Array.from(values as ArrayLike<number>) as never);
+  const stats = getChannelStats(Float64Array.from(values) as never);
   const [min, max] = [stats.domain[0]!, stats.domain[1]!];
   let [low, high] = [stats.contrastLimits[0]!, stats.contrastLimits[1]!];
   if (!(high > low)) [low, high] = max > min ? [min, max] : [min, min + 1];

@@ -96,7 +96,8 @@ async function coarsest(image: Awaited<ReturnType<typeof loadOmeZarr>>): Promise
   );
 }
 
-/** Share of pixels that six channels in the file's colours (blue, green, red, yellow, magenta, cyan) add up to white. */
+/** Share of pixels that six channels in the file's colours (blue, green, red, yellow, magenta, cyan) add up
+ * to white. */
 function whiteShare(planes: ArrayLike<number>[], windows: ChannelWindow[]): number {
   const colors = [
     [0, 0, 1],
