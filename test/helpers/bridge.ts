@@ -57,8 +57,12 @@ export function syntheticTiff(
 ): { bytes: Uint8Array; labels: ReturnType<typeof syntheticCells>['labels'] } {
   const { image, labels } = syntheticCells({ width: size, height: size, channels: 2, seed });
   const n = size * size;
+  // The generator's values are not within [0, 1] (most cells are brighter than 1): scaled by the
+  // brightest, so that no pixel saturates.
+  let top = 0;
+  for (const v of image.data) top = Math.max(top, v);
   const planes = [0, 1].map((c) =>
-    Uint16Array.from(image.data.subarray(c * n, (c + 1) * n), (v) => Math.round(Math.max(0, Math.min(1, v)) * 60000)),
+    Uint16Array.from(image.data.subarray(c * n, (c + 1) * n), (v) => Math.round((Math.max(0, v) / top) * 60000)),
   );
   return { bytes: writeTiff(imagejHyperstack(planes, size, size)), labels };
 }
