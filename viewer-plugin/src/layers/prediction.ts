@@ -52,29 +52,32 @@ class PredictionTileLayer extends TileLayer<TileData, Props> {
   }
 }
 
+/** What a prediction layer reads of each tile: the instance labels, the entropy, or both. */
+export type PredictionParts = 'cells' | 'entropy' | 'both';
+
 async function fetchTile(
   labels: LoadedZarr,
   prediction: LoadedZarr,
-  x: number,
-  y: number,
-  level: number,
-  signal?: AbortSignal,
+  parts: PredictionParts,
+  at: { x: number; y: number; level: number; signal?: AbortSignal },
 ): Promise<TileData | null> {
+  const { x, y, level, signal } = at;
   const get = (source: LoadedZarr, selection: object) =>
     source.data[level]!.getTile({ x, y, selection, signal } as never) as Promise<{
       data: ArrayLike<number>;
       width: number;
       height: number;
     }>;
-  const [l, e] = await Promise.allSettled([get(labels, {}), get(prediction, { c: 1 })]);
-  const some = l.status === 'fulfilled' ? l.value : e.status === 'fulfilled' ? e.value : null;
+  // A part not wanted, or not there (a tile past the edge, an aborted read), is null.
+  const read = (wanted: boolean, source: LoadedZarr, selection: object) =>
+    wanted ? get(source, selection).catch(() => null) : Promise.resolve(null);
+  const [l, e] = await Promise.all([
+    read(parts !== 'entropy', labels, {}),
+    read(parts !== 'cells', prediction, { c: 1 }),
+  ]);
+  const some = l ?? e;
   if (!some) return null;
-  return {
-    labels: l.status === 'fulfilled' ? l.value.data : null,
-    entropy: e.status === 'fulfilled' ? e.value.data : null,
-    width: some.width,
-    height: some.height,
-  };
+  return { labels: l?.data ?? null, entropy: e?.data ?? null, width: some.width, height: some.height };
 }
 
 type SubLayerProps = { id: string; data: TileData | null; tile: TileHeader };
@@ -112,19 +115,27 @@ function overlayTile(p: SubLayerProps, overlay: OverlayStyle, styleKey: string, 
   } as never);
 }
 
+export interface PredictionLayerProps {
+  id: string;
+  /** The prediction's instance labels (its `labels/instances` image). */
+  labels: LoadedZarr;
+  /** The prediction's image: channel 1 is the entropy. */
+  prediction: LoadedZarr;
+  overlay: OverlayStyle;
+  refresh: Refresh;
+  visible: boolean;
+  /** The image layer that draws the coloured tiles in its own pass; none: drawn here. */
+  into?: OverlayTiles | null;
+  /** What to read of each tile (default both): a layer that shows only cells reads no entropy. */
+  parts?: PredictionParts;
+}
+
 /**
  * The prediction overlay. With `into`, its coloured tiles go to the image layer, which draws them in
  * its own pass (same tile grid); without, they are drawn here as bitmaps over the image.
  */
-export function predictionLayer(
-  id: string,
-  labels: LoadedZarr,
-  prediction: LoadedZarr,
-  overlay: OverlayStyle,
-  refresh: Refresh,
-  visible: boolean,
-  into: OverlayTiles | null = null,
-) {
+export function predictionLayer(p: PredictionLayerProps) {
+  const { id, labels, prediction, overlay, refresh, visible, into = null, parts = 'both' } = p;
   const source = labels.data;
   const { width, height } = getImageSize(source[0]!);
   const styleKey = JSON.stringify(overlay);
@@ -144,9 +155,9 @@ export function predictionLayer(
     }: {
       index: { x: number; y: number; z: number };
       signal?: AbortSignal;
-    }) => fetchTile(labels, prediction, x, y, Math.round(-z), signal).catch(() => null),
+    }) => fetchTile(labels, prediction, parts, { x, y, level: Math.round(-z), signal }).catch(() => null),
     // Evicted from the tile cache: its coloured copy goes too (a whole slide would not fit).
     onTileUnload: (tile: TileHeader) => into?.set(tile.index.x, tile.index.y, tile.index.z, null),
-    renderSubLayers: (p: SubLayerProps) => overlayTile(p, overlay, styleKey, into),
+    renderSubLayers: (sub: SubLayerProps) => overlayTile(sub, overlay, styleKey, into),
   } as never);
 }

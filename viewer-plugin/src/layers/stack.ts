@@ -3,7 +3,7 @@ import { type ChannelSetting, imageLayer, type LoadedZarr } from './image.js';
 import type { OverlayTiles } from './overlay-extension.js';
 import { predictionLayer, type Refresh } from './prediction.js';
 import { type LayerSettings, overlayStyle } from './settings.js';
-import { type ScribbleClass, type ShownStroke, strokeHaloLayer, strokeLayer } from './strokes.js';
+import { drawingLayers, type ScribbleClass, type ShownStroke, strokeHaloLayer, strokeLayer } from './strokes.js';
 
 /** A prediction being shown; `tiles` is set when its overlay is drawn in the image's pass (same tile grid). */
 export interface ShownPrediction {
@@ -42,7 +42,12 @@ export class LayerStack {
 
   layers(scene: Scene): unknown[] {
     this.used.clear();
-    const layers = [this.image(scene), this.prediction(scene), ...this.strokes(scene), ...drawingLayer(scene)];
+    const layers = [
+      this.image(scene),
+      this.prediction(scene),
+      ...this.strokes(scene),
+      ...drawingLayers(scene.drawing, scene.classes, scene.zoom),
+    ];
     // deck finalizes a layer it no longer draws: one that comes back must be a new instance. (Hidden
     // layers stay, with `visible: false`, so that showing them again needs no refetch.)
     for (const name of this.memo.keys()) if (!this.used.has(name)) this.memo.delete(name);
@@ -70,15 +75,15 @@ export class LayerStack {
     const overlay = overlayStyle(l);
     const key = `${p.record.model}|${p.tiles?.id}|${refresh.serial}|${JSON.stringify(overlay)}`;
     return this.cached('prediction', key, () =>
-      predictionLayer(
-        `prediction-${p.record.model}`,
-        p.labels,
-        p.image,
+      predictionLayer({
+        id: `prediction-${p.record.model}`,
+        labels: p.labels,
+        prediction: p.image,
         overlay,
         refresh,
-        l.prediction || l.entropy,
-        p.tiles,
-      ),
+        visible: l.prediction || l.entropy,
+        into: p.tiles,
+      }),
     );
   }
 
@@ -95,11 +100,4 @@ export class LayerStack {
       ),
     ];
   }
-}
-
-/** The stroke being drawn, over its halo: new layers on every point (it is one short path). */
-function drawingLayer({ drawing, classes, zoom }: Scene) {
-  const data = drawing ? [drawing] : [];
-  const n = drawing?.points.length ?? 0;
-  return [strokeHaloLayer(`drawing-halo-${n}`, data, zoom), strokeLayer(`drawing-${n}`, data, classes)];
 }

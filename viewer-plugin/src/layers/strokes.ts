@@ -70,3 +70,18 @@ export function strokeHaloLayer(id: string, strokes: readonly ShownStroke[], zoo
     updateTriggers: { getPath: strokes.length, getWidth: zoom },
   });
 }
+
+/**
+ * The stroke being drawn, over its halo, as layers `{id}-halo-N` and `{id}-N` (N its points): new
+ * layers on every point, since a path whose points change in place keeps its old attributes.
+ */
+export function drawingLayers(
+  drawing: ShownStroke | null,
+  classes: readonly ScribbleClass[],
+  zoom: number,
+  id = 'drawing',
+) {
+  const data = drawing ? [drawing] : [];
+  const n = drawing?.points.length ?? 0;
+  return [strokeHaloLayer(`${id}-halo-${n}`, data, zoom), strokeLayer(`${id}-${n}`, data, classes)];
+}
