@@ -104,7 +104,7 @@ describe('a plain Viv host with ImPartial layers', { skip: missing, timeout: 300
     const absent = chromiumMissing();
     if (absent) throw new Error(`CI must run the browser tests: ${absent}`);
     t = await startTestBridge();
-    image = await projectWithImage(t, SIZE, SEED);
+    image = await projectWithImage(t, SIZE, SEED, 'p1', { unsaturated: true });
     ws = await TestClient.join(t.bridge, image.id, 'annotator');
     // Dots in a few true cells and on clear background, as a person would start.
     for (const [k, [x, y, cls]] of strokeSpots(syntheticTiff(SIZE, SEED).labels.data).entries())

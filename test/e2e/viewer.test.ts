@@ -13,6 +13,8 @@ import { waitFor } from '../helpers/wait.js';
 
 const missing = process.env.CI ? undefined : chromiumMissing();
 
+type Shown = { prediction: { record: { model: string; status: string } } | null };
+
 /** Share of pixels in the viewer's area (right of the 220-px side panel) that match. */
 function share(png: Buffer, match: (r: number, g: number, b: number) => boolean): number {
   const img = decodePng(new Uint8Array(png));
@@ -100,7 +102,45 @@ describe('<impartial-viewer> in headless Chromium', { skip: missing, timeout: 30
     assert.ok(lit > 0.5, `most of the view shows image content (${(lit * 100).toFixed(0)}% lit)`);
   });
 
+  it("shows the shipped starting model's prediction of the view on an image with no model, unasked", async () => {
+    for (const page of [a, b])
+      await waitInPage(
+        page,
+        () => (document.querySelector('impartial-viewer') as unknown as Shown).prediction?.record.status === 'complete',
+        undefined,
+        {
+          timeoutMs: 60_000,
+          what: "the starting model's prediction on both pages",
+        },
+      );
+    const models = await t.bridge.services.models.list(SYSTEM, image.project);
+    assert.equal(models.length, 1, 'one version: the starting model, added once for both pages');
+    assert.equal(
+      await a.evaluate(() => (document.querySelector('impartial-viewer') as unknown as Shown).prediction?.record.model),
+      models[0]!.id,
+    );
+    assert.equal(models[0]!.steps, 2400, 'the shipped model as it is (its pretraining steps)');
+  });
+
   it('sends a stroke drawn with the mouse; a second viewer shows it; undo removes it everywhere', async () => {
+    // After the first look: its overlay is drawn on both pages, and does not change under the stroke.
+    await waitInPage(
+      b,
+      () => (document.querySelector('impartial-viewer') as unknown as Shown).prediction?.record.status === 'complete',
+      undefined,
+      { timeoutMs: 60_000, what: 'the first look' },
+    );
+    // The halo is checked against the image's own colours: the overlay hidden on the page that measures it.
+    const overlay = (shown: boolean) =>
+      b.evaluate(
+        (on) =>
+          (document.querySelector('impartial-viewer') as unknown as { setLayers(l: object): void }).setLayers({
+            prediction: on,
+            entropy: on,
+          }),
+        shown,
+      );
+    await overlay(false);
     await viewerSettled(b, 'the second page before the stroke');
     // The halo darkens what is under it: the image's cyan (0, 255, 255) becomes about (0, 53, 53).
     const dark = (rgb: Buffer) => share(rgb, (r, g, bl) => r < 20 && g >= 35 && g <= 75 && bl <= 75);
@@ -163,6 +203,7 @@ describe('<impartial-viewer> in headless Chromium', { skip: missing, timeout: 30
       { timeout: 10_000 },
     );
     assert.equal(await drawings(a), 0, 'and on the page that drew it');
+    await overlay(true);
   });
 
   it("follows another viewer's view and layer state when follow mode is on", async () => {

@@ -50,25 +50,37 @@ export async function startTestBridge(options: Partial<BridgeOptions> = {}): Pro
   };
 }
 
-/** A synthetic 2-channel image as an ImageJ hyperstack TIFF (what a person would upload). */
+/**
+ * A synthetic 2-channel image as an ImageJ hyperstack TIFF (what a person would upload). Most of the
+ * generator's pixels are above 1: by default they are clipped there (a bright, saturated image, what
+ * the pixel checks of the viewer tests were made for); `unsaturated` scales by the brightest pixel
+ * instead, which keeps the cells' texture (what the shipped models expect).
+ */
 export function syntheticTiff(
   size: number,
   seed: number,
+  options: { unsaturated?: boolean } = {},
 ): { bytes: Uint8Array; labels: ReturnType<typeof syntheticCells>['labels'] } {
   const { image, labels } = syntheticCells({ width: size, height: size, channels: 2, seed });
   const n = size * size;
-  // The generator's values are not within [0, 1] (most cells are brighter than 1): scaled by the
-  // brightest, so that no pixel saturates.
-  let top = 0;
-  for (const v of image.data) top = Math.max(top, v);
+  let top = 1;
+  if (options.unsaturated) for (const v of image.data) top = Math.max(top, v);
   const planes = [0, 1].map((c) =>
-    Uint16Array.from(image.data.subarray(c * n, (c + 1) * n), (v) => Math.round((Math.max(0, v) / top) * 60000)),
+    Uint16Array.from(image.data.subarray(c * n, (c + 1) * n), (v) =>
+      Math.round((Math.max(0, Math.min(top, v)) / top) * 60000),
+    ),
   );
   return { bytes: writeTiff(imagejHyperstack(planes, size, size)), labels };
 }
 
-/** Creates a project and uploads one synthetic image over HTTP. */
-export async function projectWithImage(t: TestBridge, size = 128, seed = 1, project = 'p1'): Promise<ImageRecord> {
+/** Creates a project and uploads one synthetic image over HTTP (see `syntheticTiff` for `options`). */
+export async function projectWithImage(
+  t: TestBridge,
+  size = 128,
+  seed = 1,
+  project = 'p1',
+  options: { unsaturated?: boolean } = {},
+): Promise<ImageRecord> {
   let r = await t.api('/api/projects', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
@@ -78,7 +90,7 @@ export async function projectWithImage(t: TestBridge, size = 128, seed = 1, proj
   r = await t.api(`/api/projects/${project}/images?name=img${seed}`, {
     method: 'POST',
     headers: { 'Content-Type': 'image/tiff' },
-    body: Buffer.from(syntheticTiff(size, seed).bytes),
+    body: Buffer.from(syntheticTiff(size, seed, options).bytes),
   });
   if (r.status !== 201) throw new Error(`upload: ${r.status} ${await r.text()}`);
   return (await r.json()) as ImageRecord;

@@ -160,8 +160,9 @@ describe('bridge security', () => {
     r = await json('/api/infer', JSON.stringify({ image, passes: 'many' }));
     assert.equal(r.status, 400);
     assert.match(await r.text(), /passes/);
-    r = await json('/api/infer', JSON.stringify({ image }));
-    assert.equal(r.status, 409, 'no model yet');
+    r = await json('/api/infer', JSON.stringify({ image, viewportOnly: true }));
+    assert.equal(r.status, 400);
+    assert.match(await r.text(), /viewportOnly needs a viewport/);
     r = await t.api('/api/images/no-such/strokes');
     assert.equal(r.status, 404);
     r = await t.api(`/api/images/${'x'.repeat(200)}`);

@@ -18,7 +18,7 @@ import { CatalogueState, EMPTY_CATALOGUE } from './state/catalogue.js';
 import { PredictionState } from './state/prediction.js';
 import { imageUrl, openZarr } from './state/sources.js';
 import { trainingActions } from './state/training.js';
-import { clampView, fitView, type View, viewOfRect, visibleRect } from './state/view.js';
+import { clampView, firstLookRect, fitView, type View, viewOfRect, visibleRect } from './state/view.js';
 import { PointerDrawing, type Tool } from './tools/pointer-drawing.js';
 import { runShortcut } from './tools/shortcuts.js';
 
@@ -214,10 +214,28 @@ export class ImpartialViewer extends LitElement {
 
   /** Asks for a prediction, the visible area first. */
   predict(passes?: number): void {
-    if (!this.client || !this.stage || !this.image) return;
-    const vp = this.stage.viewport;
-    const viewport = vp ? visibleRect(vp, getImageSize(this.image.data[0]!)) : undefined;
+    if (!this.client) return;
+    const viewport = this.visible();
     this.client.infer({ ...(viewport ? { viewport } : {}), ...(passes ? { passes } : {}) });
+  }
+
+  /**
+   * With no model yet: the shipped starting model's prediction of what is in view (its middle, when
+   * zoomed out on a large slide), so that a new image shows cells before any stroke.
+   */
+  firstLook(): void {
+    const ask = () => {
+      const visible = this.visible();
+      if (visible) this.client?.infer({ viewport: firstLookRect(visible), viewportOnly: true });
+    };
+    if (this.stage?.viewport) ask();
+    else this.addEventListener('rendered', ask, { once: true });
+  }
+
+  /** The part of the image on screen; undefined before the first frame. */
+  private visible(): Rect | undefined {
+    const vp = this.stage?.viewport;
+    return vp && this.image ? visibleRect(vp, getImageSize(this.image.data[0]!)) : undefined;
   }
 
   /** Trains on from the current model with the training panel's budget (a published model, fine-tuned). */

@@ -34,6 +34,8 @@ export interface InferTaskSpec {
   modelDir: string;
   outDir: string;
   viewport?: Rect;
+  /** Only the tiles that meet the viewport. */
+  viewportOnly?: boolean;
   tile: number;
   passes: number;
   threshold?: number;
@@ -61,17 +63,15 @@ interface Phase {
   preview: boolean;
 }
 
+/** Whether a tile meets a rectangle. */
+const meetsRect = (t: Rect, v: Rect) =>
+  t.x < v.x + v.width && t.x + t.width > v.x && t.y < v.y + v.height && t.y + t.height > v.y;
+
 /** The viewport first as a one-pass preview when MC passes are asked for, then every tile, viewport first. */
 export function inferPhases(tiles: Rect[], passes: number, viewport?: Rect): Phase[] {
   const full = { tiles, passes, preview: false };
   if (!viewport || passes <= 1) return [full];
-  const inView = tiles.filter(
-    (t) =>
-      t.x < viewport.x + viewport.width &&
-      t.x + t.width > viewport.x &&
-      t.y < viewport.y + viewport.height &&
-      t.y + t.height > viewport.y,
-  );
+  const inView = tiles.filter((t) => meetsRect(t, viewport));
   return inView.length ? [{ tiles: inView, passes: 1, preview: true }, full] : [full];
 }
 
@@ -84,9 +84,8 @@ export function tileOrder(width: number, height: number, tile: number, viewport?
   const v = viewport ?? { x: 0, y: 0, width, height };
   const cx = v.x + v.width / 2,
     cy = v.y + v.height / 2;
-  const meets = (t: Rect) => t.x < v.x + v.width && t.x + t.width > v.x && t.y < v.y + v.height && t.y + t.height > v.y;
   const dist = (t: Rect) => Math.hypot(t.x + t.width / 2 - cx, t.y + t.height / 2 - cy);
-  return tiles.sort((a, b) => Number(meets(b)) - Number(meets(a)) || dist(a) - dist(b));
+  return tiles.sort((a, b) => Number(meetsRect(b, v)) - Number(meetsRect(a, v)) || dist(a) - dist(b));
 }
 
 /** A tile with the context read around it, clipped to the image. */
@@ -188,11 +187,10 @@ async function inferWith(spec: InferTaskSpec, hooks: InferHooks, files: DataFile
     mode: 'nearest',
     channelAxis: false,
   };
-  const phases = inferPhases(
-    tileOrder(image.width, image.height, spec.tile, spec.viewport),
-    spec.passes,
-    spec.viewport,
-  );
+  const ordered = tileOrder(image.width, image.height, spec.tile, spec.viewport);
+  const { viewport } = spec;
+  const tiles = spec.viewportOnly && viewport ? ordered.filter((t) => meetsRect(t, viewport)) : ordered;
+  const phases = inferPhases(tiles, spec.passes, viewport);
   const total = phases.reduce((n, p) => n + p.tiles.length, 0);
   const level0 = await openArray(store, '0');
   const labelsLevel0 = await openArray(store, 'labels/instances/0');
@@ -253,5 +251,6 @@ async function inferWith(spec: InferTaskSpec, hooks: InferHooks, files: DataFile
   await store.flush();
   await store.prune();
   const cells = stitcher.cells;
-  return { cells, meanEntropy: entropySum / (image.width * image.height), tiles: results, cancelled: false };
+  const covered = tiles.reduce((n, t) => n + t.width * t.height, 0);
+  return { cells, meanEntropy: entropySum / covered, tiles: results, cancelled: false };
 }

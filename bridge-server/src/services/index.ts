@@ -91,7 +91,7 @@ export function createServices(
     ),
     strokes,
     training: new TrainingService(ctx, scope),
-    inference: new InferenceService(ctx, scope),
+    inference: new InferenceService(ctx, scope, models),
     jobs: new JobService(ctx, scope),
     models,
     catalogue,

@@ -1,9 +1,10 @@
 import { INFERENCE_DEFAULTS, type InferRequest, type JobRecord, type Rect } from '@impartial/shared';
-import { badRequest, ImpartialError } from '../errors.js';
+import { badRequest } from '../errors.js';
 import type { InferTaskSpec } from '../jobs/infer-task.js';
 import type { Actor } from './actor.js';
 import { creditUse } from './catalogue/credit.js';
 import type { ServiceContext } from './context.js';
+import type { ModelService } from './models.js';
 import type { Scope } from './scope.js';
 
 /**
@@ -28,14 +29,25 @@ export class InferenceService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly scope: Scope,
+    private readonly models: ModelService,
   ) {}
 
-  /** Predicts an image with a model version (the project's current one by default), viewport first. */
+  /**
+   * Predicts an image with a model version, viewport first: the one asked for, or the project's
+   * current one, or (a project with no model yet) the shipped starting model for the image's channel
+   * count, added as the project's first version.
+   */
   async start(actor: Actor, request: InferRequest): Promise<JobRecord> {
+    if (request.viewportOnly && !request.viewport) throw badRequest('viewportOnly needs a viewport');
     const image = await this.scope.image(actor, request.image, 'annotate');
+    // Checked before a starting model is added: a refused request stores nothing.
+    const v = request.viewport;
+    if (v && (v.x >= image.width || v.y >= image.height)) {
+      throw badRequest(`viewport starts outside the ${image.width}x${image.height} image`);
+    }
     const project = await this.ctx.store.projects.get(image.project);
-    const modelId = request.model ?? project.currentModel;
-    if (!modelId) throw new ImpartialError('not-ready', `project ${project.id} has no model yet: train first`);
+    const modelId =
+      request.model ?? project.currentModel ?? (await this.models.forChannels(actor, project.id, image.channels)).id;
     // Through the scope: a model of a project the actor may not see answers as missing, naming nothing.
     const model = await this.scope.model(actor, modelId, 'read');
     if (model.project !== project.id) {
@@ -47,10 +59,6 @@ export class InferenceService {
         `model ${modelId} reads channels ${model.channels.join(', ')}; ` +
           `image ${image.id} has ${image.channelNames.join(', ')}`,
       );
-    }
-    const v = request.viewport;
-    if (v && (v.x >= image.width || v.y >= image.height)) {
-      throw badRequest(`viewport starts outside the ${image.width}x${image.height} image`);
     }
     const reordered = select.length !== image.channels || select.some((c, i) => c !== i);
     const spec: InferTaskSpec = {
@@ -73,6 +81,7 @@ export class InferenceService {
       tile: request.tile ?? INFERENCE_DEFAULTS.tile,
       passes: request.passes ?? INFERENCE_DEFAULTS.passes,
       ...(v ? { viewport: clampRect(v, image.width, image.height) } : {}),
+      ...(request.viewportOnly ? { viewportOnly: true } : {}),
       ...(request.threshold !== undefined ? { threshold: request.threshold } : {}),
     };
     const job = this.ctx.jobs.startInfer(project.id, request, spec, modelId, actor.account?.name ?? null);

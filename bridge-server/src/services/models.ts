@@ -14,6 +14,7 @@ import {
 } from '@impartial/shared';
 import { genericModelDir } from '@impartial/shared/node';
 import { badRequest, notFound } from '../errors.js';
+import { KeyedQueue } from '../keyed-queue.js';
 import { modelRecordOf } from '../store/store.js';
 import type { Actor } from './actor.js';
 import type { ServiceContext } from './context.js';
@@ -24,6 +25,7 @@ const MODEL_FILES = ['model.json', 'weights.bin', 'loss.svg'];
 
 /** Model versions: listing, their files, copies of the shipped generic model, and uploaded versions. */
 export class ModelService {
+  private readonly choosing = new KeyedQueue();
   constructor(
     private readonly ctx: ServiceContext,
     private readonly scope: Scope,
@@ -56,6 +58,11 @@ export class ModelService {
    * one that reads that many, or else the shipped generic model, added once as a version.
    */
   async forChannels(actor: Actor, projectId: string, channels: number): Promise<ModelRecord> {
+    // One at a time per project: two viewers opening a new project's images add the starting model once.
+    return this.choosing.run(projectId, () => this.chooseForChannels(actor, projectId, channels));
+  }
+
+  private async chooseForChannels(actor: Actor, projectId: string, channels: number): Promise<ModelRecord> {
     const project = await this.scope.project(actor, projectId, 'read');
     const versions = await this.ctx.store.models.list(project.id);
     const current = versions.find((m) => m.id === project.currentModel);

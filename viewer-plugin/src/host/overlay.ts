@@ -4,7 +4,7 @@ import { BridgeClient } from '../bridge-client.js';
 import { DEFAULT_LAYER_SETTINGS, type LayerSettings } from '../layers/settings.js';
 import { DEFAULT_CLASSES, type ScribbleClass, type ShownStroke } from '../layers/strokes.js';
 import { PredictionState } from '../state/prediction.js';
-import { type ScreenToImage, type Size, visibleRect } from '../state/view.js';
+import { firstLookRect, type ScreenToImage, type Size, visibleRect } from '../state/view.js';
 import { PointerDrawing, type Tool } from '../tools/pointer-drawing.js';
 import { createImpartialLayers } from './layer-set.js';
 
@@ -120,6 +120,12 @@ export class ImpartialOverlay extends EventTarget {
     this.client.infer({ ...(viewport ? { viewport } : {}), ...(passes ? { passes } : {}) });
   }
 
+  /** No model yet: the shipped starting model's prediction of what is in view (see `firstLookRect`). */
+  firstLook(): void {
+    const visible = this.visible();
+    if (visible) this.client.infer({ viewport: firstLookRect(visible), viewportOnly: true });
+  }
+
   setLayers(settings: Partial<LayerSettings>): void {
     this.settings = { ...this.settings, ...settings };
     this.changed();
@@ -149,9 +155,10 @@ export class ImpartialOverlay extends EventTarget {
   private listen(): void {
     const on = <T>(type: string, handle: (detail: T) => void) =>
       this.client.addEventListener(type, (e) => handle((e as CustomEvent<T>).detail));
-    on<{ prediction?: PredictionRecord | null }>('welcome', (m) => {
+    on<{ prediction?: PredictionRecord | null; currentModel?: string | null }>('welcome', (m) => {
       this.changed();
       if (m.prediction) void this.showPrediction(m.prediction);
+      else if (!m.currentModel) this.firstLook();
     });
     on('entry', () => this.changed());
     on<{ prediction: PredictionRecord; tiles: Rect[] }>(

@@ -22,6 +22,8 @@ export interface BridgeEventTarget {
   requestUpdate(): void;
   showPrediction(record: PredictionRecord, tiles?: readonly Rect[]): Promise<void>;
   predict(): void;
+  /** No model yet: asks for the shipped starting model's prediction of what is in view. */
+  firstLook(): void;
   /** Loads the catalogue panel again (the current model changed: it may be published). */
   refreshCatalogue(): void;
   dispatchEvent(event: Event): boolean;
@@ -50,6 +52,7 @@ const HANDLERS: Handlers = {
     v.refreshCatalogue();
     v.redraw();
     if (m.prediction) void v.showPrediction(m.prediction);
+    else if (!m.currentModel) v.firstLook();
   },
   view: (v, m) => {
     if (!v.follow) return;

@@ -61,6 +61,21 @@ export function visibleRect(viewport: ScreenToImage, image: Size): Rect | undefi
   return width > 0 && height > 0 ? { x, y, width, height } : undefined;
 }
 
+/** The widest side (level-0 pixels) of a first look: a zoomed-out slide gets the middle of its view predicted. */
+export const FIRST_LOOK_SIDE = 1024;
+
+/** The part of a visible rectangle a first look predicts: all of it, or its middle FIRST_LOOK_SIDE square. */
+export function firstLookRect(visible: Rect): Rect {
+  const width = Math.min(visible.width, FIRST_LOOK_SIDE),
+    height = Math.min(visible.height, FIRST_LOOK_SIDE);
+  return {
+    x: visible.x + Math.floor((visible.width - width) / 2),
+    y: visible.y + Math.floor((visible.height - height) / 2),
+    width,
+    height,
+  };
+}
+
 /** Where a pointer is on the image (level-0 pixels to 1/100), from its position over the stage. */
 export function pointerOnImage(
   viewport: ScreenToImage,
