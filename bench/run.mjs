@@ -36,7 +36,7 @@ const lastJson = (text) =>
 // `npm run bench -- bridge` runs only the bridge, Fiji and viewer figures; `-- engine` only the engine's;
 // `-- users` only the multi-user bridge's; `-- models` only the model packages' and catalogue's;
 // `-- outlines` only outline-tool strokes against brush strokes on the demo image; `-- starts` only the
-// shipped 1- and 6-channel starting models against random weights;
+// shipped 1- and 6-channel starting models against random weights; `-- bundles` only the viewer's bundle sizes;
 // `-- scale` only whole-slide stitching, the real engine on a slide alone and shared, the viewport preview,
 // the job queue, fan-out between nodes and the viewport of the demo slide with 1 and 2 workers.
 const only = process.argv[2];
@@ -263,6 +263,19 @@ if (want('starts')) {
   console.log(`\nStarting models: F1 after ${st.seconds} s on a synthetic ${st.size}^2 image, medians over seeds 0-2`);
   for (const c of ['c1', 'c6'].filter((k) => k in st))
     line(`${c.slice(1)} channel(s): shipped model / random`, `${f(st[c].generic, 3)} / ${f(st[c].scratch, 3)}`);
+}
+if (want('bundles')) {
+  const b = lastJson(await run(process.execPath, [path.join(repo, 'bench', 'bundles.mjs')], 'bundles bench'));
+  results.bundles = b;
+  const kb = (n) => `${(n / 1024).toFixed(0)} KiB`;
+  console.log('\nBundle sizes (esbuild, minified, one file each): raw / gzip');
+  for (const [label, r] of [
+    ['<impartial-viewer> (deck.gl, luma.gl, Viv inside)', b.element],
+    ["host layer set (/host; deck.gl, luma.gl, Viv the host's)", b.hostLayers],
+    ['Viv host example app (its deck.gl and Viv + /host)', b.vivHostApp],
+    ['demo page (the element + image list)', b.demoPage],
+  ])
+    console.log(`  ${label.padEnd(58)}${kb(r.bytes)} / ${kb(r.gzip)}`);
 }
 if (want('scale')) {
   const sc = lastJson(await run(process.execPath, [path.join(repo, 'bench', 'scale.mjs')], 'scale bench'));

@@ -219,6 +219,22 @@ describe('a plain Viv host with ImPartial layers', { skip: missing, timeout: 300
     await page.evaluate(() => (window as unknown as { vivHost: Host }).vivHost.overlay.setLayers({ strokes: true }));
   });
 
+  it("shows the shipped starting model's prediction of the view on an image with no model", async () => {
+    const fresh = await projectWithImage(t, SIZE, 12, 'fresh', { unsaturated: true });
+    const other = await browser.newPage({ viewport: { width: 900, height: 640 } });
+    await other.goto(`${t.bridge.viewerUrl}examples/viv-host.html?image=${fresh.id}`);
+    await waitInPage(
+      other,
+      () => (window as unknown as { vivHost?: Host }).vivHost?.overlay.prediction?.status === 'complete',
+      undefined,
+      { timeoutMs: 60_000, what: "the starting model's prediction in the host" },
+    );
+    const models = await t.bridge.services.models.list(SYSTEM, 'fresh');
+    assert.equal(models.length, 1);
+    assert.equal(models[0]!.author, 'generic', 'the shipped model, added as the first version');
+    await other.close();
+  });
+
   it('sends a stroke drawn with the cell brush to the bridge, which another client receives', async () => {
     const box = (await page.locator('#canvas').boundingBox())!;
     const onPage = (p: [number, number]) =>

@@ -120,6 +120,15 @@ describe('<impartial-viewer> in headless Chromium', { skip: missing, timeout: 30
       models[0]!.id,
     );
     assert.equal(models[0]!.steps, 2400, 'the shipped model as it is (its pretraining steps)');
+    await waitInPage(
+      a,
+      () =>
+        /the shipped starting model/.test(
+          document.querySelector('impartial-viewer')?.shadowRoot?.querySelector('.model')?.textContent ?? '',
+        ),
+      undefined,
+      { timeoutMs: 10_000, what: 'the version named as the shipped starting model in the training panel' },
+    );
   });
 
   it('sends a stroke drawn with the mouse; a second viewer shows it; undo removes it everywhere', async () => {

@@ -124,8 +124,8 @@ for (const b of document.querySelectorAll<HTMLButtonElement>('[data-tool]')) b.o
 document.getElementById('train')!.onclick = () => overlay.train({ seconds: 20 });
 document.getElementById('predict')!.onclick = () => overlay.predict();
 const toggle = (id: string, layer: 'prediction' | 'entropy') => {
-  const box = document.getElementById(id) as HTMLInputElement;
-  box.onchange = () => overlay.setLayers({ [layer]: box.checked });
+  const input = document.getElementById(id) as HTMLInputElement;
+  input.onchange = () => overlay.setLayers({ [layer]: input.checked });
 };
 toggle('show-prediction', 'prediction');
 toggle('show-entropy', 'entropy');

@@ -120,10 +120,14 @@ export class ImpartialOverlay extends EventTarget {
     this.client.infer({ ...(viewport ? { viewport } : {}), ...(passes ? { passes } : {}) });
   }
 
-  /** No model yet: the shipped starting model's prediction of what is in view (see `firstLookRect`). */
-  firstLook(): void {
+  /**
+   * No model yet: the shipped starting model's prediction of what is in view (see `firstLookRect`).
+   * Before the host's first frame there is no view: it asks again on the next frames.
+   */
+  firstLook(frames = 120): void {
     const visible = this.visible();
     if (visible) this.client.infer({ viewport: firstLookRect(visible), viewportOnly: true });
+    else if (frames > 0) requestAnimationFrame(() => this.firstLook(frames - 1));
   }
 
   setLayers(settings: Partial<LayerSettings>): void {

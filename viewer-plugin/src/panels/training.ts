@@ -47,13 +47,23 @@ function buttons(v: TrainingView, act: TrainingActions) {
     <button @click=${(e: Event) => act.predict(fieldOf(e, 'passes'))}>Predict</button></div>`;
 }
 
-/** A model version: pressed when current; click makes it current. Its parent when fine-tuned. */
+/** Where a version comes from: its parent version here, a shared model, the shipped starting model. */
+function originOf(m: ModelRecord, known: ReadonlySet<string>): string {
+  if (!m.parent) return '';
+  if (known.has(m.parent)) return `fine-tuned from ${m.parent.slice(0, 12)}`;
+  if (m.catalogue) return 'a copy of a shared model';
+  // The bridge adds the shipped model to a project as a version by "generic" (ModelService.forChannels).
+  if (m.author === 'generic') return 'the shipped starting model';
+  return 'fine-tuned from an earlier version';
+}
+
+/** A model version: pressed when current; click makes it current. Where it comes from. */
 function modelButton(m: ModelRecord, v: TrainingView, known: ReadonlySet<string>, act: TrainingActions) {
-  const parent = m.parent && (known.has(m.parent) ? m.parent.slice(0, 12) : 'an earlier version');
+  const origin = originOf(m, known);
   return html`<button class="model" aria-pressed=${m.id === v.current}
     title=${`make current and predict with it (strokes ${m.strokesHash})`} @click=${() => act.choose(m.id)}>
     ${m.id === v.current ? '●' : '○'} ${m.id.slice(0, 12)} · ${m.steps} steps · ${m.author}${
-      parent ? html`<br><small>fine-tuned from ${parent}</small>` : ''
+      origin ? html`<br><small>${origin}</small>` : ''
     }</button>`;
 }
 
