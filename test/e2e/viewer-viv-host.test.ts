@@ -202,7 +202,7 @@ describe('a plain Viv host with ImPartial layers', { skip: missing, timeout: 300
     assert.ok(lit / inside >= 0.5, `the host's image layer draws the cells' stain: ${lit}/${inside}`);
   });
 
-  it('names its layers for a Viv view, and hides them as the settings say (deck.gl layers need a browser)', async () => {
+  it('names its layers for a Viv view and hides them as the settings say (deck.gl needs a browser)', async () => {
     const layers = await page.evaluate(() => {
       const overlay = (window as unknown as { vivHost: Host }).vivHost.overlay;
       overlay.setLayers({ strokes: false, prediction: true, entropy: false });

@@ -138,7 +138,7 @@ export const InferRequestSchema = z
     model: IdSchema.optional(),
     /** Computed and published first (level-0 pixels). */
     viewport: RectSchema.optional(),
-    /** Only the tiles that meet `viewport` (a first look at a large image; needs `viewport`); default: then all others. */
+    /** Only the tiles that meet `viewport` (a first look at a large image; needs `viewport`). */
     viewportOnly: z.boolean().optional(),
     threshold: z.number().min(0).max(1).optional(),
   })

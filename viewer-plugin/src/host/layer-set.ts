@@ -15,7 +15,7 @@ import {
 export interface HostPrediction {
   image: LoadedZarr;
   labels: LoadedZarr;
-  /** Which tiles to fetch again (a new `serial` after the bridge announced new tiles); default: none since the first. */
+  /** Which tiles to fetch again: a new `serial` after the bridge announced new tiles (default: none). */
   refresh?: Refresh;
 }
 
