@@ -122,12 +122,17 @@ export class ImpartialOverlay extends EventTarget {
 
   /**
    * No model yet: the shipped starting model's prediction of what is in view (see `firstLookRect`).
-   * Before the host's first frame there is no view: it asks again on the next frames.
+   * Before the host's first frame there is no view (deck's WebGL start can take seconds on a busy
+   * machine): it looks again on every frame for up to `waitMs`.
    */
-  firstLook(frames = 120): void {
-    const visible = this.visible();
-    if (visible) this.client.infer({ viewport: firstLookRect(visible), viewportOnly: true });
-    else if (frames > 0) requestAnimationFrame(() => this.firstLook(frames - 1));
+  firstLook(waitMs = 60_000): void {
+    const until = performance.now() + waitMs;
+    const look = () => {
+      const visible = this.visible();
+      if (visible) this.client.infer({ viewport: firstLookRect(visible), viewportOnly: true });
+      else if (performance.now() < until) requestAnimationFrame(look);
+    };
+    look();
   }
 
   setLayers(settings: Partial<LayerSettings>): void {
