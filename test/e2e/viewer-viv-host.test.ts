@@ -222,13 +222,24 @@ describe('a plain Viv host with ImPartial layers', { skip: missing, timeout: 300
   it("shows the shipped starting model's prediction of the view on an image with no model", async () => {
     const fresh = await projectWithImage(t, SIZE, 12, 'fresh', { unsaturated: true });
     const other = await browser.newPage({ viewport: { width: 900, height: 640 } });
+    const said: string[] = [];
+    other.on('console', (m) => said.push(m.text()));
+    other.on('pageerror', (e) => said.push(e.message));
     await other.goto(`${t.bridge.viewerUrl}examples/viv-host.html?image=${fresh.id}`);
-    await waitInPage(
-      other,
-      () => (window as unknown as { vivHost?: Host }).vivHost?.overlay.prediction?.status === 'complete',
-      undefined,
-      { timeoutMs: 60_000, what: "the starting model's prediction in the host" },
-    );
+    try {
+      await waitInPage(
+        other,
+        () => (window as unknown as { vivHost?: Host }).vivHost?.overlay.prediction?.status === 'complete',
+        undefined,
+        { timeoutMs: 60_000, what: "the starting model's prediction in the host" },
+      );
+    } catch (e) {
+      const status = await other.locator('#status').textContent();
+      const jobs = await t.bridge.services.jobs.list(SYSTEM, 'fresh').catch((x: Error) => x.message);
+      throw new Error(
+        `${(e as Error).message}; status: ${status}; page: ${said.join(' | ')}; jobs: ${JSON.stringify(jobs)}`,
+      );
+    }
     const models = await t.bridge.services.models.list(SYSTEM, 'fresh');
     assert.equal(models.length, 1);
     assert.equal(models[0]!.author, 'generic', 'the shipped model, added as the first version');
