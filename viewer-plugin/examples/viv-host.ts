@@ -87,7 +87,8 @@ const overlay = new ImpartialOverlay({
   token,
   image: imageId,
   name: 'viv-host',
-  viewport: () => deck.getViewports()[0],
+  // deck.getViewports() asserts until deck has started (its WebGL device can take seconds).
+  viewport: () => (deck.isInitialized ? deck.getViewports()[0] : undefined),
   imageSize: size,
 });
 overlay.zoom = viewState.zoom;

@@ -17,7 +17,10 @@ export interface OverlayOptions {
   image: string;
   /** Shown to the others as the author of this page's strokes. */
   name?: string;
-  /** The deck viewport that shows the image (`deck.getViewports()[0]`): where a pointer is on the image. */
+  /**
+   * The deck viewport that shows the image, where a pointer is on the image: `deck.isInitialized ?
+   * deck.getViewports()[0] : undefined` (deck asserts when asked before it has started).
+   */
   viewport(): ScreenToImage | undefined;
   /** The image's size at level 0 (Viv's `getImageSize(loader[0])`): predictions start with the visible part. */
   imageSize?: Size;
@@ -122,8 +125,8 @@ export class ImpartialOverlay extends EventTarget {
 
   /**
    * No model yet: the shipped starting model's prediction of what is in view (see `firstLookRect`).
-   * Before the host's first frame there is no view (deck's WebGL start can take seconds on a busy
-   * machine): it looks again on every frame for up to `waitMs`.
+   * Until deck has started there is no view (its WebGL start can take seconds on a busy machine): it
+   * looks again on every frame for up to `waitMs`.
    */
   firstLook(waitMs = 60_000): void {
     const until = performance.now() + waitMs;

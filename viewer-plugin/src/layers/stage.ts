@@ -49,8 +49,9 @@ export class Stage {
     this.deck.setProps({ controller: on ? true : { dragPan: false, doubleClickZoom: false } } as never);
   }
 
+  /** The view of the image; none until deck has started (its `getViewports` asserts before that). */
   get viewport(): ScreenToImage | undefined {
-    return this.deck.getViewports()[0];
+    return this.deck.isInitialized ? this.deck.getViewports()[0] : undefined;
   }
 
   /** Whether the screen shows the last scene with every layer's data in, and nothing waits to be drawn. */
