@@ -59,10 +59,11 @@ export async function startTestBridge(options: Partial<BridgeOptions> = {}): Pro
 export function syntheticTiff(
   size: number,
   seed: number,
-  options: { unsaturated?: boolean } = {},
+  options: { unsaturated?: boolean; height?: number } = {},
 ): { bytes: Uint8Array; labels: ReturnType<typeof syntheticCells>['labels'] } {
-  const { image, labels } = syntheticCells({ width: size, height: size, channels: 2, seed });
-  const n = size * size;
+  const height = options.height ?? size;
+  const { image, labels } = syntheticCells({ width: size, height, channels: 2, seed });
+  const n = size * height;
   let top = 1;
   if (options.unsaturated) for (const v of image.data) top = Math.max(top, v);
   const planes = [0, 1].map((c) =>
@@ -70,7 +71,7 @@ export function syntheticTiff(
       Math.round((Math.max(0, Math.min(top, v)) / top) * 60000),
     ),
   );
-  return { bytes: writeTiff(imagejHyperstack(planes, size, size)), labels };
+  return { bytes: writeTiff(imagejHyperstack(planes, size, height)), labels };
 }
 
 /** Creates a project and uploads one synthetic image over HTTP (see `syntheticTiff` for `options`). */
@@ -79,7 +80,7 @@ export async function projectWithImage(
   size = 128,
   seed = 1,
   project = 'p1',
-  options: { unsaturated?: boolean } = {},
+  options: { unsaturated?: boolean; height?: number } = {},
 ): Promise<ImageRecord> {
   let r = await t.api('/api/projects', {
     method: 'POST',

@@ -53,6 +53,10 @@ export class JobEvents {
       case 'tile':
         await this.tile(job, spec as InferTaskSpec, e, progress);
         return null;
+      case 'live-tile':
+      case 'live-refreshed':
+        await this.liveRefresh(job, e);
+        return null;
       case 'infer-done': {
         if (e.cancelled) return { status: 'cancelled' };
         const s = spec as InferTaskSpec;
@@ -70,6 +74,23 @@ export class JobEvents {
         return { status: 'done', result: { model, cells: e.cells, meanEntropy: e.meanEntropy } };
       }
     }
+  }
+
+  /** A live training's refresh of its view: the prediction by the version it will save, tile by tile. */
+  private async liveRefresh(
+    job: JobRecord,
+    e: Extract<WorkerEvent, { type: 'live-tile' | 'live-refreshed' }>,
+  ): Promise<void> {
+    const fields =
+      e.type === 'live-tile'
+        ? { status: 'partial' as const }
+        : { status: 'complete' as const, cells: e.cells, meanEntropy: e.meanEntropy };
+    const prediction = await this.store.predictions.put(e.image, e.model, fields);
+    // A complete refresh names no tile: the coarse levels were rebuilt, so every tile may have changed.
+    const tiles =
+      e.type === 'live-tile' ? [{ x: e.tile.x, y: e.tile.y, width: e.tile.width, height: e.tile.height }] : [];
+    const live = { step: e.step, strokes: e.strokes };
+    this.publish.toImage(e.image, { type: 'tiles', job: job.id, prediction, tiles, live });
   }
 
   private async trainProgress(

@@ -4,6 +4,7 @@ import {
   createOmeZarrImage,
   createOmeZarrLabels,
   DEFAULT_INSTANCE_OPTIONS,
+  type ImpartialModel,
   type InstanceOptions,
   InstanceStitcher,
   openArray,
@@ -18,9 +19,9 @@ import {
 import { initBackend, loadModelDir } from '@impartial/shared/node';
 import { DataFiles, type TaskFilesSpec } from '../store/files.js';
 import { type ImageRef, modelChannels } from './region.js';
+import type { TaskHooks } from './task-hooks.js';
 import { type FarmSpec, SHARE_TILES, TileFarm } from './tile-farm.js';
 import { type TileMaps, tileMaps } from './tile-maps.js';
-import type { TaskHooks } from './train-task.js';
 
 export interface InferTaskSpec {
   kind: 'infer';
@@ -39,6 +40,11 @@ export interface InferTaskSpec {
   tile: number;
   passes: number;
   threshold?: number;
+  /**
+   * Write into the prediction as it is (a live training's refresh of its view): tiles not predicted
+   * again stay. Without it, the prediction is made anew.
+   */
+  keep?: boolean;
 }
 
 export interface TileResult extends Rect {
@@ -137,7 +143,7 @@ export async function runInferTask(spec: InferTaskSpec, hooks: InferHooks): Prom
   return DataFiles.forTask(spec.files, (files) => inferWith(spec, hooks, files));
 }
 
-interface InferTaskResult {
+export interface InferTaskResult {
   cells: number;
   meanEntropy: number;
   tiles: TileResult[];
@@ -148,19 +154,12 @@ async function inferWith(spec: InferTaskSpec, hooks: InferHooks, files: DataFile
   const backend = await initBackend();
   hooks.log(`backend: ${backend.description}`);
   if (!(await files.have(spec.modelDir))) throw new Error(`the model is missing (${spec.modelDir})`);
-  const model = await loadModelDir(spec.modelDir);
+  return predictWith(spec, await loadModelDir(spec.modelDir), hooks, files);
+}
+
+/** Creates the prediction's OME-Zarr (channels probability and entropy, labels/instances) anew. */
+async function createPrediction(spec: InferTaskSpec, model: ImpartialModel, files: DataFiles) {
   const { image } = spec;
-  const channels = modelChannels(image);
-  if (model.config.inChannels !== channels)
-    throw new Error(
-      `model ${model.lineage.id} reads ${model.config.inChannels} channels ` +
-        `but ${channels} of image ${image.id} were given`,
-    );
-  const instance: InstanceOptions = {
-    ...DEFAULT_INSTANCE_OPTIONS,
-    ...model.lineage.instances,
-    ...(spec.threshold !== undefined ? { threshold: spec.threshold } : {}),
-  };
   await rm(spec.outDir, { recursive: true, force: true });
   // In object storage, a new version of the prediction that readers see from its metadata on, tile by tile.
   const store = files.publisher(spec.outDir);
@@ -177,6 +176,33 @@ async function inferWith(spec: InferTaskSpec, hooks: InferHooks, files: DataFile
   );
   await createOmeZarrLabels(store, 'instances', image.width, image.height, '<u4');
   await store.point();
+  return store;
+}
+
+/**
+ * Predicts the spec's tiles with a model in memory (a saved version, or a live training's weights)
+ * into the prediction's OME-Zarr.
+ */
+export async function predictWith(
+  spec: InferTaskSpec,
+  model: ImpartialModel,
+  hooks: InferHooks,
+  files: DataFiles,
+): Promise<InferTaskResult> {
+  const { image } = spec;
+  const channels = modelChannels(image);
+  if (model.config.inChannels !== channels)
+    throw new Error(
+      `model ${model.lineage.id} reads ${model.config.inChannels} channels ` +
+        `but ${channels} of image ${image.id} were given`,
+    );
+  const instance: InstanceOptions = {
+    ...DEFAULT_INSTANCE_OPTIONS,
+    ...model.lineage.instances,
+    ...(spec.threshold !== undefined ? { threshold: spec.threshold } : {}),
+  };
+  // Kept: written into the version readers see now, as an image's scribble raster is.
+  const store = spec.keep ? await files.mirror(spec.outDir) : await createPrediction(spec, model, files);
   const imageZarr = await files.zarr(image.dir);
   const levels = image.levels;
   const channels2: PyramidTarget = { store, levels, levelPath: (l) => `${l}`, mode: 'mean', channelAxis: true };
@@ -249,7 +275,7 @@ async function inferWith(spec: InferTaskSpec, hooks: InferHooks, files: DataFile
   await rebuildCoarseLevels(channels2, spec.tile, 2);
   await rebuildCoarseLevels(labels1, spec.tile, 1);
   await store.flush();
-  await store.prune();
+  if (!spec.keep) await store.prune();
   const cells = stitcher.cells;
   const covered = tiles.reduce((n, t) => n + t.width * t.height, 0);
   return { cells, meanEntropy: entropySum / covered, tiles: results, cancelled: false };

@@ -7,6 +7,7 @@ import type { Store } from '../store/store.js';
 import { JobEvents } from './events.js';
 import type { InferTaskSpec } from './infer-task.js';
 import { LEASE_MS } from './job-leases.js';
+import type { LiveMessage } from './live-training.js';
 import type { Publisher } from './publisher.js';
 import type { QueueRunner, TaskRun } from './queue.js';
 import { type Outcome, type TaskHandlers, TaskThread } from './runner.js';
@@ -24,6 +25,8 @@ const LOOK_MS = Math.floor(LEASE_MS / 5);
 interface Running {
   job: JobRecord;
   thread: TaskRun;
+  /** A live training: its thread hears new strokes and view moves. */
+  live: boolean;
 }
 
 interface QueuedTraining {
@@ -187,6 +190,23 @@ export class JobManager {
     return this.trainQueue.find((q) => q.job.project === project)?.job;
   }
 
+  /** The project's live training running on this node (its thread hears strokes and views). */
+  private liveRun(project: string): Running | undefined {
+    return [...this.running.values()].find((r) => r.live && r.job.project === project);
+  }
+
+  liveTraining(project: string): JobRecord | undefined {
+    return this.liveRun(project)?.job;
+  }
+
+  /** Tells the project's live training of new strokes, a view moved or the person's finish; false when none runs. */
+  tellLive(project: string, message: LiveMessage): boolean {
+    const run = this.liveRun(project);
+    if (!(run?.thread instanceof TaskThread)) return false;
+    run.thread.post(message);
+    return true;
+  }
+
   runningTraining(project: string): JobRecord | undefined {
     return [...this.running.values()].map((r) => r.job).find((j) => j.kind === 'train' && j.project === project);
   }
@@ -210,6 +230,9 @@ export class JobManager {
     spec: () => Promise<TrainTaskSpec>,
     author: string | null,
   ): Promise<JobRecord> {
+    if (request.live && this.queue) {
+      throw conflict('live mode runs in the bridge itself; this bridge sends trainings to workers (--queue)');
+    }
     // The index knows every node's trainings, queued or running.
     const busy = this.runningTraining(project) ?? (await this.store.jobs.activeTraining(project));
     if (busy && !request.queue) {
@@ -260,8 +283,13 @@ export class JobManager {
           continue;
         }
         this.trainQueue.splice(k, 1);
-        this.publish.toProject(job.project, { type: 'job', job });
-        this.launch(job, await next.spec());
+        const spec = await next.spec();
+        // Viewers tell a live training from others by its result, and find the version it will save.
+        const started = spec.live
+          ? await this.store.jobs.update(job.id, { result: { live: true, model: spec.modelId } })
+          : job;
+        this.publish.toProject(job.project, { type: 'job', job: started });
+        this.launch(started, spec);
       } catch (e) {
         const at = this.trainQueue.indexOf(next);
         if (at >= 0) this.trainQueue.splice(at, 1);
@@ -487,6 +515,6 @@ export class JobManager {
       : takenOver
         ? this.queue.attach(job.id, handlers)
         : this.queue.start(job.id, this.queued(job, spec), handlers);
-    this.running.set(job.id, { job, thread });
+    this.running.set(job.id, { job, thread, live: spec.kind === 'train' && spec.live !== undefined });
   }
 }

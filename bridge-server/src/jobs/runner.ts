@@ -77,6 +77,11 @@ export class TaskThread {
     this.cancelRequested = true;
   }
 
+  /** A message to the task (a live training's news: strokes, view moves, finish). */
+  post(message: unknown): void {
+    if (!this.settled) this.worker.postMessage(message);
+  }
+
   terminate(): Promise<number> {
     return this.worker.terminate();
   }

@@ -2,7 +2,7 @@ import { type ImpartialModel, predict, type ReadableStore, type Rect } from '@im
 import { initBackend, loadModelDir } from '@impartial/shared/node';
 import { DataFiles, type TaskFilesSpec } from '../store/files.js';
 import { type ImageRef, modelChannels, readNormalizedRegion } from './region.js';
-import type { TaskHooks } from './train-task.js';
+import type { TaskHooks } from './task-hooks.js';
 
 /** What the net gives over one tile's rect (the tile and its context margin). */
 export interface TileMaps {

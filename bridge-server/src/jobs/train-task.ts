@@ -7,18 +7,17 @@ import {
   type DrawEntry,
   type ImpartialModel,
   initWeights,
-  type LabelImage,
-  type MultiChannelImage,
   PatchSampler,
-  rasterizeDrawings,
-  type TrainProgress,
   train,
 } from '@impartial/shared';
 import { initBackend, loadGenericModel, loadModelDir, saveModelDir } from '@impartial/shared/node';
 import { lossCurveSvg } from '../cli/loss-plot.js';
 import { DataFiles, type TaskFilesSpec } from '../store/files.js';
 import { resumedFrom, resumedSeed, saveCheckpoint } from './checkpoints.js';
-import { type ImageRef, modelChannels, readNormalizedRegion } from './region.js';
+import { cropsOf } from './crops.js';
+import { LIVE_SECONDS, LiveData, type LiveEvent, type LiveInbox, LiveSession, type LiveSpec } from './live-training.js';
+import { type ImageRef, modelChannels } from './region.js';
+import type { TaskHooks } from './task-hooks.js';
 
 export interface TrainTaskSpec {
   kind: 'train';
@@ -34,7 +33,8 @@ export interface TrainTaskSpec {
   /** The model to fine-tune, or how to start without one. */
   parentDir: string | null;
   init: 'generic' | 'scratch';
-  images: Array<ImageRef & { drawings: DrawEntry[] }>;
+  /** `seq`: the newest entry of the image's stroke log that `drawings` include (live mode). */
+  images: Array<ImageRef & { drawings: DrawEntry[]; seq?: number }>;
   steps?: number;
   seconds?: number;
   learningRate?: number;
@@ -48,61 +48,14 @@ export interface TrainTaskSpec {
    * takes the job over (the first one died) goes on from there.
    */
   checkpoint?: { dir: string; every: number };
+  /** Live mode: the training runs until finished, takes in new strokes, and predicts this view again and again. */
+  live?: LiveSpec;
 }
 
-export interface TaskHooks {
-  signal: AbortSignal;
-  progress(p: TrainProgress): void;
-  log(line: string): void;
-}
-
-/** Images up to this size train whole; larger ones train on blocks around their strokes. */
-const WHOLE_IMAGE_PIXELS = 2048 * 2048;
-const BLOCK = 1024;
-const MARGIN = 96;
-
-/**
- * Scribble raster in the engine's terms: class 1 = cell, 2 = background; other classes are not used
- * for training yet.
- */
-function engineScribbles(raster: LabelImage): LabelImage {
-  const data = raster.data.map((v) => (v === 1 || v === 2 ? v : 0));
-  return { width: raster.width, height: raster.height, data };
-}
-
-/** Training crops of one image: the whole image, or a block (plus margin) around every 1024-block with strokes. */
-async function cropsOf(
-  image: TrainTaskSpec['images'][number],
-  files: DataFiles,
-): Promise<Array<{ image: MultiChannelImage; scribbles: LabelImage }>> {
-  const raster = rasterizeDrawings(image.drawings, image.width, image.height);
-  const rects: Array<[number, number, number, number]> = [];
-  if (image.width * image.height <= WHOLE_IMAGE_PIXELS) rects.push([0, 0, image.width, image.height]);
-  else {
-    const blocks = new Set(
-      raster
-        .tileCoordinates()
-        .map(([tx, ty]) => `${Math.floor((tx * raster.tile) / BLOCK)},${Math.floor((ty * raster.tile) / BLOCK)}`),
-    );
-    for (const key of blocks) {
-      const [bx, by] = key.split(',').map(Number) as [number, number];
-      const x0 = Math.max(0, bx * BLOCK - MARGIN),
-        y0 = Math.max(0, by * BLOCK - MARGIN);
-      const x1 = Math.min(image.width, (bx + 1) * BLOCK + MARGIN),
-        y1 = Math.min(image.height, (by + 1) * BLOCK + MARGIN);
-      rects.push([x0, y0, x1 - x0, y1 - y0]);
-    }
-  }
-  const crops = [];
-  const zarr = await files.zarr(image.dir);
-  for (const [x, y, w, h] of rects) {
-    const data = await readNormalizedRegion(image, x, y, w, h, zarr);
-    crops.push({
-      image: { width: w, height: h, channels: modelChannels(image), data },
-      scribbles: engineScribbles(raster.region(x, y, w, h)),
-    });
-  }
-  return crops;
+/** What only a live training's thread has: the bridge's news, and a way to send its refreshes. */
+export interface LiveHooks {
+  inbox: LiveInbox;
+  post(e: LiveEvent): void;
 }
 
 async function startingModel(
@@ -141,8 +94,8 @@ function checkpointLineage(spec: TrainTaskSpec): ImpartialModel['lineage'] {
 }
 
 /** Trains (or fine-tunes) on the strokes of the given images and saves a new model version. */
-export async function runTrainTask(spec: TrainTaskSpec, hooks: TaskHooks): Promise<TrainTaskResult> {
-  return DataFiles.forTask(spec.files, (files) => trainWith(spec, hooks, files));
+export async function runTrainTask(spec: TrainTaskSpec, hooks: TaskHooks, live?: LiveHooks): Promise<TrainTaskResult> {
+  return DataFiles.forTask(spec.files, (files) => trainWith(spec, hooks, files, live));
 }
 
 interface TrainTaskResult {
@@ -153,12 +106,27 @@ interface TrainTaskResult {
   losses: number[];
 }
 
-async function trainWith(spec: TrainTaskSpec, hooks: TaskHooks, files: DataFiles): Promise<TrainTaskResult> {
+/** Batches from the strokes given (live mode: and those drawn while it trains). */
+async function samplerOf(spec: TrainTaskSpec, files: DataFiles, seed: number, log: (line: string) => void) {
+  if (spec.live) return LiveData.create(spec.images, files, { seed, patch: spec.patch });
+  const crops = (await Promise.all(spec.images.map((i) => cropsOf(i, i.drawings, files)))).flat();
+  log(`training on ${crops.length} region(s) of ${spec.images.length} image(s)`);
+  return new PatchSampler(
+    crops.map((c) => c.image),
+    crops.map((c) => c.scribbles),
+    { seed, patch: spec.patch },
+  );
+}
+
+async function trainWith(
+  spec: TrainTaskSpec,
+  hooks: TaskHooks,
+  files: DataFiles,
+  liveHooks?: LiveHooks,
+): Promise<TrainTaskResult> {
   const backend = await initBackend();
   hooks.log(`backend: ${backend.description}`);
   const channels = modelChannels(spec.images[0]!);
-  const crops = (await Promise.all(spec.images.map((i) => cropsOf(i, files)))).flat();
-  hooks.log(`training on ${crops.length} region(s) of ${spec.images.length} image(s)`);
   const resumed = spec.checkpoint ? await resumedFrom(spec.checkpoint.dir, files, hooks.log) : null;
   if (resumed) {
     const optimizer = resumed.optimizer
@@ -174,21 +142,39 @@ async function trainWith(spec: TrainTaskSpec, hooks: TaskHooks, files: DataFiles
     throw new Error(`the starting model reads ${config.inChannels} channels but the images have ${channels}`);
   const weights = start ? start.weights : initWeights(config, spec.seed);
   const done = { steps: resumed?.steps ?? 0, seconds: resumed?.seconds ?? 0 };
-  const sampler = new PatchSampler(
-    crops.map((c) => c.image),
-    crops.map((c) => c.scribbles),
-    // A resumed training gets a seed of its own: with spec.seed it would replay the patches of the
-    // first steps. (The sampler's position is not saved, so this continues the data stream, not replicates it.)
-    { seed: resumedSeed(spec.seed, done.steps), patch: spec.patch },
-  );
+  // A resumed training gets a seed of its own: with spec.seed it would replay the patches of the
+  // first steps. (The sampler's position is not saved, so this continues the data stream, not replicates it.)
+  const sampler = await samplerOf(spec, files, resumedSeed(spec.seed, done.steps), hooks.log);
+  const live =
+    spec.live && liveHooks && sampler instanceof LiveData
+      ? new LiveSession(spec.live, sampler, liveHooks.inbox, files, liveHooks.post, hooks.signal)
+      : null;
+  const lineage = (steps: number, seconds: number, metrics: Record<string, number>) =>
+    childLineage(parentLineage, {
+      id: spec.modelId,
+      author: spec.author,
+      channels: spec.channelNames,
+      steps,
+      seconds,
+      strokesHash: spec.strokesHash,
+      backend: backend.description,
+      metrics,
+    });
+  if (live && !(await live.waitForStrokes(spec.seconds ?? LIVE_SECONDS, hooks.log))) {
+    const model = { config, weights, lineage: lineage(0, 0, {}) };
+    return { model, steps: 0, seconds: 0, cancelled: hooks.signal.aborted, losses: [] };
+  }
   const checkpoint = spec.checkpoint;
+  // The weights a live refresh predicts with: those being trained, under the version's id.
+  const current = { config, weights, lineage: lineage(0, 0, {}) };
   const trained = await train(config, weights, sampler, {
     ...(spec.steps !== undefined ? { steps: Math.max(0, spec.steps - done.steps) } : {}),
     ...(spec.seconds !== undefined ? { seconds: Math.max(0, spec.seconds - done.seconds) } : {}),
     ...(spec.learningRate !== undefined ? { learningRate: spec.learningRate } : {}),
     ...(resumed?.optimizer ? { optimizerState: resumed.optimizer } : {}),
     batchSize: spec.batchSize,
-    signal: hooks.signal,
+    signal: live?.signal ?? hooks.signal,
+    ...(live ? { afterStep: (step: number) => live.afterStep(step, current) } : {}),
     onProgress: (p) =>
       hooks.progress({
         ...p,
@@ -209,20 +195,15 @@ async function trainWith(spec: TrainTaskSpec, hooks: TaskHooks, files: DataFiles
         }
       : {}),
   });
-  const result = { ...trained, steps: done.steps + trained.steps, seconds: done.seconds + trained.seconds };
+  // A live training finished on request is done, not cancelled.
+  const cancelled = live ? hooks.signal.aborted : trained.cancelled;
+  const steps = done.steps + trained.steps,
+    seconds = done.seconds + trained.seconds;
+  const result = { ...trained, steps, seconds, cancelled };
   const model: ImpartialModel = {
     config,
     weights,
-    lineage: childLineage(parentLineage, {
-      id: spec.modelId,
-      author: spec.author,
-      channels: spec.channelNames,
-      steps: result.steps,
-      seconds: result.seconds,
-      strokesHash: spec.strokesHash,
-      backend: backend.description,
-      metrics: { finalLoss: result.losses.at(-1) ?? Number.NaN },
-    }),
+    lineage: lineage(steps, seconds, { finalLoss: result.losses.at(-1) ?? Number.NaN }),
   };
   if (result.steps > 0) {
     // Written whole under tempDir, then renamed: a kill leaves either no model or a complete one.

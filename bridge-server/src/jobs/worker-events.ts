@@ -1,5 +1,6 @@
 import type { ModelLineage, TrainProgress } from '@impartial/shared';
 import type { InferTaskSpec, TileResult } from './infer-task.js';
+import type { LiveEvent } from './live-training.js';
 import type { TileMapsSpec } from './tile-maps.js';
 import type { TrainTaskSpec } from './train-task.js';
 
@@ -14,4 +15,5 @@ export type WorkerEvent =
   | { type: 'tile'; tile: TileResult; done: number; total: number }
   | { type: 'infer-done'; cells: number; meanEntropy: number; tiles: TileResult[]; cancelled: boolean }
   | { type: 'maps-done'; written: boolean }
+  | LiveEvent
   | { type: 'error'; message: string };

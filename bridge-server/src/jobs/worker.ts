@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { runInferTask } from './infer-task.js';
+import { LiveInbox, type LiveMessage } from './live-training.js';
 import { runTileMapsTask } from './tile-maps.js';
 import { runTrainTask } from './train-task.js';
 import type { TaskSpec, WorkerEvent } from './worker-events.js';
@@ -18,27 +19,34 @@ const flag = new Int32Array(cancelFlag);
 const checkCancel = () => {
   if (Atomics.load(flag, 0) === 1 && !controller.signal.aborted) controller.abort();
 };
-port.on('message', (m: { type: string }) => {
-  if (m.type === 'cancel') controller.abort();
-});
 const post = (e: WorkerEvent) => port.postMessage(e);
+// A live training hears of new strokes and view moves between its steps.
+const inbox = spec.kind === 'train' && spec.live ? new LiveInbox(spec.live.image.id) : null;
+port.on('message', (m: { type: 'cancel' } | LiveMessage) => {
+  if (m.type === 'cancel') controller.abort();
+  else inbox?.take(m);
+});
 
 async function main(): Promise<void> {
   const log = (line: string) => post({ type: 'log', line });
   if (spec.kind === 'train') {
     let last = 0;
-    const r = await runTrainTask(spec, {
-      signal: controller.signal,
-      log,
-      progress: (p) => {
-        checkCancel();
-        // At most ~5 messages a second: every client sees them, and steps can be fast with tiny nets.
-        const t = performance.now();
-        if (t - last < 200 && p.step !== p.totalSteps) return;
-        last = t;
-        post({ type: 'train-progress', progress: p });
+    const r = await runTrainTask(
+      spec,
+      {
+        signal: controller.signal,
+        log,
+        progress: (p) => {
+          checkCancel();
+          // At most ~5 messages a second: every client sees them, and steps can be fast with tiny nets.
+          const t = performance.now();
+          if (t - last < 200 && p.step !== p.totalSteps) return;
+          last = t;
+          post({ type: 'train-progress', progress: p });
+        },
       },
-    });
+      inbox ? { inbox, post } : undefined,
+    );
     post({
       type: 'train-done',
       lineage: r.model.lineage,

@@ -85,7 +85,10 @@ export class LiveService {
 
   /** A client's view, to everyone else on the image (follow mode). */
   async view(actor: Actor, imageId: string, from: { id: string; name: string }, view: ViewState): Promise<void> {
-    this.ctx.hub.view((await this.scope.image(actor, imageId, 'read')).id, from, view);
+    const image = await this.scope.image(actor, imageId, 'read');
+    this.ctx.hub.view(image.id, from, view);
+    // A live training predicts again what a viewer of its image has in view (the latest one to move).
+    if (view.area) this.ctx.jobs.tellLive(image.project, { type: 'view', image: image.id, viewport: view.area });
   }
 
   /** The cursor of the image's event ring (what a polling client starts from). */

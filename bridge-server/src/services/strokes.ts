@@ -2,6 +2,7 @@ import type { DrawEntry, Drawing, LogEntry, Polygon } from '@impartial/shared';
 import { badRequest } from '../errors.js';
 import type { Client } from '../hub/hub.js';
 import { KeyedQueue } from '../keyed-queue.js';
+import type { StoredImage } from '../store/store.js';
 import type { Actor } from './actor.js';
 import type { ServiceContext } from './context.js';
 import type { Scope } from './scope.js';
@@ -57,8 +58,10 @@ export class StrokeService {
     checkStroke(drawing);
     return this.published.run(image.id, async () => {
       const made = await this.ctx.strokes.appendOnce(image.id, actor.name, drawing, from.ref);
-      if (made.fresh) this.ctx.hub.entry(image.id, made.entry, from.client, from.ref);
-      else
+      if (made.fresh) {
+        this.ctx.hub.entry(image.id, made.entry, from.client, from.ref);
+        await this.toLive(image);
+      } else
         from.client?.send({ type: 'entry', entry: made.entry, ...(from.ref !== undefined ? { ref: from.ref } : {}) });
       return made;
     });
@@ -82,6 +85,7 @@ export class StrokeService {
     return this.published.run(image.id, async () => {
       const entries = await this.ctx.strokes.undoRedo(image.id, actor.name, op, target);
       for (const e of entries) this.ctx.hub.entry(image.id, e, from.client, from.ref);
+      if (entries.length) await this.toLive(image);
       return entries;
     });
   }
@@ -113,6 +117,7 @@ export class StrokeService {
       if (earlier.length) return earlier;
       const made = await this.ctx.strokes.appendMany(image.id, actor.name, undo, drawings, from.ref);
       for (const e of made) this.ctx.hub.entry(image.id, e, from.client, from.ref);
+      await this.toLive(image);
       return made;
     });
     return entries;
@@ -153,6 +158,17 @@ export class StrokeService {
   async clear(actor: Actor, imageId: string): Promise<LogEntry[]> {
     const active = (await this.drawings(actor, imageId)).map((d) => d.seq);
     return active.length ? await this.replace(actor, imageId, active, []) : [];
+  }
+
+  /**
+   * A change of an image's strokes, told to the project's live training (it takes them in between
+   * steps). Called in the image's queue, so the states go out in log order.
+   */
+  private async toLive(image: StoredImage): Promise<void> {
+    if (!this.ctx.jobs.liveTraining(image.project)) return;
+    const seq = await this.ctx.strokes.lastSeq(image.id);
+    const drawings = await this.ctx.strokes.drawings(image.id);
+    this.ctx.jobs.tellLive(image.project, { type: 'strokes', image: image.id, seq, drawings });
   }
 
   /** Hash of the drawings in effect on these images (what a model version records it was trained on). */

@@ -1,12 +1,16 @@
-import { type JobRecord, newId, TRAINING_DEFAULTS, type TrainRequest } from '@impartial/shared';
+import { INFERENCE_DEFAULTS, type JobRecord, newId, TRAINING_DEFAULTS, type TrainRequest } from '@impartial/shared';
 import { filterAsync } from '../async-filter.js';
 import { badRequest, conflict } from '../errors.js';
+import { LIVE_SECONDS } from '../jobs/live-training.js';
 import type { TrainTaskSpec } from '../jobs/train-task.js';
 import type { StoredImage } from '../store/store.js';
 import type { Actor } from './actor.js';
 import { creditUse } from './catalogue/credit.js';
 import type { ServiceContext } from './context.js';
 import type { Scope } from './scope.js';
+
+/** Seconds between a live training's refreshes of its view, unless the request says. */
+const LIVE_REFRESH_SECONDS = 3;
 
 const sameChannels = (a: readonly string[], b: readonly string[]) => a.join('\u0000') === b.join('\u0000');
 
@@ -26,8 +30,11 @@ export class TrainingService {
       : await store.images.list(project.id);
     const foreign = candidates.find((i) => i.project !== project.id);
     if (foreign) throw badRequest(`image ${foreign.id} belongs to project ${foreign.project}, not ${project.id}`);
-    const images = await filterAsync(candidates, async (i) => (await strokes.drawings(i.id)).length > 0);
-    await this.checkStrokes(images, request.images !== undefined);
+    const drawn = await filterAsync(candidates, async (i) => (await strokes.drawings(i.id)).length > 0);
+    // Live mode may start before anything is drawn: its training waits for strokes on the image viewed.
+    const viewed = request.live ? await this.viewedImage(actor, project.id, request.live.image) : null;
+    const images = viewed && !drawn.some((i) => i.id === viewed.id) ? [...drawn, viewed] : drawn;
+    if (!viewed) await this.checkStrokes(images, request.images !== undefined);
     const { channels, channelNames, select } = this.channels(images, request.channels);
     // By default fine-tune the current model, unless it reads other channels than asked for now.
     const current = project.currentModel ? await store.models.get(project.currentModel) : null;
@@ -43,10 +50,21 @@ export class TrainingService {
     const spec = async (): Promise<TrainTaskSpec> => {
       const o = { ...TRAINING_DEFAULTS, ...request };
       const modelId = newId('m');
+      // Live mode stops when the person switches it off, or after LIVE_SECONDS at most.
+      const seconds = request.seconds ?? (viewed ? LIVE_SECONDS : o.seconds);
       const budget =
         request.steps !== undefined
-          ? { steps: request.steps, ...(request.seconds !== undefined ? { seconds: request.seconds } : {}) }
-          : { seconds: o.seconds };
+          ? { steps: request.steps, ...(request.seconds !== undefined || viewed ? { seconds } : {}) }
+          : { seconds };
+      const refOf = (i: StoredImage) => ({
+        id: i.id,
+        dir: i.dir,
+        width: i.width,
+        height: i.height,
+        channels: i.channels,
+        norm: i.norm,
+        ...(select ? { select } : {}),
+      });
       return {
         kind: 'train',
         ...store.files.taskSpec(),
@@ -61,16 +79,23 @@ export class TrainingService {
         init: init === 'scratch' ? 'scratch' : 'generic',
         images: await Promise.all(
           images.map(async (i) => ({
-            id: i.id,
-            dir: i.dir,
-            width: i.width,
-            height: i.height,
-            channels: i.channels,
-            norm: i.norm,
-            ...(select ? { select } : {}),
+            ...refOf(i),
+            // Read before the drawings: a stroke between the two reads is posted again with its own entry.
+            ...(viewed ? { seq: await strokes.lastSeq(i.id) } : {}),
             drawings: await strokes.drawings(i.id),
           })),
         ),
+        ...(viewed && request.live
+          ? {
+              live: {
+                image: { ...refOf(viewed), name: viewed.name, levels: viewed.levels },
+                viewport: request.live.viewport ?? { x: 0, y: 0, width: viewed.width, height: viewed.height },
+                refreshSeconds: request.live.refreshSeconds ?? LIVE_REFRESH_SECONDS,
+                outDir: store.layout.prediction(viewed.id, modelId),
+                tile: INFERENCE_DEFAULTS.tile,
+              },
+            }
+          : {}),
         ...budget,
         learningRate: o.learningRate,
         batchSize: o.batchSize,
@@ -83,6 +108,14 @@ export class TrainingService {
     const job = await this.ctx.jobs.startTrain(project.id, request, spec, actor.account?.name ?? null);
     await creditUse(this.ctx.store, actor, parent, 'fine-tune');
     return job;
+  }
+
+  /** The image a live training predicts again and again: one of the project's, that the actor may draw on. */
+  private async viewedImage(actor: Actor, projectId: string, imageId: string): Promise<StoredImage> {
+    const image = await this.scope.image(actor, imageId, 'annotate');
+    if (image.project !== projectId)
+      throw badRequest(`image ${image.id} belongs to project ${image.project}, not ${projectId}`);
+    return image;
   }
 
   private async checkStrokes(images: StoredImage[], named: boolean): Promise<void> {
@@ -126,6 +159,10 @@ export class TrainingService {
     const project = await this.scope.project(actor, projectId, 'write');
     const target = jobId ?? (this.ctx.jobs.runningTraining(project.id) ?? this.ctx.jobs.queuedTraining(project.id))?.id;
     if (!target) throw conflict(`project ${project.id} is not training`);
-    return this.ctx.jobs.cancel((await this.scope.job(actor, target, 'write')).id);
+    const job = await this.scope.job(actor, target, 'write');
+    // Live mode switched off: the training ends as done, and its model version is saved as usual.
+    const live = this.ctx.jobs.liveTraining(project.id);
+    if (live?.id === job.id && this.ctx.jobs.tellLive(project.id, { type: 'finish' })) return live;
+    return this.ctx.jobs.cancel(job.id);
   }
 }

@@ -13,7 +13,15 @@ export {
   MODEL_WEIGHTS,
   type ModelFile,
 } from './model-io.js';
-export { type StepLosses, Trainer, type TrainOptions, type TrainProgress, type TrainResult, train } from './train.js';
+export {
+  type BatchSource,
+  type StepLosses,
+  Trainer,
+  type TrainOptions,
+  type TrainProgress,
+  type TrainResult,
+  train,
+} from './train.js';
 export {
   DEFAULT_UNET,
   disposeWeights,

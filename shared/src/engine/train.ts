@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { PatchBatch, PatchSampler } from '../image/patches.js';
+import type { PatchBatch } from '../image/patches.js';
 import { TRAINING_DEFAULTS } from '../protocol/settings.js';
 import { type AdamState, adamForBackend, type WeightUpdate } from './adam.js';
 import { impartialLossOnCpu } from './fused-loss.js';
@@ -28,6 +28,18 @@ export interface TrainOptions {
   onCheckpoint?: (trainSeconds: number, step: number, optimizerState: () => Promise<AdamState>) => Promise<void>;
   /** Adam's state to go on from (a checkpoint's), instead of fresh moments and a step count of 0. */
   optimizerState?: AdamState;
+  /**
+   * Called after every step; its time does not count as training. A live training uses it to let
+   * its thread hear new strokes (changing the batch source) and to predict with the latest weights.
+   */
+  afterStep?: (step: number) => Promise<void>;
+}
+
+/** Where training batches come from: a PatchSampler, or one whose data changes as it trains. */
+export interface BatchSource {
+  readonly channels: number;
+  readonly hasScribbles: boolean;
+  batch(size: number): PatchBatch;
 }
 
 export const DEFAULT_TRAIN: Omit<TrainOptions, 'steps' | 'seconds'> = {
@@ -161,7 +173,7 @@ export class Trainer {
 export async function train(
   config: UNetConfig,
   weights: UNetWeights,
-  sampler: PatchSampler,
+  sampler: BatchSource,
   options: Partial<TrainOptions> = {},
 ): Promise<TrainResult> {
   const o = { ...DEFAULT_TRAIN, ...options };
@@ -223,6 +235,11 @@ export async function train(
         const t = elapsed(),
           pauseStart = performance.now();
         await o.onCheckpoint?.(t, step, () => trainer.optimizerState());
+        paused += performance.now() - pauseStart;
+      }
+      if (o.afterStep) {
+        const pauseStart = performance.now();
+        await o.afterStep(step);
         paused += performance.now() - pauseStart;
       }
     }

@@ -90,7 +90,17 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('model'), model: ModelRecordSchema, current: z.boolean() }),
   z.object({ type: z.literal('infer-progress'), job: IdSchema, done: z.number().int(), total: z.number().int() }),
   /** Level-0 rectangles of the prediction that changed: refresh only those. */
-  z.object({ type: z.literal('tiles'), job: IdSchema, prediction: PredictionRecordSchema, tiles: z.array(RectSchema) }),
+  z.object({
+    type: z.literal('tiles'),
+    job: IdSchema,
+    prediction: PredictionRecordSchema,
+    tiles: z.array(RectSchema),
+    /**
+     * A live training's refresh: after `step` steps, with the image's strokes up to log entry `strokes`
+     * in its training data.
+     */
+    live: z.object({ step: z.number().int().min(0), strokes: z.number().int().min(0) }).optional(),
+  }),
   /** Where to annotate next: tiles of this image and images of the project, highest mean entropy first. */
   z.object({
     type: z.literal('suggestions'),

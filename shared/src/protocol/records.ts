@@ -108,6 +108,18 @@ export const PredictionRecordSchema = z.object({
 });
 export type PredictionRecord = z.infer<typeof PredictionRecordSchema>;
 
+/** What a live training predicts again and again: a view of one image (clients' views move it later). */
+export const LiveRequestSchema = z
+  .object({
+    image: IdSchema,
+    /** The view to refresh (level-0 pixels); its middle 1024 x 1024 at most. Default: the image's middle. */
+    viewport: RectSchema.optional(),
+    /** Seconds between refreshes of the view's prediction (default 3). */
+    refreshSeconds: z.number().min(0.5).max(600).optional(),
+  })
+  .strict();
+export type LiveRequest = z.infer<typeof LiveRequestSchema>;
+
 /** Training a client asks for: any setting may be left out (its default then applies), plus what to train on. */
 export const TrainRequestSchema = z
   .object(withoutDefaults(TrainingSettingsSchema.omit({ weightDecay: true }).shape))
@@ -126,6 +138,11 @@ export const TrainRequestSchema = z
       .optional(),
     /** Images to train on (default: every image of the project with strokes). */
     images: z.array(IdSchema).max(1000).optional(),
+    /**
+     * Live mode: the training keeps running (until stopped, or its time budget), new strokes join it
+     * as they are drawn, and the prediction of `image`'s view is refreshed from its latest weights.
+     */
+    live: LiveRequestSchema.optional(),
   })
   .strict();
 export type TrainRequest = z.infer<typeof TrainRequestSchema>;

@@ -1,4 +1,4 @@
-import type { Rect } from '@impartial/shared/protocol';
+import { middleOf, type Rect } from '@impartial/shared/protocol';
 
 /** deck's orthographic camera: the image point at the centre; zoom, log2 of screen pixels per image pixel. */
 export interface View {
@@ -66,14 +66,7 @@ export const FIRST_LOOK_SIDE = 1024;
 
 /** The part of a visible rectangle a first look predicts: all of it, or its middle FIRST_LOOK_SIDE square. */
 export function firstLookRect(visible: Rect): Rect {
-  const width = Math.min(visible.width, FIRST_LOOK_SIDE),
-    height = Math.min(visible.height, FIRST_LOOK_SIDE);
-  return {
-    x: visible.x + Math.floor((visible.width - width) / 2),
-    y: visible.y + Math.floor((visible.height - height) / 2),
-    width,
-    height,
-  };
+  return middleOf(visible, FIRST_LOOK_SIDE);
 }
 
 /** Where a pointer is on the image (level-0 pixels to 1/100), from its position over the stage. */
