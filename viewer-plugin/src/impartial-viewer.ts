@@ -118,7 +118,7 @@ export class ImpartialViewer extends LitElement {
     this.training = '';
     this.others = [];
     this.follow = false;
-    this.panel = { running: false, text: '', losses: [], models: [], current: null, suggestions: [] };
+    this.panel = { running: false, live: false, text: '', losses: [], models: [], current: null, suggestions: [] };
     this.catalogue = EMPTY_CATALOGUE;
   }
 
@@ -233,7 +233,7 @@ export class ImpartialViewer extends LitElement {
   }
 
   /** The part of the image on screen; undefined before the first frame. */
-  private visible(): Rect | undefined {
+  visible(): Rect | undefined {
     const vp = this.stage?.viewport;
     return vp && this.image ? visibleRect(vp, getImageSize(this.image.data[0]!)) : undefined;
   }
@@ -342,7 +342,9 @@ export class ImpartialViewer extends LitElement {
 
   private emitView(): void {
     const [x, y] = this.view.target;
-    this.client?.view({ x, y, zoom: this.view.zoom, layers: sharedLayers(this.layers) });
+    // The area in view: what a live training of this image predicts again.
+    const area = this.visible();
+    this.client?.view({ x, y, zoom: this.view.zoom, layers: sharedLayers(this.layers), ...(area ? { area } : {}) });
     this.dispatchEvent(viewerEvent('view-change', this.view));
   }
 }

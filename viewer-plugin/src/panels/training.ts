@@ -4,6 +4,8 @@ import { lossChart } from './loss-chart.js';
 
 export interface TrainingView {
   running: boolean;
+  /** A live training runs: it takes in strokes as they are drawn and predicts the view again and again. */
+  live: boolean;
   text: string;
   losses: Array<{ step: number; loss: number }>;
   models: ModelRecord[];
@@ -14,6 +16,8 @@ export interface TrainingView {
 export interface TrainingActions {
   train(options: { seconds?: number; steps?: number; learningRate: number; patch: number; init?: 'current' }): void;
   stop(): void;
+  /** Live mode on (a training that keeps running while people draw) or off (it ends and saves its version). */
+  live(on: boolean, options: { learningRate: number; patch: number }): void;
   /** Makes a model version the current one (and predicts with it). */
   choose(model: string): void;
   predict(passes: number): void;
@@ -43,8 +47,13 @@ function buttons(v: TrainingView, act: TrainingActions) {
   const trainOrStop = v.running
     ? html`<button @click=${act.stop}>Stop</button>`
     : html`<button @click=${start}>Train</button>`;
+  const live = (e: Event) =>
+    act.live((e.target as HTMLInputElement).checked, { learningRate: fieldOf(e, 'lr'), patch: fieldOf(e, 'patch') });
   return html`<div class="row">${trainOrStop}
-    <button @click=${(e: Event) => act.predict(fieldOf(e, 'passes'))}>Predict</button></div>`;
+    <button @click=${(e: Event) => act.predict(fieldOf(e, 'passes'))}>Predict</button>
+    <label title="keep training while you draw; the view's prediction follows every few seconds">
+      <input name="live" type="checkbox" .checked=${v.live} ?disabled=${v.running && !v.live} @change=${live}>
+      live</label></div>`;
 }
 
 /** Where a version comes from: its parent version here, a shared model, the shipped starting model. */

@@ -38,7 +38,8 @@ export function saveStatus(client: BridgeClient | null): string {
   return client?.pending.size ? `saving ${client.pending.size} stroke(s)...` : `saved · ${n} stroke(s)`;
 }
 
-function trainingText(m: Message<'train-progress'>): string {
+function trainingText(m: Message<'train-progress'>, live: boolean): string {
+  if (live) return `live: step ${m.step}, loss ${m.loss.toFixed(3)}, ${m.stepsPerSecond.toFixed(1)} steps/s`;
   const steps = m.steps ? `/${m.steps}` : '';
   const rate = `${m.stepsPerSecond.toFixed(1)} steps/s`;
   const eta = `ETA ${Math.max(0, Math.round(m.etaSeconds))} s`;
@@ -73,7 +74,9 @@ const HANDLERS: Handlers = {
   },
   job: (v, m) => {
     if (m.job.kind !== 'train') return;
-    v.panel = { ...v.panel, running: m.job.status === 'running' || m.job.status === 'queued' };
+    const running = m.job.status === 'running' || m.job.status === 'queued';
+    const live = running && (m.job.result as { live?: boolean } | null)?.live === true;
+    v.panel = { ...v.panel, running, live };
     // A shared bridge runs a few jobs at once: a waiting training says its place in line.
     const place = m.job.progress.position;
     if (m.job.status === 'queued' && place !== undefined) v.training = `training waits in line: place ${place}`;
@@ -84,7 +87,7 @@ const HANDLERS: Handlers = {
     v.dispatchEvent(viewerEvent('stroke', m.entry));
   },
   'train-progress': (v, m) => {
-    v.training = trainingText(m);
+    v.training = trainingText(m, v.panel.live);
     const losses = [...v.panel.losses, { step: m.step, loss: m.loss }].slice(-500);
     v.panel = { ...v.panel, running: true, text: v.training, losses };
     v.dispatchEvent(viewerEvent('training-progress', m));
@@ -93,7 +96,7 @@ const HANDLERS: Handlers = {
     v.training = `model ${m.model.id} (${m.model.steps} steps)`;
     const models = [...v.panel.models.filter((x) => x.id !== m.model.id), m.model];
     const current = m.current ? m.model.id : v.panel.current;
-    v.panel = { ...v.panel, running: false, text: v.training, models, current };
+    v.panel = { ...v.panel, running: false, live: false, text: v.training, models, current };
     if (m.current) v.refreshCatalogue();
     // The viewer that asked for the training asks for the prediction; the others receive its tiles.
     if (v.trainingRequested) {
@@ -101,7 +104,10 @@ const HANDLERS: Handlers = {
       v.predict();
     }
   },
-  tiles: (v, m) => void v.showPrediction(m.prediction, m.tiles),
+  tiles: (v, m) => {
+    if (m.live) v.training = `live: view predicted after step ${m.live.step}`;
+    void v.showPrediction(m.prediction, m.tiles);
+  },
   'infer-progress': (v, m) => {
     v.training = m.done < m.total ? `predicting: ${m.done}/${m.total} tiles` : `prediction done (${m.total} tiles)`;
   },

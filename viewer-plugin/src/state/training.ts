@@ -13,6 +13,8 @@ export interface TrainingTarget {
   readonly trainOptions: Record<string, unknown>;
   predict(passes?: number): void;
   flyTo(rect: Rect): void;
+  /** The part of the image on screen; undefined before the first frame. */
+  visible(): Rect | undefined;
 }
 
 /** The training panel's buttons: train, stop, make a model version current, predict, go to a suggestion. */
@@ -27,6 +29,26 @@ export function trainingActions(v: TrainingTarget): TrainingActions {
       v.client?.train({ ...options, ...channels, ...v.trainOptions });
     },
     stop: () => v.client?.stopTraining(),
+    live: (on, options) => {
+      if (!on) {
+        v.client?.stopTraining();
+        return;
+      }
+      v.panel = { ...v.panel, losses: [] };
+      // Its version, once switched off, is predicted whole by this viewer (as after Train).
+      v.trainingRequested = true;
+      const all = v.trainChannels.size === v.channels.length;
+      const channels = all ? {} : { channels: [...v.trainChannels].sort((a, b) => a - b) };
+      const viewport = v.visible();
+      const image = v.client?.image;
+      if (!image) return;
+      v.client?.train({
+        ...options,
+        ...channels,
+        ...v.trainOptions,
+        live: { image, ...(viewport ? { viewport } : {}) },
+      });
+    },
     choose: (model) => {
       v.client?.setCurrentModel(model).then(
         () => v.predict(),
