@@ -35,6 +35,7 @@ const lastJson = (text) =>
 
 // `npm run bench -- bridge` runs only the bridge, Fiji and viewer figures; `-- engine` only the engine's;
 // `-- users` only the multi-user bridge's; `-- models` only the model packages' and catalogue's;
+// `-- live` only live mode's stroke-to-prediction latency in the viewer;
 // `-- outlines` only outline-tool strokes against brush strokes on the demo image; `-- starts` only the
 // shipped 1- and 6-channel starting models against random weights; `-- bundles` only the viewer's bundle sizes;
 // `-- scale` only whole-slide stitching, the real engine on a slide alone and shared, the viewport preview,
@@ -206,6 +207,21 @@ if (want('bridge')) {
       `  bundle (gzip): the element ${f(bundle.elementGzipKb, 0)} kB, ` +
         `everything incl. lazy codecs ${f(bundle.allGzipKb, 0)} kB`,
     );
+  }
+}
+if (want('live')) {
+  const l = lastJson(await run(process.execPath, [path.join(repo, 'bench', 'live.mjs')], 'live bench'));
+  results.live = l;
+  if (l.skipped) console.log(`\nLive mode: skipped (${l.skipped})`);
+  else {
+    const s = (x) =>
+      `p50 ${f(x.p50 / 1000, 2)} s  p90 ${f(x.p90 / 1000, 2)} s  (min ${f(x.min / 1000, 2)}, max ${f(x.max / 1000, 2)})`;
+    console.log(
+      `\nLive mode (demo image 512^2 x 2 in headless Chromium, default training settings, ${l.strokes} strokes)`,
+    );
+    console.log(`  pointer-up -> first tile of a refresh that trained with it  ${s(l.strokeToFirstTileMs)}`);
+    console.log(`  pointer-up -> that refresh complete                         ${s(l.strokeToCompleteMs)}`);
+    console.log(`  refreshes ${l.refreshes}, ${f(l.stepsPerSecond, 2)} steps/s while drawing`);
   }
 }
 if (want('users')) {
