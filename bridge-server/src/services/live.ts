@@ -87,8 +87,14 @@ export class LiveService {
   async view(actor: Actor, imageId: string, from: { id: string; name: string }, view: ViewState): Promise<void> {
     const image = await this.scope.image(actor, imageId, 'read');
     this.ctx.hub.view(image.id, from, view);
-    // A live training predicts again what a viewer of its image has in view (the latest one to move).
-    if (view.area) this.ctx.jobs.tellLive(image.project, { type: 'view', image: image.id, viewport: view.area });
+    // A live training predicts again what a viewer of its image has in view (the latest one to move);
+    // one who may only look does not move it.
+    if (!view.area || !this.ctx.jobs.liveTraining(image.project)) return;
+    const mayDraw = await this.scope.image(actor, imageId, 'annotate').then(
+      () => true,
+      () => false,
+    );
+    if (mayDraw) this.ctx.jobs.tellLive(image.project, { type: 'view', image: image.id, viewport: view.area });
   }
 
   /** The cursor of the image's event ring (what a polling client starts from). */
