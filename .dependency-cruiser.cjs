@@ -48,6 +48,21 @@ module.exports = {
       to: { path: '^(viewer-plugin|bridge-server)/src', pathNot: '^$1/src' },
     },
     {
+      name: 'vitessce-plugin-on-shared-only',
+      severity: 'error',
+      comment:
+        'The Vitessce plugin frames the viewer page (its own deck.gl 9.2); it shares only the protocol, never the element.',
+      from: { path: '^viewer-plugin/vitessce/src' },
+      to: { path: '^(bridge-server|viewer-plugin/src)/' },
+    },
+    {
+      name: 'viewer-without-vitessce',
+      severity: 'error',
+      comment: "Vitessce 4 brings deck.gl 8: the element's code never imports it or the plugin.",
+      from: { path: '^viewer-plugin/(src|demo|examples)' },
+      to: { path: '(^viewer-plugin/vitessce/|node_modules/(vitessce|@vitessce)/)' },
+    },
+    {
       name: 'transports-only-through-services',
       severity: 'error',
       comment:

@@ -290,6 +290,9 @@ if (want('bundles')) {
     ["host layer set (/host; deck.gl, luma.gl, Viv the host's)", b.hostLayers],
     ['Viv host example app (its deck.gl and Viv + /host)', b.vivHostApp],
     ['demo page (the element + image list)', b.demoPage],
+    ["Vitessce plugin view (Vitessce and React the app's)", b.vitesscePlugin],
+    ['Vitessce example app: what its page loads at the start', b.vitessceApp],
+    [`Vitessce example app: all ${b.vitessceApp.files} chunks (3D, XR, codecs lazy)`, b.vitessceApp.all],
   ])
     console.log(`  ${label.padEnd(58)}${kb(r.bytes)} / ${kb(r.gzip)}`);
 }

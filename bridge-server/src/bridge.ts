@@ -197,8 +197,9 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   const viewerDir = o.viewerDir ?? fileURLToPath(new URL('../../viewer-plugin/bundle/', import.meta.url));
   // Its code holds no data and no secret: served without the token, so a reload of the page (which
   // takes the token out of its address) finds it; every data route stays behind the token.
+  // A folder's address (the viewer's own, an example app's) serves its index.html.
   router.public('GET', '/viewer/*', ({ req, res, rest }) =>
-    serveFile(req, res, viewerDir, rest || 'index.html', policyOf),
+    serveFile(req, res, viewerDir, !rest || rest.endsWith('/') ? `${rest}index.html` : rest, policyOf),
   );
   registerRest(router, transport);
   if (accounts && workSessions) registerAccounts(router, accounts, workSessions);

@@ -2,6 +2,7 @@ import '../src/impartial-viewer.js';
 import type { ImportRecord } from '@impartial/shared/protocol';
 import type { ImpartialViewer } from '../src/impartial-viewer.js';
 import { enableDropImport } from './drop-import.js';
+import { linkToHost } from './frame-link.js';
 
 /*
  * The demo page the bridge serves at /t/TOKEN/viewer/: the bridge's images on the left, the
@@ -101,6 +102,9 @@ function show(image: string): void {
     a.setAttribute('aria-current', String(a.getAttribute('href') === `?image=${image}`));
   viewer.imageId = image;
 }
+
+// In a host's frame (a Vitessce plugin view): the host sets the view and channels, and hears of moves here.
+linkToHost(viewer);
 
 enableDropImport(document.body, token, {
   project: () => viewer.client?.project ?? firstProject,

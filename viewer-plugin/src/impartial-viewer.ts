@@ -293,6 +293,32 @@ export class ImpartialViewer extends LitElement {
     this.emitView();
   }
 
+  /**
+   * Moves the view, as a host page does (level-0 pixels; zoom as log2 of screen pixels per image
+   * pixel). The bridge hears of it (follow mode, live mode); no `view-change` event goes back to the host.
+   */
+  setView(view: { x: number; y: number; zoom: number }): void {
+    this.view = clampView({ target: [view.x, view.y, 0], zoom: view.zoom });
+    this.redraw();
+    this.sendView();
+  }
+
+  /** Changes channels' display by index, as a host page does; what a change leaves out stays as it is. */
+  setChannels(changes: ReadonlyArray<ChannelChange>): void {
+    this.channels = this.channels.map((c) => {
+      const d = changes.find((x) => x.index === c.index);
+      if (!d) return c;
+      return {
+        ...c,
+        ...(d.visible !== undefined ? { visible: d.visible } : {}),
+        ...(d.color ? { color: d.color } : {}),
+        ...(d.window ? { window: d.window } : {}),
+      };
+    });
+    this.requestUpdate();
+    this.redraw();
+  }
+
   setTool(tool: Tool): void {
     this.tool = tool;
   }
@@ -341,12 +367,24 @@ export class ImpartialViewer extends LitElement {
   }
 
   private emitView(): void {
-    const [x, y] = this.view.target;
-    // The area in view: what a live training of this image predicts again.
-    const area = this.visible();
-    this.client?.view({ x, y, zoom: this.view.zoom, layers: sharedLayers(this.layers), ...(area ? { area } : {}) });
+    this.sendView();
     this.dispatchEvent(viewerEvent('view-change', this.view));
   }
+
+  /** The view to the bridge: for viewers in follow mode, and the area in view for a live training. */
+  private sendView(): void {
+    const [x, y] = this.view.target;
+    const area = this.visible();
+    this.client?.view({ x, y, zoom: this.view.zoom, layers: sharedLayers(this.layers), ...(area ? { area } : {}) });
+  }
+}
+
+/** A channel's display as a host sets it: by index, only what changes. */
+export interface ChannelChange {
+  index: number;
+  visible?: boolean;
+  color?: [number, number, number];
+  window?: [number, number];
 }
 
 declare global {

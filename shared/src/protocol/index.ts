@@ -1,6 +1,7 @@
 export * from './catalogue.js';
 export * from './errors.js';
 export * from './fiji.js';
+export * from './frame.js';
 export * from './geometry.js';
 export * from './ids.js';
 export * from './messages.js';

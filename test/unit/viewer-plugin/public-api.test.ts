@@ -21,7 +21,7 @@ const EXPECTED: Record<string, string[]> = {
     'type TrainingProgressDetail',
     'type View',
   ],
-  './element': ['ImpartialViewer'],
+  './element': ['type ChannelChange', 'ImpartialViewer'],
   './bridge-client': ['BridgeClient'],
   './layers': [
     'autoContrast',
