@@ -215,7 +215,8 @@ if (want('live')) {
   if (l.skipped) console.log(`\nLive mode: skipped (${l.skipped})`);
   else {
     const s = (x) =>
-      `p50 ${f(x.p50 / 1000, 2)} s  p90 ${f(x.p90 / 1000, 2)} s  (min ${f(x.min / 1000, 2)}, max ${f(x.max / 1000, 2)})`;
+      `p50 ${f(x.p50 / 1000, 2)} s  p90 ${f(x.p90 / 1000, 2)} s  ` +
+      `(min ${f(x.min / 1000, 2)}, max ${f(x.max / 1000, 2)})`;
     console.log(
       `\nLive mode (demo image 512^2 x 2 in headless Chromium, default training settings, ${l.strokes} strokes)`,
     );

@@ -12,4 +12,5 @@ export {
   type OpenedSource,
 } from './imaging/sources/index.js';
 export { inferPhases, runInferTask, tileOrder } from './jobs/infer-task.js';
+export { LIVE_VIEW_SIDE, LiveInbox, liveViewport } from './jobs/live-training.js';
 export { type Actor, named, type Services, SYSTEM } from './services/index.js';

@@ -20,7 +20,7 @@ describe('live mode', { timeout: 240_000 }, () => {
     await t?.stop();
   });
 
-  it('takes in new strokes without a restart, predicts the view again with them, and saves a version when switched off', async () => {
+  it('takes in new strokes without a restart, predicts the view with them, saves a version when off', async () => {
     const image = (await projectWithImage(t, 256, 5, 'live', { unsaturated: true })).id;
     // 600 x 300: two tiles of 512 across, so a view move shows in which tile is predicted.
     const wide = (await projectWithImage(t, 600, 6, 'live', { unsaturated: true, height: 300 })).id;

@@ -12,7 +12,7 @@ import {
 import type { DataFiles } from '../store/files.js';
 import { cropsOf, type TrainCrop } from './crops.js';
 import { type InferTaskSpec, predictWith, type TileResult } from './infer-task.js';
-import type { ImageRef } from './region.js';
+import { type ImageRef, modelChannels } from './region.js';
 
 /*
  * Live mode (ilastik's live update, QuPath's live prediction): one training that keeps running
@@ -132,7 +132,8 @@ export class LiveData implements BatchSource {
   private readonly pixels = new Map<string, Map<string, Float32Array>>();
   /** Per image, the newest log entry that its strokes here include. */
   readonly seq = new Map<string, number>();
-  private sampler!: PatchSampler;
+  /** Null until some image has a crop (a large slide has crops only around its strokes). */
+  private sampler: PatchSampler | null = null;
   private rebuilds = 0;
 
   private constructor(
@@ -162,6 +163,8 @@ export class LiveData implements BatchSource {
 
   private rebuild(): void {
     const all = [...this.crops.values()].flat();
+    // Every stroke of a large slide undone leaves no crop: training goes on with the data it had.
+    if (all.length === 0) return;
     // A new seed each time: the same one would replay the first patches of the stream.
     this.sampler = new PatchSampler(
       all.map((c) => c.image),
@@ -194,14 +197,15 @@ export class LiveData implements BatchSource {
   }
 
   get channels(): number {
-    return this.sampler.channels;
+    return modelChannels([...this.images.values()][0]!);
   }
 
   get hasScribbles(): boolean {
-    return this.sampler.hasScribbles;
+    return this.sampler?.hasScribbles ?? false;
   }
 
   batch(size: number): PatchBatch {
+    if (!this.sampler) throw new Error('no strokes to train on yet');
     return this.sampler.batch(size);
   }
 }
