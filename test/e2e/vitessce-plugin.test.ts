@@ -141,6 +141,25 @@ describe('the Vitessce example app with the ImPartial view', { skip: missing, ti
     });
   });
 
+  it("hides in Vitessce's layer controller the channel hidden in ours", async () => {
+    const vitessceShows = () =>
+      Promise.all(
+        [0, 1].map((k) => page.getByRole('checkbox', { name: 'Toggle on or off a channel' }).nth(k).isChecked()),
+      );
+    assert.deepEqual(await vitessceShows(), [true, true]);
+    // The element's own channel panel, in the frame: channel 0's visibility.
+    await frame.locator('impartial-viewer').getByRole('checkbox', { name: 'C0' }).uncheck();
+    await waitFor(async () => (await vitessceShows()).join() === 'false,true', {
+      timeoutMs: 20_000,
+      what: "channel 0 hidden in Vitessce's layer controller",
+    });
+    await frame.locator('impartial-viewer').getByRole('checkbox', { name: 'C0' }).check();
+    await waitFor(async () => (await vitessceShows()).join() === 'true,true', {
+      timeoutMs: 20_000,
+      what: "channel 0 shown again in Vitessce's layer controller",
+    });
+  });
+
   it('sends a stroke drawn in our view to the bridge and a second plain viewer', async () => {
     const second = await TestClient.join(t.bridge, image.id, 'second-viewer');
     const box = (await page.locator('iframe[title="ImPartial viewer"]').boundingBox())!;

@@ -53,6 +53,10 @@ export function linkToHost(viewer: ImpartialViewer): void {
     if (fromHost && sameFrameView(view, fromHost)) return;
     post({ protocol: FRAME_PROTOCOL, type: 'view', view });
   });
+  viewer.addEventListener('channels-change', (e) => {
+    const channels = e.detail.map((c) => ({ index: c.index, visible: c.visible, color: c.color, window: c.window }));
+    post({ protocol: FRAME_PROTOCOL, type: 'channels', channels });
+  });
   viewer.addEventListener('image-loaded', () => {
     const image = viewer.image;
     if (!image) return;

@@ -22,6 +22,8 @@ export interface ImpartialViewerEventMap {
   'image-loaded': CustomEvent<ImageLoadedDetail>;
   /** This viewer's view or layers changed here (pan, zoom, flyTo, setLayers); not when following another. */
   'view-change': CustomEvent<View>;
+  /** A person changed the channels' display here (the channel panel, auto contrast); not when a host set it. */
+  'channels-change': CustomEvent<ChannelSetting[]>;
   /** An entry of the stroke log arrived (this viewer's own strokes too, once saved). */
   stroke: CustomEvent<LogEntry>;
   /** A prediction is complete and shown. */

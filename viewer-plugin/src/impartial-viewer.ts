@@ -275,6 +275,11 @@ export class ImpartialViewer extends LitElement {
     this.channels = await autoContrast(this.image, this.channels);
     this.redraw();
     this.requestUpdate();
+    this.channelsChanged();
+  }
+
+  channelsChanged(): void {
+    this.dispatchEvent(viewerEvent('channels-change', this.channels));
   }
 
   /** Fits the whole image into the element. */

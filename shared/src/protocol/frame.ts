@@ -3,7 +3,7 @@ import { z } from 'zod';
 /*
  * A host page and the viewer page in its frame (a Vitessce plugin view, any portal that frames the
  * viewer) talk with window.postMessage: the host sets the view and the channels' display, the
- * frame tells the host where a person moved the view. The view is in level-0 pixels, zoom as
+ * frame tells the host where a person moved the view and how they changed the channels. The view is in level-0 pixels, zoom as
  * deck.gl's log2 of screen pixels per image pixel; the host converts its own units.
  */
 
@@ -51,6 +51,8 @@ export const FrameToHostSchema = z.discriminatedUnion('type', [
   }),
   /** A person moved the view in the frame. */
   message({ type: z.literal('view'), view: FrameViewSchema }),
+  /** A person changed the channels' display in the frame. */
+  message({ type: z.literal('channels'), channels: z.array(FrameChannelSchema).max(256) }),
 ]);
 export type FrameToHost = z.infer<typeof FrameToHostSchema>;
 

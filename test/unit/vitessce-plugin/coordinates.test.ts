@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { channelsOf, toPhysical, toPixels } from '@impartial/vitessce-plugin/coordinates';
+import { channelsOf, toPhysical, toPixels, withChannels } from '@impartial/vitessce-plugin/coordinates';
 
 it("converts Vitessce's physical view to level-0 pixels and back with the image's NGFF scale", () => {
   // 0.5 µm per pixel: a pixel is half a unit, so the same screen scale is one zoom step further in pixels.
@@ -34,4 +34,33 @@ it("reads each channel's visibility, colour and window from Vitessce's first ima
     { index: 0, visible: false },
     { index: 1, visible: false },
   ]);
+});
+
+it("changes Vitessce's first image layer as the frame's channels say, and nothing when they say nothing new", () => {
+  const layers = [
+    {
+      opacity: 1,
+      channels: [
+        { selection: { c: 0 }, visible: true, color: [0, 0, 255], slider: [0, 400] },
+        { selection: { c: 1 }, visible: true, color: [0, 255, 0], slider: [0, 900] },
+      ],
+    },
+    { opacity: 0.5, channels: [] },
+  ];
+  const changed = withChannels(layers, [
+    { index: 1, visible: false, color: [255, 0, 255], window: [10, 500] },
+    { index: 7, visible: true },
+  ]) as typeof layers;
+  assert.notEqual(changed, layers);
+  assert.deepEqual(changed[0]!.channels[1], {
+    selection: { c: 1 },
+    visible: false,
+    color: [255, 0, 255],
+    slider: [10, 500],
+  });
+  assert.deepEqual(changed[0]!.channels[0], layers[0]!.channels[0], 'channel 0 as it was');
+  assert.equal(changed[0]!.opacity, 1);
+  assert.equal(changed[1], layers[1], 'other layers as they were');
+  assert.equal(withChannels(layers, [{ index: 0, visible: true, color: [0, 0, 255], window: [0, 400] }]), layers);
+  assert.equal(withChannels(null, [{ index: 0, visible: false }]), null);
 });

@@ -21,8 +21,9 @@ const EXPECTED: Record<string, string[]> = {
     'toPhysical',
     'toPixels',
     'ViewerFrame',
+    'withChannels',
   ],
-  './coordinates': ['channelsOf', 'type Scale', 'type SpatialView', 'toPhysical', 'toPixels'],
+  './coordinates': ['channelsOf', 'type Scale', 'type SpatialView', 'toPhysical', 'toPixels', 'withChannels'],
 };
 
 it('@impartial/vitessce-plugin exports exactly its public API', () => {

@@ -9,6 +9,8 @@ export interface ChannelsTarget {
   autoContrast(): Promise<void>;
   redraw(): void;
   requestUpdate(): void;
+  /** Tells the page that a person changed the display (a host that frames the viewer follows it). */
+  channelsChanged(): void;
 }
 
 // Viv draws at most this many channels at once.
@@ -23,6 +25,7 @@ function change(v: ChannelsTarget, index: number, patch: Partial<ChannelSetting>
   v.channels = v.channels.map((c) => (c.index === index ? { ...c, ...patch } : c));
   v.redraw();
   v.requestUpdate();
+  v.channelsChanged();
 }
 
 /** Adds a channel to those the model reads, or takes it out (the model reads one at least). */

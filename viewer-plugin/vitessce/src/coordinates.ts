@@ -65,3 +65,27 @@ export function channelsOf(layers: unknown, channelCount: number): FrameChannel[
   }
   return Array.from({ length: channelCount }, (_, index) => shown.get(index) ?? { index, visible: false });
 }
+
+/**
+ * Vitessce's image layers with the first layer's channels changed as the frame says (by channel
+ * index); channels the layer does not hold stay out. The same array when nothing changes.
+ */
+export function withChannels(layers: unknown, changes: readonly FrameChannel[]): unknown {
+  if (!Array.isArray(layers) || !layers.length) return layers;
+  const [first, ...rest] = layers as Array<{ channels?: ImageLayerChannel[] }>;
+  if (!first?.channels) return layers;
+  let changed = false;
+  const channels = first.channels.map((ch) => {
+    const d = changes.find((c) => c.index === (ch.selection?.c ?? 0));
+    if (!d) return ch;
+    const next = {
+      ...ch,
+      ...(d.visible !== undefined ? { visible: d.visible } : {}),
+      ...(d.color ? { color: [...d.color] } : {}),
+      ...(d.window ? { slider: [...d.window] } : {}),
+    };
+    if (JSON.stringify(next) !== JSON.stringify(ch)) changed = true;
+    return next;
+  });
+  return changed ? [{ ...first, channels }, ...rest] : layers;
+}

@@ -16,6 +16,7 @@ export interface ImpartialViewProps {
 
 type Values = Partial<SpatialView> & { spatialImageLayer?: unknown };
 type Setters = {
+  setSpatialImageLayer(v: unknown): void;
   setSpatialZoom(v: number): void;
   setSpatialTargetX(v: number): void;
   setSpatialTargetY(v: number): void;
@@ -30,7 +31,7 @@ function frameAddress(viewerUrl: string): URL {
 
 /**
  * `<impartial-viewer>` in a frame, as a Vitessce view: its view follows the config's spatial view
- * and the first image layer's channels, and a person's moves in it move the config's view. The
+ * and the first image layer's channels, and a person's moves and channel changes in it change the config's. The
  * element keeps its own deck.gl 9.2 in the frame; Vitessce's stays here.
  */
 export function ImpartialView(props: ImpartialViewProps) {
@@ -49,6 +50,7 @@ export function ImpartialView(props: ImpartialViewProps) {
           set.current.setSpatialTargetX(v.spatialTargetX);
           set.current.setSpatialTargetY(v.spatialTargetY);
         },
+        (layers) => set.current.setSpatialImageLayer(layers),
       ),
     [address],
   );

@@ -1,20 +1,21 @@
 import {
   FRAME_PROTOCOL,
+  type FrameChannel,
   type FrameToHost,
   FrameToHostSchema,
   type FrameView,
   type HostToFrame,
   sameFrameView,
 } from '@impartial/shared/protocol';
-import { channelsOf, type Scale, type SpatialView, toPhysical, toPixels } from './coordinates.js';
+import { channelsOf, type Scale, type SpatialView, toPhysical, toPixels, withChannels } from './coordinates.js';
 
 /** The viewer page's image, as its `ready` message tells it. */
 export type FramedImage = Extract<FrameToHost, { type: 'ready' }>['image'];
 
 /**
  * The host's side of the link with the viewer page in a frame (shared/src/protocol/frame.ts): the
- * spatial view and the channels' display go in, converted to level-0 pixels; moves made in the frame
- * come out in the host's physical units. A view that only echoes one the other side sent is not
+ * spatial view and the channels' display go in, the view converted to level-0 pixels; moves made in
+ * the frame come out in the host's physical units, channel changes as the host's image layers. A view that only echoes one the other side sent is not
  * sent back. Until the frame is ready, the latest of each waits.
  */
 export class ViewerFrame {
@@ -24,10 +25,14 @@ export class ViewerFrame {
   /** The last view the frame sent. */
   private fromFrame: FrameView | null = null;
 
+  /** The channels the frame last sent, as sent: Vitessce's answer to them is not sent back. */
+  private fromFrameChannels = '';
+
   constructor(
     private readonly frame: () => Window | null,
     private readonly origin: string,
     private readonly moved: (view: SpatialView) => void,
+    private readonly recoloured: (layers: unknown) => void = () => {},
   ) {}
 
   /** Starts listening to the frame; returns the stop. */
@@ -70,7 +75,18 @@ export class ViewerFrame {
   private sendChannels(): void {
     if (!this.image) return;
     const channels = channelsOf(this.layers, this.image.channels);
-    if (channels.length) this.post({ protocol: FRAME_PROTOCOL, type: 'channels', channels });
+    if (!channels.length || this.isFrameEcho(channels)) return;
+    this.post({ protocol: FRAME_PROTOCOL, type: 'channels', channels });
+  }
+
+  /** Whether the channels say, for each channel the frame sent, what it sent. */
+  private isFrameEcho(channels: FrameChannel[]): boolean {
+    if (!this.fromFrameChannels) return false;
+    const sent = JSON.parse(this.fromFrameChannels) as FrameChannel[];
+    return sent.every((c) => {
+      const now = channels.find((x) => x.index === c.index);
+      return !now || JSON.stringify({ ...now, ...c }) === JSON.stringify(now);
+    });
   }
 
   private post(m: HostToFrame): void {
@@ -88,9 +104,14 @@ export class ViewerFrame {
       this.fromFrame = null;
       this.sendView();
       this.sendChannels();
-    } else if (this.image) {
+    } else if (!this.image) return;
+    else if (m.type === 'view') {
       this.fromFrame = m.view;
       this.moved(toPhysical(m.view, this.scale));
+    } else {
+      this.fromFrameChannels = JSON.stringify(m.channels);
+      const layers = withChannels(this.layers, m.channels);
+      if (layers !== this.layers) this.recoloured(layers);
     }
   }
 }
