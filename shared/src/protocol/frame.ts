@@ -3,8 +3,9 @@ import { z } from 'zod';
 /*
  * A host page and the viewer page in its frame (a Vitessce plugin view, any portal that frames the
  * viewer) talk with window.postMessage: the host sets the view and the channels' display, the
- * frame tells the host where a person moved the view and how they changed the channels. The view is in level-0 pixels, zoom as
- * deck.gl's log2 of screen pixels per image pixel; the host converts its own units.
+ * frame tells the host where a person moved the view and how they changed the channels. The view
+ * is in level-0 pixels, zoom as deck.gl's log2 of screen pixels per image pixel; the host converts
+ * its own units.
  */
 
 /** Marks the messages of this protocol among whatever else a page posts. */

@@ -14,9 +14,10 @@ export type FramedImage = Extract<FrameToHost, { type: 'ready' }>['image'];
 
 /**
  * The host's side of the link with the viewer page in a frame (shared/src/protocol/frame.ts): the
- * spatial view and the channels' display go in, the view converted to level-0 pixels; moves made in
- * the frame come out in the host's physical units, channel changes as the host's image layers. A view that only echoes one the other side sent is not
- * sent back. Until the frame is ready, the latest of each waits.
+ * spatial view and the channels' display go in, the view converted to level-0 pixels; moves made
+ * in the frame come out in the host's physical units, channel changes as the host's image layers.
+ * What only echoes what the other side sent is not sent back. Until the frame is ready, the latest
+ * of each waits.
  */
 export class ViewerFrame {
   private image: FramedImage | null = null;
