@@ -50,8 +50,7 @@ module.exports = {
     {
       name: 'vitessce-plugin-on-shared-only',
       severity: 'error',
-      comment:
-        'The Vitessce plugin frames the viewer page (its own deck.gl 9.2); it shares only the protocol, never the element.',
+      comment: 'The Vitessce plugin frames the viewer page (its deck.gl 9.2): it shares the protocol, not the element.',
       from: { path: '^viewer-plugin/vitessce/src' },
       to: { path: '^(bridge-server|viewer-plugin/src)/' },
     },
