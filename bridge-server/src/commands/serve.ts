@@ -201,6 +201,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   process.stdout.write(`ImPartial bridge listening on ${bridge.publicUrl}\n`);
   log(`viewer: ${bridge.viewerUrl}`);
+  log(`in Vitessce (the example app with ImPartial's plugin view): ${bridge.viewerUrl}examples/vitessce/?image=ID`);
   log(`data: ${bridge.dataDir}${bridge.objects ? ` (a cache of ${bridge.objects})` : ''}`);
   // A bug in one request must not take the bridge down with every client's session.
   process.on('uncaughtException', (e) => log(`error (the bridge keeps running): ${e.stack ?? e}`));
