@@ -1,4 +1,4 @@
-import type { Rect } from '@impartial/shared/protocol';
+import type { Rect, TrainRequest } from '@impartial/shared/protocol';
 import type { BridgeClient } from '../bridge-client.js';
 import type { TrainingActions, TrainingView } from '../panels/training.js';
 
@@ -19,35 +19,26 @@ export interface TrainingTarget {
 
 /** The training panel's buttons: train, stop, make a model version current, predict, go to a suggestion. */
 export function trainingActions(v: TrainingTarget): TrainingActions {
+  // This viewer predicts the new version whole once it is saved (after Train, or live mode switched off).
+  const start = (request: TrainRequest) => {
+    v.panel = { ...v.panel, losses: [] };
+    v.trainingRequested = true;
+    // All channels is the bridge's default: the request names them only when some are left out.
+    const all = v.trainChannels.size === v.channels.length;
+    const channels = all ? {} : { channels: [...v.trainChannels].sort((a, b) => a - b) };
+    v.client?.train({ ...request, ...channels, ...v.trainOptions });
+  };
   return {
-    train: (options) => {
-      v.panel = { ...v.panel, losses: [] };
-      v.trainingRequested = true;
-      // All channels is the bridge's default: the request names them only when some are left out.
-      const all = v.trainChannels.size === v.channels.length;
-      const channels = all ? {} : { channels: [...v.trainChannels].sort((a, b) => a - b) };
-      v.client?.train({ ...options, ...channels, ...v.trainOptions });
-    },
+    train: (options) => start(options),
     stop: () => v.client?.stopTraining(),
     live: (on, options) => {
-      if (!on) {
+      const image = v.client?.image;
+      if (!on || !image) {
         v.client?.stopTraining();
         return;
       }
-      v.panel = { ...v.panel, losses: [] };
-      // Its version, once switched off, is predicted whole by this viewer (as after Train).
-      v.trainingRequested = true;
-      const all = v.trainChannels.size === v.channels.length;
-      const channels = all ? {} : { channels: [...v.trainChannels].sort((a, b) => a - b) };
       const viewport = v.visible();
-      const image = v.client?.image;
-      if (!image) return;
-      v.client?.train({
-        ...options,
-        ...channels,
-        ...v.trainOptions,
-        live: { image, ...(viewport ? { viewport } : {}) },
-      });
+      start({ ...options, live: { image, ...(viewport ? { viewport } : {}) } });
     },
     choose: (model) => {
       v.client?.setCurrentModel(model).then(
