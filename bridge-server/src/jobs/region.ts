@@ -13,6 +13,12 @@ export interface ImageRef {
   select?: number[];
 }
 
+/** A stored image as a task reads it; `select` only when the model reads other channels than all, in file order. */
+export function imageRefOf(image: Omit<ImageRef, 'select'>, select?: number[]): ImageRef {
+  const { id, dir, width, height, channels, norm } = image;
+  return { id, dir, width, height, channels, norm, ...(select ? { select } : {}) };
+}
+
 /** How many channels a model sees of this image. */
 export const modelChannels = (image: ImageRef) => image.select?.length ?? image.channels;
 

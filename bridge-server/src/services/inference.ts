@@ -1,6 +1,7 @@
 import { INFERENCE_DEFAULTS, type InferRequest, type JobRecord, type Rect } from '@impartial/shared';
 import { badRequest } from '../errors.js';
 import type { InferTaskSpec } from '../jobs/infer-task.js';
+import { imageRefOf } from '../jobs/region.js';
 import type { Actor } from './actor.js';
 import { creditUse } from './catalogue/credit.js';
 import type { ServiceContext } from './context.js';
@@ -64,17 +65,7 @@ export class InferenceService {
     const spec: InferTaskSpec = {
       kind: 'infer',
       ...this.ctx.store.files.taskSpec(),
-      image: {
-        id: image.id,
-        dir: image.dir,
-        width: image.width,
-        height: image.height,
-        channels: image.channels,
-        norm: image.norm,
-        name: image.name,
-        levels: image.levels,
-        ...(reordered ? { select } : {}),
-      },
+      image: { ...imageRefOf(image, reordered ? select : undefined), name: image.name, levels: image.levels },
       modelDir: this.ctx.store.layout.model(modelId),
       outDir: this.ctx.store.layout.prediction(image.id, modelId),
       tempDir: this.ctx.store.layout.temp,

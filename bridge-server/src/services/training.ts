@@ -2,6 +2,7 @@ import { INFERENCE_DEFAULTS, type JobRecord, newId, TRAINING_DEFAULTS, type Trai
 import { filterAsync } from '../async-filter.js';
 import { badRequest, conflict } from '../errors.js';
 import { LIVE_SECONDS } from '../jobs/live-training.js';
+import { imageRefOf } from '../jobs/region.js';
 import type { TrainTaskSpec } from '../jobs/train-task.js';
 import type { StoredImage } from '../store/store.js';
 import type { Actor } from './actor.js';
@@ -56,15 +57,6 @@ export class TrainingService {
         request.steps !== undefined
           ? { steps: request.steps, ...(request.seconds !== undefined || viewed ? { seconds } : {}) }
           : { seconds };
-      const refOf = (i: StoredImage) => ({
-        id: i.id,
-        dir: i.dir,
-        width: i.width,
-        height: i.height,
-        channels: i.channels,
-        norm: i.norm,
-        ...(select ? { select } : {}),
-      });
       return {
         kind: 'train',
         ...store.files.taskSpec(),
@@ -79,7 +71,7 @@ export class TrainingService {
         init: init === 'scratch' ? 'scratch' : 'generic',
         images: await Promise.all(
           images.map(async (i) => ({
-            ...refOf(i),
+            ...imageRefOf(i, select),
             // Read before the drawings: a stroke between the two reads is posted again with its own entry.
             ...(viewed ? { seq: await strokes.lastSeq(i.id) } : {}),
             drawings: await strokes.drawings(i.id),
@@ -88,7 +80,7 @@ export class TrainingService {
         ...(viewed && request.live
           ? {
               live: {
-                image: { ...refOf(viewed), name: viewed.name, levels: viewed.levels },
+                image: { ...imageRefOf(viewed, select), name: viewed.name, levels: viewed.levels },
                 viewport: request.live.viewport ?? { x: 0, y: 0, width: viewed.width, height: viewed.height },
                 refreshSeconds: request.live.refreshSeconds ?? LIVE_REFRESH_SECONDS,
                 outDir: store.layout.prediction(viewed.id, modelId),
