@@ -9,16 +9,13 @@ import { fileURLToPath } from 'node:url';
 import { imagejHyperstack, syntheticCells, writeTiff } from '@impartial/shared';
 import WebSocket from 'ws';
 import { serve } from './serve.mjs';
+import { quantile } from './stats.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TOKEN = 'bench';
 const CLIENTS = 20;
 const slideSide = Number(process.env.BENCH_SLIDE ?? 20000);
 const log = (m) => process.stderr.write(`${m}\n`);
-const quantile = (xs, q) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-};
 const stats = (xs) => ({ p50: quantile(xs, 0.5), p99: quantile(xs, 0.99), max: Math.max(...xs), n: xs.length });
 
 const api = (url, p, init = {}) =>

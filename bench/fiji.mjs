@@ -3,16 +3,13 @@
 // overlay. Real ImageJ 1.53t on a private Xvfb display; the bridge in this process.
 import { line, projectWithImage, startTestBridge, TestClient } from '../test/dist/helpers/bridge.js';
 import { imagejMissing, printed, runImageJ, startDisplay } from '../test/dist/helpers/imagej.js';
+import { quantile } from './stats.mjs';
 
 const missing = imagejMissing();
 if (missing) {
   console.log(JSON.stringify({ skipped: missing }));
   process.exit(0);
 }
-const quantile = (xs, q) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-};
 const stats = (xs) => ({ p50: quantile(xs, 0.5), p90: quantile(xs, 0.9), max: Math.max(...xs), n: xs.length });
 const log = (m) => process.stderr.write(`${m}\n`);
 

@@ -9,6 +9,7 @@
 // stroke the weights had trained with), and to that refresh complete.
 import { projectWithImage, startTestBridge } from '../test/dist/helpers/bridge.js';
 import { chromiumMissing, launchChromium } from '../test/dist/helpers/browser.js';
+import { quantile } from './stats.mjs';
 
 const missing = chromiumMissing();
 if (missing) {
@@ -17,10 +18,6 @@ if (missing) {
 }
 const STROKES = Number(process.env.BENCH_LIVE_STROKES ?? 10);
 const log = (m) => process.stderr.write(`${m}\n`);
-const quantile = (xs, q) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-};
 const summary = (xs) => ({
   p50: quantile(xs, 0.5),
   p90: quantile(xs, 0.9),

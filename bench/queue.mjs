@@ -16,11 +16,11 @@ import { WebSocket } from 'ws';
 import { startPostgres } from '../test/dist/helpers/postgres.js';
 import { startRedis } from '../test/dist/helpers/redis.js';
 import { cliChild } from './cli-child.mjs';
+import { quantile } from './stats.mjs';
 
 const JOBS = Number(process.env.BENCH_QUEUE_JOBS ?? 16);
 const STROKES = Number(process.env.BENCH_STROKES ?? 200);
 const log = (m) => process.stderr.write(`${m}\n`);
-const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 const until = async (condition, what, timeoutMs = 300_000) => {
   const end = Date.now() + timeoutMs;
   for (;;) {

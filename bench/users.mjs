@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { imagejHyperstack, syntheticCells, writeTiff } from '@impartial/shared';
 import WebSocket from 'ws';
+import { quantile } from './stats.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(repo, 'bridge-server', 'bin', 'impartial.js');
@@ -16,7 +17,6 @@ const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 50);
 const VIEWERS = 2;
 const STROKES = Number(process.env.BENCH_USER_STROKES ?? 100);
 const log = (m) => process.stderr.write(`${m}\n`);
-const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 const stats = (xs) => ({ p50: quantile(xs, 0.5), p99: quantile(xs, 0.99), max: Math.max(...xs), n: xs.length });
 const password = (name) => `bench-password-${name}`;
 

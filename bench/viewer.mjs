@@ -8,6 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { decode } from 'fast-png';
 import { line, projectWithImage, startTestBridge, TestClient } from '../test/dist/helpers/bridge.js';
 import { chromiumMissing, launchChromium } from '../test/dist/helpers/browser.js';
+import { quantile } from './stats.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const missing = chromiumMissing();
@@ -15,10 +16,6 @@ if (missing) {
   console.log(JSON.stringify({ skipped: missing }));
   process.exit(0);
 }
-const quantile = (xs, q) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-};
 const log = (m) => process.stderr.write(`${m}\n`);
 const lit = (png) => {
   const img = decode(new Uint8Array(png));
