@@ -1,3 +1,4 @@
+import { CORE_DEPTH, SEPARATIONS, type Separation } from '@impartial/shared';
 /** A usage problem: printed with the command's help, exit code 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -56,9 +57,10 @@ export function parseArgs(argv: readonly string[], spec: Record<string, FlagSpec
 }
 
 /** --separation components|seeded as instance options. */
-export function separationOption(value: string): { separation: 'components' | 'seeded' } {
-  if (value !== 'components' && value !== 'seeded') throw new UsageError('--separation must be components or seeded');
-  return { separation: value };
+export function separationOption(value: string): { separation: Separation } {
+  const separation = SEPARATIONS.find((s) => s === value);
+  if (!separation) throw new UsageError(`--separation must be ${SEPARATIONS.join(', ')}`);
+  return { separation };
 }
 
 /** "seeded watershed, threshold 0.4, seeds above 0.65 (>= 18 px)" */
@@ -68,7 +70,12 @@ export function describeInstances(o: {
   seedThreshold: number;
   seedMinSize: number;
 }): string {
-  return o.separation === 'seeded'
-    ? `seeded watershed, threshold ${o.threshold}, seeds above ${o.seedThreshold} (>= ${o.seedMinSize} px)`
-    : `connected components, threshold ${o.threshold}`;
+  if (o.separation === 'seeded')
+    return `seeded watershed, threshold ${o.threshold}, seeds above ${o.seedThreshold} (>= ${o.seedMinSize} px)`;
+  if (o.separation === 'distance')
+    return (
+      `watershed on cores, threshold ${o.threshold}, seeds ` +
+      `${(o.seedThreshold * CORE_DEPTH).toFixed(1)} px deep (>= ${o.seedMinSize} px)`
+    );
+  return `connected components, threshold ${o.threshold}`;
 }

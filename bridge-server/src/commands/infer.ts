@@ -29,7 +29,7 @@ cell) and NAME.geojson.
 
   --threshold T   instance threshold (default: the one chosen when the model was trained)
 ${INFERENCE_HELP}
-  --separation components|seeded  (default: the one saved with the model)`;
+  --separation components|seeded|distance  (default: the one saved with the model)`;
 
 const PREDICTION_COLORS = [{ 'label-value': 0, rgba: [0, 0, 0, 0] as [number, number, number, number] }];
 

@@ -20,7 +20,7 @@ ${TRAINING_HELP}
   --init generic|scratch    without --from: start from the shipped generic model (default,
                             when one exists for the channel count) or from random weights
   --labels-kind auto|outlines|scribbles
-  --separation components|seeded   how instances are cut (saved with the model)`;
+  --separation components|seeded|distance   how instances are cut (saved with the model)`;
 
 export async function trainCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, {
@@ -68,6 +68,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     batchSize: a.batch as number,
     depth: a.depth as number,
     base: a.base as number,
+    dropout: a.dropout as number,
     backend,
     ...(parent ? { parent } : {}),
   });

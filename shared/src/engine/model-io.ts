@@ -30,7 +30,7 @@ const ModelFileSchema = z.object({
     backend: z.string().optional(),
     instances: z
       .object({
-        separation: z.enum(['components', 'seeded']),
+        separation: z.enum(['components', 'seeded', 'distance']),
         threshold: z.number(),
         seedThreshold: z.number(),
         seedMinSize: z.number(),

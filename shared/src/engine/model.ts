@@ -1,3 +1,4 @@
+import type { Separation } from '../image/instances.js';
 import type { UNetConfig, UNetWeights } from './unet.js';
 
 /** Where a model version came from; saved with its weights and never rewritten. */
@@ -14,7 +15,7 @@ export interface ModelLineage {
   strokesHash?: string;
   backend?: string;
   /** How instances are cut from the probability, as chosen from the person's outlines (no ground truth). */
-  instances?: { separation: 'components' | 'seeded'; threshold: number; seedThreshold: number; seedMinSize: number };
+  instances?: { separation: Separation; threshold: number; seedThreshold: number; seedMinSize: number };
   metrics?: Record<string, number>;
   /** Everyone who trained along the chain, oldest first: the credit a fine-tune carries on. */
   authors?: string[];

@@ -1,4 +1,10 @@
-import { DEFAULT_INSTANCE_OPTIONS, type InstanceOptions, probabilityToInstances } from './instances.js';
+import {
+  CORE_DEPTH,
+  DEFAULT_INSTANCE_OPTIONS,
+  type InstanceOptions,
+  probabilityToInstances,
+  type Separation,
+} from './instances.js';
 import { type MatchScores, matchInstances, meanScores } from './metrics.js';
 import type { FloatImage, LabelImage } from './types.js';
 
@@ -89,8 +95,8 @@ export function seedMinSizeFor(outlined: readonly LabelImage[]): number {
 
 /**
  * The engine's own instance parameters, chosen without ground truth: those whose instances best
- * reproduce the cells the person outlined (the outlines the scribbles came from). For 'seeded'
- * separation the seed level is chosen with the threshold. Defaults when nothing was outlined.
+ * reproduce the cells the person outlined (the outlines the scribbles came from). For the seeded
+ * separations the seed level is chosen with the threshold. Defaults when nothing was outlined.
  */
 export function chooseInstanceParameters(
   predictions: readonly FloatImage[],
@@ -99,16 +105,16 @@ export function chooseInstanceParameters(
 ): InstanceParameters {
   const base = { ...DEFAULT_INSTANCE_OPTIONS, ...options };
   const regions = predictions.map((p, k) => aroundOutlines(p, outlined[k]!)).filter((r) => r !== null);
-  const seedMinSize = base.separation === 'seeded' ? seedMinSizeFor(outlined) : base.seedMinSize;
+  const seeded = base.separation !== 'components';
+  const seedMinSize = seeded ? seedMinSizeFor(outlined) : base.seedMinSize;
   if (regions.length === 0) return { threshold: base.threshold, seedThreshold: base.seedThreshold, seedMinSize };
-  const seeded = base.separation === 'seeded';
   const thresholds = seeded ? CALIBRATION_THRESHOLDS.filter((t) => t <= 0.7) : CALIBRATION_THRESHOLDS;
-  const seedLevels = seeded ? SEED_THRESHOLDS : [base.seedThreshold];
+  const seedLevels = SEED_LEVELS[base.separation] ?? [base.seedThreshold];
   let best: InstanceParameters = { threshold: base.threshold, seedThreshold: base.seedThreshold, seedMinSize },
     bestScore = -1;
   for (const seedThreshold of seedLevels) {
     for (const threshold of thresholds) {
-      if (seeded && threshold >= seedThreshold) continue;
+      if (base.separation === 'seeded' && threshold >= seedThreshold) continue;
       const o = { ...base, threshold, seedThreshold, seedMinSize };
       const score = regions.reduce((s, r) => s + outlineAgreement(r.outlined, probabilityToInstances(r.p, o)), 0);
       if (score > bestScore + 1e-9) {
@@ -121,7 +127,11 @@ export function chooseInstanceParameters(
 }
 
 const CALIBRATION_THRESHOLDS = Array.from({ length: 16 }, (_, i) => Math.round((0.2 + 0.05 * i) * 100) / 100);
-const SEED_THRESHOLDS = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85];
+/** Seed levels tried: probabilities ('seeded'), or core depths of 1.5 to 6 px ('distance', see coreMap). */
+const SEED_LEVELS: Partial<Record<Separation, number[]>> = {
+  seeded: [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85],
+  distance: [1.5, 2, 2.5, 3, 4, 5, 6].map((px) => px / CORE_DEPTH),
+};
 
 /** Scores at each threshold of a sweep against ground truth (averaged over images). */
 export function scoreThresholds(

@@ -141,7 +141,7 @@ export class InstanceStitcher {
     const o = { ...DEFAULT_INSTANCE_OPTIONS, ...options };
     this.minSize = o.minSize;
     const done = this.committedMask(ext, key(core));
-    if (o.separation === 'seeded') {
+    if (o.separation !== 'components') {
       // The flood needs the values beyond the committed blocks too; cells are matched by overlap.
       const p = blockProbability(ext, core, own, written.probability, done, true);
       const local = probabilityToInstances({ width: ext.width, height: ext.height, data: p }, o).data;
@@ -215,7 +215,7 @@ export class InstanceStitcher {
   }
 
   /**
-   * Matching by overlap, for cuts that differ from their neighbours' (the 'seeded' flood, or values
+   * Matching by overlap, for cuts that differ from their neighbours' (the seeded floods, or values
    * not taken from the committed blocks): a local cell is a committed cell it covers enough of.
    */
   private matchCells(
