@@ -1,5 +1,6 @@
 import { TRAINING_DEFAULTS } from '../protocol/settings.js';
 import { reflectIndex } from './borders.js';
+import { fillOutlinedCells } from './outline-fill.js';
 import { Random } from './random.js';
 import { type LabelImage, type MultiChannelImage, SCRIBBLE_BACKGROUND, SCRIBBLE_FOREGROUND } from './types.js';
 
@@ -29,6 +30,8 @@ export interface SamplerOptions {
   blindRatio: number;
   /** Blind spots take a value from a window x window neighbourhood (ImPartial: 10). */
   blindWindow: number;
+  /** Train on outlined cells as whole cells (fillOutlinedCells), not their strokes alone. */
+  fillOutlines: boolean;
   seed: number;
 }
 
@@ -38,6 +41,7 @@ export const DEFAULT_SAMPLER: SamplerOptions = {
   jitter: 32,
   blindRatio: 0.05,
   blindWindow: 10,
+  fillOutlines: true,
   seed: 0,
 };
 
@@ -64,12 +68,15 @@ export class PatchSampler {
       throw new Error(`got ${images.length} images but ${scribbles.length} scribble rasters`);
     const channels = images[0]!.channels;
     this.sources = images.map((image, k) => {
-      const s = scribbles[k]!;
+      const drawn = scribbles[k]!;
       if (image.channels !== channels)
         throw new Error(`image ${k} has ${image.channels} channels, image 0 has ${channels}`);
-      if (s.width !== image.width || s.height !== image.height) {
-        throw new Error(`scribbles ${k} are ${s.width}x${s.height} but the image is ${image.width}x${image.height}`);
+      if (drawn.width !== image.width || drawn.height !== image.height) {
+        throw new Error(
+          `scribbles ${k} are ${drawn.width}x${drawn.height} but the image is ${image.width}x${image.height}`,
+        );
       }
+      const s = this.options.fillOutlines ? fillOutlinedCells(drawn) : drawn;
       const idx: number[] = [];
       for (let i = 0; i < s.data.length; i++) if (s.data[i]) idx.push(i);
       return { image, scribbles: s, scribbled: Int32Array.from(idx) };
