@@ -1,7 +1,7 @@
 // Tests of shared/src/engine/infer.ts: tiling and tiled inference (tileOrigins, predict).
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { predict, tileOrigins } from '@impartial/shared';
+import { type MultiChannelImage, predict, tileOrigins } from '@impartial/shared';
 import { initBackend } from '@impartial/shared/node';
 import { image, model } from '../../../helpers/tiny-unet.js';
 
@@ -58,4 +58,52 @@ test('inference can be cancelled', async () => {
   const ctrl = new AbortController();
   ctrl.abort();
   await assert.rejects(predict(m.config, m.weights, image(64, 64), { tile: 32, signal: ctrl.signal }), /cancelled/);
+});
+
+/** The image mirrored about x and/or y (planar channels). */
+function mirrorImage(img: MultiChannelImage, flipX: boolean, flipY: boolean): MultiChannelImage {
+  const { width, height, channels } = img,
+    n = width * height,
+    data = new Float32Array(img.data.length);
+  for (let c = 0; c < channels; c++)
+    for (let y = 0; y < height; y++)
+      for (let x = 0; x < width; x++) {
+        const sx = flipX ? width - 1 - x : x,
+          sy = flipY ? height - 1 - y : y;
+        data[c * n + y * width + x] = img.data[c * n + sy * width + sx]!;
+      }
+  return { ...img, data };
+}
+
+test('with flips, pass t reads the tile mirrored by none, x, y, both, and the mean is taken mirrored back', async () => {
+  // No dropout, so every pass is deterministic and the mean can be rebuilt from single passes.
+  const m = model();
+  const still = { ...m.config, dropout: 0 };
+  const img = image(32, 24);
+  const mirrors = [
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ] as const;
+  const expected = new Float32Array(32 * 24);
+  for (const [fx, fy] of mirrors) {
+    const p = (await predict(still, m.weights, mirrorImage(img, fx, fy), { tile: 32, passes: 1 })).probability;
+    const back = mirrorImage({ width: 32, height: 24, channels: 1, data: p.data }, fx, fy).data;
+    for (let i = 0; i < expected.length; i++) expected[i]! += back[i]! / 4;
+  }
+  const flipped = await predict(still, m.weights, img, { tile: 32, passes: 4 });
+  const plain = await predict(still, m.weights, img, { tile: 32, passes: 4, flips: false });
+  const single = await predict(still, m.weights, img, { tile: 32, passes: 1 });
+  let flipErr = 0,
+    plainErr = 0,
+    differs = 0;
+  for (let i = 0; i < expected.length; i++) {
+    flipErr = Math.max(flipErr, Math.abs(flipped.probability.data[i]! - expected[i]!));
+    plainErr = Math.max(plainErr, Math.abs(plain.probability.data[i]! - single.probability.data[i]!));
+    differs = Math.max(differs, Math.abs(flipped.probability.data[i]! - single.probability.data[i]!));
+  }
+  assert.ok(flipErr < 1e-5, `flipped passes match the mirrored single passes (${flipErr})`);
+  assert.ok(plainErr < 1e-5, `without flips, deterministic passes all equal one pass (${plainErr})`);
+  assert.ok(differs > 1e-4, `an untrained net is not mirror-symmetric, so flipping changes the mean (${differs})`);
 });
