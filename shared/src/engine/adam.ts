@@ -30,6 +30,8 @@ export interface WeightUpdate {
    * differ from them. A state of no steps and no moments starts afresh.
    */
   restore(vars: tf.Variable[], state: AdamState): Promise<void>;
+  /** The step size from the next step on (a schedule over the budget). */
+  setLearningRate(rate: number): void;
   dispose(): void;
 }
 
@@ -133,6 +135,11 @@ export class TfjsAdam implements WeightUpdate {
     this.order = fresh ? null : vars.map((v) => v.name);
   }
 
+  setLearningRate(rate: number): void {
+    // tfjs' Adam reads its (protected) learningRate at every applyGradients.
+    (this.optimizer as unknown as { learningRate: number }).learningRate = rate;
+  }
+
   dispose(): void {
     this.optimizer.dispose();
   }
@@ -147,7 +154,7 @@ export class CpuAdam implements WeightUpdate {
   private readonly moments = new Map<string, { m: Float32Array; v: Float32Array }>();
   private steps = 0;
 
-  constructor(private readonly options: AdamOptions) {}
+  constructor(private options: AdamOptions) {}
 
   apply(vars: tf.Variable[], grads: Record<string, tf.Tensor>): void {
     const { learningRate: lr, weightDecay: decay } = this.options;
@@ -193,6 +200,10 @@ export class CpuAdam implements WeightUpdate {
     for (const [name, { m, v }] of Object.entries(state.moments))
       this.moments.set(name, { m: Float32Array.from(m), v: Float32Array.from(v) });
     this.steps = state.steps;
+  }
+
+  setLearningRate(rate: number): void {
+    this.options = { ...this.options, learningRate: rate };
   }
 
   dispose(): void {

@@ -13,6 +13,11 @@ export interface TrainOptions {
   seconds?: number;
   batchSize: number;
   learningRate: number;
+  /**
+   * Budget-aware decay: the step size falls linearly from learningRate to a twentieth of it as the
+   * budget (the further of steps and seconds) is spent, so a short training ends settled.
+   */
+  decay?: boolean;
   /** L2 weight decay added to the gradients, as torch.optim.Adam(weight_decay) does. */
   weightDecay: number;
   signal?: AbortSignal;
@@ -106,6 +111,10 @@ export class Trainer {
     this.vars = [...weights.values()];
   }
 
+  setLearningRate(rate: number): void {
+    this.optimizer.setLearningRate(rate);
+  }
+
   async step(batch: PatchBatch): Promise<StepLosses> {
     const { config, weights, vars, optimizer } = this;
     // On the CPU backends the loss runs as one pass in JS; on a GPU it stays tfjs ops, where the output lives.
@@ -166,6 +175,18 @@ export class Trainer {
   }
 }
 
+/** The share of the budget spent: the further of steps and seconds. */
+function spentShare(o: Pick<TrainOptions, 'steps' | 'seconds'>, step: number, seconds: number): number {
+  const bySteps = o.steps ? step / o.steps : 0,
+    byTime = o.seconds ? seconds / o.seconds : 0;
+  return Math.min(1, Math.max(bySteps, byTime));
+}
+
+/** Linear decay from 1 to 1/20 over the budget. */
+export function decayFactor(spent: number): number {
+  return 1 - 0.95 * Math.min(1, Math.max(0, spent));
+}
+
 /**
  * Trains (or fine-tunes: pass earlier weights) with the ImPartial losses and Adam, until the step
  * or time budget is spent or the signal aborts. Weights are updated in place.
@@ -204,6 +225,7 @@ export async function train(
         cancelled = true;
         break;
       }
+      if (o.decay) trainer.setLearningRate(o.learningRate * decayFactor(spentShare(o, step, elapsed())));
       const l = await trainer.step(sampler.batch(o.batchSize));
       if (!Number.isFinite(l.loss)) throw new Error(`training diverged at step ${step + 1} (loss ${l.loss})`);
       step++;

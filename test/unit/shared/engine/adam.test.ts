@@ -7,12 +7,12 @@ import * as tf from '@tensorflow/tfjs-core';
 
 await initBackend();
 
-test("Adam as one loop per weight array (wasm, cpu) steps as tfjs' optimiser does, weight decay included", async () => {
+test("Adam as one loop per weight array (wasm, cpu) steps as tfjs' optimiser does, weight decay and rate changes included", async () => {
   const shapes: [number, number][] = [
     [3, 4],
     [5, 1],
   ];
-  const run = (make: (o: { learningRate: number; weightDecay: number }) => WeightUpdate) =>
+  const run = (make: (o: { learningRate: number; weightDecay: number }) => WeightUpdate, slowDown = true) =>
     tf.tidy(() => {
       const vars = shapes.map((s, i) =>
         tf.variable(
@@ -26,6 +26,7 @@ test("Adam as one loop per weight array (wasm, cpu) steps as tfjs' optimiser doe
       );
       const optimiser = make({ learningRate: 0.01, weightDecay: 0.1 });
       for (let step = 0; step < 5; step++) {
+        if (step === 3 && slowDown) optimiser.setLearningRate(0.002);
         const grads: Record<string, tf.Tensor> = {};
         vars.forEach((v, i) => {
           grads[v.name] = tf.tensor2d(
@@ -43,7 +44,9 @@ test("Adam as one loop per weight array (wasm, cpu) steps as tfjs' optimiser doe
       return values;
     });
   const loop = run((o) => new CpuAdam(o)),
-    reference = run((o) => new TfjsAdam(o));
+    reference = run((o) => new TfjsAdam(o)),
+    constant = run((o) => new CpuAdam(o), false);
+  assert.ok(Math.abs(loop[0]![0]! - constant[0]![0]!) > 1e-4, 'the lower rate of the last two steps shows');
   const start = shapes.map((s, i) => Array.from({ length: s[0] * s[1] }, (_, k) => Math.sin(i * 31 + k)));
   for (const [i, values] of loop.entries()) {
     for (const [k, v] of values.entries()) {

@@ -3,11 +3,15 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import {
   DEFAULT_UNET,
+  decayFactor,
+  disposeWeights,
   initWeights,
   normalizeImage,
   PatchSampler,
   synthesizeScribbles,
   syntheticCells,
+  TRAINING_DEFAULTS,
+  Trainer,
   type TrainProgress,
   train,
   type UNetConfig,
@@ -103,4 +107,32 @@ test('training refuses what it cannot use', async () => {
     /reads 3 channels but the images have 2/,
   );
   await assert.rejects(train(config, initWeights(config, 0), sampler(), {}), /step or time budget/);
+});
+
+test('decay: the step size falls linearly over the budget, as a trainer stepped by hand with those rates', async () => {
+  assert.equal(decayFactor(0), 1);
+  assert.ok(Math.abs(decayFactor(0.5) - 0.525) < 1e-12);
+  assert.ok(Math.abs(decayFactor(1) - 0.05) < 1e-12);
+  assert.ok(Math.abs(decayFactor(3) - 0.05) < 1e-12, 'past the budget it stays at a twentieth');
+  // No dropout, so both runs take the same steps on the same batches.
+  const still: UNetConfig = { ...config, dropout: 0 };
+  const steps = 6,
+    learningRate = 3e-3;
+  const decayed = initWeights(still, 2);
+  await train(still, decayed, sampler(5), { steps, batchSize: 2, learningRate, decay: true });
+  const byHand = initWeights(still, 2),
+    trainer = new Trainer(still, byHand, { learningRate, weightDecay: TRAINING_DEFAULTS.weightDecay }),
+    batches = sampler(5);
+  for (let k = 0; k < steps; k++) {
+    trainer.setLearningRate(learningRate * decayFactor(k / steps));
+    await trainer.step(batches.batch(2));
+  }
+  trainer.dispose();
+  const constant = initWeights(still, 2);
+  await train(still, constant, sampler(5), { steps, batchSize: 2, learningRate });
+  const gap = (a: typeof decayed, b: typeof decayed) =>
+    Math.max(...[...a.keys()].map((k) => tf.max(tf.abs(tf.sub(a.get(k)!, b.get(k)!))).dataSync()[0]!));
+  assert.ok(gap(decayed, byHand) < 1e-6, `decayed training = the hand schedule (${gap(decayed, byHand)})`);
+  assert.ok(gap(decayed, constant) > 1e-5, `and differs from a constant rate (${gap(decayed, constant)})`);
+  for (const w of [decayed, byHand, constant]) disposeWeights(w);
 });
