@@ -15,11 +15,14 @@ export const TRAINING_FLAGS: Record<string, FlagSpec> = {
   batch: { kind: 'number', default: d.batchSize },
   depth: { kind: 'number', default: d.depth },
   base: { kind: 'number', default: d.base },
+  dropout: { kind: 'number', default: d.dropout },
 };
 
 export const TRAINING_HELP = `  --seconds N | --steps N   training budget (default ${d.seconds} s)
   --seed N --batch N --depth N --base N   seed, batch, U-Net depth and base width
-                            (default ${d.seed}, ${d.batchSize}, ${d.depth}, ${d.base})`;
+                            (default ${d.seed}, ${d.batchSize}, ${d.depth}, ${d.base})
+  --dropout R               dropout of the model trained, also its MC-dropout inference
+                            (default ${d.dropout}; ImPartial's 0.5 learns slower)`;
 
 export const INFERENCE_FLAGS: Record<string, FlagSpec> = {
   passes: { kind: 'number', default: INFERENCE_DEFAULTS.passes },

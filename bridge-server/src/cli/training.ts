@@ -1,6 +1,5 @@
 import {
   childLineage,
-  DEFAULT_UNET,
   type ImpartialModel,
   initWeights,
   type LabelImage,
@@ -9,7 +8,7 @@ import {
   PatchSampler,
   type TrainResult,
   train,
-  type UNetConfig,
+  trainingConfig,
 } from '@impartial/shared';
 import { type BackendInfo, loadGenericModel } from '@impartial/shared/node';
 import { UsageError } from './args.js';
@@ -25,6 +24,7 @@ export interface TrainSpec {
   batchSize: number;
   depth: number;
   base: number;
+  dropout?: number;
   backend: BackendInfo;
   parent?: ImpartialModel;
   checkpoints?: number[];
@@ -34,7 +34,12 @@ export interface TrainSpec {
 /** Trains a new model (or fine-tunes `parent`) with a progress bar on stderr. */
 export async function trainWithProgress(spec: TrainSpec): Promise<{ model: ImpartialModel; result: TrainResult }> {
   const inChannels = spec.images[0]!.channels;
-  const config: UNetConfig = spec.parent?.config ?? { ...DEFAULT_UNET, inChannels, depth: spec.depth, base: spec.base };
+  const config = trainingConfig(spec.parent?.config, {
+    inChannels,
+    depth: spec.depth,
+    base: spec.base,
+    dropout: spec.dropout,
+  });
   const weights = spec.parent ? spec.parent.weights : initWeights(config, spec.seed);
   const sampler = new PatchSampler(spec.images, spec.scribbles, { seed: spec.seed });
   const model: ImpartialModel = {

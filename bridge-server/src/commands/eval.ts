@@ -137,6 +137,7 @@ async function evaluateSeed(setup: EvalSetup, seed: number): Promise<EvalRecord>
     batchSize: a.batch as number,
     depth: a.depth as number,
     base: a.base as number,
+    dropout: a.dropout as number,
     backend,
     ...(parent ? { parent } : {}),
     checkpoints: setup.checkpoints,

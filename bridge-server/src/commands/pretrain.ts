@@ -23,7 +23,7 @@ import { resumedFrom, resumedSeed, saveCheckpoint } from '../jobs/checkpoints.js
 import { DataFiles } from '../store/files.js';
 
 export const PRETRAIN_HELP = `impartial pretrain --out MODEL_DIR [--channels N] [--steps N] [--images N] [--seed N]
-                          [--checkpoint-every N] [--resume]
+                          [--dropout R] [--checkpoint-every N] [--resume]
 
 Trains a small generic model on synthetic multiplexed cells (ground-truth scribbles on most
 cells, random channel order and cell size), so that training on real scribbles starts from a
@@ -32,7 +32,8 @@ model that already knows cells and their boundaries. This is how the shipped mod
 
 Every --checkpoint-every steps (default 200) the weights and Adam's state go to MODEL_DIR.checkpoint;
 --resume goes on from there after an interruption (the same other options), and the checkpoint is
-removed once the model is saved.`;
+removed once the model is saved. --dropout (default 0.5, as the shipped models were made) is the
+rate while pretraining; a training that starts from the model uses its own (--dropout of train).`;
 
 export async function pretrainCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, {
@@ -44,6 +45,8 @@ export async function pretrainCommand(argv: string[]): Promise<number> {
     batch: TRAINING_FLAGS.batch!,
     depth: TRAINING_FLAGS.depth!,
     base: TRAINING_FLAGS.base!,
+    // The shipped models were pretrained at ImPartial's 0.5; trainings from them set their own rate.
+    dropout: { kind: 'number', default: 0.5 },
     'checkpoint-every': { kind: 'number', default: 200 },
     resume: { kind: 'boolean', default: false },
   });
@@ -78,6 +81,7 @@ export async function pretrainCommand(argv: string[]): Promise<number> {
     inChannels: channels,
     depth: a.depth as number,
     base: a.base as number,
+    dropout: a.dropout as number,
   };
   const checkpointDir = `${path.resolve(out)}.checkpoint`;
   const files = DataFiles.folder(path.dirname(checkpointDir));

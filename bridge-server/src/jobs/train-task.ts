@@ -3,12 +3,12 @@ import path from 'node:path';
 import {
   type AdamState,
   childLineage,
-  DEFAULT_UNET,
   type DrawEntry,
   type ImpartialModel,
   initWeights,
   PatchSampler,
   train,
+  trainingConfig,
 } from '@impartial/shared';
 import { initBackend, loadGenericModel, loadModelDir, saveModelDir } from '@impartial/shared/node';
 import { lossCurveSvg } from '../cli/loss-plot.js';
@@ -38,6 +38,8 @@ export interface TrainTaskSpec {
   steps?: number;
   seconds?: number;
   learningRate?: number;
+  /** Dropout of the model trained (TRAINING_DEFAULTS when not given). */
+  dropout?: number;
   batchSize: number;
   patch: number;
   depth: number;
@@ -137,7 +139,10 @@ async function trainWith(
   const parent = resumed ? null : await startingModel(spec, channels, hooks, files);
   const parentLineage = resumed ? resumed.parent : (parent?.lineage ?? null);
   const start = resumed?.model ?? parent;
-  const config = start?.config ?? { ...DEFAULT_UNET, inChannels: channels, depth: spec.depth, base: spec.base };
+  // A resumed training goes on with its own net; any other takes this training's dropout.
+  const config =
+    resumed?.model.config ??
+    trainingConfig(parent?.config, { inChannels: channels, depth: spec.depth, base: spec.base, dropout: spec.dropout });
   if (config.inChannels !== channels)
     throw new Error(`the starting model reads ${config.inChannels} channels but the images have ${channels}`);
   const weights = start ? start.weights : initWeights(config, spec.seed);

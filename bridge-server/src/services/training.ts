@@ -90,6 +90,7 @@ export class TrainingService {
           : {}),
         ...budget,
         learningRate: o.learningRate,
+        dropout: o.dropout,
         batchSize: o.batchSize,
         patch: o.patch,
         depth: o.depth,

@@ -15,6 +15,7 @@ export {
 } from './model-io.js';
 export {
   type BatchSource,
+  decayFactor,
   type StepLosses,
   Trainer,
   type TrainOptions,
@@ -33,6 +34,7 @@ export {
   outputChannels,
   parameterCount,
   seedDropoutMasks,
+  trainingConfig,
   type UNetConfig,
   type UNetWeights,
   weightsFromTensors,

@@ -10,7 +10,7 @@ export interface UNetConfig {
   depth: number;
   /** Filters of the first level; doubles per level (ImPartial: 64; CPU default 16). */
   base: number;
-  /** Dropout after each conv of the down/up blocks (ImPartial: 0.5); also drives MC-dropout inference. */
+  /** Dropout after each conv of the down/up blocks (ImPartial: 0.5, ours 0.2); also drives MC-dropout inference. */
   dropout: number;
   /** Mixture components [foreground, background] (ImPartial: [2, 2]). */
   components: [number, number];
@@ -19,9 +19,21 @@ export interface UNetConfig {
 export const DEFAULT_UNET: Omit<UNetConfig, 'inChannels'> = {
   depth: TRAINING_DEFAULTS.depth,
   base: TRAINING_DEFAULTS.base,
-  dropout: 0.5,
+  dropout: TRAINING_DEFAULTS.dropout,
   components: [2, 2],
 };
+
+/**
+ * The net a training runs: its starting model's with this training's dropout (the rate is a training
+ * choice; the weights do not depend on it), or a new one of the given shape.
+ */
+export function trainingConfig(
+  start: UNetConfig | undefined,
+  net: Pick<UNetConfig, 'inChannels' | 'depth' | 'base'> & { dropout?: number },
+): UNetConfig {
+  const dropout = net.dropout ?? TRAINING_DEFAULTS.dropout;
+  return start ? { ...start, dropout } : { ...DEFAULT_UNET, ...net, dropout };
+}
 
 export function componentCount(config: UNetConfig): number {
   return config.components[0] + config.components[1];

@@ -9,7 +9,15 @@ export {
   THRESHOLD_SWEEP,
 } from './calibration.js';
 export { labelOutlines, signedArea } from './contours.js';
-export { DEFAULT_INSTANCE_OPTIONS, type InstanceOptions, probabilityToInstances } from './instances.js';
+export {
+  CORE_DEPTH,
+  coreMap,
+  DEFAULT_INSTANCE_OPTIONS,
+  type InstanceOptions,
+  probabilityToInstances,
+  SEPARATIONS,
+  type Separation,
+} from './instances.js';
 export { AP_THRESHOLDS, type MatchScores, matchInstances, meanScores } from './metrics.js';
 export {
   connectedComponents,
@@ -23,6 +31,7 @@ export {
   skeletonize,
 } from './morphology.js';
 export { type NormalizationRange, normalizeImage, percentileRange, percentiles } from './normalize.js';
+export { DEFAULT_OUTLINE_FILL, fillOutlinedCells, type OutlineFillOptions } from './outline-fill.js';
 export { outlinesToStrokes, type TracedStroke } from './outline-strokes.js';
 export { type PatchBatch, PatchSampler, type SamplerOptions } from './patches.js';
 export { Random } from './random.js';
