@@ -37,7 +37,7 @@ const lastJson = (text) =>
 // `-- users` only the multi-user bridge's; `-- models` only the model packages' and catalogue's;
 // `-- live` only live mode's stroke-to-prediction latency in the viewer;
 // `-- outlines` only outline-tool strokes against brush strokes on the demo image; `-- starts` only the
-// shipped 1- and 6-channel starting models against random weights; `-- bundles` only the viewer's bundle sizes;
+// starting models for 1, 3, 6 and 8 channels against random weights; `-- bundles` only the viewer's bundle sizes;
 // `-- scale` only whole-slide stitching, the real engine on a slide alone and shared, the viewport preview,
 // the job queue, fan-out between nodes and the viewport of the demo slide with 1 and 2 workers.
 const only = process.argv[2];
@@ -278,8 +278,8 @@ if (want('starts')) {
   results.starts = st;
   const line = (label, value) => console.log(`  ${label.padEnd(46)}${value}`);
   console.log(`\nStarting models: F1 after ${st.seconds} s on a synthetic ${st.size}^2 image, medians over seeds 0-2`);
-  for (const c of ['c1', 'c6'].filter((k) => k in st))
-    line(`${c.slice(1)} channel(s): shipped model / random`, `${f(st[c].generic, 3)} / ${f(st[c].scratch, 3)}`);
+  for (const c of ['c1', 'c3', 'c6', 'c8'].filter((k) => k in st))
+    line(`${c.slice(1)} channel(s): starting model / random`, `${f(st[c].generic, 3)} / ${f(st[c].scratch, 3)}`);
 }
 if (want('bundles')) {
   const b = lastJson(await run(process.execPath, [path.join(repo, 'bench', 'bundles.mjs')], 'bundles bench'));

@@ -1,7 +1,7 @@
-// Shipped starting models against random weights, for 1 and 6 channels (in `npm run bench -- starts`, or
+// Shipped starting models against random weights, for 1, 3, 6 and 8 channels (in `npm run bench -- starts`, or
 // alone: node bench/start-models.mjs after a build). For each channel count, a synthetic 512^2 image with
-// ground truth that no pretraining saw (seed 77; 1 channel: the whole-cell stain alone; 6: nuclear,
-// whole-cell, cytoplasm and 3 markers), 20% of its cells scribbled, `impartial eval` for
+// ground truth that no pretraining saw (seed 77; 1 channel: the whole-cell stain alone; 3: nuclear,
+// whole-cell, cytoplasm; 6 and 8: those and 3 or 5 markers; 3 and 8 start from the 6-channel model, adapted), 20% of its cells scribbled, `impartial eval` for
 // BENCH_START_SECONDS (default 60) from the shipped model (--init generic) and from random weights
 // (--init scratch), seeds 0, 1, 2. Prints F1 of each and the medians. BENCH_START_CHANNELS=1 runs one count.
 import { spawn } from 'node:child_process';
@@ -33,12 +33,15 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const dir = mkdtempSync(path.join(tmpdir(), 'impartial-bench-starts-'));
 const results = {};
 try {
-  const counts = (process.env.BENCH_START_CHANNELS ?? '1,6').split(',').map(Number);
+  const counts = (process.env.BENCH_START_CHANNELS ?? '1,3,6,8').split(',').map(Number);
+  // 3 and 8 channels ship no model of their own: they start from the 6-channel one, adapted (adaptChannels).
   for (const [channels, keep] of [
     [1, [1]],
+    [3, [0, 1, 2]],
     [6, [0, 1, 2, 3, 4, 5]],
+    [8, [0, 1, 2, 3, 4, 5, 6, 7]],
   ].filter(([c]) => counts.includes(c))) {
-    const sample = syntheticCells({ width: SIZE, height: SIZE, channels: 6, seed: 77 });
+    const sample = syntheticCells({ width: SIZE, height: SIZE, channels: Math.max(6, channels), seed: 77 });
     const image = selectChannels(sample.image, keep);
     const n = SIZE * SIZE;
     const planes = keep.map((_, c) =>

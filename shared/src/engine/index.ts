@@ -1,4 +1,5 @@
 export { type AdamOptions, type AdamState, CpuAdam, TfjsAdam, type WeightUpdate } from './adam.js';
+export { adaptChannels } from './channels.js';
 export { type ConvLayerOptions, convLayerKernel, hasConvLayerKernel } from './conv-layer.js';
 export { impartialLossOnCpu } from './fused-loss.js';
 export { type InferOptions, type Prediction, predict, tileOrigins } from './infer.js';

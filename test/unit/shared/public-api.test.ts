@@ -13,6 +13,7 @@ const EXPECTED: Record<string, string[]> = {
     'activeDrawings',
     'type AdamOptions',
     'type AdamState',
+    'adaptChannels',
     'AP_THRESHOLDS',
     'type BatchSource',
     'type BlockRect',
