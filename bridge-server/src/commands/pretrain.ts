@@ -23,7 +23,7 @@ import { resumedFrom, resumedSeed, saveCheckpoint } from '../jobs/checkpoints.js
 import { DataFiles } from '../store/files.js';
 
 export const PRETRAIN_HELP = `impartial pretrain --out MODEL_DIR [--channels N] [--steps N] [--images N] [--seed N]
-                          [--dropout R] [--checkpoint-every N] [--resume]
+                          [--dropout R] [--realistic SHARE] [--checkpoint-every N] [--resume]
 
 Trains a small generic model on synthetic multiplexed cells (ground-truth scribbles on most
 cells, random channel order and cell size), so that training on real scribbles starts from a
@@ -33,7 +33,9 @@ model that already knows cells and their boundaries. This is how the shipped mod
 Every --checkpoint-every steps (default 200) the weights and Adam's state go to MODEL_DIR.checkpoint;
 --resume goes on from there after an interruption (the same other options), and the checkpoint is
 removed once the model is saved. --dropout (default 0.5, as the shipped models were made) is the
-rate while pretraining; a training that starts from the model uses its own (--dropout of train).`;
+rate while pretraining; a training that starts from the model uses its own (--dropout of train).
+--realistic SHARE (0-1, default 0) is the share of images drawn as realistic tissue: irregular
+outlines, fading and dim membranes, membrane-only cells, Gaussian blur and shot noise, denser sheets.`;
 
 export async function pretrainCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, {
@@ -47,6 +49,7 @@ export async function pretrainCommand(argv: string[]): Promise<number> {
     base: TRAINING_FLAGS.base!,
     // The shipped models were pretrained at ImPartial's 0.5; trainings from them set their own rate.
     dropout: { kind: 'number', default: 0.5 },
+    realistic: { kind: 'number', default: 0 },
     'checkpoint-every': { kind: 'number', default: 200 },
     resume: { kind: 'boolean', default: false },
   });
@@ -61,16 +64,19 @@ export async function pretrainCommand(argv: string[]): Promise<number> {
   for (let i = 0; i < (a.images as number); i++) {
     // Synthetic images have 2-8 marker channels; draw more and keep a random subset in random order,
     // so the model does not learn which channel is nuclear.
+    // Realistic images are also more crowded: dense sheets of touching cells, as in tumour tissue.
+    const realistic = (a.realistic as number) > 0 && rng.next() < (a.realistic as number);
     const sample = syntheticCells({
       width: 256,
       height: 256,
       channels: Math.max(channels, 3),
       seed: rng.fork(),
       cellRadius: rng.uniform(6, 12),
-      density: rng.uniform(0.35, 0.75),
-      clustered: rng.uniform(0.3, 0.8),
+      density: realistic ? rng.uniform(0.5, 0.9) : rng.uniform(0.35, 0.75),
+      clustered: realistic ? rng.uniform(0.5, 0.95) : rng.uniform(0.3, 0.8),
       noise: rng.uniform(0.02, 0.12),
       illumination: rng.uniform(0, 0.5),
+      realistic,
     });
     const order = rng.permutation(Array.from({ length: sample.image.channels }, (_, c) => c)).slice(0, channels);
     images.push(normalizeImage(selectChannels(sample.image, order)));

@@ -17,6 +17,13 @@ export interface SyntheticOptions {
   noise?: number;
   /** Amplitude of the smooth illumination gradient (0 = flat). */
   illumination?: number;
+  /**
+   * Tissue closer to real panels (off by default, so seeded samples stay as they were): irregular
+   * cell outlines instead of ellipses, membranes that fade along their length and from cell to cell
+   * (some barely visible), a share of membrane-only cells (nucleus out of plane), Gaussian optical
+   * blur of random width and shot noise that grows with the signal.
+   */
+  realistic?: boolean;
 }
 
 export interface SyntheticSample {
@@ -41,6 +48,17 @@ interface Cell {
   brightness: number;
   wholeCell: number;
   markers: number[];
+  /** Outline harmonics (realistic): radius factor 1 + sum of a * cos(k * angle + phase), k = 2, 3, 4. */
+  wobble?: Array<{ k: number; a: number; phase: number }>;
+}
+
+/** How far out the outline of a cell lies in the direction (u, v) of its own frame (1 for an ellipse). */
+function outlineRadius(c: Cell, u: number, v: number): number {
+  if (!c.wobble) return 1;
+  const angle = Math.atan2(v, u);
+  let r = 1;
+  for (const w of c.wobble) r += w.a * Math.cos(w.k * angle + w.phase);
+  return r;
 }
 
 /** A smooth random field in [0, 1] (bilinear interpolation of a coarse random grid). */
@@ -77,7 +95,8 @@ export function syntheticCells(options: SyntheticOptions): SyntheticSample {
     density = options.density ?? 0.55,
     clustered = options.clustered ?? 0.6;
   const noise = options.noise ?? 0.05,
-    illumination = options.illumination ?? 0.3;
+    illumination = options.illumination ?? 0.3,
+    realistic = options.realistic ?? false;
   const rng = new Random(options.seed);
   const n = width * height;
   // Where epithelium grows: the high ground of a smooth random field.
@@ -114,6 +133,7 @@ export function syntheticCells(options: SyntheticOptions): SyntheticSample {
     if (!fits(x, y, (c) => (epithelial && c.kind === 'epithelial' ? 1.05 * Math.min(r, c.a) : r + c.b + 1))) continue;
     const angle = rng.uniform(0, Math.PI);
     const elong = epithelial ? rng.uniform(1.1, 1.6) : rng.uniform(1, 1.2);
+    const extra = realistic ? realisticTraits(rng, epithelial) : {};
     add({
       x,
       y,
@@ -128,6 +148,7 @@ export function syntheticCells(options: SyntheticOptions): SyntheticSample {
       brightness: rng.uniform(0.5, 1.2),
       wholeCell: epithelial ? rng.uniform(0.6, 1.1) : rng.uniform(0, 0.15),
       markers: markers(),
+      ...extra,
     });
     covered += Math.PI * r * r;
   }
@@ -136,14 +157,15 @@ export function syntheticCells(options: SyntheticOptions): SyntheticSample {
   const depth = new Float32Array(n).fill(Infinity);
   const local = new Float32Array(2 * n); // (u, v) of the pixel in its cell's frame
   cells.forEach((c, i) => {
-    const r = Math.max(c.a, c.b) + 1;
+    const r = Math.max(c.a, c.b) * (c.wobble ? 1.5 : 1) + 1;
     for (let y = Math.max(0, Math.floor(c.y - r)); y < Math.min(height, Math.ceil(c.y + r)); y++) {
       for (let x = Math.max(0, Math.floor(c.x - r)); x < Math.min(width, Math.ceil(c.x + r)); x++) {
         const dx = x + 0.5 - c.x,
           dy = y + 0.5 - c.y;
         const u = (dx * c.cos + dy * c.sin) / c.a,
           v = (-dx * c.sin + dy * c.cos) / c.b;
-        const d = u * u + v * v,
+        const rho = outlineRadius(c, u, v);
+        const d = (u * u + v * v) / (rho * rho),
           p = y * width + x;
         if (d <= 1 && d < depth[p]!) {
           depth[p] = d;
@@ -156,6 +178,8 @@ export function syntheticCells(options: SyntheticOptions): SyntheticSample {
   });
   keepLargestPieces(labels, width);
   const texture = smoothField(width, height, 2.5, rng);
+  // Realistic: membranes fade along their length (a slow field between 0.15 and 1).
+  const fade = realistic ? smoothField(width, height, Math.max(6, radius), rng).map((f) => 0.15 + 0.85 * f) : null;
   const clean = new Float32Array(channels * n);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
@@ -172,7 +196,7 @@ export function syntheticCells(options: SyntheticOptions): SyntheticSample {
         nv = (local[2 * i + 1]! - c.ny) / c.nucleus;
       const inNucleus = nu * nu + nv * nv <= 1;
       clean[i] = inNucleus ? c.brightness * (0.6 + 0.6 * texture[i]!) : 0.04; // nuclear
-      clean[n + i] = c.wholeCell * (border ? 1 : inNucleus ? 0.35 : 0.65); // whole-cell / membrane
+      clean[n + i] = c.wholeCell * (border ? (fade ? fade[i]! : 1) : inNucleus ? 0.35 : 0.65); // whole-cell / membrane
       // cytoplasm
       if (channels > 2) clean[2 * n + i] = c.kind === 'epithelial' ? (inNucleus ? 0.15 : 0.6 * c.brightness) : 0.05;
       c.markers.forEach((m, j) => {
@@ -182,6 +206,24 @@ export function syntheticCells(options: SyntheticOptions): SyntheticSample {
   }
   const data = new Float32Array(channels * n);
   const phase = rng.uniform(0, 2 * Math.PI);
+  if (realistic) {
+    const sigma = rng.uniform(0.6, 1.6);
+    for (let ch = 0; ch < channels; ch++) {
+      const blurred = gaussianBlur(clean.subarray(ch * n, (ch + 1) * n), width, height, sigma);
+      for (let y = 0; y < height; y++)
+        for (let x = 0; x < width; x++) {
+          const field = 1 + illumination * Math.sin(phase + (2 * x) / width + (1.3 * y) / height);
+          const signal = blurred[y * width + x]! * field;
+          // read noise plus shot noise, which grows with the square root of the signal
+          const sd = noise * (0.5 + Math.sqrt(signal));
+          data[ch * n + y * width + x] = Math.max(0, 0.03 + signal + sd * rng.normal()) * 1000;
+        }
+    }
+    return {
+      image: { width, height, channels, data, channelNames: CHANNEL_NAMES.slice(0, channels) },
+      labels: { width, height, data: labels },
+    };
+  }
   for (let ch = 0; ch < channels; ch++) {
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
@@ -206,6 +248,43 @@ export function syntheticCells(options: SyntheticOptions): SyntheticSample {
     image: { width, height, channels, data, channelNames: CHANNEL_NAMES.slice(0, channels) },
     labels: { width, height, data: labels },
   };
+}
+
+/** The traits a realistic cell adds: an irregular outline, a membrane from barely visible to bright, maybe no nucleus. */
+function realisticTraits(rng: Random, epithelial: boolean): Partial<Cell> {
+  const wobble = [2, 3, 4].map((k) => ({
+    k,
+    a: rng.uniform(0, epithelial ? 0.16 : 0.08) / (k - 1),
+    phase: rng.uniform(0, 2 * Math.PI),
+  }));
+  const traits: Partial<Cell> = { wobble };
+  if (epithelial) traits.wholeCell = rng.next() < 0.25 ? rng.uniform(0.12, 0.35) : rng.uniform(0.45, 1.1);
+  // nucleus out of the focal plane: a membrane-only cell
+  if (epithelial && rng.next() < 0.12) traits.brightness = rng.uniform(0.02, 0.08);
+  return traits;
+}
+
+/** Separable Gaussian blur of one plane (edges clamped). */
+function gaussianBlur(plane: Float32Array, width: number, height: number, sigma: number): Float32Array {
+  const r = Math.ceil(3 * sigma);
+  const kernel = Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
+  const total = kernel.reduce((s, v) => s + v, 0);
+  const k = kernel.map((v) => v / total);
+  const rows = new Float32Array(plane.length),
+    out = new Float32Array(plane.length);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      let s = 0;
+      for (let i = -r; i <= r; i++) s += k[i + r]! * plane[y * width + Math.min(width - 1, Math.max(0, x + i))]!;
+      rows[y * width + x] = s;
+    }
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      let s = 0;
+      for (let i = -r; i <= r; i++) s += k[i + r]! * rows[Math.min(height - 1, Math.max(0, y + i)) * width + x]!;
+      out[y * width + x] = s;
+    }
+  return out;
 }
 
 /** Where neighbours cut a cell into pieces, keeps its largest 4-connected piece and clears the crumbs. */

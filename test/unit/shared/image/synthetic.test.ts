@@ -69,3 +69,34 @@ test('ground truth: cells of two sizes, many touching, each one connected piece'
   }
   assert.equal(fragmented, 0, `${fragmented} of ${ids.length} cells in pieces`);
 });
+
+test('realistic tissue: seeded, other than the classic, membranes from faint to bright, cells without a nucleus', () => {
+  const options = { width: 192, height: 192, channels: 2, seed: 3, density: 0.8, clustered: 0.9, realistic: true };
+  const a = syntheticCells(options),
+    b = syntheticCells(options);
+  assert.deepEqual(a.image.data, b.image.data, 'seeded');
+  const classic = syntheticCells({ ...options, realistic: false });
+  assert.notDeepEqual(a.image.data, classic.image.data);
+  const { width, height } = a.labels,
+    n = width * height,
+    labels = a.labels.data;
+  // Per cell: its area, its mean membrane (channel 1 on its border) and its brightest nuclear pixel (channel 0).
+  const cells = new Map<number, { area: number; border: number[]; nuclear: number }>();
+  for (let i = 0; i < n; i++) {
+    const k = labels[i]!;
+    if (!k) continue;
+    const c = cells.get(k) ?? { area: 0, border: [], nuclear: 0 };
+    c.area++;
+    const x = i % width;
+    const edge = [x > 0 ? i - 1 : i, x < width - 1 ? i + 1 : i, i - width, i + width].some((j) => labels[j] !== k);
+    if (edge) c.border.push(a.image.data[n + i]!);
+    c.nuclear = Math.max(c.nuclear, a.image.data[i]!);
+    cells.set(k, c);
+  }
+  const big = [...cells.values()].filter((c) => c.area > 150);
+  assert.ok(big.length > 20, `${big.length} large cells`);
+  const membrane = big.map((c) => c.border.reduce((s, v) => s + v, 0) / c.border.length).sort((p, q) => p - q);
+  assert.ok(membrane[membrane.length - 1]! > 3 * membrane[0]!, `membranes range ${membrane[0]}..${membrane.at(-1)}`);
+  const nuclear = big.map((c) => c.nuclear).sort((p, q) => p - q);
+  assert.ok(nuclear[0]! < 0.3 * nuclear[nuclear.length >> 1]!, 'a large cell whose nucleus is out of the plane');
+});
