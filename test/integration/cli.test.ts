@@ -125,8 +125,8 @@ describe('the impartial CLI', () => {
       assert.ok(json[key] >= 0 && json[key] <= 1, `${key}=${json[key]}`);
     assert.ok(json.threshold >= 0.2 && json.threshold <= 0.95, `threshold ${json.threshold}`);
     assert.ok(json.threshold_best >= 0.5 && json.threshold_best <= 0.95, 'the oracle sweeps 0.5-0.95');
-    assert.equal(json.separation, 'seeded');
-    assert.ok(json.seed_threshold > json.threshold);
+    assert.equal(json.separation, 'distance', "the default cut: a watershed on the cells' cores");
+    assert.ok(json.seed_threshold > 0 && json.seed_threshold <= 0.5, `core level ${json.seed_threshold}`);
     assert.deepEqual(
       json.images.map((i: { file: string }) => i.file),
       [a.image, b.image],

@@ -38,8 +38,9 @@ ${TRAINING_HELP}
   --passes T             Monte-Carlo dropout passes at inference (default ${INFERENCE_DEFAULTS.passes})
   --init generic|scratch start from the shipped generic model (default, when one exists
                          for the channel count) or from random weights
-  --separation components|seeded  instances from connected regions (ImPartial) or a
-                         watershed on the probability that splits touching cells (default seeded)
+  --separation components|seeded|distance  instances from connected regions (ImPartial), a
+                         watershed on the probability, or one on the cells' cores (distance to
+                         the cut's edge times p) that also splits cells p joins (default distance)
   --json                 last line: one JSON object with the results`;
 
 /** Scores of one image, or the mean over images. */
@@ -219,7 +220,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     passes: INFERENCE_FLAGS.passes!,
     json: { kind: 'boolean', default: false },
     init: { kind: 'string', default: 'generic' },
-    separation: { kind: 'string', default: 'seeded' },
+    separation: { kind: 'string', default: 'distance' },
   });
   const instance = separationOption(a.separation as string);
   const { images: imageFiles, labels: labelFiles } = checkPairs(a.images as string[], a.labels as string[]);

@@ -20,7 +20,7 @@ ${TRAINING_HELP}
   --init generic|scratch    without --from: start from the shipped generic model (default,
                             when one exists for the channel count) or from random weights
   --labels-kind auto|outlines|scribbles
-  --separation components|seeded|distance   how instances are cut (saved with the model)`;
+  --separation components|seeded|distance   how instances are cut (saved with the model; default distance)`;
 
 export async function trainCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, {
@@ -31,7 +31,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     ...TRAINING_FLAGS,
     'labels-kind': { kind: 'string', default: 'auto' },
     init: { kind: 'string', default: 'generic' },
-    separation: { kind: 'string', default: 'seeded' },
+    separation: { kind: 'string', default: 'distance' },
   });
   const instance = separationOption(a.separation as string);
   const { images: imageFiles, labels: labelFiles } = checkPairs(a.images as string[], a.labels as string[]);
