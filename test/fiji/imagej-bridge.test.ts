@@ -177,7 +177,9 @@ dump("B ");
     const image = await ownImage('predictions');
     const ws = await TestClient.join(t.bridge, image.id, 'trainer');
     await drawCellAndBackground(ws, [40, 40]);
-    ws.send({ type: 'train-start', ref: 't', options: TINY_TRAINING });
+    // ImPartial's dropout of 0.5: the net of a few steps predicts p near 0.5, and only heavy dropout
+    // makes its two passes disagree enough for the entropies to spread over the overlay's colours.
+    ws.send({ type: 'train-start', ref: 't', options: { ...TINY_TRAINING, dropout: 0.5 } });
     await ws.next((m) => m.type === 'model', 120_000);
     const out = await mkdtemp(path.join(tmpdir(), 'ij-pred-'));
     let model = '';
