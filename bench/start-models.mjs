@@ -1,9 +1,10 @@
-// Shipped starting models against random weights, for 1, 3, 6 and 8 channels (in `npm run bench -- starts`, or
+// Starting models against random weights, for 1, 3, 6 and 8 channels (in `npm run bench -- starts`, or
 // alone: node bench/start-models.mjs after a build). For each channel count, a synthetic 512^2 image with
 // ground truth that no pretraining saw (seed 77; 1 channel: the whole-cell stain alone; 3: nuclear,
-// whole-cell, cytoplasm; 6 and 8: those and 3 or 5 markers; 3 and 8 start from the 6-channel model, adapted), 20% of its cells scribbled, `impartial eval` for
-// BENCH_START_SECONDS (default 60) from the shipped model (--init generic) and from random weights
-// (--init scratch), seeds 0, 1, 2. Prints F1 of each and the medians. BENCH_START_CHANNELS=1 runs one count.
+// whole-cell, cytoplasm; 6 and 8: those and 3 or 5 markers; 3 and 8 start from the 6-channel model,
+// adapted), 20% of its cells scribbled, `impartial eval` for BENCH_START_SECONDS (default 60) from the
+// starting model (--init generic) and from random weights (--init scratch), seeds 0, 1, 2
+// (BENCH_START_SEEDS). Prints F1 of each and the medians. BENCH_START_CHANNELS=1 runs one count.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

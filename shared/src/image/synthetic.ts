@@ -250,7 +250,7 @@ export function syntheticCells(options: SyntheticOptions): SyntheticSample {
   };
 }
 
-/** The traits a realistic cell adds: an irregular outline, a membrane from barely visible to bright, maybe no nucleus. */
+/** What a realistic cell adds: an irregular outline, a membrane from barely visible to bright, maybe no nucleus. */
 function realisticTraits(rng: Random, epithelial: boolean): Partial<Cell> {
   const wobble = [2, 3, 4].map((k) => ({
     k,

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 await initBackend();
 
-test("Adam as one loop per weight array (wasm, cpu) steps as tfjs' optimiser does, weight decay and rate changes included", async () => {
+test("Adam as one loop per weight array (wasm, cpu) steps as tfjs' optimiser does, rate changes too", async () => {
   const shapes: [number, number][] = [
     [3, 4],
     [5, 1],

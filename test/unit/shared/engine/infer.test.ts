@@ -75,7 +75,7 @@ function mirrorImage(img: MultiChannelImage, flipX: boolean, flipY: boolean): Mu
   return { ...img, data };
 }
 
-test('with flips, pass t reads the tile mirrored by none, x, y, both, and the mean is taken mirrored back', async () => {
+test('with flips, pass t reads the tile mirrored (none, x, y, both) and the mean is taken mirrored back', async () => {
   // No dropout, so every pass is deterministic and the mean can be rebuilt from single passes.
   const m = model();
   const still = { ...m.config, dropout: 0 };

@@ -70,7 +70,7 @@ test('ground truth: cells of two sizes, many touching, each one connected piece'
   assert.equal(fragmented, 0, `${fragmented} of ${ids.length} cells in pieces`);
 });
 
-test('realistic tissue: seeded, other than the classic, membranes from faint to bright, cells without a nucleus', () => {
+test('realistic tissue: seeded, unlike the classic, membranes faint to bright, cells without a nucleus', () => {
   const options = { width: 192, height: 192, channels: 2, seed: 3, density: 0.8, clustered: 0.9, realistic: true };
   const a = syntheticCells(options),
     b = syntheticCells(options);
