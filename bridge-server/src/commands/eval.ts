@@ -36,8 +36,8 @@ ${TRAINING_HELP}
   --checkpoints S...     also evaluate at these training times (s); default 60 and 120 (those
                          within a --seconds budget)
   --passes T             Monte-Carlo dropout passes at inference (default ${INFERENCE_DEFAULTS.passes})
-  --init generic|scratch start from the shipped generic model (default, when one exists
-                         for the channel count) or from random weights
+  --init generic|scratch start from the shipped generic model for the channel count
+                         (default; other counts: the 6-channel one, adapted) or from random weights
   --separation components|seeded|distance  instances from connected regions (ImPartial), a
                          watershed on the probability, or one on the cells' cores (distance to
                          the cut's edge times p) that also splits cells p joins (default distance)

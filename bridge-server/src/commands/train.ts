@@ -17,8 +17,8 @@ only 0/1/2 is read as a scribble raster (1 = cell, 2 = background).
 
 ${TRAINING_HELP}
   --from MODEL_DIR          fine-tune an earlier model (its config is kept)
-  --init generic|scratch    without --from: start from the shipped generic model (default,
-                            when one exists for the channel count) or from random weights
+  --init generic|scratch    without --from: start from the shipped generic model for the channel
+                            count (default; other counts: the 6-channel one, adapted) or random weights
   --labels-kind auto|outlines|scribbles
   --separation components|seeded|distance   how instances are cut (saved with the model; default distance)`;
 
