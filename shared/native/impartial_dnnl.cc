@@ -1,9 +1,10 @@
 // Native kernels for the tfjs wasm backend on CPUs, through oneDNN (Debian's libdnnl) and OpenMP:
 // convolutions (forward, gradient with respect to the input and to the weights), one call per
-// U-Net layer forward and backward, max-pool gradient and slicing. They work on tfjs' own layouts
-// (activations NHWC, filters HWIO), reading and writing the caller's Float32Arrays in place (views
-// on the wasm heap). Primitives and the reorders to and from the layouts they choose are built
-// once per shape and kept, per thread (training and inference run in separate workers).
+// U-Net layer forward and backward, max-pool gradient, slicing, and the ImPartial loss's forward
+// pass. They work on tfjs' own layouts (activations NHWC, filters HWIO), reading and writing the
+// caller's Float32Arrays in place (views on the wasm heap). Primitives and the reorders to and
+// from the layouts they choose are built once per shape and kept, per thread (training and
+// inference run in separate workers).
 #include <node_api.h>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <map>
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <unordered_map>
 
@@ -419,11 +421,143 @@ napi_value slice4(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+bool doubles(napi_env env, napi_value v, size_t want, double** out) {
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  if (napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr) != napi_ok) return false;
+  if (type != napi_float64_array || length != want) return false;
+  *out = static_cast<double*>(data);
+  return true;
+}
+
+// Cross-entropy of one class over the scribbled pixels, per patch, averaged over the patches that
+// have any; grad gets its derivative with respect to the class probability.
+double scribbleTerm(const double* classP, const float* scribble, int64_t n, int64_t p, double* grad) {
+  std::vector<double> perPatch(n), count(n);
+  int64_t patches = 0;
+  for (int64_t b = 0; b < n; b++) {
+    double sum = 0, s = 0;
+    for (int64_t i = b * p; i < (b + 1) * p; i++) {
+      if (!scribble[i]) continue;
+      s += scribble[i];
+      sum -= scribble[i] * std::log(std::max(classP[i], 1e-20));
+    }
+    count[b] = s;
+    perPatch[b] = sum / std::max(s, 1.0);
+    if (s > 0) patches++;
+  }
+  const double scale = 1.0 / std::max<double>(patches, 1);
+  double total = 0;
+  for (int64_t b = 0; b < n; b++) {
+    total += perPatch[b];
+    const double k = scale / std::max(count[b], 1.0);
+    for (int64_t i = b * p; i < (b + 1) * p; i++)
+      grad[i] = scribble[i] && classP[i] >= 1e-20 ? -k * scribble[i] / classP[i] : 0.0;
+  }
+  return total * scale;
+}
+
+// lossPass(o, t, blind, fg, bg, dims, pi, dCell, dBackground, dPiRec, dMeans, terms): the forward
+// pass of the fused ImPartial loss (shared/src/engine/fused-loss.ts, forwardPass, the same sums in
+// the same order): terms = [foreground, background, reconstruction] and the per-pixel factors its
+// gradient needs. dims = [N, P, C, Kf, Kb]; o is (N*P, K + K*C) with K = Kf + Kb.
+napi_value lossPass(napi_env env, napi_callback_info info) {
+  auto args = arguments(env, info, 12);
+  int64_t d[5];
+  if (args.empty() || !readInts(env, args[5], d, 5))
+    return fail(env, "lossPass takes 12 arguments, dims = [N, P, C, Kf, Kb]");
+  const int64_t N = d[0], P = d[1], C = d[2], Kf = d[3], Kb = d[4], K = Kf + Kb, O = K + K * C, pixels = N * P;
+  if (N < 1 || P < 1 || C < 1 || Kf < 1 || Kb < 1) return fail(env, "lossPass: dims must be positive");
+  float *o, *t, *blind, *fg, *bg;
+  double *pi, *dCell, *dBackground, *dPiRec, *dMeans, *terms;
+  if (!floats(env, args[0], pixels * O, &o) || !floats(env, args[1], pixels * C, &t) ||
+      !floats(env, args[2], pixels * C, &blind) || !floats(env, args[3], pixels, &fg) ||
+      !floats(env, args[4], pixels, &bg))
+    return fail(env, "lossPass: o, t, blind, fg and bg must be Float32Arrays of the sizes the dims give");
+  if (!doubles(env, args[6], pixels * K, &pi) || !doubles(env, args[7], pixels, &dCell) ||
+      !doubles(env, args[8], pixels, &dBackground) || !doubles(env, args[9], pixels * K, &dPiRec) ||
+      !doubles(env, args[10], pixels * K * C, &dMeans) || !doubles(env, args[11], 3, &terms))
+    return fail(env, "lossPass: pi, dCell, dBackground, dPiRec, dMeans and terms must be Float64Arrays "
+                     "of the sizes the dims give");
+  std::vector<double> cell(pixels, 0.0), back(pixels, 0.0);
+#pragma omp parallel for
+  for (int64_t i = 0; i < pixels; i++) {
+    double max = -std::numeric_limits<double>::infinity(), z = 0;
+    for (int64_t k = 0; k < K; k++) max = std::max(max, static_cast<double>(o[i * O + k]));
+    for (int64_t k = 0; k < K; k++) z += pi[i * K + k] = std::exp(static_cast<double>(o[i * O + k]) - max);
+    for (int64_t k = 0; k < K; k++) {
+      pi[i * K + k] /= z;
+      (k < Kf ? cell : back)[i] += pi[i * K + k];
+    }
+  }
+  terms[0] = scribbleTerm(cell.data(), fg, N, P, dCell);
+  terms[1] = scribbleTerm(back.data(), bg, N, P, dBackground);
+  // Reconstruction, one patch per iteration: responsibility-weighted component means, each pixel
+  // their pi-weighted mix; Gaussian NLL on the blind spots; then its gradient to pi and the means.
+  std::vector<double> perPatch(N, 0.0);
+#pragma omp parallel for
+  for (int64_t b = 0; b < N; b++) {
+    std::vector<double> mu(C * K, 0.0), D(K, 1e-8), G(C * K, 0.0), B(C, 0.0), xhat(P * C);
+    const int64_t p0 = b * P, p1 = (b + 1) * P;
+    std::fill(dPiRec + p0 * K, dPiRec + p1 * K, 0.0);
+    for (int64_t p = p0; p < p1; p++)
+      for (int64_t k = 0; k < K; k++) {
+        const double w = pi[p * K + k];
+        D[k] += w;
+        for (int64_t c = 0; c < C; c++) mu[c * K + k] += w * o[p * O + K + c * K + k];
+      }
+    for (int64_t c = 0; c < C; c++)
+      for (int64_t k = 0; k < K; k++) mu[c * K + k] /= D[k];
+    for (int64_t p = p0; p < p1; p++)
+      for (int64_t c = 0; c < C; c++) {
+        double x = 0;
+        for (int64_t k = 0; k < K; k++) x += pi[p * K + k] * mu[c * K + k];
+        xhat[(p - p0) * C + c] = x;
+        B[c] += blind[p * C + c];
+      }
+    double rec = 0;
+    for (int64_t c = 0; c < C; c++) {
+      double nll = 0;
+      for (int64_t p = p0; p < p1; p++) {
+        const double e = t[p * C + c] - xhat[(p - p0) * C + c];
+        nll += blind[p * C + c] * (0.5 * e * e + 0.5 * std::log(2 * M_PI));
+      }
+      rec += nll / B[c];
+    }
+    perPatch[b] = rec;
+    for (int64_t p = p0; p < p1; p++)
+      for (int64_t c = 0; c < C; c++) {
+        const double g = blind[p * C + c] * (xhat[(p - p0) * C + c] - t[p * C + c]) / (B[c] * N * C);
+        if (g == 0) continue;
+        for (int64_t k = 0; k < K; k++) {
+          dPiRec[p * K + k] += g * mu[c * K + k];
+          G[c * K + k] += g * pi[p * K + k];
+        }
+      }
+    for (int64_t p = p0; p < p1; p++)
+      for (int64_t k = 0; k < K; k++) {
+        const double w = pi[p * K + k] / D[k];
+        double dp = 0;
+        for (int64_t c = 0; c < C; c++) {
+          const double gk = G[c * K + k];
+          dMeans[p * K * C + c * K + k] = gk * w;
+          dp += gk * (o[p * O + K + c * K + k] - mu[c * K + k]) / D[k];
+        }
+        dPiRec[p * K + k] += dp;
+      }
+  }
+  double reconstruction = 0;
+  for (int64_t b = 0; b < N; b++) reconstruction += perPatch[b];
+  terms[2] = reconstruction / (N * C);
+  return nullptr;
+}
+
 napi_value init(napi_env env, napi_value exports) {
   napi_value version;
   const std::pair<const char*, napi_callback> functions[] = {
       {"conv", conv}, {"layerForward", layerForward}, {"layerBackward", layerBackward}, {"dropoutMask", dropoutMask},
-      {"maxPoolGrad", maxPoolGrad}, {"slice4", slice4}};
+      {"maxPoolGrad", maxPoolGrad}, {"slice4", slice4}, {"lossPass", lossPass}};
   for (const auto& [name, callback] : functions) {
     napi_value fn;
     napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, nullptr, &fn);
