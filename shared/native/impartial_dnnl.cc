@@ -1,7 +1,7 @@
 // Native kernels for the tfjs wasm backend on CPUs, through oneDNN (Debian's libdnnl) and OpenMP:
 // convolutions (forward, gradient with respect to the input and to the weights), one call per
-// U-Net layer forward and backward, max-pool gradient, slicing, and the ImPartial loss's forward
-// pass. They work on tfjs' own layouts (activations NHWC, filters HWIO), reading and writing the
+// U-Net layer forward and backward, max-pool gradient, slicing, and the ImPartial loss's pass and
+// gradient. They work on tfjs' own layouts (activations NHWC, filters HWIO), reading and writing the
 // caller's Float32Arrays in place (views on the wasm heap). Primitives and the reorders to and
 // from the layouts they choose are built once per shape and kept, per thread (training and
 // inference run in separate workers).
@@ -553,11 +553,44 @@ napi_value lossPass(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// lossGradient(pi, dCell, dBackground, dPiRec, dMeans, dims, factors, out): the fused loss's
+// gradient with respect to the net's output (fused-loss.ts, outputGradient) from what lossPass
+// left, for factors = [aF, aB, aR] on the foreground, background and reconstruction terms.
+napi_value lossGradient(napi_env env, napi_callback_info info) {
+  auto args = arguments(env, info, 8);
+  int64_t d[5];
+  if (args.empty() || !readInts(env, args[5], d, 5))
+    return fail(env, "lossGradient takes 8 arguments, dims = [N, P, C, Kf, Kb]");
+  const int64_t N = d[0], P = d[1], C = d[2], Kf = d[3], Kb = d[4], K = Kf + Kb, O = K + K * C, pixels = N * P;
+  if (N < 1 || P < 1 || C < 1 || Kf < 1 || Kb < 1 || K > 64) return fail(env, "lossGradient: dims out of range");
+  double *pi, *dCell, *dBackground, *dPiRec, *dMeans, *factors;
+  float* out;
+  if (!doubles(env, args[0], pixels * K, &pi) || !doubles(env, args[1], pixels, &dCell) ||
+      !doubles(env, args[2], pixels, &dBackground) || !doubles(env, args[3], pixels * K, &dPiRec) ||
+      !doubles(env, args[4], pixels * K * C, &dMeans) || !doubles(env, args[6], 3, &factors) ||
+      !floats(env, args[7], pixels * O, &out))
+    return fail(env, "lossGradient: pi, dCell, dBackground, dPiRec, dMeans and factors must be Float64Arrays and "
+                     "out a Float32Array, of the sizes the dims give");
+  const double aF = factors[0], aB = factors[1], aR = factors[2];
+#pragma omp parallel for
+  for (int64_t i = 0; i < pixels; i++) {
+    double dpi[64], dot = 0;
+    for (int64_t k = 0; k < K; k++) {
+      dpi[k] = (k < Kf ? aF * dCell[i] : aB * dBackground[i]) + aR * dPiRec[i * K + k];
+      dot += pi[i * K + k] * dpi[k];
+    }
+    for (int64_t k = 0; k < K; k++) out[i * O + k] = static_cast<float>(pi[i * K + k] * (dpi[k] - dot));
+    for (int64_t j = 0; j < K * C; j++) out[i * O + K + j] = static_cast<float>(aR * dMeans[i * K * C + j]);
+  }
+  return nullptr;
+}
+
 napi_value init(napi_env env, napi_value exports) {
   napi_value version;
   const std::pair<const char*, napi_callback> functions[] = {
       {"conv", conv}, {"layerForward", layerForward}, {"layerBackward", layerBackward}, {"dropoutMask", dropoutMask},
-      {"maxPoolGrad", maxPoolGrad}, {"slice4", slice4}, {"lossPass", lossPass}};
+      {"maxPoolGrad", maxPoolGrad}, {"slice4", slice4}, {"lossPass", lossPass},
+      {"lossGradient", lossGradient}};
   for (const auto& [name, callback] : functions) {
     napi_value fn;
     napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, nullptr, &fn);

@@ -6,7 +6,7 @@ import { HALF_LOG_2PI, LOSS_WEIGHTS, type LossInputs, type LossTerms } from './l
  * over the output in JavaScript, for the CPU backends. As tfjs ops it is some thirty small kernels
  * forward and as many backward (softmax, slices, sums, broadcasts): 70-90 ms for a batch of 4 x
  * 128^2 here, which these loops (one exp per component and pixel dominates) do in about half.
- * The forward loops also exist natively (NativeLossPass), for the Node backend to plug in.
+ * The loops also exist natively (NativeLoss), for the Node backend to plug in.
  */
 
 /** The loss terms, and what their gradients need: per-pixel factors, kept until backprop asks. */
@@ -23,8 +23,8 @@ interface Pass {
   /** d reconstruction / d pi (N*P, K) and / d means (N*P, C*K). */
   dPiRec: Float64Array;
   dMeans: Float64Array;
-  /** Computed by the native pass, into buffers it may hand on. */
-  native?: boolean;
+  /** The native kernels that computed it, into buffers it may hand on. */
+  native?: NativeLoss;
 }
 
 export interface LossShape {
@@ -37,30 +37,44 @@ export interface LossShape {
 type Shape = LossShape;
 
 /**
- * forwardPass written natively (the oneDNN addon's lossPass, registered by the Node backend): the
- * same sums into the arrays given, terms = [foreground, background, reconstruction]. It takes the
- * per-step loss from ~15 ms of JavaScript (longer while V8 warms up) to ~2 ms here.
+ * forwardPass and outputGradient written natively (the oneDNN addon's, registered by the Node
+ * backend): the same sums into the arrays given. They take the per-step loss from ~20 ms of
+ * JavaScript (longer while V8 warms up) to ~2 ms here.
  */
-export type NativeLossPass = (
-  o: Float32Array,
-  t: Float32Array,
-  blind: Float32Array,
-  fg: Float32Array,
-  bg: Float32Array,
-  dims: number[],
-  pi: Float64Array,
-  dCell: Float64Array,
-  dBackground: Float64Array,
-  dPiRec: Float64Array,
-  dMeans: Float64Array,
-  terms: Float64Array,
-) => void;
+export interface NativeLoss {
+  /** terms = [foreground, background, reconstruction]; dims = [N, P, C, Kf, Kb]. */
+  lossPass(
+    o: Float32Array,
+    t: Float32Array,
+    blind: Float32Array,
+    fg: Float32Array,
+    bg: Float32Array,
+    dims: number[],
+    pi: Float64Array,
+    dCell: Float64Array,
+    dBackground: Float64Array,
+    dPiRec: Float64Array,
+    dMeans: Float64Array,
+    terms: Float64Array,
+  ): void;
+  /** out = d(aF foreground + aB background + aR reconstruction) / d output, factors = [aF, aB, aR]. */
+  lossGradient(
+    pi: Float64Array,
+    dCell: Float64Array,
+    dBackground: Float64Array,
+    dPiRec: Float64Array,
+    dMeans: Float64Array,
+    dims: number[],
+    factors: Float64Array,
+    out: Float32Array,
+  ): void;
+}
 
-let nativePass: NativeLossPass | null = null;
+let nativeLoss: NativeLoss | null = null;
 
-/** Uses a native forward pass from now on (null: the JavaScript one again). */
-export function useNativeLossPass(pass: NativeLossPass | null): void {
-  nativePass = pass;
+/** Uses native kernels for the pass and its gradient from now on (null: the JavaScript ones again). */
+export function useNativeLoss(kernels: NativeLoss | null): void {
+  nativeLoss = kernels;
 }
 
 type PassBuffers = Pick<Pass, 'pi' | 'dCell' | 'dBackground' | 'dPiRec' | 'dMeans'>;
@@ -96,20 +110,20 @@ function passOf(
   bg: ArrayLike<number>,
   shape: Shape,
 ): Pass {
-  const native = nativePass;
+  const native = nativeLoss;
   const f32 = (x: ArrayLike<number>): x is Float32Array => x instanceof Float32Array;
   if (!native || !f32(o) || !f32(t) || !f32(blind) || !f32(fg) || !f32(bg))
     return forwardPass(o, t, blind, fg, bg, shape);
   const { N, P, C, Kf, Kb } = shape;
   const { pi, dCell, dBackground, dPiRec, dMeans } = takeBuffers(N * P, Kf + Kb, C),
     terms = new Float64Array(3);
-  native(o, t, blind, fg, bg, [N, P, C, Kf, Kb], pi, dCell, dBackground, dPiRec, dMeans, terms);
+  native.lossPass(o, t, blind, fg, bg, [N, P, C, Kf, Kb], pi, dCell, dBackground, dPiRec, dMeans, terms);
   const [foreground, background, reconstruction] = terms as unknown as [number, number, number];
   const total =
     LOSS_WEIGHTS.foreground * foreground +
     LOSS_WEIGHTS.background * background +
     LOSS_WEIGHTS.reconstruction * reconstruction;
-  return { total, foreground, background, reconstruction, pi, dCell, dBackground, dPiRec, dMeans, native: true };
+  return { total, foreground, background, reconstruction, pi, dCell, dBackground, dPiRec, dMeans, native };
 }
 
 /** Cross-entropy of one class over the scribbled pixels, per patch, averaged over patches that have any. */
@@ -253,6 +267,11 @@ function outputGradient(pass: Pass, dy: ArrayLike<number>, { N, P, C, Kf, Kb }: 
     aR = LOSS_WEIGHTS.reconstruction * dy[0]! + dy[3]!;
   const { pi, dCell, dBackground, dPiRec, dMeans } = pass;
   const out = new Float32Array(pixels * O);
+  if (pass.native) {
+    const factors = Float64Array.of(aF, aB, aR);
+    pass.native.lossGradient(pi, dCell, dBackground, dPiRec, dMeans, [N, P, C, Kf, Kb], factors, out);
+    return out;
+  }
   const dpi = new Float64Array(K);
   for (let i = 0; i < pixels; i++) {
     let dot = 0;

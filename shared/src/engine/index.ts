@@ -1,7 +1,7 @@
 export { type AdamOptions, type AdamState, CpuAdam, TfjsAdam, type WeightUpdate } from './adam.js';
 export { adaptChannels } from './channels.js';
 export { type ConvLayerOptions, convLayerKernel, hasConvLayerKernel } from './conv-layer.js';
-export { impartialLossOnCpu, type NativeLossPass, useNativeLossPass } from './fused-loss.js';
+export { impartialLossOnCpu, type NativeLoss, useNativeLoss } from './fused-loss.js';
 export { type InferOptions, type Prediction, predict, tileOrigins } from './infer.js';
 export { registerConvGradients } from './kernels.js';
 export { impartialLoss, LOSS_WEIGHTS, type LossInputs, type LossTerms, scribbleLoss } from './losses.js';

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { useNativeLossPass } from '../engine/fused-loss.js';
+import { useNativeLoss } from '../engine/fused-loss.js';
 import { registerConvGradients } from '../engine/kernels.js';
 import {
   loadNativeKernels,
@@ -125,7 +125,8 @@ async function tryWasm(threads: number): Promise<BackendInfo | null> {
     registerNativeConvs(addon, 'wasm');
     registerNativeConvLayer(addon, 'wasm');
     registerNativeMemoryKernels(addon, 'wasm');
-    useNativeLossPass(addon.lossPass ?? null);
+    const { lossPass, lossGradient } = addon;
+    useNativeLoss(lossPass && lossGradient ? { lossPass, lossGradient } : null);
   }
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const n = wasm.getThreadsCount();

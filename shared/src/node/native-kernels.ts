@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import { CONV_LAYER, CONV_LAYER_GRAD } from '../engine/conv-layer.js';
-import type { NativeLossPass } from '../engine/fused-loss.js';
+import type { NativeLoss } from '../engine/fused-loss.js';
 import { convInfo } from '../engine/kernels.js';
 
 /** The oneDNN addon (shared/native), on Float32Arrays in place. */
@@ -37,8 +37,9 @@ export interface NativeAddon {
   ): void;
   maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, dims: number[]): void;
   slice4(x: Float32Array, out: Float32Array, dims: number[]): void;
-  /** The fused ImPartial loss's forward pass (fused-loss.ts); absent from a build older than it. */
-  lossPass?: NativeLossPass;
+  /** The fused ImPartial loss's pass and gradient (fused-loss.ts); absent from a build older than them. */
+  lossPass?: NativeLoss['lossPass'];
+  lossGradient?: NativeLoss['lossGradient'];
   /** The factors (0 or 1 / (1 - rate)) layerForward's dropout multiplies by, for tests. */
   dropoutMask(seed: number, rate: number, out: Float32Array): void;
   onednnVersion: string;

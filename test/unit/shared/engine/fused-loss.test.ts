@@ -3,18 +3,20 @@
 // one (the oneDNN addon's lossPass, when it is built here).
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { impartialLoss, impartialLossOnCpu, type LossInputs, Random, useNativeLossPass } from '@impartial/shared';
+import { impartialLoss, impartialLossOnCpu, type LossInputs, Random, useNativeLoss } from '@impartial/shared';
 import { initBackend, loadNativeKernels } from '@impartial/shared/node';
 import * as tf from '@tensorflow/tfjs-core';
 
 await initBackend();
 const addon = loadNativeKernels();
-const nativePass = typeof addon === 'string' ? undefined : addon.lossPass;
-const noNative =
-  typeof addon === 'string' ? `the addon is not built here: ${addon}` : 'this addon build has no lossPass';
+const native =
+  typeof addon !== 'string' && addon.lossPass && addon.lossGradient
+    ? { lossPass: addon.lossPass, lossGradient: addon.lossGradient }
+    : undefined;
+const noNative = typeof addon === 'string' ? `the addon is not built here: ${addon}` : 'this addon build has no loss';
 const passes = [
-  { pass: 'JavaScript', use: () => useNativeLossPass(null), skip: false as const },
-  { pass: 'native', use: () => useNativeLossPass(nativePass ?? null), skip: nativePass ? false : noNative },
+  { pass: 'JavaScript', use: () => useNativeLoss(null), skip: false as const },
+  { pass: 'native', use: () => useNativeLoss(native ?? null), skip: native ? false : noNative },
 ];
 
 /** A batch of random outputs, targets, blind spots and scribbles (some patches without any scribble). */
@@ -96,9 +98,9 @@ test('native pass: buffers handed on between steps do not carry one batch into t
   const batches = [randomInputs(21, [2, 2], 2), randomInputs(22, [2, 2], 2), randomInputs(23, [2, 2], 2)];
   const gradOf = (inputs: LossInputs) =>
     tf.grad((o: tf.Tensor) => impartialLossOnCpu({ ...inputs, output: o as tf.Tensor4D }).total)(inputs.output);
-  useNativeLossPass(null);
+  useNativeLoss(null);
   const expected = batches.map((b) => gradOf(b).dataSync() as Float32Array);
-  useNativeLossPass(nativePass!);
+  useNativeLoss(native!);
   for (const k of [0, 1, 0, 2, 2, 1]) {
     impartialLossOnCpu(batches[(k + 1) % 3]!).total.dataSync(); // a forward pass only
     const d = maxRelDiff(gradOf(batches[k]!).dataSync() as Float32Array, expected[k]!);
@@ -106,29 +108,41 @@ test('native pass: buffers handed on between steps do not carry one batch into t
   }
 });
 
-test('the native pass refuses arrays of the wrong size or type, naming them', { skip: passes[1]!.skip }, () => {
+test('the native pass and gradient refuse arrays of the wrong size or type, naming them', {
+  skip: passes[1]!.skip,
+}, () => {
   const f = (n: number) => new Float32Array(n),
     d = (n: number) => new Float64Array(n);
   const [N, P, C, K] = [1, 4, 2, 4];
   type Inputs = [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, number[]];
   const args = (): Inputs => [f(N * P * K * (1 + C)), f(N * P * C), f(N * P * C), f(N * P), f(N * P), [N, P, C, 2, 2]];
   const outs = () => [d(N * P * K), d(N * P), d(N * P), d(N * P * K), d(N * P * K * C), d(3)] as const;
-  assert.doesNotThrow(() => nativePass!(...args(), ...outs()));
+  assert.doesNotThrow(() => native!.lossPass(...args(), ...outs()));
   const [o, t, blind, fg, bg, dims] = args();
   assert.throws(
-    () => nativePass!(o, t, blind, fg, f(3), dims, ...outs()),
+    () => native!.lossPass(o, t, blind, fg, f(3), dims, ...outs()),
     /o, t, blind, fg and bg must be Float32Arrays/,
   );
   const [pi, dCell, dBack, dPiRec, dMeans] = outs();
   assert.throws(
-    () => nativePass!(...args(), pi, dCell, dBack, dPiRec, dMeans, d(2)),
+    () => native!.lossPass(...args(), pi, dCell, dBack, dPiRec, dMeans, d(2)),
     /pi, dCell, dBackground, dPiRec, dMeans and terms must be Float64Arrays/,
   );
-  assert.throws(() => nativePass!(o, t, blind, fg, bg, [N, P, C, 0, 4], ...outs()), /dims must be positive/);
+  assert.throws(() => native!.lossPass(o, t, blind, fg, bg, [N, P, C, 0, 4], ...outs()), /dims must be positive/);
+  const factors = new Float64Array(3);
+  assert.doesNotThrow(() => native!.lossGradient(pi, dCell, dBack, dPiRec, dMeans, dims, factors, f(N * P * K * 3)));
+  assert.throws(
+    () => native!.lossGradient(pi, dCell, dBack, dPiRec, dMeans, dims, factors, f(N * P * K)),
+    /out a Float32Array, of the sizes the dims give/,
+  );
+  assert.throws(
+    () => native!.lossGradient(pi, dCell, dBack, dPiRec, dMeans, dims, d(2), f(N * P * K * 3)),
+    /factors must be Float64Arrays/,
+  );
 });
 
 test('an output with the wrong channel count is refused', () => {
-  useNativeLossPass(nativePass ?? null);
+  useNativeLoss(native ?? null);
   const inputs = randomInputs(1, [2, 2], 2);
   assert.throws(
     () => impartialLossOnCpu({ ...inputs, output: tf.zeros([3, 8, 6, 11]) as tf.Tensor4D }),
