@@ -458,17 +458,30 @@ double scribbleTerm(const double* classP, const float* scribble, int64_t n, int6
   return total * scale;
 }
 
+// The fused loss's shape, from dims = [N, P, C, Kf, Kb]: N patches of P pixels, C channels, Kf cell
+// and Kb background components (at most 64 in all); the net's output has O = K + K*C channels.
+struct LossDims {
+  int64_t N, P, C, Kf, Kb, K, O, pixels;
+};
+
+bool readLossDims(napi_env env, napi_value v, LossDims* out) {
+  int64_t d[5];
+  if (!readInts(env, v, d, 5)) return false;
+  const int64_t K = d[3] + d[4];
+  *out = LossDims{d[0], d[1], d[2], d[3], d[4], K, K + K * d[2], d[0] * d[1]};
+  return d[0] >= 1 && d[1] >= 1 && d[2] >= 1 && d[3] >= 1 && d[4] >= 1 && K <= 64;
+}
+
 // lossPass(o, t, blind, fg, bg, dims, pi, dCell, dBackground, dPiRec, dMeans, terms): the forward
 // pass of the fused ImPartial loss (shared/src/engine/fused-loss.ts, forwardPass, the same sums in
 // the same order): terms = [foreground, background, reconstruction] and the per-pixel factors its
 // gradient needs. dims = [N, P, C, Kf, Kb]; o is (N*P, K + K*C) with K = Kf + Kb.
 napi_value lossPass(napi_env env, napi_callback_info info) {
   auto args = arguments(env, info, 12);
-  int64_t d[5];
-  if (args.empty() || !readInts(env, args[5], d, 5))
-    return fail(env, "lossPass takes 12 arguments, dims = [N, P, C, Kf, Kb]");
-  const int64_t N = d[0], P = d[1], C = d[2], Kf = d[3], Kb = d[4], K = Kf + Kb, O = K + K * C, pixels = N * P;
-  if (N < 1 || P < 1 || C < 1 || Kf < 1 || Kb < 1) return fail(env, "lossPass: dims must be positive");
+  LossDims s;
+  if (args.empty() || !readLossDims(env, args[5], &s))
+    return fail(env, "lossPass takes 12 arguments, dims = [N, P, C, Kf, Kb], each >= 1, Kf + Kb <= 64");
+  const int64_t N = s.N, P = s.P, C = s.C, Kf = s.Kf, K = s.K, O = s.O, pixels = s.pixels;
   float *o, *t, *blind, *fg, *bg;
   double *pi, *dCell, *dBackground, *dPiRec, *dMeans, *terms;
   if (!floats(env, args[0], pixels * O, &o) || !floats(env, args[1], pixels * C, &t) ||
@@ -558,11 +571,10 @@ napi_value lossPass(napi_env env, napi_callback_info info) {
 // left, for factors = [aF, aB, aR] on the foreground, background and reconstruction terms.
 napi_value lossGradient(napi_env env, napi_callback_info info) {
   auto args = arguments(env, info, 8);
-  int64_t d[5];
-  if (args.empty() || !readInts(env, args[5], d, 5))
-    return fail(env, "lossGradient takes 8 arguments, dims = [N, P, C, Kf, Kb]");
-  const int64_t N = d[0], P = d[1], C = d[2], Kf = d[3], Kb = d[4], K = Kf + Kb, O = K + K * C, pixels = N * P;
-  if (N < 1 || P < 1 || C < 1 || Kf < 1 || Kb < 1 || K > 64) return fail(env, "lossGradient: dims out of range");
+  LossDims s;
+  if (args.empty() || !readLossDims(env, args[5], &s))
+    return fail(env, "lossGradient takes 8 arguments, dims = [N, P, C, Kf, Kb], each >= 1, Kf + Kb <= 64");
+  const int64_t C = s.C, Kf = s.Kf, K = s.K, O = s.O, pixels = s.pixels;
   double *pi, *dCell, *dBackground, *dPiRec, *dMeans, *factors;
   float* out;
   if (!doubles(env, args[0], pixels * K, &pi) || !doubles(env, args[1], pixels, &dCell) ||

@@ -128,7 +128,10 @@ test('the native pass and gradient refuse arrays of the wrong size or type, nami
     () => native!.lossPass(...args(), pi, dCell, dBack, dPiRec, dMeans, d(2)),
     /pi, dCell, dBackground, dPiRec, dMeans and terms must be Float64Arrays/,
   );
-  assert.throws(() => native!.lossPass(o, t, blind, fg, bg, [N, P, C, 0, 4], ...outs()), /dims must be positive/);
+  assert.throws(
+    () => native!.lossPass(o, t, blind, fg, bg, [N, P, C, 0, 4], ...outs()),
+    /dims = \[N, P, C, Kf, Kb\], each >= 1/,
+  );
   const factors = new Float64Array(3);
   assert.doesNotThrow(() => native!.lossGradient(pi, dCell, dBack, dPiRec, dMeans, dims, factors, f(N * P * K * 3)));
   assert.throws(
