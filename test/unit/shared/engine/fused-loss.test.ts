@@ -1,6 +1,6 @@
 // Tests of shared/src/engine/fused-loss.ts: the loss and its gradient computed in one pass on the
 // CPU give what impartialLoss and tfjs' autodiff give, with the JavaScript pass and with the native
-// one (the oneDNN addon's lossPass, when it is built here).
+// one (the oneDNN addon's lossPass and lossGradient, when it is built here).
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { impartialLoss, impartialLossOnCpu, type LossInputs, Random, useNativeLoss } from '@impartial/shared';
