@@ -100,6 +100,15 @@ function takeBuffers(pixels: number, K: number, C: number): PassBuffers {
   };
 }
 
+/** The loss: ImPartial's weighting of its three terms. */
+function weightedTotal(foreground: number, background: number, reconstruction: number): number {
+  return (
+    LOSS_WEIGHTS.foreground * foreground +
+    LOSS_WEIGHTS.background * background +
+    LOSS_WEIGHTS.reconstruction * reconstruction
+  );
+}
+
 /** The pass on the native kernel when there is one and the inputs are all float32. */
 function passOf(
   o: Float32Array,
@@ -118,10 +127,7 @@ function passOf(
     terms = new Float64Array(3);
   native.lossPass(o, t, blind, fg, bg, [N, P, C, Kf, Kb], pi, dCell, dBackground, dPiRec, dMeans, terms);
   const [foreground, background, reconstruction] = terms as unknown as [number, number, number];
-  const total =
-    LOSS_WEIGHTS.foreground * foreground +
-    LOSS_WEIGHTS.background * background +
-    LOSS_WEIGHTS.reconstruction * reconstruction;
+  const total = weightedTotal(foreground, background, reconstruction);
   return { total, foreground, background, reconstruction, pi, dCell, dBackground, dPiRec, dMeans, native };
 }
 
@@ -249,10 +255,7 @@ function forwardPass(
       }
   }
   reconstruction /= N * C;
-  const total =
-    LOSS_WEIGHTS.foreground * foreground +
-    LOSS_WEIGHTS.background * background +
-    LOSS_WEIGHTS.reconstruction * reconstruction;
+  const total = weightedTotal(foreground, background, reconstruction);
   return { total, foreground, background, reconstruction, pi, dCell, dBackground, dPiRec, dMeans };
 }
 
