@@ -103,7 +103,9 @@ describe('bridge jobs: train -> progress -> model version -> infer -> OME-Zarr',
 
     const files = await t.api(`/api/models/${model.model.id}/files/model.json`);
     assert.equal(files.status, 200);
-    assert.equal(((await files.json()) as { lineage: { id: string } }).lineage.id, model.model.id);
+    const saved = (await files.json()) as { lineage: { id: string; instances?: unknown } };
+    assert.equal(saved.lineage.id, model.model.id);
+    assert.equal(saved.lineage.instances, undefined, 'no cell outlined: the default cut');
 
     // Inference with a viewport in the lower right: its tile comes first.
     const viewport = { x: 100, y: 100, width: 40, height: 40 };
@@ -170,6 +172,32 @@ describe('bridge jobs: train -> progress -> model version -> infer -> OME-Zarr',
     assert.equal(entropyTiff.width, 160);
     a.close();
     watcher.close();
+  });
+
+  it('saves the instance cut that best reproduces the cells the person outlined', async () => {
+    const image = (await projectWithImage(t, 160, 3, 'outlined')).id;
+    const c = await TestClient.join(t.bridge, image, 'outliner');
+    const box = (x: number, y: number): Array<[number, number]> => [
+      [x, y],
+      [x + 24, y],
+      [x + 24, y + 24],
+      [x, y + 24],
+    ];
+    c.send({ type: 'outline', ref: 'o1', outline: { points: box(20, 20) } });
+    c.send({ type: 'outline', ref: 'o2', outline: { points: box(90, 90) } });
+    c.send({ type: 'draw', ref: 'bg', drawing: line(100, 10, 150, 30, 2, 4) });
+    const refs = () => new Set(c.of('entry').map((m) => m.ref));
+    await c.next(() => ['o1', 'o2', 'bg'].every((r) => refs().has(r)), 10_000);
+    c.send({ type: 'train-start', ref: 't', options: TINY });
+    const model = await c.next((m) => m.type === 'model', 120_000, 'model');
+    const files = await t.api(`/api/models/${model.model.id}/files/model.json`);
+    const cut = ((await files.json()) as { lineage: { instances?: Record<string, unknown> } }).lineage.instances;
+    assert.ok(cut, 'the model carries a cut');
+    assert.equal(cut.separation, 'distance');
+    const threshold = cut.threshold as number;
+    assert.ok(threshold >= 0.2 && threshold <= 0.7, `threshold ${threshold} from the calibration grid`);
+    assert.ok((cut.seedThreshold as number) > 0 && (cut.seedMinSize as number) >= 5, JSON.stringify(cut));
+    c.close();
   });
 
   it('trains on a chosen subset of channels and predicts with the same ones', async () => {

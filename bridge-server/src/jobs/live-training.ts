@@ -162,7 +162,7 @@ export class LiveData implements BatchSource {
   }
 
   private rebuild(): void {
-    const all = [...this.crops.values()].flat();
+    const all = this.allCrops();
     // Every stroke of a large slide undone leaves no crop: training goes on with the data it had.
     if (all.length === 0) return;
     // A new seed each time: the same one would replay the first patches of the stream.
@@ -185,11 +185,16 @@ export class LiveData implements BatchSource {
     return changed;
   }
 
+  /** Every image's crops as they are now. */
+  allCrops(): TrainCrop[] {
+    return [...this.crops.values()].flat();
+  }
+
   /** Both classes drawn somewhere: training needs a cell stroke and a background stroke. */
   get trainable(): boolean {
     let cell = false,
       background = false;
-    for (const c of [...this.crops.values()].flat()) {
+    for (const c of this.allCrops()) {
       cell ||= c.scribbles.data.includes(SCRIBBLE_FOREGROUND);
       background ||= c.scribbles.data.includes(SCRIBBLE_BACKGROUND);
     }

@@ -14,7 +14,8 @@ import { initBackend, loadGenericModel, loadModelDir, saveModelDir } from '@impa
 import { lossCurveSvg } from '../cli/loss-plot.js';
 import { DataFiles, type TaskFilesSpec } from '../store/files.js';
 import { resumedFrom, resumedSeed, saveCheckpoint } from './checkpoints.js';
-import { cropsOf } from './crops.js';
+import { cropsOf, type TrainCrop } from './crops.js';
+import { chooseCutFromOutlines } from './cut-choice.js';
 import { LIVE_SECONDS, LiveData, type LiveEvent, type LiveInbox, LiveSession, type LiveSpec } from './live-training.js';
 import { type ImageRef, modelChannels } from './region.js';
 import type { TaskHooks } from './task-hooks.js';
@@ -108,16 +109,28 @@ interface TrainTaskResult {
   losses: number[];
 }
 
-/** Batches from the strokes given (live mode: and those drawn while it trains). */
-async function samplerOf(spec: TrainTaskSpec, files: DataFiles, seed: number, log: (line: string) => void) {
-  if (spec.live) return LiveData.create(spec.images, files, { seed, patch: spec.patch });
+/**
+ * Batches from the strokes given (live mode: and those drawn while it trains), and the crops they
+ * come from as they are at the end.
+ */
+async function samplerOf(
+  spec: TrainTaskSpec,
+  files: DataFiles,
+  seed: number,
+  log: (line: string) => void,
+): Promise<{ sampler: PatchSampler | LiveData; crops: () => readonly TrainCrop[] }> {
+  if (spec.live) {
+    const data = await LiveData.create(spec.images, files, { seed, patch: spec.patch });
+    return { sampler: data, crops: () => data.allCrops() };
+  }
   const crops = (await Promise.all(spec.images.map((i) => cropsOf(i, i.drawings, files)))).flat();
   log(`training on ${crops.length} region(s) of ${spec.images.length} image(s)`);
-  return new PatchSampler(
+  const sampler = new PatchSampler(
     crops.map((c) => c.image),
     crops.map((c) => c.scribbles),
     { seed, patch: spec.patch },
   );
+  return { sampler, crops: () => crops };
 }
 
 async function trainWith(
@@ -149,7 +162,7 @@ async function trainWith(
   const done = { steps: resumed?.steps ?? 0, seconds: resumed?.seconds ?? 0 };
   // A resumed training gets a seed of its own: with spec.seed it would replay the patches of the
   // first steps. (The sampler's position is not saved, so this continues the data stream, not replicates it.)
-  const sampler = await samplerOf(spec, files, resumedSeed(spec.seed, done.steps), hooks.log);
+  const { sampler, crops } = await samplerOf(spec, files, resumedSeed(spec.seed, done.steps), hooks.log);
   const live =
     spec.live && liveHooks && sampler instanceof LiveData
       ? new LiveSession(spec.live, sampler, liveHooks.inbox, files, liveHooks.post, hooks.signal)
@@ -211,6 +224,10 @@ async function trainWith(
     lineage: lineage(steps, seconds, { finalLoss: result.losses.at(-1) ?? Number.NaN }),
   };
   if (result.steps > 0) {
+    if (!result.cancelled) {
+      const cut = await chooseCutFromOutlines(model, crops(), hooks.log);
+      if (cut) model.lineage.instances = cut;
+    }
     // Written whole under tempDir, then renamed: a kill leaves either no model or a complete one.
     const tmp = path.join(spec.tempDir, `${spec.modelId}.model`);
     await saveModelDir(model, tmp);

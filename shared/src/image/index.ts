@@ -31,7 +31,7 @@ export {
   skeletonize,
 } from './morphology.js';
 export { type NormalizationRange, normalizeImage, percentileRange, percentiles } from './normalize.js';
-export { DEFAULT_OUTLINE_FILL, fillOutlinedCells, type OutlineFillOptions } from './outline-fill.js';
+export { DEFAULT_OUTLINE_FILL, fillOutlinedCells, type OutlineFillOptions, outlinedCells } from './outline-fill.js';
 export { outlinesToStrokes, type TracedStroke } from './outline-strokes.js';
 export { type PatchBatch, PatchSampler, type SamplerOptions } from './patches.js';
 export { Random } from './random.js';

@@ -17,6 +17,49 @@ export const DEFAULT_OUTLINE_FILL: OutlineFillOptions = { maxArea: 4096, minCell
  * as drawn; so do large ones (a loop around several cells) and ones with few cell strokes.
  */
 export function fillOutlinedCells(scribbles: LabelImage, options: Partial<OutlineFillOptions> = {}): LabelImage {
+  const { regions, completed } = completedRegions(scribbles, options);
+  const out = new Int32Array(scribbles.data);
+  for (let i = 0; i < out.length; i++) {
+    const r = regions.labels[i]!;
+    if (r && !out[i] && completed[r]) out[i] = SCRIBBLE_FOREGROUND;
+  }
+  return { width: scribbles.width, height: scribbles.height, data: out };
+}
+
+/**
+ * The cells a person outlined, one label each: the regions fillOutlinedCells completes, with their
+ * 1 px outline (the strokes drawn on the cell's edge), so they compare with cut instances, which
+ * are dilated by 1 px. Where two outlines share a pixel, the cell labelled first keeps it.
+ */
+export function outlinedCells(scribbles: LabelImage, options: Partial<OutlineFillOptions> = {}): LabelImage {
+  const { width, height, data } = scribbles;
+  const { regions, completed } = completedRegions(scribbles, options);
+  const ids = new Int32Array(completed.length);
+  let next = 0;
+  for (let r = 1; r < completed.length; r++) if (completed[r]) ids[r] = ++next;
+  const out = new Int32Array(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = ids[regions.labels[i]!]!;
+  const inside = Int32Array.from(out);
+  for (let i = 0; i < data.length; i++) {
+    if (data[i] !== SCRIBBLE_BACKGROUND) continue;
+    const x = i % width,
+      y = (i - x) / width;
+    // 8-connected: an outline's corner pixels touch the cell only diagonally.
+    for (let dy = -1; dy <= 1 && !out[i]; dy++)
+      for (let dx = -1; dx <= 1 && !out[i]; dx++) {
+        const nx = x + dx,
+          ny = y + dy;
+        if (nx >= 0 && ny >= 0 && nx < width && ny < height) out[i] = inside[ny * width + nx]!;
+      }
+  }
+  return { width, height, data: out };
+}
+
+/** Regions closed off by background strokes, and which of them are outlined cells (see fillOutlinedCells). */
+function completedRegions(
+  scribbles: LabelImage,
+  options: Partial<OutlineFillOptions>,
+): { regions: { labels: Int32Array; count: number }; completed: Uint8Array } {
   const o = { ...DEFAULT_OUTLINE_FILL, ...options };
   const { width, height, data } = scribbles;
   const open = new Uint8Array(data.length);
@@ -34,11 +77,8 @@ export function fillOutlinedCells(scribbles: LabelImage, options: Partial<Outlin
       y = (i - x) / width;
     if (x === 0 || y === 0 || x === width - 1 || y === height - 1) atEdge[r] = 1;
   }
-  const filled = (r: number) => !atEdge[r] && area[r]! <= o.maxArea && cell[r]! >= o.minCellShare * area[r]!;
-  const out = new Int32Array(data);
-  for (let i = 0; i < data.length; i++) {
-    const r = regions.labels[i]!;
-    if (r && !out[i] && filled(r)) out[i] = SCRIBBLE_FOREGROUND;
-  }
-  return { width, height, data: out };
+  const completed = new Uint8Array(regions.count + 1);
+  for (let r = 1; r <= regions.count; r++)
+    completed[r] = !atEdge[r] && area[r]! <= o.maxArea && cell[r]! >= o.minCellShare * area[r]! ? 1 : 0;
+  return { regions, completed };
 }

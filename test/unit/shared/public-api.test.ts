@@ -171,6 +171,7 @@ const EXPECTED: Record<string, string[]> = {
     'orcidValid',
     'type Outline',
     'outlineAgreement',
+    'outlinedCells',
     'type OutlineFillOptions',
     'OutlineSchema',
     'outlinesToGeoJson',

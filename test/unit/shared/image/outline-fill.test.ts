@@ -1,4 +1,4 @@
-// Tests of shared/src/image/outline-fill.ts: outlined cells completed for training (fillOutlinedCells).
+// Tests of shared/src/image/outline-fill.ts: outlined cells completed for training (fillOutlinedCells) and labelled.
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import {
@@ -6,6 +6,7 @@ import {
   SCRIBBLE_FOREGROUND as F,
   fillOutlinedCells,
   type LabelImage,
+  outlinedCells,
   synthesizeScribbles,
 } from '@impartial/shared';
 
@@ -71,4 +72,32 @@ test('on synthesised outline scribbles every outlined cell is filled up to its o
     if (!labels[i]) assert.equal(filled.data[i], scribbles.data[i], `pixel ${i} off the cells is as drawn`);
     if (scribbles.data[i] === B) assert.equal(filled.data[i], B, 'outlines stay background');
   }
+});
+
+test('outlinedCells labels each completed cell with its outline, and nothing else', () => {
+  const drawn = raster([
+    '............',
+    '.BBBBB.BBBB.',
+    '.B...B.B..B.',
+    '.B.F.B.B..B.',
+    '.B...B.BBBB.',
+    '.BBBBB......',
+    'F.B.........',
+    'BBB.........',
+  ]);
+  const cells = outlinedCells(drawn);
+  const rows = Array.from({ length: cells.height }, (_, y) =>
+    Array.from(cells.data.subarray(y * cells.width, (y + 1) * cells.width), (v) => (v ? String(v) : '.')).join(''),
+  );
+  // The empty loop on the right holds no cell stroke; the one at the lower left reaches the edge.
+  assert.deepEqual(rows, [
+    '............',
+    '.11111......',
+    '.11111......',
+    '.11111......',
+    '.11111......',
+    '.11111......',
+    '............',
+    '............',
+  ]);
 });
