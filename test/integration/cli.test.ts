@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import test, { after, before, describe } from 'node:test';
-import { readOmeZarrInfo, readOmeZarrLabels, readRoiZip } from '@impartial/shared';
+import { readOmeZarrInfo, readOmeZarrLabels, readRoiZip, synthesizeScribbles, writeTiff } from '@impartial/shared';
 import { FileSystemStore } from '@impartial/shared/node';
 import { impartial, type RunResult, run } from '../helpers/cli.js';
 import { writeSyntheticFixture } from '../helpers/fixtures.js';
@@ -200,6 +200,32 @@ describe('the impartial CLI', () => {
     assert.equal(rois.length, cells.size, 'one ROI per predicted cell');
     assert.equal(geo.features.length, cells.size, 'one GeoJSON feature per predicted cell');
     assert.match(r.stdout, new RegExp(`a: ${cells.size} cells`));
+  });
+
+  test('train from a scribble raster chooses the cut on the cells its strokes outline', async () => {
+    // Every cell of image b outlined, as a raster (1 = cell, 2 = background) rather than ROIs.
+    const { scribbles } = synthesizeScribbles(b.sample.labels, { fraction: 1, seed: 0 });
+    const raster = path.join(dir, 'b.scribbles.tif');
+    await writeFile(raster, writeTiff([{ width: 80, height: 80, data: Uint8Array.from(scribbles.data) }]));
+    const model = path.join(dir, 'model-from-raster');
+    const r = await impartial([
+      'train',
+      '--images',
+      b.image,
+      '--labels',
+      raster,
+      '--steps',
+      '2',
+      ...TINY,
+      '--out',
+      model,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const saved = JSON.parse(await readFile(path.join(model, 'model.json'), 'utf8'));
+    const cut = saved.lineage.instances;
+    assert.equal(cut.separation, 'distance');
+    // The default seed level (0.65) is not on the calibration grid (core depths of 1.5 to 6 px of 12).
+    assert.ok(cut.seedThreshold <= 0.5, `seed level ${cut.seedThreshold} chosen from the outlines`);
   });
 
   test('infer outputs open in an independent reader (zarr-python)', {

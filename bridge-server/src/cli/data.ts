@@ -4,6 +4,7 @@ import {
   type LabelImage,
   type MultiChannelImage,
   normalizeImage,
+  outlinedCells,
   outlinesToScribbles,
   polygonsToLabels,
   roisToPolygons,
@@ -73,8 +74,11 @@ export async function loadUserScribbles(
   }
   const labels = await loadInstanceLabels(file, width, height);
   const max = labels.data.reduce((m, v) => Math.max(m, v), 0);
-  if (kind === 'scribbles' || (kind === 'auto' && max <= SCRIBBLE_BACKGROUND))
-    return { scribbles: labels, outlined: null };
+  if (kind === 'scribbles' || (kind === 'auto' && max <= SCRIBBLE_BACKGROUND)) {
+    // Cells closed off by background strokes are cells the person outlined: the cut is chosen on them.
+    const cells = outlinedCells(labels);
+    return { scribbles: labels, outlined: cells.data.some((v) => v > 0) ? cells : null };
+  }
   return { scribbles: instancesToScribbles(labels), outlined: labels };
 }
 

@@ -13,7 +13,9 @@ export const TRAIN_HELP = `impartial train --images FILE... --labels ZIP|TIFF...
 
 Trains from what a person drew: whole-cell outlines (an ImageJ ROI zip, or an instance label
 TIFF) become foreground skeleton + inner ring and background outline scribbles; a TIFF holding
-only 0/1/2 is read as a scribble raster (1 = cell, 2 = background).
+only 0/1/2 is read as a scribble raster (1 = cell, 2 = background). The instance cut saved with
+the model is the one that best reproduces the outlined cells (in a raster: cells closed off by
+background strokes).
 
 ${TRAINING_HELP}
   --from MODEL_DIR          fine-tune an earlier model (its config is kept)
