@@ -175,7 +175,7 @@ describe('bridge jobs: train -> progress -> model version -> infer -> OME-Zarr',
   });
 
   it('saves the instance cut that best reproduces the cells the person outlined', async () => {
-    const image = (await projectWithImage(t, 160, 3, 'outlined')).id;
+    const image = (await projectWithImage(t, 320, 3, 'outlined')).id;
     const c = await TestClient.join(t.bridge, image, 'outliner');
     const box = (x: number, y: number): Array<[number, number]> => [
       [x, y],
@@ -189,7 +189,14 @@ describe('bridge jobs: train -> progress -> model version -> infer -> OME-Zarr',
     const refs = () => new Set(c.of('entry').map((m) => m.ref));
     await c.next(() => ['o1', 'o2', 'bg'].every((r) => refs().has(r)), 10_000);
     c.send({ type: 'train-start', ref: 't', options: TINY });
+    const job = await c.next((m) => m.type === 'job' && m.ref === 't', 10_000, 'job');
     const model = await c.next((m) => m.type === 'model', 120_000, 'model');
+    await c.next((m) => m.type === 'job' && m.job.id === job.job.id && m.job.status === 'done', 120_000, 'job');
+    const record = (await (await t.api(`/api/jobs/${job.job.id}`)).json()) as JobRecord & { log: string };
+    const chosen = /instance cut chosen from 2 outlined cell\(s\), (\d+) px predicted/.exec(record.log ?? '');
+    assert.ok(chosen, record.log);
+    // The outlines lie in the upper left: only the part around them is predicted, not the whole image.
+    assert.ok(Number(chosen[1]) < 200 * 200, `${chosen[1]} px predicted`);
     const files = await t.api(`/api/models/${model.model.id}/files/model.json`);
     const cut = ((await files.json()) as { lineage: { instances?: Record<string, unknown> } }).lineage.instances;
     assert.ok(cut, 'the model carries a cut');

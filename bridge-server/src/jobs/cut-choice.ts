@@ -4,13 +4,16 @@ import {
   type ImpartialModel,
   type InstanceOptions,
   type LabelImage,
+  type MultiChannelImage,
   outlinedCells,
   predict,
 } from '@impartial/shared';
 import type { TrainCrop } from './crops.js';
 
-/** Pixels of crops predicted to choose the cut: a few seconds of inference on a CPU, however much was drawn. */
-export const CUT_CHOICE_PIXELS = 2_000_000;
+/** Pixels predicted to choose the cut: at most some 15 s of inference on a CPU, however much was drawn. */
+export const CUT_CHOICE_PIXELS = 4_000_000;
+/** Context kept around the outlined cells: more than the net's receptive field at the default depth. */
+const CONTEXT = 64;
 
 export type ChosenCut = Pick<InstanceOptions, 'separation' | 'threshold' | 'seedThreshold' | 'seedMinSize'>;
 
@@ -29,21 +32,66 @@ export async function chooseCutFromOutlines(
   let pixels = 0,
     cells = 0;
   for (const crop of crops) {
-    const cellsHere = outlinedCells(crop.scribbles);
-    const count = new Set(cellsHere.data.filter((v) => v > 0)).size;
-    const size = crop.image.width * crop.image.height;
-    if (count === 0 || pixels + size > CUT_CHOICE_PIXELS) continue;
+    const region = aroundCells(crop.image, outlinedCells(crop.scribbles));
+    if (!region) continue;
+    const size = region.image.width * region.image.height;
+    if (pixels + size > CUT_CHOICE_PIXELS) continue;
     pixels += size;
-    cells += count;
-    probabilities.push((await predict(model.config, model.weights, crop.image)).probability);
-    outlined.push(cellsHere);
+    cells += region.count;
+    probabilities.push((await predict(model.config, model.weights, region.image)).probability);
+    outlined.push(region.cells);
   }
   if (cells === 0) return null;
   const separation = 'distance';
   const cut = { separation, ...chooseInstanceParameters(probabilities, outlined, { separation }) } as const;
   log(
-    `instance cut chosen from ${cells} outlined cell(s): ${separation}, threshold ${cut.threshold}, ` +
+    `instance cut chosen from ${cells} outlined cell(s), ${pixels} px predicted: ${separation}, ` +
+      `threshold ${cut.threshold}, ` +
       `seed level ${cut.seedThreshold.toFixed(3)}`,
   );
   return cut;
+}
+
+/** The part of a crop that holds its outlined cells, with CONTEXT px around them; null without any. */
+function aroundCells(
+  image: MultiChannelImage,
+  cells: LabelImage,
+): { image: MultiChannelImage; cells: LabelImage; count: number } | null {
+  const { width, height } = cells;
+  let x0 = width,
+    y0 = height,
+    x1 = -1,
+    y1 = -1;
+  const ids = new Set<number>();
+  for (let i = 0; i < cells.data.length; i++) {
+    if (!cells.data[i]) continue;
+    ids.add(cells.data[i]!);
+    const x = i % width,
+      y = (i - x) / width;
+    x0 = Math.min(x0, x);
+    x1 = Math.max(x1, x);
+    y0 = Math.min(y0, y);
+    y1 = Math.max(y1, y);
+  }
+  if (ids.size === 0) return null;
+  x0 = Math.max(0, x0 - CONTEXT);
+  y0 = Math.max(0, y0 - CONTEXT);
+  x1 = Math.min(width, x1 + 1 + CONTEXT);
+  y1 = Math.min(height, y1 + 1 + CONTEXT);
+  const w = x1 - x0,
+    h = y1 - y0,
+    n = width * height;
+  const data = new Float32Array(w * h * image.channels),
+    labels = new Int32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    const from = (y + y0) * width + x0;
+    labels.set(cells.data.subarray(from, from + w), y * w);
+    for (let c = 0; c < image.channels; c++)
+      data.set(image.data.subarray(c * n + from, c * n + from + w), c * w * h + y * w);
+  }
+  return {
+    image: { ...image, width: w, height: h, data },
+    cells: { width: w, height: h, data: labels },
+    count: ids.size,
+  };
 }
