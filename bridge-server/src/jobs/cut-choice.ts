@@ -4,6 +4,7 @@ import {
   type ImpartialModel,
   type InstanceOptions,
   type LabelImage,
+  labelledBox,
   type MultiChannelImage,
   outlinedCells,
   predict,
@@ -57,27 +58,10 @@ function aroundCells(
   image: MultiChannelImage,
   cells: LabelImage,
 ): { image: MultiChannelImage; cells: LabelImage; count: number } | null {
+  const box = labelledBox(cells, CONTEXT);
+  if (!box) return null;
+  const [x0, y0, x1, y1] = box;
   const { width, height } = cells;
-  let x0 = width,
-    y0 = height,
-    x1 = -1,
-    y1 = -1;
-  const ids = new Set<number>();
-  for (let i = 0; i < cells.data.length; i++) {
-    if (!cells.data[i]) continue;
-    ids.add(cells.data[i]!);
-    const x = i % width,
-      y = (i - x) / width;
-    x0 = Math.min(x0, x);
-    x1 = Math.max(x1, x);
-    y0 = Math.min(y0, y);
-    y1 = Math.max(y1, y);
-  }
-  if (ids.size === 0) return null;
-  x0 = Math.max(0, x0 - CONTEXT);
-  y0 = Math.max(0, y0 - CONTEXT);
-  x1 = Math.min(width, x1 + 1 + CONTEXT);
-  y1 = Math.min(height, y1 + 1 + CONTEXT);
   const w = x1 - x0,
     h = y1 - y0,
     n = width * height;
@@ -92,6 +76,6 @@ function aroundCells(
   return {
     image: { ...image, width: w, height: h, data },
     cells: { width: w, height: h, data: labels },
-    count: ids.size,
+    count: new Set(labels.filter((v) => v > 0)).size,
   };
 }

@@ -6,6 +6,7 @@ import {
   type Separation,
 } from './instances.js';
 import { type MatchScores, matchInstances, meanScores } from './metrics.js';
+import { labelledBox } from './morphology.js';
 import type { FloatImage, LabelImage } from './types.js';
 
 export const THRESHOLD_SWEEP = Array.from({ length: 10 }, (_, i) => Math.round((0.5 + 0.05 * i) * 100) / 100);
@@ -55,27 +56,8 @@ function aroundOutlines(
   outlined: LabelImage,
   margin = 16,
 ): { p: FloatImage; outlined: LabelImage } | null {
-  let x0 = Infinity,
-    y0 = Infinity,
-    x1 = -1,
-    y1 = -1;
-  for (let i = 0; i < outlined.data.length; i++) {
-    if (!outlined.data[i]) continue;
-    const x = i % outlined.width,
-      y = (i - x) / outlined.width;
-    x0 = Math.min(x0, x);
-    y0 = Math.min(y0, y);
-    x1 = Math.max(x1, x);
-    y1 = Math.max(y1, y);
-  }
-  if (x1 < 0) return null;
-  const box = [
-    Math.max(0, x0 - margin),
-    Math.max(0, y0 - margin),
-    Math.min(p.width, x1 + 1 + margin),
-    Math.min(p.height, y1 + 1 + margin),
-  ] as const;
-  return { p: crop(p, ...box), outlined: crop(outlined, ...box) };
+  const box = labelledBox(outlined, margin);
+  return box ? { p: crop(p, ...box), outlined: crop(outlined, ...box) } : null;
 }
 
 export type InstanceParameters = Pick<InstanceOptions, 'threshold' | 'seedThreshold' | 'seedMinSize'>;

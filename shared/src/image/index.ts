@@ -27,6 +27,7 @@ export {
   erodeSquare,
   innerOutline,
   labelAreas,
+  labelledBox,
   removeSmallObjects,
   skeletonize,
 } from './morphology.js';

@@ -127,6 +127,7 @@ const EXPECTED: Record<string, string[]> = {
     'labelAreas',
     'type LabelColors',
     'type LabelImage',
+    'labelledBox',
     'labelOutlines',
     'labelTiff',
     'type LabelWriteOptions',

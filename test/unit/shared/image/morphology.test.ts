@@ -9,6 +9,7 @@ import {
   erodeSquare,
   innerOutline,
   labelAreas,
+  labelledBox,
   Random,
   removeSmallObjects,
   skeletonize,
@@ -436,4 +437,15 @@ test('dilateIntoBackground never overwrites a label and grows only one step', ()
     1122
     1122`);
   assert.deepEqual(dilateIntoBackground(t.data, 4, 2), t.data);
+});
+
+test('labelledBox: the box around every labelled pixel, widened within the image, null when none', () => {
+  const data = new Int32Array(10 * 8);
+  data[2 * 10 + 3] = 1;
+  data[5 * 10 + 6] = 4;
+  const labels = { width: 10, height: 8, data };
+  assert.deepEqual(labelledBox(labels), [3, 2, 7, 6]);
+  assert.deepEqual(labelledBox(labels, 2), [1, 0, 9, 8]);
+  assert.deepEqual(labelledBox(labels, 5), [0, 0, 10, 8], 'clipped to the image');
+  assert.equal(labelledBox({ width: 10, height: 8, data: new Int32Array(80) }), null);
 });
