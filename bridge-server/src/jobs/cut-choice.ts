@@ -1,8 +1,8 @@
 import {
   chooseInstanceParameters,
+  cropImage,
   type FloatImage,
   type ImpartialModel,
-  type InstanceOptions,
   type LabelImage,
   labelledBox,
   type MultiChannelImage,
@@ -16,7 +16,8 @@ export const CUT_CHOICE_PIXELS = 4_000_000;
 /** Context kept around the outlined cells: more than the net's receptive field at the default depth. */
 const CONTEXT = 64;
 
-export type ChosenCut = Pick<InstanceOptions, 'separation' | 'threshold' | 'seedThreshold' | 'seedMinSize'>;
+/** The cut a model's lineage keeps. */
+export type ChosenCut = NonNullable<ImpartialModel['lineage']['instances']>;
 
 /**
  * The instance cut a trained model is saved with: the watershed on the cells' cores, at the threshold
@@ -47,8 +48,7 @@ export async function chooseCutFromOutlines(
   const cut = { separation, ...chooseInstanceParameters(probabilities, outlined, { separation }) } as const;
   log(
     `instance cut chosen from ${cells} outlined cell(s), ${pixels} px predicted: ${separation}, ` +
-      `threshold ${cut.threshold}, ` +
-      `seed level ${cut.seedThreshold.toFixed(3)}`,
+      `threshold ${cut.threshold}, seed level ${cut.seedThreshold.toFixed(3)}`,
   );
   return cut;
 }
@@ -60,22 +60,10 @@ function aroundCells(
 ): { image: MultiChannelImage; cells: LabelImage; count: number } | null {
   const box = labelledBox(cells, CONTEXT);
   if (!box) return null;
-  const [x0, y0, x1, y1] = box;
-  const { width, height } = cells;
-  const w = x1 - x0,
-    h = y1 - y0,
-    n = width * height;
-  const data = new Float32Array(w * h * image.channels),
-    labels = new Int32Array(w * h);
-  for (let y = 0; y < h; y++) {
-    const from = (y + y0) * width + x0;
-    labels.set(cells.data.subarray(from, from + w), y * w);
-    for (let c = 0; c < image.channels; c++)
-      data.set(image.data.subarray(c * n + from, c * n + from + w), c * w * h + y * w);
-  }
+  const labels = cropImage(cells, box);
   return {
-    image: { ...image, width: w, height: h, data },
-    cells: { width: w, height: h, data: labels },
-    count: new Set(labels.filter((v) => v > 0)).size,
+    image: cropImage(image, box),
+    cells: labels,
+    count: new Set(labels.data.filter((v) => v > 0)).size,
   };
 }

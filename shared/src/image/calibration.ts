@@ -1,3 +1,4 @@
+import { cropImage, labelledBox } from './crop.js';
 import {
   CORE_DEPTH,
   DEFAULT_INSTANCE_OPTIONS,
@@ -6,7 +7,6 @@ import {
   type Separation,
 } from './instances.js';
 import { type MatchScores, matchInstances, meanScores } from './metrics.js';
-import { labelledBox } from './morphology.js';
 import type { FloatImage, LabelImage } from './types.js';
 
 export const THRESHOLD_SWEEP = Array.from({ length: 10 }, (_, i) => Math.round((0.5 + 0.05 * i) * 100) / 100);
@@ -35,21 +35,6 @@ export function outlineAgreement(outlined: LabelImage, predicted: LabelImage): n
   return s / areaO.size;
 }
 
-/** Crops an image to [x0, x1) x [y0, y1). */
-function crop<T extends { width: number; height: number; data: Float32Array | Int32Array }>(
-  img: T,
-  x0: number,
-  y0: number,
-  x1: number,
-  y1: number,
-): T {
-  const w = x1 - x0,
-    h = y1 - y0;
-  const data = new (img.data.constructor as new (n: number) => T['data'])(w * h);
-  for (let y = 0; y < h; y++) data.set(img.data.subarray((y + y0) * img.width + x0, (y + y0) * img.width + x1), y * w);
-  return { ...img, width: w, height: h, data };
-}
-
 /** The region around the outlined cells (with a margin), so calibration on a whole slide stays cheap. */
 function aroundOutlines(
   p: FloatImage,
@@ -57,7 +42,7 @@ function aroundOutlines(
   margin = 16,
 ): { p: FloatImage; outlined: LabelImage } | null {
   const box = labelledBox(outlined, margin);
-  return box ? { p: crop(p, ...box), outlined: crop(outlined, ...box) } : null;
+  return box ? { p: cropImage(p, box), outlined: cropImage(outlined, box) } : null;
 }
 
 export type InstanceParameters = Pick<InstanceOptions, 'threshold' | 'seedThreshold' | 'seedMinSize'>;

@@ -9,6 +9,7 @@ export {
   THRESHOLD_SWEEP,
 } from './calibration.js';
 export { labelOutlines, signedArea } from './contours.js';
+export { type Box, cropImage, labelledBox } from './crop.js';
 export {
   CORE_DEPTH,
   coreMap,
@@ -27,7 +28,6 @@ export {
   erodeSquare,
   innerOutline,
   labelAreas,
-  labelledBox,
   removeSmallObjects,
   skeletonize,
 } from './morphology.js';

@@ -3,8 +3,6 @@
  * and instance extraction need: erosion, skeleton, distance transform, connected components.
  */
 
-import type { LabelImage } from './types.js';
-
 /**
  * Erosion with a 3x3 cross (4-neighbours) or 3x3 square; pixels outside the raster count as 0
  * (scipy's border_value=0).
@@ -266,29 +264,4 @@ export function labelBoxes(labels: Int32Array, width: number, maxLabel: number):
     if (y + 1 > boxes[4 * k + 3]!) boxes[4 * k + 3] = y + 1;
   }
   return boxes;
-}
-
-/** [x0, y0, x1, y1) around every labelled pixel, widened by `margin` within the image; null when none is labelled. */
-export function labelledBox(labels: LabelImage, margin = 0): [number, number, number, number] | null {
-  const { width, height, data } = labels;
-  let x0 = width,
-    y0 = height,
-    x1 = -1,
-    y1 = -1;
-  for (let i = 0; i < data.length; i++) {
-    if (!data[i]) continue;
-    const x = i % width,
-      y = (i - x) / width;
-    x0 = Math.min(x0, x);
-    y0 = Math.min(y0, y);
-    x1 = Math.max(x1, x);
-    y1 = Math.max(y1, y);
-  }
-  if (x1 < 0) return null;
-  return [
-    Math.max(0, x0 - margin),
-    Math.max(0, y0 - margin),
-    Math.min(width, x1 + 1 + margin),
-    Math.min(height, y1 + 1 + margin),
-  ];
 }
