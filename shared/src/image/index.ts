@@ -4,6 +4,7 @@ export {
   type InstanceParameters,
   keepLabels,
   outlineAgreement,
+  outlineF1,
   scoreThresholds,
   seedMinSizeFor,
   THRESHOLD_SWEEP,

@@ -175,6 +175,7 @@ const EXPECTED: Record<string, string[]> = {
     'type Outline',
     'outlineAgreement',
     'outlinedCells',
+    'outlineF1',
     'type OutlineFillOptions',
     'OutlineSchema',
     'outlinesToGeoJson',

@@ -7,6 +7,7 @@ import {
   keepLabels,
   type LabelImage,
   outlineAgreement,
+  outlineF1,
   probabilityToInstances,
   scoreThresholds,
   seedMinSizeFor,
@@ -28,6 +29,31 @@ test('outlineAgreement: 1 for exact reproduction, mean best IoU otherwise', () =
   assert.equal(outlineAgreement({ width: W, height: H, data: new Int32Array(W * H) }, outlined), 0);
   // only cell 1 predicted exactly, cell 2 missed: (1 + 0) / 2
   assert.equal(outlineAgreement(outlined, keepLabels(outlined, [1])), 0.5);
+});
+
+test('outlineF1: F1 at IoU 0.5 on the outlined cells; fragments on them are false positives, the rest is left out', () => {
+  const { prob, outlined } = seamCells();
+  const none = { width: W, height: H, data: new Int32Array(W * H) };
+  assert.equal(outlineF1(outlined, outlined), 1);
+  assert.equal(outlineF1(outlined, none), 0);
+  assert.equal(outlineF1(none, none), 0);
+  // the merged blob has IoU 0.5 with each cell: it matches one of them (2 outlined, 1 instance)
+  const merged = probabilityToInstances(prob, { threshold: 0.5 });
+  assert.ok(near(outlineF1(outlined, merged), (2 * 1) / (2 + 1), 1e-12));
+  // cell 1 exact, cell 2 missed: 2 * 1 / (2 + 1)
+  assert.ok(near(outlineF1(outlined, keepLabels(outlined, [1])), 2 / 3, 1e-12));
+  // a third of cell 2 split off: the rest still matches, the third is a false positive; an instance
+  // off the outlines is not counted: 2 * 2 / (2 outlined + 3 instances on them)
+  const cut = Int32Array.from(outlined.data);
+  let k = 0;
+  for (let i = 0; i < cut.length; i++) if (cut[i] === 2 && k++ % 3 === 0) cut[i] = 7;
+  cut[cut.indexOf(0)] = 9;
+  assert.ok(near(outlineF1(outlined, { width: W, height: H, data: cut }), 4 / 5, 1e-12));
+  // halves of a cell have IoU 0.5 each: only one of them matches
+  const halves = Int32Array.from(outlined.data);
+  k = 0;
+  for (let i = 0; i < halves.length; i++) if (halves[i] === 2 && k++ % 2 === 0) halves[i] = 7;
+  assert.ok(near(outlineF1(outlined, { width: W, height: H, data: halves }), 4 / 5, 1e-12));
 });
 
 test('chooseInstanceParameters (components) picks the first threshold that separates the touching cells', () => {
