@@ -177,14 +177,14 @@ dump("B ");
     const image = await ownImage('predictions');
     const ws = await TestClient.join(t.bridge, image.id, 'trainer');
     await drawCellAndBackground(ws, [40, 40]);
-    // ImPartial's dropout of 0.5: the net of a few steps predicts p near 0.5, and only heavy dropout
-    // makes its two passes disagree enough for the entropies to spread over the overlay's colours.
+    // ImPartial's dropout of 0.5, sampled (MC dropout): the net of a few steps predicts p near 0.5, and only
+    // heavy dropout makes its two passes disagree enough for the entropies to spread over the overlay's colours.
     ws.send({ type: 'train-start', ref: 't', options: { ...TINY_TRAINING, dropout: 0.5 } });
     await ws.next((m) => m.type === 'model', 120_000);
     const out = await mkdtemp(path.join(tmpdir(), 'ij-pred-'));
     let model = '';
     ws.upcoming((m) => m.type === 'view' && m.name === 'fiji-pred', 30_000).then(() =>
-      ws.send({ type: 'infer', ref: 'i', request: { passes: 2 } }),
+      ws.send({ type: 'infer', ref: 'i', request: { passes: 2, dropout: true } }),
     );
     const run = await runImageJ(
       display,

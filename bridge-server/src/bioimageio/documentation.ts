@@ -35,8 +35,8 @@ ${meta.channels.map((c) => `  - ${c.name}${c.description ? `: ${c.description}` 
   normalises a whole image; for a large image compute them over the whole image, then tile).
 - Output \`probability\`: (batch, 1, y, x), the probability that a pixel belongs to a cell. The
   ImPartial bridge cuts instances from it (threshold and seeded separation chosen from the person's
-  outlines) and averages Monte-Carlo dropout passes for its entropy map; these weights give the
-  deterministic pass.
+  outlines) and averages passes over the mirrored image for its probability and entropy maps; these
+  weights give one pass.
 
 ## Training
 

@@ -21,15 +21,19 @@ export const TRAINING_FLAGS: Record<string, FlagSpec> = {
 export const TRAINING_HELP = `  --seconds N | --steps N   training budget (default ${d.seconds} s)
   --seed N --batch N --depth N --base N   seed, batch, U-Net depth and base width
                             (default ${d.seed}, ${d.batchSize}, ${d.depth}, ${d.base})
-  --dropout R               dropout of the model trained, also its MC-dropout inference
+  --dropout R               dropout of the model trained (and of --mc-dropout inference)
                             (default ${d.dropout}; ImPartial's 0.5 learns slower)`;
 
 export const INFERENCE_FLAGS: Record<string, FlagSpec> = {
   passes: { kind: 'number', default: INFERENCE_DEFAULTS.passes },
   tile: { kind: 'number', default: INFERENCE_DEFAULTS.tile },
+  'mc-dropout': { kind: 'boolean', default: false },
 };
 
-export const INFERENCE_HELP = `  --passes T      Monte-Carlo dropout passes (default ${INFERENCE_DEFAULTS.passes})
+export const INFERENCE_HELP = `  --passes T      passes averaged, over mirrored views of the image (default ${INFERENCE_DEFAULTS.passes}; 4 at most
+                  count without --mc-dropout)
+  --mc-dropout    sample dropout in every pass (Monte-Carlo, ImPartial's original) instead of
+                  averaging the deterministic network's mirrored views
   --tile N        tile size in pixels (default ${INFERENCE_DEFAULTS.tile})`;
 
 /** The budget a command was given: steps, or seconds (the default when neither). */

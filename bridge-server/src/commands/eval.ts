@@ -4,6 +4,7 @@ import {
   type FloatImage,
   type ImpartialModel,
   INFERENCE_DEFAULTS,
+  type InferOptions,
   type InstanceOptions,
   keepLabels,
   type LabelImage,
@@ -35,7 +36,9 @@ ${TRAINING_HELP}
                          minimum over them (instead of --seed)
   --checkpoints S...     also evaluate at these training times (s); default 60 and 120 (those
                          within a --seconds budget)
-  --passes T             Monte-Carlo dropout passes at inference (default ${INFERENCE_DEFAULTS.passes})
+  --passes T             passes averaged at inference, over mirrored views (default ${INFERENCE_DEFAULTS.passes})
+  --mc-dropout           sample dropout in every pass (Monte-Carlo dropout) instead of averaging
+                         the deterministic network's mirrored views
   --init generic|scratch start from the shipped generic model for the channel count
                          (default; other counts: the 6-channel one, adapted) or from random weights
   --separation components|seeded|distance  instances from connected regions (ImPartial), a
@@ -71,6 +74,9 @@ interface EvalRecord extends Scores {
 /** Default checkpoints: F1 at 60 s and 120 s of training, those inside the budget. */
 const DEFAULT_CHECKPOINTS = [60, 120];
 
+/** How eval predicts: passes averaged, and whether each samples dropout. */
+type Inference = Required<Pick<InferOptions, 'passes' | 'dropout'>>;
+
 const scoresOf = (m: MatchScores): Scores => ({ f1: m.f1, precision: m.precision, recall: m.recall, ap: m.meanAP });
 
 async function evaluateModel(
@@ -78,13 +84,13 @@ async function evaluateModel(
   images: Awaited<ReturnType<typeof loadImages>>,
   truth: LabelImage[],
   outlined: LabelImage[],
-  passes: number,
+  inference: Inference,
   instance: Pick<InstanceOptions, 'separation'>,
 ) {
   const probs: FloatImage[] = [];
   const bar = progressBar('inference', images.length, ' images');
   for (const [k, img] of images.entries()) {
-    probs.push((await predict(model.config, model.weights, img.normalized, { passes })).probability);
+    probs.push((await predict(model.config, model.weights, img.normalized, inference)).probability);
     bar.update(k + 1);
   }
   bar.stop();
@@ -105,7 +111,7 @@ interface EvalSetup {
   fraction: number;
   budget: ReturnType<typeof budgetOf>;
   checkpoints: number[];
-  passes: number;
+  inference: Inference;
   instance: Pick<InstanceOptions, 'separation'>;
   /** The starting model, loaded afresh for each run: training changes the weights it is given. */
   parent: () => ReturnType<typeof startingModel>;
@@ -115,7 +121,7 @@ interface EvalSetup {
 
 /** One run: scribbles drawn with `seed` (image k with seed + k), a training with `seed`, the scores. */
 async function evaluateSeed(setup: EvalSetup, seed: number): Promise<EvalRecord> {
-  const { images, truth, a, instance, passes, backend } = setup;
+  const { images, truth, a, instance, inference, backend } = setup;
   const scribbles: LabelImage[] = [],
     outlined: LabelImage[] = [];
   for (const [k, img] of images.entries()) {
@@ -143,7 +149,7 @@ async function evaluateSeed(setup: EvalSetup, seed: number): Promise<EvalRecord>
     ...(parent ? { parent } : {}),
     checkpoints: setup.checkpoints,
     onCheckpoint: async (m, t, step) => {
-      const r = await evaluateModel(m, images, truth, outlined, passes, instance);
+      const r = await evaluateModel(m, images, truth, outlined, inference, instance);
       records.push({ seconds: t, steps: step, f1: r.own.f1, f1_best: r.best.f1, threshold: r.threshold });
       log(
         `checkpoint ${t.toFixed(0)} s (${step} steps): F1 ${r.own.f1.toFixed(3)} (${describeInstances(r.chosen)}), ` +
@@ -151,7 +157,7 @@ async function evaluateSeed(setup: EvalSetup, seed: number): Promise<EvalRecord>
       );
     },
   });
-  const r = await evaluateModel(model, images, truth, outlined, passes, instance);
+  const r = await evaluateModel(model, images, truth, outlined, inference, instance);
   disposeWeights(model.weights);
   const f1At: Record<string, number> = {};
   records.forEach((c, k) => {
@@ -218,6 +224,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     seeds: { kind: 'list' },
     checkpoints: { kind: 'list' },
     passes: INFERENCE_FLAGS.passes!,
+    'mc-dropout': INFERENCE_FLAGS['mc-dropout']!,
     json: { kind: 'boolean', default: false },
     init: { kind: 'string', default: 'generic' },
     separation: { kind: 'string', default: 'distance' },
@@ -251,7 +258,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     fraction,
     budget,
     checkpoints,
-    passes: a.passes as number,
+    inference: { passes: a.passes as number, dropout: a['mc-dropout'] as boolean },
     instance,
     parent,
     backend,

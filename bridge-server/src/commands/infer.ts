@@ -141,6 +141,7 @@ export async function inferCommand(argv: string[]): Promise<number> {
     let bar: ReturnType<typeof progressBar> | undefined;
     const { probability, entropy } = await predict(model.config, model.weights, img.normalized, {
       passes: a.passes as number,
+      dropout: a['mc-dropout'] as boolean,
       tile: a.tile as number,
       onProgress: (done, total) => {
         bar ??= progressBar(name, total, ' tiles');

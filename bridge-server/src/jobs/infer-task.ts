@@ -39,6 +39,8 @@ export interface InferTaskSpec {
   viewportOnly?: boolean;
   tile: number;
   passes: number;
+  /** Monte-Carlo dropout in each pass (InferOptions.dropout). */
+  dropout?: boolean;
   threshold?: number;
   /**
    * Write into the prediction as it is (a live training's refresh of its view): tiles not predicted
@@ -62,7 +64,7 @@ export interface InferHooks extends Omit<TaskHooks, 'progress'> {
  */
 const MARGIN = 32;
 
-/** What a pass over tiles does: the viewport's single-pass preview, or the full MC passes. */
+/** What a pass over tiles does: the viewport's single-pass preview, or all the passes asked for. */
 interface Phase {
   tiles: Rect[];
   passes: number;
@@ -73,7 +75,7 @@ interface Phase {
 const meetsRect = (t: Rect, v: Rect) =>
   t.x < v.x + v.width && t.x + t.width > v.x && t.y < v.y + v.height && t.y + t.height > v.y;
 
-/** The viewport first as a one-pass preview when MC passes are asked for, then every tile, viewport first. */
+/** The viewport first as a one-pass preview when several passes are asked for, then every tile, viewport first. */
 export function inferPhases(tiles: Rect[], passes: number, viewport?: Rect): Phase[] {
   const full = { tiles, passes, preview: false };
   if (!viewport || passes <= 1) return [full];
@@ -116,7 +118,12 @@ async function* mapsHere(rects: Rect[], compute: (r: Rect) => Promise<TileMaps>,
 /** The farm an inference on a queue worker shares its tiles out through; null when it runs alone. */
 function farmOf(spec: InferTaskSpec, files: DataFiles): Promise<TileFarm | null> {
   if (!spec.farm || !spec.tempDir) return Promise.resolve(null);
-  const base = { ...(spec.files ? { files: spec.files } : {}), image: spec.image, modelDir: spec.modelDir };
+  const base = {
+    ...(spec.files ? { files: spec.files } : {}),
+    image: spec.image,
+    modelDir: spec.modelDir,
+    ...(spec.dropout ? { dropout: true } : {}),
+  };
   return TileFarm.open(spec.farm, files, base, path.join(spec.tempDir, 'farm', spec.farm.job));
 }
 
@@ -228,7 +235,7 @@ export async function predictWith(
   try {
     for (const phase of phases) {
       const rects = phase.tiles.map((t) => withMargin(t, image.width, image.height));
-      const here = (r: Rect) => tileMaps(model, image, imageZarr, r, phase.passes);
+      const here = (r: Rect) => tileMaps(model, image, imageZarr, r, phase.passes, spec.dropout);
       const maps =
         farm && rects.length > SHARE_TILES
           ? farm.maps(rects, phase.passes, here, hooks.signal)

@@ -17,13 +17,14 @@ export async function tileMaps(
   zarr: ReadableStore,
   r: Rect,
   passes: number,
+  dropout = false,
 ): Promise<TileMaps> {
   const data = await readNormalizedRegion(image, r.x, r.y, r.width, r.height, zarr);
   const out = await predict(
     model.config,
     model.weights,
     { width: r.width, height: r.height, channels: modelChannels(image), data },
-    { tile: Math.max(r.width, r.height), overlap: 0, passes },
+    { tile: Math.max(r.width, r.height), overlap: 0, passes, dropout },
   );
   return { probability: out.probability.data, entropy: out.entropy.data };
 }
@@ -62,6 +63,8 @@ export interface TileMapsSpec {
   modelDir: string;
   rects: Rect[];
   passes: number;
+  /** Monte-Carlo dropout in each pass. */
+  dropout?: boolean;
   /** Where the maps go (a file of the data folder, or its object). */
   out: string;
 }
@@ -75,7 +78,7 @@ export async function runTileMapsTask(spec: TileMapsSpec, hooks: Omit<TaskHooks,
     const maps: TileMaps[] = [];
     for (const r of spec.rects) {
       if (hooks.signal.aborted) return false;
-      maps.push(await tileMaps(model, spec.image, zarr, r, spec.passes));
+      maps.push(await tileMaps(model, spec.image, zarr, r, spec.passes, spec.dropout));
     }
     await files.putBlob(spec.out, encodeMaps(maps));
     return true;

@@ -21,6 +21,7 @@ const InferParams = z
       .regex(/^[A-Za-z0-9_-]{1,64}$/)
       .optional(),
     passes: z.number().int().min(1).max(32).optional(),
+    dropout: z.boolean().optional(),
     tile: z.number().int().min(64).max(2048).optional(),
   })
   .passthrough();
@@ -64,6 +65,7 @@ export function registerMonaiInference(router: Router, app: MonaiApp, tempDir: s
       image: image.id,
       model: model.id,
       ...(p.passes ? { passes: p.passes } : {}),
+      ...(p.dropout ? { dropout: true } : {}),
       ...(p.tile ? { tile: p.tile } : {}),
     };
     const job = await services.inference.wait(actor, (await services.inference.start(actor, request)).id);

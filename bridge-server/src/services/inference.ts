@@ -71,6 +71,7 @@ export class InferenceService {
       tempDir: this.ctx.store.layout.temp,
       tile: request.tile ?? INFERENCE_DEFAULTS.tile,
       passes: request.passes ?? INFERENCE_DEFAULTS.passes,
+      ...(request.dropout ? { dropout: true } : {}),
       ...(v ? { viewport: clampRect(v, image.width, image.height) } : {}),
       ...(request.viewportOnly ? { viewportOnly: true } : {}),
       ...(request.threshold !== undefined ? { threshold: request.threshold } : {}),

@@ -10,7 +10,7 @@ export interface UNetConfig {
   depth: number;
   /** Filters of the first level; doubles per level (ImPartial: 64; CPU default 16). */
   base: number;
-  /** Dropout after each conv of the down/up blocks (ImPartial: 0.5, ours 0.2); also drives MC-dropout inference. */
+  /** Dropout after each conv of the down/up blocks (ImPartial: 0.5, ours 0.2); also Monte-Carlo dropout inference's. */
   dropout: number;
   /** Mixture components [foreground, background] (ImPartial: [2, 2]). */
   components: [number, number];

@@ -16,7 +16,7 @@ export const TrainingSettingsSchema = z.object({
   base: z.number().int().min(2).max(128).default(16),
   learningRate: z.number().positive().max(1).default(5e-4),
   /**
-   * Dropout rate of the model trained, in training and in its Monte-Carlo inference (ImPartial: 0.5).
+   * Dropout rate of the model trained, in training and in Monte-Carlo dropout inference (ImPartial: 0.5).
    * 0.2 learns faster in a short budget (Vectra F1 after 760 steps: 0.646 against 0.615 at 0.5).
    */
   dropout: z.number().min(0).max(0.9).default(0.2),
@@ -32,8 +32,13 @@ export const InferenceSettingsSchema = z.object({
   tile: z.number().int().min(64).max(2048).default(512),
   /** Overlap between neighbouring tiles, blended linearly. */
   overlap: z.number().int().min(0).max(256).default(32),
-  /** Monte-Carlo dropout passes averaged (T); 1 = one deterministic pass. */
+  /** Passes averaged (T), over mirrored views of the tile (none, x, y, both); 1 = one pass. */
   passes: z.number().int().min(1).max(32).default(3),
+  /**
+   * Monte-Carlo dropout: each pass samples dropout (ImPartial's original) instead of reading the
+   * deterministic network; noisier, and no better on Vectra (see InferOptions.dropout).
+   */
+  dropout: z.boolean().default(false),
 });
 export type InferenceSettings = z.infer<typeof InferenceSettingsSchema>;
 export const INFERENCE_DEFAULTS: Readonly<InferenceSettings> = Object.freeze(InferenceSettingsSchema.parse({}));

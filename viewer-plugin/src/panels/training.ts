@@ -28,7 +28,7 @@ export interface TrainingActions {
 const fieldOf = (e: Event, name: string) =>
   Number((e.target as HTMLElement).closest('details')?.querySelector<HTMLInputElement>(`[name=${name}]`)?.value);
 
-/** Training budget (seconds or steps), learning rate, patch size and Monte Carlo passes. */
+/** Training budget (seconds or steps), learning rate, patch size and inference passes (mirrored views). */
 const knobs = html`<div class="row">
     <input name="budget" type="number" min="1" max="100000" value="60" title="training budget">
     <select name="unit" title="budget unit">
@@ -36,7 +36,7 @@ const knobs = html`<div class="row">
   <div class="row">
     <label>lr <input name="lr" type="number" step="0.0001" min="0.00001" max="0.01" value="0.0005"></label></div>
   <div class="row"><label>patch <input name="patch" type="number" min="32" max="256" step="32" value="128"></label>
-    <label>MC passes <input name="passes" type="number" min="1" max="16" value="3"></label></div>`;
+    <label>Passes <input name="passes" type="number" min="1" max="16" value="3"></label></div>`;
 
 function buttons(v: TrainingView, act: TrainingActions) {
   const start = (e: Event) => {

@@ -38,7 +38,7 @@ describe('bridge building blocks', () => {
     assert.deepEqual([far.x, far.y], [0, 0]);
   });
 
-  it('previews the viewport in one pass before the MC passes, only when MC passes are asked for', () => {
+  it('previews the viewport in one pass before the full passes, only when several passes are asked for', () => {
     const viewport = { x: 700, y: 300, width: 100, height: 100 };
     const tiles = tileOrder(1000, 600, 256, viewport);
     const [preview, full] = inferPhases(tiles, 4, viewport);
@@ -91,10 +91,10 @@ describe('inference tile by tile', () => {
       ['256,0', '256,256', '512,0', '512,256'],
     );
     assert.ok(announced.every((a, i) => a.done === i + 1 && a.total === 16));
-    assert.equal(mc.tiles.length, 12, 'the MC tiles only rank suggestions');
+    assert.equal(mc.tiles.length, 12, 'the full tiles only rank suggestions');
 
-    // The cut compared with one whole cut on one deterministic pass: MC passes differ from tile to
-    // tile, so a cell at a border may be cut differently by the two sides' probabilities.
+    // The cut compared with one whole cut on one pass: mirrored passes differ from tile to tile (the
+    // mirror moves the tile's margins), so a cell at a border may be cut differently by the two sides.
     const result = await run(1, () => {});
     const out = new FileSystemStore(outDir);
     const probability = (await readRegion(await openArray(out, '0'), 0, 0, 1024, 768, 0)) as Float32Array;
@@ -117,5 +117,29 @@ describe('inference tile by tile', () => {
     const crossing = cutCells(whole.data, labels, 1024, 768, 256);
     assert.ok(crossing.crossing > 100, `${crossing.crossing} cells cross tile borders`);
     assert.deepEqual([...crossing.cut], [], 'cells cut at a tile border');
+  });
+
+  it('samples dropout in each pass only when the request asks for Monte-Carlo dropout', async (t) => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'impartial-infer-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const slide = { width: 192, height: 160, channels: 2, seed: 3 };
+    const imageDir = path.join(dir, 'image.ome.zarr');
+    await writeOmeZarrFromSource(new FileSystemStore(imageDir), syntheticSlideSource(slide), { name: 'small' });
+    const image = { id: 'i', name: 'small', dir: imageDir, levels: 1, ...slide, norm: { low: 0, high: 255 } };
+    const outDir = path.join(dir, 'prediction.ome.zarr');
+    const probabilityOf = async (dropout: boolean) => {
+      const spec = { kind: 'infer' as const, image, modelDir: genericModelDir(2)!, outDir, tile: 256, passes: 3 };
+      await runInferTask(dropout ? { ...spec, dropout } : spec, {
+        signal: new AbortController().signal,
+        log: () => {},
+        tile: () => {},
+      });
+      return (await readRegion(await openArray(new FileSystemStore(outDir), '0'), 0, 0, 192, 160, 0)) as Float32Array;
+    };
+    const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((d, v, i) => Math.max(d, Math.abs(v - b[i]!)), 0);
+    const plain = [await probabilityOf(false), await probabilityOf(false)];
+    assert.equal(maxDiff(plain[0]!, plain[1]!), 0, 'the deterministic passes give the same map every time');
+    const sampled = [await probabilityOf(true), await probabilityOf(true)];
+    assert.ok(maxDiff(sampled[0]!, sampled[1]!) > 1e-4, 'MC dropout draws new masks in each run');
   });
 });

@@ -76,9 +76,9 @@ function mirrorImage(img: MultiChannelImage, flipX: boolean, flipY: boolean): Mu
 }
 
 test('with flips, pass t reads the tile mirrored (none, x, y, both) and the mean is taken mirrored back', async () => {
-  // No dropout, so every pass is deterministic and the mean can be rebuilt from single passes.
+  // Without MC dropout every pass is deterministic, so the mean can be rebuilt from single passes.
   const m = model();
-  const still = { ...m.config, dropout: 0 };
+  const still = m.config;
   const img = image(32, 24);
   const mirrors = [
     [false, false],
@@ -106,4 +106,21 @@ test('with flips, pass t reads the tile mirrored (none, x, y, both) and the mean
   assert.ok(flipErr < 1e-5, `flipped passes match the mirrored single passes (${flipErr})`);
   assert.ok(plainErr < 1e-5, `without flips, deterministic passes all equal one pass (${plainErr})`);
   assert.ok(differs > 1e-4, `an untrained net is not mirror-symmetric, so flipping changes the mean (${differs})`);
+});
+
+test('passes are deterministic unless MC dropout is asked for, and only then do more than four passes count', async () => {
+  const m = model();
+  assert.ok(m.config.dropout > 0, 'the net has dropout to sample');
+  const img = image(32, 32);
+  const run = async (passes: number, dropout?: boolean) =>
+    (await predict(m.config, m.weights, img, { tile: 32, passes, ...(dropout === undefined ? {} : { dropout }) }))
+      .probability.data;
+  const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((d, v, i) => Math.max(d, Math.abs(v - b[i]!)), 0);
+  const [three, threeAgain] = [await run(3), await run(3)];
+  assert.equal(maxDiff(three, threeAgain), 0, 'the same passes give the same map');
+  assert.ok(maxDiff(await run(4), await run(9)) < 1e-6, 'without dropout, passes beyond the four mirrorings repeat');
+  const [mc, mcAgain] = [await run(3, true), await run(3, true)];
+  assert.ok(maxDiff(mc, mcAgain) > 1e-5, 'MC dropout samples new masks in each run');
+  assert.ok(maxDiff(mc, three) > 1e-5, 'MC dropout differs from the deterministic mean');
+  assert.ok(maxDiff(await run(3, false), three) === 0, 'dropout: false is the default');
 });
