@@ -30,8 +30,9 @@ export const INFERENCE_FLAGS: Record<string, FlagSpec> = {
   'mc-dropout': { kind: 'boolean', default: false },
 };
 
-export const INFERENCE_HELP = `  --passes T      passes averaged over mirrored views of the image (default ${INFERENCE_DEFAULTS.passes}; without
-                  --mc-dropout, passes past the 4 mirrorings would repeat one and are not run)
+export const INFERENCE_HELP = `  --passes T      passes averaged over mirrored views of the image (default ${INFERENCE_DEFAULTS.passes};
+                  without --mc-dropout, passes past the 4 mirrorings would repeat one and are
+                  not run)
   --mc-dropout    sample dropout in every pass (Monte-Carlo, ImPartial's original) instead of
                   averaging the deterministic network's mirrored views
   --tile N        tile size in pixels (default ${INFERENCE_DEFAULTS.tile})`;

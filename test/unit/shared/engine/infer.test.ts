@@ -108,7 +108,7 @@ test('with flips, pass t reads the tile mirrored (none, x, y, both) and the mean
   assert.ok(differs > 1e-4, `an untrained net is not mirror-symmetric, so flipping changes the mean (${differs})`);
 });
 
-test('passes are deterministic unless MC dropout is asked for, and only then do more than four passes count', async () => {
+test('passes are deterministic unless MC dropout is asked for; only then do passes past four count', async () => {
   const m = model();
   assert.ok(m.config.dropout > 0, 'the net has dropout to sample');
   const img = image(32, 32);

@@ -31,7 +31,7 @@ test('outlineAgreement: 1 for exact reproduction, mean best IoU otherwise', () =
   assert.equal(outlineAgreement(outlined, keepLabels(outlined, [1])), 0.5);
 });
 
-test('outlineF1: F1 at IoU 0.5 on the outlined cells; fragments on them are false positives, the rest is left out', () => {
+test('outlineF1: F1 at IoU 0.5 on outlined cells; fragments on them count as false positives, others not', () => {
   const { prob, outlined } = seamCells();
   const none = { width: W, height: H, data: new Int32Array(W * H) };
   assert.equal(outlineF1(outlined, outlined), 1);
