@@ -161,7 +161,8 @@ export async function predict(
   const probability = new Float32Array(width * height),
     entropy = new Float32Array(width * height);
   for (let i = 0; i < acc.length; i++) {
-    const p = acc[i]! / norm[i]!;
+    // The blended mean of float32 passes can round a hair past 1, where the entropy would turn negative.
+    const p = Math.min(1, Math.max(0, acc[i]! / norm[i]!));
     probability[i] = p;
     entropy[i] = binaryEntropy(p);
   }
