@@ -339,6 +339,38 @@ describe('<impartial-viewer> in headless Chromium', { skip: missing, timeout: 30
     ws.close();
   });
 
+  it("asks for Monte-Carlo dropout passes when the panel's MC dropout box is ticked", async () => {
+    // Records what the viewer's real client sends (and still sends it).
+    await a.evaluate(() => {
+      const client = (document.querySelector('impartial-viewer') as unknown as { client: Record<string, unknown> })
+        .client;
+      const infer = client.infer as (r: object) => void;
+      const sent: object[] = [];
+      Object.assign(window, { inferSent: sent });
+      client.infer = (r: object) => {
+        sent.push(r);
+        infer.call(client, r);
+      };
+    });
+    const sent = () => a.evaluate(() => (window as unknown as { inferSent: Array<Record<string, unknown>> }).inferSent);
+    const predictButton = a.getByRole('button', { name: 'Predict' });
+    /** Clicks Predict and returns the request it sent, once the prediction it asked for is on the page. */
+    const predictFromPanel = async () => {
+      const before = (await sent()).length;
+      const prediction = await nextViewerEvent(a, 'prediction');
+      await predictButton.click();
+      const request = await waitFor(async () => (await sent())[before], { timeoutMs: 10_000, what: 'the request' });
+      const record = await prediction({ timeoutMs: 120_000, what: 'the prediction after Predict' });
+      assert.equal(record.status, 'complete');
+      return request;
+    };
+    assert.equal((await predictFromPanel()).dropout, undefined, 'no MC dropout unless asked');
+    await a.getByLabel('MC dropout').check();
+    const request = await predictFromPanel();
+    assert.equal(request.dropout, true);
+    assert.equal(request.passes, 3, "the panel's Passes");
+  });
+
   it('shows a static OME-Zarr view-only, without a bridge', async () => {
     const page = await browser.newPage({ viewport: { width: 900, height: 600 } });
     await viewOnly(

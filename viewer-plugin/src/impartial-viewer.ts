@@ -213,10 +213,14 @@ export class ImpartialViewer extends LitElement {
   }
 
   /** Asks for a prediction, the visible area first. */
-  predict(passes?: number): void {
+  predict(passes?: number, dropout?: boolean): void {
     if (!this.client) return;
     const viewport = this.visible();
-    this.client.infer({ ...(viewport ? { viewport } : {}), ...(passes ? { passes } : {}) });
+    this.client.infer({
+      ...(viewport ? { viewport } : {}),
+      ...(passes ? { passes } : {}),
+      ...(dropout ? { dropout } : {}),
+    });
   }
 
   /**

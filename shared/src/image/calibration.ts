@@ -49,7 +49,7 @@ function f1OnOutlines({ areaO, areaP, pairs }: Overlaps): number {
   // An instance at IoU >= 0.5 lies mostly on its cell; pairs are taken best first, one-to-one (ties at 0.5).
   const usedO = new Set<number>(),
     usedP = new Set<number>();
-  for (const { o, p, iou } of pairs.filter((x) => x.iou >= 0.5).sort((x, y) => y.iou - x.iou)) {
+  for (const { o, p } of pairs.filter((x) => x.iou >= 0.5).sort((x, y) => y.iou - x.iou)) {
     if (usedO.has(o) || usedP.has(p)) continue;
     usedO.add(o);
     usedP.add(p);

@@ -118,9 +118,13 @@ export class ImpartialOverlay extends EventTarget {
   }
 
   /** Asks for a prediction with the current model, the visible part of the image first. */
-  predict(passes?: number): void {
+  predict(passes?: number, dropout?: boolean): void {
     const viewport = this.visible();
-    this.client.infer({ ...(viewport ? { viewport } : {}), ...(passes ? { passes } : {}) });
+    this.client.infer({
+      ...(viewport ? { viewport } : {}),
+      ...(passes ? { passes } : {}),
+      ...(dropout ? { dropout } : {}),
+    });
   }
 
   /**

@@ -20,15 +20,18 @@ export interface TrainingActions {
   live(on: boolean, options: { learningRate: number; patch: number }): void;
   /** Makes a model version the current one (and predicts with it). */
   choose(model: string): void;
-  predict(passes: number): void;
+  /** Predicts with `passes` mirrored views, each sampling dropout when `dropout` (Monte-Carlo dropout). */
+  predict(passes: number, dropout: boolean): void;
   flyTo(rect: { x: number; y: number; width: number; height: number }): void;
 }
 
-/** A field of the panel (the `details` around the clicked button) as a number. */
-const fieldOf = (e: Event, name: string) =>
-  Number((e.target as HTMLElement).closest('details')?.querySelector<HTMLInputElement>(`[name=${name}]`)?.value);
+/** An input of the panel (in the `details` around the clicked button). */
+const inputOf = (e: Event, name: string) =>
+  (e.target as HTMLElement).closest('details')?.querySelector<HTMLInputElement>(`[name=${name}]`);
+const fieldOf = (e: Event, name: string) => Number(inputOf(e, name)?.value);
+const checkedOf = (e: Event, name: string) => inputOf(e, name)?.checked === true;
 
-/** Training budget (seconds or steps), learning rate, patch size and inference passes (mirrored views). */
+/** Training budget (seconds or steps), learning rate, patch size, inference passes (mirrored views), MC dropout. */
 const knobs = html`<div class="row">
     <input name="budget" type="number" min="1" max="100000" value="60" title="training budget">
     <select name="unit" title="budget unit">
@@ -36,7 +39,9 @@ const knobs = html`<div class="row">
   <div class="row">
     <label>lr <input name="lr" type="number" step="0.0001" min="0.00001" max="0.01" value="0.0005"></label></div>
   <div class="row"><label>patch <input name="patch" type="number" min="32" max="256" step="32" value="128"></label>
-    <label>Passes <input name="passes" type="number" min="1" max="16" value="3"></label></div>`;
+    <label>Passes <input name="passes" type="number" min="1" max="16" value="3"></label></div>
+  <div class="row"><label title="sample dropout in every pass: ImPartial's Monte-Carlo dropout uncertainty, noisier">
+    <input name="mc-dropout" type="checkbox"> MC dropout</label></div>`;
 
 function buttons(v: TrainingView, act: TrainingActions) {
   const start = (e: Event) => {
@@ -50,7 +55,7 @@ function buttons(v: TrainingView, act: TrainingActions) {
   const live = (e: Event) =>
     act.live((e.target as HTMLInputElement).checked, { learningRate: fieldOf(e, 'lr'), patch: fieldOf(e, 'patch') });
   return html`<div class="row">${trainOrStop}
-    <button @click=${(e: Event) => act.predict(fieldOf(e, 'passes'))}>Predict</button>
+    <button @click=${(e: Event) => act.predict(fieldOf(e, 'passes'), checkedOf(e, 'mc-dropout'))}>Predict</button>
     <label title="keep training while you draw; the view's prediction follows every few seconds">
       <input name="live" type="checkbox" .checked=${v.live} ?disabled=${v.running && !v.live} @change=${live}>
       live</label></div>`;

@@ -11,7 +11,7 @@ export interface TrainingTarget {
   readonly trainChannels: ReadonlySet<number>;
   readonly channels: readonly unknown[];
   readonly trainOptions: Record<string, unknown>;
-  predict(passes?: number): void;
+  predict(passes?: number, dropout?: boolean): void;
   flyTo(rect: Rect): void;
   /** The part of the image on screen; undefined before the first frame. */
   visible(): Rect | undefined;
@@ -48,7 +48,7 @@ export function trainingActions(v: TrainingTarget): TrainingActions {
         },
       );
     },
-    predict: (passes) => v.predict(passes),
+    predict: (passes, dropout) => v.predict(passes, dropout),
     flyTo: (r) => v.flyTo(r),
   };
 }
