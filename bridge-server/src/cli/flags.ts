@@ -30,12 +30,13 @@ export const INFERENCE_FLAGS: Record<string, FlagSpec> = {
   'mc-dropout': { kind: 'boolean', default: false },
 };
 
-export const INFERENCE_HELP = `  --passes T      passes averaged over mirrored views of the image (default ${INFERENCE_DEFAULTS.passes};
+const { passes, tile } = INFERENCE_DEFAULTS;
+export const INFERENCE_HELP = `  --passes T      passes averaged over mirrored views of the image (default ${passes};
                   without --mc-dropout, passes past the 4 mirrorings would repeat one and are
                   not run)
   --mc-dropout    sample dropout in every pass (Monte-Carlo, ImPartial's original) instead of
                   averaging the deterministic network's mirrored views
-  --tile N        tile size in pixels (default ${INFERENCE_DEFAULTS.tile})`;
+  --tile N        tile size in pixels (default ${tile})`;
 
 /** The budget a command was given: steps, or seconds (the default when neither). */
 export function budgetOf(a: Record<string, unknown>): { steps: number } | { seconds: number } {
