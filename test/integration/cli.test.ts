@@ -300,6 +300,9 @@ describe('the impartial CLI', () => {
     const usage = await impartial(['eval', '--images', a.image, '--bogus']);
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /unknown option --bogus/);
+    const lr = await impartial(['eval', '--images', a.image, '--labels', a.labels, '--lr', '0']);
+    assert.equal(lr.code, 2);
+    assert.match(lr.stderr, /--lr must be in \(0, 1\], not 0/);
     const pairs = await impartial(['eval', '--images', a.image, b.image, '--labels', a.labels]);
     assert.equal(pairs.code, 2);
     assert.match(pairs.stderr, /2 images but 1 label files/);

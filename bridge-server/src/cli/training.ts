@@ -25,6 +25,9 @@ export interface TrainSpec {
   depth: number;
   base: number;
   dropout?: number;
+  /** Adam's step size and whether it decays over the budget (the engine's defaults when not given). */
+  learningRate?: number;
+  decay?: boolean;
   backend: BackendInfo;
   parent?: ImpartialModel;
   checkpoints?: number[];
@@ -60,6 +63,8 @@ export async function trainWithProgress(spec: TrainSpec): Promise<{ model: Impar
     ...(spec.steps !== undefined ? { steps: spec.steps } : {}),
     ...(spec.seconds !== undefined ? { seconds: spec.seconds } : {}),
     batchSize: spec.batchSize,
+    ...(spec.learningRate !== undefined ? { learningRate: spec.learningRate } : {}),
+    ...(spec.decay !== undefined ? { decay: spec.decay } : {}),
     onProgress: (p) =>
       bar.update(
         bySteps ? p.step : p.elapsedSeconds,

@@ -20,7 +20,7 @@ import {
 import { initBackend } from '@impartial/shared/node';
 import { describeInstances, parseArgs, separationOption, UsageError } from '../cli/args.js';
 import { checkPairs, loadImages, loadInstanceLabels } from '../cli/data.js';
-import { budgetOf, INFERENCE_FLAGS, TRAINING_FLAGS, TRAINING_HELP } from '../cli/flags.js';
+import { budgetOf, INFERENCE_FLAGS, stepSizeOf, TRAINING_FLAGS, TRAINING_HELP } from '../cli/flags.js';
 import { log, progressBar } from '../cli/progress.js';
 import { startingModel, trainWithProgress } from '../cli/training.js';
 
@@ -110,6 +110,7 @@ interface EvalSetup {
   truth: LabelImage[];
   fraction: number;
   budget: ReturnType<typeof budgetOf>;
+  stepSize: ReturnType<typeof stepSizeOf>;
   checkpoints: number[];
   inference: Inference;
   instance: Pick<InstanceOptions, 'separation'>;
@@ -145,6 +146,7 @@ async function evaluateSeed(setup: EvalSetup, seed: number): Promise<EvalRecord>
     depth: a.depth as number,
     base: a.base as number,
     dropout: a.dropout as number,
+    ...setup.stepSize,
     backend,
     ...(parent ? { parent } : {}),
     checkpoints: setup.checkpoints,
@@ -234,7 +236,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const fraction = a['scribble-fraction'] as number;
   if (!(fraction > 0 && fraction <= 1)) throw new UsageError('--scribble-fraction must be in (0, 1]');
   if (a.seconds !== undefined && a.steps !== undefined) throw new UsageError('give --seconds or --steps, not both');
-  const budget = budgetOf(a);
+  const budget = budgetOf(a),
+    stepSize = stepSizeOf(a);
   const seeds = ((a.seeds as string[] | undefined) ?? [String(a.seed)]).flatMap((s) => s.split(',')).map(Number);
   if (seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new UsageError('--seeds takes integers >= 0');
   const asked = (a.checkpoints as string[] | undefined)?.map(Number);
@@ -257,6 +260,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     truth,
     fraction,
     budget,
+    stepSize,
     checkpoints,
     inference: { passes: a.passes as number, dropout: a['mc-dropout'] as boolean },
     instance,

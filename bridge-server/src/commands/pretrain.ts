@@ -37,6 +37,9 @@ rate while pretraining; a training that starts from the model uses its own (--dr
 --realistic SHARE (0-1, default 0) is the share of images drawn as realistic tissue: irregular
 outlines, fading and dim membranes, membrane-only cells, Gaussian blur and shot noise, denser sheets.`;
 
+/** The step size the shipped models were pretrained with (constant); trainings from them use the product's own. */
+const PRETRAIN_STEP_SIZE = { learningRate: 5e-4, decay: false };
+
 export async function pretrainCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, {
     out: { kind: 'string' },
@@ -114,6 +117,7 @@ export async function pretrainCommand(argv: string[]): Promise<number> {
   const result = await train(config, weights, new PatchSampler(images, scribbles, { seed }), {
     steps: Math.max(0, steps - done.steps),
     batchSize: a.batch as number,
+    ...PRETRAIN_STEP_SIZE,
     ...(resumed?.optimizer ? { optimizerState: resumed.optimizer } : {}),
     checkpointEvery: a['checkpoint-every'] as number,
     onCheckpoint: async (seconds, step, optimizerState) => {

@@ -4,7 +4,7 @@ import { chooseInstanceParameters, predict } from '@impartial/shared';
 import { initBackend, loadModelDir, saveModelDir } from '@impartial/shared/node';
 import { describeInstances, parseArgs, separationOption, UsageError } from '../cli/args.js';
 import { checkPairs, type LabelKind, loadImages, loadUserScribbles } from '../cli/data.js';
-import { budgetOf, TRAINING_FLAGS, TRAINING_HELP } from '../cli/flags.js';
+import { budgetOf, stepSizeOf, TRAINING_FLAGS, TRAINING_HELP } from '../cli/flags.js';
 import { lossCurveSvg } from '../cli/loss-plot.js';
 import { log } from '../cli/progress.js';
 import { startingModel, trainWithProgress } from '../cli/training.js';
@@ -42,7 +42,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const kind = a['labels-kind'] as LabelKind;
   if (!['auto', 'outlines', 'scribbles'].includes(kind))
     throw new UsageError('--labels-kind must be auto, outlines or scribbles');
-  const budget = budgetOf(a);
+  const budget = budgetOf(a),
+    stepSize = stepSizeOf(a);
 
   const backend = await initBackend();
   log(`backend: ${backend.description}`);
@@ -71,6 +72,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     depth: a.depth as number,
     base: a.base as number,
     dropout: a.dropout as number,
+    ...stepSize,
     backend,
     ...(parent ? { parent } : {}),
   });

@@ -7,6 +7,7 @@ import {
   type ImpartialModel,
   initWeights,
   PatchSampler,
+  TRAINING_DEFAULTS,
   train,
   trainingConfig,
 } from '@impartial/shared';
@@ -39,6 +40,8 @@ export interface TrainTaskSpec {
   steps?: number;
   seconds?: number;
   learningRate?: number;
+  /** Whether the step size decays over the budget (TRAINING_DEFAULTS when not given; never in live mode). */
+  decay?: boolean;
   /** Dropout of the model trained (TRAINING_DEFAULTS when not given). */
   dropout?: number;
   batchSize: number;
@@ -189,6 +192,9 @@ async function trainWith(
     ...(spec.steps !== undefined ? { steps: Math.max(0, spec.steps - done.steps) } : {}),
     ...(spec.seconds !== undefined ? { seconds: Math.max(0, spec.seconds - done.seconds) } : {}),
     ...(spec.learningRate !== undefined ? { learningRate: spec.learningRate } : {}),
+    // A live training has no budget to decay over (its seconds are a cap, not a plan).
+    decay: !live && (spec.decay ?? TRAINING_DEFAULTS.decay),
+    spentBefore: done,
     ...(resumed?.optimizer ? { optimizerState: resumed.optimizer } : {}),
     batchSize: spec.batchSize,
     signal: live?.signal ?? hooks.signal,

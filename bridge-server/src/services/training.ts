@@ -90,6 +90,7 @@ export class TrainingService {
           : {}),
         ...budget,
         learningRate: o.learningRate,
+        decay: o.decay,
         dropout: o.dropout,
         batchSize: o.batchSize,
         patch: o.patch,

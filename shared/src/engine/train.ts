@@ -18,6 +18,11 @@ export interface TrainOptions {
    * budget (the further of steps and seconds) is spent, so a short training ends settled.
    */
   decay?: boolean;
+  /**
+   * What an earlier run of this same training spent (a job resumed from its checkpoint): the decay
+   * goes on from there over the whole budget, this call's steps and seconds being what is left of it.
+   */
+  spentBefore?: { steps: number; seconds: number };
   /** L2 weight decay added to the gradients, as torch.optim.Adam(weight_decay) does. */
   weightDecay: number;
   signal?: AbortSignal;
@@ -50,6 +55,7 @@ export interface BatchSource {
 export const DEFAULT_TRAIN: Omit<TrainOptions, 'steps' | 'seconds'> = {
   batchSize: TRAINING_DEFAULTS.batchSize,
   learningRate: TRAINING_DEFAULTS.learningRate,
+  decay: TRAINING_DEFAULTS.decay,
   weightDecay: TRAINING_DEFAULTS.weightDecay,
 };
 
@@ -175,11 +181,12 @@ export class Trainer {
   }
 }
 
-/** The share of the budget spent: the further of steps and seconds. */
-function spentShare(o: Pick<TrainOptions, 'steps' | 'seconds'>, step: number, seconds: number): number {
-  const bySteps = o.steps ? step / o.steps : 0,
-    byTime = o.seconds ? seconds / o.seconds : 0;
-  return Math.min(1, Math.max(bySteps, byTime));
+/** The share of the whole budget spent (earlier runs included): the further of steps and seconds. */
+function spentShare(o: Pick<TrainOptions, 'steps' | 'seconds' | 'spentBefore'>, step: number, seconds: number): number {
+  const before = o.spentBefore ?? { steps: 0, seconds: 0 };
+  const share = (done: number, left: number | undefined, earlier: number) =>
+    left !== undefined && earlier + left > 0 ? (earlier + done) / (earlier + left) : 0;
+  return Math.min(1, Math.max(share(step, o.steps, before.steps), share(seconds, o.seconds, before.seconds)));
 }
 
 /** Linear decay from 1 to 1/20 over the budget. */

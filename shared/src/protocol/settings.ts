@@ -14,7 +14,16 @@ export const TrainingSettingsSchema = z.object({
   /** U-Net depth and base width: depth 3 / base 16 trains ~20x cheaper than the original 4 / 64 on a CPU. */
   depth: z.number().int().min(1).max(6).default(3),
   base: z.number().int().min(2).max(128).default(16),
-  learningRate: z.number().positive().max(1).default(5e-4),
+  /**
+   * Adam's step size. 1e-3 with the decay below: Vectra F1 after 120 s 0.691 against 0.678 at 5e-4 kept
+   * constant (mean of 9 seeds, paired gain +0.013); 1e-3 without the decay gains nothing.
+   */
+  learningRate: z.number().positive().max(1).default(1e-3),
+  /**
+   * Budgeted trainings let the step size fall linearly to a twentieth over their budget, so they end
+   * settled; a live training (no budget, it runs until switched off) keeps it constant.
+   */
+  decay: z.boolean().default(true),
   /**
    * Dropout rate of the model trained, in training and in Monte-Carlo dropout inference (ImPartial: 0.5).
    * 0.2 learns faster in a short budget (Vectra F1 after 760 steps: 0.646 against 0.615 at 0.5).

@@ -1,4 +1,4 @@
-import type { ModelRecord } from '@impartial/shared/protocol';
+import { INFERENCE_DEFAULTS, type ModelRecord, TRAINING_DEFAULTS } from '@impartial/shared/protocol';
 import { html } from 'lit';
 import { lossChart } from './loss-chart.js';
 
@@ -33,13 +33,15 @@ const checkedOf = (e: Event, name: string) => inputOf(e, name)?.checked === true
 
 /** Training budget (seconds or steps), learning rate, patch size, inference passes (mirrored views), MC dropout. */
 const knobs = html`<div class="row">
-    <input name="budget" type="number" min="1" max="100000" value="60" title="training budget">
+    <input name="budget" type="number" min="1" max="100000" value=${TRAINING_DEFAULTS.seconds} title="training budget">
     <select name="unit" title="budget unit">
       <option value="seconds" selected>seconds</option><option value="steps">steps</option></select></div>
   <div class="row">
-    <label>lr <input name="lr" type="number" step="0.0001" min="0.00001" max="0.01" value="0.0005"></label></div>
-  <div class="row"><label>patch <input name="patch" type="number" min="32" max="256" step="32" value="128"></label>
-    <label>Passes <input name="passes" type="number" min="1" max="16" value="3"></label></div>
+    <label title="Adam's step size; a budgeted training lets it fall to a twentieth by the end">lr
+      <input name="lr" type="number" step="0.0001" min="0.00001" max="0.01" value=${TRAINING_DEFAULTS.learningRate}>
+    </label></div>
+  <div class="row"><label>patch <input name="patch" type="number" min="32" max="256" step="32" value=${TRAINING_DEFAULTS.patch}></label>
+    <label>Passes <input name="passes" type="number" min="1" max="16" value=${INFERENCE_DEFAULTS.passes}></label></div>
   <div class="row"><label title="sample dropout in every pass: ImPartial's Monte-Carlo dropout uncertainty, noisier">
     <input name="mc-dropout" type="checkbox"> MC dropout</label></div>`;
 

@@ -15,6 +15,7 @@ import {
   type TrainProgress,
   train,
   type UNetConfig,
+  type UNetWeights,
 } from '@impartial/shared';
 import { initBackend } from '@impartial/shared/node';
 import * as tf from '@tensorflow/tfjs-core';
@@ -109,6 +110,10 @@ test('training refuses what it cannot use', async () => {
   await assert.rejects(train(config, initWeights(config, 0), sampler(), {}), /step or time budget/);
 });
 
+/** The largest difference between two weight sets. */
+const gap = (a: UNetWeights, b: UNetWeights) =>
+  Math.max(...[...a.keys()].map((k) => tf.max(tf.abs(tf.sub(a.get(k)!, b.get(k)!))).dataSync()[0]!));
+
 test('decay: the step size falls linearly over the budget, as a trainer stepped by hand with those rates', async () => {
   assert.equal(decayFactor(0), 1);
   assert.ok(Math.abs(decayFactor(0.5) - 0.525) < 1e-12);
@@ -129,10 +134,35 @@ test('decay: the step size falls linearly over the budget, as a trainer stepped 
   }
   trainer.dispose();
   const constant = initWeights(still, 2);
-  await train(still, constant, sampler(5), { steps, batchSize: 2, learningRate });
-  const gap = (a: typeof decayed, b: typeof decayed) =>
-    Math.max(...[...a.keys()].map((k) => tf.max(tf.abs(tf.sub(a.get(k)!, b.get(k)!))).dataSync()[0]!));
+  await train(still, constant, sampler(5), { steps, batchSize: 2, learningRate, decay: false });
   assert.ok(gap(decayed, byHand) < 1e-6, `decayed training = the hand schedule (${gap(decayed, byHand)})`);
   assert.ok(gap(decayed, constant) > 1e-5, `and differs from a constant rate (${gap(decayed, constant)})`);
   for (const w of [decayed, byHand, constant]) disposeWeights(w);
+});
+
+test('decay after a resume goes on over the whole budget, from the share an earlier run spent', async () => {
+  const still: UNetConfig = { ...config, dropout: 0 };
+  const learningRate = 3e-3;
+  // Three steps left of six: the rates of steps 3, 4 and 5 of the whole budget, not a fresh decay over three.
+  const resumed = initWeights(still, 4);
+  await train(still, resumed, sampler(6), {
+    steps: 3,
+    batchSize: 2,
+    learningRate,
+    decay: true,
+    spentBefore: { steps: 3, seconds: 0 },
+  });
+  const byHand = initWeights(still, 4),
+    trainer = new Trainer(still, byHand, { learningRate, weightDecay: TRAINING_DEFAULTS.weightDecay }),
+    batches = sampler(6);
+  for (let k = 3; k < 6; k++) {
+    trainer.setLearningRate(learningRate * decayFactor(k / 6));
+    await trainer.step(batches.batch(2));
+  }
+  trainer.dispose();
+  const fresh = initWeights(still, 4);
+  await train(still, fresh, sampler(6), { steps: 3, batchSize: 2, learningRate, decay: true });
+  assert.ok(gap(resumed, byHand) < 1e-6, `resumed decay = the hand schedule (${gap(resumed, byHand)})`);
+  assert.ok(gap(resumed, fresh) > 1e-5, `and differs from a decay over three steps (${gap(resumed, fresh)})`);
+  for (const w of [resumed, byHand, fresh]) disposeWeights(w);
 });
