@@ -40,7 +40,8 @@ const knobs = html`<div class="row">
     <label title="Adam's step size; a budgeted training lets it fall to a twentieth by the end">lr
       <input name="lr" type="number" step="0.0001" min="0.00001" max="0.01" value=${TRAINING_DEFAULTS.learningRate}>
     </label></div>
-  <div class="row"><label>patch <input name="patch" type="number" min="32" max="256" step="32" value=${TRAINING_DEFAULTS.patch}></label>
+  <div class="row"><label>patch
+      <input name="patch" type="number" min="32" max="256" step="32" value=${TRAINING_DEFAULTS.patch}></label>
     <label>Passes <input name="passes" type="number" min="1" max="16" value=${INFERENCE_DEFAULTS.passes}></label></div>
   <div class="row"><label title="sample dropout in every pass: ImPartial's Monte-Carlo dropout uncertainty, noisier">
     <input name="mc-dropout" type="checkbox"> MC dropout</label></div>`;
