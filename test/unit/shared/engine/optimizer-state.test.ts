@@ -48,7 +48,7 @@ function replay(list: PatchBatch[]): PatchSampler {
   } as unknown as PatchSampler;
 }
 
-const options = { batchSize: 2, learningRate: 1e-2, weightDecay: 1e-3 };
+const options = { batchSize: 2, learningRate: 1e-2, weightDecay: 1e-3, decay: true };
 const values = (w: UNetWeights) => new Map([...w].map(([name, v]) => [name, v.dataSync().slice()]));
 function maxDifference(a: UNetWeights, b: UNetWeights): number {
   let worst = 0;
@@ -65,17 +65,21 @@ test('a training resumed with its optimiser state ends where the uninterrupted o
   const straight = initWeights(config, 11);
   await train(config, straight, replay(batches), { ...options, steps: N });
 
-  // K steps, saving Adam's state at the checkpoint after step K ...
+  // The same budget, interrupted after the checkpoint at step K, which saved Adam's state ...
   const resumed = initWeights(config, 11);
   let saved: AdamState | null = null;
-  await train(config, resumed, replay(batches), {
+  const interrupt = new AbortController();
+  const first = await train(config, resumed, replay(batches), {
     ...options,
-    steps: K,
+    steps: N,
     checkpointEvery: K,
+    signal: interrupt.signal,
     onCheckpoint: async (_t, _step, state) => {
       saved = await state();
+      interrupt.abort();
     },
   });
+  assert.equal(first.steps, K, 'interrupted after the checkpoint');
   assert.ok(saved, 'the checkpoint handed out the optimiser state');
   const state = saved as AdamState;
   assert.equal(state.steps, K);
@@ -83,14 +87,24 @@ test('a training resumed with its optimiser state ends where the uninterrupted o
   // ... then N - K more on a new Trainer (and optimiser), with weights of another tfjs name prefix.
   const carried = initWeights(config, 0);
   for (const [name, v] of resumed) carried.get(name)!.assign(v);
-  await train(config, carried, replay(batches.slice(K)), { ...options, steps: N - K, optimizerState: state });
+  await train(config, carried, replay(batches.slice(K)), {
+    ...options,
+    steps: N - K,
+    optimizerState: state,
+    // The step size decays over the whole budget, from the share the first run spent.
+    spentBefore: { steps: K, seconds: 0 },
+  });
   const gap = maxDifference(straight, carried);
   assert.ok(gap < 1e-6, `resumed weights within ${gap} of the uninterrupted run's`);
 
   // Without the state (fresh moments, bias correction from step 0) the same steps end elsewhere.
   const fresh = initWeights(config, 0);
   for (const [name, v] of resumed) fresh.get(name)!.assign(v);
-  await train(config, fresh, replay(batches.slice(K)), { ...options, steps: N - K });
+  await train(config, fresh, replay(batches.slice(K)), {
+    ...options,
+    steps: N - K,
+    spentBefore: { steps: K, seconds: 0 },
+  });
   const freshGap = maxDifference(straight, fresh);
   assert.ok(freshGap > 1e-4, `fresh moments end elsewhere (${freshGap})`);
   for (const w of [straight, resumed, carried, fresh]) disposeWeights(w);

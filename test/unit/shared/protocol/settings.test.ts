@@ -12,7 +12,8 @@ import {
 test('the defaults are what the settings schema gives for an empty object, and pass it', () => {
   assert.deepEqual(TRAINING_DEFAULTS, TrainingSettingsSchema.parse({}));
   assert.ok(Object.isFrozen(TRAINING_DEFAULTS) && Object.isFrozen(INFERENCE_DEFAULTS));
-  for (const [key, value] of Object.entries(TRAINING_DEFAULTS)) assert.equal(typeof value, 'number', key);
+  for (const [key, value] of Object.entries(TRAINING_DEFAULTS))
+    assert.equal(typeof value, key === 'decay' ? 'boolean' : 'number', key);
 });
 
 test('a request keeps only what the client named: defaults are applied later, not written into it', () => {
