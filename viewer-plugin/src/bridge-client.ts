@@ -5,6 +5,7 @@ import {
   type InferRequest,
   type LogEntry,
   PROTOCOL_VERSION,
+  type Rect,
   ServerMessageSchema,
   type TrainRequest,
   type ViewState,
@@ -200,5 +201,9 @@ export class BridgeClient extends EventTarget {
   }
   infer(request: Omit<InferRequest, 'image'> = {}): void {
     this.send({ type: 'infer', request });
+  }
+  /** Asks for a prediction, `viewport` first when given; `passes` and `dropout` only when set. */
+  inferView(viewport: Rect | undefined, passes?: number, dropout?: boolean): void {
+    this.infer({ ...(viewport ? { viewport } : {}), ...(passes ? { passes } : {}), ...(dropout ? { dropout } : {}) });
   }
 }

@@ -215,12 +215,7 @@ export class ImpartialViewer extends LitElement {
   /** Asks for a prediction, the visible area first. */
   predict(passes?: number, dropout?: boolean): void {
     if (!this.client) return;
-    const viewport = this.visible();
-    this.client.infer({
-      ...(viewport ? { viewport } : {}),
-      ...(passes ? { passes } : {}),
-      ...(dropout ? { dropout } : {}),
-    });
+    this.client.inferView(this.visible(), passes, dropout);
   }
 
   /**

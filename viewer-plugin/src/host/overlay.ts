@@ -119,12 +119,7 @@ export class ImpartialOverlay extends EventTarget {
 
   /** Asks for a prediction with the current model, the visible part of the image first. */
   predict(passes?: number, dropout?: boolean): void {
-    const viewport = this.visible();
-    this.client.infer({
-      ...(viewport ? { viewport } : {}),
-      ...(passes ? { passes } : {}),
-      ...(dropout ? { dropout } : {}),
-    });
+    this.client.inferView(this.visible(), passes, dropout);
   }
 
   /**
