@@ -63,6 +63,7 @@ export async function trainWithProgress(spec: TrainSpec): Promise<{ model: Impar
     ...(spec.steps !== undefined ? { steps: spec.steps } : {}),
     ...(spec.seconds !== undefined ? { seconds: spec.seconds } : {}),
     batchSize: spec.batchSize,
+    seed: spec.seed,
     ...(spec.learningRate !== undefined ? { learningRate: spec.learningRate } : {}),
     ...(spec.decay !== undefined ? { decay: spec.decay } : {}),
     onProgress: (p) =>

@@ -116,6 +116,7 @@ export async function pretrainCommand(argv: string[]): Promise<number> {
   const seed = resumedSeed(a.seed as number, done.steps);
   const result = await train(config, weights, new PatchSampler(images, scribbles, { seed }), {
     steps: Math.max(0, steps - done.steps),
+    seed,
     batchSize: a.batch as number,
     ...PRETRAIN_STEP_SIZE,
     ...(resumed?.optimizer ? { optimizerState: resumed.optimizer } : {}),

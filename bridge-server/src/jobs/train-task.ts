@@ -165,7 +165,9 @@ async function trainWith(
   const done = { steps: resumed?.steps ?? 0, seconds: resumed?.seconds ?? 0 };
   // A resumed training gets a seed of its own: with spec.seed it would replay the patches of the
   // first steps. (The sampler's position is not saved, so this continues the data stream, not replicates it.)
-  const { sampler, crops } = await samplerOf(spec, files, resumedSeed(spec.seed, done.steps), hooks.log);
+  // The dropout masks take the same seed.
+  const seed = resumedSeed(spec.seed, done.steps);
+  const { sampler, crops } = await samplerOf(spec, files, seed, hooks.log);
   const live =
     spec.live && liveHooks && sampler instanceof LiveData
       ? new LiveSession(spec.live, sampler, liveHooks.inbox, files, liveHooks.post, hooks.signal)
@@ -195,6 +197,7 @@ async function trainWith(
     // A live training has no budget to decay over (its seconds are a cap, not a plan).
     decay: !live && (spec.decay ?? TRAINING_DEFAULTS.decay),
     spentBefore: done,
+    seed,
     ...(resumed?.optimizer ? { optimizerState: resumed.optimizer } : {}),
     batchSize: spec.batchSize,
     signal: live?.signal ?? hooks.signal,

@@ -31,6 +31,11 @@ export function hasConvLayerKernel(): boolean {
 
 let seedCounter = (Math.random() * 0x100000000) >>> 0;
 
+/** Restarts the sequence of mask seeds the layers draw (seedDropoutMasks seeds both dropout paths). */
+export function seedConvLayerMasks(seed: number): void {
+  seedCounter = seed >>> 0;
+}
+
 /** The layer through the registered kernels; `seed` fixes the dropout mask (tests), else each call draws a new one. */
 export function convLayerKernel(
   inputs: tf.Tensor4D[],

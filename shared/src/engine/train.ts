@@ -4,7 +4,7 @@ import { TRAINING_DEFAULTS } from '../protocol/settings.js';
 import { type AdamState, adamForBackend, type WeightUpdate } from './adam.js';
 import { impartialLossOnCpu } from './fused-loss.js';
 import { impartialLoss } from './losses.js';
-import { forward, type UNetConfig, type UNetWeights } from './unet.js';
+import { forward, seedDropoutMasks, type UNetConfig, type UNetWeights } from './unet.js';
 
 export interface TrainOptions {
   /** Stop after this many steps ... */
@@ -25,6 +25,11 @@ export interface TrainOptions {
   spentBefore?: { steps: number; seconds: number };
   /** L2 weight decay added to the gradients, as torch.optim.Adam(weight_decay) does. */
   weightDecay: number;
+  /**
+   * Seeds the dropout masks: with a step budget, the same seed, starting weights and batches then
+   * repeat a training exactly (a time budget still ends wherever the clock stops it).
+   */
+  seed?: number;
   signal?: AbortSignal;
   onProgress?: (p: TrainProgress) => void;
   /** Training times (s) at which to pause and call onCheckpoint; its time does not count as training. */
@@ -210,6 +215,7 @@ export async function train(
     throw new Error('no scribbles to train on: draw at least one foreground and one background stroke');
   if (sampler.channels !== config.inChannels)
     throw new Error(`the model reads ${config.inChannels} channels but the images have ${sampler.channels}`);
+  if (o.seed !== undefined) seedDropoutMasks(o.seed);
   const trainer = new Trainer(config, weights, o);
   if (o.optimizerState) {
     try {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { TRAINING_DEFAULTS } from '../protocol/settings.js';
-import { convLayerKernel, hasConvLayerKernel } from './conv-layer.js';
+import { convLayerKernel, hasConvLayerKernel, seedConvLayerMasks } from './conv-layer.js';
 
 /** Network configuration; stored with every model version. */
 export interface UNetConfig {
@@ -100,12 +100,16 @@ export function initWeights(config: UNetConfig, seed = 0): UNetWeights {
   return weights;
 }
 
-/** xorshift32 state for dropout masks; dropout needs speed, not reproducibility. */
+/** xorshift32 state for dropout masks drawn in JS; random unless a training or a test seeds it. */
 let maskState = (Math.random() * 0xffffffff) >>> 0 || 1;
 
-/** Restarts the dropout masks' sequence from a seed: two runs (two backends, say) then draw the same masks. */
+/**
+ * Restarts the dropout masks' sequence from a seed, in JS and in the fused layer kernel alike: two
+ * runs (two backends, or two trainings with the same seed and step budget) then draw the same masks.
+ */
 export function seedDropoutMasks(seed: number): void {
   maskState = seed >>> 0 || 1;
+  seedConvLayerMasks(seed);
 }
 
 /**

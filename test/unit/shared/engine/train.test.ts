@@ -166,3 +166,17 @@ test('decay after a resume goes on over the whole budget, from the share an earl
   assert.ok(gap(resumed, fresh) > 1e-5, `and differs from a decay over three steps (${gap(resumed, fresh)})`);
   for (const w of [resumed, byHand, fresh]) disposeWeights(w);
 });
+
+test('a seed repeats a step-budget training, dropout masks included; another seed draws other masks', async () => {
+  const run = async (seed: number) => {
+    const weights = initWeights(config, 5);
+    await train(config, weights, sampler(7), { steps: 5, batchSize: 2, learningRate: 3e-3, seed });
+    return weights;
+  };
+  const first = await run(3),
+    again = await run(3),
+    other = await run(4);
+  assert.equal(gap(first, again), 0, 'the same seed trains to the same weights');
+  assert.ok(gap(first, other) > 1e-5, `another seed's masks give other weights (${gap(first, other)})`);
+  for (const w of [first, again, other]) disposeWeights(w);
+});
