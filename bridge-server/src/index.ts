@@ -1,6 +1,7 @@
 export { type Bridge, type BridgeOptions, startBridge } from './bridge.js';
 export { parseArgs, UsageError } from './cli/args.js';
 export { lossCurveSvg } from './cli/loss-plot.js';
+export { registerTimedRun, type TimedRun } from './cli/timed-runs.js';
 export { main } from './cli.js';
 export { ensureDemoProject } from './commands/serve.js';
 export { ImpartialError } from './errors.js';

@@ -14,6 +14,7 @@ import {
 import { initBackend } from '@impartial/shared/node';
 import { parseArgs } from '../cli/args.js';
 import { log } from '../cli/progress.js';
+import { startTimedRun, watchingOthers } from '../cli/timed-runs.js';
 
 export const BENCH_HELP = `impartial bench [--json] [--steps N]
 
@@ -74,9 +75,18 @@ export async function benchCommand(argv: string[]): Promise<number> {
     steps: { kind: 'number', default: 8 },
     'infer-size': { kind: 'number', default: 2048 },
   });
+  const timed = startTimedRun('bench', log);
   const backend = await initBackend();
   log(`backend: ${backend.description}`);
-  const steps = a.steps as number;
+  const { value, others } = await watchingOthers(timed, () => measure(a.steps as number, a['infer-size'] as number));
+  const out = { backend: backend.description, ...value, ...(others.length ? { shared_cpu: others } : {}) };
+  if (others.length) log(`shared the CPU with ${others.join(', ')}: these timings are not comparable`);
+  if (a.json) process.stdout.write(`${JSON.stringify(out)}\n`);
+  return 0;
+}
+
+/** The engine's step times and inference throughput, logged as they come. */
+async function measure(steps: number, size: number) {
   const small = await stepTime(3, 16, steps);
   log(
     `train step d3/b16, batch 4, 128x128x2: ${small.s_per_step.toFixed(3)} s (median of ${steps}), ` +
@@ -84,11 +94,9 @@ export async function benchCommand(argv: string[]): Promise<number> {
   );
   const large = await stepTime(4, 32, Math.max(3, Math.round(steps / 2)));
   log(`train step d4/b32, batch 4, 128x128x2: ${large.s_per_step.toFixed(3)} s, ${large.gflops.toFixed(1)} GFLOP/s`);
-  const size = a['infer-size'] as number;
   const inf = await inferenceThroughput(size);
   log(`inference ${size}x${size}x2, T=3, d3/b16: ${inf.seconds.toFixed(1)} s, ${inf.mpx_per_s.toFixed(3)} Mpx/s`);
-  const out = {
-    backend: backend.description,
+  return {
     train_step_s_d3b16b4: small.s_per_step,
     train_gflops_d3b16b4: small.gflops,
     train_step_s_d4b32b4: large.s_per_step,
@@ -97,6 +105,4 @@ export async function benchCommand(argv: string[]): Promise<number> {
     infer_seconds: inf.seconds,
     infer_size: size,
   };
-  if (a.json) process.stdout.write(`${JSON.stringify(out)}\n`);
-  return 0;
 }

@@ -22,6 +22,7 @@ import { describeInstances, parseArgs, separationOption, UsageError } from '../c
 import { checkPairs, loadImages, loadInstanceLabels } from '../cli/data.js';
 import { budgetOf, INFERENCE_FLAGS, stepSizeOf, TRAINING_FLAGS, TRAINING_HELP } from '../cli/flags.js';
 import { log, progressBar } from '../cli/progress.js';
+import { startTimedRun, type TimedRun, watchingOthers } from '../cli/timed-runs.js';
 import { startingModel, trainWithProgress } from '../cli/training.js';
 
 export const EVAL_HELP = `impartial eval --images FILE... --labels ZIP|TIFF... [options]
@@ -69,6 +70,8 @@ interface EvalRecord extends Scores {
   f1_at: Record<string, number>;
   images: Array<Scores & { file: string }>;
   checkpoints?: Array<{ seconds: number; steps: number; f1: number; f1_best: number; threshold: number }>;
+  /** Other timed impartial commands seen running during this run: its timings are not comparable. */
+  shared_cpu?: string[];
 }
 
 /** Default checkpoints: F1 at 60 s and 120 s of training, those inside the budget. */
@@ -118,6 +121,7 @@ interface EvalSetup {
   parent: () => ReturnType<typeof startingModel>;
   backend: Awaited<ReturnType<typeof initBackend>>;
   a: Record<string, unknown>;
+  timed: TimedRun;
 }
 
 /** One run: scribbles drawn with `seed` (image k with seed + k), a training with `seed`, the scores. */
@@ -136,31 +140,35 @@ async function evaluateSeed(setup: EvalSetup, seed: number): Promise<EvalRecord>
   }
   const records: NonNullable<EvalRecord['checkpoints']> = [];
   const parent = await setup.parent();
-  const { model, result } = await trainWithProgress({
-    images: images.map((i) => i.normalized),
-    scribbles,
-    channelNames: images[0]!.raw.channelNames?.slice() ?? [],
-    ...setup.budget,
-    seed,
-    batchSize: a.batch as number,
-    depth: a.depth as number,
-    base: a.base as number,
-    dropout: a.dropout as number,
-    ...setup.stepSize,
-    backend,
-    ...(parent ? { parent } : {}),
-    checkpoints: setup.checkpoints,
-    onCheckpoint: async (m, t, step) => {
-      const r = await evaluateModel(m, images, truth, outlined, inference, instance);
-      records.push({ seconds: t, steps: step, f1: r.own.f1, f1_best: r.best.f1, threshold: r.threshold });
-      log(
-        `checkpoint ${t.toFixed(0)} s (${step} steps): F1 ${r.own.f1.toFixed(3)} (${describeInstances(r.chosen)}), ` +
-          `oracle best ${r.best.f1.toFixed(3)} at ${r.bestT}`,
-      );
-    },
+  const { value, others } = await watchingOthers(setup.timed, async () => {
+    const { model, result } = await trainWithProgress({
+      images: images.map((i) => i.normalized),
+      scribbles,
+      channelNames: images[0]!.raw.channelNames?.slice() ?? [],
+      ...setup.budget,
+      seed,
+      batchSize: a.batch as number,
+      depth: a.depth as number,
+      base: a.base as number,
+      dropout: a.dropout as number,
+      ...setup.stepSize,
+      backend,
+      ...(parent ? { parent } : {}),
+      checkpoints: setup.checkpoints,
+      onCheckpoint: async (m, t, step) => {
+        const r = await evaluateModel(m, images, truth, outlined, inference, instance);
+        records.push({ seconds: t, steps: step, f1: r.own.f1, f1_best: r.best.f1, threshold: r.threshold });
+        log(
+          `checkpoint ${t.toFixed(0)} s (${step} steps): F1 ${r.own.f1.toFixed(3)} (${describeInstances(r.chosen)}), ` +
+            `oracle best ${r.best.f1.toFixed(3)} at ${r.bestT}`,
+        );
+      },
+    });
+    const r = await evaluateModel(model, images, truth, outlined, inference, instance);
+    disposeWeights(model.weights);
+    return { r, result };
   });
-  const r = await evaluateModel(model, images, truth, outlined, inference, instance);
-  disposeWeights(model.weights);
+  const { r, result } = value;
   const f1At: Record<string, number> = {};
   records.forEach((c, k) => {
     f1At[String(setup.checkpoints[k] ?? Math.round(c.seconds))] = c.f1;
@@ -181,6 +189,7 @@ async function evaluateSeed(setup: EvalSetup, seed: number): Promise<EvalRecord>
     f1_at: f1At,
     images: r.perImage.map((m, k) => ({ file: setup.imageFiles[k]!, ...scoresOf(m) })),
     ...(records.length ? { checkpoints: records } : {}),
+    ...(others.length ? { shared_cpu: others } : {}),
   };
 }
 
@@ -215,6 +224,7 @@ function printRun(print: (m: string) => void, out: EvalRecord): void {
   const cut = { separation: out.separation, threshold: out.threshold, seedThreshold: out.seed_threshold };
   print(`  instances: ${describeInstances({ ...cut, seedMinSize: out.seed_min_size })} (chosen from the outlines)`);
   print(`  oracle: best F1 ${f(out.f1_best)} at threshold ${out.threshold_best} (uses the ground truth)`);
+  if (out.shared_cpu) print(`  shared the CPU with ${out.shared_cpu.join(', ')}: its timings are not comparable`);
 }
 
 export async function evalCommand(argv: string[]): Promise<number> {
@@ -246,6 +256,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     (c) => !('seconds' in budget) || c < budget.seconds,
   );
 
+  const timed = startTimedRun('eval', log);
   const backend = await initBackend();
   log(`backend: ${backend.description}`);
   const images = await loadImages(imageFiles);
@@ -267,6 +278,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     parent,
     backend,
     a,
+    timed,
   };
   const runs: EvalRecord[] = [];
   for (const seed of seeds) runs.push(await evaluateSeed(setup, seed));

@@ -7,6 +7,7 @@ import { checkPairs, type LabelKind, loadImages, loadUserScribbles } from '../cl
 import { budgetOf, stepSizeOf, TRAINING_FLAGS, TRAINING_HELP } from '../cli/flags.js';
 import { lossCurveSvg } from '../cli/loss-plot.js';
 import { log } from '../cli/progress.js';
+import { startTimedRun } from '../cli/timed-runs.js';
 import { startingModel, trainWithProgress } from '../cli/training.js';
 
 export const TRAIN_HELP = `impartial train --images FILE... --labels ZIP|TIFF... --out MODEL_DIR [options]
@@ -45,6 +46,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const budget = budgetOf(a),
     stepSize = stepSizeOf(a);
 
+  startTimedRun('train', log);
   const backend = await initBackend();
   log(`backend: ${backend.description}`);
   const images = await loadImages(imageFiles);

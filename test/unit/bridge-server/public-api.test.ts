@@ -28,11 +28,13 @@ const EXPECTED: Record<string, string[]> = {
     'named',
     'type OpenedSource',
     'parseArgs',
+    'registerTimedRun',
     'runInferTask',
     'type Services',
     'startBridge',
     'SYSTEM',
     'tileOrder',
+    'type TimedRun',
     'UsageError',
   ],
   './store': [
