@@ -6,9 +6,15 @@ export interface OutlineFillOptions {
   maxArea: number;
   /** Share of a region's pixels that must be cell strokes (an outlined cell's skeleton and ring: 10-35%). */
   minCellShare: number;
+  /**
+   * Also mark the unscribbled pixels just outside a completed cell's outline as background: there the
+   * outline meets either background or the edge of a touching neighbour, whose own 1 px outline is
+   * background by the same rule. Touching cells then train with the 2 px gap their outlines imply.
+   */
+  outerRing: boolean;
 }
 
-export const DEFAULT_OUTLINE_FILL: OutlineFillOptions = { maxArea: 4096, minCellShare: 0.08 };
+export const DEFAULT_OUTLINE_FILL: OutlineFillOptions = { maxArea: 4096, minCellShare: 0.08, outerRing: false };
 
 /**
  * Completes outlined cells: a region closed off by background strokes (a cell's outline) that holds
@@ -23,7 +29,22 @@ export function fillOutlinedCells(scribbles: LabelImage, options: Partial<Outlin
     const r = regions.labels[i]!;
     if (r && !out[i] && completed[r]) out[i] = SCRIBBLE_FOREGROUND;
   }
-  return { width: scribbles.width, height: scribbles.height, data: out };
+  const filled = { width: scribbles.width, height: scribbles.height, data: out };
+  if (!{ ...DEFAULT_OUTLINE_FILL, ...options }.outerRing) return filled;
+  const cells = outlinedCells(scribbles, options);
+  const { width, height } = scribbles;
+  for (let i = 0; i < out.length; i++) {
+    if (out[i] || cells.data[i]) continue;
+    const x = i % width,
+      y = (i - x) / width;
+    const touches =
+      (x > 0 && cells.data[i - 1]) ||
+      (x < width - 1 && cells.data[i + 1]) ||
+      (y > 0 && cells.data[i - width]) ||
+      (y < height - 1 && cells.data[i + width]);
+    if (touches) out[i] = SCRIBBLE_BACKGROUND;
+  }
+  return filled;
 }
 
 /**

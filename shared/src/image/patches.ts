@@ -32,6 +32,12 @@ export interface SamplerOptions {
   blindWindow: number;
   /** Train on outlined cells as whole cells (fillOutlinedCells), not their strokes alone. */
   fillOutlines: boolean;
+  /**
+   * With fillOutlines, the pixels just outside each filled outline count as background too
+   * (fillOutlinedCells' outerRing), so touching cells train with the gap between them. Vectra, 120 s,
+   * seeds 0-8, paired: F1 0.684 -> 0.696 (+0.011; image4, where dim membranes merged cells, +0.018).
+   */
+  outerRing: boolean;
   seed: number;
 }
 
@@ -42,6 +48,7 @@ export const DEFAULT_SAMPLER: SamplerOptions = {
   blindRatio: 0.05,
   blindWindow: 10,
   fillOutlines: true,
+  outerRing: true,
   seed: 0,
 };
 
@@ -76,7 +83,7 @@ export class PatchSampler {
           `scribbles ${k} are ${drawn.width}x${drawn.height} but the image is ${image.width}x${image.height}`,
         );
       }
-      const s = this.options.fillOutlines ? fillOutlinedCells(drawn) : drawn;
+      const s = this.options.fillOutlines ? fillOutlinedCells(drawn, { outerRing: this.options.outerRing }) : drawn;
       const idx: number[] = [];
       for (let i = 0; i < s.data.length; i++) if (s.data[i]) idx.push(i);
       return { image, scribbles: s, scribbled: Int32Array.from(idx) };

@@ -101,3 +101,43 @@ test('outlinedCells labels each completed cell with its outline, and nothing els
     '............',
   ]);
 });
+
+test('outerRing marks the unscribbled pixels just outside a filled outline as background, and nothing else', () => {
+  // A filled cell whose right edge touches an unscribbled region, and an open loop that is not filled.
+  const drawn = raster(['.........', '.BBBBB...', '.B...B...', '.B.F.B.F.', '.B...B...', '.BBBBB...', '.........']);
+  assert.deepEqual(text(fillOutlinedCells(drawn, { outerRing: true })), [
+    '.BBBBB...',
+    'BBBBBBB..',
+    'BBFFFBB..',
+    'BBFFFBBF.',
+    'BBFFFBB..',
+    'BBBBBBB..',
+    '.BBBBB...',
+  ]);
+  assert.deepEqual(
+    text(fillOutlinedCells(drawn)),
+    text(fillOutlinedCells(drawn, { outerRing: false })),
+    'off by default',
+  );
+  const open = raster(['.......', '.BBBBB.', '.B...B.', '.B.F...', '.B...B.', '.BBBBB.', '.......']);
+  assert.deepEqual(fillOutlinedCells(open, { outerRing: true }).data, open.data, 'an open outline gets no ring');
+  // Two outlined cells sharing an edge: the ring goes around the pair and leaves both interiors cell.
+  const pair = raster([
+    '...........',
+    '.BBBBBBBBB.',
+    '.B...B...B.',
+    '.B.F.B.F.B.',
+    '.B...B...B.',
+    '.BBBBBBBBB.',
+    '...........',
+  ]);
+  assert.deepEqual(text(fillOutlinedCells(pair, { outerRing: true })), [
+    '.BBBBBBBBB.',
+    'BBBBBBBBBBB',
+    'BBFFFBFFFBB',
+    'BBFFFBFFFBB',
+    'BBFFFBFFFBB',
+    'BBBBBBBBBBB',
+    '.BBBBBBBBB.',
+  ]);
+});

@@ -226,7 +226,7 @@ test('images smaller than a patch are reflected (numpy "reflect")', () => {
   for (let k = 0; k < 8; k++) assert.ok(variants.includes(patchPlane(b.target, k, P, 1, 0).join(',')), `patch ${k}`);
 });
 
-test('an outlined cell is trained as a whole cell (fillOutlines), or as its strokes alone when switched off', () => {
+test('an outlined cell is trained as a whole cell in a ring of background, or as its strokes alone', () => {
   const P = 16;
   const scribbles = emptyScribbles(P, P);
   // an outline (background) around a 6x6 inside, a 2x2 cell stroke in the middle (4 of 36 pixels)
@@ -234,10 +234,11 @@ test('an outlined cell is trained as a whole cell (fillOutlines), or as its stro
     for (let x = 4; x <= 11; x++)
       if (x === 4 || x === 11 || y === 4 || y === 11) scribbles.data[y * P + x] = SCRIBBLE_BACKGROUND;
   for (const i of [7 * P + 7, 7 * P + 8, 8 * P + 7, 8 * P + 8]) scribbles.data[i] = SCRIBBLE_FOREGROUND;
-  const cellPixels = (fillOutlines: boolean) => {
-    const b = new PatchSampler([codedImage(P, P, 1)], [scribbles], { patch: P, fillOutlines }).batch(1);
+  const cellPixels = (fillOutlines: boolean, outerRing = true) => {
+    const b = new PatchSampler([codedImage(P, P, 1)], [scribbles], { patch: P, fillOutlines, outerRing }).batch(1);
     return [b.foreground.reduce((s, v) => s + v, 0), b.background.reduce((s, v) => s + v, 0)];
   };
-  assert.deepEqual(cellPixels(true), [36, 28], 'the 6x6 inside is cell, the 28-pixel outline background');
-  assert.deepEqual(cellPixels(false), [4, 28]);
+  assert.deepEqual(cellPixels(true), [36, 28 + 32], 'the 6x6 inside is cell; the outline and the 4 x 8 around it not');
+  assert.deepEqual(cellPixels(true, false), [36, 28], 'without outerRing: the 28-pixel outline alone');
+  assert.deepEqual(cellPixels(false), [4, 28], 'strokes alone');
 });
