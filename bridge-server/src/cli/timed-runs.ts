@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 /*
- * Commands whose figures depend on the CPU being theirs (eval, bench, a train on a time budget)
+ * Commands whose figures depend on the CPU being theirs (eval, bench, train)
  * register here, one file per process in the system's temp folder. Two of them side by side on a
  * 2-core machine each train several times slower, so a run that finds another can say so instead
  * of reporting figures that look like a regression.
