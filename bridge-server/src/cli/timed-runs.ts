@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -33,31 +33,33 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Registers this process as running `command`, in `dir` (tests give their own). */
+/**
+ * Registers this process as running `command`, in `dir` (tests give their own). Best effort: where the
+ * folder cannot be written (another user's, a read-only temp), the run goes on unregistered.
+ */
 export function registerTimedRun(command: string, dir = TIMED_RUNS_DIR): TimedRun {
-  mkdirSync(dir, { recursive: true });
   const own = path.join(dir, `${process.pid}.json`);
-  writeFileSync(own, JSON.stringify({ command }));
-  const release = () => rmSync(own, { force: true });
-  process.once('exit', release);
+  const release = () => ignoringErrors(() => rmSync(own, { force: true }));
+  ignoringErrors(() => {
+    mkdirSync(dir, { recursive: true });
+    // Every user's timed runs share the CPU: the folder is writable by all, each file only by its owner.
+    ignoringErrors(() => chmodSync(dir, 0o1777));
+    writeFileSync(own, JSON.stringify({ command }));
+    process.once('exit', release);
+  });
   return {
     others() {
       const found: OtherRun[] = [];
-      for (const name of readdirSync(dir)) {
+      for (const name of ignoringErrors(() => readdirSync(dir)) ?? []) {
         const pid = Number(name.replace(/\.json$/, ''));
         if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
         const file = path.join(dir, name);
         if (!alive(pid)) {
-          rmSync(file, { force: true });
+          ignoringErrors(() => rmSync(file, { force: true }));
           continue;
         }
-        let command = 'a command';
-        try {
-          command = String(JSON.parse(readFileSync(file, 'utf8')).command ?? command);
-        } catch {
-          // Half written or removed meanwhile: still a run.
-        }
-        found.push({ pid, command });
+        const written = ignoringErrors(() => JSON.parse(readFileSync(file, 'utf8')).command);
+        found.push({ pid, command: typeof written === 'string' ? written : 'a command' });
       }
       return found;
     },
@@ -66,6 +68,15 @@ export function registerTimedRun(command: string, dir = TIMED_RUNS_DIR): TimedRu
       release();
     },
   };
+}
+
+/** `f()`, or undefined where it throws: the registry is advice and never stops a command. */
+function ignoringErrors<T>(f: () => T): T | undefined {
+  try {
+    return f();
+  } catch {
+    return undefined;
+  }
 }
 
 /** "impartial eval (pid 123), impartial bench (pid 456)" */

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, it } from 'node:test';
@@ -45,4 +45,12 @@ it('a timed run that exits normally unregisters itself', async () => {
   const [code] = await once(child, 'exit');
   assert.equal(code, 0);
   assert.ok(!existsSync(path.join(dir, `${child.pid}.json`)));
+});
+
+it('a folder that cannot be written leaves the run unregistered, and never stops it', () => {
+  const file = path.join(dir, 'not-a-folder');
+  writeFileSync(file, '');
+  const run = registerTimedRun('eval', path.join(file, 'runs'));
+  assert.deepEqual(run.others(), []);
+  run.release();
 });
