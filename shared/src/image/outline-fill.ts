@@ -31,7 +31,7 @@ export function fillOutlinedCells(scribbles: LabelImage, options: Partial<Outlin
   }
   const filled = { width: scribbles.width, height: scribbles.height, data: out };
   if (!{ ...DEFAULT_OUTLINE_FILL, ...options }.outerRing) return filled;
-  const cells = outlinedCells(scribbles, options);
+  const cells = labelCells(scribbles, regions, completed);
   const { width, height } = scribbles;
   for (let i = 0; i < out.length; i++) {
     if (out[i] || cells.data[i]) continue;
@@ -53,8 +53,13 @@ export function fillOutlinedCells(scribbles: LabelImage, options: Partial<Outlin
  * are dilated by 1 px. Where two outlines share a pixel, the cell labelled first keeps it.
  */
 export function outlinedCells(scribbles: LabelImage, options: Partial<OutlineFillOptions> = {}): LabelImage {
-  const { width, height, data } = scribbles;
   const { regions, completed } = completedRegions(scribbles, options);
+  return labelCells(scribbles, regions, completed);
+}
+
+/** One label per completed region, its outline included (see outlinedCells). */
+function labelCells(scribbles: LabelImage, regions: { labels: Int32Array }, completed: Uint8Array): LabelImage {
+  const { width, height, data } = scribbles;
   const ids = new Int32Array(completed.length);
   let next = 0;
   for (let r = 1; r < completed.length; r++) if (completed[r]) ids[r] = ++next;
