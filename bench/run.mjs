@@ -11,10 +11,16 @@ const cli = path.join(repo, 'bridge-server', 'bin', 'impartial.js');
 const seconds = Number(process.env.BENCH_SECONDS ?? 120);
 const checkpoint = Math.round(seconds / 2);
 
-function run(cmd, args, label) {
+function run(cmd, args, label, env = {}) {
   return new Promise((resolve, reject) => {
-    process.stderr.write(`\n$ ${[cmd, ...args].map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ')}\n`);
-    const child = spawn(cmd, args, { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] });
+    const prefix = Object.entries(env).map(([k, v]) => `${k}=${v} `);
+    const line = [cmd, ...args].map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ');
+    process.stderr.write(`\n$ ${prefix.join('')}${line}\n`);
+    const child = spawn(cmd, args, {
+      cwd: repo,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
@@ -44,6 +50,11 @@ const only = process.argv[2];
 const want = (section) => !only || only === section;
 const results = { date: new Date().toISOString(), seconds };
 if (want('engine')) results.ours = lastJson(await run(process.execPath, [cli, 'bench', '--json'], 'impartial bench'));
+// Where the convolutions take bfloat16 inputs, also the float32 figures, PyTorch's precision.
+if (results.ours?.backend?.includes('bf16'))
+  results.oursF32 = lastJson(
+    await run(process.execPath, [cli, 'bench', '--json'], 'impartial bench (f32)', { IMPARTIAL_PRECISION: 'f32' }),
+  );
 
 const haveVectra = want('engine') && existsSync(path.join(vectra, 'image0.tif'));
 const evalArgs = (init) => [
@@ -115,6 +126,12 @@ if (o) {
   // The reference times one 512x512 pass in train mode (dropout on); T=3 passes over 2048x2048 is 48x that work.
   const refMpx = r?.infer512_d3_b16_train ? (512 * 512) / 1e6 / (3 * r.infer512_d3_b16_train.s_median) : undefined;
   row('inference T=3, d3/b16 (Mpx/s)', o.infer_mpx_per_s, refMpx);
+  const o32 = results.oursF32;
+  if (o32) {
+    row('train step d3/b16, float32 convolutions (s)', o32.train_step_s_d3b16b4, r?.train_d3_b16_B4?.s_per_step_median);
+    row('train step d4/b32, float32 convolutions (s)', o32.train_step_s_d4b32b4, r?.train_d4_b32_B4?.s_per_step_median);
+    row('inference T=3, d3/b16, float32 convolutions (Mpx/s)', o32.infer_mpx_per_s, refMpx);
+  }
   const cp = (v, s) => v?.checkpoints?.find((c) => Math.abs(c.seconds - s) < 15);
   const refAt = (s) => results.referenceVectra?.find((c) => Math.abs(c.train_s - s) < 15);
   if (results.vectra) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <unordered_map>
@@ -91,21 +92,31 @@ void execute(Step& st, const std::vector<float*>& plain) {
 // applies ReLU (one kernel, oneDNN post-op); the gradients are those of the bare convolution.
 struct Prims { Step forward, backwardData, backwardWeights; };
 
+// Whether convolutions read their inputs (activations, filters, output gradients) as bfloat16 and
+// accumulate and write float32: mixed precision, as on GPUs. On CPUs with AMX or AVX512-BF16 the
+// convolutions run about 3x faster; elsewhere oneDNN has only a slow reference kernel for it.
+std::atomic<bool>& bf16Inputs() { static std::atomic<bool> on{false}; return on; }
+
 Prims& prims(const Shape& s, bool layer = false, bool relu = false) {
   thread_local std::map<std::string, std::unique_ptr<Prims>> cache;
-  const std::string key = s.key() + (layer ? "L" : "") + (relu ? "R" : "");
+  const bool bf = bf16Inputs();
+  const std::string key = s.key() + (layer ? "L" : "") + (relu ? "R" : "") + (bf ? "B" : "");
   // Each entry keeps scratch buffers; a long-lived worker that sees many image sizes starts over.
   if (cache.size() >= 64 && !cache.count(key)) cache.clear();
   auto& slot = cache[key];
   if (slot) return *slot;
+  const dt in = bf ? dt::bf16 : dt::f32;
   // oneDNN's logical dims are n,c,h,w and o,i,h,w; the format tags say how memory is laid out.
   memory::desc x({s.n, s.ci, s.h, s.w}, dt::f32, tag::nhwc);
   memory::desc f({s.co, s.ci, s.fh, s.fw}, dt::f32, tag::hwio);
   memory::desc y({s.n, s.co, s.oh, s.ow}, dt::f32, tag::nhwc);
   memory::desc b({s.co}, dt::f32, tag::x);
-  memory::desc xa({s.n, s.ci, s.h, s.w}, dt::f32, tag::any);
-  memory::desc fa({s.co, s.ci, s.fh, s.fw}, dt::f32, tag::any);
-  memory::desc ya({s.n, s.co, s.oh, s.ow}, dt::f32, tag::any);
+  // bfloat16 kernels (brgconv) run as fast on NHWC as on blocked layouts: activations stay NHWC, so their
+  // float32 results need no reorder and their inputs only a conversion.
+  const tag act = bf ? tag::nhwc : tag::any;
+  memory::desc xa({s.n, s.ci, s.h, s.w}, in, act), dxa({s.n, s.ci, s.h, s.w}, dt::f32, act);
+  memory::desc fa({s.co, s.ci, s.fh, s.fw}, in, tag::any), dfa({s.co, s.ci, s.fh, s.fw}, dt::f32, tag::any);
+  memory::desc ya({s.n, s.co, s.oh, s.ow}, dt::f32, act), dya({s.n, s.co, s.oh, s.ow}, in, act);
   memory::dims strides = {s.sh, s.sw}, dilation = {s.dh - 1, s.dw - 1}, padL = {s.pt, s.pl}, padR = {s.pb, s.pr};
   auto algo = dnnl::algorithm::convolution_direct;
   auto training = dnnl::prop_kind::forward_training;
@@ -120,18 +131,32 @@ Prims& prims(const Shape& s, bool layer = false, bool relu = false) {
       ? dnnl::convolution_forward::primitive_desc(dnnl::convolution_forward::desc(training, algo, xa, fa, b, ya, strides, dilation, padL, padR), attr, cpu())
       : bare;
   dnnl::convolution_backward_data::primitive_desc bwdData(
-      dnnl::convolution_backward_data::desc(algo, xa, fa, ya, strides, dilation, padL, padR), cpu(), bare);
+      dnnl::convolution_backward_data::desc(algo, dxa, fa, dya, strides, dilation, padL, padR), cpu(), bare);
+  // A layer's filter gradient also sums its bias gradient, in the same pass over the output gradient.
   dnnl::convolution_backward_weights::primitive_desc bwdWeights(
-      dnnl::convolution_backward_weights::desc(algo, xa, fa, ya, strides, dilation, padL, padR), cpu(), bare);
+      layer ? dnnl::convolution_backward_weights::desc(algo, xa, dfa, b, dya, strides, dilation, padL, padR)
+            : dnnl::convolution_backward_weights::desc(algo, xa, dfa, dya, strides, dilation, padL, padR),
+      cpu(), bare);
   Step forward = layer
       ? step(dnnl::convolution_forward(fwd), {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST}, {x, f, b, y}, {fwd.src_desc(), fwd.weights_desc(), b, fwd.dst_desc()})
       : step(dnnl::convolution_forward(fwd), {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST}, {x, f, y}, {fwd.src_desc(), fwd.weights_desc(), fwd.dst_desc()});
   slot.reset(new Prims{std::move(forward),
       step(dnnl::convolution_backward_data(bwdData), {DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC}, {y, f, x},
            {bwdData.diff_dst_desc(), bwdData.weights_desc(), bwdData.diff_src_desc()}),
-      step(dnnl::convolution_backward_weights(bwdWeights), {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS}, {x, y, f},
-           {bwdWeights.src_desc(), bwdWeights.diff_dst_desc(), bwdWeights.diff_weights_desc()})});
+      layer ? step(dnnl::convolution_backward_weights(bwdWeights), {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_BIAS, DNNL_ARG_DIFF_WEIGHTS},
+                   {x, y, b, f}, {bwdWeights.src_desc(), bwdWeights.diff_dst_desc(), b, bwdWeights.diff_weights_desc()})
+            : step(dnnl::convolution_backward_weights(bwdWeights), {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS}, {x, y, f},
+                   {bwdWeights.src_desc(), bwdWeights.diff_dst_desc(), bwdWeights.diff_weights_desc()})});
   return *slot;
+}
+
+// The implementation oneDNN picks for a bfloat16 3x3 convolution of a U-Net's size ("brgconv:avx512_core_amx_bf16",
+// "jit:avx512_core_bf16", or "ref:any" where the CPU has no bfloat16 instructions).
+std::string bf16Kernel() {
+  memory::desc x({4, 32, 64, 64}, dt::bf16, tag::any), f({32, 32, 3, 3}, dt::bf16, tag::any), y({4, 32, 64, 64}, dt::f32, tag::any);
+  dnnl::convolution_forward::primitive_desc pd(
+      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, x, f, y, {1, 1}, {0, 0}, {1, 1}, {1, 1}), cpu());
+  return pd.impl_info_str();
 }
 
 // Dropout's keep/drop decision for element i of the call with this seed: a hash, not a stored
@@ -306,31 +331,23 @@ napi_value layerBackward(napi_env env, napi_callback_info info) {
   thread_local std::vector<float> gradBuffer, catBuffer;
   float* g = scratch(gradBuffer, outPixels * co);
   const uint64_t threshold = keepThreshold(l.rate);
-  const float scale = static_cast<float>(1.0 / (1.0 - l.rate));
-  std::vector<double> biasSum(co, 0.0);
-#pragma omp parallel
-  {
-    std::vector<double> part(co, 0.0);
-#pragma omp for
-    for (int64_t p = 0; p < outPixels; p++) {
-      for (int64_t c = 0; c < co; c++) {
-        const int64_t i = p * co + c;
-        // With ReLU, out > 0 means the unit was active and kept: the gradient is dOut * scale.
-        float v = l.relu ? (z[i] > 0.f ? dz[i] * (l.rate > 0 ? scale : 1.f) : 0.f)
-                         : (l.rate > 0 ? (kept(l.seed, i, threshold) ? dz[i] * scale : 0.f) : dz[i]);
-        g[i] = v;
-        part[c] += v;
-      }
-    }
-#pragma omp critical
-    for (int64_t c = 0; c < co; c++) biasSum[c] += part[c];
+  const float scale = l.rate > 0 ? static_cast<float>(1.0 / (1.0 - l.rate)) : 1.f;
+  const int64_t n = outPixels * co;
+  // With ReLU, out > 0 means the unit was active and kept: the gradient is dOut * scale.
+  if (l.relu) {
+#pragma omp parallel for simd
+    for (int64_t i = 0; i < n; i++) g[i] = z[i] > 0.f ? dz[i] * scale : 0.f;
+  } else if (l.rate > 0) {
+#pragma omp parallel for
+    for (int64_t i = 0; i < n; i++) g[i] = kept(l.seed, i, threshold) ? dz[i] * scale : 0.f;
+  } else {
+    std::copy(dz, dz + n, g);
   }
-  for (int64_t c = 0; c < co; c++) db[c] = static_cast<float>(biasSum[c]);
   try {
     Prims& p = prims(s, true, l.relu);
     float* x = x0;
     if (x1) concatChannels(x0, x1, x = scratch(catBuffer, pixels * s.ci), pixels, l.c0, c1);
-    execute(p.backwardWeights, {x, g, df});
+    execute(p.backwardWeights, {x, g, db, df});
     // the concatenated input is no longer needed: its buffer takes the concatenated input gradient
     execute(p.backwardData, {g, f, x1 ? x : dx0});
     if (x1) splitChannels(x, dx0, dx1, pixels, l.c0, c1);
@@ -597,12 +614,33 @@ napi_value lossGradient(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// bf16Kernel(): the implementation a bfloat16 convolution would get here (see bf16Kernel above).
+napi_value bf16KernelName(napi_env env, napi_callback_info) {
+  napi_value out;
+  try {
+    napi_create_string_utf8(env, bf16Kernel().c_str(), NAPI_AUTO_LENGTH, &out);
+  } catch (const dnnl::error& err) {
+    return fail(env, std::string("oneDNN: ") + err.what());
+  }
+  return out;
+}
+
+// setBf16(on): convolutions built from now on take bfloat16 inputs (on) or float32 ones; for the
+// whole process, so every worker's training and inference compute alike.
+napi_value setBf16(napi_env env, napi_callback_info info) {
+  auto args = arguments(env, info, 1);
+  bool on;
+  if (args.empty() || napi_get_value_bool(env, args[0], &on) != napi_ok) return fail(env, "setBf16(on) takes a boolean");
+  bf16Inputs() = on;
+  return nullptr;
+}
+
 napi_value init(napi_env env, napi_value exports) {
   napi_value version;
   const std::pair<const char*, napi_callback> functions[] = {
       {"conv", conv}, {"layerForward", layerForward}, {"layerBackward", layerBackward}, {"dropoutMask", dropoutMask},
       {"maxPoolGrad", maxPoolGrad}, {"slice4", slice4}, {"lossPass", lossPass},
-      {"lossGradient", lossGradient}};
+      {"lossGradient", lossGradient}, {"bf16Kernel", bf16KernelName}, {"setBf16", setBf16}};
   for (const auto& [name, callback] : functions) {
     napi_value fn;
     napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, nullptr, &fn);

@@ -12,15 +12,33 @@ interface Case {
   stride?: number;
 }
 
+/** Rounds to the nearest bfloat16 (ties to even), as oneDNN's reorder does. */
+export function toBf16(values: ArrayLike<number>): Float32Array {
+  const f = Float32Array.from(values);
+  const u = new Uint32Array(f.buffer);
+  for (let i = 0; i < u.length; i++) u[i] = ((u[i]! + 0x7fff + ((u[i]! >>> 16) & 1)) & 0xffff0000) >>> 0;
+  return f;
+}
+
+/**
+ * How the kernels under test compute: `values` makes the test's data (bfloat16 kernels get
+ * bfloat16 values, so a float32 reference sees what they see), `use` switches the kernels and returns
+ * what switches them back.
+ */
+export interface KernelPrecision {
+  values(v: number[]): ArrayLike<number>;
+  use(): () => void;
+}
+
 /** conv(x, w), and the gradients of sum(conv(x, w) * dy) w.r.t. x and w, on the current backend. */
-async function convAndGrads(c: Case, x: number[], w: number[], dySeed: number) {
-  const X = tf.tensor4d(x, c.x),
-    W = tf.tensor4d(w, [c.k, c.k, c.x[3], c.cout]);
+async function convAndGrads(c: Case, x: ArrayLike<number>, w: ArrayLike<number>, dy: ArrayLike<number>) {
+  const X = tf.tensor4d(Float32Array.from(x), c.x),
+    W = tf.tensor4d(Float32Array.from(w), [c.k, c.k, c.x[3], c.cout]);
   const stride = c.stride ?? 1;
   const y = tf.conv2d(X, W, stride, c.pad);
-  const dy = tf.tensor(rand(y.size, dySeed), y.shape);
+  const dY = tf.tensor(dy, y.shape);
   const f = (a: tf.Tensor, b: tf.Tensor) =>
-    tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, c.pad), dy));
+    tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, c.pad), dY));
   const [gx, gw] = tf.grads(f)([X, W]);
   return { y: await y.data(), dx: await gx!.data(), dw: await gw!.data() };
 }
@@ -53,21 +71,27 @@ const CASES: Case[] = [
 
 /**
  * Conv2D and its two gradients on the current backend (`what` names its kernels) against tfjs' cpu
- * backend, to 1e-4 relative.
+ * backend, to 1e-4 relative; on bfloat16 data when `precision` says so.
  */
-export function convKernelTests(info: BackendInfo, what: string): void {
+export function convKernelTests(info: BackendInfo, what: string, precision?: KernelPrecision): void {
+  const values = precision ? (v: number[]) => precision.values(v) : (v: number[]) => v;
   for (const c of CASES) {
     const shape = `x ${c.x.join('x')}, ${c.k}x${c.k} -> ${c.cout}, ${c.pad}, stride ${c.stride ?? 1}`;
-    test(`${what}: conv, dX and dW match the cpu backend (${shape})`, async () => {
-      const x = rand(
-          c.x.reduce((a, b) => a * b, 1),
-          1,
+    test(`${what}: conv, dX and dW match the cpu backend (${shape})`, async (t) => {
+      if (precision) t.after(precision.use());
+      const x = values(
+          rand(
+            c.x.reduce((a, b) => a * b, 1),
+            1,
+          ),
         ),
-        w = rand(c.k * c.k * c.x[3] * c.cout, 2);
-      const ours = await convAndGrads(c, x, w, 3);
+        w = values(rand(c.k * c.k * c.x[3] * c.cout, 2));
+      const outPixels = (n: number) => Math.ceil((c.pad === 'valid' ? n - c.k + 1 : n) / (c.stride ?? 1));
+      const dy = values(rand(c.x[0] * outPixels(c.x[1]) * outPixels(c.x[2]) * c.cout, 3));
+      const ours = await convAndGrads(c, x, w, dy);
       await tf.setBackend('cpu');
       try {
-        const reference = await convAndGrads(c, x, w, 3);
+        const reference = await convAndGrads(c, x, w, dy);
         for (const k of ['y', 'dx', 'dw'] as const)
           assert.ok(
             relativeError(ours[k], reference[k]) < 1e-4,

@@ -6,6 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useNativeLoss } from '../engine/fused-loss.js';
 import { registerConvGradients } from '../engine/kernels.js';
 import {
+  type ConvPrecision,
+  chooseConvPrecision,
   loadNativeKernels,
   registerNativeConvLayer,
   registerNativeConvs,
@@ -20,7 +22,7 @@ export interface BackendInfo {
   description: string;
   threads: number;
   /** oneDNN's version when the native kernels run (wasm only), else why not. */
-  nativeKernels?: { version: string } | { missing: string };
+  nativeKernels?: { version: string; precision: ConvPrecision } | { missing: string };
 }
 
 const require = createRequire(import.meta.url);
@@ -121,6 +123,7 @@ async function tryWasm(threads: number): Promise<BackendInfo | null> {
   // oneDNN's kernels (shared/native; built at install when g++ and libdnnl-dev exist) take a
   // d3/b16 training step from ~0.63 s on the wasm kernels to ~0.19 s on this 2-core machine.
   const addon = loadNativeKernels();
+  const precision = typeof addon === 'string' ? 'f32' : chooseConvPrecision(addon);
   if (typeof addon !== 'string') {
     registerNativeConvs(addon, 'wasm');
     registerNativeConvLayer(addon, 'wasm');
@@ -130,12 +133,15 @@ async function tryWasm(threads: number): Promise<BackendInfo | null> {
   }
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const n = wasm.getThreadsCount();
-  const kernels = typeof addon === 'string' ? '' : ` + oneDNN ${addon.onednnVersion} kernels`;
+  const kernels =
+    typeof addon === 'string'
+      ? ''
+      : ` + oneDNN ${addon.onednnVersion} kernels${precision === 'bf16' ? ' (bf16 convolutions)' : ''}`;
   return {
     name: 'wasm',
     threads: n,
     description: `wasm (${simd ? 'SIMD' : 'no SIMD'}, ${n} thread${n === 1 ? '' : 's'})${kernels}`,
-    nativeKernels: typeof addon === 'string' ? { missing: addon } : { version: addon.onednnVersion },
+    nativeKernels: typeof addon === 'string' ? { missing: addon } : { version: addon.onednnVersion, precision },
   };
 }
 

@@ -1,4 +1,4 @@
 export * from './backend.js';
 export * from './files.js';
 export * from './generic-model.js';
-export { loadNativeKernels, type NativeAddon } from './native-kernels.js';
+export { type ConvPrecision, chooseConvPrecision, loadNativeKernels, type NativeAddon } from './native-kernels.js';

@@ -42,7 +42,29 @@ export interface NativeAddon {
   lossGradient?: NativeLoss['lossGradient'];
   /** The factors (0 or 1 / (1 - rate)) layerForward's dropout multiplies by, for tests. */
   dropoutMask(seed: number, rate: number, out: Float32Array): void;
+  /** The implementation oneDNN picks for a bfloat16 convolution here; absent from a build older than it. */
+  bf16Kernel?(): string;
+  /** Convolutions built from now on read bfloat16 inputs (true) or float32 ones, process-wide. */
+  setBf16?(on: boolean): void;
   onednnVersion: string;
+}
+
+export type ConvPrecision = 'bf16' | 'f32';
+
+/**
+ * What the convolutions compute in: IMPARTIAL_PRECISION=f32 or bf16 when set, else bfloat16 inputs
+ * with float32 accumulation where the CPU has bfloat16 instructions (AMX, AVX512-BF16), whose
+ * kernels take a training step about 1.3x faster; float32 where oneDNN has only its slow reference
+ * kernel for bfloat16. The weights, Adam and everything but the convolutions' inputs stay float32.
+ */
+export function chooseConvPrecision(addon: NativeAddon, wanted = process.env.IMPARTIAL_PRECISION): ConvPrecision {
+  if (wanted !== undefined && wanted !== '' && wanted !== 'auto' && wanted !== 'bf16' && wanted !== 'f32')
+    throw new Error(`IMPARTIAL_PRECISION must be auto, bf16 or f32, not ${wanted}`);
+  if (!addon.setBf16 || !addon.bf16Kernel) return 'f32';
+  const fast = !addon.bf16Kernel().startsWith('ref');
+  const bf16 = wanted === 'bf16' || (wanted !== 'f32' && fast);
+  addon.setBf16(bf16);
+  return bf16 ? 'bf16' : 'f32';
 }
 
 type TensorInfo = { dataId: object; shape: number[]; dtype: tf.DataType };

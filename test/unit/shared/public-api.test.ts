@@ -318,6 +318,8 @@ const EXPECTED: Record<string, string[]> = {
   './node': [
     'type BackendInfo',
     'type BackendName',
+    'chooseConvPrecision',
+    'type ConvPrecision',
     'FileSystemStore',
     'genericModelDir',
     'imageBaseName',

@@ -1,8 +1,8 @@
 // Tests of shared/src/node/backend.ts: the backend initBackend picks, and its conv kernels against the cpu backend.
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { initBackend } from '@impartial/shared/node';
-import { convKernelTests } from '../../../helpers/conv-check.js';
+import { chooseConvPrecision, initBackend, loadNativeKernels } from '@impartial/shared/node';
+import { convKernelTests, toBf16 } from '../../../helpers/conv-check.js';
 
 // As installed: oneDNN's convolutions when the addon was built (CI installs g++ and libdnnl-dev).
 const info = await initBackend();
@@ -10,9 +10,33 @@ const native = info.nativeKernels && 'version' in info.nativeKernels;
 
 test('initBackend picks wasm on a machine without a GPU and says so, with the oneDNN kernels when built', () => {
   assert.equal(info.name, 'wasm');
-  assert.match(info.description, /^wasm \((SIMD|no SIMD), \d+ threads?\)( \+ oneDNN \d+\.\d+\.\d+ kernels)?$/);
+  assert.match(
+    info.description,
+    /^wasm \((SIMD|no SIMD), \d+ threads?\)( \+ oneDNN \d+\.\d+\.\d+ kernels( \(bf16 convolutions\))?)?$/,
+  );
   if (process.env.CI) assert.ok(native, `CI builds the oneDNN addon: ${JSON.stringify(info.nativeKernels)}`);
 });
 
-if (native) convKernelTests(info, 'oneDNN kernels');
-else test('oneDNN kernels', { skip: `addon not built here: ${JSON.stringify(info.nativeKernels)}` }, () => {});
+const addon = loadNativeKernels();
+if (native && typeof addon !== 'string') {
+  const installed = 'precision' in info.nativeKernels! && info.nativeKernels.precision === 'bf16';
+  const use = (bf16: boolean) => () => {
+    addon.setBf16?.(bf16);
+    return () => addon.setBf16?.(installed);
+  };
+  convKernelTests(info, 'oneDNN kernels, float32', { values: (v) => v, use: use(false) });
+  convKernelTests(info, 'oneDNN kernels, bfloat16 inputs', { values: toBf16, use: use(true) });
+
+  test('convolutions take bfloat16 inputs where the CPU has bfloat16 kernels, or as IMPARTIAL_PRECISION says', (t) => {
+    t.after(() => addon.setBf16?.(installed));
+    const fast = !addon.bf16Kernel!().startsWith('ref');
+    const wanted = process.env.IMPARTIAL_PRECISION;
+    const expected = wanted === 'bf16' || (wanted !== 'f32' && fast);
+    assert.equal(installed, expected, `oneDNN's bfloat16 kernel here: ${addon.bf16Kernel!()}`);
+    assert.equal(chooseConvPrecision(addon, undefined), fast ? 'bf16' : 'f32');
+    assert.equal(chooseConvPrecision(addon, 'auto'), fast ? 'bf16' : 'f32');
+    assert.equal(chooseConvPrecision(addon, 'f32'), 'f32');
+    assert.equal(chooseConvPrecision(addon, 'bf16'), 'bf16');
+    assert.throws(() => chooseConvPrecision(addon, 'fp16'), /IMPARTIAL_PRECISION must be auto, bf16 or f32, not fp16/);
+  });
+} else test('oneDNN kernels', { skip: `addon not built here: ${JSON.stringify(info.nativeKernels)}` }, () => {});

@@ -11,6 +11,7 @@ import { rand, relativeError } from '../../../helpers/conv-check.js';
 // dropout with the same mask), the max-pool gradient and Slice, and a sharing Identity.
 const info = await initBackend();
 const addon = loadNativeKernels();
+const precision = info.nativeKernels && 'precision' in info.nativeKernels ? info.nativeKernels.precision : 'f32';
 
 type Shape4 = [number, number, number, number];
 interface Case {
@@ -23,14 +24,27 @@ interface Case {
 
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
-/** The layer's output and the gradients of sum(out * dOut) for every input, filter and bias. */
-async function run(c: Case, layer: (xs: tf.Tensor4D[], f: tf.Tensor4D, b: tf.Tensor1D) => tf.Tensor4D) {
+/** Rounds to the nearest bfloat16 (ties to even), as oneDNN's reorder does. */
+function toBf16(values: number[]): Float32Array {
+  const f = Float32Array.from(values);
+  const u = new Uint32Array(f.buffer);
+  for (let i = 0; i < u.length; i++) u[i] = ((u[i]! + 0x7fff + ((u[i]! >>> 16) & 1)) & 0xffff0000) >>> 0;
+  return f;
+}
+
+/**
+ * The layer's output and the gradients of sum(out * dOut) for every input, filter and bias. With
+ * `bf16`, the inputs, filter and dOut are bfloat16 values already, so a float32 reference sees what
+ * the bfloat16 kernels see (a ReLU whose input rounding flips its sign would not compare).
+ */
+async function run(c: Case, layer: (xs: tf.Tensor4D[], f: tf.Tensor4D, b: tf.Tensor1D) => tf.Tensor4D, bf16 = false) {
+  const values = (n: number, seed: number) => (bf16 ? toBf16(rand(n, seed)) : rand(n, seed));
   const cin = c.inputs.reduce((s, x) => s + x[3], 0);
-  const xs = c.inputs.map((s, i) => tf.tensor4d(rand(size(s), 10 + i), s));
-  const f = tf.tensor4d(rand(c.k * c.k * cin * c.cout, 2), [c.k, c.k, cin, c.cout]),
+  const xs = c.inputs.map((s, i) => tf.tensor4d(values(size(s), 10 + i), s));
+  const f = tf.tensor4d(values(c.k * c.k * cin * c.cout, 2), [c.k, c.k, cin, c.cout]),
     b = tf.tensor1d(rand(c.cout, 3));
   const out = layer(xs, f, b);
-  const dOut = tf.tensor(rand(out.size, 4), out.shape);
+  const dOut = tf.tensor(values(out.size, 4), out.shape);
   const grads = tf.grads((...t: tf.Tensor[]) =>
     tf.sum(
       tf.mul(
@@ -81,12 +95,25 @@ if (typeof addon === 'string') {
     { inputs: [[1, 9, 7, 16]], k: 1, cout: 12, relu: false, dropout: 0 },
     { inputs: [[1, 5, 5, 2]], k: 3, cout: 3, relu: false, dropout: 0.5 },
   ];
-  for (const c of CASES) {
+  // float32 convolutions match to 1e-4; bfloat16 ones on bfloat16 data to 4e-3 (the gradient inside the
+  // layer, dOut times the dropout scale, is rounded to bfloat16 (2^-9) on its way into the convolutions).
+  const PRECISIONS = [
+    { bf16: false, tolerance: 1e-4 },
+    { bf16: true, tolerance: 4e-3 },
+  ];
+  for (const [c, p] of CASES.flatMap((c) => PRECISIONS.map((p) => [c, p] as const))) {
     const inputs = c.inputs.map((s) => s.join('x')).join(' + ');
     const name = `${inputs}, ${c.k}x${c.k} -> ${c.cout}, ${c.relu ? 'ReLU' : 'linear'}, dropout ${c.dropout}`;
-    test(`one-kernel conv layer matches tfjs ops on the cpu backend (${name})`, async () => {
+    const label = p.bf16 ? 'bfloat16 inputs' : 'float32';
+    test(`one-kernel conv layer matches tfjs ops on the cpu backend (${name}; ${label})`, async (t) => {
       const seed = 1234;
-      const ours = await run(c, (xs, f, b) => convLayerKernel(xs, f, b, { relu: c.relu, dropout: c.dropout }, seed));
+      addon.setBf16?.(p.bf16);
+      t.after(() => addon.setBf16?.(precision === 'bf16'));
+      const ours = await run(
+        c,
+        (xs, f, b) => convLayerKernel(xs, f, b, { relu: c.relu, dropout: c.dropout }, seed),
+        p.bf16,
+      );
       const outShape = [c.inputs[0]![0], c.inputs[0]![1], c.inputs[0]![2], c.cout];
       const mask = new Float32Array(size(outShape));
       addon.dropoutMask(seed, c.dropout, mask);
@@ -96,19 +123,23 @@ if (typeof addon === 'string') {
       }
       await tf.setBackend('cpu');
       try {
-        const reference = await run(c, (xs, f, b) => {
-          const x = xs.length === 1 ? xs[0]! : tf.concat(xs, 3);
-          const a = tf.add(tf.conv2d(x, f, 1, 'same'), b);
-          return tf.mul(c.relu ? tf.relu(a) : a, tf.tensor(mask, outShape)) as tf.Tensor4D;
-        });
+        const reference = await run(
+          c,
+          (xs, f, b) => {
+            const x = xs.length === 1 ? xs[0]! : tf.concat(xs, 3);
+            const a = tf.add(tf.conv2d(x, f, 1, 'same'), b);
+            return tf.mul(c.relu ? tf.relu(a) : a, tf.tensor(mask, outShape)) as tf.Tensor4D;
+          },
+          p.bf16,
+        );
         assert.ok(
-          relativeError(ours.out, reference.out) < 1e-4,
+          relativeError(ours.out, reference.out) < p.tolerance,
           `output relative error ${relativeError(ours.out, reference.out)}`,
         );
         const names = [...c.inputs.map((_, i) => `dx${i}`), 'dFilter', 'dBias'];
         for (const [i, g] of ours.grads.entries()) {
           const error = relativeError(g, reference.grads[i]!);
-          assert.ok(error < 1e-4, `${names[i]} relative error ${error}`);
+          assert.ok(error < p.tolerance, `${names[i]} relative error ${error}`);
         }
       } finally {
         await tf.setBackend(info.name);

@@ -9,6 +9,8 @@ import { initBackend, saveModelDir } from '@impartial/shared/node';
 import { decodeOnnx, ONNX_OPSET, unetToOnnx, weightsOfModelFiles } from '@impartial/shared/packaging';
 import ort from 'onnxruntime-node';
 
+// onnxruntime computes in float32: so does the engine here, for a 1e-4 comparison of the graph's math.
+process.env.IMPARTIAL_PRECISION = 'f32';
 await initBackend();
 
 /** The ONNX file of a fresh U-Net, through the model files the bridge keeps (model.json + weights.bin). */
