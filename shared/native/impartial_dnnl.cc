@@ -375,6 +375,38 @@ napi_value dropoutMask(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// maxPool(x, y, dims): tfjs' MaxPool on NHWC float32, the window's largest value (dims as maxPoolGrad's).
+napi_value maxPool(napi_env env, napi_callback_info info) {
+  auto args = arguments(env, info, 3);
+  int64_t d[12];
+  if (args.empty() || !readInts(env, args[2], d, 12)) return fail(env, "maxPool(x, y, dims: 12 integers)");
+  const int64_t n = d[0], h = d[1], w = d[2], c = d[3], oh = d[4], ow = d[5], fh = d[6], fw = d[7], sh = d[8], sw = d[9], pt = d[10], pl = d[11];
+  float *x, *y;
+  if (!floats(env, args[0], n * h * w * c, &x) || !floats(env, args[1], n * oh * ow * c, &y))
+    return fail(env, "maxPool: x and y must be Float32Arrays of the sizes the dims give");
+#pragma omp parallel for collapse(2)
+  for (int64_t b = 0; b < n; b++) {
+    for (int64_t r = 0; r < oh; r++) {
+      float* out = y + (b * oh + r) * ow * c;
+      for (int64_t q = 0; q < ow; q++) {
+        float* o = out + q * c;
+        std::fill(o, o + c, -std::numeric_limits<float>::infinity());
+        for (int64_t i = 0; i < fh; i++) {
+          const int64_t yy = r * sh - pt + i;
+          if (yy < 0 || yy >= h) continue;
+          for (int64_t j = 0; j < fw; j++) {
+            const int64_t xx = q * sw - pl + j;
+            if (xx < 0 || xx >= w) continue;
+            const float* v = x + ((b * h + yy) * w + xx) * c;
+            for (int64_t ch = 0; ch < c; ch++) o[ch] = std::max(o[ch], v[ch]);
+          }
+        }
+      }
+    }
+  }
+  return nullptr;
+}
+
 // maxPoolGrad(x, dy, dx, dims): the gradient of a max pool (NHWC), each output's gradient going to
 // the first largest input of its window in row-major order, as tfjs' cpu backend does.
 // dims = [n, h, w, c, oh, ow, fh, fw, sh, sw, padTop, padLeft].
@@ -392,22 +424,125 @@ napi_value maxPoolGrad(napi_env env, napi_callback_info info) {
 #pragma omp parallel for collapse(2) if (rowsApart)
   for (int64_t b = 0; b < n; b++) {
     for (int64_t r = 0; r < oh; r++) {
+      // Per output pixel, every channel's running maximum and where it is, window pixel by window pixel.
+      std::vector<float> best(c);
+      std::vector<int64_t> at(c);
       for (int64_t q = 0; q < ow; q++) {
-        for (int64_t ch = 0; ch < c; ch++) {
-          float best = -std::numeric_limits<float>::infinity();
-          int64_t at = -1;
-          for (int64_t i = 0; i < fh; i++) {
-            const int64_t y = r * sh - pt + i;
-            if (y < 0 || y >= h) continue;
-            for (int64_t j = 0; j < fw; j++) {
-              const int64_t xx = q * sw - pl + j;
-              if (xx < 0 || xx >= w) continue;
-              const int64_t k = ((b * h + y) * w + xx) * c + ch;
-              if (x[k] > best || at < 0) { best = x[k]; at = k; }
-            }
+        std::fill(best.begin(), best.end(), -std::numeric_limits<float>::infinity());
+        std::fill(at.begin(), at.end(), -1);
+        for (int64_t i = 0; i < fh; i++) {
+          const int64_t y = r * sh - pt + i;
+          if (y < 0 || y >= h) continue;
+          for (int64_t j = 0; j < fw; j++) {
+            const int64_t xx = q * sw - pl + j;
+            if (xx < 0 || xx >= w) continue;
+            const int64_t k = ((b * h + y) * w + xx) * c;
+            for (int64_t ch = 0; ch < c; ch++)
+              if (x[k + ch] > best[ch] || at[ch] < 0) { best[ch] = x[k + ch]; at[ch] = k + ch; }
           }
-          if (at >= 0) dx[at] += dy[((b * oh + r) * ow + q) * c + ch];
         }
+        const float* g = dy + ((b * oh + r) * ow + q) * c;
+        for (int64_t ch = 0; ch < c; ch++)
+          if (at[ch] >= 0) dx[at[ch]] += g[ch];
+      }
+    }
+  }
+  return nullptr;
+}
+
+// Where bilinear resizing reads each output coordinate of one axis from, as tfjs computes it: the
+// lower and upper source index and the weight of the upper one.
+struct ResizeAxis {
+  std::vector<int64_t> lo, hi;
+  std::vector<float> frac;
+  ResizeAxis(int64_t in, int64_t out, bool alignCorners, bool halfPixelCenters) : lo(out), hi(out), frac(out) {
+    const bool aligned = alignCorners && out > 1;
+    const double ratio = static_cast<double>(aligned ? in - 1 : in) / static_cast<double>(aligned ? out - 1 : out);
+    for (int64_t o = 0; o < out; o++) {
+      const double at = halfPixelCenters ? ratio * (o + 0.5) - 0.5 : ratio * o;
+      lo[o] = std::max<int64_t>(0, static_cast<int64_t>(std::floor(at)));
+      hi[o] = std::min<int64_t>(in - 1, static_cast<int64_t>(std::ceil(at)));
+      frac[o] = static_cast<float>(at - static_cast<double>(lo[o]));
+    }
+  }
+  // For each source index, the output coordinates that read it and with what weight (for gradients).
+  std::vector<std::vector<std::pair<int64_t, float>>> readers(int64_t in) const {
+    std::vector<std::vector<std::pair<int64_t, float>>> r(in);
+    for (size_t o = 0; o < lo.size(); o++) {
+      r[lo[o]].push_back({static_cast<int64_t>(o), 1.f - frac[o]});
+      r[hi[o]].push_back({static_cast<int64_t>(o), frac[o]});
+    }
+    return r;
+  }
+};
+
+// resizeBilinear(x, out, dims [n, h, w, c, oh, ow, alignCorners, halfPixelCenters]): tfjs'
+// ResizeBilinear on NHWC float32, parallel over output rows.
+napi_value resizeBilinear(napi_env env, napi_callback_info info) {
+  auto args = arguments(env, info, 3);
+  int64_t d[8];
+  if (args.empty() || !readInts(env, args[2], d, 8)) return fail(env, "resizeBilinear(x, out, dims: 8 integers)");
+  const int64_t n = d[0], h = d[1], w = d[2], c = d[3], oh = d[4], ow = d[5];
+  float *x, *out;
+  if (n < 0 || h < 1 || w < 1 || c < 0 || oh < 1 || ow < 1 || !floats(env, args[0], n * h * w * c, &x) || !floats(env, args[1], n * oh * ow * c, &out))
+    return fail(env, "resizeBilinear: x and out must be Float32Arrays of the sizes the dims give");
+  const ResizeAxis rows(h, oh, d[6], d[7]), cols(w, ow, d[6], d[7]);
+#pragma omp parallel for collapse(2)
+  for (int64_t b = 0; b < n; b++) {
+    for (int64_t r = 0; r < oh; r++) {
+      const float* top = x + (b * h + rows.lo[r]) * w * c;
+      const float* bottom = x + (b * h + rows.hi[r]) * w * c;
+      const float fr = rows.frac[r];
+      float* o = out + (b * oh + r) * ow * c;
+      for (int64_t q = 0; q < ow; q++) {
+        const float fc = cols.frac[q];
+        const float *tl = top + cols.lo[q] * c, *tr = top + cols.hi[q] * c, *bl = bottom + cols.lo[q] * c, *br = bottom + cols.hi[q] * c;
+        for (int64_t ch = 0; ch < c; ch++) {
+          const float t = tl[ch] + (tr[ch] - tl[ch]) * fc, u = bl[ch] + (br[ch] - bl[ch]) * fc;
+          o[q * c + ch] = t + (u - t) * fr;
+        }
+      }
+    }
+  }
+  return nullptr;
+}
+
+// resizeBilinearGrad(dy, dx, dims [n, h, w, c, oh, ow, alignCorners]): tfjs' ResizeBilinearGrad
+// (x is n x h x w x c, dy n x oh x ow x c). Each source pixel gathers from the outputs that read it,
+// columns first, then rows: no two threads write the same pixel.
+napi_value resizeBilinearGrad(napi_env env, napi_callback_info info) {
+  auto args = arguments(env, info, 3);
+  int64_t d[7];
+  if (args.empty() || !readInts(env, args[2], d, 7)) return fail(env, "resizeBilinearGrad(dy, dx, dims: 7 integers)");
+  const int64_t n = d[0], h = d[1], w = d[2], c = d[3], oh = d[4], ow = d[5];
+  float *dy, *dx;
+  if (n < 0 || h < 1 || w < 1 || c < 0 || oh < 1 || ow < 1 || !floats(env, args[0], n * oh * ow * c, &dy) || !floats(env, args[1], n * h * w * c, &dx))
+    return fail(env, "resizeBilinearGrad: dy and dx must be Float32Arrays of the sizes the dims give");
+  const ResizeAxis rows(h, oh, d[6], false), cols(w, ow, d[6], false);
+  const auto rowReaders = rows.readers(h), colReaders = cols.readers(w);
+  thread_local std::vector<float> columnBuffer;
+  float* byColumn = scratch(columnBuffer, n * oh * w * c);  // dy summed onto source columns
+#pragma omp parallel for collapse(2)
+  for (int64_t b = 0; b < n; b++) {
+    for (int64_t r = 0; r < oh; r++) {
+      const float* g = dy + (b * oh + r) * ow * c;
+      float* t = byColumn + (b * oh + r) * w * c;
+      for (int64_t q = 0; q < w; q++) {
+        float* tq = t + q * c;
+        std::fill(tq, tq + c, 0.f);
+        for (const auto& [o, weight] : colReaders[q])
+          for (int64_t ch = 0; ch < c; ch++) tq[ch] += g[o * c + ch] * weight;
+      }
+    }
+  }
+#pragma omp parallel for collapse(2)
+  for (int64_t b = 0; b < n; b++) {
+    for (int64_t y = 0; y < h; y++) {
+      float* out = dx + (b * h + y) * w * c;
+      std::fill(out, out + w * c, 0.f);
+      for (const auto& [r, weight] : rowReaders[y]) {
+        const float* t = byColumn + (b * oh + r) * w * c;
+        for (int64_t i = 0; i < w * c; i++) out[i] += t[i] * weight;
       }
     }
   }
@@ -640,7 +775,8 @@ napi_value init(napi_env env, napi_value exports) {
   const std::pair<const char*, napi_callback> functions[] = {
       {"conv", conv}, {"layerForward", layerForward}, {"layerBackward", layerBackward}, {"dropoutMask", dropoutMask},
       {"maxPoolGrad", maxPoolGrad}, {"slice4", slice4}, {"lossPass", lossPass},
-      {"lossGradient", lossGradient}, {"bf16Kernel", bf16KernelName}, {"setBf16", setBf16}};
+      {"lossGradient", lossGradient}, {"bf16Kernel", bf16KernelName}, {"setBf16", setBf16},
+      {"maxPool", maxPool}, {"resizeBilinear", resizeBilinear}, {"resizeBilinearGrad", resizeBilinearGrad}};
   for (const auto& [name, callback] : functions) {
     napi_value fn;
     napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, nullptr, &fn);

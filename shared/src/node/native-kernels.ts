@@ -36,7 +36,12 @@ export interface NativeAddon {
     seed: number,
   ): void;
   maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, dims: number[]): void;
+  /** tfjs' MaxPool on NHWC float32 (dims as maxPoolGrad's); absent from a build older than it. */
+  maxPool?(x: Float32Array, y: Float32Array, dims: number[]): void;
   slice4(x: Float32Array, out: Float32Array, dims: number[]): void;
+  /** tfjs' ResizeBilinear and its gradient on NHWC float32; absent from a build older than them. */
+  resizeBilinear?(x: Float32Array, out: Float32Array, dims: number[]): void;
+  resizeBilinearGrad?(dy: Float32Array, dx: Float32Array, dims: number[]): void;
   /** The fused ImPartial loss's pass and gradient (fused-loss.ts); absent from a build older than them. */
   lossPass?: NativeLoss['lossPass'];
   lossGradient?: NativeLoss['lossGradient'];
@@ -255,7 +260,8 @@ export function registerNativeConvLayer(addon: NativeAddon, backendName = 'wasm'
 /**
  * Memory-bound kernels, together a fifth of a training step on tfjs-wasm: Identity, which tfjs
  * runs on every tensor a gradient keeps and wasm answers with a copy (tfjs' cpu backend shares the
- * buffer, as here: tensors are immutable); max-pool gradient (NHWC, float32) and slicing of
+ * buffer, as here: tensors are immutable); max pooling and bilinear resizing with their gradients
+ * (NHWC, float32: the U-Net's down and up paths) and slicing of
  * float32 tensors up to rank 4 (the loss slices the network's output by channel), scalar loops in
  * tfjs-wasm.
  */
@@ -264,18 +270,17 @@ export function registerNativeMemoryKernels(addon: NativeAddon, backendName = 'w
     heap.incRef(x!.dataId);
     return { dataId: x!.dataId, shape: x!.shape.slice(), dtype: x!.dtype };
   });
-  overrideKernel('MaxPoolGrad', backendName, ({ inputs: { dy, input }, attrs }, heap) => {
-    if (input!.dtype !== 'float32' || dy!.dtype !== 'float32' || input!.shape.length !== 4) return null;
+  const poolDims = (shape: number[], attrs: Record<string, unknown>) => {
     const c = tf.backend_util.computePool2DInfo(
-      input!.shape as [number, number, number, number],
+      shape as [number, number, number, number],
       attrs.filterSize as number,
       attrs.strides as number,
       1,
       attrs.pad as 'valid',
       attrs.dimRoundingMode as 'floor' | undefined,
     );
-    const out = heap.makeOutput(input!.shape.slice(), 'float32');
-    addon.maxPoolGrad(heap.typedArrayFromHeap(input!), heap.typedArrayFromHeap(dy!), heap.typedArrayFromHeap(out), [
+    const p = c.padInfo;
+    const d = [
       c.batchSize,
       c.inHeight,
       c.inWidth,
@@ -284,13 +289,52 @@ export function registerNativeMemoryKernels(addon: NativeAddon, backendName = 'w
       c.outWidth,
       c.filterHeight,
       c.filterWidth,
-      c.strideHeight,
-      c.strideWidth,
-      c.padInfo.top,
-      c.padInfo.left,
-    ]);
+    ];
+    return [...d, c.strideHeight, c.strideWidth, p.top, p.left];
+  };
+  overrideKernel('MaxPoolGrad', backendName, ({ inputs: { dy, input }, attrs }, heap) => {
+    if (input!.dtype !== 'float32' || dy!.dtype !== 'float32' || input!.shape.length !== 4) return null;
+    const d = poolDims(input!.shape, attrs);
+    const out = heap.makeOutput(input!.shape.slice(), 'float32');
+    addon.maxPoolGrad(heap.typedArrayFromHeap(input!), heap.typedArrayFromHeap(dy!), heap.typedArrayFromHeap(out), d);
     return out;
   });
+  const { maxPool } = addon;
+  if (maxPool)
+    overrideKernel('MaxPool', backendName, ({ inputs: { x }, attrs }, heap) => {
+      if (x!.dtype !== 'float32' || x!.shape.length !== 4) return null;
+      const d = poolDims(x!.shape, attrs);
+      const out = heap.makeOutput([d[0]!, d[4]!, d[5]!, d[3]!], 'float32');
+      maxPool(heap.typedArrayFromHeap(x!), heap.typedArrayFromHeap(out), d);
+      return out;
+    });
+  const { resizeBilinear, resizeBilinearGrad } = addon;
+  if (resizeBilinear && resizeBilinearGrad) {
+    overrideKernel('ResizeBilinear', backendName, ({ inputs: { images }, attrs }, heap) => {
+      if (images!.dtype !== 'float32' || images!.shape.length !== 4) return null;
+      const [n, h, w, c] = images!.shape as [number, number, number, number];
+      const [oh, ow] = attrs.size as [number, number];
+      const out = heap.makeOutput([n, oh, ow, c], 'float32');
+      const flags = [attrs.alignCorners ? 1 : 0, attrs.halfPixelCenters ? 1 : 0];
+      resizeBilinear(heap.typedArrayFromHeap(images!), heap.typedArrayFromHeap(out), [n, h, w, c, oh, ow, ...flags]);
+      return out;
+    });
+    overrideKernel('ResizeBilinearGrad', backendName, ({ inputs: { images, dy }, attrs }, heap) => {
+      if (images!.dtype !== 'float32' || dy!.dtype !== 'float32' || images!.shape.length !== 4) return null;
+      const [n, h, w, c] = images!.shape as [number, number, number, number];
+      const out = heap.makeOutput([n, h, w, c], 'float32');
+      resizeBilinearGrad(heap.typedArrayFromHeap(dy!), heap.typedArrayFromHeap(out), [
+        n,
+        h,
+        w,
+        c,
+        dy!.shape[1]!,
+        dy!.shape[2]!,
+        attrs.alignCorners ? 1 : 0,
+      ]);
+      return out;
+    });
+  }
   overrideKernel('Slice', backendName, ({ inputs: { x }, attrs }, heap) => {
     if (x!.dtype !== 'float32' || x!.shape.length < 1 || x!.shape.length > 4) return null;
     const [begin, size] = tf.slice_util.parseSliceParams(

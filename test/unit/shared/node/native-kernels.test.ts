@@ -181,7 +181,7 @@ if (typeof addon === 'string') {
     }
   };
 
-  test('native max-pool gradient matches the cpu backend, ties too (the first maximum of a window)', async () => {
+  test('native max pool and its gradient match the cpu backend, ties too (the first maximum of a window)', async () => {
     // ReLU-like data: many zeros, so windows with ties are common.
     const data = Float32Array.from(rand(2 * 9 * 8 * 3, 7), (v) => Math.max(0, Math.round(v * 4) / 4));
     for (const [size, stride, pad] of [
@@ -195,9 +195,66 @@ if (typeof addon === 'string') {
         const g = tf.grad((v: tf.Tensor) =>
           tf.sum(tf.mul(tf.maxPool(v as tf.Tensor4D, size, stride, pad), dy(tf.maxPool(x, size, stride, pad)))),
         )(x);
-        return [g];
+        return [tf.maxPool(x, size, stride, pad), g];
       });
     }
+  });
+
+  // tfjs-backend-cpu 4.22's ResizeBilinearGrad swaps height and width on non-square images, so gradients
+  // compare with it on square ones; on the others, the gradient is checked as the resize's adjoint.
+  const RESIZES: [number[], [number, number]][] = [
+    [
+      [2, 8, 8, 5],
+      [16, 16],
+    ],
+    [
+      [1, 7, 7, 3],
+      [13, 13],
+    ],
+    [
+      [2, 9, 9, 2],
+      [4, 4],
+    ],
+    [
+      [1, 7, 5, 3],
+      [14, 11],
+    ],
+    [
+      [1, 1, 6, 4],
+      [3, 12],
+    ],
+  ];
+  test('native bilinear resize and its gradient match the cpu backend (up, down, odd sizes; corners aligned or not)', async () => {
+    for (const [from, to] of RESIZES) {
+      const square = from[1] === from[2];
+      for (const alignCorners of [true, false]) {
+        await sameOnCpu(`resize ${from.join('x')} to ${to.join('x')}, alignCorners ${alignCorners}`, () => {
+          const x = tf.tensor4d(rand(size(from), 12), from as Shape4);
+          const forward = (v: tf.Tensor) => tf.image.resizeBilinear(v as tf.Tensor4D, to, alignCorners);
+          const y = forward(x);
+          const dy = tf.tensor(rand(y.size, 13), y.shape);
+          return square ? [y, tf.grad((v: tf.Tensor) => tf.sum(tf.mul(forward(v), dy)))(x)] : [y];
+        });
+      }
+      await sameOnCpu(`resize ${from.join('x')} to ${to.join('x')}, half-pixel centres`, () => [
+        tf.image.resizeBilinear(tf.tensor4d(rand(size(from), 14), from as Shape4), to, false, true),
+      ]);
+    }
+  });
+
+  test('native bilinear resize gradient is the adjoint of the resize: <resize(x), dy> = <x, grad(dy)>', () => {
+    for (const [from, to] of RESIZES)
+      for (const alignCorners of [true, false]) {
+        const [lhs, rhs] = tf.tidy(() => {
+          const x = tf.tensor4d(rand(size(from), 15), from as Shape4);
+          const forward = (v: tf.Tensor) => tf.image.resizeBilinear(v as tf.Tensor4D, to, alignCorners);
+          const dy = tf.tensor(rand(size([from[0]!, ...to, from[3]!]), 16), [from[0]!, ...to, from[3]!]);
+          const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(forward(v), dy)))(x);
+          assert.deepEqual(g.shape, from);
+          return [tf.sum(tf.mul(forward(x), dy)).dataSync()[0]!, tf.sum(tf.mul(x, g)).dataSync()[0]!];
+        });
+        assert.ok(Math.abs(lhs - rhs) < 1e-4 * Math.max(1, Math.abs(lhs)), `${from} -> ${to}: ${lhs} against ${rhs}`);
+      }
   });
 
   test('native Slice matches the cpu backend for ranks 1 to 4 (-1 sizes included)', async () => {
