@@ -59,7 +59,7 @@ export type ConvPrecision = 'bf16' | 'f32';
 /**
  * What the convolutions compute in: IMPARTIAL_PRECISION=f32 or bf16 when set, else bfloat16 inputs
  * with float32 accumulation where the CPU has bfloat16 instructions (AMX, AVX512-BF16), whose
- * kernels take a training step about 1.3x faster; float32 where oneDNN has only its slow reference
+ * kernels take a d3/b16 training step about 1.4x faster; float32 where oneDNN has only its slow reference
  * kernel for bfloat16. The weights, Adam and everything but the convolutions' inputs stay float32.
  */
 export function chooseConvPrecision(addon: NativeAddon, wanted = process.env.IMPARTIAL_PRECISION): ConvPrecision {
@@ -311,9 +311,11 @@ export function registerNativeMemoryKernels(addon: NativeAddon, backendName = 'w
   const { resizeBilinear, resizeBilinearGrad } = addon;
   if (resizeBilinear && resizeBilinearGrad) {
     overrideKernel('ResizeBilinear', backendName, ({ inputs: { images }, attrs }, heap) => {
-      if (images!.dtype !== 'float32' || images!.shape.length !== 4) return null;
-      const [n, h, w, c] = images!.shape as [number, number, number, number];
       const [oh, ow] = attrs.size as [number, number];
+      // Empty images and sizes are tfjs' own business (the addon needs at least a pixel each side).
+      if (images!.dtype !== 'float32' || images!.shape.length !== 4 || Math.min(...images!.shape, oh, ow) < 1)
+        return null;
+      const [n, h, w, c] = images!.shape as [number, number, number, number];
       const out = heap.makeOutput([n, oh, ow, c], 'float32');
       const flags = [attrs.alignCorners ? 1 : 0, attrs.halfPixelCenters ? 1 : 0];
       resizeBilinear(heap.typedArrayFromHeap(images!), heap.typedArrayFromHeap(out), [n, h, w, c, oh, ow, ...flags]);
@@ -321,6 +323,7 @@ export function registerNativeMemoryKernels(addon: NativeAddon, backendName = 'w
     });
     overrideKernel('ResizeBilinearGrad', backendName, ({ inputs: { images, dy }, attrs }, heap) => {
       if (images!.dtype !== 'float32' || dy!.dtype !== 'float32' || images!.shape.length !== 4) return null;
+      if (Math.min(...images!.shape, ...dy!.shape) < 1) return null;
       const [n, h, w, c] = images!.shape as [number, number, number, number];
       const out = heap.makeOutput([n, h, w, c], 'float32');
       resizeBilinearGrad(heap.typedArrayFromHeap(dy!), heap.typedArrayFromHeap(out), [
