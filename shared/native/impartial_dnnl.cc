@@ -476,23 +476,23 @@ struct ResizeAxis {
   }
 };
 
-// resizeBilinear(x, out, dims [n, h, w, c, oh, ow, alignCorners, halfPixelCenters]): tfjs'
-// ResizeBilinear on NHWC float32, parallel over output rows.
 // The arguments of resizeBilinear and its gradient: the input and output arrays, of n x h x w x c and
-// n x oh x ow x c floats (the other way round for the gradient), and `count` dims. False on a mismatch.
-bool resizeArgs(napi_env env, napi_callback_info info, uint32_t count, bool gradient, float** in, float** out, int64_t* d) {
+// n x oh x ow x c floats (the other way round for the gradient), and 8 dims. False on a mismatch.
+bool resizeArgs(napi_env env, napi_callback_info info, bool gradient, float** in, float** out, int64_t* d) {
   auto args = arguments(env, info, 3);
-  if (args.empty() || !readInts(env, args[2], d, count)) return false;
+  if (args.empty() || !readInts(env, args[2], d, 8)) return false;
   const int64_t n = d[0], h = d[1], w = d[2], c = d[3], oh = d[4], ow = d[5];
   if (n < 0 || h < 1 || w < 1 || c < 0 || oh < 1 || ow < 1) return false;
   const int64_t small = n * h * w * c, large = n * oh * ow * c;
   return floats(env, args[0], gradient ? large : small, in) && floats(env, args[1], gradient ? small : large, out);
 }
 
+// resizeBilinear(x, out, dims [n, h, w, c, oh, ow, alignCorners, halfPixelCenters]): tfjs'
+// ResizeBilinear on NHWC float32, parallel over output rows.
 napi_value resizeBilinear(napi_env env, napi_callback_info info) {
   int64_t d[8];
   float *x, *out;
-  if (!resizeArgs(env, info, 8, false, &x, &out, d))
+  if (!resizeArgs(env, info, false, &x, &out, d))
     return fail(env, "resizeBilinear(x, out, dims: 8 integers): x and out must be Float32Arrays of the sizes the dims give");
   const int64_t n = d[0], h = d[1], w = d[2], c = d[3], oh = d[4], ow = d[5];
   const ResizeAxis rows(h, oh, d[6], d[7]), cols(w, ow, d[6], d[7]);
@@ -516,16 +516,16 @@ napi_value resizeBilinear(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// resizeBilinearGrad(dy, dx, dims [n, h, w, c, oh, ow, alignCorners]): tfjs' ResizeBilinearGrad
-// (x is n x h x w x c, dy n x oh x ow x c). Each source pixel gathers from the outputs that read it,
-// columns first, then rows: no two threads write the same pixel.
+// resizeBilinearGrad(dy, dx, dims as resizeBilinear's): the gradient of resizeBilinear (x is n x h x w x c,
+// dy n x oh x ow x c), half-pixel centres included (tfjs' own gradients ignore them). Each source pixel
+// gathers from the outputs that read it, columns first, then rows: no two threads write the same pixel.
 napi_value resizeBilinearGrad(napi_env env, napi_callback_info info) {
-  int64_t d[7];
+  int64_t d[8];
   float *dy, *dx;
-  if (!resizeArgs(env, info, 7, true, &dy, &dx, d))
-    return fail(env, "resizeBilinearGrad(dy, dx, dims: 7 integers): dy and dx must be Float32Arrays of the sizes the dims give");
+  if (!resizeArgs(env, info, true, &dy, &dx, d))
+    return fail(env, "resizeBilinearGrad(dy, dx, dims: 8 integers): dy and dx must be Float32Arrays of the sizes the dims give");
   const int64_t n = d[0], h = d[1], w = d[2], c = d[3], oh = d[4], ow = d[5];
-  const ResizeAxis rows(h, oh, d[6], false), cols(w, ow, d[6], false);
+  const ResizeAxis rows(h, oh, d[6], d[7]), cols(w, ow, d[6], d[7]);
   const auto rowReaders = rows.readers(h), colReaders = cols.readers(w);
   thread_local std::vector<float> columnBuffer;
   float* byColumn = scratch(columnBuffer, n * oh * w * c);  // dy summed onto source columns

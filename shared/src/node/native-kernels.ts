@@ -39,7 +39,7 @@ export interface NativeAddon {
   /** tfjs' MaxPool on NHWC float32 (dims as maxPoolGrad's); absent from a build older than it. */
   maxPool?(x: Float32Array, y: Float32Array, dims: number[]): void;
   slice4(x: Float32Array, out: Float32Array, dims: number[]): void;
-  /** tfjs' ResizeBilinear and its gradient on NHWC float32; absent from a build older than them. */
+  /** tfjs' ResizeBilinear and its gradient (half-pixel centres too), NHWC float32; absent from older builds. */
   resizeBilinear?(x: Float32Array, out: Float32Array, dims: number[]): void;
   resizeBilinearGrad?(dy: Float32Array, dx: Float32Array, dims: number[]): void;
   /** The fused ImPartial loss's pass and gradient (fused-loss.ts); absent from a build older than them. */
@@ -334,6 +334,7 @@ export function registerNativeMemoryKernels(addon: NativeAddon, backendName = 'w
         dy!.shape[1]!,
         dy!.shape[2]!,
         attrs.alignCorners ? 1 : 0,
+        attrs.halfPixelCenters ? 1 : 0,
       ]);
       return out;
     });

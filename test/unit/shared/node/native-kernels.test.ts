@@ -224,7 +224,7 @@ if (typeof addon === 'string') {
       [3, 12],
     ],
   ];
-  test('native bilinear resize and its gradient match the cpu backend (up, down, odd sizes; corners aligned or not)', async () => {
+  test('native bilinear resize and its gradient match the cpu backend (up, down, odd sizes, corners)', async () => {
     for (const [from, to] of RESIZES) {
       const square = from[1] === from[2];
       for (const alignCorners of [true, false]) {
@@ -243,17 +243,24 @@ if (typeof addon === 'string') {
   });
 
   test('native bilinear resize gradient is the adjoint of the resize: <resize(x), dy> = <x, grad(dy)>', () => {
+    const modes = [
+      [true, false],
+      [false, false],
+      [false, true],
+    ] as const;
     for (const [from, to] of RESIZES)
-      for (const alignCorners of [true, false]) {
+      for (const [alignCorners, halfPixelCenters] of modes) {
         const [lhs, rhs] = tf.tidy(() => {
           const x = tf.tensor4d(rand(size(from), 15), from as Shape4);
-          const forward = (v: tf.Tensor) => tf.image.resizeBilinear(v as tf.Tensor4D, to, alignCorners);
+          const forward = (v: tf.Tensor) =>
+            tf.image.resizeBilinear(v as tf.Tensor4D, to, alignCorners, halfPixelCenters);
           const dy = tf.tensor(rand(size([from[0]!, ...to, from[3]!]), 16), [from[0]!, ...to, from[3]!]);
           const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(forward(v), dy)))(x);
           assert.deepEqual(g.shape, from);
           return [tf.sum(tf.mul(forward(x), dy)).dataSync()[0]!, tf.sum(tf.mul(x, g)).dataSync()[0]!];
         });
-        assert.ok(Math.abs(lhs - rhs) < 1e-4 * Math.max(1, Math.abs(lhs)), `${from} -> ${to}: ${lhs} against ${rhs}`);
+        const what = `${from} -> ${to}, alignCorners ${alignCorners}, halfPixelCenters ${halfPixelCenters}`;
+        assert.ok(Math.abs(lhs - rhs) < 1e-4 * Math.max(1, Math.abs(lhs)), `${what}: ${lhs} against ${rhs}`);
       }
   });
 
