@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { chooseConvPrecision, initBackend, loadNativeKernels } from '@impartial/shared/node';
-import { convKernelTests, toBf16 } from '../../../helpers/conv-check.js';
+import { convKernelTests, rand, relativeError, toBf16 } from '../../../helpers/conv-check.js';
 
 // As installed: oneDNN's convolutions when the addon was built (CI installs g++ and libdnnl-dev).
 const info = await initBackend();
@@ -38,5 +38,29 @@ if (native && typeof addon !== 'string') {
     assert.equal(chooseConvPrecision(addon, 'f32'), 'f32');
     assert.equal(chooseConvPrecision(addon, 'bf16'), 'bf16');
     assert.throws(() => chooseConvPrecision(addon, 'fp16'), /IMPARTIAL_PRECISION must be auto, bf16 or f32, not fp16/);
+  });
+
+  test('with bfloat16 on, a convolution really rounds its inputs (and with it off, does not)', (t) => {
+    t.after(() => addon.setBf16?.(installed));
+    // 1 x 6 x 6 x 8, 3x3 -> 4, stride 1, 'same': values that bfloat16 cannot hold exactly.
+    const dims = [1, 6, 6, 8, 3, 3, 4, 6, 6, 1, 1, 1, 1, 1, 1, 1, 1];
+    const x = Float32Array.from(rand(6 * 6 * 8, 21)),
+      f = Float32Array.from(rand(3 * 3 * 8 * 4, 22));
+    const conv = (bf16: boolean) => {
+      addon.setBf16!(bf16);
+      const out = new Float32Array(6 * 6 * 4);
+      addon.conv(0, x, f, out, dims);
+      return out;
+    };
+    const exact = conv(false),
+      rounded = conv(true),
+      onRoundedData = (() => {
+        const out = new Float32Array(6 * 6 * 4);
+        addon.setBf16!(false);
+        addon.conv(0, toBf16(x), toBf16(f), out, dims);
+        return out;
+      })();
+    assert.ok(relativeError(rounded, exact) > 1e-4, `bfloat16 moved the output by ${relativeError(rounded, exact)}`);
+    assert.ok(relativeError(rounded, onRoundedData) < 1e-5, 'bfloat16 is float32 on rounded inputs');
   });
 } else test('oneDNN kernels', { skip: `addon not built here: ${JSON.stringify(info.nativeKernels)}` }, () => {});
