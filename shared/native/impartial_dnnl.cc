@@ -12,7 +12,6 @@
 #include <string>
 #include <vector>
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <limits>
 #include <unordered_map>
@@ -95,7 +94,8 @@ struct Prims { Step forward, backwardData, backwardWeights; };
 // Whether convolutions read their inputs (activations, filters, output gradients) as bfloat16 and
 // accumulate and write float32: mixed precision, as on GPUs. On CPUs with AMX or AVX512-BF16 the
 // convolutions run about 3x faster; elsewhere oneDNN has only a slow reference kernel for it.
-std::atomic<bool>& bf16Inputs() { static std::atomic<bool> on{false}; return on; }
+// Per thread, as the primitives are: each worker chooses for itself (a model export computes in float32).
+bool& bf16Inputs() { thread_local bool on = false; return on; }
 
 Prims& prims(const Shape& s, bool layer = false, bool relu = false) {
   thread_local std::map<std::string, std::unique_ptr<Prims>> cache;
@@ -767,8 +767,7 @@ napi_value bf16KernelName(napi_env env, napi_callback_info) {
   return out;
 }
 
-// setBf16(on): convolutions built from now on take bfloat16 inputs (on) or float32 ones; for the
-// whole process, so every worker's training and inference compute alike.
+// setBf16(on): convolutions this thread builds from now on take bfloat16 inputs (on) or float32 ones.
 napi_value setBf16(napi_env env, napi_callback_info info) {
   auto args = arguments(env, info, 1);
   bool on;

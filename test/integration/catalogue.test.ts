@@ -15,6 +15,10 @@ import {
 import { formData } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait.js';
 
+// The export test compares the bridge's predictions with onnxruntime (float32) to 1e-4: the bridge and its
+// workers (which copy this env) compute in float32 too.
+process.env.IMPARTIAL_PRECISION = 'f32';
+
 /*
  * The model catalogue on a multi-user bridge, through real HTTP clients: alice trains and
  * publishes, bob finds her model, predicts and fine-tunes with it and publishes the result; the

@@ -10,6 +10,9 @@ import { runPackage, schemaErrors, unpack } from '../helpers/bioimageio.js';
 import { syntheticTiff } from '../helpers/bridge.js';
 import { impartial, repo } from '../helpers/cli.js';
 
+// These tests compare the engine with onnxruntime (float32) to 1e-4: the engine computes in float32 here too.
+process.env.IMPARTIAL_PRECISION = 'f32';
+
 /*
  * `impartial export-model`: the shipped generic model as a bioimage.io package, checked
  * independently of the exporter: rdf.yaml against the spec's JSON schema, the ONNX weights by

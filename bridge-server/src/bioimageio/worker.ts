@@ -15,6 +15,8 @@ const port = parentPort!;
 const task = workerData as PackagingTask;
 
 async function run(): Promise<unknown> {
+  // A package's test output is float32 (what ONNX runtimes compute); this thread's env is its own copy.
+  process.env.IMPARTIAL_PRECISION = 'f32';
   await initBackend();
   if (task.kind === 'export') {
     const r = await buildPackage(task.input);

@@ -97,6 +97,8 @@ export async function exportModelCommand(argv: string[]): Promise<number> {
     created: lineage.created,
   };
   const sample = a.image ? centreCrop(await readImageFile(a.image as string), config.inChannels) : undefined;
+  // A package's test output is float32 (what ONNX runtimes compute), so the engine checks it in float32.
+  process.env.IMPARTIAL_PRECISION = 'f32';
   const backend = await initBackend();
   log(`exporting ${modelDir} (backend ${backend.name}) ...`);
   const result = await buildPackage({ modelDir, meta, ...(sample ? { sample } : {}), producerVersion: BRIDGE_VERSION });

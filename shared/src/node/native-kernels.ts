@@ -49,7 +49,7 @@ export interface NativeAddon {
   dropoutMask(seed: number, rate: number, out: Float32Array): void;
   /** The implementation oneDNN picks for a bfloat16 convolution here; absent from a build older than it. */
   bf16Kernel?(): string;
-  /** Convolutions built from now on read bfloat16 inputs (true) or float32 ones, process-wide. */
+  /** Convolutions this thread builds from now on read bfloat16 inputs (true) or float32 ones. */
   setBf16?(on: boolean): void;
   onednnVersion: string;
 }
