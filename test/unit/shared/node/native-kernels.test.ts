@@ -4,7 +4,7 @@ import test from 'node:test';
 import { convLayerKernel, hasConvLayerKernel } from '@impartial/shared';
 import { initBackend, loadNativeKernels } from '@impartial/shared/node';
 import * as tf from '@tensorflow/tfjs-core';
-import { rand, relativeError } from '../../../helpers/conv-check.js';
+import { rand, relativeError, toBf16 } from '../../../helpers/conv-check.js';
 
 // The native kernels besides plain convolutions (backend.test.ts) against tfjs' cpu
 // backend: the one-kernel U-Net layer (output and every gradient, ReLU or not, one or two inputs,
@@ -23,14 +23,6 @@ interface Case {
 }
 
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
-
-/** Rounds to the nearest bfloat16 (ties to even), as oneDNN's reorder does. */
-function toBf16(values: number[]): Float32Array {
-  const f = Float32Array.from(values);
-  const u = new Uint32Array(f.buffer);
-  for (let i = 0; i < u.length; i++) u[i] = ((u[i]! + 0x7fff + ((u[i]! >>> 16) & 1)) & 0xffff0000) >>> 0;
-  return f;
-}
 
 /**
  * The layer's output and the gradients of sum(out * dOut) for every input, filter and bias. With
