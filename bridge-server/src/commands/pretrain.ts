@@ -33,9 +33,9 @@ model that already knows cells and their boundaries. This is how the shipped mod
 Every --checkpoint-every steps (default 200) the weights and Adam's state go to MODEL_DIR.checkpoint;
 --resume goes on from there after an interruption (the same other options), and the checkpoint is
 removed once the model is saved. --dropout is the rate while pretraining (default 0.2, the rate
-trainings use: generic-c1 and generic-c2 made so did better than at ImPartial's 0.5, with which
-generic-c6 was made: impartial pretrain ... --channels 6 --dropout 0.5); a training that starts from
-the model uses its own (--dropout of train).
+trainings use; generic-c1 and generic-c2 pretrained so did better than at ImPartial's 0.5, which
+generic-c6 was made with: --channels 6 --dropout 0.5); a training that starts from the model uses
+its own (--dropout of train).
 --realistic SHARE (0-1, default 0) is the share of images drawn as realistic tissue: irregular
 outlines, fading and dim membranes, membrane-only cells, Gaussian blur and shot noise, denser sheets.`;
 

@@ -46,20 +46,15 @@ if (native && typeof addon !== 'string') {
     const dims = [1, 6, 6, 8, 3, 3, 4, 6, 6, 1, 1, 1, 1, 1, 1, 1, 1];
     const x = Float32Array.from(rand(6 * 6 * 8, 21)),
       f = Float32Array.from(rand(3 * 3 * 8 * 4, 22));
-    const conv = (bf16: boolean) => {
+    const conv = (bf16: boolean, input: Float32Array, filter: Float32Array) => {
       addon.setBf16!(bf16);
       const out = new Float32Array(6 * 6 * 4);
-      addon.conv(0, x, f, out, dims);
+      addon.conv(0, input, filter, out, dims);
       return out;
     };
-    const exact = conv(false),
-      rounded = conv(true),
-      onRoundedData = (() => {
-        const out = new Float32Array(6 * 6 * 4);
-        addon.setBf16!(false);
-        addon.conv(0, toBf16(x), toBf16(f), out, dims);
-        return out;
-      })();
+    const exact = conv(false, x, f),
+      rounded = conv(true, x, f),
+      onRoundedData = conv(false, toBf16(x), toBf16(f));
     assert.ok(relativeError(rounded, exact) > 1e-4, `bfloat16 moved the output by ${relativeError(rounded, exact)}`);
     assert.ok(relativeError(rounded, onRoundedData) < 1e-5, 'bfloat16 is float32 on rounded inputs');
   });
