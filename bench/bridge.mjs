@@ -6,8 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { imagejHyperstack, syntheticCells, writeTiff } from '@impartial/shared';
+import { syntheticCells } from '@impartial/shared';
 import WebSocket from 'ws';
+import { countsTiff } from './counts-tiff.mjs';
 import { serve } from './serve.mjs';
 import { quantile } from './stats.mjs';
 
@@ -28,12 +29,7 @@ const api = (url, p, init = {}) =>
   });
 
 function tiff(size, seed) {
-  const { image } = syntheticCells({ width: size, height: size, channels: 2, seed });
-  const n = size * size;
-  const planes = [0, 1].map((c) =>
-    Uint16Array.from(image.data.subarray(c * n, (c + 1) * n), (v) => Math.round(Math.max(0, Math.min(1, v)) * 60000)),
-  );
-  return Buffer.from(writeTiff(imagejHyperstack(planes, size, size)));
+  return countsTiff(syntheticCells({ width: size, height: size, channels: 2, seed }).image);
 }
 
 class Client {

@@ -65,7 +65,7 @@ try {
     const out = new Uint16Array(crop * crop);
     for (let y = 0; y < crop; y++)
       for (let x = 0; x < crop; x++)
-        out[y * crop + x] = Math.round(Math.max(0, Math.min(1, plane[y * SIDE + x])) * 60000);
+        out[y * crop + x] = plane[y * SIDE + x]; // the slide's own 8-bit values, as the slide is read
     return out;
   });
   const cropTruth = syntheticSlideLabels(slide, { x: 0, y: 0, width: crop, height: crop });
