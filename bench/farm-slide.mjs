@@ -63,9 +63,8 @@ try {
   const rows = await syntheticSlideSource(slide).readRows(0, crop);
   const planes = rows.map((plane) => {
     const out = new Uint16Array(crop * crop);
-    for (let y = 0; y < crop; y++)
-      for (let x = 0; x < crop; x++)
-        out[y * crop + x] = plane[y * SIDE + x]; // the slide's own 8-bit values, as the slide is read
+    // The slide's own 8-bit values, as the slide is read for inference.
+    for (let y = 0; y < crop; y++) for (let x = 0; x < crop; x++) out[y * crop + x] = plane[y * SIDE + x];
     return out;
   });
   const cropTruth = syntheticSlideLabels(slide, { x: 0, y: 0, width: crop, height: crop });

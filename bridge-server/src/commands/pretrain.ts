@@ -37,7 +37,8 @@ trainings use; generic-c1 and generic-c2 pretrained so did better than at ImPart
 generic-c6 was made with: --channels 6 --dropout 0.5); a training that starts from the model uses
 its own (--dropout of train).
 --realistic SHARE (0-1, default 0) is the share of images drawn as realistic tissue: irregular
-outlines, fading and dim membranes, membrane-only cells, Gaussian blur and shot noise, denser sheets.`;
+outlines, fading and dim membranes, membrane-only cells, Gaussian blur and shot noise, denser sheets
+(generic-c1 is made with --channels 1 --realistic 0.5).`;
 
 /** The step size the shipped models were pretrained with (constant); trainings from them use the product's own. */
 const PRETRAIN_STEP_SIZE = { learningRate: 5e-4, decay: false };
