@@ -64,7 +64,7 @@ try {
     for (const seed of SEEDS)
       for (const init of ['generic', 'scratch']) {
         const args = ['--images', file, '--labels', labels, '--seconds', String(SECONDS), '--seed', seed];
-        // F1 after 20 s too: the head start a model gives, beside where both stand at the end.
+        // F1 after a third of the time too: the head start a model gives, beside where both end up.
         args.push('--scribble-fraction', FRACTION, '--checkpoints', String(EARLY));
         const r = await evalRun([...args, '--init', init]);
         const early = r.f1_at[String(EARLY)];
