@@ -64,7 +64,7 @@ try {
   const planes = rows.map((plane) => {
     const out = new Uint16Array(crop * crop);
     // The slide's own 8-bit values, as the slide is read for inference.
-    for (let y = 0; y < crop; y++) for (let x = 0; x < crop; x++) out[y * crop + x] = plane[y * SIDE + x];
+    for (let y = 0; y < crop; y++) out.set(plane.subarray(y * SIDE, y * SIDE + crop), y * crop);
     return out;
   });
   const cropTruth = syntheticSlideLabels(slide, { x: 0, y: 0, width: crop, height: crop });

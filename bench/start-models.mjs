@@ -25,6 +25,7 @@ const FRACTION = process.env.BENCH_START_FRACTION ?? '0.2';
 const REALISTIC = process.env.BENCH_START_REALISTIC === '1';
 const SIZE = 512;
 const EARLY = Math.round(SECONDS / 3);
+const EARLY_KEY = `f1At${EARLY}s`;
 
 function evalRun(args) {
   return new Promise((resolve, reject) => {
@@ -67,24 +68,23 @@ try {
         // F1 after a third of the time too: the head start a model gives, beside where both end up.
         args.push('--scribble-fraction', FRACTION, '--checkpoints', String(EARLY));
         const r = await evalRun([...args, '--init', init]);
-        const early = r.f1_at[String(EARLY)];
-        runs.push({ init, seed: Number(seed), f1: r.f1, [`f1At${EARLY}s`]: early, steps: r.steps });
+        const f1Early = r.f1_at[String(EARLY)];
+        runs.push({ init, seed: Number(seed), f1: r.f1, [EARLY_KEY]: f1Early, steps: r.steps });
         log(
           `${channels} channel(s), ${init}, seed ${seed}: F1 ${r.f1.toFixed(3)} (${r.steps} steps); ` +
-            `after ${EARLY} s ${early?.toFixed(3)}`,
+            `after ${EARLY} s ${f1Early?.toFixed(3)}`,
         );
       }
     const of = (init, key = 'f1') => median(runs.filter((r) => r.init === init).map((r) => r[key]));
-    const early = `f1At${EARLY}s`;
     results[`c${channels}`] = {
       generic: of('generic'),
       scratch: of('scratch'),
-      [`${early}Generic`]: of('generic', early),
-      [`${early}Scratch`]: of('scratch', early),
+      [`${EARLY_KEY}Generic`]: of('generic', EARLY_KEY),
+      [`${EARLY_KEY}Scratch`]: of('scratch', EARLY_KEY),
       runs,
     };
     const [shipped, random] = [of('generic'), of('scratch')].map((x) => x.toFixed(3));
-    const [shippedEarly, randomEarly] = [of('generic', early), of('scratch', early)].map((x) => x.toFixed(3));
+    const [shippedEarly, randomEarly] = [of('generic', EARLY_KEY), of('scratch', EARLY_KEY)].map((x) => x.toFixed(3));
     log(
       `${channels} channel(s): median F1 ${shipped} from the shipped model, ${random} from random ` +
         `(after ${EARLY} s: ${shippedEarly}, ${randomEarly})`,
